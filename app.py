@@ -1,0 +1,30 @@
+"""Entry point: page config, settings, the shared sidebar, and navigation over pages/."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.errors import SettingsError
+from core.settings import load_settings, prepare_mlflow_environment
+from ui.context import set_context
+from ui.sidebar import draw_sidebar
+
+st.set_page_config(page_title="Credit-risk model governance", page_icon="📊", layout="wide")
+
+try:
+    settings = load_settings()
+except SettingsError as exc:
+    st.error(f"**Configuration error.** {exc}")
+    st.stop()
+prepare_mlflow_environment(settings.tracking_uri)
+
+PAGES = [
+    st.Page("pages/runs.py", title="Runs", icon="🏁", url_path="runs", default=True),
+    st.Page("pages/diagnostics.py", title="Model diagnostics", icon="📈", url_path="diagnostics"),
+    st.Page("pages/whatif.py", title="What-if scoring", icon="🧮", url_path="whatif"),
+    st.Page("pages/promotion.py", title="Promotion", icon="🚀", url_path="promotion"),
+    st.Page("pages/monitoring.py", title="Monitoring", icon="📡", url_path="monitoring"),
+]
+navigation = st.navigation(PAGES)
+set_context(draw_sidebar(settings))
+navigation.run()

@@ -1,0 +1,1 @@
+"""Core of the credit-risk model-governance dashboard: plain Python, no UI."""

@@ -1,0 +1,124 @@
+"""One validated settings object, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+
+from core.errors import SettingsError
+
+DEFAULT_TRACKING_URI = "file:./mlruns"
+DEFAULT_EXPERIMENT_NAME = "credit_risk_experiment"
+DEFAULT_DECISION_THRESHOLD = 0.4542
+DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
+DEFAULT_TARGET_APPROVAL_RATE = 0.85
+DEMO_DATA_ROWS = 12_000
+DEMO_SEED = 42
+
+StoreKind = Literal["file", "sqlite", "server"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The dashboard's configuration: where the store is and the business threshold."""
+
+    tracking_uri: str = DEFAULT_TRACKING_URI
+    experiment_name: str = DEFAULT_EXPERIMENT_NAME
+    decision_threshold: float = DEFAULT_DECISION_THRESHOLD
+    promotion_manifest: Path = Path(DEFAULT_PROMOTION_MANIFEST)
+
+    @property
+    def store_kind(self) -> StoreKind:
+        """Which kind of MLflow backend the tracking URI names."""
+        return store_kind(self.tracking_uri)
+
+    @property
+    def file_store_path(self) -> Path | None:
+        """The local directory of a file store, or None for other stores."""
+        return file_store_path(self.tracking_uri)
+
+    @property
+    def migrate_command(self) -> str | None:
+        """The one command that moves a legacy file store to SQLite, or None."""
+        path = self.file_store_path
+        if path is None:
+            return None
+        return f"mlflow migrate-filestore --source {path} --target sqlite:///mlflow.db"
+
+
+def store_kind(tracking_uri: str) -> StoreKind:
+    """Classify a tracking URI as a file store, a SQLite store or a tracking server."""
+    scheme = urlparse(tracking_uri).scheme.lower()
+    if scheme in ("http", "https"):
+        return "server"
+    if scheme == "sqlite":
+        return "sqlite"
+    if scheme in ("file", ""):
+        return "file"
+    raise SettingsError(
+        f"MLFLOW_TRACKING_URI '{tracking_uri}' uses the unsupported scheme '{scheme}'.",
+        fix="Use file:./mlruns, sqlite:///path/mlflow.db or http://host:port.",
+    )
+
+
+def file_store_path(tracking_uri: str) -> Path | None:
+    """Return the directory of a file-store URI (relative paths stay relative)."""
+    if store_kind(tracking_uri) != "file":
+        return None
+    if tracking_uri.startswith("file://"):
+        return Path(urlparse(tracking_uri).path)
+    if tracking_uri.startswith("file:"):
+        return Path(tracking_uri[len("file:") :])
+    return Path(tracking_uri)
+
+
+def _parse_threshold(raw: str) -> float:
+    """Parse a decision threshold strictly inside (0, 1)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(
+            f"DECISION_THRESHOLD '{raw}' is not a number.",
+            fix="Set it to a probability strictly between 0 and 1, for example 0.4542.",
+        ) from None
+    if not 0.0 < value < 1.0:
+        raise SettingsError(
+            f"DECISION_THRESHOLD {value} is outside (0, 1).",
+            fix="Set it to a probability strictly between 0 and 1, for example 0.4542.",
+        )
+    return value
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate settings from the environment (or the mapping given)."""
+    source = os.environ if env is None else env
+    tracking_uri = source.get("MLFLOW_TRACKING_URI", "").strip() or DEFAULT_TRACKING_URI
+    store_kind(tracking_uri)
+    experiment_name = source.get("MLFLOW_EXPERIMENT_NAME", "").strip() or DEFAULT_EXPERIMENT_NAME
+    raw_threshold = source.get("DECISION_THRESHOLD", "").strip()
+    threshold = _parse_threshold(raw_threshold) if raw_threshold else DEFAULT_DECISION_THRESHOLD
+    manifest = source.get("PROMOTION_MANIFEST", "").strip() or DEFAULT_PROMOTION_MANIFEST
+    return Settings(
+        tracking_uri=tracking_uri,
+        experiment_name=experiment_name,
+        decision_threshold=threshold,
+        promotion_manifest=Path(manifest),
+    )
+
+
+def prepare_mlflow_environment(tracking_uri: str) -> None:
+    """Set the process-wide MLflow switches a tracking URI needs, before any client exists.
+
+    MLflow 3.17 refuses file stores unless MLFLOW_ALLOW_FILE_STORE is true, and retries an
+    unreachable server for minutes by default; the dashboard wants a quick, clear answer.
+    """
+    if store_kind(tracking_uri) == "file":
+        os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "15")

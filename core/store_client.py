@@ -1,0 +1,107 @@
+"""Open an explicit MlflowClient for a tracking URI, failing fast with a clear message."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from mlflow.entities import ViewType
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from core.errors import ExperimentNotFoundError, StoreUnavailableError
+from core.settings import file_store_path, prepare_mlflow_environment, store_kind
+
+logger = logging.getLogger(__name__)
+_HEALTH_TIMEOUT_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ExperimentInfo:
+    """An experiment's id and name."""
+
+    experiment_id: str
+    name: str
+
+
+def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
+    """Raise StoreUnavailableError if the store cannot be reached (path missing, server down)."""
+    kind = store_kind(tracking_uri)
+    if kind == "file":
+        path = file_store_path(tracking_uri)
+        if must_exist and (path is None or not path.is_dir()):
+            raise StoreUnavailableError(
+                f"No MLflow file store at '{path}' (from MLFLOW_TRACKING_URI={tracking_uri}).",
+                fix="Check the path, or create demo runs with `python -m core train --demo`.",
+            )
+    elif kind == "sqlite":
+        db = Path(tracking_uri.removeprefix("sqlite:///"))
+        if must_exist and not db.is_file():
+            raise StoreUnavailableError(
+                f"No SQLite MLflow database at '{db}'.",
+                fix="Check MLFLOW_TRACKING_URI, or create runs with `python -m core train --demo`.",
+            )
+    else:
+        url = tracking_uri.rstrip("/") + "/health"
+        try:
+            response = requests.get(url, timeout=_HEALTH_TIMEOUT_SECONDS)
+        except requests.RequestException as exc:
+            raise StoreUnavailableError(
+                f"The MLflow tracking server at {tracking_uri} is unreachable "
+                f"({type(exc).__name__}).",
+                fix="Start the server or fix MLFLOW_TRACKING_URI, then press Reload.",
+            ) from exc
+        if response.status_code != 200:
+            raise StoreUnavailableError(
+                f"The MLflow tracking server at {tracking_uri} answered "
+                f"HTTP {response.status_code} on /health.",
+                fix="Check that the URI points at an MLflow server.",
+            )
+
+
+def open_client(tracking_uri: str, *, must_exist: bool = False) -> MlflowClient:
+    """An explicit client for one tracking URI, after checking the store is reachable."""
+    prepare_mlflow_environment(tracking_uri)
+    check_store(tracking_uri, must_exist=must_exist)
+    return MlflowClient(tracking_uri=tracking_uri)
+
+
+def list_experiments(client: MlflowClient) -> list[ExperimentInfo]:
+    """Active experiments of the store, sorted by name."""
+    try:
+        experiments = client.search_experiments(view_type=ViewType.ACTIVE_ONLY)
+    except MlflowException as exc:
+        raise StoreUnavailableError(
+            f"Could not list experiments: {exc.message}",
+            fix="Check that MLFLOW_TRACKING_URI points at a readable MLflow store.",
+        ) from exc
+    return sorted(
+        (ExperimentInfo(e.experiment_id, e.name) for e in experiments), key=lambda e: e.name
+    )
+
+
+def get_experiment(client: MlflowClient, name: str) -> ExperimentInfo:
+    """The active experiment with this name, or ExperimentNotFoundError."""
+    try:
+        experiment = client.get_experiment_by_name(name)
+    except MlflowException as exc:
+        raise StoreUnavailableError(f"Could not read experiment '{name}': {exc.message}") from exc
+    if experiment is None or experiment.lifecycle_stage != "active":
+        raise ExperimentNotFoundError(
+            f"Experiment '{name}' does not exist in this store.",
+            fix="Pick another experiment in the sidebar, set MLFLOW_EXPERIMENT_NAME, "
+            "or train runs into it with `python -m core train --demo`.",
+        )
+    return ExperimentInfo(experiment.experiment_id, experiment.name)
+
+
+def ensure_experiment(client: MlflowClient, name: str) -> str:
+    """The id of the named experiment, creating it when absent (restoring it when deleted)."""
+    experiment = client.get_experiment_by_name(name)
+    if experiment is None:
+        return client.create_experiment(name)
+    if experiment.lifecycle_stage != "active":
+        client.restore_experiment(experiment.experiment_id)
+    return experiment.experiment_id

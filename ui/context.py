@@ -1,0 +1,69 @@
+"""The store and experiment the user has open, resolved once per script run by app.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core import cache
+from core.errors import GovernanceError
+from core.settings import Settings
+from core.store import RunsTable
+from core.store_client import ExperimentInfo
+
+CONTEXT_KEY = "_store_context"
+
+
+@dataclass(frozen=True)
+class StoreContext:
+    """Settings plus the experiment picked in the sidebar (None when the store has none)."""
+
+    settings: Settings
+    experiment: ExperimentInfo | None
+    store_error: GovernanceError | None = None
+
+    @property
+    def tracking_uri(self) -> str:
+        """The open store's tracking URI."""
+        return self.settings.tracking_uri
+
+
+def set_context(context: StoreContext) -> None:
+    """Publish the context for the page about to run."""
+    st.session_state[CONTEXT_KEY] = context
+
+
+def get_context() -> StoreContext:
+    """The context app.py published; stops the page with a message if absent."""
+    context = st.session_state.get(CONTEXT_KEY)
+    if context is None:
+        st.error("Open the dashboard through app.py (`make run`), not a page file directly.")
+        st.stop()
+    return context
+
+
+def show_error(error: GovernanceError) -> None:
+    """Show a core error as a message with its fix, never a traceback."""
+    st.error(f"**{error.message}**" + (f"\n\n{error.fix}" if error.fix else ""), icon="⚠️")
+
+
+def require_runs(context: StoreContext) -> RunsTable:
+    """The open experiment's runs table, or stop the page with a message saying what to do."""
+    if context.store_error is not None:
+        show_error(context.store_error)
+        st.stop()
+    if context.experiment is None:
+        st.info(
+            "This store has no experiment yet. Train demo runs with "
+            "`python -m core train --demo`, or point MLFLOW_TRACKING_URI at your store."
+        )
+        st.stop()
+    try:
+        table = cache.runs_table(context.tracking_uri, context.experiment.experiment_id)
+    except GovernanceError as exc:
+        show_error(exc)
+        st.stop()
+    for warning in table.warnings:
+        st.warning(warning + " The other runs are shown.", icon="⚠️")
+    return table
