@@ -1,0 +1,1 @@
+"""Figure builders: turn computed data into plotly figures (one module per screen)."""

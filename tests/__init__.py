@@ -1,0 +1,1 @@
+"""Test suite for the credit-risk model-governance dashboard."""

@@ -1,0 +1,46 @@
+"""AppTest helpers: open the app on a page and collect what a user would see."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGES = (
+    "pages/runs.py",
+    "pages/diagnostics.py",
+    "pages/whatif.py",
+    "pages/promotion.py",
+    "pages/monitoring.py",
+)
+TIMEOUT_SECONDS = 120
+
+
+def open_page(page: str) -> AppTest:
+    """Run app.py, switch to page, and return the AppTest after the page ran."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS).run()
+    return at.switch_page(page).run()
+
+
+def exceptions(at: AppTest) -> list[str]:
+    """Uncaught exceptions the page showed."""
+    return [e.value for e in at.exception]
+
+
+def texts(at: AppTest) -> str:
+    """Every markdown, caption, info, warning, error and success text on the page, joined."""
+    parts = []
+    for kind in (
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "title",
+        "header",
+        "subheader",
+    ):
+        parts += [str(e.value) for e in at.get(kind)]
+    return "\n".join(parts)

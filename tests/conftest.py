@@ -1,0 +1,176 @@
+"""Shared fixtures: real temporary MLflow stores (file, sqlite, server) and app settings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.store_builders import (
+    copy_file_store,
+    log_foreign_runs,
+    log_seed_pattern_run,
+    train_governed_runs,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@dataclass(frozen=True)
+class Store:
+    """A populated test store: its URI, governed run ids and foreign run ids."""
+
+    uri: str
+    path: Path
+    governed: tuple[str, ...]
+    seed_pattern: str
+    foreign: dict[str, str]
+
+
+def _populate(uri: str) -> tuple[tuple[str, ...], str, dict[str, str]]:
+    """Governed runs, a seed-pattern run and foreign runs in one store."""
+    governed = tuple(train_governed_runs(uri))
+    seed = log_seed_pattern_run(uri)
+    foreign = log_foreign_runs(uri)
+    return governed, seed, foreign
+
+
+@pytest.fixture(scope="session")
+def file_store_template(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A populated file store built once per session (do not write to it)."""
+    path = tmp_path_factory.mktemp("template") / "mlruns"
+    uri = f"file:{path}"
+    governed, seed, foreign = _populate(uri)
+    return Store(uri, path, governed, seed, foreign)
+
+
+@pytest.fixture()
+def file_store(file_store_template: Store, tmp_path: Path) -> Store:
+    """A private copy of the populated file store."""
+    path = copy_file_store(file_store_template.path, tmp_path / "mlruns")
+    t = file_store_template
+    return Store(f"file:{path}", path, t.governed, t.seed_pattern, t.foreign)
+
+
+@pytest.fixture(scope="session")
+def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+    """A populated SQLite store (session-wide; tests that write make their own)."""
+    folder = tmp_path_factory.mktemp("sqlite")
+    previous = Path.cwd()
+    os.chdir(folder)
+    try:
+        uri = f"sqlite:///{folder / 'mlflow.db'}"
+        governed, seed, foreign = _populate(uri)
+    finally:
+        os.chdir(previous)
+    return Store(uri, folder / "mlflow.db", governed, seed, foreign)
+
+
+def _free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, expected: str, timeout: float = 60.0) -> None:
+    """Poll url until its body starts with expected, or fail after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(url, timeout=1)
+            if response.ok and response.text.strip().startswith(expected):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} did not answer '{expected}' within {timeout} s")
+
+
+def start_process(
+    command: list[str], cwd: Path, env: dict[str, str], log: Path
+) -> subprocess.Popen:
+    """Start a service in its own process group, logging to a file."""
+    handle = log.open("w")
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a service's whole process group."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def server_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A real `mlflow server` on loopback (sqlite backend), populated, stopped after."""
+    folder = tmp_path_factory.mktemp("server")
+    port = _free_port()
+    command = [
+        sys.executable, "-m", "mlflow", "server",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+        "--artifacts-destination", str(folder / "artifacts"),
+        "--workers", "1",
+    ]  # fmt: skip
+    process = start_process(command, folder, dict(os.environ), folder / "server.log")
+    uri = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{uri}/health", "OK", timeout=90)
+        governed, seed, foreign = _populate(uri)
+        yield Store(uri, folder, governed, seed, foreign)
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture()
+def clear_streamlit_caches() -> Iterator[None]:
+    """Streamlit caches are process-global: start and end each test with empty ones."""
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture()
+def app_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, clear_streamlit_caches: None
+) -> Iterator[callable]:
+    """Point the app at a store: call with a tracking URI (and optional extra env vars)."""
+
+    def configure(uri: str, **extra: str) -> Path:
+        monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+        monkeypatch.setenv("MLFLOW_EXPERIMENT_NAME", "credit_risk_experiment")
+        monkeypatch.setenv("PROMOTION_MANIFEST", str(tmp_path / "deploy" / "promotion.json"))
+        for key, value in extra.items():
+            monkeypatch.setenv(key, value)
+        return tmp_path
+
+    monkeypatch.chdir(tmp_path)
+    yield configure
+
+
+def clean_dir(path: Path) -> None:
+    """Remove a folder if it exists."""
+    shutil.rmtree(path, ignore_errors=True)
