@@ -58,6 +58,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     what.add_argument("--run-name", default="lgb_credit_risk")
     what.add_argument("--cv-folds", type=int, default=5, help="stratified CV folds (0 = none)")
     what.add_argument("--seed", type=int, default=DEMO_SEED)
+    what.add_argument(
+        "--n-jobs", type=int, default=1, help="LightGBM threads (1 is fastest on small data)"
+    )
     hyper = parser.add_argument_group("hyper-parameters (single run or grid base)")
     defaults = TrainConfig()
     for name in (
@@ -155,6 +158,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         monotone_constraints=dataset.monotone_constraints,
         cv_folds=args.cv_folds,
         seed=args.seed,
+        n_jobs=args.n_jobs,
     )
     if args.cv_folds == 1 or args.cv_folds < 0:
         raise DataValidationError("--cv-folds must be 0 (no CV) or at least 2.")
