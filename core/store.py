@@ -223,7 +223,8 @@ def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> R
         children_by_parent.setdefault(child.tags[PARENT_TAG], []).append(child)
     fold_rows: list[tuple] = []
     for raw in parents:
-        fold_rows += fold_lib.folds_from_history(raw.run_id, raw.history)
+        latest_only = {name: [(0, value)] for name, value in raw.metrics.items()}
+        fold_rows += fold_lib.folds_from_history(raw.run_id, latest_only | raw.history)
         kids = children_by_parent.get(raw.run_id, [])
         if kids:
             fold_rows += fold_lib.folds_from_children(
@@ -281,6 +282,12 @@ def _attach_cv_stats(runs: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
         runs["cv_source"] = None
     has_summary = runs["cv_source"].isna() & runs["cv_auc_mean"].notna()
     runs.loc[has_summary, "cv_source"] = "summary"
+    if "params.cv_folds" in runs.columns:
+        declared = pd.to_numeric(runs["params.cv_folds"], errors="coerce")
+        for metric in fold_lib.CV_METRICS:
+            count = f"cv_{metric}_n"
+            known = runs[f"cv_{metric}_mean"].notna()
+            runs.loc[known, count] = runs.loc[known, count].fillna(declared[known])
     return runs
 
 
@@ -294,11 +301,9 @@ def load_run_folds(client: MlflowClient, run_id: str) -> pd.DataFrame:
     """All CV folds of one run, fetching metric histories and child runs as needed."""
     run = get_run(client, run_id)
     raw = _raw_from_entity(run)
-    for name in raw.metrics:
-        if name in ("cv_auc", "cv_ks"):
+    for name in ("cv_auc", "cv_ks"):
+        if name in raw.metrics:
             raw.history[name] = [(m.step, m.value) for m in client.get_metric_history(run_id, name)]
-        else:
-            raw.history[name] = [(0, raw.metrics[name])]
     kids = client.search_runs(
         [run.info.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{run_id}'"
     )
