@@ -38,14 +38,30 @@ def get_context() -> StoreContext:
     """The context app.py published; stops the page with a message if absent."""
     context = st.session_state.get(CONTEXT_KEY)
     if context is None:
+        _leave_legacy_multipage_mode()
         st.error("Open the dashboard through app.py (`make run`), not a page file directly.")
         st.stop()
     return context
 
 
+def _leave_legacy_multipage_mode() -> None:
+    """Rerun through app.py when Streamlit ran this page in its legacy pages/ mode.
+
+    Streamlit runs the very first session of a fresh server in the legacy pages/-folder mode
+    until some session has executed app.py's st.navigation; a deep link such as /diagnostics
+    opened first would then run the page file alone. Switching the flag that st.navigation
+    itself clears makes the rerun go through app.py, which keeps the requested page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def show_error(error: GovernanceError) -> None:
     """Show a core error as a message with its fix, never a traceback."""
-    st.error(f"**{error.message}**" + (f"\n\n{error.fix}" if error.fix else ""), icon="⚠️")
+    st.error(f"**{error.message}**" + (f"\n\n{error.fix}" if error.fix else ""), icon=":material/error:")
 
 
 def require_runs(context: StoreContext) -> RunsTable:
@@ -65,5 +81,5 @@ def require_runs(context: StoreContext) -> RunsTable:
         show_error(exc)
         st.stop()
     for warning in table.warnings:
-        st.warning(warning + " The other runs are shown.", icon="⚠️")
+        st.warning(warning + " The other runs are shown.", icon=":material/warning:")
     return table

@@ -51,12 +51,12 @@ def _pick_experiment(
 def draw_sidebar(settings: Settings) -> StoreContext:
     """Draw the store panel and experiment picker; return what the pages should open."""
     st.sidebar.markdown("### MLflow store")
-    st.sidebar.code(settings.tracking_uri, language=None)
+    st.sidebar.code(settings.tracking_uri, language=None, wrap_lines=True)
     if settings.store_kind == "file":
         st.sidebar.caption(
             "Legacy file store (maintenance mode in MLflow 3). Move it to SQLite with:"
         )
-        st.sidebar.code(settings.migrate_command or "", language="bash")
+        st.sidebar.code(settings.migrate_command or "", language="bash", wrap_lines=True)
     if st.sidebar.button("Reload runs", help="Forget cached runs and models, read the store again"):
         cache.clear_all()
     error = _store_error(settings)
