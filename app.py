@@ -9,7 +9,9 @@ from core.settings import load_settings, prepare_mlflow_environment
 from ui.context import set_context
 from ui.sidebar import draw_sidebar
 
-st.set_page_config(page_title="Credit-risk model governance", page_icon=":material/account_balance:", layout="wide")
+st.set_page_config(
+    page_title="Credit-risk model governance", page_icon=":material/account_balance:", layout="wide"
+)
 
 try:
     settings = load_settings()
@@ -19,11 +21,25 @@ except SettingsError as exc:
 prepare_mlflow_environment(settings.tracking_uri)
 
 PAGES = [
-    st.Page("pages/runs.py", title="Runs", icon=":material/table_chart:", url_path="runs", default=True),
-    st.Page("pages/diagnostics.py", title="Model diagnostics", icon=":material/monitoring:", url_path="diagnostics"),
+    st.Page(
+        "pages/runs.py", title="Runs", icon=":material/table_chart:", url_path="runs", default=True
+    ),
+    st.Page(
+        "pages/diagnostics.py",
+        title="Model diagnostics",
+        icon=":material/monitoring:",
+        url_path="diagnostics",
+    ),
     st.Page("pages/whatif.py", title="What-if scoring", icon=":material/tune:", url_path="whatif"),
-    st.Page("pages/promotion.py", title="Promotion", icon=":material/rocket_launch:", url_path="promotion"),
-    st.Page("pages/monitoring.py", title="Monitoring", icon=":material/sensors:", url_path="monitoring"),
+    st.Page(
+        "pages/promotion.py",
+        title="Promotion",
+        icon=":material/rocket_launch:",
+        url_path="promotion",
+    ),
+    st.Page(
+        "pages/monitoring.py", title="Monitoring", icon=":material/sensors:", url_path="monitoring"
+    ),
 ]
 navigation = st.navigation(PAGES)
 set_context(draw_sidebar(settings))

@@ -61,7 +61,9 @@ def _leave_legacy_multipage_mode() -> None:
 
 def show_error(error: GovernanceError) -> None:
     """Show a core error as a message with its fix, never a traceback."""
-    st.error(f"**{error.message}**" + (f"\n\n{error.fix}" if error.fix else ""), icon=":material/error:")
+    st.error(
+        f"**{error.message}**" + (f"\n\n{error.fix}" if error.fix else ""), icon=":material/error:"
+    )
 
 
 def require_runs(context: StoreContext) -> RunsTable:
