@@ -13,6 +13,7 @@ The synthetic generating process (documented in the README too):
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Sequence
@@ -88,6 +89,13 @@ def _solve_intercept(linear: np.ndarray, rate: float) -> float:
     return (low + high) / 2
 
 
+@functools.lru_cache(maxsize=32)
+def _reference_intercept(n_rows: int, seed: int) -> float:
+    """The intercept of the undrifted population, so drift changes the default rate too."""
+    frame = make_synthetic_credit_data(n_rows=n_rows, seed=seed, drift=0.0)
+    return float(frame.attrs["intercept"])
+
+
 def make_synthetic_credit_data(
     n_rows: int = 12_000, seed: int = 42, drift: float = 0.0
 ) -> pd.DataFrame:
@@ -126,7 +134,12 @@ def make_synthetic_credit_data(
         + np.vectorize(_HOME_RISK.get)(home)
         + 0.3 * ((credit_score < 640) & (utilisation > 0.7))
     )
-    intercept = _solve_intercept(linear, _TARGET_DEFAULT_RATE)
+    if drift > 0:
+        intercept = _reference_intercept(n_rows, seed)
+        # Unobserved risk grows with drift, so the model's ranking degrades too.
+        linear = linear + drift * rng.normal(0.0, 1.2, n_rows)
+    else:
+        intercept = _solve_intercept(linear, _TARGET_DEFAULT_RATE)
     default = (rng.random(n_rows) < _sigmoid(intercept + linear)).astype(int)
 
     income = np.where(rng.random(n_rows) < 0.03, np.nan, income)
@@ -149,7 +162,32 @@ def make_synthetic_credit_data(
             DEMO_TARGET: default,
         }
     )
+    frame.attrs["intercept"] = intercept
     return frame
+
+
+def make_recent_applications(
+    n_rows: int = 6_000, seed: int = 2026, months: int = 6, max_drift: float = 1.0
+) -> pd.DataFrame:
+    """Simulated recent applications: monthly batches whose drift grows to max_drift.
+
+    Adds an `application_date` column; labels are kept so performance can be checked.
+    """
+    per_month = max(n_rows // months, 10)
+    start = pd.Timestamp("2026-01-01")
+    batches = []
+    for month in range(months):
+        drift = max_drift * month / max(months - 1, 1)
+        batch = make_synthetic_credit_data(per_month, seed=seed + month, drift=drift)
+        offsets = np.random.default_rng(seed + month).integers(0, 28, per_month)
+        batch.insert(
+            1,
+            "application_date",
+            (start + pd.DateOffset(months=month) + pd.to_timedelta(offsets, unit="D")).normalize(),
+        )
+        batch[DEMO_ID_COLUMN] = [f"R{month:02d}-{i:06d}" for i in range(per_month)]
+        batches.append(batch)
+    return pd.concat(batches, ignore_index=True)
 
 
 def data_version(frame: pd.DataFrame) -> str:
@@ -180,6 +218,22 @@ def _read_header(path: Path) -> list[str]:
     import pyarrow.parquet as pq
 
     return list(pq.read_schema(path).names)
+
+
+def read_uploaded_table(name: str, content: bytes) -> pd.DataFrame:
+    """Read an uploaded CSV or Parquet file (name decides the format) with read_table's checks."""
+    import tempfile
+
+    suffix = Path(name).suffix.lower()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(content)
+        try:
+            return read_table(path)
+        except DataValidationError as exc:
+            raise DataValidationError(
+                exc.message.replace(path.name, name), fix=exc.fix
+            ) from exc.__cause__
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
