@@ -67,12 +67,6 @@ def build_report(
         sampled_from = len(recent)
         recent = recent.sample(MAX_MONITORED_ROWS, random_state=seed)
     features = list(model.feature_name_)
-    missing = [f for f in features if f not in recent.columns]
-    if missing:
-        raise DataValidationError(
-            f"The recent data lacks model features: {', '.join(missing)}.",
-            fix="Export recent applications with every feature the model uses.",
-        )
     scores, unseen = recent_probabilities(model, recent)
     labels = _labels(recent, label_column)
     ref_scores = reference[SCORE_COLUMN].to_numpy()

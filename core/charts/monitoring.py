@@ -59,23 +59,17 @@ def distribution_chart(comparison: pd.DataFrame, feature: str) -> go.Figure:
 def period_chart(by_period: pd.DataFrame, reference_approval: float) -> go.Figure:
     """Approval rate (and AUC, bad rate among approved where known) per period."""
     figure = go.Figure()
-    figure.add_scatter(
-        x=by_period["period"],
-        y=by_period["approval_rate"],
-        name="approval rate",
-        mode="lines+markers",
+    series = (
+        ("approval_rate", "approval rate", "y"),
+        ("bad_rate_approved", "bad rate among approved", "y"),
+        ("auc", "AUC", "y2"),
     )
-    if by_period["bad_rate_approved"].notna().any():
-        figure.add_scatter(
-            x=by_period["period"],
-            y=by_period["bad_rate_approved"],
-            name="bad rate among approved",
-            mode="lines+markers",
-        )
-    if by_period["auc"].notna().any():
-        figure.add_scatter(
-            x=by_period["period"], y=by_period["auc"], name="AUC", mode="lines+markers", yaxis="y2"
-        )
+    for column, name, axis in series:
+        if by_period[column].notna().any():
+            figure.add_scatter(
+                x=by_period["period"], y=by_period[column], name=name, mode="lines+markers",
+                yaxis=axis,
+            )  # fmt: skip
     figure.add_hline(
         y=reference_approval,
         line_dash="dot",
