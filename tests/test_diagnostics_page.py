@@ -49,6 +49,20 @@ def validation(store_uri: str, run_id: str) -> tuple[np.ndarray, np.ndarray]:
     return frame["label"].to_numpy(), frame["score"].to_numpy()
 
 
+def governed_page(file_store, app_env, index: int = 0) -> tuple[AppTest, np.ndarray, np.ndarray]:
+    """Diagnostics opened on a governed run, with that run's logged labels and scores."""
+    app_env(file_store.uri)
+    run_id = file_store.governed[index]
+    labels, scores = validation(file_store.uri, run_id)
+    return open_diagnostics(run_id), labels, scores
+
+
+def profit_at(labels: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+    """Brute-force profit: 1,000 per approved good minus 5,000 per approved bad."""
+    approved = scores < threshold
+    return 1000 * (1 - labels[approved]).sum() - 5000 * labels[approved].sum()
+
+
 def labelled_csv(tmp_path, name: str, n: int = 600, **changes) -> str:
     """Write fresh labelled applicants in the demo schema to a CSV and return its path."""
     frame = make_synthetic_credit_data(n_rows=n, seed=31)
@@ -64,11 +78,9 @@ def labelled_csv(tmp_path, name: str, n: int = 600, **changes) -> str:
 
 def test_governed_run_shows_its_validation_metrics(file_store, app_env) -> None:
     # given a governed run linked from the Runs page
-    app_env(file_store.uri)
-    run_id = file_store.governed[0]
-    labels, scores = validation(file_store.uri, run_id)
     # when Model diagnostics opens on it
-    at = open_diagnostics(run_id)
+    at, labels, scores = governed_page(file_store, app_env)
+    run_id = file_store.governed[0]
     # then there is no error, and it says which data is shown, its size and bad rate
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert f"validation set logged by run {run_id[:8]}" in texts(at)
@@ -87,10 +99,7 @@ def test_governed_run_shows_its_validation_metrics(file_store, app_env) -> None:
 
 def test_threshold_change_and_reverse_questions(file_store, app_env) -> None:
     # given the diagnostics of a governed run
-    app_env(file_store.uri)
-    run_id = file_store.governed[0]
-    labels, scores = validation(file_store.uri, run_id)
-    at = open_diagnostics(run_id)
+    at, labels, scores = governed_page(file_store, app_env)
     # when the analyst moves the threshold to 0.3
     at.slider(key="diag_threshold").set_value(0.3).run()
     # then the policy numbers and the ROC marker follow
@@ -108,24 +117,18 @@ def test_threshold_change_and_reverse_questions(file_store, app_env) -> None:
     at.number_input(key="diag_loss_per_bad").set_value(5000.0).run()
     at.number_input(key="diag_profit_per_good").set_value(1000.0).run()
     # then the expected profit at the threshold is shown
-    approved = scores < threshold
-    profit = 1000 * (1 - labels[approved]).sum() - 5000 * labels[approved].sum()
+    profit = profit_at(labels, scores, threshold)
     assert metric(at, "Expected profit") == f"{profit:,.0f}"
     # and the profit-maximising threshold earns at least as much once applied
     at.button(key="diag_use_profit").click().run()
     best = at.slider(key="diag_threshold").value
-    best_approved = scores < best
-    best_profit = 1000 * (1 - labels[best_approved]).sum() - 5000 * labels[best_approved].sum()
-    assert best_profit >= profit
+    assert profit_at(labels, scores, best) >= profit
     assert exceptions(at) == []
 
 
 def test_score_bands_follow_the_users_choice(file_store, app_env) -> None:
     # given the diagnostics of a governed run
-    app_env(file_store.uri)
-    run_id = file_store.governed[1]
-    labels, _ = validation(file_store.uri, run_id)
-    at = open_diagnostics(run_id)
+    at, labels, _ = governed_page(file_store, app_env, index=1)
     # when the analyst asks for 5 bands
     at.slider(key="diag_n_bands").set_value(5).run()
     bands = next(d.value for d in at.dataframe if "cum_bad_capture" in d.value.columns)
@@ -206,12 +209,9 @@ def test_a_model_that_cannot_load_leaves_the_rest_working(file_store, app_env) -
 
 def test_champion_and_challenger_are_compared(file_store, app_env) -> None:
     # given two governed runs
-    app_env(file_store.uri)
-    champion, challenger = file_store.governed
-    labels, _ = validation(file_store.uri, champion)
-    at = open_diagnostics(champion)
-    # when the analyst picks the challenger
-    at.selectbox(key="diag_challenger").set_value(challenger).run()
+    at, labels, _ = governed_page(file_store, app_env)
+    # when the analyst picks the other one as challenger
+    at.selectbox(key="diag_challenger").set_value(file_store.governed[1]).run()
     # then ROC and KS are overlaid, with the AUC difference and its interval
     names = trace_names(at)
     assert any(n.startswith("champion (AUC") for n in names)
