@@ -26,7 +26,6 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
         height=HEIGHT,
         margin={"l": 50, "r": 20, "t": 50, "b": 40},
         legend={"orientation": "h", "y": -0.2},
-        template="plotly_white",
     )
     return fig
 
