@@ -223,7 +223,8 @@ def policy_at(
     """Approval rate, bad rate, bads caught and economics at one threshold: a binary search."""
     if not 0.0 < threshold < 1.0:
         raise DataValidationError(
-            f"Threshold {threshold} is outside (0, 1).", fix="Pick a probability like 0.45."
+            f"Threshold {threshold} is outside (0, 1).",
+            fix="Pick a probability strictly between 0 and 1.",
         )
     _check_economics(loss_per_bad, profit_per_good)
     return _point(table, table.cut_index(threshold), threshold, loss_per_bad, profit_per_good)
@@ -264,6 +265,8 @@ def policy_curve(table: ScoreTable, max_points: int = 400) -> pd.DataFrame:
         {
             "threshold": [table.threshold_at(c) for c in cuts],
             "approval_rate": approved / table.n,
-            "bad_rate_approved": table.cum_bads[cuts] / np.maximum(approved, 1),
+            "bad_rate_approved": np.where(
+                approved > 0, table.cum_bads[cuts] / np.maximum(approved, 1), np.nan
+            ),
         }
     )

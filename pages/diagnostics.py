@@ -7,15 +7,14 @@ import streamlit as st
 from core import cache_diagnostics as cached
 from core.errors import GovernanceError
 from core.evaluation import require_both_classes
-from ui.context import get_context, require_runs, show_error
+from ui.context import get_context, require_runs
 from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
-from ui.diagnostics_policy import threshold_section
 from ui.diagnostics_sections import (
     bands_tab,
     champion_tab,
     explain_tab,
     monotonicity_tab,
-    performance_tab,
+    policy_and_performance,
 )
 
 context = get_context()
@@ -32,21 +31,23 @@ describe_data(data)
 
 table_key = f"{run['run_id']}:{data.fingerprint}"
 table = cached.score_table(table_key, data.labels, data.scores)
-point = threshold_section(context.settings, table)
-
-tabs = st.tabs(
-    ["Performance", "Score bands", "Explainability", "Monotonicity", "Champion vs challenger"]
-)
 try:
     require_both_classes(table)
-    evaluation = cached.evaluation_of(table_key, table)
+    evaluation, error = cached.evaluation_of(table_key, table), None
 except GovernanceError as exc:
-    evaluation = None
-    with tabs[0]:
-        show_error(exc)
-if evaluation is not None:
-    with tabs[0]:
-        performance_tab(evaluation, table, point)
+    evaluation, error = None, exc
+
+tabs = st.tabs(
+    [
+        "Threshold & performance",
+        "Score bands",
+        "Explainability",
+        "Monotonicity",
+        "Champion vs challenger",
+    ]
+)
+with tabs[0]:
+    policy_and_performance(context.settings, table, evaluation, error)
 with tabs[1]:
     bands_tab(table, run["run_name"])
 no_model = "Needs the run's model, which is unavailable (see the message above)."
@@ -64,4 +65,4 @@ with tabs[4]:
     if evaluation is None:
         st.info("The comparison needs both goods and bads in the evaluation data.")
     else:
-        champion_tab(context, runs, run, data, evaluation, point)
+        champion_tab(context, runs, run, data, table, evaluation)

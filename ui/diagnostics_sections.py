@@ -14,13 +14,32 @@ from core.errors import GovernanceError
 from core.eval_data import EvaluationData
 from core.explain_global import beeswarm_frame, dependence, feature_importance
 from core.monotonicity import declared_constraints
+from core.settings import Settings
 from core.store import RunsTable
 from core.threshold_policy import PolicyPoint, ScoreTable, policy_at
 from ui.context import StoreContext, show_error
 from ui.diagnostics_data import run_label
+from ui.diagnostics_policy import THRESHOLD_MAX, THRESHOLD_MIN, threshold_section
 
 SHAP_SAMPLES = (500, 2_000, 5_000)
 PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "ks")
+
+
+@st.fragment
+def policy_and_performance(
+    settings: Settings,
+    table: ScoreTable,
+    evaluation: ev.Evaluation | None,
+    error: GovernanceError | None,
+) -> None:
+    """The threshold policy and the plots it marks; a threshold change reruns only this part."""
+    point = threshold_section(settings, table)
+    st.divider()
+    if evaluation is None:
+        if error is not None:
+            show_error(error)
+        return
+    performance_tab(evaluation, table, point)
 
 
 def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyPoint) -> None:
@@ -66,11 +85,15 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
         f"riskiest band down. {len(bands)} bands with {int(bands['count'].sum()):,} rows and "
         f"{int(bands['bads'].sum()):,} bads in total."
     )
-    column_config = {c: st.column_config.NumberColumn(format="percent") for c in PERCENT_COLUMNS}
+    column_config = {
+        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="percent")
+        for c in PERCENT_COLUMNS
+    }
     column_config |= {
-        c: st.column_config.NumberColumn(format="%.4f")
+        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="%.4f")
         for c in ("score_min", "score_max", "mean_score")
     }
+    column_config["ks"] = st.column_config.NumberColumn("KS", format="percent")
     st.dataframe(bands, hide_index=True, width="stretch", column_config=column_config)
     st.download_button(
         "Download score bands (CSV)",
@@ -168,13 +191,26 @@ def _challenger_evaluation(
     return scores, table, cached.evaluation_of(key, table)
 
 
+def _threshold_input(column: object, label: str, context: StoreContext, role: str) -> float:
+    """A threshold box for one side of the comparison, starting at the business threshold."""
+    return column.number_input(
+        label,
+        min_value=THRESHOLD_MIN,
+        max_value=THRESHOLD_MAX,
+        value=context.settings.decision_threshold,
+        step=0.01,
+        format="%.4f",
+        key=f"diag_{role}_threshold",
+    )
+
+
 def champion_tab(
     context: StoreContext,
     runs: RunsTable,
     champion: pd.Series,
     data: EvaluationData,
+    table: ScoreTable,
     evaluation: ev.Evaluation,
-    point: PolicyPoint,
 ) -> None:
     """Overlay ROC and KS with a challenger, DeLong's AUC difference and the swap set."""
     frame = runs.runs
@@ -182,35 +218,32 @@ def champion_tab(
     if others.empty:
         st.info("No other run with a model in this experiment to compare with.")
         return
-    left, right = st.columns([2, 1])
+    left, middle, right = st.columns([2, 1, 1])
     challenger_id = left.selectbox(
         "Challenger run",
         others.tolist(),
         format_func=lambda rid: run_label(frame, rid),
         key="diag_challenger",
     )
-    challenger_threshold = right.number_input(
-        "Challenger threshold",
-        min_value=0.0001,
-        max_value=0.9999,
-        value=context.settings.decision_threshold,
-        step=0.01,
-        format="%.4f",
-        key="diag_challenger_threshold",
-    )
+    champion_threshold = _threshold_input(middle, "Champion threshold", context, "champion")
+    challenger_threshold = _threshold_input(right, "Challenger threshold", context, "challenger")
     st.caption(
-        f"Both runs scored on the same {data.n:,} rows ({data.source}). The champion "
-        f"({run_label(frame, champion['run_id'])}) uses the threshold above: "
-        f"{point.threshold:.4f}."
+        f"Both runs scored on the same {data.n:,} rows ({data.source}); the champion is "
+        f"{run_label(frame, champion['run_id'])}. If the challenger was trained on some of "
+        "these rows, its numbers here are optimistic."
     )
     try:
-        scores, table, challenger_eval = _challenger_evaluation(context, challenger_id, data)
+        scores, challenger_table, challenger_eval = _challenger_evaluation(
+            context, challenger_id, data
+        )
     except GovernanceError as exc:
         show_error(exc)
         return
-    challenger_point = policy_at(table, challenger_threshold)
     curves = {"champion": evaluation, "challenger": challenger_eval}
-    points = {"champion": point, "challenger": challenger_point}
+    points = {
+        "champion": policy_at(table, champion_threshold),
+        "challenger": policy_at(challenger_table, challenger_threshold),
+    }
     plot_left, plot_right = st.columns(2)
     plot_left.plotly_chart(charts.roc_figure(curves, points), width="stretch")
     plot_right.plotly_chart(charts.ks_figure(curves), width="stretch")
@@ -226,7 +259,7 @@ def champion_tab(
         f"DeLong p = {comparison.p_value:.3g} "
         f"(champion {comparison.auc_champion:.4f}, challenger {comparison.auc_challenger:.4f})."
     )
-    swaps = swap_set(data.labels, data.scores, scores, point.threshold, challenger_threshold)
+    swaps = swap_set(data.labels, data.scores, scores, champion_threshold, challenger_threshold)
     st.markdown("**Swap set** at each run's threshold")
     st.dataframe(
         swaps,

@@ -68,9 +68,11 @@ def roc_figure(
     fig.add_scatter(
         x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
     )
-    return _layout(
+    fig = _layout(
         fig, "ROC curve", "False positive rate (goods declined)", "True positive rate (bads caught)"
     )
+    fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
+    return fig
 
 
 def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) -> go.Figure:
@@ -102,7 +104,9 @@ def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) 
             line={"color": "black", "width": 3},
         )
     _threshold_line(fig, threshold)
-    return _layout(fig, "KS: cumulative bads and goods", "Score (probability of default)", "Share")
+    fig = _layout(fig, "KS: cumulative bads and goods", "Score (probability of default)", "Share")
+    fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
+    return fig
 
 
 def distribution_figure(evaluation: Evaluation, threshold: float | None = None) -> go.Figure:
@@ -172,7 +176,10 @@ def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
         yaxis="y2",
         line={"color": BAD_COLOUR},
     )
-    fig.update_layout(yaxis2={"overlaying": "y", "side": "right", "title": "Bad rate"})
+    fig.update_layout(
+        yaxis={"tickformat": ".0%"},
+        yaxis2={"overlaying": "y", "side": "right", "title": "Bad rate", "tickformat": ".1%"},
+    )
     _threshold_line(fig, point.threshold)
     return _layout(fig, "Policy curve", "Threshold", "Approval rate")
 
