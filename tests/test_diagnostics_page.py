@@ -16,6 +16,7 @@ from core.settings import DEFAULT_DECISION_THRESHOLD
 from core.store_client import open_client
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
 from ui.diagnostics_data import PATH
+from ui.diagnostics_policy import THRESHOLD_LABEL
 
 PAGE = "pages/diagnostics.py"
 
@@ -31,6 +32,11 @@ def open_diagnostics(run_id: str | None = None) -> AppTest:
 def metric(at: AppTest, label: str) -> str:
     """The shown value of the metric with this label."""
     return next(m.value for m in at.metric if m.label == label)
+
+
+def threshold_slider(at: AppTest):
+    """The threshold control (its key is renewed when a suggested threshold is applied)."""
+    return next(s for s in at.slider if s.label == THRESHOLD_LABEL)
 
 
 def chart_specs(at: AppTest) -> list[dict]:
@@ -101,7 +107,7 @@ def test_threshold_change_and_reverse_questions(file_store, app_env) -> None:
     # given the diagnostics of a governed run
     at, labels, scores = governed_page(file_store, app_env)
     # when the analyst moves the threshold to 0.3
-    at.slider(key="diag_threshold").set_value(0.3).run()
+    threshold_slider(at).set_value(0.3).run()
     # then the policy numbers and the ROC marker follow
     assert metric(at, "Approval rate") == f"{(scores < 0.3).mean():.2%}"
     caught = labels[scores >= 0.3].sum() / labels.sum()
@@ -110,7 +116,7 @@ def test_threshold_change_and_reverse_questions(file_store, app_env) -> None:
     # when they ask for the threshold giving 85% approval and apply it
     at.button(key="diag_use_target").click().run()
     # then the threshold moves and about 85% are approved
-    threshold = at.slider(key="diag_threshold").value
+    threshold = threshold_slider(at).value
     assert threshold != 0.3
     assert abs((scores < threshold).mean() - 0.85) < 0.01
     # when they give a loss per bad and a profit per good
@@ -121,7 +127,7 @@ def test_threshold_change_and_reverse_questions(file_store, app_env) -> None:
     assert metric(at, "Expected profit") == f"{profit:,.0f}"
     # and the profit-maximising threshold earns at least as much once applied
     at.button(key="diag_use_profit").click().run()
-    best = at.slider(key="diag_threshold").value
+    best = threshold_slider(at).value
     assert profit_at(labels, scores, best) >= profit
     assert exceptions(at) == []
 
@@ -234,3 +240,15 @@ def test_a_link_to_an_unusable_run_is_explained(file_store, app_env, link: str) 
     expected = "logged neither a model" if link == "foreign" else "is not in this experiment"
     assert any(expected in w.value for w in at.warning)
     assert exceptions(at) == [] and metric(at, "Approval rate")
+
+
+def test_the_chosen_threshold_survives_a_change_of_data_source(file_store, app_env) -> None:
+    # given the analyst moved the threshold to 0.3
+    at, _, scores = governed_page(file_store, app_env)
+    threshold_slider(at).set_value(0.3).run()
+    # when they switch to a file source (no data yet) and back to the logged validation set
+    at.radio(key="diag_source").set_value(PATH).run()
+    at.radio(key="diag_source").set_value("Logged validation set").run()
+    # then the threshold and its policy numbers are still those of 0.3
+    assert threshold_slider(at).value == 0.3
+    assert metric(at, "Approval rate") == f"{(scores < 0.3).mean():.2%}"

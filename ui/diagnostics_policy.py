@@ -16,6 +16,8 @@ from core.threshold_policy import (
 )
 
 THRESHOLD_KEY = "diag_threshold"
+VERSION_KEY = "diag_threshold_version"
+THRESHOLD_LABEL = "Threshold (probability of default)"
 LOSS_KEY = "diag_loss_per_bad"
 PROFIT_KEY = "diag_profit_per_good"
 TARGET_KEY = "diag_target_approval"
@@ -24,8 +26,14 @@ THRESHOLD_MIN, THRESHOLD_MAX = 0.0001, 0.9999
 
 
 def _set_threshold(value: float) -> None:
-    """Button callback: move the threshold control (before it is drawn again)."""
+    """Button callback: store the threshold and renew the slider so it starts there.
+
+    The chosen value lives under a plain key and the slider gets it as `value=`: a slider
+    whose key is preset through session state shows its minimum when it is mounted again
+    (after the page showed no data for a run), although the server keeps the preset value.
+    """
     st.session_state[THRESHOLD_KEY] = value
+    st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
 
 
 def _slider_value(threshold: float) -> float:
@@ -86,17 +94,17 @@ def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
         f"and declined at or above it. The configured business threshold is "
         f"**{settings.decision_threshold}**."
     )
-    if THRESHOLD_KEY not in st.session_state:
-        st.session_state[THRESHOLD_KEY] = settings.decision_threshold
     control, loss_col, profit_col = st.columns([3, 1, 1])
     threshold = control.slider(
-        "Threshold (probability of default)",
+        THRESHOLD_LABEL,
         min_value=THRESHOLD_MIN,
         max_value=THRESHOLD_MAX,
+        value=st.session_state.get(THRESHOLD_KEY, settings.decision_threshold),
         step=0.0001,
         format="%.4f",
-        key=THRESHOLD_KEY,
+        key=f"diag_threshold_slider_{st.session_state.get(VERSION_KEY, 0)}",
     )
+    st.session_state[THRESHOLD_KEY] = threshold
     control.button(
         "Reset to the business threshold",
         on_click=_set_threshold,

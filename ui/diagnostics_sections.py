@@ -223,10 +223,18 @@ def champion_tab(
         "Challenger run",
         others.tolist(),
         format_func=lambda rid: run_label(frame, rid),
+        index=None,
+        placeholder="Pick a run to compare with",
         key="diag_challenger",
     )
     champion_threshold = _threshold_input(middle, "Champion threshold", context, "champion")
     challenger_threshold = _threshold_input(right, "Challenger threshold", context, "challenger")
+    if challenger_id is None:
+        st.info(
+            "Pick a challenger: both runs are scored on the same rows, their ROC and KS are "
+            "overlaid, and the AUC difference comes with a DeLong confidence interval."
+        )
+        return
     st.caption(
         f"Both runs scored on the same {data.n:,} rows ({data.source}); the champion is "
         f"{run_label(frame, champion['run_id'])}. If the challenger was trained on some of "
