@@ -15,7 +15,7 @@ from core.data import make_synthetic_credit_data
 from core.settings import DEFAULT_DECISION_THRESHOLD
 from core.store_client import open_client
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
-from ui.diagnostics_data import PATH
+from ui.diagnostics_data import PATH, UPLOAD
 from ui.diagnostics_policy import THRESHOLD_LABEL
 
 PAGE = "pages/diagnostics.py"
@@ -252,3 +252,18 @@ def test_the_chosen_threshold_survives_a_change_of_data_source(file_store, app_e
     # then the threshold and its policy numbers are still those of 0.3
     assert threshold_slider(at).value == 0.3
     assert metric(at, "Approval rate") == f"{(scores < 0.3).mean():.2%}"
+
+
+def test_an_uploaded_parquet_file_is_scored(file_store, app_env, tmp_path) -> None:
+    # given the seed-pattern run and a labelled Parquet file
+    app_env(file_store.uri)
+    path = tmp_path / "holdout.parquet"
+    make_synthetic_credit_data(n_rows=500, seed=32).to_parquet(path, index=False)
+    at = open_diagnostics(file_store.seed_pattern)
+    # when the analyst uploads it
+    at.radio(key="diag_source").set_value(UPLOAD).run()
+    at.file_uploader(key="diag_upload").upload("holdout.parquet", path.read_bytes()).run()
+    # then the run is evaluated on the uploaded rows
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert "holdout.parquet" in texts(at) and "500 rows" in texts(at)
+    assert 0.5 < float(metric(at, "AUC")) < 1.0
