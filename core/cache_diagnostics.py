@@ -26,7 +26,7 @@ def validation_data(tracking_uri: str, run_id: str) -> eval_data.EvaluationData:
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
 def file_columns(name: str, fingerprint: str, _content: bytes) -> list[str]:
     """The column names of a user's file (keyed by its content hash)."""
-    return [str(c) for c in eval_data.read_uploaded(name, _content).columns]
+    return eval_data.read_columns(name, _content)
 
 
 @st.cache_resource(show_spinner="Scoring the file with the run's model…", max_entries=_ENTRIES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,20 @@ def read_uploaded(name: str, content: bytes) -> pd.DataFrame:
         path = Path(tmp) / Path(name).name
         path.write_bytes(content)
         return read_table(path)
+
+
+def read_columns(name: str, content: bytes) -> list[str]:
+    """A labelled file's column names from its header alone (the full read happens once, later)."""
+    try:
+        if Path(name).suffix.lower() == ".csv":
+            columns = pd.read_csv(io.BytesIO(content), nrows=0, encoding="utf-8-sig").columns
+        else:
+            import pyarrow.parquet as pq
+
+            columns = pq.read_schema(io.BytesIO(content)).names
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError):
+        columns = read_uploaded(name, content).columns
+    return [str(c) for c in columns]
 
 
 def content_fingerprint(content: bytes) -> str:

@@ -18,6 +18,7 @@ from core.eval_data import (
     from_labelled_frame,
     from_validation_set,
     guess_label_column,
+    read_columns,
     read_path,
     read_uploaded,
 )
@@ -129,12 +130,20 @@ def test_uploaded_bytes_and_paths_are_read_like_files(tmp_path) -> None:
     frame = read_uploaded(name, content)
     # then the columns are intact and the label column is guessed
     assert name == "holdout.csv" and len(frame) == 20
+    assert read_columns(name, content) == list(frame.columns)
+    parquet = tmp_path / "holdout.parquet"
+    frame.to_parquet(parquet, index=False)
+    assert read_columns("h.parquet", parquet.read_bytes()) == list(frame.columns)
     assert guess_label_column(list(frame.columns)) == "default"
     # and a wrong path or a text file is refused with a clear message
     with pytest.raises(DataValidationError, match="No file at"):
         read_path(str(tmp_path / "nope.csv"))
     with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):
         read_uploaded("notes.txt", b"a,b\n1,2\n")
+    with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):
+        read_columns("notes.txt", b"a,b\n1,2\n")
+    with pytest.raises(DataValidationError, match="could not be read"):
+        read_columns("broken.parquet", b"not parquet")
 
 
 def test_importance_gain_and_split(governed) -> None:
