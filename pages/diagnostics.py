@@ -1,17 +1,68 @@
-"""Model diagnostics: not built yet; says what it will do and checks the store is readable."""
+"""Model diagnostics: ROC, KS, score bands, calibration, explanations and the threshold policy."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from core import cache_diagnostics as cached
+from core.errors import GovernanceError
+from core.evaluation import require_both_classes
 from ui.context import get_context, require_runs
+from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
+from ui.diagnostics_sections import (
+    bands_tab,
+    champion_tab,
+    explain_tab,
+    monotonicity_tab,
+    policy_and_performance,
+)
 
 context = get_context()
 st.title("Model diagnostics")
-st.info(
-    "Coming next: ROC, KS, score bands, calibration, feature importance, global SHAP "
-    "and the threshold policy (approval rate and bad rate among approved at any cut-"
-    "off) for one run."
+runs = require_runs(context)
+run = pick_run(runs)
+if run is None:
+    st.stop()
+model = load_model(context, run)
+data = pick_data(context, run, model)
+if data is None:
+    st.stop()
+describe_data(data)
+
+table_key = f"{run['run_id']}:{data.fingerprint}"
+table = cached.score_table(table_key, data.labels, data.scores)
+try:
+    require_both_classes(table)
+    evaluation, error = cached.evaluation_of(table_key, table), None
+except GovernanceError as exc:
+    evaluation, error = None, exc
+
+tabs = st.tabs(
+    [
+        "Threshold & performance",
+        "Score bands",
+        "Explainability",
+        "Monotonicity",
+        "Champion vs challenger",
+    ]
 )
-table = require_runs(context)
-st.caption(f"{len(table.runs)} run(s) available in this experiment.")
+with tabs[0]:
+    policy_and_performance(context.settings, table, evaluation, error)
+with tabs[1]:
+    bands_tab(table, run["run_name"])
+no_model = "Needs the run's model, which is unavailable (see the message above)."
+with tabs[2]:
+    if model is None:
+        st.info(no_model)
+    else:
+        explain_tab(context, run["run_id"], model, data)
+with tabs[3]:
+    if model is None:
+        st.info(no_model)
+    else:
+        monotonicity_tab(context, run, model, data)
+with tabs[4]:
+    if evaluation is None:
+        st.info("The comparison needs both goods and bads in the evaluation data.")
+    else:
+        champion_tab(context, runs, run, data, table, evaluation)

@@ -1,0 +1,236 @@
+"""Plotly figures for Model diagnostics; each takes computed frames and returns a new figure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from core.evaluation import Evaluation
+from core.threshold_policy import PolicyPoint
+
+BAD_COLOUR = "#d62728"
+GOOD_COLOUR = "#1f77b4"
+THRESHOLD_COLOUR = "#444444"
+SERIES_COLOURS = ("#1f77b4", "#ff7f0e")
+HEIGHT = 380
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Common layout: title, axis titles, legend at the bottom, compact margins."""
+    fig.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        height=HEIGHT,
+        margin={"l": 50, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.2},
+    )
+    return fig
+
+
+def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
+    """A dashed vertical line at the threshold on a score axis."""
+    if threshold is not None:
+        fig.add_vline(
+            x=threshold,
+            line_dash="dash",
+            line_color=THRESHOLD_COLOUR,
+            annotation_text=f"threshold {threshold:.4f}",
+            annotation_position="top",
+        )
+
+
+def roc_figure(
+    curves: Mapping[str, Evaluation], points: Mapping[str, PolicyPoint] | None = None
+) -> go.Figure:
+    """ROC curves (one per model) with AUC in the legend and each threshold as a marker."""
+    fig = go.Figure()
+    for (name, evaluation), colour in zip(curves.items(), SERIES_COLOURS, strict=False):
+        roc = evaluation.roc
+        fig.add_scatter(
+            x=roc["fpr"],
+            y=roc["tpr"],
+            mode="lines",
+            name=f"{name} (AUC {evaluation.auc:.4f}, Gini {evaluation.gini:.4f})",
+            line={"color": colour},
+        )
+        point = (points or {}).get(name)
+        if point is not None:
+            fig.add_scatter(
+                x=[point.goods_declined_share],
+                y=[point.bads_caught],
+                mode="markers",
+                marker={"size": 11, "color": colour, "line": {"color": "black", "width": 1}},
+                name=f"{name} at threshold {point.threshold:.4f}",
+            )
+    fig.add_scatter(
+        x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
+    )
+    fig = _layout(
+        fig, "ROC curve", "False positive rate (goods declined)", "True positive rate (bads caught)"
+    )
+    fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
+    return fig
+
+
+def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) -> go.Figure:
+    """Cumulative share of bads and goods against score, with the KS gap marked."""
+    fig = go.Figure()
+    for (name, evaluation), colour in zip(curves.items(), SERIES_COLOURS, strict=False):
+        ks = evaluation.ks_curve
+        prefix = f"{name}: " if len(curves) > 1 else ""
+        fig.add_scatter(
+            x=ks["score"],
+            y=ks["cum_bads"],
+            mode="lines",
+            name=f"{prefix}bads",
+            line={"color": BAD_COLOUR if len(curves) == 1 else colour},
+        )
+        fig.add_scatter(
+            x=ks["score"],
+            y=ks["cum_goods"],
+            mode="lines",
+            name=f"{prefix}goods",
+            line={"color": GOOD_COLOUR if len(curves) == 1 else colour, "dash": "dot"},
+        )
+        at = ks.loc[(ks["score"] - evaluation.ks_score).abs().idxmin()]
+        fig.add_scatter(
+            x=[at["score"], at["score"]],
+            y=[at["cum_bads"], at["cum_goods"]],
+            mode="lines+markers",
+            name=f"{prefix}KS {evaluation.ks:.4f} at score {evaluation.ks_score:.4f}",
+            line={"color": "black", "width": 3},
+        )
+    _threshold_line(fig, threshold)
+    fig = _layout(fig, "KS: cumulative bads and goods", "Score (probability of default)", "Share")
+    fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
+    return fig
+
+
+def distribution_figure(evaluation: Evaluation, threshold: float | None = None) -> go.Figure:
+    """Score histogram of goods and bads (each as a share of its class)."""
+    dist = evaluation.distribution
+    centres = (dist["bin_left"] + dist["bin_right"]) / 2
+    width = float(dist["bin_right"].iloc[0] - dist["bin_left"].iloc[0])
+    fig = go.Figure()
+    for column, colour in (("goods", GOOD_COLOUR), ("bads", BAD_COLOUR)):
+        total = max(int(dist[column].sum()), 1)
+        fig.add_bar(
+            x=centres,
+            y=dist[column] / total,
+            width=width,
+            name=column,
+            marker_color=colour,
+            opacity=0.6,
+        )
+    fig.update_layout(barmode="overlay")
+    _threshold_line(fig, threshold)
+    return _layout(fig, "Score distribution by class", "Score", "Share of class")
+
+
+def precision_recall_figure(evaluation: Evaluation, point: PolicyPoint | None = None) -> go.Figure:
+    """Precision against recall of declining bads, with the threshold's point."""
+    pr = evaluation.precision_recall
+    label = f"average precision {evaluation.average_precision:.4f}"
+    fig = go.Figure(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines", name=label))
+    if point is not None and point.declined:
+        fig.add_scatter(
+            x=[point.bads_caught],
+            y=[point.bads_declined / point.declined],
+            mode="markers",
+            marker={"size": 11, "color": THRESHOLD_COLOUR},
+            name=f"threshold {point.threshold:.4f}",
+        )
+    fig.add_hline(y=evaluation.bad_rate, line_dash="dot", line_color="grey")
+    return _layout(fig, "Precision-recall (declining bads)", "Recall", "Precision")
+
+
+def calibration_figure(table: pd.DataFrame, brier: float) -> go.Figure:
+    """Reliability curve: observed bad rate against mean predicted PD per bin."""
+    top = float(max(table["mean_predicted"].max(), table["observed_bad_rate"].max(), 0.01))
+    fig = go.Figure()
+    fig.add_scatter(
+        x=table["mean_predicted"],
+        y=table["observed_bad_rate"],
+        mode="lines+markers",
+        name=f"model (Brier {brier:.4f})",
+        customdata=table["count"],
+        hovertemplate="predicted %{x:.3f}<br>observed %{y:.3f}<br>n=%{customdata}",
+    )
+    fig.add_scatter(
+        x=[0, top], y=[0, top], mode="lines", name="perfect", line={"dash": "dot", "color": "grey"}
+    )
+    return _layout(fig, "Calibration", "Mean predicted PD", "Observed bad rate")
+
+
+def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
+    """Approval rate and bad rate among approved against the threshold."""
+    fig = go.Figure()
+    fig.add_scatter(x=curve["threshold"], y=curve["approval_rate"], name="approval rate")
+    fig.add_scatter(
+        x=curve["threshold"],
+        y=curve["bad_rate_approved"],
+        name="bad rate among approved",
+        yaxis="y2",
+        line={"color": BAD_COLOUR},
+    )
+    fig.update_layout(
+        yaxis={"tickformat": ".0%"},
+        yaxis2={"overlaying": "y", "side": "right", "title": "Bad rate", "tickformat": ".1%"},
+    )
+    _threshold_line(fig, point.threshold)
+    return _layout(fig, "Policy curve", "Threshold", "Approval rate")
+
+
+def bar_figure(frame: pd.DataFrame, value: str, title: str, x_title: str) -> go.Figure:
+    """Horizontal bars of value by feature, largest at the top."""
+    ordered = frame.iloc[::-1]
+    fig = go.Figure(go.Bar(x=ordered[value], y=ordered["feature"], orientation="h"))
+    fig = _layout(fig, title, x_title, "")
+    fig.update_layout(height=max(HEIGHT, 28 * len(frame) + 100))
+    return fig
+
+
+def beeswarm_figure(swarm: pd.DataFrame) -> go.Figure:
+    """SHAP value per row and feature, coloured by the feature value's rank (beeswarm-like)."""
+    names = swarm.drop_duplicates("feature")["feature"].tolist()
+    fig = go.Figure(
+        go.Scattergl(
+            x=swarm["shap"],
+            y=swarm["position"],
+            mode="markers",
+            marker={
+                "size": 4,
+                "color": swarm["value_rank"],
+                "colorscale": "RdBu_r",
+                "colorbar": {"title": "feature value (rank)"},
+                "opacity": 0.6,
+            },
+            showlegend=False,
+        )
+    )
+    fig.update_yaxes(tickvals=list(range(len(names))), ticktext=names, autorange="reversed")
+    fig = _layout(fig, "SHAP values per feature", "SHAP value (log-odds)", "")
+    fig.update_layout(height=max(HEIGHT, 40 * len(names) + 100))
+    return fig
+
+
+def dependence_figure(frame: pd.DataFrame, feature: str) -> go.Figure:
+    """SHAP dependence: a feature's value against its SHAP value."""
+    if pd.api.types.is_numeric_dtype(frame["value"]):
+        fig = go.Figure(
+            go.Scattergl(x=frame["value"], y=frame["shap"], mode="markers", marker={"size": 4})
+        )
+    else:
+        fig = go.Figure(go.Box(x=frame["value"], y=frame["shap"], boxpoints=False))
+    fig.add_hline(y=0, line_dash="dot", line_color="grey")
+    return _layout(fig, f"SHAP dependence: {feature}", feature, "SHAP value (log-odds)")
+
+
+def monotonicity_figure(curves: pd.DataFrame, feature: str) -> go.Figure:
+    """Partial dependence of one declared-monotone feature."""
+    curve = curves.loc[curves["feature"] == feature]
+    fig = go.Figure(go.Scatter(x=curve["value"], y=curve["mean_pd"], mode="lines+markers"))
+    return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted PD")

@@ -1,0 +1,168 @@
+"""Model diagnostics widgets: which run, its model, and which labelled data to evaluate on."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import pandas as pd
+import streamlit as st
+
+from core import cache, eval_data
+from core import cache_diagnostics as cached
+from core.errors import GovernanceError
+from core.store import RunsTable, model_uri
+from ui.context import StoreContext, show_error
+
+RUN_KEY = "diag_run"
+SOURCE_KEY = "diag_source"
+UPLOAD_KEY = "diag_upload"
+PATH_KEY = "diag_path"
+LABEL_KEY = "diag_label"
+LOGGED = "Logged validation set"
+UPLOAD = "Upload a labelled file"
+PATH = "File path"
+
+
+def run_label(runs: pd.DataFrame, run_id: str) -> str:
+    """'name · abcd1234' for a run id."""
+    name = runs.loc[runs["run_id"] == run_id, "run_name"]
+    return f"{name.iloc[0] if len(name) else '?'} · {run_id[:8]}"
+
+
+def pick_run(table: RunsTable) -> pd.Series | None:
+    """The run to diagnose: ?run_id= from the Runs page, else a selectbox of usable runs."""
+    runs = table.runs
+    if runs.empty:
+        st.info("No runs yet. Train some with `python -m core train --demo`.")
+        return None
+    usable = runs.loc[runs["has_model"] | runs["has_validation_set"]]
+    if usable.empty:
+        st.info(
+            "No run in this experiment logged a model or a validation set, so there is nothing "
+            "to diagnose. Log a model with `mlflow.lightgbm.log_model(model, name='model')` or "
+            "train governed runs with `python -m core train --demo`."
+        )
+        return None
+    ids = usable["run_id"].tolist()
+    wanted = st.query_params.get("run_id")
+    if wanted and wanted not in ids:
+        reason = (
+            "logged neither a model nor a validation set"
+            if wanted in runs["run_id"].tolist()
+            else "is not in this experiment"
+        )
+        st.warning(f"Run '{wanted}' from the link {reason}; pick another run below.", icon="⚠️")
+    if st.session_state.get(RUN_KEY) not in ids:
+        complete = usable.loc[usable["has_model"] & usable["has_validation_set"], "run_id"]
+        fallback = complete.iloc[0] if len(complete) else ids[0]
+        st.session_state[RUN_KEY] = wanted if wanted in ids else fallback
+    run_id = st.selectbox(
+        "Run", ids, key=RUN_KEY, format_func=lambda rid: run_label(runs, rid), width=420
+    )
+    st.query_params["run_id"] = run_id
+    return usable.loc[usable["run_id"] == run_id].iloc[0]
+
+
+def load_model(context: StoreContext, run: pd.Series) -> lgb.LGBMClassifier | None:
+    """The run's model, or None after saying why it cannot be used."""
+    if not run["has_model"]:
+        st.warning(
+            "This run logged no model: importance, SHAP, monotonicity and scoring a file are "
+            "unavailable; the logged validation scores still give ROC, KS and the threshold.",
+            icon="⚠️",
+        )
+        return None
+    try:
+        return cache.model(context.tracking_uri, model_uri(run["run_id"]))
+    except GovernanceError as exc:
+        show_error(exc)
+        return None
+
+
+def _file_input(source: str) -> tuple[str, bytes] | None:
+    """The name and bytes of the user's labelled file, or None until one is given."""
+    if source == UPLOAD:
+        upload = st.file_uploader(
+            "Labelled file (CSV or Parquet) with the model's features and a 0/1 label column",
+            type=["csv", "parquet"],
+            key=UPLOAD_KEY,
+        )
+        return (upload.name, upload.getvalue()) if upload is not None else None
+    path = st.text_input(
+        "Path to a labelled CSV or Parquet file", key=PATH_KEY, placeholder="/data/holdout.csv"
+    )
+    return eval_data.read_path(path) if path.strip() else None
+
+
+def _labelled_file(
+    context: StoreContext, run_id: str, source: str
+) -> eval_data.EvaluationData | None:
+    """Read, label and score the user's file with the run's model."""
+    given = _file_input(source)
+    if given is None:
+        st.info("Give a labelled file to evaluate this run on it.")
+        return None
+    name, content = given
+    fingerprint = eval_data.content_fingerprint(content)
+    columns = cached.file_columns(name, fingerprint, content)
+    guess = eval_data.guess_label_column(columns)
+    label = st.selectbox(
+        "Label column (0 = good, 1 = bad)",
+        columns,
+        index=columns.index(guess) if guess in columns else None,
+        key=LABEL_KEY,
+        width=420,
+    )
+    if label is None:
+        st.info("Pick the label column.")
+        return None
+    return cached.labelled_file_data(
+        context.tracking_uri, run_id, name, fingerprint, label, _content=content
+    )
+
+
+def pick_data(
+    context: StoreContext, run: pd.Series, model: lgb.LGBMClassifier | None
+) -> eval_data.EvaluationData | None:
+    """The evaluation data the user chose, or None after saying what is missing."""
+    options = ([LOGGED] if run["has_validation_set"] else []) + [UPLOAD, PATH]
+    if st.session_state.get(SOURCE_KEY) not in options:
+        st.session_state[SOURCE_KEY] = options[0]
+    source = st.radio("Evaluation data", options, key=SOURCE_KEY, horizontal=True)
+    if not run["has_validation_set"]:
+        st.info(
+            "This run logged no validation set. Give a labelled CSV or Parquet file (the "
+            "run's features plus a 0/1 label column) to get ROC, KS and the threshold policy."
+        )
+    try:
+        if source == LOGGED:
+            return cached.validation_data(context.tracking_uri, run["run_id"])
+        if model is None:
+            st.warning("Scoring a file needs the run's model, which is unavailable (see above).")
+            return None
+        return _labelled_file(context, run["run_id"], source)
+    except GovernanceError as exc:
+        show_error(exc)
+        return None
+
+
+def describe_data(data: eval_data.EvaluationData) -> None:
+    """Say which data is shown, its size and bad rate, and what the model could not read."""
+    st.caption(
+        f"Evaluating on the **{data.source}**: {data.n:,} rows, {data.n_bads:,} bads "
+        f"(bad rate {data.bad_rate:.2%})."
+    )
+    if data.unseen_categories:
+        listed = "; ".join(
+            f"{name}: {', '.join(values[:10])}" + (" …" if len(values) > 10 else "")
+            for name, values in data.unseen_categories.items()
+        )
+        count = sum(len(v) for v in data.unseen_categories.values())
+        st.warning(
+            f"{count} category value(s) the model never saw in training ({listed}). LightGBM "
+            "silently treats them as missing, so those rows are scored as if the value were "
+            "absent.",
+            icon="⚠️",
+        )
+    if data.missing_values:
+        listed = ", ".join(f"{k} ({v:,})" for k, v in data.missing_values.items())
+        st.caption(f"Missing values scored as missing: {listed}.")

@@ -1,0 +1,153 @@
+"""Model diagnostics: the threshold control, its policy numbers and the reverse questions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.charts import diagnostics as charts
+from core.settings import DEFAULT_TARGET_APPROVAL_RATE, Settings
+from core.threshold_policy import (
+    PolicyPoint,
+    ScoreTable,
+    policy_at,
+    policy_curve,
+    profit_maximising_threshold,
+    threshold_for_approval_rate,
+)
+
+THRESHOLD_KEY = "diag_threshold"
+VERSION_KEY = "diag_threshold_version"
+THRESHOLD_LABEL = "Threshold (probability of default)"
+LOSS_KEY = "diag_loss_per_bad"
+PROFIT_KEY = "diag_profit_per_good"
+TARGET_KEY = "diag_target_approval"
+THRESHOLD_DECIMALS = 4
+THRESHOLD_MIN, THRESHOLD_MAX = 0.0001, 0.9999
+
+
+def _set_threshold(value: float) -> None:
+    """Button callback: store the threshold and renew the slider so it starts there.
+
+    The chosen value lives under a plain key and the slider gets it as `value=`: a slider
+    whose key is preset through session state shows its minimum when it is mounted again
+    (after the page showed no data for a run), although the server keeps the preset value.
+    """
+    st.session_state[THRESHOLD_KEY] = value
+    st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+
+
+def _slider_value(threshold: float) -> float:
+    """A threshold rounded to the control's precision and kept inside its range."""
+    return min(max(round(threshold, THRESHOLD_DECIMALS), THRESHOLD_MIN), THRESHOLD_MAX)
+
+
+def _fmt_money(value: float | None) -> str:
+    """A money amount with thousands separators, or a dash."""
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _show_point(point: PolicyPoint) -> None:
+    """Headline numbers and the confusion matrix of one policy point."""
+    cols = st.columns(5)
+    cols[0].metric("Approval rate", f"{point.approval_rate:.2%}", help=f"{point.approved:,} rows")
+    cols[1].metric("Reject rate", f"{point.reject_rate:.2%}", help=f"{point.declined:,} rows")
+    cols[2].metric("Bad rate among approved", f"{point.bad_rate_approved:.2%}")
+    cols[3].metric("Bads caught (declined)", f"{point.bads_caught:.2%}")
+    if point.has_economics:
+        cols[4].metric(
+            "Expected profit",
+            _fmt_money(point.expected_profit),
+            help=f"Loss from approved bads {_fmt_money(point.expected_loss)}",
+        )
+    else:
+        cols[4].metric("Expected profit", "—", help="Enter a loss per bad and a profit per good.")
+    left, right = st.columns([1, 2])
+    left.markdown("**Confusion matrix** (rows: actual, columns: decision)")
+    left.dataframe(point.confusion_matrix(), width="stretch")
+    if point.has_economics:
+        right.markdown(
+            f"**Expected loss** from the {point.bads_approved:,} approved bads: "
+            f"{_fmt_money(point.expected_loss)}; profit from the {point.goods_approved:,} "
+            f"approved goods: {_fmt_money(point.goods_approved * point.profit_per_good)}; "
+            f"net **{_fmt_money(point.expected_profit)}**."
+        )
+    return None
+
+
+def _suggestion(label: str, table: ScoreTable, suggested: PolicyPoint, key: str) -> None:
+    """A reverse answer: its threshold and outcome, with a button that applies it."""
+    value = _slider_value(suggested.threshold)
+    point = policy_at(table, value, suggested.loss_per_bad, suggested.profit_per_good)
+    profit = f", expected profit {_fmt_money(point.expected_profit)}" if point.has_economics else ""
+    st.markdown(
+        f"{label}: threshold **{value:.4f}** approves {point.approval_rate:.2%} "
+        f"(bad rate among approved {point.bad_rate_approved:.2%}{profit})."
+    )
+    st.button("Use this threshold", key=key, on_click=_set_threshold, args=(value,))
+
+
+def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
+    """Draw the threshold control and its consequences; return the chosen policy point."""
+    st.subheader("Threshold policy")
+    st.caption(
+        "Applicants are approved when their probability of default is below the threshold "
+        f"and declined at or above it. The configured business threshold is "
+        f"**{settings.decision_threshold}**."
+    )
+    control, loss_col, profit_col = st.columns([3, 1, 1])
+    threshold = control.slider(
+        THRESHOLD_LABEL,
+        min_value=THRESHOLD_MIN,
+        max_value=THRESHOLD_MAX,
+        value=st.session_state.get(THRESHOLD_KEY, settings.decision_threshold),
+        step=0.0001,
+        format="%.4f",
+        key=f"diag_threshold_slider_{st.session_state.get(VERSION_KEY, 0)}",
+    )
+    st.session_state[THRESHOLD_KEY] = threshold
+    control.button(
+        "Reset to the business threshold",
+        on_click=_set_threshold,
+        args=(settings.decision_threshold,),
+    )
+    loss = loss_col.number_input(
+        "Loss per bad approved", min_value=0.0, value=None, step=100.0, key=LOSS_KEY
+    )
+    profit = profit_col.number_input(
+        "Profit per good approved", min_value=0.0, value=None, step=100.0, key=PROFIT_KEY
+    )
+    point = policy_at(table, threshold, loss, profit)
+    _show_point(point)
+
+    st.markdown("##### Which threshold?")
+    left, right = st.columns(2)
+    with left:
+        target = st.number_input(
+            "Target approval rate (%)",
+            min_value=1.0,
+            max_value=100.0,
+            value=DEFAULT_TARGET_APPROVAL_RATE * 100,
+            step=1.0,
+            key=TARGET_KEY,
+        )
+        _suggestion(
+            f"For {target:.1f}% approval",
+            table,
+            threshold_for_approval_rate(table, target / 100, loss, profit),
+            "diag_use_target",
+        )
+    with right:
+        if point.has_economics:
+            _suggestion(
+                "Profit-maximising",
+                table,
+                profit_maximising_threshold(table, loss, profit),
+                "diag_use_profit",
+            )
+        else:
+            st.caption(
+                "Enter a loss per bad and a profit per good above to find the threshold "
+                "that maximises expected profit."
+            )
+    st.plotly_chart(charts.policy_figure(policy_curve(table), point), width="stretch")
+    return point
