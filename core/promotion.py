@@ -400,9 +400,9 @@ def promote(
     settings: Settings, request: PromotionRequest, *, on_lock_wait: LockWaitHook = None
 ) -> PromotionResult:
     """Run the gates; when they pass, export, append to the ledger and write the manifest."""
+    threshold = gates.parse_threshold(request.threshold)
     by = _require_text(request.by, "Who promotes", "--by")
     reason = _require_text(request.reason, "The reason", "--reason")
-    threshold = gates.parse_threshold(request.threshold)
     force_reason = ""
     if request.force:
         force_reason = _require_text(request.force_reason, "The force reason", "--reason")
