@@ -90,7 +90,7 @@ def gate_auc(
         passed = drop <= tolerance + 1e-12
         detail = (
             f"val_auc {candidate_auc:.4f} vs champion {champion_auc:.4f} "
-            f"(drop {max(drop, 0.0):.4f}, tolerance {tolerance:g})"
+            f"({-drop:+.4f}; a drop of up to {tolerance:g} is allowed)"
         )
     if not passed and force_reason:
         return GateResult(
@@ -207,8 +207,8 @@ def gate_smoke(
     declined = int((result.scores["decision"] == "decline").sum())
     summary = (
         f"{len(applicants)} {source}: "
-        f"{declined} declined at {threshold:g}; max |Δp| {prob_gap:.1e}, "
-        f"max |Σφ+base−raw| {raw_gap:.1e}"
+        f"{declined} declined at {threshold:g}; |Δp| ≤ {prob_gap:.0e}, "
+        f"|Σφ + base − raw| ≤ {raw_gap:.0e}"
     )
     return GateResult(
         name=SMOKE_TEST,

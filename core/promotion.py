@@ -610,8 +610,8 @@ def history(settings: Settings) -> pd.DataFrame:
                 "hash": entry.hash[:12],
             }
         )
-    columns = ["entry", "action", "when", "who", "run_name", "run_id", "threshold", "val_auc"]
-    columns += ["reason", "gates", "registry", "hash"]
+    columns = ["entry", "when", "who", "action", "run_name", "threshold", "reason", "gates"]
+    columns += ["val_auc", "registry", "run_id", "hash"]
     return pd.DataFrame(rows, columns=columns).iloc[::-1].reset_index(drop=True)
 
 

@@ -15,6 +15,11 @@ from ui.context import get_context, require_runs, show_error
 FLASH_KEY = "promotion_flash"
 GATES_KEY = "promotion_gate_preview"
 RULE = StabilityRule()
+GATE_COLUMNS = {
+    "gate": st.column_config.TextColumn("Gate", width="small"),
+    "outcome": st.column_config.TextColumn("Outcome", width="small"),
+    "detail": st.column_config.TextColumn("Detail", width="large"),
+}
 
 context = get_context()
 settings = context.settings
@@ -169,13 +174,16 @@ if submit:
         st.rerun()
 preview = st.session_state.get(GATES_KEY)
 if preview and preview[0] == run_id:
-    st.dataframe(gate_table(preview[1]), hide_index=True, width="stretch")
+    st.dataframe(
+        gate_table(preview[1]), hide_index=True, width="stretch", column_config=GATE_COLUMNS
+    )
 
 # ---------------------------------------------------------------- history + verification
 st.header("History")
 report = promotion.verify(settings)
+integrity = [c for c in report.checks if c.name != "registry"]
 if report.ok:
-    st.success("Verified: " + " · ".join(f"{c.name}: {c.detail}" for c in report.checks), icon="🔒")
+    st.success("**Verified.** " + " · ".join(f"{c.name}: {c.detail}" for c in integrity), icon="🔒")
 else:
     st.error(
         "**Verification failed.** "
@@ -184,6 +192,9 @@ else:
         "rolling back to the last recorded promotion.",
         icon="🚨",
     )
+registry_check = next((c for c in report.checks if c.name == "registry"), None)
+if registry_check is not None and registry_check.ok:
+    st.caption(f"MLflow registry: {registry_check.detail}")
 history = promotion.history(settings)
 if history.empty:
     st.caption("The ledger is empty.")
@@ -195,7 +206,12 @@ else:
         column_config={
             "entry": st.column_config.NumberColumn("#"),
             "when": st.column_config.TextColumn("When (UTC)"),
+            "who": st.column_config.TextColumn("Who"),
+            "action": st.column_config.TextColumn("Action"),
             "run_name": st.column_config.TextColumn("Run"),
+            "reason": st.column_config.TextColumn("Reason", width="large"),
+            "gates": st.column_config.TextColumn("Gates"),
+            "registry": st.column_config.TextColumn("Registry"),
             "run_id": st.column_config.TextColumn("Run id"),
             "threshold": st.column_config.NumberColumn("Threshold", format="%.4f"),
             "val_auc": st.column_config.NumberColumn("val AUC", format="%.4f"),
@@ -234,7 +250,9 @@ if do_rollback:
             )
     except promotion.GateFailedError as exc:
         show_error(exc)
-        st.dataframe(gate_table(exc.results), hide_index=True, width="stretch")
+        st.dataframe(
+            gate_table(exc.results), hide_index=True, width="stretch", column_config=GATE_COLUMNS
+        )
     except GovernanceError as exc:
         show_error(exc)
     else:

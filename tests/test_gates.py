@@ -61,7 +61,7 @@ def test_auc_gate_passes_within_tolerance_and_fails_beyond() -> None:
     # then only the first passes, and the detail says by how much
     assert inside.passed
     assert not outside.passed and not outside.overridden
-    assert "drop 0.0100" in outside.detail
+    assert "-0.0100" in outside.detail
 
 
 def test_auc_gate_failure_is_overridden_only_with_a_reason() -> None:
