@@ -109,6 +109,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.verify:
         return _verify(settings)
     if args.rollback:
+        if args.threshold is not None or args.force:
+            raise gates.PromotionInputError(
+                "--threshold and --force go with --run-id; a rollback restores the recorded "
+                "threshold.",
+                fix="Roll back first, then promote the run again with a new threshold.",
+            )
         result = promotion.rollback(settings, by=args.by, reason=args.reason, to_run_id=args.to)
     else:
         if args.to:

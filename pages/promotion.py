@@ -149,10 +149,11 @@ request = promotion.PromotionRequest(
     force_reason=force_reason,
     auc_tolerance=tolerance,
 )
+gate_key = (run_id, threshold, tolerance, force, force_reason)  # what the gates depend on
 if check:
     try:
         with st.spinner("Exporting to a temporary folder and running the gates…"):
-            st.session_state[GATES_KEY] = (run_id, promotion.check_gates(settings, request))
+            st.session_state[GATES_KEY] = (gate_key, promotion.check_gates(settings, request))
     except GovernanceError as exc:
         show_error(exc)
 if submit:
@@ -161,7 +162,7 @@ if submit:
             result = promotion.promote(settings, request)
     except promotion.GateFailedError as exc:
         show_error(exc)
-        st.session_state[GATES_KEY] = (run_id, exc.results)
+        st.session_state[GATES_KEY] = (gate_key, exc.results)
     except GovernanceError as exc:
         show_error(exc)
     else:
@@ -173,7 +174,7 @@ if submit:
         )
         st.rerun()
 preview = st.session_state.get(GATES_KEY)
-if preview and preview[0] == run_id:
+if preview and preview[0] == gate_key:
     st.dataframe(
         gate_table(preview[1]), hide_index=True, width="stretch", column_config=GATE_COLUMNS
     )

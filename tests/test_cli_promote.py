@@ -107,6 +107,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(promo_store, tmp_path, monkeypatch
         (["--run-id", promo_store.first, "--by", "", "--reason", "x"], "--by"),
         (["--run-id", "nope", "--by", "a", "--reason", "x"], "'nope' was not found"),
         (["--rollback", "--by", "a", "--reason", "x"], "Nothing was promoted yet"),
+        (["--rollback", "--threshold", "0.3", "--by", "a", "--reason", "x"], "go with --run-id"),
     ]:
         code, _, err = _cli(monkeypatch, capsys, promo_store.uri, manifest, *args)
         assert code == 2, args

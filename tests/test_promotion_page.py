@@ -66,6 +66,24 @@ def test_page_shows_failed_gates_and_writes_nothing(promo_store, app_env) -> Non
     assert exceptions(at) == []
     assert any("CV stable" in e.value for e in at.error)
     assert not (folder / "deploy" / "promotion.json").exists()
+    # and the gate table shows every gate with its outcome
+    gates = next(d.value for d in at.dataframe if "gate" in d.value.columns)
+    outcomes = dict(zip(gates["gate"], gates["outcome"], strict=True))
+    assert outcomes["CV stable"] == "❌ failed"
+    assert outcomes["smoke test"] == "✅ passed"
+
+
+def test_checklist_dry_run_shows_gates_and_writes_nothing(promo_store, app_env) -> None:
+    # given the page on a promotable run
+    folder = app_env(promo_store.uri)
+    at = open_page(PAGE)
+    at.selectbox(key="promotion_run").set_value(promo_store.first).run()
+    # when the checklist is run
+    at = next(b for b in at.button if b.label.startswith("Run the checklist")).click().run()
+    # then all gates pass and nothing is written
+    gates = next(d.value for d in at.dataframe if "gate" in d.value.columns)
+    assert list(gates["outcome"]) == ["✅ passed"] * 6
+    assert not (folder / "deploy").exists()
 
 
 def test_page_says_who_is_missing(promo_store, app_env) -> None:
