@@ -7,7 +7,7 @@ import math
 import platform
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,13 +51,15 @@ LockWaitHook = Callable[[], None] | None
 class GateFailedError(GovernanceError):
     """One or more promotion gates failed; nothing was written."""
 
-    def __init__(self, results: tuple[GateResult, ...]) -> None:
+    def __init__(self, results: tuple[GateResult, ...], *, action: str = "Promotion") -> None:
         failed = [g for g in results if not g.ok]
         names = "; ".join(f"{g.name}: {g.detail}" for g in failed)
         super().__init__(
-            f"Promotion stopped by {len(failed)} failed gate(s): {names}.",
+            f"{action} stopped by {len(failed)} failed gate(s): {names}.",
             fix="Fix the cause or pick another run; only the AUC gate can be forced, "
-            "with a written reason.",
+            "with a written reason."
+            if action == "Promotion"
+            else "Pick another entry of the history, or promote a run instead.",
         )
         self.results = results
 
@@ -119,7 +121,7 @@ class VerificationReport:
 
     checks: tuple[Check, ...]
     entries: int = 0
-    problems: tuple[str, ...] = field(default=())
+    problems: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -536,7 +538,7 @@ def rollback(
                 results: tuple[GateResult, ...] = (
                     gates.failed_gate(gates.EXPORT_VERIFIED, error or ExportError("no export")),
                 )
-                raise GateFailedError(results)
+                raise GateFailedError(results, action="Rollback")
             export_ok = staged.sha256 == target.exported_model_sha256
             export_gate = GateResult(
                 name=gates.EXPORT_VERIFIED,
@@ -550,7 +552,7 @@ def rollback(
                 *_model_gates(settings, client, target.run_id, staged, target.threshold),
             )
             if not all(g.ok for g in results):
-                raise GateFailedError(results)
+                raise GateFailedError(results, action="Rollback")
             reg_client, record, note = _registry_prepare(
                 settings, target.experiment_name, target.run_id
             )

@@ -326,3 +326,17 @@ def test_concurrent_promotions_wait_for_each_other(promo_store, settings) -> Non
     assert manifest.ledger_entry_hash == chain.head_hash
     assert chain.entries[1].manifest.previous_run_id == chain.entries[0].manifest.run_id
     assert promotion.verify(settings).ok
+
+
+def test_rollback_to_a_run_deleted_since_is_refused(promo_store, settings) -> None:
+    # given two promotions, then the first run deleted in MLflow
+    from mlflow.tracking import MlflowClient
+
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    promotion.promote(settings, _request(promo_store.second, 0.5))
+    MlflowClient(promo_store.uri).delete_run(promo_store.first)
+    before = _files(settings)
+    # when rolling back to it / then it is refused with the reason and nothing changes
+    with pytest.raises(RunNotFoundError, match="deleted"):
+        promotion.rollback(settings, by="bob", reason="revert")
+    assert _files(settings) == before
