@@ -8,11 +8,11 @@ import sys
 import warnings
 from collections.abc import Sequence
 
-from core import cli_train
+from core import cli_promote, cli_train
 from core.errors import GovernanceError
 from core.settings import load_settings
 
-SUBCOMMANDS = (cli_train,)
+SUBCOMMANDS = (cli_train, cli_promote)
 
 
 def build_parser() -> argparse.ArgumentParser:

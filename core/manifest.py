@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from core.errors import GovernanceError
 
 MANIFEST_SCHEMA_VERSION = 1
+CHAMPION_ALIAS = "champion"
+LEDGER_SUFFIX = ".ledger.jsonl"
+EXPORT_FOLDER = "models"
 
 
 class ManifestError(GovernanceError):
@@ -25,6 +28,21 @@ class GateResult(BaseModel):
     passed: bool
     detail: str = ""
     overridden: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the gate passed or was overridden with a written reason."""
+        return self.passed or self.overridden
+
+
+class RegistryRecord(BaseModel):
+    """The MLflow registry version that mirrors the manifest (sqlite and server stores)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    alias: str = CHAMPION_ALIAS
 
 
 class PromotionManifest(BaseModel):
@@ -54,6 +72,30 @@ class PromotionManifest(BaseModel):
     gate_results: list[GateResult] = Field(default_factory=list)
     versions: dict[str, str] = Field(default_factory=dict)
     ledger_entry_hash: str | None = None
+    forced: bool = False
+    force_reason: str | None = None
+    auc_tolerance: float | None = None
+    registry: RegistryRecord | None = None
+    registry_note: str = ""
+
+    def exported_model_dir(self, manifest_path: str | Path) -> Path:
+        """The exported model folder (its path is stored relative to the manifest's folder)."""
+        return Path(manifest_path).parent / self.exported_model_path
+
+    def to_json_bytes(self) -> bytes:
+        """The manifest as pretty, stable JSON bytes."""
+        return (self.model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
+def ledger_path(manifest_path: str | Path) -> Path:
+    """The append-only ledger beside the manifest (promotion.json -> promotion.ledger.jsonl)."""
+    path = Path(manifest_path)
+    return path.with_name(path.stem + LEDGER_SUFFIX)
+
+
+def export_root(manifest_path: str | Path) -> Path:
+    """The folder beside the manifest holding one exported model folder per promoted run."""
+    return Path(manifest_path).parent / EXPORT_FOLDER
 
 
 def read_manifest(path: str | Path) -> PromotionManifest | None:

@@ -1,0 +1,50 @@
+"""Stores for promotion tests: the shared file store plus a second promotable seed-pattern run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from core.settings import Settings, load_settings
+from tests.store_builders import copy_file_store, log_seed_pattern_run
+
+
+@dataclass(frozen=True)
+class PromotionStore:
+    """A private file store with two promotable runs, its governed and foreign runs."""
+
+    uri: str
+    first: str
+    second: str
+    governed: tuple[str, ...]
+    foreign: dict[str, str]
+
+
+@pytest.fixture(scope="module", name="promotion_template")
+def promotion_template_fixture(file_store_template, tmp_path_factory) -> PromotionStore:
+    """The session file store plus a second seed-pattern run (no CV: its CV gate is n/a)."""
+    path = copy_file_store(file_store_template.path, tmp_path_factory.mktemp("promo") / "mlruns")
+    second = log_seed_pattern_run(f"file:{path}")
+    t = file_store_template
+    return PromotionStore(f"file:{path}", t.seed_pattern, second, t.governed, t.foreign)
+
+
+@pytest.fixture(name="promo_store")
+def promo_store_fixture(promotion_template: PromotionStore, tmp_path: Path) -> PromotionStore:
+    """A private copy of the promotion store."""
+    source = Path(promotion_template.uri.removeprefix("file:"))
+    path = copy_file_store(source, tmp_path / "mlruns")
+    return PromotionStore(
+        f"file:{path}",
+        promotion_template.first,
+        promotion_template.second,
+        promotion_template.governed,
+        promotion_template.foreign,
+    )
+
+
+def settings_for(uri: str, manifest: Path) -> Settings:
+    """Settings pointing at a store and a manifest path."""
+    return load_settings({"MLFLOW_TRACKING_URI": uri, "PROMOTION_MANIFEST": str(manifest)})

@@ -1,0 +1,159 @@
+"""`python -m core promote` round trips on file, sqlite and server stores, and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from core.cli import main
+from core.manifest import CHAMPION_ALIAS
+from core.registry import LEDGER_HASH_TAG, THRESHOLD_TAG
+from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
+    promo_store_fixture,
+    promotion_template_fixture,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(monkeypatch, capsys, uri: str, manifest: Path, *args: str) -> tuple[int, str, str]:
+    """Run `python -m core promote ARGS` in-process against a store and a manifest path."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(manifest))
+    code = main(["promote", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _round_trip(monkeypatch, capsys, uri: str, run_id: str, manifest: Path) -> dict:
+    """Promote, promote again at a new threshold, audit, roll back, audit; return the manifest."""
+    who = ["--by", "alice", "--reason", "quarterly review"]
+    code, out, err = _cli(
+        monkeypatch, capsys, uri, manifest, "--run-id", run_id, "--threshold", "0.45", *who
+    )
+    assert code == 0, err
+    assert "[pass] smoke test" in out
+    code, out, err = _cli(
+        monkeypatch, capsys, uri, manifest, "--run-id", run_id, "--threshold", "0.5", *who
+    )
+    assert code == 0, err
+    code, out, _ = _cli(monkeypatch, capsys, uri, manifest, "--history")
+    assert code == 0 and out.count(run_id) == 2
+    code, out, err = _cli(monkeypatch, capsys, uri, manifest, "--verify")
+    assert code == 0, out + err
+    code, out, err = _cli(
+        monkeypatch, capsys, uri, manifest, "--rollback", "--by", "bob", "--reason", "too strict"
+    )
+    assert code == 0, err
+    assert out.startswith("rollback:")
+    code, out, _ = _cli(monkeypatch, capsys, uri, manifest, "--show")
+    shown = json.loads(out)
+    assert (shown["run_id"], shown["threshold"], shown["action"]) == (run_id, 0.45, "rollback")
+    code, out, err = _cli(monkeypatch, capsys, uri, manifest, "--verify")
+    assert code == 0, out + err
+    assert "hash chain intact" in out
+    return shown
+
+
+def test_cli_round_trip_on_file_store(promo_store, tmp_path, monkeypatch, capsys) -> None:
+    # given a file store / when promoted, re-promoted, verified and rolled back
+    shown = _round_trip(
+        monkeypatch, capsys, promo_store.uri, promo_store.first, tmp_path / "d" / "p.json"
+    )
+    # then the registry step says it was skipped and why
+    assert shown["registry"] is None
+    assert "file store has no MLflow model registry" in shown["registry_note"]
+
+
+def _assert_registry_agrees(uri: str, shown: dict) -> None:
+    """The champion alias points at the manifest's run, tagged with threshold and ledger hash."""
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    version = client.get_model_version_by_alias(shown["registry"]["name"], CHAMPION_ALIAS)
+    assert version.run_id == shown["run_id"]
+    assert version.tags[THRESHOLD_TAG] == str(shown["threshold"])
+    assert version.tags[LEDGER_HASH_TAG] == shown["ledger_entry_hash"]
+
+
+def test_cli_round_trip_on_sqlite_store(sqlite_store, tmp_path, monkeypatch, capsys) -> None:
+    # given a private copy of the sqlite store (its artifacts are shared read-only)
+    db = tmp_path / "mlflow.db"
+    shutil.copyfile(sqlite_store.path, db)
+    uri = f"sqlite:///{db}"
+    # when round-tripped / then the registry mirrors the manifest
+    shown = _round_trip(monkeypatch, capsys, uri, sqlite_store.seed_pattern, tmp_path / "p.json")
+    _assert_registry_agrees(uri, shown)
+
+
+@pytest.mark.server
+def test_cli_round_trip_on_server_store(server_store, tmp_path, monkeypatch, capsys) -> None:
+    # given a real tracking server / when round-tripped / then the registry mirrors the manifest
+    shown = _round_trip(
+        monkeypatch, capsys, server_store.uri, server_store.seed_pattern, tmp_path / "p.json"
+    )
+    _assert_registry_agrees(server_store.uri, shown)
+
+
+def test_cli_bad_input_is_one_line_and_exit_2(promo_store, tmp_path, monkeypatch, capsys) -> None:
+    manifest = tmp_path / "p.json"
+    for args, expected in [
+        (["--run-id", promo_store.first, "--threshold", "abc"], "is not a number"),
+        (["--run-id", promo_store.first, "--threshold", "1.5", "--by", "a"], "outside (0, 1)"),
+        (["--run-id", promo_store.first, "--by", "", "--reason", "x"], "--by"),
+        (["--run-id", "nope", "--by", "a", "--reason", "x"], "'nope' was not found"),
+        (["--rollback", "--by", "a", "--reason", "x"], "Nothing was promoted yet"),
+        (["--rollback", "--threshold", "0.3", "--by", "a", "--reason", "x"], "go with --run-id"),
+    ]:
+        code, _, err = _cli(monkeypatch, capsys, promo_store.uri, manifest, *args)
+        assert code == 2, args
+        assert len(err.strip().splitlines()) == 1 and expected in err, err
+    assert not manifest.exists()
+
+
+def test_cli_verify_exits_1_on_a_tampered_ledger(
+    promo_store, tmp_path, monkeypatch, capsys
+) -> None:
+    manifest = tmp_path / "p.json"
+    who = ["--by", "a", "--reason", "x"]
+    assert (
+        _cli(monkeypatch, capsys, promo_store.uri, manifest, "--run-id", promo_store.first, *who)[0]
+        == 0
+    )
+    ledger = tmp_path / "p.ledger.jsonl"
+    ledger.write_text(ledger.read_text().replace('"promoted_by":"a"', '"promoted_by":"z"'))
+    code, out, err = _cli(monkeypatch, capsys, promo_store.uri, manifest, "--verify")
+    assert code == 1
+    assert "[FAIL] ledger chain" in out and "edited" in err
+
+
+def test_cli_subprocess_help_and_exit_code(tmp_path) -> None:
+    # given the real entry point / when asked for help and given a bad threshold
+    help_run = subprocess.run(
+        [sys.executable, "-m", "core", "promote", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    bad = subprocess.run(
+        [sys.executable, "-m", "core", "promote", "--run-id", "x", "--threshold", "abc"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/bin",
+            "MLFLOW_TRACKING_URI": f"file:{tmp_path}",
+            "PROMOTION_MANIFEST": str(tmp_path / "p.json"),
+        },
+    )
+    # then help lists every mode and the bad input is one line with exit 2
+    assert help_run.returncode == 0
+    for flag in ("--run-id", "--rollback", "--show", "--history", "--verify", "--force"):
+        assert flag in help_run.stdout
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
+    assert "not a number" in bad.stderr

@@ -1,0 +1,145 @@
+"""Each promotion gate, on real numbers and a real LightGBM model."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pytest
+
+from core import gates
+from core.data import demo_dataset
+from core.stability import StabilityRule
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    """A small synthetic credit data set."""
+    return demo_dataset(n_rows=800, seed=3)
+
+
+@pytest.fixture(scope="module")
+def model(dataset) -> lgb.LGBMClassifier:
+    """A small fitted classifier with category columns."""
+    fitted = lgb.LGBMClassifier(n_estimators=15, num_leaves=7, verbose=-1, random_state=1)
+    return fitted.fit(dataset.features, dataset.target)
+
+
+@pytest.mark.parametrize("raw", ["0.4542", 0.5, "1e-3", "0.999"])
+def test_threshold_inside_unit_interval_is_accepted(raw) -> None:
+    # given / when / then a probability strictly inside (0, 1) parses
+    assert 0 < gates.parse_threshold(raw) < 1
+    assert gates.gate_threshold(gates.parse_threshold(raw)).passed
+
+
+@pytest.mark.parametrize("raw", ["1.5", "abc", "0", "1", "-0.2", "nan", "inf", ""])
+def test_threshold_outside_or_not_a_number_is_refused(raw: str) -> None:
+    # given a threshold that is not a probability inside (0, 1)
+    # when it is parsed / then the error names it
+    with pytest.raises(gates.PromotionInputError, match="Threshold"):
+        gates.parse_threshold(raw)
+
+
+def test_threshold_gate_fails_outside_the_interval() -> None:
+    # given / when / then
+    assert not gates.gate_threshold(1.5).passed
+    assert not gates.gate_threshold(math.nan).passed
+
+
+def test_auc_gate_passes_without_a_champion() -> None:
+    result = gates.gate_auc(0.7, None, 0.005)
+    assert result.passed and "no champion" in result.detail
+
+
+def test_auc_gate_passes_within_tolerance_and_fails_beyond() -> None:
+    # given a champion at 0.80 and a tolerance of 0.005
+    # when candidates sit just inside and just outside the tolerance
+    inside = gates.gate_auc(0.796, 0.80, 0.005)
+    outside = gates.gate_auc(0.79, 0.80, 0.005)
+    # then only the first passes, and the detail says by how much
+    assert inside.passed
+    assert not outside.passed and not outside.overridden
+    assert "-0.0100" in outside.detail
+
+
+def test_auc_gate_failure_is_overridden_only_with_a_reason() -> None:
+    # given a candidate below the champion by more than the tolerance
+    forced = gates.gate_auc(0.70, 0.80, 0.005, force_reason="regulator asked for it")
+    unforced = gates.gate_auc(0.70, 0.80, 0.005, force_reason=None)
+    # then the forced gate records the override and the reason; it still did not pass
+    assert forced.overridden and not forced.passed and forced.ok
+    assert "regulator asked for it" in forced.detail
+    assert not unforced.ok
+
+
+def test_auc_gate_fails_when_candidate_logged_no_auc() -> None:
+    result = gates.gate_auc(None, 0.8, 0.005)
+    assert not result.passed and "no val_auc" in result.detail
+
+
+@pytest.mark.parametrize(
+    ("cv", "expected"),
+    [
+        ({"cv_auc_mean": 0.80, "cv_auc_std": 0.004, "cv_auc_min": 0.795}, True),
+        ({"cv_auc_mean": 0.80, "cv_auc_std": 0.03, "cv_auc_min": 0.76}, False),
+        ({"cv_auc_mean": 0.80, "cv_auc_std": 0.009, "cv_auc_min": 0.77}, False),
+    ],
+)
+def test_cv_gate_follows_the_runs_page_rule(cv: dict[str, float], expected: bool) -> None:
+    # given CV statistics / when the gate checks them with the default rule
+    result = gates.gate_cv_stable(cv, StabilityRule())
+    # then it agrees with the stability rule
+    assert result.passed is expected
+    assert ("unstable" in result.detail) is (not expected)
+
+
+def test_cv_gate_is_not_applicable_without_cv() -> None:
+    result = gates.gate_cv_stable(None, StabilityRule())
+    assert result.passed and "no CV logged" in result.detail
+
+
+def test_smoke_passes_when_export_equals_the_run_model(model, dataset) -> None:
+    # given the exported model identical to the run's model and validation applicants
+    validation = dataset.features.assign(row_id=range(len(dataset.features)), label=0, score=0.1)
+    applicants, source = gates.smoke_applicants(model, validation)
+    # when the smoke test scores them
+    result = gates.gate_smoke(model, model, applicants, source, 0.4542)
+    # then probabilities and contributions agree
+    assert result.passed, result.detail
+    assert len(applicants) == gates.SMOKE_SAMPLE_SIZE
+    assert list(applicants["row_id"]) == list(range(gates.SMOKE_SAMPLE_SIZE))
+
+
+def test_smoke_fails_when_export_differs_from_the_run_model(model, dataset) -> None:
+    # given an "exported" model that is not the run's model
+    other = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbose=-1, random_state=2)
+    other.fit(dataset.features, dataset.target)
+    applicants, source = gates.smoke_applicants(model, None)
+    # when the smoke test compares them
+    result = gates.gate_smoke(other, model, applicants, source, 0.4542)
+    # then it fails and says the probabilities differ
+    assert not result.passed
+    assert "probabilities differ" in result.detail
+
+
+def test_smoke_applicants_without_validation_cover_the_model_ranges(model) -> None:
+    # given no validation set / when applicants are built from the model
+    applicants, source = gates.smoke_applicants(model, None)
+    # then every model feature is present and scoring works
+    assert list(applicants.columns) == list(model.feature_name_)
+    assert "feature ranges" in source
+    assert gates.gate_smoke(model, model, applicants, source, 0.5).passed
+
+
+def test_model_gate_fails_on_a_folder_without_a_model(tmp_path: Path) -> None:
+    # given an empty folder / when it is loaded / then the gate fails with the reason
+    loaded, result = gates.load_exported_model(tmp_path)
+    assert loaded is None and not result.passed
+    assert "load failed" in result.detail
+
+
+def test_approval_rate_counts_scores_below_the_threshold() -> None:
+    scores = np.array([0.1, 0.2, 0.5, 0.9, np.nan])
+    assert gates.approval_rate(scores, 0.5) == pytest.approx(0.5)

@@ -1,0 +1,342 @@
+"""Promotion use cases on a real file store: promote, rollback, verify, tamper, bad input, lock."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from core import ledger, promotion
+from core.errors import GovernanceError, RunNotFoundError
+from core.export import tree_sha256
+from core.gates import PromotionInputError
+from core.manifest import ManifestError, ledger_path, read_manifest
+from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
+    promo_store_fixture,
+    promotion_template_fixture,
+    settings_for,
+)
+
+
+@pytest.fixture()
+def settings(promo_store, tmp_path: Path):
+    """Settings on the private store, manifest in the test's deploy folder."""
+    return settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
+
+
+def _request(run_id: str, threshold: str | float = 0.45, **extra) -> promotion.PromotionRequest:
+    """A promotion request by alice."""
+    return promotion.PromotionRequest(
+        run_id=run_id, threshold=threshold, by="alice", reason="best stable run", **extra
+    )
+
+
+def _files(settings) -> tuple[bytes | None, bytes | None]:
+    """The manifest's and the ledger's bytes (None when absent)."""
+    path = settings.promotion_manifest
+    lpath = ledger_path(path)
+    return (
+        path.read_bytes() if path.exists() else None,
+        lpath.read_bytes() if lpath.exists() else None,
+    )
+
+
+def test_promote_writes_manifest_ledger_and_export(promo_store, settings) -> None:
+    # given a store with a promotable run and nothing promoted
+    # when it is promoted
+    result = promotion.promote(settings, _request(promo_store.first))
+    # then the manifest names the run, threshold, export and its sha256
+    manifest = read_manifest(settings.promotion_manifest)
+    assert manifest == result.manifest
+    assert manifest.run_id == promo_store.first
+    assert manifest.threshold == 0.45
+    assert manifest.model_uri == f"runs:/{promo_store.first}/model"
+    exported = manifest.exported_model_dir(settings.promotion_manifest)
+    assert (exported / "MLmodel").is_file()
+    assert tree_sha256(exported) == manifest.exported_model_sha256
+    assert set(manifest.versions) == {"mlflow", "lightgbm", "python"}
+    assert datetime.fromisoformat(manifest.promoted_at).utcoffset().total_seconds() == 0
+    assert manifest.metrics["val_auc"] > 0.5
+    assert manifest.previous_run_id is None
+    assert [g.name for g in manifest.gate_results] == [
+        "run finished",
+        "threshold valid",
+        "AUC vs champion",
+        "CV stable",
+        "model loads",
+        "smoke test",
+    ]
+    assert all(g.passed for g in manifest.gate_results)
+    # and the ledger holds one entry the manifest points at; the registry step says why skipped
+    chain = ledger.read_chain(ledger_path(settings.promotion_manifest))
+    assert chain.valid and len(chain.entries) == 1
+    assert manifest.ledger_entry_hash == chain.head_hash
+    assert manifest.registry is None and "file store" in manifest.registry_note
+    assert promotion.verify(settings).ok
+
+
+def test_second_promotion_records_the_previous_champion(promo_store, settings) -> None:
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    result = promotion.promote(settings, _request(promo_store.second, "0.5"))
+    assert result.manifest.previous_run_id == promo_store.first
+    assert result.manifest.previous_threshold == 0.45
+    assert result.entry.seq == 2
+    table = promotion.history(settings)
+    assert list(table["run_id"]) == [promo_store.second, promo_store.first]
+    assert list(table["who"]) == ["alice", "alice"]
+    assert promotion.verify(settings).ok
+
+
+def test_rollback_restores_previous_then_earlier(promo_store, settings) -> None:
+    # given three promotions: first, second, first at another threshold
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    promotion.promote(settings, _request(promo_store.second, 0.5))
+    promotion.promote(settings, _request(promo_store.first, 0.3))
+    # when rolled back twice
+    back1 = promotion.rollback(settings, by="bob", reason="approval rate too high")
+    back2 = promotion.rollback(settings, by="bob", reason="incident 42")
+    # then the first rollback restores the second run, the next the first at 0.45
+    assert (back1.manifest.run_id, back1.manifest.threshold) == (promo_store.second, 0.5)
+    assert (back2.manifest.run_id, back2.manifest.threshold) == (promo_store.first, 0.45)
+    assert back2.manifest.action == "rollback" and back2.manifest.promoted_by == "bob"
+    assert back2.entry.restores_seq == 1
+    assert back2.manifest.previous_run_id == promo_store.second
+    assert read_manifest(settings.promotion_manifest) == back2.manifest
+    # and nothing earlier remains
+    with pytest.raises(promotion.RollbackError, match="first promotion"):
+        promotion.rollback(settings, by="bob", reason="again")
+    assert promotion.verify(settings).ok
+    assert len(ledger.read_chain(ledger_path(settings.promotion_manifest)).entries) == 5
+
+
+def test_rollback_to_a_named_run(promo_store, settings) -> None:
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    promotion.promote(settings, _request(promo_store.second, 0.5))
+    with pytest.raises(promotion.RollbackError, match="already the champion"):
+        promotion.rollback(settings, by="bob", reason="x", to_run_id=promo_store.second)
+    with pytest.raises(promotion.RollbackError, match="never promoted"):
+        promotion.rollback(settings, by="bob", reason="x", to_run_id="0" * 32)
+    result = promotion.rollback(settings, by="bob", reason="x", to_run_id=promo_store.first)
+    assert result.manifest.run_id == promo_store.first
+
+
+def test_rollback_reexports_a_tampered_model_and_checks_its_sha(promo_store, settings) -> None:
+    # given two promotions, then the first run's exported files are changed
+    first = promotion.promote(settings, _request(promo_store.first, 0.45)).manifest
+    promotion.promote(settings, _request(promo_store.second, 0.5))
+    folder = first.exported_model_dir(settings.promotion_manifest)
+    (folder / "MLmodel").write_text("tampered")
+    # when rolling back to it
+    result = promotion.rollback(settings, by="bob", reason="revert")
+    # then the export is restored from MLflow and matches its recorded sha256
+    assert tree_sha256(folder) == first.exported_model_sha256
+    assert result.manifest.gate_results[0].name == "export verified"
+    assert result.manifest.gate_results[0].passed
+
+
+def test_verify_detects_a_changed_export(promo_store, settings) -> None:
+    manifest = promotion.promote(settings, _request(promo_store.first)).manifest
+    folder = manifest.exported_model_dir(settings.promotion_manifest)
+    (folder / "extra.txt").write_text("not part of the model")
+    report = promotion.verify(settings)
+    assert not report.ok
+    assert any(c.name == "exported model" and not c.ok for c in report.checks)
+
+
+def test_tampered_ledger_is_detected_and_blocks_promotion(promo_store, settings) -> None:
+    # given two promotions, then the first entry's reason is edited in the ledger
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    promotion.promote(settings, _request(promo_store.second, 0.5))
+    path = ledger_path(settings.promotion_manifest)
+    lines = path.read_text().splitlines()
+    raw = json.loads(lines[0])
+    raw["manifest"]["reason"] = "nobody asked"
+    path.write_text("\n".join([json.dumps(raw), lines[1]]) + "\n")
+    before = _files(settings)
+    # when verified / then it fails naming the entry; a promotion is refused
+    report = promotion.verify(settings)
+    assert not report.ok and "entry 1" in report.checks[0].detail
+    with pytest.raises(ledger.LedgerError):
+        promotion.promote(settings, _request(promo_store.first, 0.3))
+    assert _files(settings) == before
+
+
+def test_removed_last_entry_is_detected_by_the_manifest(promo_store, settings) -> None:
+    # given two promotions, then the last ledger line is removed
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    promotion.promote(settings, _request(promo_store.second, 0.5))
+    path = ledger_path(settings.promotion_manifest)
+    path.write_text(path.read_text().splitlines()[0] + "\n")
+    # when verified / then the manifest no longer points at the ledger head
+    report = promotion.verify(settings)
+    assert not report.ok
+    assert any(c.name == "manifest matches ledger" and not c.ok for c in report.checks)
+
+
+def test_hand_edited_manifest_is_refused_then_restored_by_rollback(promo_store, settings) -> None:
+    # given a promotion, then the manifest's threshold edited by hand (still valid JSON)
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    path = settings.promotion_manifest
+    path.write_text(path.read_text().replace('"threshold": 0.45', '"threshold": 0.2'))
+    # when verified or promoted over / then it is named and refused
+    assert not promotion.verify(settings).ok
+    with pytest.raises(ManifestError, match="cannot be trusted"):
+        promotion.promote(settings, _request(promo_store.second, 0.5))
+    # and a rollback restores the last recorded state
+    result = promotion.rollback(settings, by="ops", reason="restore edited manifest")
+    assert result.manifest.threshold == 0.45
+    assert promotion.verify(settings).ok
+
+
+def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, settings) -> None:
+    # given a champion, and a tolerance that demands a strict improvement
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    before = _files(settings)
+    # when an equal-AUC run is promoted / then the AUC gate stops it
+    with pytest.raises(promotion.GateFailedError, match="AUC vs champion") as info:
+        promotion.promote(settings, _request(promo_store.second, 0.5, auc_tolerance=-0.01))
+    assert [g.name for g in info.value.results if not g.ok] == ["AUC vs champion"]
+    assert _files(settings) == before
+    # and force without a reason is refused
+    with pytest.raises(PromotionInputError, match="force reason"):
+        promotion.promote(
+            settings, _request(promo_store.second, 0.5, auc_tolerance=-0.01, force=True)
+        )
+    # when forced with a reason / then it is promoted and both are recorded
+    result = promotion.promote(
+        settings,
+        _request(
+            promo_store.second,
+            0.5,
+            auc_tolerance=-0.01,
+            force=True,
+            force_reason="new data version, AUC not comparable",
+        ),
+    )
+    assert result.manifest.forced
+    assert result.manifest.force_reason == "new data version, AUC not comparable"
+    gate = next(g for g in result.manifest.gate_results if g.name == "AUC vs champion")
+    assert gate.overridden and not gate.passed
+
+
+def test_unstable_cv_blocks_promotion(promo_store, settings) -> None:
+    # given a governed run whose CV is unstable by the default rule
+    gates_ = promotion.check_gates(settings, _request(promo_store.governed[0]))
+    cv = next(g for g in gates_ if g.name == "CV stable")
+    assert not cv.passed and "unstable" in cv.detail
+    # when promoted / then it is refused and nothing is written
+    with pytest.raises(promotion.GateFailedError, match="CV stable"):
+        promotion.promote(settings, _request(promo_store.governed[0]))
+    assert _files(settings) == (None, None)
+
+
+def test_check_gates_writes_nothing(promo_store, settings) -> None:
+    results = promotion.check_gates(settings, _request(promo_store.first))
+    assert all(g.ok for g in results)
+    assert not settings.promotion_manifest.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("case", "error"),
+    [
+        ("unknown run", RunNotFoundError),
+        ("deleted run", RunNotFoundError),
+        ("run without a model", promotion.GateFailedError),
+        ("threshold 1.5", PromotionInputError),
+        ("threshold abc", PromotionInputError),
+        ("empty by", PromotionInputError),
+        ("invalid JSON manifest", ManifestError),
+    ],
+)
+def test_bad_input_leaves_manifest_and_ledger_unchanged(
+    case: str, error: type[GovernanceError], promo_store, settings
+) -> None:
+    # given one successful promotion
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    if case == "invalid JSON manifest":
+        settings.promotion_manifest.write_text('{"run_id": ')
+    before = _files(settings)
+    request = {
+        "unknown run": _request("0" * 32),
+        "deleted run": _request(promo_store.foreign["deleted"]),
+        "run without a model": _request(promo_store.foreign["named_folds"]),
+        "threshold 1.5": _request(promo_store.second, "1.5"),
+        "threshold abc": _request(promo_store.second, "abc"),
+        "empty by": promotion.PromotionRequest(promo_store.second, 0.5, by="  ", reason="x"),
+        "invalid JSON manifest": _request(promo_store.second, 0.5),
+    }[case]
+    # when the bad promotion is attempted
+    with pytest.raises(error) as info:
+        promotion.promote(settings, request)
+    # then the message is clear and nothing changed
+    assert info.value.message
+    assert _files(settings) == before
+
+
+def test_run_without_a_model_names_the_missing_model(promo_store, settings) -> None:
+    with pytest.raises(promotion.GateFailedError, match="logged no model"):
+        promotion.promote(settings, _request(promo_store.foreign["named_folds"]))
+
+
+def test_unwritable_manifest_path_is_refused(promo_store, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    settings = settings_for(promo_store.uri, blocker / "promotion.json")
+    with pytest.raises(GovernanceError, match="deploy folder"):
+        promotion.promote(settings, _request(promo_store.first))
+    assert blocker.read_text() == "x"
+
+
+def test_concurrent_promotions_wait_for_each_other(promo_store, settings) -> None:
+    # given the promotion lock held, and two promotions started meanwhile
+    from core.atomic_io import exclusive_lock
+
+    waiting = [threading.Event(), threading.Event()]
+    errors: list[BaseException] = []
+
+    def run(index: int, run_id: str, threshold: float) -> None:
+        try:
+            promotion.promote(
+                settings, _request(run_id, threshold), on_lock_wait=waiting[index].set
+            )
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(0, promo_store.first, 0.45)),
+        threading.Thread(target=run, args=(1, promo_store.second, 0.5)),
+    ]
+    with exclusive_lock(settings.promotion_manifest):
+        for thread in threads:
+            thread.start()
+        # when they find the lock taken / then both wait and nothing is written yet
+        assert all(event.wait(timeout=60) for event in waiting)
+        assert not settings.promotion_manifest.exists()
+    for thread in threads:
+        thread.join(timeout=120)
+    # then both entries are in the ledger, the chain is valid and the manifest is the last
+    assert errors == []
+    chain = ledger.read_chain(ledger_path(settings.promotion_manifest))
+    assert chain.valid and len(chain.entries) == 2
+    assert {e.manifest.run_id for e in chain.entries} == {promo_store.first, promo_store.second}
+    manifest = read_manifest(settings.promotion_manifest)
+    assert manifest.ledger_entry_hash == chain.head_hash
+    assert chain.entries[1].manifest.previous_run_id == chain.entries[0].manifest.run_id
+    assert promotion.verify(settings).ok
+
+
+def test_rollback_to_a_run_deleted_since_is_refused(promo_store, settings) -> None:
+    # given two promotions, then the first run deleted in MLflow
+    from mlflow.tracking import MlflowClient
+
+    promotion.promote(settings, _request(promo_store.first, 0.45))
+    promotion.promote(settings, _request(promo_store.second, 0.5))
+    MlflowClient(promo_store.uri).delete_run(promo_store.first)
+    before = _files(settings)
+    # when rolling back to it / then it is refused with the reason and nothing changes
+    with pytest.raises(RunNotFoundError, match="deleted"):
+        promotion.rollback(settings, by="bob", reason="revert")
+    assert _files(settings) == before
