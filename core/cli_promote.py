@@ -45,8 +45,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--auc-tolerance",
         type=float,
-        default=gates.DEFAULT_AUC_TOLERANCE,
-        help="allowed val_auc drop against the champion (default %(default)s)",
+        default=None,
+        help="allowed val_auc drop against the champion "
+        "(default: PROMOTION_AUC_TOLERANCE, else 0.005)",
     )
     parser.set_defaults(handler=run)
 
@@ -126,7 +127,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             reason=args.reason,
             force=args.force,
             force_reason=args.reason if args.force else "",
-            auc_tolerance=args.auc_tolerance,
+            auc_tolerance=(
+                args.auc_tolerance
+                if args.auc_tolerance is not None
+                else settings.promotion_auc_tolerance
+            ),
         )
         try:
             result = promotion.promote(settings, request)

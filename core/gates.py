@@ -16,10 +16,11 @@ from mlflow.exceptions import MlflowException
 from core.errors import DataValidationError, GovernanceError
 from core.manifest import GateResult
 from core.scoring import model_categories, prepare_features, score_applicants
+from core.settings import DEFAULT_PROMOTION_AUC_TOLERANCE
 from core.stability import STABLE, UNSTABLE, StabilityRule, stability_flags
 from core.training import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 
-DEFAULT_AUC_TOLERANCE = 0.005
+DEFAULT_AUC_TOLERANCE = DEFAULT_PROMOTION_AUC_TOLERANCE
 SMOKE_SAMPLE_SIZE = 50
 PROBABILITY_TOLERANCE = 1e-9
 RAW_SCORE_TOLERANCE = 1e-6

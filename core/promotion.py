@@ -355,7 +355,11 @@ def _registry_prepare(
     client = registry.registry_client(settings.tracking_uri)
     location = locate_model(client, run_id)
     record = registry.prepare_version(
-        client, experiment_name, run_id, location.artifact_uri, location.model_id
+        client,
+        settings.registered_model_name or experiment_name,
+        run_id,
+        location.artifact_uri,
+        location.model_id,
     )
     return client, record, ""
 

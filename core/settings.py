@@ -16,6 +16,7 @@ DEFAULT_EXPERIMENT_NAME = "credit_risk_experiment"
 DEFAULT_DECISION_THRESHOLD = 0.4542
 DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
 DEFAULT_TARGET_APPROVAL_RATE = 0.85
+DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
 PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
@@ -33,6 +34,8 @@ class Settings:
     experiment_name: str = DEFAULT_EXPERIMENT_NAME
     decision_threshold: float = DEFAULT_DECISION_THRESHOLD
     promotion_manifest: Path = Path(DEFAULT_PROMOTION_MANIFEST)
+    promotion_auc_tolerance: float = DEFAULT_PROMOTION_AUC_TOLERANCE
+    registered_model_name: str | None = None
 
     @property
     def store_kind(self) -> StoreKind:
@@ -96,6 +99,20 @@ def _parse_threshold(raw: str) -> float:
     return value
 
 
+def _parse_tolerance(raw: str) -> float:
+    """Parse an AUC tolerance in [0, 0.5]."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 0.5:
+        raise SettingsError(
+            f"PROMOTION_AUC_TOLERANCE '{raw}' is not a number in [0, 0.5].",
+            fix="Set it to the AUC drop against the champion you accept, for example 0.005.",
+        )
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings from the environment (or the mapping given)."""
     source = os.environ if env is None else env
@@ -105,11 +122,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     raw_threshold = source.get("DECISION_THRESHOLD", "").strip()
     threshold = _parse_threshold(raw_threshold) if raw_threshold else DEFAULT_DECISION_THRESHOLD
     manifest = source.get("PROMOTION_MANIFEST", "").strip() or DEFAULT_PROMOTION_MANIFEST
+    raw_tolerance = source.get("PROMOTION_AUC_TOLERANCE", "").strip()
     return Settings(
         tracking_uri=tracking_uri,
         experiment_name=experiment_name,
         decision_threshold=threshold,
         promotion_manifest=Path(manifest),
+        promotion_auc_tolerance=(
+            _parse_tolerance(raw_tolerance) if raw_tolerance else DEFAULT_PROMOTION_AUC_TOLERANCE
+        ),
+        registered_model_name=source.get("REGISTERED_MODEL_NAME", "").strip() or None,
     )
 
 

@@ -6,7 +6,6 @@ import streamlit as st
 
 from core import cache, promotion
 from core.errors import GovernanceError
-from core.gates import DEFAULT_AUC_TOLERANCE
 from core.manifest import ManifestError, PromotionManifest
 from core.promotion_tables import comparison_table, gate_table
 from core.stability import StabilityRule, recommend_run
@@ -126,7 +125,7 @@ with st.form("promotion_form"):
     reason = st.text_area("Reason", key="promotion_reason", height=80)
     tolerance = st.number_input(
         "AUC tolerance against the champion",
-        value=DEFAULT_AUC_TOLERANCE,
+        value=context.settings.promotion_auc_tolerance,
         step=0.001,
         format="%.3f",
         key="promotion_tolerance",

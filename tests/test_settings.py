@@ -79,3 +79,12 @@ def test_file_store_gets_the_migration_command_and_is_allowed(monkeypatch) -> No
     assert settings.migrate_command == (
         "mlflow migrate-filestore --source mlruns --target sqlite:///mlflow.db"
     )
+
+
+def test_promotion_tolerance_and_registered_name_are_configurable() -> None:
+    settings = load_settings({"PROMOTION_AUC_TOLERANCE": "0.01", "REGISTERED_MODEL_NAME": "pd"})
+    assert settings.promotion_auc_tolerance == 0.01
+    assert settings.registered_model_name == "pd"
+    assert load_settings({}).registered_model_name is None
+    with pytest.raises(SettingsError, match="PROMOTION_AUC_TOLERANCE"):
+        load_settings({"PROMOTION_AUC_TOLERANCE": "lots"})
