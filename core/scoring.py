@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
 from core.model_spec import model_spec
 from core.reason_codes import DEFAULT_REASON_COUNT, ReasonCodeBook, reason_table
 
@@ -227,8 +228,11 @@ def contributions_matrix(booster: lgb.Booster, matrix: np.ndarray) -> np.ndarray
     """Exact TreeSHAP in log-odds, one row per applicant, the base value in the last column.
 
     LightGBM's multi-threaded SHAP costs ~6 ms of thread start-up on a single row and is no
-    faster on large batches here, so it runs on one thread.
+    faster on large batches here, so small frames run on one thread; large ones are computed
+    once per distinct path pattern of each tree (core.grouped_shap), same values.
     """
+    if len(matrix) >= GROUPING_MIN_ROWS:
+        return grouped_contributions(booster, matrix)
     return np.asarray(booster.predict(matrix, pred_contrib=True, num_threads=1))
 
 

@@ -10,12 +10,14 @@ from lightgbm import LGBMClassifier
 
 from core.data import DEMO_MONOTONE, demo_dataset
 from core.errors import DataValidationError
+from core.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
 from core.model_spec import model_spec, monotone_from_params, with_monotone
 from core.reason_codes import ReasonCodeBook
 from core.scoring import (
     DECLINE,
     UnseenCategoryError,
     compare_applicants,
+    feature_matrix,
     prepare_features,
     score_applicants,
     sigmoid,
@@ -262,3 +264,16 @@ def test_scores_of_a_logged_model_match_its_logged_validation_scores(file_store)
     np.testing.assert_allclose(
         result.scores["probability"], validation[SCORE_COLUMN], rtol=0, atol=1e-9
     )
+
+
+def test_grouped_batch_shap_equals_lightgbm_per_row_shap(model) -> None:
+    # given a batch large enough for the grouped path, with missing values and categories
+    batch = demo_dataset(n_rows=3_000, seed=21).features
+    batch.loc[batch.index[:50], "debt_to_income"] = 0.0
+    matrix = feature_matrix(prepare_features(model, batch).frame)
+    # when contributions are computed per distinct path pattern
+    grouped = grouped_contributions(model.booster_, matrix)
+    # then they equal LightGBM's per-row TreeSHAP
+    plain = model.booster_.predict(matrix, pred_contrib=True)
+    np.testing.assert_allclose(grouped, plain, rtol=0, atol=1e-9)
+    assert len(batch) >= GROUPING_MIN_ROWS
