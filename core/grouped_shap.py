@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import lightgbm as lgb
 import numpy as np
+
+from core.model_spec import TreeSplits, parse_tree_splits
 
 _TREE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WORKER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -24,51 +25,11 @@ THREADS = 2
 GROUPING_MIN_ROWS = 2_000
 
 
-@dataclass(frozen=True)
-class TreeSplits:
-    """The features one tree splits on: numeric thresholds per feature, categorical features."""
-
-    numeric: dict[int, np.ndarray]
-    categorical: tuple[int, ...]
-
-
-def _parse_trees(text: str) -> list[TreeSplits]:
-    """Per tree, its numeric thresholds by feature index and its categorical feature indices."""
-    trees: list[TreeSplits] = []
-    features: list[int] = []
-    thresholds: list[float] = []
-    for line in text.splitlines():
-        if line.startswith("Tree="):
-            features, thresholds = [], []
-        elif line.startswith("split_feature="):
-            features = [int(v) for v in line[len("split_feature=") :].split()]
-        elif line.startswith("threshold="):
-            thresholds = [float(v) for v in line[len("threshold=") :].split()]
-        elif line.startswith("decision_type="):
-            kinds = [int(v) for v in line[len("decision_type=") :].split()]
-            numeric: dict[int, list[float]] = {}
-            categorical: set[int] = set()
-            for feature, threshold, kind in zip(features, thresholds, kinds, strict=False):
-                if kind & 1:
-                    categorical.add(feature)
-                else:
-                    numeric.setdefault(feature, []).append(threshold)
-            trees.append(
-                TreeSplits(
-                    {f: np.unique(np.asarray(t, dtype="float64")) for f, t in numeric.items()},
-                    tuple(sorted(categorical)),
-                )
-            )
-        elif line.startswith("num_leaves=1") and line.strip() == "num_leaves=1":
-            trees.append(TreeSplits({}, ()))
-    return trees
-
-
 def tree_splits(booster: lgb.Booster) -> list[TreeSplits]:
     """The split features of every tree of a booster, parsed once per booster."""
     cached = _TREE_CACHE.get(booster)
     if cached is None:
-        cached = _parse_trees(booster.model_to_string())
+        cached = parse_tree_splits(booster.model_to_string())
         _TREE_CACHE[booster] = cached
     return cached
 

@@ -130,22 +130,56 @@ def _numeric_range(info: str) -> tuple[float | None, float | None]:
         return None, None
 
 
-def _split_thresholds(text: str, n_features: int) -> list[np.ndarray]:
-    """Sorted unique numeric split thresholds per feature index, over all trees."""
-    collected: list[list[float]] = [[] for _ in range(n_features)]
+@dataclass(frozen=True)
+class TreeSplits:
+    """The features one tree splits on: numeric thresholds per feature, categorical features."""
+
+    numeric: dict[int, np.ndarray]
+    categorical: tuple[int, ...]
+
+
+def parse_tree_splits(text: str) -> list[TreeSplits]:
+    """Per tree, its numeric thresholds by feature index and its categorical feature indices."""
+    trees: list[TreeSplits] = []
     features: list[int] = []
     thresholds: list[float] = []
     for line in text.splitlines():
-        if line.startswith("split_feature="):
+        if line.startswith("Tree="):
+            features, thresholds = [], []
+        elif line.startswith("split_feature="):
             features = [int(v) for v in line[len("split_feature=") :].split()]
         elif line.startswith("threshold="):
             thresholds = [float(v) for v in line[len("threshold=") :].split()]
         elif line.startswith("decision_type="):
             kinds = [int(v) for v in line[len("decision_type=") :].split()]
+            numeric: dict[int, list[float]] = {}
+            categorical: set[int] = set()
             for feature, threshold, kind in zip(features, thresholds, kinds, strict=False):
-                if not kind & 1:
-                    collected[feature].append(threshold)
-    return [np.unique(np.asarray(values, dtype="float64")) for values in collected]
+                if kind & 1:
+                    categorical.add(feature)
+                else:
+                    numeric.setdefault(feature, []).append(threshold)
+            trees.append(
+                TreeSplits(
+                    {f: np.unique(np.asarray(t, dtype="float64")) for f, t in numeric.items()},
+                    tuple(sorted(categorical)),
+                )
+            )
+        elif line.startswith("num_leaves=1") and line.strip() == "num_leaves=1":
+            trees.append(TreeSplits({}, ()))
+    return trees
+
+
+def _split_thresholds(text: str, n_features: int) -> list[np.ndarray]:
+    """Sorted unique numeric split thresholds per feature index, over all trees."""
+    collected: list[list[np.ndarray]] = [[] for _ in range(n_features)]
+    for tree in parse_tree_splits(text):
+        for feature, thresholds in tree.numeric.items():
+            collected[feature].append(thresholds)
+    return [
+        np.unique(np.concatenate(parts)) if parts else np.array([], dtype="float64")
+        for parts in collected
+    ]
 
 
 def build_model_spec(model: lgb.LGBMClassifier) -> ModelSpec:
