@@ -92,13 +92,13 @@ with one_tab:
             picked.label,
         )
     unmapped = book.unmapped(spec.names)
-    st.caption(
-        f"Reason texts: {book.source}. Edit {reason_codes_path()} to change them"
-        + (
-            f"; features without a text use the fallback: {', '.join(unmapped)}."
-            if unmapped
-            else "."
-        )
+    path = reason_codes_path()
+    origin = (
+        f"Reason texts come from {path}: edit it to change them"
+        if book.source == str(path)
+        else f"Reason texts: {book.source}; write {path} to change them"
     )
+    fallback = f" (features without a text use the fallback: {', '.join(unmapped)})"
+    st.caption(origin + (fallback if unmapped else "") + ".")
 with batch_tab:
     batch_section(model, model_uri, spec, threshold, book, template)

@@ -21,6 +21,7 @@ FIELD_PREFIX = "whatif_f_"
 BASE_KEY = "_whatif_base_key"
 MISSING_OPTION = "(missing)"
 FORM_COLUMNS = 3
+MOVED_IN_CHART = 8
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _feature_input(feature: FeatureSpec) -> object:
         return None if value == MISSING_OPTION else value
     span = f"{feature.low:g} – {feature.high:g}" if feature.has_range else "unknown"
     return st.text_input(
-        f"{feature.name}{marker}",
+        f"{feature.name}{marker}  ·  range {span}",
         key=field_key(feature.name),
         placeholder="missing",
         help=f"Training range {span}. Leave empty for a missing value. {note}".strip(),
@@ -100,7 +101,7 @@ def _edited_applicant(spec: ModelSpec) -> pd.DataFrame:
             values[feature.name] = _feature_input(feature)
     st.caption(
         "↑ / ↓: monotone features (the model's risk only rises / only falls as the value rises). "
-        "Hover a field for its training range; leave a number empty to score it as missing."
+        "Ranges are those seen in training; leave a number empty to score it as missing."
     )
     return pd.DataFrame([values], columns=spec.names, dtype=object)
 
@@ -125,8 +126,11 @@ def _score_panel(result: ScoringResult, original: ScoringResult | None) -> None:
     scores = result.scores.iloc[0]
     left, middle, right = st.columns(3)
     delta = None
-    if original is not None:
-        delta = f"{scores['probability'] - original.scores['probability'].iloc[0]:+.2%} vs original"
+    moved = (
+        0.0 if original is None else scores["probability"] - original.scores["probability"].iloc[0]
+    )
+    if abs(moved) > 1e-12:
+        delta = f"{moved:+.2%} vs original"
     left.metric(
         "Probability of default", f"{scores['probability']:.2%}", delta, delta_color="inverse"
     )
@@ -187,7 +191,13 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
                 "delta": ("moved by", "%+.4f"),
             },
         )
-    st.plotly_chart(moved_contributions_figure(moved), width="stretch", key="whatif_moved_chart")
+    st.plotly_chart(
+        moved_contributions_figure(moved.head(MOVED_IN_CHART)),
+        width="stretch",
+        key="whatif_moved_chart",
+    )
+    if len(moved) > MOVED_IN_CHART:
+        st.caption(f"The chart shows the {MOVED_IN_CHART} largest moves; the table lists all.")
 
 
 def _numbers_table(frame: pd.DataFrame, key: str, formats: dict[str, tuple[str, str]]) -> None:

@@ -36,7 +36,8 @@ def waterfall_figure(
     top_n: int = DEFAULT_WATERFALL_FEATURES,
 ) -> go.Figure:
     """SHAP waterfall in log-odds from the base value to the applicant's score, largest first."""
-    order = contributions.abs().sort_values(ascending=False, kind="stable").index
+    magnitude = contributions.abs()
+    order = magnitude[magnitude > 0].sort_values(ascending=False, kind="stable").index
     shown = list(order[:top_n])
     rest = contributions.drop(index=shown).sum()
     labels = ["Base value (average applicant)"]
@@ -46,8 +47,8 @@ def waterfall_figure(
         labels.append(f"{name} = {_value_text(values.get(name))}")
         measures.append("relative")
         amounts.append(float(contributions[name]))
-    if len(order) > top_n:
-        labels.append(f"{len(order) - top_n} other features")
+    if len(contributions) > len(shown):
+        labels.append(f"{len(contributions) - len(shown)} other features")
         measures.append("relative")
         amounts.append(float(rest))
     raw = base_value + float(contributions.sum())
