@@ -1,16 +1,104 @@
-"""What-if scoring: not built yet; says what it will do and checks the store is readable."""
+"""What-if scoring: score an applicant, edit the inputs, see why, and what would flip it."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.context import get_context, require_runs
+from core import applicants, cache, store
+from core.errors import GovernanceError
+from core.model_spec import model_spec, monotone_from_params, with_monotone
+from core.reason_codes import ReasonCodeBook, load_reason_codes, reason_codes_path
+from ui.context import get_context, require_runs, show_error
+from ui.whatif_batch import batch_section
+from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
+from ui.whatif_picker import pick_applicant
+from ui.whatif_run import pick_run
 
 context = get_context()
 st.title("What-if scoring")
-st.info(
-    "Coming next: Score one applicant, change the inputs, and see the SHAP "
-    "explanation, reason codes and the smallest change that flips the decision."
+st.caption(
+    "Score one applicant, change the inputs and see why: SHAP contributions, plain-language "
+    "reason codes and the smallest single change that flips the decision."
 )
 table = require_runs(context)
-st.caption(f"{len(table.runs)} run(s) available in this experiment.")
+if table.runs.empty:
+    st.info("This experiment has no runs yet. Train some with `python -m core train --demo`.")
+    st.stop()
+
+top_left, top_right = st.columns([3, 1])
+with top_left:
+    choice = pick_run(context, table.runs)
+if choice is None:
+    st.stop()
+with top_right:
+    threshold = st.number_input(
+        "Decision threshold",
+        min_value=0.0001,
+        max_value=0.9999,
+        value=context.settings.decision_threshold,
+        step=0.01,
+        format="%.4f",
+        key="whatif_threshold",
+        help="Probability of default at or above which an applicant is declined "
+        f"(configured: {context.settings.decision_threshold}).",
+    )
+
+model_uri = store.model_uri(choice.run_id)
+try:
+    model = cache.model(context.tracking_uri, model_uri)
+    spec = model_spec(model)
+except GovernanceError as exc:
+    show_error(exc)
+    st.stop()
+spec = with_monotone(
+    spec, monotone_from_params(choice.params.get("monotone_constraints"), spec.names)
+)
+
+validation = None
+if choice.has_validation_set:
+    try:
+        validation = cache.validation_set(context.tracking_uri, choice.run_id)
+    except GovernanceError as exc:
+        show_error(exc)
+else:
+    st.info(
+        "This run logged no validation set, so applicants cannot be picked from it: start "
+        "from the template of typical values, or upload a CSV under Batch scoring. Governed "
+        "runs (`python -m core train`) log one."
+    )
+
+try:
+    book = load_reason_codes()
+except GovernanceError as exc:
+    show_error(exc)
+    book = ReasonCodeBook(source="built-in defaults (the reason-code file is invalid)")
+
+template = applicants.typical_applicant(spec, validation)
+one_tab, batch_tab = st.tabs(["One applicant", "Batch scoring"])
+with one_tab:
+    picked = pick_applicant(spec, validation, threshold)
+    if picked is not None:
+        load_applicant_into_form(spec, picked.frame, f"{choice.run_id}|{picked.key}")
+        applicant_workbench(
+            Workbench(
+                model=model,
+                spec=spec,
+                threshold=threshold,
+                book=book,
+                steps=applicants.value_steps(spec, validation),
+                reference=template,
+            ),
+            picked.frame,
+            picked.label,
+        )
+    unmapped = book.unmapped(spec.names)
+    path = reason_codes_path()
+    origin = (
+        f"Reason texts come from {path}: edit it to change them"
+        if book.source == str(path)
+        else f"Reason texts: {book.source}; write {path} to change them"
+    )
+    fallback = f" (features without a text use the fallback: {', '.join(unmapped)})"
+    st.caption(origin + (fallback if unmapped else "") + ".")
+with batch_tab:
+    batch_section(model, model_uri, spec, threshold, book, template)

@@ -1,0 +1,116 @@
+"""What-if figures: the SHAP waterfall and the contributions that moved after an edit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+RISK_UP = "#c0392b"
+RISK_DOWN = "#1f77b4"
+TOTAL = "#555555"
+DEFAULT_WATERFALL_FEATURES = 10
+
+
+def _logit(probability: float) -> float:
+    """Probability to log-odds."""
+    return math.log(probability / (1.0 - probability))
+
+
+def _value_text(value: object) -> str:
+    """A feature value for a bar label."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "missing"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):.6g}"
+    return str(value)
+
+
+def waterfall_figure(
+    contributions: pd.Series,
+    values: pd.Series,
+    base_value: float,
+    threshold: float,
+    top_n: int = DEFAULT_WATERFALL_FEATURES,
+) -> go.Figure:
+    """SHAP waterfall in log-odds from the base value to the applicant's score, largest first."""
+    magnitude = contributions.abs()
+    order = magnitude[magnitude > 0].sort_values(ascending=False, kind="stable").index
+    shown = list(order[:top_n])
+    rest = contributions.drop(index=shown).sum()
+    labels = ["Base value (average applicant)"]
+    measures = ["absolute"]
+    amounts = [base_value]
+    for name in shown:
+        labels.append(f"{name} = {_value_text(values.get(name))}")
+        measures.append("relative")
+        amounts.append(float(contributions[name]))
+    if len(contributions) > len(shown):
+        labels.append(f"{len(contributions) - len(shown)} other features")
+        measures.append("relative")
+        amounts.append(float(rest))
+    raw = base_value + float(contributions.sum())
+    probability = 1.0 / (1.0 + math.exp(-raw))
+    labels.append("Applicant's score")
+    measures.append("total")
+    amounts.append(raw)
+    figure = go.Figure(
+        go.Waterfall(
+            orientation="h",
+            y=labels,
+            x=amounts,
+            measure=measures,
+            text=[
+                f"{a:+.3f}" if m == "relative" else f"{a:.3f}"
+                for a, m in zip(amounts, measures, strict=True)
+            ],
+            textposition="outside",
+            increasing={"marker": {"color": RISK_UP}},
+            decreasing={"marker": {"color": RISK_DOWN}},
+            totals={"marker": {"color": TOTAL}},
+            connector={"line": {"color": "#bbbbbb", "width": 1}},
+        )
+    )
+    cut = _logit(threshold)
+    figure.add_vline(
+        x=cut,
+        line_dash="dash",
+        line_color="#333333",
+        annotation_text=f"threshold {threshold:.4f}",
+        annotation_position="top",
+    )
+    figure.update_layout(
+        title=f"Why this score: probability of default {probability:.1%} (log-odds {raw:.3f})",
+        xaxis_title="Log-odds of default (red pushes risk up, blue pulls it down)",
+        yaxis={"autorange": "reversed"},
+        height=max(360, 34 * len(labels) + 140),
+        margin={"l": 10, "r": 40, "t": 70, "b": 50},
+        showlegend=False,
+    )
+    return figure
+
+
+def moved_contributions_figure(moved: pd.DataFrame) -> go.Figure:
+    """Original vs edited contribution of each feature that moved (feature, original, edited)."""
+    figure = go.Figure()
+    figure.add_bar(
+        y=moved["feature"],
+        x=moved["original"],
+        name="original",
+        orientation="h",
+        marker_color="#999999",
+    )
+    figure.add_bar(
+        y=moved["feature"], x=moved["edited"], name="edited", orientation="h", marker_color=RISK_UP
+    )
+    figure.update_layout(
+        barmode="group",
+        title="Contributions that moved (log-odds)",
+        xaxis_title="Contribution to the log-odds of default",
+        yaxis={"autorange": "reversed"},
+        height=max(260, 60 * len(moved) + 120),
+        margin={"l": 10, "r": 20, "t": 60, "b": 40},
+    )
+    return figure

@@ -1,0 +1,164 @@
+"""Plain-language reason codes: the features that pushed a declined applicant's risk up, in words.
+
+The texts come from a TOML file the user edits (config/reason_codes.toml by default):
+
+    [texts]
+    debt_to_income = "Debt-to-income ratio too high"
+
+    [fallback]
+    text = "{feature} raised the estimated risk"   # for features without a line
+    missing = "{feature} not reported"             # when the applicant left it empty
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import GovernanceError
+
+REASON_CODES_ENV = "REASON_CODES_FILE"
+DEFAULT_REASON_CODES_PATH = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
+DEFAULT_FALLBACK = "{feature} raised the estimated risk"
+DEFAULT_MISSING = "{feature} not reported"
+DEFAULT_REASON_COUNT = 3
+_FIX = (
+    'Fix the file: a [texts] table of feature = "text" lines and an optional [fallback] table '
+    "with text and missing (use {feature} for the feature's name)."
+)
+
+
+class ReasonCodesError(GovernanceError):
+    """The reason-code file cannot be read or does not follow its format."""
+
+
+@dataclass(frozen=True)
+class ReasonCodeBook:
+    """Feature-to-text mapping with fallbacks for unmapped features and missing values."""
+
+    texts: Mapping[str, str] = field(default_factory=dict)
+    fallback: str = DEFAULT_FALLBACK
+    missing: str = DEFAULT_MISSING
+    source: str = "built-in defaults"
+
+    def text_for(self, feature: str, value_missing: bool = False) -> str:
+        """The plain-language reason for one feature (its missing-value text when empty)."""
+        if value_missing:
+            return _fill(self.missing, feature)
+        mapped = self.texts.get(feature)
+        return mapped if mapped else _fill(self.fallback, feature)
+
+    def unmapped(self, features: list[str]) -> list[str]:
+        """Model features the file gives no text for (they get the fallback)."""
+        return [f for f in features if f not in self.texts]
+
+
+def _fill(template: str, feature: str) -> str:
+    """A template with {feature} replaced by the readable name, as a capitalised sentence."""
+    text = template.replace("{feature}", feature.replace("_", " ").strip())
+    return text[:1].upper() + text[1:]
+
+
+def reason_codes_path() -> Path:
+    """The reason-code file: $REASON_CODES_FILE when set, else config/reason_codes.toml."""
+    override = os.environ.get(REASON_CODES_ENV, "").strip()
+    return Path(override) if override else DEFAULT_REASON_CODES_PATH
+
+
+def _string_table(table: object, name: str, where: str) -> dict[str, str]:
+    """Validate a TOML table whose values are all non-empty strings."""
+    if not isinstance(table, dict):
+        raise ReasonCodesError(f"{where}: [{name}] must be a table.", fix=_FIX)
+    bad = [k for k, v in table.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ReasonCodesError(
+            f"{where}: [{name}] entries must be non-empty text; check {', '.join(bad[:5])}.",
+            fix=_FIX,
+        )
+    return {str(k): v.strip() for k, v in table.items()}
+
+
+def parse_reason_codes(text: str, source: str = "reason codes") -> ReasonCodeBook:
+    """Parse and validate reason-code TOML text."""
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ReasonCodesError(f"{source} is not valid TOML ({exc}).", fix=_FIX) from exc
+    unknown = sorted(set(document) - {"texts", "fallback"})
+    if unknown:
+        raise ReasonCodesError(
+            f"{source} has unknown section(s) or key(s): {', '.join(unknown)}.", fix=_FIX
+        )
+    texts = _string_table(document.get("texts", {}), "texts", source)
+    fallback = _string_table(document.get("fallback", {}), "fallback", source)
+    extra = sorted(set(fallback) - {"text", "missing"})
+    if extra:
+        raise ReasonCodesError(
+            f"{source}: [fallback] accepts only text and missing, not {', '.join(extra)}.",
+            fix=_FIX,
+        )
+    return ReasonCodeBook(
+        texts=texts,
+        fallback=fallback.get("text", DEFAULT_FALLBACK),
+        missing=fallback.get("missing", DEFAULT_MISSING),
+        source=source,
+    )
+
+
+def load_reason_codes(path: str | Path | None = None) -> ReasonCodeBook:
+    """Read the reason-code file; built-in fallbacks only when the file does not exist."""
+    file = Path(path) if path is not None else reason_codes_path()
+    if not file.exists():
+        return ReasonCodeBook(source=f"built-in defaults ({file} not found)")
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReasonCodesError(f"{file} could not be read ({exc}).", fix=_FIX) from exc
+    return parse_reason_codes(text, source=str(file))
+
+
+def top_reason_features(contributions: pd.DataFrame, n: int = DEFAULT_REASON_COUNT) -> np.ndarray:
+    """Per row, the n features with the largest positive contribution ('' where fewer exist)."""
+    values = contributions.to_numpy(dtype="float64")
+    names = np.asarray(contributions.columns, dtype=object)
+    if values.size == 0:
+        return np.empty((len(contributions), n), dtype=object)
+    width = min(n, values.shape[1])
+    order = np.argsort(-values, axis=1, kind="stable")[:, :width]
+    picked = np.take_along_axis(values, order, axis=1)
+    chosen = np.where(picked > 0, names[order], "")
+    if width < n:
+        chosen = np.hstack([chosen, np.full((len(values), n - width), "", dtype=object)])
+    return chosen
+
+
+def reason_table(
+    contributions: pd.DataFrame,
+    features: pd.DataFrame,
+    declined: np.ndarray,
+    book: ReasonCodeBook,
+    n: int = DEFAULT_REASON_COUNT,
+) -> pd.DataFrame:
+    """reason_1..n texts for declined rows (empty for approved rows), indexed like the input."""
+    chosen = top_reason_features(contributions, n)
+    declined = np.asarray(declined, dtype=bool)
+    missing = features.isna().to_numpy()
+    position = {name: j for j, name in enumerate(contributions.columns)}
+    cache: dict[tuple[str, bool], str] = {}
+    columns: dict[str, list[str]] = {f"reason_{k + 1}": [] for k in range(n)}
+    for i, row in enumerate(chosen):
+        for k, feature in enumerate(row):
+            if not declined[i] or not feature:
+                columns[f"reason_{k + 1}"].append("")
+                continue
+            key = (feature, bool(missing[i, position[feature]]))
+            if key not in cache:
+                cache[key] = book.text_for(*key)
+            columns[f"reason_{k + 1}"].append(cache[key])
+    return pd.DataFrame(columns, index=contributions.index, dtype="str")
