@@ -12,7 +12,6 @@ The texts come from a TOML file the user edits (config/reason_codes.toml by defa
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,9 +21,9 @@ import numpy as np
 import pandas as pd
 
 from core.errors import GovernanceError
+from core.settings import DEFAULT_REASON_CODES_FILE
 
-REASON_CODES_ENV = "REASON_CODES_FILE"
-DEFAULT_REASON_CODES_PATH = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
+DEFAULT_REASON_CODES_PATH = DEFAULT_REASON_CODES_FILE
 DEFAULT_FALLBACK = "{feature} raised the estimated risk"
 DEFAULT_MISSING = "{feature} not reported"
 DEFAULT_REASON_COUNT = 3
@@ -63,12 +62,6 @@ def _fill(template: str, feature: str) -> str:
     """A template with {feature} replaced by the readable name, as a capitalised sentence."""
     text = template.replace("{feature}", feature.replace("_", " ").strip())
     return text[:1].upper() + text[1:]
-
-
-def reason_codes_path() -> Path:
-    """The reason-code file: $REASON_CODES_FILE when set, else config/reason_codes.toml."""
-    override = os.environ.get(REASON_CODES_ENV, "").strip()
-    return Path(override) if override else DEFAULT_REASON_CODES_PATH
 
 
 def _string_table(table: object, name: str, where: str) -> dict[str, str]:
@@ -111,9 +104,9 @@ def parse_reason_codes(text: str, source: str = "reason codes") -> ReasonCodeBoo
     )
 
 
-def load_reason_codes(path: str | Path | None = None) -> ReasonCodeBook:
-    """Read the reason-code file; built-in fallbacks only when the file does not exist."""
-    file = Path(path) if path is not None else reason_codes_path()
+def load_reason_codes(path: str | Path = DEFAULT_REASON_CODES_FILE) -> ReasonCodeBook:
+    """Read the reason-code file (settings.reason_codes_file); built-in texts when it is absent."""
+    file = Path(path)
     if not file.exists():
         return ReasonCodeBook(source=f"built-in defaults ({file} not found)")
     try:

@@ -17,6 +17,7 @@ DEFAULT_DECISION_THRESHOLD = 0.4542
 DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
 DEFAULT_TARGET_APPROVAL_RATE = 0.85
 DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
+DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
 PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
@@ -36,6 +37,7 @@ class Settings:
     promotion_manifest: Path = Path(DEFAULT_PROMOTION_MANIFEST)
     promotion_auc_tolerance: float = DEFAULT_PROMOTION_AUC_TOLERANCE
     registered_model_name: str | None = None
+    reason_codes_file: Path = DEFAULT_REASON_CODES_FILE
 
     @property
     def store_kind(self) -> StoreKind:
@@ -132,6 +134,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _parse_tolerance(raw_tolerance) if raw_tolerance else DEFAULT_PROMOTION_AUC_TOLERANCE
         ),
         registered_model_name=source.get("REGISTERED_MODEL_NAME", "").strip() or None,
+        reason_codes_file=Path(
+            source.get("REASON_CODES_FILE", "").strip() or DEFAULT_REASON_CODES_FILE
+        ),
     )
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from core import applicants, cache, store
 from core.errors import GovernanceError
 from core.model_spec import model_spec, monotone_from_params, with_monotone
-from core.reason_codes import ReasonCodeBook, load_reason_codes, reason_codes_path
+from core.reason_codes import ReasonCodeBook, load_reason_codes
 from ui.context import get_context, require_runs, show_error
 from ui.whatif_batch import batch_section
 from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
@@ -68,7 +68,7 @@ else:
     )
 
 try:
-    book = load_reason_codes()
+    book = load_reason_codes(context.settings.reason_codes_file)
 except GovernanceError as exc:
     show_error(exc)
     book = ReasonCodeBook(source="built-in defaults (the reason-code file is invalid)")
@@ -92,7 +92,7 @@ with one_tab:
             picked.label,
         )
     unmapped = book.unmapped(spec.names)
-    path = reason_codes_path()
+    path = context.settings.reason_codes_file
     origin = (
         f"Reason texts come from {path}: edit it to change them"
         if book.source == str(path)
