@@ -30,7 +30,7 @@ st.caption(
 table = require_runs(context)
 flash = st.session_state.pop(FLASH_KEY, None)
 if flash:
-    st.success(flash, icon="✅")
+    st.success(flash, icon=":material/check_circle:")
 
 # ---------------------------------------------------------------- the champion
 champion: PromotionManifest | None = None
@@ -45,10 +45,13 @@ if champion is not None:
         f"**Champion:** {champion.run_name} (`{champion.run_id}`) at threshold "
         f"**{champion.threshold}** · {champion.action} by {champion.promoted_by} "
         f"at {champion.promoted_at} · “{champion.reason}”",
-        icon="🏆",
+        icon=":material/emoji_events:",
     )
 elif not manifest_broken:
-    st.info("Nothing promoted yet: pick a candidate below and pass the checklist.", icon="ℹ️")
+    st.info(
+        "Nothing promoted yet: pick a candidate below and pass the checklist.",
+        icon=":material/info:",
+    )
 
 # ---------------------------------------------------------------- 1. candidate
 runs = table.runs
@@ -183,14 +186,17 @@ st.header("History")
 report = promotion.verify(settings)
 integrity = [c for c in report.checks if c.name != "registry"]
 if report.ok:
-    st.success("**Verified.** " + " · ".join(f"{c.name}: {c.detail}" for c in integrity), icon="🔒")
+    st.success(
+        "**Verified.** " + " · ".join(f"{c.name}: {c.detail}" for c in integrity),
+        icon=":material/lock:",
+    )
 else:
     st.error(
         "**Verification failed.** "
         + " · ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
         + "\n\nRestore the ledger from backup; a hand-edited manifest is restored by "
         "rolling back to the last recorded promotion.",
-        icon="🚨",
+        icon=":material/report:",
     )
 registry_check = next((c for c in report.checks if c.name == "registry"), None)
 if registry_check is not None and registry_check.ok:

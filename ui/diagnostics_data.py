@@ -50,7 +50,10 @@ def pick_run(table: RunsTable) -> pd.Series | None:
             if wanted in runs["run_id"].tolist()
             else "is not in this experiment"
         )
-        st.warning(f"Run '{wanted}' from the link {reason}; pick another run below.", icon="⚠️")
+        st.warning(
+            f"Run '{wanted}' from the link {reason}; pick another run below.",
+            icon=":material/warning:",
+        )
     if st.session_state.get(RUN_KEY) not in ids:
         complete = usable.loc[usable["has_model"] & usable["has_validation_set"], "run_id"]
         fallback = complete.iloc[0] if len(complete) else ids[0]
@@ -68,7 +71,7 @@ def load_model(context: StoreContext, run: pd.Series) -> lgb.LGBMClassifier | No
         st.warning(
             "This run logged no model: importance, SHAP, monotonicity and scoring a file are "
             "unavailable; the logged validation scores still give ROC, KS and the threshold.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
         return None
     try:
@@ -161,7 +164,7 @@ def describe_data(data: eval_data.EvaluationData) -> None:
             f"{count} category value(s) the model never saw in training ({listed}). LightGBM "
             "silently treats them as missing, so those rows are scored as if the value were "
             "absent.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     if data.missing_values:
         listed = ", ".join(f"{k} ({v:,})" for k, v in data.missing_values.items())

@@ -160,7 +160,7 @@ def monotonicity_tab(
         st.error(
             f"Not monotone as declared: {', '.join(check.violations)}. The model's partial "
             "dependence moves against the declared direction somewhere on the grid.",
-            icon="🚫",
+            icon=":material/block:",
         )
     else:
         st.success(
@@ -184,7 +184,7 @@ def _challenger_evaluation(
         st.warning(
             "The challenger never saw these categories (scored as missing): "
             + "; ".join(f"{k}: {', '.join(v)}" for k, v in unseen.items()),
-            icon="⚠️",
+            icon=":material/warning:",
         )
     key = f"{challenger_id}:{data.fingerprint}"
     table = cached.score_table(key, data.labels, scores)

@@ -73,10 +73,13 @@ def batch_section(
         return
     if unseen:
         listed = "; ".join(f"{k}: {', '.join(v)}" for k, v in unseen.items())
-        st.warning(f"Scored as missing (categories the model never saw): {listed}.", icon="⚠️")
+        st.warning(
+            f"Scored as missing (categories the model never saw): {listed}.",
+            icon=":material/warning:",
+        )
     if out_of_range:
         listed = ", ".join(f"{k} ({n} row(s))" for k, n in out_of_range.items())
-        st.warning(f"Values outside the training range: {listed}.", icon="⚠️")
+        st.warning(f"Values outside the training range: {listed}.", icon=":material/warning:")
     declined = int((table["decision"] == "decline").sum())
     left, middle, right = st.columns(3)
     left.metric("Applicants scored", f"{len(table):,}")

@@ -115,7 +115,7 @@ def _input_notes(result: ScoringResult, spec: ModelSpec) -> None:
             f"{name} = {row[name]:g} is outside the training range "
             f"{feature.low:g} – {feature.high:g}: the model never saw such a value, "
             "so its score there is an extrapolation.",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     if result.prepared.missing_values:
         st.caption("Scored as missing: " + ", ".join(result.prepared.missing_values))

@@ -64,10 +64,12 @@ def _linked_run(runs: pd.DataFrame, scorable: list[str]) -> str | None:
         st.warning(
             f"Run '{linked}' from the link logged no model, so it cannot be scored. "
             "Showing another run; log a model with mlflow.lightgbm.log_model(model, name='model').",
-            icon="⚠️",
+            icon=":material/warning:",
         )
     else:
-        st.warning(f"Run '{linked}' from the link is not in this experiment.", icon="⚠️")
+        st.warning(
+            f"Run '{linked}' from the link is not in this experiment.", icon=":material/warning:"
+        )
     return None
 
 
