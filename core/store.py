@@ -28,11 +28,13 @@ from core.errors import (
 )
 from core.filestore_reader import RawRun, read_experiment_runs
 from core.settings import file_store_path, prepare_mlflow_environment, store_kind
+from core.sqlite_reader import SqliteSchemaError, read_sqlite_runs
 from core.training import GOVERNED_TAG, LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT
 
 logger = logging.getLogger(__name__)
 PARENT_TAG = "mlflow.parentRunId"
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+SYSTEM_TAG_PREFIX = "mlflow."
 _SEARCH_PAGE = 1000
 _HISTORY_THREADS = 8
 _tracking_uri_lock = threading.Lock()
@@ -71,6 +73,11 @@ class RunsTable:
     def metric_columns(self) -> list[str]:
         """The 'metrics.*' columns present."""
         return [c for c in self.runs.columns if c.startswith("metrics.")]
+
+    @property
+    def tag_columns(self) -> list[str]:
+        """The 'tags.*' columns present (user tags; MLflow's own 'mlflow.*' tags are left out)."""
+        return [c for c in self.runs.columns if c.startswith("tags.")]
 
 
 @dataclass(frozen=True)
@@ -173,10 +180,16 @@ def read_raw_runs(
     client: MlflowClient, tracking_uri: str, experiment_id: str
 ) -> tuple[list[RawRun], list[str]]:
     """All active runs of an experiment as RawRuns, with warnings about skipped ones."""
-    if store_kind(tracking_uri) == "file":
+    kind = store_kind(tracking_uri)
+    if kind == "file":
         root = file_store_path(tracking_uri)
         assert root is not None
         return read_experiment_runs(root, experiment_id)
+    if kind == "sqlite":
+        try:
+            return read_sqlite_runs(sqlite_path(tracking_uri), experiment_id), []
+        except SqliteSchemaError as exc:
+            logger.info("SQLite fast path unavailable (%s); reading through MLflow.", exc)
     try:
         raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
         return _fetch_histories(client, raws), []
@@ -244,6 +257,9 @@ def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> R
         row = _base_row(raw, len(children_by_parent.get(raw.run_id, [])))
         row.update({f"params.{k}": v for k, v in raw.params.items()})
         row.update({f"metrics.{k}": v for k, v in raw.metrics.items()})
+        row.update(
+            {f"tags.{k}": v for k, v in raw.tags.items() if not k.startswith(SYSTEM_TAG_PREFIX)}
+        )
         rows.append(row)
     runs = pd.DataFrame(rows, columns=None if rows else BASE_COLUMNS)
     runs = _attach_cv_stats(runs, folds)
@@ -394,6 +410,11 @@ def run_inventory(table: RunsTable, run_id: str) -> RunInventory:
     )
 
 
+def sqlite_path(tracking_uri: str) -> Path:
+    """The database file of a sqlite:/// tracking URI."""
+    return Path(tracking_uri.removeprefix("sqlite:///"))
+
+
 def store_root_exists(tracking_uri: str) -> bool:
     """True when a file or sqlite store's path exists (servers are checked elsewhere)."""
     kind = store_kind(tracking_uri)
@@ -401,5 +422,5 @@ def store_root_exists(tracking_uri: str) -> bool:
         path = file_store_path(tracking_uri)
         return path is not None and path.is_dir()
     if kind == "sqlite":
-        return Path(tracking_uri.removeprefix("sqlite:///")).is_file()
+        return sqlite_path(tracking_uri).is_file()
     return True
