@@ -125,12 +125,12 @@ def apply_filter(runs: pd.DataFrame, run_filter: RunFilter) -> pd.DataFrame:
 
 def run_labels(runs: pd.DataFrame, run_ids: Sequence[str]) -> dict[str, str]:
     """A readable, unique label per run id: its name, with a short id when names repeat."""
-    names = runs.set_index("run_id")["run_name"].astype("str")
-    counts = names.value_counts()
+    names = dict(zip(runs["run_id"], runs["run_name"].astype("str"), strict=True))
+    repeated = set(runs["run_name"][runs["run_name"].duplicated(keep=False)].astype("str"))
     labels = {}
     for run_id in run_ids:
         name = names.get(run_id, run_id[:8])
-        labels[run_id] = f"{name} ({run_id[:6]})" if counts.get(name, 0) > 1 else name
+        labels[run_id] = f"{name} ({run_id[:6]})" if name in repeated else name
     return labels
 
 

@@ -206,18 +206,14 @@ def _has_model(raw: RawRun) -> bool:
 
 
 def _base_row(raw: RawRun, n_children: int) -> dict[str, object]:
-    """The fixed columns of a run's row."""
-    start = pd.to_datetime(raw.start_time, unit="ms", utc=True) if raw.start_time else pd.NaT
-    end = pd.to_datetime(raw.end_time, unit="ms", utc=True) if raw.end_time else pd.NaT
+    """The fixed columns of a run's row (times in epoch ms; see _convert_times)."""
     return {
         "run_id": raw.run_id,
         "run_name": raw.run_name or raw.run_id[:8],
         "status": raw.status,
-        "start_time": start,
-        "end_time": end,
-        "duration_s": (end - start).total_seconds()
-        if start is not pd.NaT and end is not pd.NaT
-        else None,
+        "start_time": raw.start_time or None,
+        "end_time": raw.end_time or None,
+        "duration_s": None,
         "user": raw.user,
         "n_child_runs": n_children,
         "has_model": _has_model(raw),
@@ -225,6 +221,17 @@ def _base_row(raw: RawRun, n_children: int) -> dict[str, object]:
         "is_governed": GOVERNED_TAG in raw.tags,
         "data_version": raw.tags.get("data_version") or raw.params.get("data_version"),
     }
+
+
+def _convert_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn epoch-ms start/end columns into UTC datetimes and fill duration_s, all at once."""
+    if frame.empty:
+        return frame
+    start, end = (
+        pd.to_datetime(pd.to_numeric(frame[c], errors="coerce"), unit="ms", utc=True)
+        for c in ("start_time", "end_time")
+    )
+    return frame.assign(start_time=start, end_time=end, duration_s=(end - start).dt.total_seconds())
 
 
 def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> RunsTable:
@@ -261,7 +268,7 @@ def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> R
             {f"tags.{k}": v for k, v in raw.tags.items() if not k.startswith(SYSTEM_TAG_PREFIX)}
         )
         rows.append(row)
-    runs = pd.DataFrame(rows, columns=None if rows else BASE_COLUMNS)
+    runs = _convert_times(pd.DataFrame(rows, columns=None if rows else BASE_COLUMNS))
     runs = _attach_cv_stats(runs, folds)
     if not runs.empty:
         runs = runs.sort_values("start_time", ascending=False, na_position="last")
@@ -273,7 +280,7 @@ def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> R
     return RunsTable(
         runs=runs.reset_index(drop=True),
         folds=folds,
-        children=pd.DataFrame(child_rows),
+        children=_convert_times(pd.DataFrame(child_rows)),
         warnings=tuple(warnings or ()),
     )
 

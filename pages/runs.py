@@ -279,141 +279,161 @@ for note in notes:
     st.caption("ℹ️ " + note)
 
 # ---- analysis tabs ------------------------------------------------------------------------
+# Only the open tab runs (on_change="rerun"); the open tab is part of the shared link too.
 stability_tab, compare_tab, effects_tab, children_tab = st.tabs(
-    ["CV stability", "Compare selected runs", "Which hyper-parameters matter", "Child runs"]
+    ["CV stability", "Compare selected runs", "Which hyper-parameters matter", "Child runs"],
+    key="tab",
+    on_change="rerun",
+    bind=URL,
 )
 
 with stability_tab:
-    focus = selected or list(ranked["run_id"][:MAX_DEFAULT_FOLD_RUNS])
-    if not selected:
-        st.caption(
-            f"No run selected: showing the top {len(focus)} run(s) shown by {primary_label}. "
-            "Tick rows in the table to choose."
+    if stability_tab.open:
+        focus = selected or list(ranked["run_id"][:MAX_DEFAULT_FOLD_RUNS])
+        if not selected:
+            st.caption(
+                f"No run selected: showing the top {len(focus)} run(s) shown by {primary_label}. "
+                "Tick rows in the table to choose."
+            )
+        chosen = runs_analysis.selected_in_order(runs, focus)
+        summary = chosen[["run_name", *[c for c in runs_analysis.CV_STAT_COLUMNS if c in chosen]]]
+        summary = summary.assign(
+            folds=chosen["cv_auc_n"],
+            source=chosen["cv_source"],
+            stability=[FLAG_TEXT[f] for f in stability_flags(chosen, rule)],
         )
-    chosen = runs_analysis.selected_in_order(runs, focus)
-    summary = chosen[["run_name", *[c for c in runs_analysis.CV_STAT_COLUMNS if c in chosen]]]
-    summary = summary.assign(
-        folds=chosen["cv_auc_n"],
-        source=chosen["cv_source"],
-        stability=[FLAG_TEXT[f] for f in stability_flags(chosen, rule)],
-    )
-    st.dataframe(
-        summary,
-        hide_index=True,
-        width="stretch",
-        placeholder="",
-        column_config={
-            "run_name": st.column_config.TextColumn("Run"),
-            **{
-                c: st.column_config.NumberColumn(c.replace("_", " "), format="%.4f")
-                for c in runs_analysis.CV_STAT_COLUMNS
+        st.dataframe(
+            summary,
+            hide_index=True,
+            width="stretch",
+            placeholder="",
+            column_config={
+                "run_name": st.column_config.TextColumn("Run"),
+                **{
+                    c: st.column_config.NumberColumn(c.replace("_", " "), format="%.4f")
+                    for c in runs_analysis.CV_STAT_COLUMNS
+                },
+                "folds": st.column_config.NumberColumn("Folds"),
+                "source": st.column_config.TextColumn(
+                    "CV logged as",
+                    help="step metric, named per-fold metrics, child runs, or summary",
+                ),
             },
-            "folds": st.column_config.NumberColumn("Folds"),
-            "source": st.column_config.TextColumn(
-                "CV logged as", help="step metric, named per-fold metrics, child runs, or summary"
-            ),
-        },
-    )
-    folds = table.folds[table.folds["run_id"].isin(focus)]
-    summary_only = [
-        r
-        for r in chosen.loc[chosen["cv_auc_mean"].notna(), "run_id"]
-        if r not in set(folds["run_id"])
-    ]
-    if summary_only:
-        fetched = [cache_runs.run_folds(context.tracking_uri, r) for r in summary_only]
-        folds = pd.concat([folds, *fetched], ignore_index=True)
-    focus_labels = {r: label_of[r] for r in focus}
-    if folds.empty:
-        st.info(
-            "None of these runs logged per-fold CV metrics, so there are no folds to plot. "
-            "Log cv_auc with step = fold, per-fold metrics (cv_auc_fold_0…) or nested runs."
         )
-    else:
-        auc_col, ks_col = st.columns(2)
-        auc_col.plotly_chart(charts.fold_figure(folds, focus_labels, "auc"), width="stretch")
-        if (folds["metric"] == "ks").any():
-            ks_col.plotly_chart(charts.fold_figure(folds, focus_labels, "ks"), width="stretch")
+        folds = table.folds[table.folds["run_id"].isin(focus)]
+        summary_only = [
+            r
+            for r in chosen.loc[chosen["cv_auc_mean"].notna(), "run_id"]
+            if r not in set(folds["run_id"])
+        ]
+        if summary_only:
+            fetched = [cache_runs.run_folds(context.tracking_uri, r) for r in summary_only]
+            folds = pd.concat([folds, *fetched], ignore_index=True)
+        focus_labels = {r: label_of[r] for r in focus}
+        if folds.empty:
+            st.info(
+                "None of these runs logged per-fold CV metrics, so there are no folds to plot. "
+                "Log cv_auc with step = fold, per-fold metrics (cv_auc_fold_0…) or nested runs."
+            )
         else:
-            ks_col.info("No fold KS logged for these runs.")
-    gaps = runs_analysis.auc_gaps(chosen)
-    if gaps[["train_auc", "cv_auc_mean", "val_auc"]].notna().sum(axis=1).ge(2).any():
-        st.plotly_chart(charts.gap_figure(gaps, focus_labels), width="stretch")
-        st.caption(
-            "A train AUC far above CV and validation AUC means over-fitting; CV far from "
-            "validation means the validation split is unlike the training data. "
-            "Runs that logged no train_auc show CV and validation only."
-        )
-    else:
-        st.info("These runs lack at least two of train_auc, CV AUC and val_auc: no gap to show.")
+            auc_col, ks_col = st.columns(2)
+            auc_col.plotly_chart(charts.fold_figure(folds, focus_labels, "auc"), width="stretch")
+            if (folds["metric"] == "ks").any():
+                ks_col.plotly_chart(charts.fold_figure(folds, focus_labels, "ks"), width="stretch")
+            else:
+                ks_col.info("No fold KS logged for these runs.")
+        gaps = runs_analysis.auc_gaps(chosen)
+        if gaps[["train_auc", "cv_auc_mean", "val_auc"]].notna().sum(axis=1).ge(2).any():
+            st.plotly_chart(charts.gap_figure(gaps, focus_labels), width="stretch")
+            st.caption(
+                "A train AUC far above CV and validation AUC means over-fitting; CV far from "
+                "validation means the validation split is unlike the training data. "
+                "Runs that logged no train_auc show CV and validation only."
+            )
+        else:
+            st.info(
+                "These runs lack at least two of train_auc, CV AUC and val_auc: no gap to show."
+            )
 
 with compare_tab:
-    if len(selected) < 2:
-        st.info("Select two or more runs (tick rows in the table) to compare them side by side.")
-    else:
-        diff_only = st.toggle("Differences only", value=False, key="diff", bind=URL)
-        params_table = runs_analysis.compare_params(runs, selected, differences_only=diff_only)
-        st.markdown("**Params**")
-        if params_table.empty:
-            st.caption("These runs logged identical params." if diff_only else "No params logged.")
+    if compare_tab.open:
+        if len(selected) < 2:
+            st.info(
+                "Select two or more runs (tick rows in the table) to compare them side by side."
+            )
         else:
-            st.dataframe(params_table, width="stretch", key="compare_params")
-        st.markdown("**Metrics** (Δ = difference to the first selected run)")
-        st.dataframe(
-            runs_analysis.compare_metrics(runs, selected),
-            width="stretch",
-            key="compare_metrics",
-            placeholder="",
-            column_config={"_index": st.column_config.TextColumn("metric")},
+            diff_only = st.toggle("Differences only", value=False, key="diff", bind=URL)
+            params_table = runs_analysis.compare_params(runs, selected, differences_only=diff_only)
+            st.markdown("**Params**")
+            if params_table.empty:
+                st.caption(
+                    "These runs logged identical params." if diff_only else "No params logged."
+                )
+            else:
+                st.dataframe(params_table, width="stretch", key="compare_params")
+            st.markdown("**Metrics** (Δ = difference to the first selected run)")
+            st.dataframe(
+                runs_analysis.compare_metrics(runs, selected),
+                width="stretch",
+                key="compare_metrics",
+                placeholder="",
+                column_config={"_index": st.column_config.TextColumn("metric")},
+            )
+        st.markdown("**Hyper-parameters against the primary metric**")
+        scope_all = st.toggle(
+            "Use every run shown in the table", value=len(selected) < 2, key="scope_all"
         )
-    st.markdown("**Hyper-parameters against the primary metric**")
-    scope_all = st.toggle(
-        "Use every run shown in the table", value=len(selected) < 2, key="scope_all"
-    )
-    plot_runs = ranked if scope_all else runs_analysis.selected_in_order(runs, selected)
-    varying = [c for c in param_columns if plot_runs[c].dropna().astype("str").nunique() > 1]
-    if len(plot_runs) < 2 or not varying:
-        st.info("Parallel coordinates need at least two runs whose params differ.")
-    else:
-        axes = st.multiselect(
-            "Axes", varying, default=varying[:6], key="axes", format_func=runs_analysis.metric_label
-        )
-        if axes:
-            st.plotly_chart(charts.parallel_figure(plot_runs, axes, primary), width="stretch")
-    if param_columns:
-        x_col, y_col = st.columns(2)
-        x_param = x_col.selectbox(
-            "Scatter: param", param_columns, key="x", format_func=runs_analysis.metric_label
-        )
-        y_metric = y_col.selectbox(
-            "against metric",
-            metric_options,
-            index=metric_options.index(primary),
-            key="y",
-            format_func=runs_analysis.metric_label,
-        )
-        st.plotly_chart(
-            charts.scatter_figure(ranked, x_param, y_metric, selected, label_of), width="stretch"
-        )
+        plot_runs = ranked if scope_all else runs_analysis.selected_in_order(runs, selected)
+        varying = [c for c in param_columns if plot_runs[c].dropna().astype("str").nunique() > 1]
+        if len(plot_runs) < 2 or not varying:
+            st.info("Parallel coordinates need at least two runs whose params differ.")
+        else:
+            axes = st.multiselect(
+                "Axes",
+                varying,
+                default=varying[:6],
+                key="axes",
+                format_func=runs_analysis.metric_label,
+            )
+            if axes:
+                st.plotly_chart(charts.parallel_figure(plot_runs, axes, primary), width="stretch")
+        if param_columns:
+            x_col, y_col = st.columns(2)
+            x_param = x_col.selectbox(
+                "Scatter: param", param_columns, key="x", format_func=runs_analysis.metric_label
+            )
+            y_metric = y_col.selectbox(
+                "against metric",
+                metric_options,
+                index=metric_options.index(primary),
+                key="y",
+                format_func=runs_analysis.metric_label,
+            )
+            st.plotly_chart(
+                charts.scatter_figure(ranked, x_param, y_metric, selected, label_of),
+                width="stretch",
+            )
 
 with effects_tab:
-    effects = runs_analysis.param_effects(runs, primary)
-    if effects.empty:
-        st.info(
-            f"Not enough finished runs with {primary_label} and varying params "
-            f"(at least {runs_analysis.MIN_RUNS_FOR_EFFECTS}) to say which params matter."
-        )
-    else:
-        st.plotly_chart(charts.effects_figure(effects, primary), width="stretch")
-        st.dataframe(effects, hide_index=True, width="stretch", placeholder="")
-        st.caption(
-            f"Across {int(effects['n_runs'].max())} finished run(s) of the whole experiment. "
-            "Association, not causation: params changed together cannot be told apart."
-        )
+    if effects_tab.open:
+        effects = runs_analysis.param_effects(runs, primary)
+        if effects.empty:
+            st.info(
+                f"Not enough finished runs with {primary_label} and varying params "
+                f"(at least {runs_analysis.MIN_RUNS_FOR_EFFECTS}) to say which params matter."
+            )
+        else:
+            st.plotly_chart(charts.effects_figure(effects, primary), width="stretch")
+            st.dataframe(effects, hide_index=True, width="stretch", placeholder="")
+            st.caption(
+                f"Across {int(effects['n_runs'].max())} finished run(s) of the whole experiment. "
+                "Association, not causation: params changed together cannot be told apart."
+            )
 
 with children_tab:
-    children = runs_analysis.child_runs_view(table.children, runs)
-    if children.empty:
-        st.caption("No nested child runs in this experiment.")
-    else:
-        st.dataframe(children, hide_index=True, width="stretch", placeholder="")
+    if children_tab.open:
+        children = runs_analysis.child_runs_view(table.children, runs)
+        if children.empty:
+            st.caption("No nested child runs in this experiment.")
+        else:
+            st.dataframe(children, hide_index=True, width="stretch", placeholder="")

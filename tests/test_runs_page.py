@@ -16,6 +16,7 @@ from tests.store_builders import EXPERIMENT
 
 PAGE = "pages/runs.py"
 TABLE_STATE = "_runs_table_previous"
+COMPARE_TAB, EFFECTS_TAB = "Compare selected runs", "Which hyper-parameters matter"
 
 
 def _open_with_query(query: dict[str, str | list[str]]) -> AppTest:
@@ -35,6 +36,12 @@ def _tick_rows(at: AppTest, rows: list[int]) -> AppTest:
     """Tick rows of the runs table, as a click on their checkboxes does."""
     table_key = at.session_state[TABLE_STATE][0]
     at.session_state[table_key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return at.run()
+
+
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    """Switch the analysis tabs, as a click on the tab does."""
+    at.session_state["tab"] = label
     return at.run()
 
 
@@ -71,6 +78,7 @@ def test_ticking_rows_selects_runs_and_compares_them(file_store, app_env) -> Non
     # when two governed runs are ticked in the table
     rows = [shown.index(r) for r in file_store.governed]
     at = _tick_rows(at, rows)
+    at = _open_tab(at, COMPARE_TAB)
     # then they are the selection, with links to their pages, and their params are compared
     assert exceptions(at) == []
     assert at.multiselect(key="run").value == [shown[i] for i in sorted(rows)]
@@ -175,6 +183,7 @@ def test_shared_link_restores_selection_filters_and_rule(file_store, app_env) ->
             "metric": "cv_auc_mean",
             "max_std": "0.5",
             "max_drop": "0.5",
+            "tab": COMPARE_TAB,
         }
     )
     # then the page shows exactly that view
@@ -201,7 +210,14 @@ def test_stability_tab_plots_folds_and_gaps(file_store, app_env) -> None:
     assert any("Fold AUC by run" in spec for spec in charts)
     assert any("Fold KS by run" in spec for spec in charts)
     assert any("Train vs CV vs validation AUC" in spec for spec in charts)
+    # and the other tabs' figures are not built until their tab is opened
+    assert not any("Hyper-parameters against" in spec for spec in charts)
+    at = _open_tab(at, COMPARE_TAB)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
     assert any("Hyper-parameters against val_auc" in spec for spec in charts)
+    assert any("val_auc against " in spec for spec in charts)
+    at = _open_tab(at, EFFECTS_TAB)
+    assert exceptions(at) == []
 
 
 def _store_with_only_failed_runs(root: Path) -> str:
@@ -232,5 +248,9 @@ def test_experiment_with_only_failed_runs_stays_readable(tmp_path, app_env) -> N
     assert [e.value for e in at.error] == []
     assert "No recommendation" in _recommendation(at)
     assert "No run finished" in texts(at)
+    at = _open_tab(at, EFFECTS_TAB)
     assert "Not enough finished runs" in texts(at)
+    at = _open_tab(at, COMPARE_TAB)
+    assert exceptions(at) == []
+    assert "These runs logged identical params." not in texts(at)
     assert len(at.dataframe[0].value) == 2

@@ -11,20 +11,13 @@ from mlflow.tracking import MlflowClient
 
 from core import store
 from core.sqlite_reader import SqliteSchemaError, read_sqlite_runs
+from tests.runs_asserts import assert_same_run
 from tests.store_builders import EXPERIMENT
 
 
 def _experiment_id(uri: str) -> str:
     """The test experiment's id in a store."""
     return MlflowClient(uri).get_experiment_by_name(EXPERIMENT).experiment_id
-
-
-def _same_metrics(left: dict[str, float], right: dict[str, float]) -> bool:
-    """Equal metric maps, NaN equal to NaN."""
-    return left.keys() == right.keys() and all(
-        (math.isnan(v) and math.isnan(right[k])) or v == pytest.approx(right[k])
-        for k, v in left.items()
-    )
 
 
 def test_fast_path_matches_the_mlflow_client(sqlite_store) -> None:
@@ -42,18 +35,7 @@ def test_fast_path_matches_the_mlflow_client(sqlite_store) -> None:
     assert fast.keys() == slow.keys()
     assert sqlite_store.foreign["deleted"] not in fast
     for run_id, expected in slow.items():
-        got = fast[run_id]
-        assert (got.run_name, got.status, got.start_time, got.end_time, got.user) == (
-            expected.run_name,
-            expected.status,
-            expected.start_time,
-            expected.end_time,
-            expected.user,
-        )
-        assert got.params == expected.params
-        assert got.tags == expected.tags
-        assert _same_metrics(got.metrics, expected.metrics)
-        assert got.has_model_output == expected.has_model_output
+        assert_same_run(fast[run_id], expected)
     # and the fold history equals get_metric_history
     governed = sqlite_store.governed[0]
     history = [(m.step, m.value) for m in client.get_metric_history(governed, "cv_auc")]

@@ -14,10 +14,12 @@ _MAX_CATEGORIES = 30
 
 
 def _layout(fig: go.Figure, title: str, **kwargs: object) -> go.Figure:
-    """Shared layout: title, compact margins, white template."""
+    """Shared layout: title and compact margins (Streamlit's theme styles the rest).
+
+    No plotly template: setting one costs about 70 ms per figure, and Streamlit replaces it.
+    """
     fig.update_layout(
         title=title,
-        template="plotly_white",
         height=kwargs.pop("height", _HEIGHT),
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         **kwargs,
