@@ -21,6 +21,8 @@ _PREFERRED_METRICS = (
     "cv_ks_min",
 )
 MIN_RUNS_FOR_EFFECTS = 4
+# Logged once per fold: their "latest value" is just the last fold, so it is not compared.
+_FOLD_STEP_METRICS = {"cv_auc", "cv_ks"}
 
 
 def metric_label(column: str) -> str:
@@ -178,12 +180,21 @@ def compare_params(
 
 
 def compare_metrics(runs: pd.DataFrame, run_ids: Sequence[str]) -> pd.DataFrame:
-    """Metrics side by side, each later run followed by its difference to the first run."""
+    """Metrics side by side (headline, CV statistics, then the rest), with Δ to the first run."""
     chosen = selected_in_order(runs, run_ids)
     labels = run_labels(runs, list(chosen["run_id"]))
-    metric_columns = [c for c in runs.columns if c.startswith("metrics.")]
     stats = [c for c in CV_STAT_COLUMNS if c in runs.columns]
-    columns = [c for c in [*metric_columns, *stats] if chosen[c].notna().any()]
+    headline = [c for c in _PREFERRED_METRICS if c.startswith("metrics.")] + ["metrics.train_auc"]
+    others = sorted(
+        c
+        for c in runs.columns
+        if c.startswith("metrics.")
+        and c not in headline
+        and metric_label(c) not in {*stats, *_FOLD_STEP_METRICS}
+    )
+    columns = [
+        c for c in [*headline, *stats, *others] if c in chosen.columns and chosen[c].notna().any()
+    ]
     values = chosen.set_index("run_id")[columns].apply(pd.to_numeric, errors="coerce").T
     result = pd.DataFrame(index=[metric_label(c) for c in columns])
     first = values.columns[0] if len(values.columns) else None

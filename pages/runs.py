@@ -17,7 +17,7 @@ from ui.context import get_context, require_runs, show_error
 URL = "query-params"
 DIAGNOSTICS_PAGE, WHATIF_PAGE = "pages/diagnostics.py", "pages/whatif.py"
 LINK_PATHS = {"diagnostics": "/diagnostics", "whatif": "/whatif"}
-FLAG_TEXT = {STABLE: "✅ stable", UNSTABLE: "⚠️ unstable", NO_CV: "— no CV logged"}
+FLAG_TEXT = {STABLE: "✔ stable", UNSTABLE: "⚠ unstable", NO_CV: "— no CV logged"}
 DEFAULT_RULE = StabilityRule()
 MAX_DEFAULT_FOLD_RUNS = 5
 MAX_LINKED_RUNS = 6
@@ -32,6 +32,13 @@ def _column_picker(container, label: str, columns: list[str], key: str, none_lab
         key=key,
         bind=URL,
         format_func=lambda c: runs_analysis.metric_label(c) if c else none_label,
+    )
+
+
+def _show_table(frame: pd.DataFrame, column_config: dict | None = None) -> None:
+    """A read-only table without index, full width, missing values left empty."""
+    st.dataframe(
+        frame, hide_index=True, width="stretch", placeholder="", column_config=column_config
     )
 
 
@@ -90,7 +97,8 @@ rule = StabilityRule(float(rule_inputs["max_std"]), float(rule_inputs["max_drop"
 param_columns = table.param_columns
 metric_columns = [c for c in metric_options if c in runs.columns]
 filter_keys = ("q", "status", "tag", "param", "pval", "range", "min", "max")
-with st.expander("Filters", expanded=any(st.session_state.get(k) for k in filter_keys)):
+filters_set = any(st.session_state.get(k) or k in st.query_params for k in filter_keys)
+with st.expander("Filters", expanded=filters_set):
     row1 = st.columns([2, 2, 2])
     search = row1[0].text_input("Search name or run id", key="q", bind=URL)
     statuses = row1[1].multiselect(
@@ -217,9 +225,16 @@ for column in extra_columns:
         )
     else:
         column_config[column] = st.column_config.TextColumn(column.replace(".", ": ", 1))
+# Links come right after the headline columns so they stay visible without scrolling.
+column_order = [
+    "run_name", "status", "primary", "val_auc", "val_ks", "cv_auc_mean", "cv_auc_std",
+    "cv_auc_min", "cv_ks_mean", "stability", "diagnostics", "whatif", *extra_columns,
+    "start_time", "data_version", "child_runs", "model", "run_id",
+]  # fmt: skip
 event = st.dataframe(
     view,
     hide_index=True,
+    column_order=[c for c in dict.fromkeys(column_order) if c in view.columns],
     width="stretch",
     height=min(420, 38 + 35 * max(len(view), 1)),
     key=table_key,
@@ -246,9 +261,13 @@ selected = st.multiselect(
     "Selected runs (tick rows above, or pick here)",
     all_ids,
     key="run",
-    bind=URL,
     format_func=lambda r: f"{label_of[r]} · {r[:8]}",
 )
+# Not bound with bind=: a bound widget writes its formatted labels to the URL, not run ids.
+if selected:
+    st.query_params["run"] = selected
+elif "run" in st.query_params:
+    del st.query_params["run"]
 if selected:
     for run_id in selected[:MAX_LINKED_RUNS]:
         name_col, diag_col, whatif_col = st.columns([3, 2, 2])
@@ -302,17 +321,17 @@ with stability_tab:
             source=chosen["cv_source"],
             stability=[FLAG_TEXT[f] for f in stability_flags(chosen, rule)],
         )
-        st.dataframe(
+        _show_table(
             summary,
-            hide_index=True,
-            width="stretch",
-            placeholder="",
-            column_config={
+            {
                 "run_name": st.column_config.TextColumn("Run"),
                 **{
-                    c: st.column_config.NumberColumn(c.replace("_", " "), format="%.4f")
+                    c: st.column_config.NumberColumn(
+                        f"{c.split('_')[1].upper()} {c.split('_')[2]}", format="%.4f"
+                    )
                     for c in runs_analysis.CV_STAT_COLUMNS
                 },
+                "stability": st.column_config.TextColumn("Stability", help=rule.describe()),
                 "folds": st.column_config.NumberColumn("Folds"),
                 "source": st.column_config.TextColumn(
                     "CV logged as",
@@ -399,8 +418,15 @@ with compare_tab:
                 st.plotly_chart(charts.parallel_figure(plot_runs, axes, primary), width="stretch")
         if param_columns:
             x_col, y_col = st.columns(2)
+            shown_varying = [
+                c for c in param_columns if ranked[c].dropna().astype("str").nunique() > 1
+            ]
             x_param = x_col.selectbox(
-                "Scatter: param", param_columns, key="x", format_func=runs_analysis.metric_label
+                "Scatter: param",
+                shown_varying + [c for c in param_columns if c not in shown_varying],
+                key="x",
+                format_func=runs_analysis.metric_label,
+                help="Params that vary among the runs shown come first.",
             )
             y_metric = y_col.selectbox(
                 "against metric",
@@ -424,7 +450,22 @@ with effects_tab:
             )
         else:
             st.plotly_chart(charts.effects_figure(effects, primary), width="stretch")
-            st.dataframe(effects, hide_index=True, width="stretch", placeholder="")
+            _show_table(
+                effects,
+                {
+                    "param": st.column_config.TextColumn("Param"),
+                    "kind": st.column_config.TextColumn("Kind"),
+                    "effect": st.column_config.NumberColumn(
+                        "Effect", format="%.2f", help="Spearman ρ (numeric) or η (text)"
+                    ),
+                    "strength": st.column_config.ProgressColumn(
+                        "Strength", min_value=0.0, max_value=1.0, format="%.2f"
+                    ),
+                    "n_runs": st.column_config.NumberColumn("Runs"),
+                    "n_values": st.column_config.NumberColumn("Distinct values"),
+                    "note": st.column_config.TextColumn("Note"),
+                },
+            )
             st.caption(
                 f"Across {int(effects['n_runs'].max())} finished run(s) of the whole experiment. "
                 "Association, not causation: params changed together cannot be told apart."
@@ -436,4 +477,4 @@ with children_tab:
         if children.empty:
             st.caption("No nested child runs in this experiment.")
         else:
-            st.dataframe(children, hide_index=True, width="stretch", placeholder="")
+            _show_table(children)

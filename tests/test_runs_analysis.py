@@ -124,7 +124,18 @@ def test_compare_metrics_difference_to_first() -> None:
     assert table.loc["val_auc", "Δ alpha − beta"] == pytest.approx(-0.02)
     assert table.loc["val_auc", "Δ gamma − beta"] == pytest.approx(0.02)
     assert math.isnan(table.loc["train_auc", "Δ gamma − beta"])
-    assert "cv_auc_mean" in table.index
+    assert list(table.index[:3]) == ["val_auc", "train_auc", "cv_auc_mean"]
+    assert table.index.is_unique
+
+
+def test_compare_metrics_drops_fold_step_values_and_logged_duplicates() -> None:
+    # given runs that also logged cv_auc per fold and cv_auc_mean as a metric
+    runs = _runs().assign(**{"metrics.cv_auc": 0.8, "metrics.cv_auc_mean": 0.79})
+    # when compared
+    table = ra.compare_metrics(runs, ["r1", "r2"])
+    # then the last fold is not passed off as a metric, and cv_auc_mean appears once
+    assert "cv_auc" not in table.index
+    assert list(table.index).count("cv_auc_mean") == 1
 
 
 def test_labels_disambiguate_repeated_names() -> None:

@@ -79,9 +79,10 @@ def test_ticking_rows_selects_runs_and_compares_them(file_store, app_env) -> Non
     rows = [shown.index(r) for r in file_store.governed]
     at = _tick_rows(at, rows)
     at = _open_tab(at, COMPARE_TAB)
-    # then they are the selection, with links to their pages, and their params are compared
+    # then they are the selection, in the URL as run ids, with links to their pages
     assert exceptions(at) == []
     assert at.multiselect(key="run").value == [shown[i] for i in sorted(rows)]
+    assert at.query_params["run"] == [shown[i] for i in sorted(rows)]
     links = {(e.proto.page, e.proto.query_string) for e in at.get("page_link")}
     assert {
         (page, f"run_id={run_id}")
@@ -125,8 +126,8 @@ def test_tightening_the_stability_rule_changes_flags_and_recommendation(
     # then no run with CV is stable and nothing is recommended, with the reason
     assert exceptions(at) == []
     flags = set(at.dataframe[0].value["stability"])
-    assert "✅ stable" not in flags
-    assert "⚠️ unstable" in flags
+    assert "✔ stable" not in flags
+    assert "⚠ unstable" in flags
     assert "No recommendation" in _recommendation(at)
     assert "std(CV AUC) ≤ 0" in _recommendation(at)
 

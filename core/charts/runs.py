@@ -75,8 +75,8 @@ def gap_figure(gaps: pd.DataFrame, labels: Mapping[str, str]) -> go.Figure:
         fig,
         "Train vs CV vs validation AUC",
         xaxis_title="AUC",
-        height=max(220, 70 + 45 * len(names)),
-        legend={"orientation": "h", "y": -0.25},
+        height=max(240, 90 + 45 * len(names)),
+        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.22},
     )
 
 
@@ -132,9 +132,11 @@ def parallel_figure(runs: pd.DataFrame, params: Sequence[str], metric: str) -> g
                 "colorbar": {"title": metric_label(metric)},
             },
             dimensions=dimensions,
+            # Axis labels sit above the domain: leave room for them under the title.
+            domain={"x": [0.06, 0.94], "y": [0.0, 0.8]},
         )
     )
-    return _layout(fig, f"Hyper-parameters against {metric_label(metric)}", height=420)
+    return _layout(fig, f"Hyper-parameters against {metric_label(metric)}", height=480)
 
 
 def scatter_figure(
