@@ -255,3 +255,28 @@ def test_experiment_with_only_failed_runs_stays_readable(tmp_path, app_env) -> N
     assert exceptions(at) == []
     assert "These runs logged identical params." not in texts(at)
     assert len(at.dataframe[0].value) == 2
+
+
+def test_experiment_with_a_single_run_and_a_metric_few_runs_have(tmp_path, app_env) -> None:
+    # given an experiment holding one finished run with a loss metric and no CV, no model
+    uri = f"sqlite:///{tmp_path / 'one.db'}"
+    client = MlflowClient(uri)
+    run_id = client.create_run(ensure_experiment(client, EXPERIMENT), run_name="only").info.run_id
+    client.log_batch(
+        run_id,
+        params=[Param("num_leaves", "31")],
+        metrics=[Metric("val_auc", 0.8, 0, 0), Metric("val_logloss", 0.4, 0, 0)],
+    )
+    client.set_terminated(run_id)
+    app_env(uri)
+    # when the page opens ranked by the loss, with the run selected, on every tab
+    at = _open_with_query({"metric": "val_logloss", "run": run_id})
+    # then each part says what it cannot show, without exception or error
+    assert exceptions(at) == []
+    assert [e.value for e in at.error] == []
+    assert "No finished run with a model logged val_logloss" in _recommendation(at)
+    assert "None of these runs logged per-fold CV metrics" in texts(at)
+    for tab in (COMPARE_TAB, EFFECTS_TAB, "Child runs"):
+        at = _open_tab(at, tab)
+        assert exceptions(at) == []
+    assert "No nested child runs" in texts(at)
