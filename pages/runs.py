@@ -247,7 +247,7 @@ event = st.dataframe(
     placeholder="",
 )
 
-# The table's ticks and the "Selected runs" box (bound to the URL) are kept in step: ticks
+# The table's ticks and the "Selected runs" box (mirrored in the URL) are kept in step: ticks
 # added or removed since the last run of this same table are applied to the selection.
 ticked = {view_ids[i] for i in event.selection.rows if i < len(view_ids)}
 previous_key, previous = st.session_state.get(TABLE_PREVIOUS_KEY, (None, None))

@@ -40,7 +40,7 @@ def app_url(file_store, tmp_path: Path) -> Iterator[str]:
         stop_process(process)
 
 
-def test_runs_page_in_a_browser(app_url: str) -> None:
+def test_runs_page_in_a_browser(app_url: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -56,14 +56,20 @@ def test_runs_page_in_a_browser(app_url: str) -> None:
         # then it rendered the runs table and the recommendation, with no exception
         assert page.locator("[data-testid=stException]").count() == 0
         assert page.get_by_text("Runs", exact=True).first.is_visible()
-        grid = page.locator("[data-testid=stDataFrame]").first.bounding_box()
-        assert grid is not None
+        assert page.get_by_text("ecommend").first.is_visible()
+        table = page.locator("[data-testid=stDataFrame]").first
+        table.locator("canvas").first.wait_for(state="visible", timeout=30_000)
+        time.sleep(1.0)  # the grid accepts clicks a moment after it is drawn
         # when the first row's checkbox is ticked
+        grid = table.bounding_box()
+        assert grid is not None
         page.mouse.click(grid["x"] + 16, grid["y"] + 35 + 17)
-        deadline = time.monotonic() + 30
+        page.mouse.move(5, 5)
+        deadline = time.monotonic() + 45
         while "run=" not in page.url and time.monotonic() < deadline:
             time.sleep(0.3)
         page.wait_for_selector(READY, timeout=60_000)
+        page.screenshot(path=str(tmp_path / "runs_page.png"))
         # then the selected run is in the address, ready to be shared
         assert "run=" in page.url
         assert page.locator("[data-testid=stException]").count() == 0
