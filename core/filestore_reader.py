@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,12 @@ from mlflow.entities import RunStatus
 logger = logging.getLogger(__name__)
 _RESERVED = {"tags", "datasets", "traces", "models", ".trash"}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_READ_CHUNK = 1 << 16
+_META_LINE = re.compile(r"^(?P<key>[A-Za-z_][A-Za-z0-9_]*): ?(?P<value>.*)$")
+_INTEGER = re.compile(r"^-?[0-9]+$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_.:/+-]*$")
+_NUMBER_LIKE = re.compile(r"^[-+.]?[0-9][0-9_]*([.eE:-].*)?$")
+_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", ".nan", ".inf", "-.inf"}
 
 
 @dataclass(frozen=True)
@@ -39,17 +46,66 @@ class RawRun:
     has_model_output: bool = False
 
 
-def _read_key_files(folder: Path) -> dict[str, str]:
+def _read_key_files(folder: Path | str) -> dict[str, str]:
     """Map of key (relative path, '/' separated) to file content for a params/tags folder."""
     values: dict[str, str] = {}
-    if not folder.is_dir():
-        return values
-    for root, _dirs, files in os.walk(folder):
-        for name in files:
-            path = Path(root) / name
-            key = path.relative_to(folder).as_posix()
-            values[key] = path.read_text(encoding="utf-8")
+    _collect_key_files(str(folder), "", values)
     return values
+
+
+def _collect_key_files(folder: str, prefix: str, values: dict[str, str]) -> None:
+    """Read every file below folder into values (plain strings and scandir: this is hot)."""
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.is_dir():
+            _collect_key_files(entry.path, f"{prefix}{entry.name}/", values)
+        else:
+            values[prefix + entry.name] = _read_text(entry.path)
+
+
+def _read_text(path: str) -> str:
+    """A small file's text via os.open/os.read (about twice as fast as open() for tiny files)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(descriptor, _READ_CHUNK):
+            chunks.append(chunk)
+    finally:
+        os.close(descriptor)
+    return b"".join(chunks).decode("utf-8")
+
+
+def _parse_meta(text: str) -> object:
+    """Parse a run's flat meta.yaml quickly; anything unusual goes to the YAML parser."""
+    meta: dict[str, object] = {}
+    for line in text.splitlines():
+        match = _META_LINE.match(line)
+        if match is None:
+            return yaml.load(text, Loader=_LOADER)
+        key, value = match["key"], match["value"]
+        if value.startswith("'") and value.endswith("'") and len(value) >= 2:
+            inner = value[1:-1]
+            if "'" in inner.replace("''", ""):
+                return yaml.load(text, Loader=_LOADER)
+            meta[key] = inner.replace("''", "'")
+        elif value in ("null", "~", ""):
+            meta[key] = None
+        elif value == "[]":
+            meta[key] = []
+        elif _INTEGER.match(value):
+            meta[key] = int(value)
+        elif (
+            _PLAIN.match(value)
+            and not _NUMBER_LIKE.match(value)
+            and value.lower() not in _YAML_WORDS
+        ):
+            meta[key] = value
+        else:
+            return yaml.load(text, Loader=_LOADER)
+    return meta
 
 
 def _read_metrics(folder: Path) -> tuple[dict[str, float], dict[str, list[tuple[int, float]]]]:
@@ -82,7 +138,7 @@ def _has_model_output(run_dir: Path) -> bool:
 def read_run_dir(run_dir: Path) -> RawRun:
     """Parse one run folder; raises ValueError when its meta.yaml is unusable."""
     try:
-        meta = yaml.load((run_dir / "meta.yaml").read_text(encoding="utf-8"), Loader=_LOADER)
+        meta = _parse_meta(_read_text(str(run_dir / "meta.yaml")))
     except (OSError, yaml.YAMLError) as exc:
         raise ValueError(f"meta.yaml unreadable: {exc}") from exc
     if not isinstance(meta, dict) or ("run_id" not in meta and "run_uuid" not in meta):

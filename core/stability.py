@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,6 +14,12 @@ STABLE: StabilityFlag = "stable"
 UNSTABLE: StabilityFlag = "unstable"
 NO_CV: StabilityFlag = "no CV logged"
 DEFAULT_PRIMARY_METRIC = "metrics.val_auc"
+_LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|brier|deviance", re.IGNORECASE)
+
+
+def higher_is_better(metric: str) -> bool:
+    """False for losses and errors (logloss, rmse, brier...), True for AUC, KS and scores."""
+    return not _LOWER_IS_BETTER.search(metric)
 
 
 @dataclass(frozen=True)
@@ -55,9 +62,18 @@ class Recommendation:
 
 
 def recommend_run(
-    runs: pd.DataFrame, rule: StabilityRule, metric: str = DEFAULT_PRIMARY_METRIC
+    runs: pd.DataFrame,
+    rule: StabilityRule,
+    metric: str = DEFAULT_PRIMARY_METRIC,
+    *,
+    maximize: bool | None = None,
 ) -> Recommendation:
-    """The best finished run with a model by `metric` among stable runs, with the reason."""
+    """The best finished run with a model by `metric` among stable runs, with the reason.
+
+    `maximize` defaults to True except for metrics named like a loss or an error.
+    """
+    if maximize is None:
+        maximize = higher_is_better(metric)
     label = metric.removeprefix("metrics.")
     if runs.empty or metric not in runs.columns:
         return Recommendation(None, None, metric, None, f"No run logged {label}.")
@@ -74,11 +90,13 @@ def recommend_run(
             else f"No finished run with a model logged {label}."
         )
         return Recommendation(None, None, metric, None, reason)
-    best_index = values[candidates.index].idxmax()
+    ranked = values[candidates.index]
+    best_index = ranked.idxmax() if maximize else ranked.idxmin()
     best = runs.loc[best_index]
     n_unstable = int((eligible & (flags == UNSTABLE)).sum())
+    direction = "highest" if maximize else "lowest"
     reason = (
-        f"{best['run_name']} has the highest {label} ({values[best_index]:.4f}) of "
+        f"{best['run_name']} has the {direction} {label} ({values[best_index]:.4f}) of "
         f"{len(candidates)} stable run(s) ({rule.describe()})"
         + (f"; {n_unstable} unstable run(s) were set aside." if n_unstable else ".")
     )

@@ -28,11 +28,13 @@ from core.errors import (
 )
 from core.filestore_reader import RawRun, read_experiment_runs
 from core.settings import file_store_path, prepare_mlflow_environment, store_kind
+from core.sqlite_reader import SqliteSchemaError, read_sqlite_runs
 from core.training import GOVERNED_TAG, LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT
 
 logger = logging.getLogger(__name__)
 PARENT_TAG = "mlflow.parentRunId"
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+SYSTEM_TAG_PREFIX = "mlflow."
 _SEARCH_PAGE = 1000
 _HISTORY_THREADS = 8
 _tracking_uri_lock = threading.Lock()
@@ -71,6 +73,11 @@ class RunsTable:
     def metric_columns(self) -> list[str]:
         """The 'metrics.*' columns present."""
         return [c for c in self.runs.columns if c.startswith("metrics.")]
+
+    @property
+    def tag_columns(self) -> list[str]:
+        """The 'tags.*' columns present (user tags; MLflow's own 'mlflow.*' tags are left out)."""
+        return [c for c in self.runs.columns if c.startswith("tags.")]
 
 
 @dataclass(frozen=True)
@@ -173,10 +180,16 @@ def read_raw_runs(
     client: MlflowClient, tracking_uri: str, experiment_id: str
 ) -> tuple[list[RawRun], list[str]]:
     """All active runs of an experiment as RawRuns, with warnings about skipped ones."""
-    if store_kind(tracking_uri) == "file":
+    kind = store_kind(tracking_uri)
+    if kind == "file":
         root = file_store_path(tracking_uri)
         assert root is not None
         return read_experiment_runs(root, experiment_id)
+    if kind == "sqlite":
+        try:
+            return read_sqlite_runs(sqlite_path(tracking_uri), experiment_id), []
+        except SqliteSchemaError as exc:
+            logger.info("SQLite fast path unavailable (%s); reading through MLflow.", exc)
     try:
         raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
         return _fetch_histories(client, raws), []
@@ -193,18 +206,14 @@ def _has_model(raw: RawRun) -> bool:
 
 
 def _base_row(raw: RawRun, n_children: int) -> dict[str, object]:
-    """The fixed columns of a run's row."""
-    start = pd.to_datetime(raw.start_time, unit="ms", utc=True) if raw.start_time else pd.NaT
-    end = pd.to_datetime(raw.end_time, unit="ms", utc=True) if raw.end_time else pd.NaT
+    """The fixed columns of a run's row (times in epoch ms; see _convert_times)."""
     return {
         "run_id": raw.run_id,
         "run_name": raw.run_name or raw.run_id[:8],
         "status": raw.status,
-        "start_time": start,
-        "end_time": end,
-        "duration_s": (end - start).total_seconds()
-        if start is not pd.NaT and end is not pd.NaT
-        else None,
+        "start_time": raw.start_time or None,
+        "end_time": raw.end_time or None,
+        "duration_s": None,
         "user": raw.user,
         "n_child_runs": n_children,
         "has_model": _has_model(raw),
@@ -212,6 +221,17 @@ def _base_row(raw: RawRun, n_children: int) -> dict[str, object]:
         "is_governed": GOVERNED_TAG in raw.tags,
         "data_version": raw.tags.get("data_version") or raw.params.get("data_version"),
     }
+
+
+def _convert_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn epoch-ms start/end columns into UTC datetimes and fill duration_s, all at once."""
+    if frame.empty:
+        return frame
+    start, end = (
+        pd.to_datetime(pd.to_numeric(frame[c], errors="coerce"), unit="ms", utc=True)
+        for c in ("start_time", "end_time")
+    )
+    return frame.assign(start_time=start, end_time=end, duration_s=(end - start).dt.total_seconds())
 
 
 def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> RunsTable:
@@ -245,8 +265,11 @@ def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> R
         row = _base_row(raw, len(children_by_parent.get(raw.run_id, [])))
         row.update({f"params.{k}": v for k, v in raw.params.items()})
         row.update({f"metrics.{k}": v for k, v in raw.metrics.items()})
+        row.update(
+            {f"tags.{k}": v for k, v in raw.tags.items() if not k.startswith(SYSTEM_TAG_PREFIX)}
+        )
         rows.append(row)
-    runs = pd.DataFrame(rows, columns=None if rows else BASE_COLUMNS)
+    runs = _convert_times(pd.DataFrame(rows, columns=None if rows else BASE_COLUMNS))
     runs = _attach_cv_stats(runs, folds)
     if not runs.empty:
         runs = runs.sort_values("start_time", ascending=False, na_position="last")
@@ -258,7 +281,7 @@ def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> R
     return RunsTable(
         runs=runs.reset_index(drop=True),
         folds=folds,
-        children=pd.DataFrame(child_rows),
+        children=_convert_times(pd.DataFrame(child_rows)),
         warnings=tuple(warnings or ()),
     )
 
@@ -399,6 +422,11 @@ def run_inventory(table: RunsTable, run_id: str) -> RunInventory:
     )
 
 
+def sqlite_path(tracking_uri: str) -> Path:
+    """The database file of a sqlite:/// tracking URI."""
+    return Path(tracking_uri.removeprefix("sqlite:///"))
+
+
 def store_root_exists(tracking_uri: str) -> bool:
     """True when a file or sqlite store's path exists (servers are checked elsewhere)."""
     kind = store_kind(tracking_uri)
@@ -406,5 +434,5 @@ def store_root_exists(tracking_uri: str) -> bool:
         path = file_store_path(tracking_uri)
         return path is not None and path.is_dir()
     if kind == "sqlite":
-        return Path(tracking_uri.removeprefix("sqlite:///")).is_file()
+        return sqlite_path(tracking_uri).is_file()
     return True

@@ -1,0 +1,308 @@
+"""Benchmark the Runs page: runs table with CV stats vs a plain-MLflow baseline, and a rerun.
+
+Builds (once, cached) a file store and a SQLite store of 2,000 runs with 20 params, 10 metrics
+and 5 CV folds each (cv_auc / cv_ks logged with step = fold, no summary metrics, so every
+reader must fetch the fold history), then times in this one process:
+
+(a) building the runs table with CV stats: the baseline (`mlflow.search_runs` plus
+    `MlflowClient.get_metric_history` per run and fold metric, then the fold statistics)
+    against `core.store.load_runs_table` (cold: a fresh call; warm: the st.cache_data hit the
+    page gets on a rerun);
+(b) one AppTest rerun of the Runs page after a filter change (page already open).
+
+Usage: python bench/bench_runs.py [--runs 2000] [--repeat 3] [--cache-dir /tmp/bench-runs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import random
+import shutil
+import sqlite3
+import statistics
+import sys
+import time
+import uuid
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+import mlflow  # noqa: E402
+from mlflow.tracking import MlflowClient  # noqa: E402
+
+from core import store  # noqa: E402
+
+EXPERIMENT = "bench_runs"
+N_FOLDS = 5
+PARAMS = (
+    "n_estimators", "max_depth", "num_leaves", "learning_rate", "subsample",
+    "colsample_bytree", "reg_alpha", "reg_lambda", "min_child_samples", "is_unbalance",
+    "cv_folds", "seed", "subsample_freq", "boosting_type", "objective", "min_split_gain",
+    "max_bin", "data_version", "features", "target",
+)  # fmt: skip
+SCALAR_METRICS = (
+    "val_auc", "val_ks", "train_auc", "val_logloss", "val_bad_rate", "n_train",
+    "n_validation", "val_brier",
+)  # fmt: skip
+FOLD_METRICS = ("cv_auc", "cv_ks")
+T0 = 1_790_000_000_000
+# Filter changes timed in (b): they keep 1,000, 1,000, 2,000 and 100 of the 2,000 runs.
+SEARCHES = ("run_00", "run_01", "run_0", "run_001")
+
+
+def _run_content(index: int, rng: random.Random) -> dict:
+    """Params, scalar metrics, fold values and tags of one synthetic run."""
+    auc = 0.78 + rng.random() * 0.06
+    params = {name: str(rng.choice([15, 31, 63, 127])) for name in PARAMS}
+    params.update(
+        learning_rate=f"{rng.choice([0.01, 0.03, 0.05, 0.1]):g}",
+        boosting_type=rng.choice(["gbdt", "dart"]),
+        data_version=f"v{index % 3}",
+        features="age,income,debt_ratio,utilisation,tenure,region",
+        target="default",
+    )
+    metrics = {name: rng.random() for name in SCALAR_METRICS}
+    metrics.update(val_auc=auc, train_auc=auc + rng.random() * 0.1)
+    folds = {
+        "cv_auc": [auc + rng.gauss(0, 0.01) for _ in range(N_FOLDS)],
+        "cv_ks": [0.45 + rng.gauss(0, 0.02) for _ in range(N_FOLDS)],
+    }
+    tags = {
+        "mlflow.runName": f"run_{index:05d}",
+        "mlflow.user": "bench",
+        "mlflow.source.name": "bench_runs.py",
+        "mlflow.source.type": "LOCAL",
+        "data_version": params["data_version"],
+    }
+    return {"params": params, "metrics": metrics, "folds": folds, "tags": tags}
+
+
+def _write_key_files(folder: Path, values: dict[str, str]) -> None:
+    """One file per key, as MLflow's file store lays out params and tags."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for key, value in values.items():
+        (folder / key).write_text(value, encoding="utf-8")
+
+
+def build_file_store(root: Path, n_runs: int) -> str:
+    """A file store of n_runs runs, written in MLflow's documented layout; returns the URI."""
+    uri = f"file:{root}"
+    client = MlflowClient(uri)
+    experiment_id = client.create_experiment(EXPERIMENT)
+    template = client.create_run(experiment_id).info.run_id
+    experiment_dir = root / experiment_id
+    meta = yaml.safe_load((experiment_dir / template / "meta.yaml").read_text())
+    client.delete_run(template)
+    rng = random.Random(1)
+    for index in range(n_runs):
+        run_id = uuid.uuid4().hex
+        content = _run_content(index, rng)
+        run_dir = experiment_dir / run_id
+        (run_dir / "artifacts").mkdir(parents=True)
+        start = T0 + index * 60_000
+        meta.update(
+            run_id=run_id,
+            run_uuid=run_id,
+            run_name=content["tags"]["mlflow.runName"],
+            artifact_uri=f"file://{run_dir}/artifacts",
+            start_time=start,
+            end_time=start + 30_000,
+            status=3,
+            lifecycle_stage="active",
+            user_id="bench",
+        )
+        (run_dir / "meta.yaml").write_text(yaml.safe_dump(meta), encoding="utf-8")
+        _write_key_files(run_dir / "params", content["params"])
+        _write_key_files(run_dir / "tags", content["tags"])
+        lines = {k: f"{start + 1000} {v!r} 0\n" for k, v in content["metrics"].items()}
+        for name, values in content["folds"].items():
+            lines[name] = "".join(f"{start + 1000 + k} {v!r} {k}\n" for k, v in enumerate(values))
+        _write_key_files(run_dir / "metrics", lines)
+    return uri
+
+
+def build_sqlite_store(db: Path, n_runs: int) -> str:
+    """A SQLite store of n_runs runs: schema by MLflow, rows inserted in bulk; returns the URI."""
+    uri = f"sqlite:///{db}"
+    client = MlflowClient(uri)
+    experiment_id = int(client.create_experiment(EXPERIMENT))
+    artifact_root = db.parent / "artifacts"
+    rng = random.Random(1)
+    runs, params, metrics, latest, tags = [], [], [], [], []
+    for index in range(n_runs):
+        run_id = uuid.uuid4().hex
+        content = _run_content(index, rng)
+        start = T0 + index * 60_000
+        runs.append(
+            (run_id, content["tags"]["mlflow.runName"], "LOCAL", "", "", "bench", "FINISHED",
+             start, start + 30_000, "", "active", f"{artifact_root}/{run_id}", experiment_id)
+        )  # fmt: skip
+        params += [(k, v, run_id) for k, v in content["params"].items()]
+        tags += [(k, v, run_id) for k, v in content["tags"].items()]
+        for key, value in content["metrics"].items():
+            metrics.append((key, value, start + 1000, run_id, 0, 0))
+            latest.append((key, value, start + 1000, 0, 0, run_id))
+        for key, values in content["folds"].items():
+            metrics += [(key, v, start + 1000 + k, run_id, k, 0) for k, v in enumerate(values)]
+            latest.append((key, values[-1], start + 1000 + N_FOLDS - 1, N_FOLDS - 1, 0, run_id))
+    with sqlite3.connect(db) as connection:
+        connection.executemany(
+            "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, "
+            "user_id, status, start_time, end_time, source_version, lifecycle_stage, "
+            "artifact_uri, experiment_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            runs,
+        )
+        connection.executemany("INSERT INTO params (key, value, run_uuid) VALUES (?,?,?)", params)
+        connection.executemany("INSERT INTO tags (key, value, run_uuid) VALUES (?,?,?)", tags)
+        connection.executemany(
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+            "VALUES (?,?,?,?,?,?)",
+            metrics,
+        )
+        connection.executemany(
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES (?,?,?,?,?,?)",
+            latest,
+        )
+    return uri
+
+
+def cached_store(kind: str, cache_dir: Path, n_runs: int) -> str:
+    """Build a store once per (kind, size) under cache_dir; return its URI."""
+    folder = cache_dir / f"{kind}-{n_runs}"
+    done = folder / ".complete"
+    target = folder / ("mlruns" if kind == "file" else "mlflow.db")
+    uri = f"file:{target}" if kind == "file" else f"sqlite:///{target}"
+    if done.exists():
+        return uri
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    (build_file_store if kind == "file" else build_sqlite_store)(target, n_runs)
+    found = len(MlflowClient(uri).search_runs([_experiment_id(uri)], max_results=n_runs + 10))
+    if found != n_runs:
+        raise RuntimeError(f"{kind} store holds {found} runs, expected {n_runs}")
+    done.touch()
+    print(f"built {kind} store of {n_runs} runs in {time.perf_counter() - started:.1f} s")
+    return uri
+
+
+def _experiment_id(uri: str) -> str:
+    """The bench experiment's id."""
+    return MlflowClient(uri).get_experiment_by_name(EXPERIMENT).experiment_id
+
+
+def baseline_table(uri: str, experiment_id: str) -> pd.DataFrame:
+    """The plain-MLflow way: search_runs, then get_metric_history per run and fold metric."""
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    runs = mlflow.search_runs(experiment_ids=[experiment_id], max_results=100_000)
+    stats = []
+    for run_id in runs["run_id"]:
+        row = {"run_id": run_id}
+        for name in FOLD_METRICS:
+            values = pd.Series([m.value for m in client.get_metric_history(run_id, name)])
+            row |= {f"{name}_{s}": getattr(values, s)() for s in ("mean", "std", "min", "max")}
+        stats.append(row)
+    return runs.merge(pd.DataFrame(stats), on="run_id")
+
+
+def timed(function: Callable[[], object], repeat: int) -> tuple[float, object]:
+    """Median wall time in seconds of `repeat` calls, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def bench_table(uri: str, repeat: int) -> dict[str, float]:
+    """(a) Baseline vs core cold vs cached warm, checking both agree on the CV means."""
+    import streamlit as st
+
+    from core import cache
+
+    experiment_id = _experiment_id(uri)
+    client = MlflowClient(uri)
+    st.cache_data.clear()
+    first_started = time.perf_counter()
+    store.load_runs_table(client, uri, experiment_id)
+    first = time.perf_counter() - first_started
+    cold, ours = timed(lambda: store.load_runs_table(client, uri, experiment_id), repeat)
+    base, reference = timed(lambda: baseline_table(uri, experiment_id), max(1, repeat - 1))
+    cache.runs_table(uri, experiment_id)
+    warm, _ = timed(lambda: cache.runs_table(uri, experiment_id), repeat)
+    merged = ours.runs.merge(reference, on="run_id", suffixes=("", "_base"))
+    if len(merged) != len(reference) or not (
+        (merged["cv_auc_mean"] - merged["cv_auc_mean_base"]).abs().max() < 1e-9
+    ):
+        raise RuntimeError("core and baseline disagree on the runs or their CV means")
+    return {"first": first, "cold": cold, "baseline": base, "warm": warm}
+
+
+def bench_rerun(uri: str, repeat: int) -> tuple[float, float]:
+    """(b) Open the Runs page, then time reruns after filter changes (median, max)."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    os.environ["MLFLOW_EXPERIMENT_NAME"] = EXPERIMENT
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+    at = at.switch_page("pages/runs.py").run()
+    if at.exception:
+        raise RuntimeError(f"the Runs page raised: {at.exception[0].value}")
+    at.text_input(key="q").set_value("run_000").run()
+    times = []
+    for index in range(max(7, repeat)):
+        widget = at.text_input(key="q").set_value(SEARCHES[index % len(SEARCHES)])
+        started = time.perf_counter()
+        widget.run()
+        times.append(time.perf_counter() - started)
+        if at.exception:
+            raise RuntimeError(f"the Runs page raised: {at.exception[0].value}")
+    return statistics.median(times), max(times)
+
+
+def main() -> int:
+    """Build or reuse the stores, run both benchmarks, print figures and ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bench-runs-cache"))
+    parser.add_argument("--stores", default="file,sqlite")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    warnings.filterwarnings("ignore")
+    for logger_name in ("mlflow", "alembic", "streamlit"):
+        logging.getLogger(logger_name).setLevel(logging.ERROR)
+    print(f"{args.runs} runs x {len(PARAMS)} params, {len(SCALAR_METRICS) + 2} metrics, "
+          f"{N_FOLDS} CV folds; median of {args.repeat}; cpus={os.cpu_count()}")  # fmt: skip
+    for kind in args.stores.split(","):
+        uri = cached_store(kind, args.cache_dir, args.runs)
+        table = bench_table(uri, args.repeat)
+        median, worst = bench_rerun(uri, args.repeat)
+        ratio = table["baseline"] / table["cold"]
+        print(
+            f"[{kind:6}] baseline {table['baseline']:7.2f} s | core cold {table['cold']:6.2f} s "
+            f"(first call {table['first']:.2f} s) | speed-up {ratio:5.1f}x"
+            f" | warm (cache hit) {table['warm'] * 1000:6.1f} ms | Runs page rerun after a "
+            f"filter change {median * 1000:6.0f} ms (median of 7; max {worst * 1000:.0f} ms)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,282 @@
+"""AppTest of the Runs page: selection, diff-only, the stability rule, filters, shared links."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from mlflow.entities import Metric, Param, RunStatus
+from mlflow.tracking import MlflowClient
+from streamlit.testing.v1 import AppTest
+
+from core.store_client import ensure_experiment
+from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
+from tests.store_builders import EXPERIMENT
+
+PAGE = "pages/runs.py"
+TABLE_STATE = "_runs_table_previous"
+COMPARE_TAB, EFFECTS_TAB = "Compare selected runs", "Which hyper-parameters matter"
+
+
+def _open_with_query(query: dict[str, str | list[str]]) -> AppTest:
+    """Open the Runs page as a shared link with these query params would."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _runs_shown(at: AppTest) -> list[str]:
+    """Run ids in the runs table, top to bottom."""
+    return list(at.dataframe[0].value["run_id"])
+
+
+def _tick_rows(at: AppTest, rows: list[int]) -> AppTest:
+    """Tick rows of the runs table, as a click on their checkboxes does."""
+    table_key = at.session_state[TABLE_STATE][0]
+    at.session_state[table_key] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+    return at.run()
+
+
+def _open_tab(at: AppTest, label: str) -> AppTest:
+    """Switch the analysis tabs, as a click on the tab does."""
+    at.session_state["tab"] = label
+    return at.run()
+
+
+def _recommendation(at: AppTest) -> str:
+    """The recommendation banner's text (success or warning)."""
+    return " ".join(str(e.value) for e in [*at.success, *at.warning])
+
+
+def test_page_lists_parents_and_ranks_by_val_auc(file_store, app_env) -> None:
+    # given a file store with governed, seed-pattern and foreign runs
+    app_env(file_store.uri)
+    # when the Runs page opens
+    at = open_page(PAGE)
+    # then there is no exception, child runs are not rivals, and a stable run is recommended
+    assert exceptions(at) == []
+    view = at.dataframe[0].value
+    shown = list(view["run_id"])
+    assert set(file_store.governed) <= set(shown)
+    assert file_store.foreign["deleted"] not in shown
+    assert len(shown) == 8
+    assert view["primary"].dropna().is_monotonic_decreasing
+    assert view.loc[0, "diagnostics"] == f"/diagnostics?run_id={shown[0]}"
+    assert view.loc[0, "whatif"] == f"/whatif?run_id={shown[0]}"
+    assert "None of the 3 finished run(s) with a model and val_auc is stable" in _recommendation(at)
+    assert "nested child run(s)" in texts(at)
+    assert "No promotion manifest yet" in texts(at)
+
+
+def test_ticking_rows_selects_runs_and_compares_them(file_store, app_env) -> None:
+    # given the Runs page
+    app_env(file_store.uri)
+    at = open_page(PAGE)
+    shown = _runs_shown(at)
+    # when two governed runs are ticked in the table
+    rows = [shown.index(r) for r in file_store.governed]
+    at = _tick_rows(at, rows)
+    at = _open_tab(at, COMPARE_TAB)
+    # then they are the selection, in the URL as run ids, with links to their pages
+    assert exceptions(at) == []
+    assert at.multiselect(key="run").value == [shown[i] for i in sorted(rows)]
+    assert at.query_params["run"] == [shown[i] for i in sorted(rows)]
+    links = {(e.proto.page, e.proto.query_string) for e in at.get("page_link")}
+    assert {
+        (page, f"run_id={run_id}")
+        for run_id in file_store.governed
+        for page in ("diagnostics", "whatif")
+    } <= {(page.rsplit("/", 1)[-1], query) for page, query in links}, links
+    params = next(d.value for d in at.dataframe if "differs" in d.value.columns)
+    assert {"num_leaves", "n_estimators", "cv_folds"} <= set(params.index)
+    # when differences only is switched on
+    at.toggle(key="diff").set_value(True).run()
+    # then identical params (cv_folds=3 in both) are hidden and differing ones stay
+    params = next(d.value for d in at.dataframe if "differs" in d.value.columns)
+    assert "cv_folds" not in params.index
+    assert "num_leaves" in params.index
+    assert params["differs"].all()
+    metrics = next(d.value for d in at.dataframe if any("Δ" in c for c in d.value.columns))
+    assert "val_auc" in metrics.index
+
+
+def test_unticking_a_row_removes_it_from_the_selection(file_store, app_env) -> None:
+    # given two runs ticked
+    app_env(file_store.uri)
+    at = open_page(PAGE)
+    shown = _runs_shown(at)
+    at = _tick_rows(at, [0, 1])
+    # when one is unticked
+    at = _tick_rows(at, [1])
+    # then only the other stays selected
+    assert at.multiselect(key="run").value == [shown[1]]
+
+
+def test_tightening_the_stability_rule_changes_flags_and_recommendation(
+    file_store, app_env
+) -> None:
+    # given the page with a loose rule (the small test runs have 3 noisy folds)
+    app_env(file_store.uri)
+    at = _open_with_query({"max_std": "0.05", "max_drop": "0.05"})
+    assert "Recommended: governed_a" in _recommendation(at)
+    # when std(CV AUC) must be 0
+    at.number_input(key="max_std").set_value(0.0).run()
+    # then no run with CV is stable and nothing is recommended, with the reason
+    assert exceptions(at) == []
+    flags = set(at.dataframe[0].value["stability"])
+    assert "✔ stable" not in flags
+    assert "⚠ unstable" in flags
+    assert "No recommendation" in _recommendation(at)
+    assert "std(CV AUC) ≤ 0" in _recommendation(at)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected_names"),
+    [
+        ("q", "governed", {"governed_a", "governed_b"}),
+        ("status", ["FAILED"], {"crashed_run"}),
+        ("tag", "note=html name", {"<b>bold</b><script>x</script>"}),
+    ],
+)
+def test_filters_narrow_the_table(file_store, app_env, key, value, expected_names) -> None:
+    # given the page
+    app_env(file_store.uri)
+    at = open_page(PAGE)
+    # when a filter is set
+    widget = at.text_input(key=key) if key in ("q", "tag") else at.multiselect(key=key)
+    at = widget.set_value(value).run()
+    # then only the matching runs are shown, and the page says how many are hidden
+    assert exceptions(at) == []
+    assert set(at.dataframe[0].value["run_name"]) == expected_names
+    assert f"Showing {len(expected_names)} of 8 runs" in texts(at)
+
+
+def test_param_and_metric_range_filters(file_store, app_env) -> None:
+    # given the page
+    app_env(file_store.uri)
+    at = open_page(PAGE)
+    # when runs are narrowed to num_leaves 15 or 31, then to val_auc >= 0.8
+    at.selectbox(key="param").set_value("params.num_leaves").run()
+    at.multiselect(key="pval").set_value(["15", "31"]).run()
+    names = set(at.dataframe[0].value["run_name"])
+    at.selectbox(key="range").set_value("metrics.val_auc").run()
+    at.number_input(key="min").set_value(0.8).run()
+    # then each filter keeps only the runs that satisfy it
+    assert exceptions(at) == []
+    assert {"governed_a", "named_folds", "lgb_credit_risk"} <= names
+    assert "crashed_run" not in names
+    kept = at.dataframe[0].value
+    assert (kept["val_auc"] >= 0.8).all()
+    assert "val_auc in [0.8, ∞]" in texts(at)
+
+
+def test_shared_link_restores_selection_filters_and_rule(file_store, app_env) -> None:
+    # given a link carrying two selected runs, a search, a primary metric and a rule
+    app_env(file_store.uri)
+    first, second = file_store.governed
+    # when it is opened
+    at = _open_with_query(
+        {
+            "run": [first, second],
+            "q": "governed",
+            "metric": "cv_auc_mean",
+            "max_std": "0.5",
+            "max_drop": "0.5",
+            "tab": COMPARE_TAB,
+        }
+    )
+    # then the page shows exactly that view
+    assert exceptions(at) == []
+    assert at.multiselect(key="run").value == [first, second]
+    assert set(at.dataframe[0].value["run_name"]) == {"governed_a", "governed_b"}
+    assert at.selectbox(key="metric").value == "cv_auc_mean"
+    assert at.number_input(key="max_std").value == 0.5
+    assert "highest cv_auc_mean" in _recommendation(at)
+    assert "among the 2 runs shown" in _recommendation(at)
+    assert any("differs" in d.value.columns for d in at.dataframe)
+    # and the table opens with those rows ticked
+    _, ticked = at.session_state[TABLE_STATE]
+    assert ticked == {first, second}
+
+
+def test_stability_tab_plots_folds_and_gaps(file_store, app_env) -> None:
+    # given the page with the two governed runs selected
+    app_env(file_store.uri)
+    at = _open_with_query({"run": list(file_store.governed)})
+    # when the charts are read
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    # then fold AUC and KS and the train/CV/validation gap are drawn
+    assert any("Fold AUC by run" in spec for spec in charts)
+    assert any("Fold KS by run" in spec for spec in charts)
+    assert any("Train vs CV vs validation AUC" in spec for spec in charts)
+    # and the other tabs' figures are not built until their tab is opened
+    assert not any("Hyper-parameters against" in spec for spec in charts)
+    at = _open_tab(at, COMPARE_TAB)
+    charts = [c.proto.spec for c in at.get("plotly_chart")]
+    assert any("Hyper-parameters against val_auc" in spec for spec in charts)
+    assert any("val_auc against " in spec for spec in charts)
+    at = _open_tab(at, EFFECTS_TAB)
+    assert exceptions(at) == []
+
+
+def _store_with_only_failed_runs(root: Path) -> str:
+    """A sqlite store whose experiment holds two failed runs, one with a mixed-type param."""
+    uri = f"sqlite:///{root / 'failed.db'}"
+    client = MlflowClient(uri)
+    experiment_id = ensure_experiment(client, EXPERIMENT)
+    for name, leaves in (("boom", "31"), ("bang", "many")):
+        run_id = client.create_run(experiment_id, run_name=name).info.run_id
+        client.log_batch(
+            run_id,
+            params=[Param("num_leaves", leaves)],
+            metrics=[Metric("cv_auc", 0.7, 0, 0), Metric("cv_auc", 0.71, 0, 1)],
+        )
+        client.set_terminated(run_id, status=RunStatus.to_string(RunStatus.FAILED))
+    return uri
+
+
+def test_experiment_with_only_failed_runs_stays_readable(tmp_path, app_env) -> None:
+    # given an experiment whose runs all failed
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+    app_env(_store_with_only_failed_runs(tmp_path))
+    # when the page opens and both runs are selected
+    at = open_page(PAGE)
+    at = _tick_rows(at, [0, 1])
+    # then it says what it cannot show, without exception or error
+    assert exceptions(at) == []
+    assert [e.value for e in at.error] == []
+    assert "No recommendation" in _recommendation(at)
+    assert "No run finished" in texts(at)
+    at = _open_tab(at, EFFECTS_TAB)
+    assert "Not enough finished runs" in texts(at)
+    at = _open_tab(at, COMPARE_TAB)
+    assert exceptions(at) == []
+    assert "These runs logged identical params." not in texts(at)
+    assert len(at.dataframe[0].value) == 2
+
+
+def test_experiment_with_a_single_run_and_a_metric_few_runs_have(tmp_path, app_env) -> None:
+    # given an experiment holding one finished run with a loss metric and no CV, no model
+    uri = f"sqlite:///{tmp_path / 'one.db'}"
+    client = MlflowClient(uri)
+    run_id = client.create_run(ensure_experiment(client, EXPERIMENT), run_name="only").info.run_id
+    client.log_batch(
+        run_id,
+        params=[Param("num_leaves", "31")],
+        metrics=[Metric("val_auc", 0.8, 0, 0), Metric("val_logloss", 0.4, 0, 0)],
+    )
+    client.set_terminated(run_id)
+    app_env(uri)
+    # when the page opens ranked by the loss, with the run selected, on every tab
+    at = _open_with_query({"metric": "val_logloss", "run": run_id})
+    # then each part says what it cannot show, without exception or error
+    assert exceptions(at) == []
+    assert [e.value for e in at.error] == []
+    assert "No finished run with a model logged val_logloss" in _recommendation(at)
+    assert "None of these runs logged per-fold CV metrics" in texts(at)
+    for tab in (COMPARE_TAB, EFFECTS_TAB, "Child runs"):
+        at = _open_tab(at, tab)
+        assert exceptions(at) == []
+    assert "No nested child runs" in texts(at)
