@@ -22,7 +22,7 @@ PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
 DEMO_DATA_ROWS = 12_000
-DEMO_SEED = 42
+DEMO_SEED = 1
 
 StoreKind = Literal["file", "sqlite", "server"]
 

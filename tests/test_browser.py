@@ -23,7 +23,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PAGE_PATHS = ("runs", "diagnostics", "whatif", "promotion", "monitoring")
+# The Runs page is the default page: it lives at "/", not "/runs".
+PAGE_PATHS = ("", "diagnostics", "whatif", "promotion", "monitoring")
 SCRIPT_DONE = "[data-testid=stApp][data-test-script-state=notRunning]"
 
 pytestmark = pytest.mark.browser
@@ -89,11 +90,11 @@ def test_every_page_renders_in_chromium(browser, dashboard_url: str, path: str) 
     # given the dashboard running on a populated store
     shots = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
     # when a user opens the page
-    page, errors = open_and_wait(browser, f"{dashboard_url}/{path}", shots, path)
+    page, errors = open_and_wait(browser, f"{dashboard_url}/{path}", shots, path or "runs")
     # then it shows no exception, no uncaught script error, and its title
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
     assert page.locator("h1").count() >= 1
-    if path == "runs":
-        assert page.locator("[data-testid=stDataFrame]").count() >= 1
+    if path == "":
+        page.locator("[data-testid=stDataFrame]").first.wait_for(state="visible", timeout=30_000)
     page.close()
