@@ -142,10 +142,11 @@ recommendation = recommend_run(shown, rule, primary)
 scope = f" (among the {len(shown)} runs shown)" if len(shown) < len(runs) else ""
 if recommendation.run_id:
     st.success(
-        f"**Recommended{scope}: {recommendation.run_name}.** {recommendation.reason}", icon="🏆"
+        f"**Recommended{scope}: {recommendation.run_name}.** {recommendation.reason}",
+        icon=":material/emoji_events:",
     )
 else:
-    st.warning(f"**No recommendation{scope}.** {recommendation.reason}", icon="⚖️")
+    st.warning(f"**No recommendation{scope}.** {recommendation.reason}", icon=":material/balance:")
 try:
     manifest = read_manifest(context.settings.promotion_manifest)
 except GovernanceError as exc:
@@ -231,6 +232,9 @@ column_order = [
     "cv_auc_min", "cv_ks_mean", "stability", "diagnostics", "whatif", *extra_columns,
     "start_time", "data_version", "child_runs", "model", "run_id",
 ]  # fmt: skip
+# The primary column already shows a headline metric when it is the one picked.
+headline = {"metrics.val_auc": "val_auc", "metrics.val_ks": "val_ks"}
+column_order = [c for c in column_order if c != headline.get(primary)]
 event = st.dataframe(
     view,
     hide_index=True,
@@ -273,10 +277,16 @@ if selected:
         name_col, diag_col, whatif_col = st.columns([3, 2, 2])
         name_col.markdown(f"**{label_of[run_id]}** `{run_id[:8]}`")
         diag_col.page_link(
-            DIAGNOSTICS_PAGE, label="Model diagnostics", icon="📈", query_params={"run_id": run_id}
+            DIAGNOSTICS_PAGE,
+            label="Model diagnostics",
+            icon=":material/monitoring:",
+            query_params={"run_id": run_id},
         )
         whatif_col.page_link(
-            WHATIF_PAGE, label="What-if scoring", icon="🧮", query_params={"run_id": run_id}
+            WHATIF_PAGE,
+            label="What-if scoring",
+            icon=":material/tune:",
+            query_params={"run_id": run_id},
         )
     if len(selected) > MAX_LINKED_RUNS:
         st.caption(f"Links shown for the first {MAX_LINKED_RUNS}; every row links in the table.")
