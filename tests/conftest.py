@@ -174,3 +174,57 @@ def app_env(
 def clean_dir(path: Path) -> None:
     """Remove a folder if it exists."""
     shutil.rmtree(path, ignore_errors=True)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCRIPT_DONE = "[data-testid=stApp][data-test-script-state=notRunning]"
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(file_store_template: Store, tmp_path_factory: pytest.TempPathFactory):
+    """`streamlit run app.py` on a free loopback port over a copy of the populated store."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is not installed: .ci/run must apt-get install chromium")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    folder = tmp_path_factory.mktemp("browser")
+    store = copy_file_store(file_store_template.path, folder / "mlruns")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": f"file:{store}",
+        "MLFLOW_EXPERIMENT_NAME": "credit_risk_experiment",
+        "PROMOTION_MANIFEST": str(folder / "deploy" / "promotion.json"),
+    }
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    process = start_process(command, ROOT, env, folder / "streamlit.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/_stcore/health", "ok", timeout=90)
+        yield url
+    finally:
+        stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def chromium(dashboard_url: str):
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
