@@ -196,7 +196,7 @@ def read_raw_runs(
     except MlflowException as exc:
         raise StoreUnavailableError(
             f"Could not read the runs of experiment {experiment_id}: {exc.message}",
-            fix="Check that the store is reachable and press "Reload runs" in the sidebar.",
+            fix="Check that the store is reachable and press 'Reload runs' in the sidebar.",
         ) from exc
 
 
