@@ -51,7 +51,8 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
             raise StoreUnavailableError(
                 f"The MLflow tracking server at {tracking_uri} is unreachable "
                 f"({type(exc).__name__}).",
-                fix="Start the server or fix MLFLOW_TRACKING_URI, then press 'Reload runs' in the sidebar.",
+                fix="Start the server or fix MLFLOW_TRACKING_URI, then press 'Reload runs' "
+                "in the sidebar.",
             ) from exc
         if response.status_code != 200:
             raise StoreUnavailableError(
