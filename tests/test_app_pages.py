@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import PAGES, exceptions, open_page, texts
+from tests.apptest_helpers import APP, PAGES, TIMEOUT_SECONDS, exceptions, open_page, texts
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -40,3 +41,36 @@ def test_page_renders_on_missing_store_path(page: str, tmp_path, app_env) -> Non
     assert exceptions(at) == []
     assert "No MLflow store at" in texts(at)
     assert not (tmp_path / "does-not-exist").exists()
+
+
+def test_unknown_experiment_says_so_and_opens_another(file_store, app_env) -> None:
+    # given settings naming an experiment the store does not have
+    app_env(file_store.uri, MLFLOW_EXPERIMENT_NAME="no_such_experiment")
+    # when the dashboard opens
+    at = open_page("pages/runs.py")
+    # then the page opens the team's experiment that does exist (AppTest does not keep
+    # app.py's sidebar elements, so the sidebar warning itself is checked in the browser)
+    assert exceptions(at) == []
+    assert "in **credit_risk_experiment**" in texts(at)
+
+
+def test_experiment_from_a_shared_link(file_store, app_env) -> None:
+    # given a store with a second, empty experiment
+    from mlflow.tracking import MlflowClient
+
+    MlflowClient(file_store.uri).create_experiment("challenger_experiments")
+    app_env(file_store.uri)
+    # when the user opens a link naming it (the sidebar picker starts from ?experiment=)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.query_params["experiment"] = "challenger_experiments"
+    at = at.run().switch_page("pages/runs.py").run()
+    # then the page says it has no runs yet, without exception
+    assert exceptions(at) == []
+    assert "has no runs yet" in texts(at)
+
+
+def test_bad_threshold_setting_is_a_clear_message(file_store, app_env) -> None:
+    app_env(file_store.uri, DECISION_THRESHOLD="1.5")
+    at = open_page("pages/runs.py")
+    assert exceptions(at) == []
+    assert "DECISION_THRESHOLD 1.5 is outside (0, 1)" in " ".join(e.value for e in at.error)

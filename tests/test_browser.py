@@ -42,4 +42,8 @@ def test_every_page_renders_in_chromium(chromium, dashboard_url: str, path: str)
     assert page.locator("h1").count() >= 1
     if path == "":
         page.locator("[data-testid=stDataFrame]").first.wait_for(state="visible", timeout=30_000)
+        sidebar = page.locator("[data-testid=stSidebar]")
+        assert sidebar.get_by_text("Legacy file store").count() == 1
+        picker = sidebar.locator("[data-testid=stSelectbox]")
+        assert picker.count() == 1 and "credit_risk_experiment" in picker.inner_html()
     page.close()

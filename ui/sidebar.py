@@ -6,7 +6,7 @@ import streamlit as st
 
 from core import cache
 from core.errors import GovernanceError, StoreUnavailableError
-from core.settings import Settings
+from core.settings import DEFAULT_EXPERIMENT_NAME, Settings
 from core.store import store_root_exists
 from core.store_client import ExperimentInfo
 from ui.context import StoreContext
@@ -38,7 +38,8 @@ def _pick_experiment(
     names = [e.name for e in experiments]
     if EXPERIMENT_KEY not in st.session_state or st.session_state[EXPERIMENT_KEY] not in names:
         wanted = st.query_params.get("experiment", settings.experiment_name)
-        st.session_state[EXPERIMENT_KEY] = wanted if wanted in names else names[0]
+        fallback = DEFAULT_EXPERIMENT_NAME if DEFAULT_EXPERIMENT_NAME in names else names[0]
+        st.session_state[EXPERIMENT_KEY] = wanted if wanted in names else fallback
         if settings.experiment_name not in names:
             st.sidebar.warning(
                 f"Experiment '{settings.experiment_name}' (MLFLOW_EXPERIMENT_NAME) is not in "
