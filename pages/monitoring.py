@@ -12,6 +12,7 @@ from core.drift import distribution_comparison
 from core.errors import GovernanceError
 from core.manifest import read_manifest
 from ui.context import get_context, require_runs, show_error
+from ui.run_picker import pick_run, run_names
 
 NONE = "(none)"
 SIMULATED = "Simulated recent applications (demo)"
@@ -40,7 +41,7 @@ if monitorable.empty:
     st.stop()
 
 run_ids = monitorable["run_id"].tolist()
-labels = dict(zip(monitorable["run_id"], monitorable["run_name"], strict=True))
+labels = run_names(monitorable)
 if manifest is not None and manifest.run_id in labels:
     default_run, threshold = manifest.run_id, manifest.threshold
     st.success(
@@ -56,13 +57,7 @@ else:
         f"The threshold is the configured {threshold}.",
         icon=":material/info:",
     )
-run_id = st.selectbox(
-    "Run",
-    run_ids,
-    index=run_ids.index(default_run),
-    format_func=lambda rid: f"{labels[rid]} ({rid[:8]})",
-    key="monitoring_run",
-)
+run_id = pick_run("Run", monitorable, default_run, key="monitoring_run")
 
 source = st.radio("Recent data", [SIMULATED, UPLOADED], horizontal=True, key="monitoring_source")
 label_column: str | None = None

@@ -10,6 +10,7 @@ from core.manifest import ManifestError, PromotionManifest
 from core.promotion_tables import comparison_table, gate_table
 from core.stability import StabilityRule, recommend_run
 from ui.context import get_context, require_runs, show_error
+from ui.run_picker import pick_run
 
 FLASH_KEY = "promotion_flash"
 GATES_KEY = "promotion_gate_preview"
@@ -65,19 +66,12 @@ if candidates.empty:
     st.stop()
 recommended = recommend_run(runs, RULE)
 ids = list(candidates["run_id"])
-names = dict(zip(candidates["run_id"], candidates["run_name"], strict=True))
 default_id = (
     recommended.run_id
     if recommended.run_id in ids
     else (champion.run_id if champion and champion.run_id in ids else ids[0])
 )
-run_id = st.selectbox(
-    "Run to promote",
-    ids,
-    index=ids.index(default_id),
-    format_func=lambda rid: f"{names[rid]} · {rid[:8]}",
-    key="promotion_run",
-)
+run_id = pick_run("Run to promote", candidates, default_id, key="promotion_run")
 st.caption(f"Recommended: {recommended.reason}")
 client = cache.client_for(settings.tracking_uri)
 try:
