@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from core import cache, champion_challenger, eval_data, evaluation, explain_global, monotonicity
+from core.data import read_uploaded_table
 from core.store import model_uri
 from core.threshold_policy import ScoreTable, build_score_table
 
@@ -34,7 +35,7 @@ def labelled_file_data(
     tracking_uri: str, run_id: str, name: str, fingerprint: str, label_column: str, _content: bytes
 ) -> eval_data.EvaluationData:
     """A user's labelled file (keyed by its content hash), scored by the run's model."""
-    frame = eval_data.read_uploaded(name, _content)
+    frame = read_uploaded_table(name, _content)
     model = cache.model(tracking_uri, model_uri(run_id))
     return eval_data.from_labelled_frame(
         frame, model, label_column, source=name, fingerprint=f"{fingerprint}:{label_column}"

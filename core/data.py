@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -222,18 +223,10 @@ def _read_header(path: Path) -> list[str]:
 
 def read_uploaded_table(name: str, content: bytes) -> pd.DataFrame:
     """Read an uploaded CSV or Parquet file (name decides the format) with read_table's checks."""
-    import tempfile
-
-    suffix = Path(name).suffix.lower()
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"upload{suffix}"
+        path = Path(folder) / Path(name).name
         path.write_bytes(content)
-        try:
-            return read_table(path)
-        except DataValidationError as exc:
-            raise DataValidationError(
-                exc.message.replace(path.name, name), fix=exc.fix
-            ) from exc.__cause__
+        return read_table(path)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from core.data import coerce_binary_target, read_table
+from core.data import coerce_binary_target, read_uploaded_table
 from core.errors import DataValidationError
 from core.scoring import prepare_features
 from core.training import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
@@ -123,14 +122,6 @@ def from_labelled_frame(
     )
 
 
-def read_uploaded(name: str, content: bytes) -> pd.DataFrame:
-    """Read an uploaded CSV or Parquet file with the same checks as a file on disk."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(name).name
-        path.write_bytes(content)
-        return read_table(path)
-
-
 def read_columns(name: str, content: bytes) -> list[str]:
     """A labelled file's column names from its header alone (the full read happens once, later)."""
     try:
@@ -141,7 +132,7 @@ def read_columns(name: str, content: bytes) -> list[str]:
 
             columns = pq.read_schema(io.BytesIO(content)).names
     except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError):
-        columns = read_uploaded(name, content).columns
+        columns = read_uploaded_table(name, content).columns
     return [str(c) for c in columns]
 
 

@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from core import store
 from core.champion_challenger import delong_test, swap_set
-from core.data import DEMO_MONOTONE, DEMO_TARGET, make_synthetic_credit_data
+from core.data import DEMO_MONOTONE, DEMO_TARGET, make_synthetic_credit_data, read_uploaded_table
 from core.errors import DataValidationError
 from core.eval_data import (
     from_labelled_frame,
@@ -20,7 +20,6 @@ from core.eval_data import (
     guess_label_column,
     read_columns,
     read_path,
-    read_uploaded,
 )
 from core.explain_global import beeswarm_frame, dependence, feature_importance, global_shap
 from core.monotonicity import check_monotonicity, declared_constraints
@@ -127,7 +126,7 @@ def test_uploaded_bytes_and_paths_are_read_like_files(tmp_path) -> None:
     _labelled(20).to_csv(path, index=False)
     # when read by path and as uploaded bytes
     name, content = read_path(str(path))
-    frame = read_uploaded(name, content)
+    frame = read_uploaded_table(name, content)
     # then the columns are intact and the label column is guessed
     assert name == "holdout.csv" and len(frame) == 20
     assert read_columns(name, content) == list(frame.columns)
@@ -139,7 +138,7 @@ def test_uploaded_bytes_and_paths_are_read_like_files(tmp_path) -> None:
     with pytest.raises(DataValidationError, match="No file at"):
         read_path(str(tmp_path / "nope.csv"))
     with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):
-        read_uploaded("notes.txt", b"a,b\n1,2\n")
+        read_uploaded_table("notes.txt", b"a,b\n1,2\n")
     with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):
         read_columns("notes.txt", b"a,b\n1,2\n")
     with pytest.raises(DataValidationError, match="could not be read"):
