@@ -11,7 +11,8 @@ import pandas as pd
 from core import drift
 from core.data import coerce_binary_target
 from core.errors import DataValidationError
-from core.scoring import model_categories, prepare_features
+from core.eval_data import score_frame
+from core.scoring import model_categories
 from core.training import LABEL_COLUMN, SCORE_COLUMN
 
 MAX_MONITORED_ROWS = 200_000
@@ -31,14 +32,6 @@ class MonitoringReport:
     unseen_categories: dict[str, list[str]]
     sampled_from: int | None
     by_period: pd.DataFrame | None
-
-
-def recent_probabilities(
-    model: lgb.LGBMClassifier, recent: pd.DataFrame
-) -> tuple[np.ndarray, dict]:
-    """Probabilities of default for recent rows, and the unseen categories LightGBM would hide."""
-    prepared = prepare_features(model, recent)
-    return model.predict_proba(prepared.frame)[:, 1], prepared.unseen_categories
 
 
 def _labels(recent: pd.DataFrame, label_column: str | None) -> np.ndarray | None:
@@ -67,7 +60,7 @@ def build_report(
         sampled_from = len(recent)
         recent = recent.sample(MAX_MONITORED_ROWS, random_state=seed)
     features = list(model.feature_name_)
-    scores, unseen = recent_probabilities(model, recent)
+    scores, unseen, _missing = score_frame(model, recent)
     labels = _labels(recent, label_column)
     ref_scores = reference[SCORE_COLUMN].to_numpy()
     reference_summary = drift.decision_summary(
