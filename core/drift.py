@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.errors import DataValidationError
 from core.metrics import auc_score, ks_statistic
+from core.scoring import APPROVE, decide
 from core.settings import AUC_DROP_ALERT, PSI_MODERATE_SHIFT, PSI_SIGNIFICANT_SHIFT
 
 DriftStatus = Literal["stable", "moderate shift", "significant shift"]
@@ -143,7 +144,7 @@ def decision_summary(
     scores = np.asarray(scores, dtype=float)
     if scores.size == 0:
         raise DataValidationError("No rows to summarise.", fix="Give data with at least one row.")
-    approved = scores < threshold
+    approved = decide(scores, threshold) == APPROVE
     if labels is None:
         return DecisionSummary(int(scores.size), float(approved.mean()), None, None, None, None)
     y = np.asarray(labels, dtype=float)
