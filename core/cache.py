@@ -14,8 +14,8 @@ RUNS_TABLE_TTL_SECONDS = 30
 
 @st.cache_resource(show_spinner=False)
 def client_for(tracking_uri: str) -> MlflowClient:
-    """One explicit MlflowClient per tracking URI."""
-    return store_client.open_client(tracking_uri)
+    """One explicit MlflowClient per tracking URI whose store exists (a UI never creates one)."""
+    return store_client.open_client(tracking_uri, must_exist=True)
 
 
 @st.cache_data(ttl=RUNS_TABLE_TTL_SECONDS, show_spinner=False)

@@ -84,6 +84,11 @@ def file_store_path(tracking_uri: str) -> Path | None:
     return Path(tracking_uri)
 
 
+def sqlite_path(tracking_uri: str) -> Path:
+    """The database file of a sqlite:/// tracking URI."""
+    return Path(tracking_uri.removeprefix("sqlite:///"))
+
+
 def _parse_threshold(raw: str) -> float:
     """Parse a decision threshold strictly inside (0, 1)."""
     try:

@@ -9,7 +9,6 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
@@ -27,7 +26,7 @@ from core.errors import (
     StoreUnavailableError,
 )
 from core.filestore_reader import RawRun, read_experiment_runs
-from core.settings import file_store_path, prepare_mlflow_environment, store_kind
+from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
 from core.sqlite_reader import SqliteSchemaError, read_sqlite_runs
 from core.training import GOVERNED_TAG, LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT
 
@@ -420,19 +419,3 @@ def run_inventory(table: RunsTable, run_id: str) -> RunInventory:
         has_ks=has_ks,
         is_governed=bool(record["is_governed"]),
     )
-
-
-def sqlite_path(tracking_uri: str) -> Path:
-    """The database file of a sqlite:/// tracking URI."""
-    return Path(tracking_uri.removeprefix("sqlite:///"))
-
-
-def store_root_exists(tracking_uri: str) -> bool:
-    """True when a file or sqlite store's path exists (servers are checked elsewhere)."""
-    kind = store_kind(tracking_uri)
-    if kind == "file":
-        path = file_store_path(tracking_uri)
-        return path is not None and path.is_dir()
-    if kind == "sqlite":
-        return sqlite_path(tracking_uri).is_file()
-    return True

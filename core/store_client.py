@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 import requests
 from mlflow.entities import ViewType
@@ -12,7 +11,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.errors import ExperimentNotFoundError, StoreUnavailableError
-from core.settings import file_store_path, prepare_mlflow_environment, store_kind
+from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
 
 logger = logging.getLogger(__name__)
 _HEALTH_TIMEOUT_SECONDS = 3.0
@@ -37,7 +36,7 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
                 fix="Check the path, or create demo runs with `python -m core train --demo`.",
             )
     elif kind == "sqlite":
-        db = Path(tracking_uri.removeprefix("sqlite:///"))
+        db = sqlite_path(tracking_uri)
         if must_exist and not db.is_file():
             raise StoreUnavailableError(
                 f"No SQLite MLflow database at '{db}'.",

@@ -39,7 +39,7 @@ def test_page_renders_on_missing_store_path(page: str, tmp_path, app_env) -> Non
     at = open_page(page)
     # then it says which store is missing and how to fix it
     assert exceptions(at) == []
-    assert "No MLflow store at" in texts(at)
+    assert "No MLflow file store at" in texts(at)
     assert not (tmp_path / "does-not-exist").exists()
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import cache
-from core.errors import GovernanceError, StoreUnavailableError
+from core.errors import GovernanceError
 from core.settings import DEFAULT_EXPERIMENT_NAME, Settings
-from core.store import store_root_exists
 from core.store_client import ExperimentInfo
 from ui.context import StoreContext
 
@@ -15,12 +14,7 @@ EXPERIMENT_KEY = "experiment_name"
 
 
 def _store_error(settings: Settings) -> GovernanceError | None:
-    """Why the store cannot be opened, or None."""
-    if not store_root_exists(settings.tracking_uri):
-        return StoreUnavailableError(
-            f"No MLflow store at {settings.tracking_uri}.",
-            fix="Set MLFLOW_TRACKING_URI to your store, or run `make run` to create demo runs.",
-        )
+    """Why the store cannot be opened (missing path, server down), or None."""
     try:
         cache.client_for(settings.tracking_uri)
     except GovernanceError as exc:
