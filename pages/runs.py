@@ -12,6 +12,7 @@ from core.charts import runs as charts
 from core.errors import GovernanceError
 from core.manifest import read_manifest
 from core.stability import NO_CV, STABLE, UNSTABLE, StabilityRule, recommend_run, stability_flags
+from core.store import run_inventory
 from ui.context import get_context, require_runs, show_error
 
 URL = "query-params"
@@ -288,6 +289,8 @@ if selected:
             icon=":material/tune:",
             query_params={"run_id": run_id},
         )
+        for missing in run_inventory(table, run_id).missing:
+            name_col.caption(missing)
     if len(selected) > MAX_LINKED_RUNS:
         st.caption(f"Links shown for the first {MAX_LINKED_RUNS}; every row links in the table.")
 
@@ -305,7 +308,7 @@ if (~runs["has_model"].astype(bool)).any():
 if (runs["status"] != "FINISHED").all():
     notes.append("No run finished: nothing can be recommended until a run finishes.")
 for note in notes:
-    st.caption("ℹ️ " + note)
+    st.caption(":material/info: " + note)
 
 # ---- analysis tabs ------------------------------------------------------------------------
 # Only the open tab runs (on_change="rerun"); the open tab is part of the shared link too.

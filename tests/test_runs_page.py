@@ -280,3 +280,14 @@ def test_experiment_with_a_single_run_and_a_metric_few_runs_have(tmp_path, app_e
         at = _open_tab(at, tab)
         assert exceptions(at) == []
     assert "No nested child runs" in texts(at)
+
+
+def test_a_selected_run_says_what_it_lacks(file_store, app_env) -> None:
+    # given a link selecting the seed-pattern run (params, val_auc and a model only)
+    app_env(file_store.uri)
+    # when it is opened
+    at = _open_with_query({"run": [file_store.seed_pattern]})
+    # then the page says, for that run, what is missing and how to supply it
+    assert exceptions(at) == []
+    assert "No validation set logged: upload a labelled file" in texts(at)
+    assert "No cross-validation folds logged" in texts(at)
