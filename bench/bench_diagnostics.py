@@ -27,9 +27,9 @@ from sklearn.metrics import confusion_matrix, roc_auc_score, roc_curve
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.charts import diagnostics as charts
-from core.evaluation import calibration, evaluate, score_bands
+from core.evaluation.curves import calibration, evaluate, score_bands
+from core.evaluation.threshold_policy import build_score_table, policy_at
 from core.settings import DEFAULT_DECISION_THRESHOLD
-from core.threshold_policy import build_score_table, policy_at
 
 FIRST_RENDER_GOAL_S = 3.0
 THRESHOLD_GOAL_MS = 100.0

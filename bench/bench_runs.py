@@ -6,7 +6,7 @@ reader must fetch the fold history), then times in this one process:
 
 (a) building the runs table with CV stats: the baseline (`mlflow.search_runs` plus
     `MlflowClient.get_metric_history` per run and fold metric, then the fold statistics)
-    against `core.store.load_runs_table` (cold: a fresh call; warm: the st.cache_data hit the
+    against `core.store.access.load_runs_table` (cold: a fresh call; warm: the st.cache_data hit the
     page gets on a rerun);
 (b) one AppTest rerun of the Runs page after a filter change (page already open).
 
@@ -40,7 +40,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 import mlflow  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
-from core import store  # noqa: E402
+from core.store import access as store  # noqa: E402
 
 EXPERIMENT = "bench_runs"
 N_FOLDS = 5
@@ -231,7 +231,7 @@ def bench_table(uri: str, repeat: int) -> dict[str, float]:
     """(a) Baseline vs core cold vs cached warm, checking both agree on the CV means."""
     import streamlit as st
 
-    from core import cache
+    from ui import cache
 
     experiment_id = _experiment_id(uri)
     client = MlflowClient(uri)

@@ -19,11 +19,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.data import DEMO_MONOTONE, demo_dataset, make_synthetic_credit_data
-from core.reason_codes import load_reason_codes
-from core.scoring import feature_matrix, prepare_features, score_applicants
+from core.data.synthetic import DEMO_MONOTONE, demo_dataset, make_synthetic_credit_data
+from core.scoring.prepare import feature_matrix, prepare_features
+from core.scoring.reason_codes import load_reason_codes
+from core.scoring.scorer import scorer_for
 from core.settings import DEFAULT_DECISION_THRESHOLD
-from core.training import DEMO_CONFIGS, build_model
+from core.training.trainer import DEMO_CONFIGS, build_model
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -67,9 +68,9 @@ def main() -> int:
     # One applicant as the form sends it: text for numbers, category names.
     form_row = dataset.features.iloc[[123]].astype(object).astype(str)
 
-    score_applicants(model, form_row, threshold, reason_book=book)  # warm-up (parses the model)
+    scorer_for(model).score(form_row, threshold, reason_book=book)  # warm-up (parses the model)
     ours = _timed(
-        lambda: score_applicants(model, form_row, threshold, reason_book=book), args.calls
+        lambda: scorer_for(model).score(form_row, threshold, reason_book=book), args.calls
     )
     row = dataset.features.iloc[[123]]
 
@@ -82,14 +83,14 @@ def main() -> int:
     ours_p50, ours_p95 = _percentiles(ours)
     base_p50, base_p95 = _percentiles(theirs)
     print(f"one rescore with explanation, {args.calls} calls:")
-    print(f"  score_applicants              p50 {ours_p50:7.2f} ms   p95 {ours_p95:7.2f} ms")
+    print(f"  Scorer.score                  p50 {ours_p50:7.2f} ms   p95 {ours_p95:7.2f} ms")
     print(f"  TreeExplainer+predict_proba   p50 {base_p50:7.2f} ms   p95 {base_p95:7.2f} ms")
     print(f"  speed-up p50 x{base_p50 / ours_p50:.1f}   p95 x{base_p95 / ours_p95:.1f}")
     print(f"  goal p50 < 20 ms: {'met' if ours_p50 < 20 else 'NOT met'}")
 
     batch = make_synthetic_credit_data(n_rows=args.rows, seed=2026)
     start, cpu_start = time.perf_counter(), time.process_time()
-    result = score_applicants(model, batch, threshold, reason_book=book)
+    result = scorer_for(model).score(batch, threshold, reason_book=book)
     batch_seconds = time.perf_counter() - start
     batch_cpu = time.process_time() - cpu_start
     additivity = np.abs(
@@ -103,7 +104,7 @@ def main() -> int:
     plain_estimate = plain_seconds * args.rows / sample
     difference = np.abs(plain[:, :-1] - result.contributions.head(sample).to_numpy()).max()
     print(f"batch of {args.rows:,} rows with SHAP contributions and reasons:")
-    print(f"  score_applicants              {batch_seconds:7.2f} s   (CPU time {batch_cpu:.2f} s)")
+    print(f"  Scorer.score                  {batch_seconds:7.2f} s   (CPU time {batch_cpu:.2f} s)")
     print(
         f"  plain pred_contrib            {plain_estimate:7.2f} s "
         f"(measured {plain_seconds:.2f} s on {sample:,} rows, scaled)"

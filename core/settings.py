@@ -10,10 +10,11 @@ from typing import Literal
 from urllib.parse import urlparse
 
 from core.errors import SettingsError
+from core.threshold import InvalidThresholdError, Threshold, parse_threshold
 
 DEFAULT_TRACKING_URI = "file:./mlruns"
 DEFAULT_EXPERIMENT_NAME = "credit_risk_experiment"
-DEFAULT_DECISION_THRESHOLD = 0.4542
+DEFAULT_DECISION_THRESHOLD = Threshold(0.4542)
 DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
 DEFAULT_TARGET_APPROVAL_RATE = 0.85
 DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
@@ -33,7 +34,7 @@ class Settings:
 
     tracking_uri: str = DEFAULT_TRACKING_URI
     experiment_name: str = DEFAULT_EXPERIMENT_NAME
-    decision_threshold: float = DEFAULT_DECISION_THRESHOLD
+    decision_threshold: Threshold = DEFAULT_DECISION_THRESHOLD
     promotion_manifest: Path = Path(DEFAULT_PROMOTION_MANIFEST)
     promotion_auc_tolerance: float = DEFAULT_PROMOTION_AUC_TOLERANCE
     registered_model_name: str | None = None
@@ -89,21 +90,15 @@ def sqlite_path(tracking_uri: str) -> Path:
     return Path(tracking_uri.removeprefix("sqlite:///"))
 
 
-def _parse_threshold(raw: str) -> float:
-    """Parse a decision threshold strictly inside (0, 1)."""
+def _parse_threshold(raw: str) -> Threshold:
+    """DECISION_THRESHOLD as a validated Threshold, or SettingsError naming the variable."""
     try:
-        value = float(raw)
-    except ValueError:
+        return parse_threshold(raw)
+    except InvalidThresholdError as exc:
         raise SettingsError(
-            f"DECISION_THRESHOLD '{raw}' is not a number.",
+            exc.message.replace("Threshold", "DECISION_THRESHOLD", 1),
             fix="Set it to a probability strictly between 0 and 1, for example 0.4542.",
         ) from None
-    if not 0.0 < value < 1.0:
-        raise SettingsError(
-            f"DECISION_THRESHOLD {value} is outside (0, 1).",
-            fix="Set it to a probability strictly between 0 and 1, for example 0.4542.",
-        )
-    return value
 
 
 def _parse_tolerance(raw: str) -> float:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import cache_diagnostics as cached
 from core.errors import GovernanceError
-from core.evaluation import require_both_classes
+from core.evaluation.curves import require_both_classes
+from ui import cache_diagnostics as cached
 from ui.context import get_context, require_runs
 from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
 from ui.diagnostics_sections import (

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import cache
 from core.charts import monitoring as charts
-from core.data import make_recent_applications, read_uploaded_table
-from core.drift import distribution_comparison
+from core.data.synthetic import make_recent_applications, read_uploaded_table
 from core.errors import GovernanceError
-from core.manifest import read_manifest
+from core.monitoring.drift import distribution_comparison
+from core.promotion.manifest import read_manifest
+from ui import cache
 from ui.context import get_context, require_runs, show_error
 from ui.run_picker import pick_run, run_names
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import cache, promotion
 from core.errors import GovernanceError
-from core.manifest import ManifestError, PromotionManifest
-from core.promotion_tables import comparison_table, gate_table
-from core.stability import StabilityRule, recommend_run
+from core.promotion import use_cases as promotion
+from core.promotion.manifest import ManifestError, PromotionManifest
+from core.promotion.tables import comparison_table, gate_table
+from core.runs.stability import StabilityRule, recommend_run
+from ui import cache
 from ui.context import get_context, require_runs, show_error
 from ui.run_picker import pick_run
 

@@ -7,12 +7,20 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core import cache_runs, runs_analysis
 from core.charts import runs as charts
 from core.errors import GovernanceError
-from core.manifest import read_manifest
-from core.stability import NO_CV, STABLE, UNSTABLE, StabilityRule, recommend_run, stability_flags
-from core.store import run_inventory
+from core.promotion.manifest import read_manifest
+from core.runs import analysis as runs_analysis
+from core.runs.stability import (
+    NO_CV,
+    STABLE,
+    UNSTABLE,
+    StabilityRule,
+    recommend_run,
+    stability_flags,
+)
+from core.store.access import run_inventory
+from ui import cache_runs
 from ui.context import get_context, require_runs, show_error
 
 URL = "query-params"

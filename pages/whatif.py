@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import applicants, cache, store
 from core.errors import GovernanceError
-from core.model_spec import model_spec, monotone_from_params, with_monotone
-from core.reason_codes import ReasonCodeBook, load_reason_codes
+from core.scoring import applicants
+from core.scoring.model_spec import model_spec, monotone_from_params, with_monotone
+from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
+from core.store import access as store
+from ui import cache
 from ui.context import get_context, require_runs, show_error
 from ui.whatif_batch import batch_section
 from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form

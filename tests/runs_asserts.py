@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from core.filestore_reader import RawRun
+from core.store.filestore_reader import RawRun
 
 
 def _same_metrics(left: dict[str, float], right: dict[str, float]) -> bool:

@@ -13,10 +13,10 @@ from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import roc_auc_score
 
-from core.data import DEMO_MONOTONE, demo_dataset
+from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.settings import prepare_mlflow_environment
-from core.store_client import ensure_experiment
-from core.training import TrainConfig, train_and_log
+from core.store.client import ensure_experiment
+from core.training.trainer import TrainConfig, train_and_log
 
 EXPERIMENT = "credit_risk_experiment"
 SMALL_ROWS = 3_000

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core.cli import main
-from core.manifest import CHAMPION_ALIAS
-from core.registry import LEDGER_HASH_TAG, THRESHOLD_TAG
+from core.cli.main import main
+from core.promotion.manifest import CHAMPION_ALIAS
+from core.store.registry import LEDGER_HASH_TAG, THRESHOLD_TAG
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,

@@ -78,7 +78,7 @@ def test_bad_settings_and_unreachable_server_are_one_line(tmp_path: Path) -> Non
 
 
 def test_user_csv_trains(tmp_path: Path) -> None:
-    from core.data import make_synthetic_credit_data
+    from core.data.synthetic import make_synthetic_credit_data
 
     frame = make_synthetic_credit_data(1_200, seed=4)
     frame["loan_purpose"] = frame["loan_purpose"].astype(str)

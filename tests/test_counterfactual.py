@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.applicants import typical_applicant, value_steps
-from core.counterfactual import find_counterfactuals
-from core.model_spec import model_spec
-from core.scoring import APPROVE, DECLINE, score_applicants
+from core.scoring.applicants import typical_applicant, value_steps
+from core.scoring.counterfactual import find_counterfactuals
+from core.scoring.model_spec import model_spec
+from core.scoring.scorer import APPROVE, DECLINE, scorer_for
 from tests.test_scoring import train_small_model
 
 THRESHOLD = 0.4542
@@ -44,7 +44,7 @@ def _with(applicant: pd.DataFrame, feature: str, value: object) -> pd.DataFrame:
 
 def _first(model, data: pd.DataFrame, decision: str, skip: int = 0) -> pd.DataFrame:
     """The first applicants (after skip) the model gives this decision."""
-    scores = score_applicants(model, data, THRESHOLD).scores
+    scores = scorer_for(model).score(data, THRESHOLD).scores
     rows = np.flatnonzero(scores["decision"].to_numpy() == decision)
     return data.iloc[[rows[skip]]].reset_index(drop=True)
 
@@ -60,8 +60,8 @@ def test_best_change_flips_a_decline_and_a_smaller_one_does_not(model, data, ski
     assert result.current_decision == DECLINE and result.target_decision == APPROVE
     assert result.found
     for change in result.changes:
-        rescored = score_applicants(
-            model, _with(applicant, change.feature, change.proposed), 0.4542
+        rescored = scorer_for(model).score(
+            _with(applicant, change.feature, change.proposed), 0.4542
         )
         assert rescored.scores["decision"].iloc[0] == APPROVE
         assert rescored.scores["probability"].iloc[0] == pytest.approx(change.probability)
@@ -71,7 +71,7 @@ def test_best_change_flips_a_decline_and_a_smaller_one_does_not(model, data, ski
         step = steps[best.feature]
         shorter = best.proposed - np.sign(best.change) * step
         if (shorter - best.current) * best.change > 0:
-            again = score_applicants(model, _with(applicant, best.feature, shorter), THRESHOLD)
+            again = scorer_for(model).score(_with(applicant, best.feature, shorter), THRESHOLD)
             assert again.scores["decision"].iloc[0] == DECLINE
 
 
@@ -100,8 +100,8 @@ def test_approved_applicant_gets_the_change_that_would_decline_it(model, data) -
     # then the target is a decline and changes lead there
     assert result.target_decision == DECLINE
     for change in result.changes:
-        rescored = score_applicants(
-            model, _with(applicant, change.feature, change.proposed), 0.4542
+        rescored = scorer_for(model).score(
+            _with(applicant, change.feature, change.proposed), 0.4542
         )
         assert rescored.scores["decision"].iloc[0] == DECLINE
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import (
+from core.data.synthetic import (
     DEMO_CATEGORICAL,
     data_version,
     demo_dataset,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from core.charts import diagnostics as charts
-from core.evaluation import calibration, evaluate
-from core.threshold_policy import build_score_table, policy_at, policy_curve
+from core.evaluation.curves import calibration, evaluate
+from core.evaluation.threshold_policy import build_score_table, policy_at, policy_curve
 
 
 @pytest.fixture(scope="module")

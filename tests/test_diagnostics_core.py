@@ -10,20 +10,30 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core import store
-from core.champion_challenger import delong_test, swap_set
-from core.data import DEMO_MONOTONE, DEMO_TARGET, make_synthetic_credit_data, read_uploaded_table
+from core.data.synthetic import (
+    DEMO_MONOTONE,
+    DEMO_TARGET,
+    make_synthetic_credit_data,
+    read_uploaded_table,
+)
 from core.errors import DataValidationError
-from core.eval_data import (
+from core.evaluation.champion_challenger import delong_test, swap_set
+from core.evaluation.eval_data import (
     from_labelled_frame,
     from_validation_set,
     guess_label_column,
     read_columns,
     read_path,
 )
-from core.explain_global import beeswarm_frame, dependence, feature_importance, global_shap
-from core.monotonicity import check_monotonicity, declared_constraints
-from core.store_client import open_client
+from core.evaluation.explain_global import (
+    beeswarm_frame,
+    dependence,
+    feature_importance,
+    global_shap,
+)
+from core.evaluation.monotonicity import check_monotonicity, declared_constraints
+from core.store import access as store
+from core.store.client import open_client
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from streamlit.testing.v1 import AppTest
 
-from core import store
-from core.data import make_synthetic_credit_data
+from core.data.synthetic import make_synthetic_credit_data
 from core.settings import DEFAULT_DECISION_THRESHOLD
-from core.store_client import open_client
+from core.store import access as store
+from core.store.client import open_client
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
 from ui.diagnostics_data import PATH, UPLOAD
 from ui.diagnostics_policy import THRESHOLD_LABEL

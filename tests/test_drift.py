@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import make_recent_applications, make_synthetic_credit_data
-from core.drift import (
+from core.data.synthetic import make_recent_applications, make_synthetic_credit_data
+from core.errors import DataValidationError
+from core.monitoring.drift import (
     MISSING_BIN,
     OTHER_BIN,
     decision_summary,
@@ -20,7 +21,6 @@ from core.drift import (
     population_stability_index,
     summary_by_period,
 )
-from core.errors import DataValidationError
 
 
 def test_psi_matches_a_hand_computation() -> None:

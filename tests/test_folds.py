@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from core import folds as fold_lib
-from core.filestore_reader import RawRun
-from core.store import PARENT_TAG, build_runs_table
+from core.store import folds as fold_lib
+from core.store.access import PARENT_TAG, build_runs_table
+from core.store.filestore_reader import RawRun
 
 
 def _raw(run_id: str, *, metrics=None, history=None, tags=None, params=None) -> RawRun:

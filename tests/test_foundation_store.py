@@ -13,8 +13,8 @@ from core.errors import (
     RunNotFoundError,
     StoreUnavailableError,
 )
-from core.store import load_model, load_run_folds, load_runs_table, run_inventory
-from core.store_client import get_experiment, list_experiments, open_client
+from core.store.access import load_model, load_run_folds, load_runs_table, run_inventory
+from core.store.client import get_experiment, list_experiments, open_client
 
 STORES = ["file_store", "sqlite_store", "server_store"]
 

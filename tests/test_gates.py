@@ -9,9 +9,9 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from core import gates
-from core.data import demo_dataset
-from core.stability import StabilityRule
+from core.data.synthetic import demo_dataset
+from core.promotion import gates
+from core.runs.stability import StabilityRule
 
 
 @pytest.fixture(scope="module")
@@ -25,21 +25,6 @@ def model(dataset) -> lgb.LGBMClassifier:
     """A small fitted classifier with category columns."""
     fitted = lgb.LGBMClassifier(n_estimators=15, num_leaves=7, verbose=-1, random_state=1)
     return fitted.fit(dataset.features, dataset.target)
-
-
-@pytest.mark.parametrize("raw", ["0.4542", 0.5, "1e-3", "0.999"])
-def test_threshold_inside_unit_interval_is_accepted(raw) -> None:
-    # given / when / then a probability strictly inside (0, 1) parses
-    assert 0 < gates.parse_threshold(raw) < 1
-    assert gates.gate_threshold(gates.parse_threshold(raw)).passed
-
-
-@pytest.mark.parametrize("raw", ["1.5", "abc", "0", "1", "-0.2", "nan", "inf", ""])
-def test_threshold_outside_or_not_a_number_is_refused(raw: str) -> None:
-    # given a threshold that is not a probability inside (0, 1)
-    # when it is parsed / then the error names it
-    with pytest.raises(gates.PromotionInputError, match="Threshold"):
-        gates.parse_threshold(raw)
 
 
 def test_threshold_gate_fails_outside_the_interval() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core import ledger
-from core.atomic_io import commit_file
-from core.manifest import GateResult, PromotionManifest
+from core.promotion import ledger
+from core.promotion.atomic_io import commit_file
+from core.promotion.manifest import GateResult, PromotionManifest
 
 
 def _manifest(run_id: str, threshold: float = 0.45) -> PromotionManifest:

@@ -10,7 +10,7 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from core.errors import DataValidationError
-from core.evaluation import (
+from core.evaluation.curves import (
     auc_from_table,
     calibration,
     evaluate,
@@ -18,8 +18,8 @@ from core.evaluation import (
     parse_band_edges,
     score_bands,
 )
-from core.metrics import auc_score, ks_statistic
-from core.threshold_policy import build_score_table
+from core.evaluation.metrics import auc_score, ks_statistic
+from core.evaluation.threshold_policy import build_score_table
 
 
 def _synthetic(n: int, seed: int, decimals: int | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +38,7 @@ def test_auc_equals_sklearn(n: int, seed: int, decimals: int | None) -> None:
     labels, scores = _synthetic(n, seed, decimals)
     # when the AUC is read from the score table
     auc = auc_from_table(build_score_table(labels, scores))
-    # then it equals sklearn's roc_auc_score to 1e-9, and so does core.metrics
+    # then it equals sklearn's roc_auc_score to 1e-9, and so does core.evaluation.metrics
     assert auc == pytest.approx(roc_auc_score(labels, scores), abs=1e-9)
     assert auc_score(labels, scores) == pytest.approx(auc, abs=1e-9)
 

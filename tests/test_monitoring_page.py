@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.data import make_recent_applications
+from core.data.synthetic import make_recent_applications
 from core.errors import DataValidationError
-from core.monitoring import build_report
-from core.store import load_model, load_validation_set
-from core.store_client import open_client
+from core.monitoring.report import build_report
+from core.store.access import load_model, load_validation_set
+from core.store.client import open_client
 from tests.apptest_helpers import exceptions, open_page, texts
 
 PAGE = "pages/monitoring.py"

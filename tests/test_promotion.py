@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from core import ledger, promotion
 from core.errors import GovernanceError, RunNotFoundError
-from core.export import tree_sha256
-from core.gates import PromotionInputError
-from core.manifest import ManifestError, ledger_path, read_manifest
+from core.promotion import ledger
+from core.promotion import use_cases as promotion
+from core.promotion.export import tree_sha256
+from core.promotion.gates import PromotionInputError
+from core.promotion.manifest import ManifestError, ledger_path, read_manifest
+from core.threshold import InvalidThresholdError
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,
@@ -245,8 +247,8 @@ def test_check_gates_writes_nothing(promo_store, settings) -> None:
         ("unknown run", RunNotFoundError),
         ("deleted run", RunNotFoundError),
         ("run without a model", promotion.GateFailedError),
-        ("threshold 1.5", PromotionInputError),
-        ("threshold abc", PromotionInputError),
+        ("threshold 1.5", InvalidThresholdError),
+        ("threshold abc", InvalidThresholdError),
         ("empty by", PromotionInputError),
         ("invalid JSON manifest", ManifestError),
     ],
@@ -292,7 +294,7 @@ def test_unwritable_manifest_path_is_refused(promo_store, tmp_path: Path) -> Non
 
 def test_concurrent_promotions_wait_for_each_other(promo_store, settings) -> None:
     # given the promotion lock held, and two promotions started meanwhile
-    from core.atomic_io import exclusive_lock
+    from core.promotion.atomic_io import exclusive_lock
 
     waiting = [threading.Event(), threading.Event()]
     errors: list[BaseException] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.manifest import read_manifest
+from core.promotion.manifest import read_manifest
 from tests.apptest_helpers import exceptions, open_page, texts
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.data import demo_dataset
-from core.reason_codes import (
+from core.data.synthetic import demo_dataset
+from core.scoring.reason_codes import (
     DEFAULT_REASON_CODES_PATH,
     ReasonCodesError,
     load_reason_codes,

@@ -7,8 +7,8 @@ import math
 import pandas as pd
 import pytest
 
-from core import runs_analysis as ra
-from core.stability import StabilityRule, stability_flags
+from core.runs import analysis as ra
+from core.runs.stability import StabilityRule, stability_flags
 
 
 def _runs() -> pd.DataFrame:

@@ -10,7 +10,7 @@ from mlflow.entities import Metric, Param, RunStatus
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
-from core.store_client import ensure_experiment
+from core.store.client import ensure_experiment
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
 from tests.store_builders import EXPERIMENT
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.manifest import PromotionManifest
-from core.runs_analysis import champion_comparison
-from core.stability import (
+from core.promotion.manifest import PromotionManifest
+from core.runs.analysis import champion_comparison
+from core.runs.stability import (
     NO_CV,
     STABLE,
     UNSTABLE,

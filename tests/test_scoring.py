@@ -8,23 +8,16 @@ import pytest
 import shap
 from lightgbm import LGBMClassifier
 
-from core.data import DEMO_MONOTONE, demo_dataset
+from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.errors import DataValidationError
-from core.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
-from core.model_spec import model_spec, monotone_from_params, with_monotone
-from core.reason_codes import ReasonCodeBook
-from core.scoring import (
-    DECLINE,
-    UnseenCategoryError,
-    compare_applicants,
-    feature_matrix,
-    prepare_features,
-    score_applicants,
-    sigmoid,
-)
-from core.store import load_model, load_validation_set
-from core.store_client import open_client
-from core.training import SCORE_COLUMN, TrainConfig, build_model
+from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
+from core.scoring.model_spec import model_spec, monotone_from_params, with_monotone
+from core.scoring.prepare import UnseenCategoryError, feature_matrix, prepare_features
+from core.scoring.reason_codes import ReasonCodeBook
+from core.scoring.scorer import DECLINE, compare_applicants, scorer_for, sigmoid
+from core.store.access import load_model, load_validation_set
+from core.store.client import open_client
+from core.training.trainer import SCORE_COLUMN, TrainConfig, build_model
 
 THRESHOLD = 0.4542
 
@@ -61,7 +54,7 @@ def test_reordered_columns_score_like_the_model_order(model, data) -> None:
     # given applicants with columns reversed and an extra id column
     applicants = data.head(50)[list(data.columns[::-1])].assign(row_id="x")
     # when scored
-    result = score_applicants(model, applicants, THRESHOLD)
+    result = scorer_for(model).score(applicants, THRESHOLD)
     # then probabilities equal predict_proba on the model's own column order
     expected = model.predict_proba(data.head(50))[:, 1]
     np.testing.assert_allclose(result.scores["probability"], expected, rtol=0, atol=1e-12)
@@ -72,7 +65,7 @@ def test_contributions_add_up_to_the_raw_score_and_match_shap(model, data) -> No
     # given a mix of applicants, some with missing values
     applicants = data.iloc[:200]
     # when scored
-    result = score_applicants(model, applicants, THRESHOLD)
+    result = scorer_for(model).score(applicants, THRESHOLD)
     # then contributions + base value = raw score, and sigmoid(raw) = predict_proba
     total = result.contributions.sum(axis=1) + result.base_value
     np.testing.assert_allclose(total, result.scores["raw_score"], rtol=0, atol=1e-9)
@@ -94,7 +87,7 @@ def test_unseen_category_is_reported_and_scored_as_missing(model, data) -> None:
     applicants = data.head(3).astype({"home_ownership": "string"})
     applicants.loc[applicants.index[1], "home_ownership"] = "HOUSEBOAT"
     # when scored with the default policy
-    result = score_applicants(model, applicants, THRESHOLD)
+    result = scorer_for(model).score(applicants, THRESHOLD)
     # then the value is reported by name and scored exactly as a missing value
     assert result.prepared.unseen_categories == {"home_ownership": ["HOUSEBOAT"]}
     as_missing = data.head(3).copy()
@@ -110,7 +103,7 @@ def test_unseen_category_raises_when_the_caller_refuses(model, data) -> None:
     applicants.loc[applicants.index[0], "loan_purpose"] = "yacht"
     # when the caller asks to stop on unseen categories
     with pytest.raises(UnseenCategoryError) as caught:
-        score_applicants(model, applicants, THRESHOLD, on_unseen="raise")
+        scorer_for(model).score(applicants, THRESHOLD, on_unseen="raise")
     # then the error names the feature and the value
     assert caught.value.unseen == {"loan_purpose": ["yacht"]}
     assert "yacht" in caught.value.message
@@ -120,7 +113,7 @@ def test_categories_given_as_text_in_another_order_are_cast_to_the_models(model,
     # given categoricals as plain strings (as read from a CSV)
     applicants = data.head(30).astype({"home_ownership": "str", "loan_purpose": "str"})
     # when scored
-    result = score_applicants(model, applicants, THRESHOLD)
+    result = scorer_for(model).score(applicants, THRESHOLD)
     # then the scores equal the model's on its own categoricals
     np.testing.assert_allclose(
         result.scores["probability"], model.predict_proba(data.head(30))[:, 1], atol=1e-12
@@ -130,7 +123,7 @@ def test_categories_given_as_text_in_another_order_are_cast_to_the_models(model,
 def test_missing_feature_is_an_error_that_names_it(model, data) -> None:
     # when a model feature is absent
     with pytest.raises(DataValidationError, match="debt_to_income"):
-        score_applicants(model, data.head(3).drop(columns=["debt_to_income"]), THRESHOLD)
+        scorer_for(model).score(data.head(3).drop(columns=["debt_to_income"]), THRESHOLD)
 
 
 def test_missing_values_are_allowed_and_reported(model, data) -> None:
@@ -139,7 +132,7 @@ def test_missing_values_are_allowed_and_reported(model, data) -> None:
     applicants.loc[applicants.index[0], "annual_income"] = "  "
     applicants.loc[applicants.index[0], "loan_purpose"] = None
     # when scored
-    result = score_applicants(model, applicants, THRESHOLD)
+    result = scorer_for(model).score(applicants, THRESHOLD)
     # then both are scored as missing and reported
     assert result.prepared.missing_values.get("annual_income") == 1
     assert result.prepared.missing_values.get("loan_purpose") == 1
@@ -157,7 +150,7 @@ def test_non_numeric_or_infinite_text_is_an_error(model, data, bad: str) -> None
     applicants.loc[applicants.index[0], "credit_score"] = bad
     # when scored, then the error names the field
     with pytest.raises(DataValidationError, match="credit_score"):
-        score_applicants(model, applicants, THRESHOLD)
+        scorer_for(model).score(applicants, THRESHOLD)
 
 
 def test_values_outside_the_training_range_are_counted(model, data) -> None:
@@ -173,20 +166,20 @@ def test_values_outside_the_training_range_are_counted(model, data) -> None:
 
 def test_decision_and_distance_follow_the_threshold(model, data) -> None:
     # given scores at a threshold
-    result = score_applicants(model, data.head(300), THRESHOLD)
+    result = scorer_for(model).score(data.head(300), THRESHOLD)
     scores = result.scores
     # then decline exactly at or above it, and distance is probability minus threshold
     assert ((scores["probability"] >= THRESHOLD) == (scores["decision"] == DECLINE)).all()
     np.testing.assert_allclose(scores["distance_to_threshold"], scores["probability"] - THRESHOLD)
     with pytest.raises(DataValidationError):
-        score_applicants(model, data.head(3), 1.5)
+        scorer_for(model).score(data.head(3), 1.5)
 
 
 def test_reason_codes_only_for_declines_and_from_the_book(model, data) -> None:
     # given a book with one mapped feature
     book = ReasonCodeBook(texts={"credit_score": "Credit score too low"})
     # when scored
-    result = score_applicants(model, data.head(400), 0.3, reason_book=book)
+    result = scorer_for(model).score(data.head(400), 0.3, reason_book=book)
     declined = result.scores["decision"] == DECLINE
     # then approvals have no reasons and declines have their top risk drivers in words
     assert (result.reasons.loc[~declined, "reason_1"] == "").all()
@@ -199,7 +192,7 @@ def test_reason_codes_only_for_declines_and_from_the_book(model, data) -> None:
 
 def test_empty_applicants_is_an_error(model, data) -> None:
     with pytest.raises(DataValidationError, match="no applicants"):
-        score_applicants(model, data.head(0), THRESHOLD)
+        scorer_for(model).score(data.head(0), THRESHOLD)
 
 
 def test_constant_category_column_keeps_categories_aligned(data) -> None:
@@ -211,7 +204,7 @@ def test_constant_category_column_keeps_categories_aligned(data) -> None:
     # when the spec is read and text categoricals are scored
     spec = model_spec(model)
     applicants = frame.head(20).astype({"home_ownership": "str", "loan_purpose": "str"})
-    result = score_applicants(model, applicants, THRESHOLD)
+    result = scorer_for(model).score(applicants, THRESHOLD)
     # then each categorical keeps its own categories and scores match the model
     assert spec.categorical["home_ownership"] == ["RENT"]
     assert "car" in spec.categorical["loan_purpose"]
@@ -241,10 +234,10 @@ def test_model_spec_reads_monotone_directions_and_ranges(model, data) -> None:
 
 def test_compare_applicants_lists_what_moved(model, data) -> None:
     # given an applicant and the same applicant with a higher debt-to-income
-    original = score_applicants(model, data.head(1), THRESHOLD)
+    original = scorer_for(model).score(data.head(1), THRESHOLD)
     edited_frame = data.head(1).copy()
     edited_frame["debt_to_income"] = 0.85
-    edited = score_applicants(model, edited_frame, THRESHOLD)
+    edited = scorer_for(model).score(edited_frame, THRESHOLD)
     # when compared
     moved = compare_applicants(original, edited)
     # then the edited feature is listed as changed, and unchanged values are not
@@ -259,7 +252,7 @@ def test_scores_of_a_logged_model_match_its_logged_validation_scores(file_store)
     model = load_model(file_store.uri, run_id)
     validation = load_validation_set(open_client(file_store.uri), run_id)
     # when the validation applicants are scored (with their extra columns)
-    result = score_applicants(model, validation, THRESHOLD)
+    result = scorer_for(model).score(validation, THRESHOLD)
     # then the probabilities equal the scores logged at training time
     np.testing.assert_allclose(
         result.scores["probability"], validation[SCORE_COLUMN], rtol=0, atol=1e-9

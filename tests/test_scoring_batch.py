@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.applicants import (
+from core.data.synthetic import DEMO_MONOTONE, demo_dataset
+from core.errors import DataValidationError
+from core.scoring.applicants import (
     applicant_by_id,
     applicant_by_row,
     borderline_rows,
@@ -13,12 +15,10 @@ from core.applicants import (
     search_ids,
     typical_applicant,
 )
-from core.batch import batch_table, read_applicants_csv
-from core.data import DEMO_MONOTONE, demo_dataset
-from core.errors import DataValidationError
-from core.model_spec import model_spec
-from core.scoring import score_applicants
-from core.training import ID_COLUMN, SCORE_COLUMN, TrainConfig, build_model
+from core.scoring.batch import batch_table, read_applicants_csv
+from core.scoring.model_spec import model_spec
+from core.scoring.scorer import scorer_for
+from core.training.trainer import ID_COLUMN, SCORE_COLUMN, TrainConfig, build_model
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_batch_table_carries_ids_decisions_and_three_reasons(model_and_data) -> 
     upload = validation.drop(columns=[SCORE_COLUMN]).head(60).to_csv(index=False).encode()
     applicants = read_applicants_csv(upload, "u.csv")
     # when scored and tabulated
-    result = score_applicants(model, applicants, 0.3)
+    result = scorer_for(model).score(applicants, 0.3)
     table = batch_table(applicants, result, [ID_COLUMN])
     # then each row has its id, probability, decision and three reason columns
     assert table[ID_COLUMN].tolist() == validation[ID_COLUMN].head(60).tolist()
@@ -99,5 +99,5 @@ def test_template_uses_medians_and_most_frequent_categories(model_and_data) -> N
     bare = typical_applicant(spec, None)
     low, high = spec.ranges["credit_score"]
     assert bare["credit_score"].iloc[0] == (low + high) / 2
-    assert 0 < score_applicants(model, bare, 0.45).scores["probability"].iloc[0] < 1
+    assert 0 < scorer_for(model).score(bare, 0.45).scores["probability"].iloc[0] < 1
     assert isinstance(bare, pd.DataFrame)

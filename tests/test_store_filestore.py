@@ -6,8 +6,8 @@ import pytest
 import yaml
 from mlflow.tracking import MlflowClient
 
-from core import store
-from core.filestore_reader import _parse_meta, read_experiment_runs
+from core.store import access as store
+from core.store.filestore_reader import _parse_meta, read_experiment_runs
 from tests.runs_asserts import assert_same_run
 from tests.store_builders import EXPERIMENT
 

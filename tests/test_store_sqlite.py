@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from core import store
-from core.sqlite_reader import SqliteSchemaError, read_sqlite_runs
+from core.store import access as store
+from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
 from tests.runs_asserts import assert_same_run
 from tests.store_builders import EXPERIMENT
 

@@ -7,15 +7,15 @@ import pytest
 from sklearn.metrics import confusion_matrix
 
 from core.errors import DataValidationError
-from core.scoring import DECLINE, decide
-from core.settings import DEFAULT_DECISION_THRESHOLD, DEFAULT_TARGET_APPROVAL_RATE
-from core.threshold_policy import (
+from core.evaluation.threshold_policy import (
     build_score_table,
     policy_at,
     policy_curve,
     profit_maximising_threshold,
     threshold_for_approval_rate,
 )
+from core.scoring.scorer import DECLINE, decide
+from core.settings import DEFAULT_DECISION_THRESHOLD, DEFAULT_TARGET_APPROVAL_RATE
 
 
 @pytest.fixture(scope="module")

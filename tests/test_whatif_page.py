@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.store import load_validation_set
-from core.store_client import open_client
+from core.store.access import load_validation_set
+from core.store.client import open_client
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
 
 PAGE = "pages/whatif.py"

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core import cache
 from core.errors import GovernanceError
 from core.settings import Settings
-from core.store import RunsTable
-from core.store_client import ExperimentInfo
+from core.store.access import RunsTable
+from core.store.client import ExperimentInfo
+from ui import cache
 
 CONTEXT_KEY = "_store_context"
 

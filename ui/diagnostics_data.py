@@ -6,10 +6,11 @@ import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
-from core import cache, eval_data
-from core import cache_diagnostics as cached
 from core.errors import GovernanceError
-from core.store import RunsTable, model_uri
+from core.evaluation import eval_data
+from core.store.access import RunsTable, model_uri
+from ui import cache
+from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
 
 RUN_KEY = "diag_run"

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.charts import diagnostics as charts
-from core.settings import DEFAULT_TARGET_APPROVAL_RATE, Settings
-from core.threshold_policy import (
+from core.evaluation.threshold_policy import (
     PolicyPoint,
     ScoreTable,
     policy_at,
@@ -14,6 +13,7 @@ from core.threshold_policy import (
     profit_maximising_threshold,
     threshold_for_approval_rate,
 )
+from core.settings import DEFAULT_TARGET_APPROVAL_RATE, Settings
 
 THRESHOLD_KEY = "diag_threshold"
 VERSION_KEY = "diag_threshold_version"

@@ -6,17 +6,17 @@ import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
-from core import cache_diagnostics as cached
-from core import evaluation as ev
-from core.champion_challenger import swap_set
 from core.charts import diagnostics as charts
 from core.errors import GovernanceError
-from core.eval_data import EvaluationData
-from core.explain_global import beeswarm_frame, dependence, feature_importance
-from core.monotonicity import declared_constraints
+from core.evaluation import curves as ev
+from core.evaluation.champion_challenger import swap_set
+from core.evaluation.eval_data import EvaluationData
+from core.evaluation.explain_global import beeswarm_frame, dependence, feature_importance
+from core.evaluation.monotonicity import declared_constraints
+from core.evaluation.threshold_policy import PolicyPoint, ScoreTable, policy_at
 from core.settings import Settings
-from core.store import RunsTable
-from core.threshold_policy import PolicyPoint, ScoreTable, policy_at
+from core.store.access import RunsTable
+from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
 from ui.diagnostics_data import run_label
 from ui.diagnostics_policy import THRESHOLD_MAX, THRESHOLD_MIN, threshold_section

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import cache
 from core.errors import GovernanceError
 from core.settings import DEFAULT_EXPERIMENT_NAME, Settings
-from core.store_client import ExperimentInfo
+from core.store.client import ExperimentInfo
+from ui import cache
 from ui.context import StoreContext
 
 EXPERIMENT_KEY = "experiment_name"

@@ -6,12 +6,12 @@ import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
-from core import cache_whatif
-from core.batch import MAX_BATCH_ROWS
 from core.errors import DataValidationError
-from core.model_spec import ModelSpec
-from core.reason_codes import ReasonCodeBook
-from core.scoring import UnseenCategoryError
+from core.scoring.batch import MAX_BATCH_ROWS
+from core.scoring.model_spec import ModelSpec
+from core.scoring.prepare import UnseenCategoryError
+from core.scoring.reason_codes import ReasonCodeBook
+from ui import cache_whatif
 from ui.context import show_error
 
 UPLOAD_KEY = "whatif_upload"

@@ -10,11 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from core.charts.whatif import moved_contributions_figure, waterfall_figure
-from core.counterfactual import CounterfactualResult, find_counterfactuals
 from core.errors import DataValidationError
-from core.model_spec import FeatureSpec, ModelSpec
-from core.reason_codes import ReasonCodeBook
-from core.scoring import DECLINE, ScoringResult, compare_applicants, score_applicants
+from core.scoring.counterfactual import CounterfactualResult, find_counterfactuals
+from core.scoring.model_spec import FeatureSpec, ModelSpec
+from core.scoring.reason_codes import ReasonCodeBook
+from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
 from ui.context import show_error
 
 FIELD_PREFIX = "whatif_f_"
@@ -264,11 +264,11 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
     st.caption(label)
     edited_applicant = _edited_applicant(bench.spec)
     try:
-        original = score_applicants(
-            bench.model, original_applicant, bench.threshold, reason_book=bench.book
+        original = scorer_for(bench.model).score(
+            original_applicant, bench.threshold, reason_book=bench.book
         )
-        edited = score_applicants(
-            bench.model, edited_applicant, bench.threshold, reason_book=bench.book
+        edited = scorer_for(bench.model).score(
+            edited_applicant, bench.threshold, reason_book=bench.book
         )
     except DataValidationError as exc:
         show_error(exc)

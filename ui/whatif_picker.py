@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core import applicants as picks
 from core.errors import DataValidationError
-from core.model_spec import ModelSpec
+from core.scoring import applicants as picks
+from core.scoring.model_spec import ModelSpec
 from ui.context import show_error
 
 SOURCE_KEY = "whatif_source"

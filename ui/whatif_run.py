@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from core.manifest import ManifestError, read_manifest
-from core.stability import StabilityRule, recommend_run
+from core.promotion.manifest import ManifestError, read_manifest
+from core.runs.stability import StabilityRule, recommend_run
 from ui.context import StoreContext, show_error
 
 RUN_KEY = "whatif_run"

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.evaluation import Evaluation
-from core.threshold_policy import PolicyPoint
+from core.evaluation.curves import Evaluation
+from core.evaluation.threshold_policy import PolicyPoint
 
 BAD_COLOUR = "#d62728"
 GOOD_COLOUR = "#1f77b4"

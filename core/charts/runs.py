@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.runs_analysis import metric_label, numeric_column
+from core.runs.analysis import metric_label, numeric_column
 
 _HEIGHT = 380
 _MAX_CATEGORIES = 30

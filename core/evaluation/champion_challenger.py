@@ -1,0 +1,114 @@
+"""Champion vs challenger on the same labelled rows: paired AUC difference and the swap set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm, rankdata
+
+from core.errors import DataValidationError
+from core.evaluation.threshold_policy import validate_labels_scores
+
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class AucComparison:
+    """Paired DeLong comparison: both AUCs, their difference, its CI and two-sided p-value."""
+
+    auc_champion: float
+    auc_challenger: float
+    difference: float
+    std_error: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    confidence: float = CONFIDENCE
+
+
+def _structural_components(
+    positives: np.ndarray, negatives: np.ndarray
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """AUC and DeLong's placement values for each positive (V10) and negative (V01)."""
+    m, n = len(positives), len(negatives)
+    rank_pos = rankdata(positives)
+    rank_neg = rankdata(negatives)
+    rank_all = rankdata(np.concatenate([positives, negatives]))
+    auc = (rank_all[:m].sum() - m * (m + 1) / 2) / (m * n)
+    v10 = (rank_all[:m] - rank_pos) / n
+    v01 = 1.0 - (rank_all[m:] - rank_neg) / m
+    return float(auc), v10, v01
+
+
+def delong_test(
+    labels: object, champion: object, challenger: object, confidence: float = CONFIDENCE
+) -> AucComparison:
+    """DeLong's paired test of AUC(challenger) - AUC(champion) on the same rows."""
+    y, a = validate_labels_scores(labels, champion)
+    _, b = validate_labels_scores(labels, challenger)
+    if len(a) != len(b):
+        raise DataValidationError("The two models were scored on different rows.")
+    if y.min() == y.max():
+        raise DataValidationError(
+            "Only one class in the labels: the AUC difference is undefined.",
+            fix="Compare on labelled data with both goods (0) and bads (1).",
+        )
+    pos, neg = y == 1, y == 0
+    auc_a, v10_a, v01_a = _structural_components(a[pos], a[neg])
+    auc_b, v10_b, v01_b = _structural_components(b[pos], b[neg])
+    s10 = np.cov(np.vstack([v10_a, v10_b]))
+    s01 = np.cov(np.vstack([v01_a, v01_b]))
+    covariance = s10 / pos.sum() + s01 / neg.sum()
+    variance = covariance[0, 0] + covariance[1, 1] - 2 * covariance[0, 1]
+    std_error = float(np.sqrt(max(variance, 0.0)))
+    difference = auc_b - auc_a
+    z = norm.ppf(0.5 + confidence / 2)
+    if std_error > 0:
+        p_value = float(2 * norm.sf(abs(difference) / std_error))
+    else:
+        p_value = 1.0 if difference == 0 else 0.0
+    return AucComparison(
+        auc_champion=auc_a,
+        auc_challenger=auc_b,
+        difference=difference,
+        std_error=std_error,
+        ci_low=float(difference - z * std_error),
+        ci_high=float(difference + z * std_error),
+        p_value=p_value,
+        confidence=confidence,
+    )
+
+
+def swap_set(
+    labels: object,
+    champion: object,
+    challenger: object,
+    champion_threshold: float,
+    challenger_threshold: float,
+) -> pd.DataFrame:
+    """Approved/declined by each model at its own threshold: counts and observed bad rates."""
+    y, a = validate_labels_scores(labels, champion)
+    _, b = validate_labels_scores(labels, challenger)
+    approve_a, approve_b = a < champion_threshold, b < challenger_threshold
+    groups = {
+        "approved by both": approve_a & approve_b,
+        "swap-in: challenger approves, champion declines": ~approve_a & approve_b,
+        "swap-out: champion approves, challenger declines": approve_a & ~approve_b,
+        "declined by both": ~approve_a & ~approve_b,
+    }
+    rows = []
+    for name, mask in groups.items():
+        count = int(mask.sum())
+        bads = int(y[mask].sum())
+        rows.append(
+            {
+                "group": name,
+                "count": count,
+                "share": count / len(y),
+                "bads": bads,
+                "bad_rate": bads / count if count else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,147 @@
+"""Evaluation data for diagnostics: a run's logged validation set, or a user's labelled file."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from core.data.synthetic import coerce_binary_target, read_uploaded_table
+from core.errors import DataValidationError
+from core.scoring.scorer import scorer_for
+from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
+
+LABEL_CANDIDATES = (LABEL_COLUMN, "default", "target", "bad", "y")
+
+
+@dataclass(frozen=True, eq=False)
+class EvaluationData:
+    """Labels, the model's scores and the raw feature columns of one labelled data set."""
+
+    source: str
+    labels: np.ndarray
+    scores: np.ndarray
+    features: pd.DataFrame
+    fingerprint: str
+    unseen_categories: dict[str, list[str]] = field(default_factory=dict)
+    missing_values: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return len(self.labels)
+
+    @property
+    def n_bads(self) -> int:
+        """Number of bads (label 1)."""
+        return int(self.labels.sum())
+
+    @property
+    def bad_rate(self) -> float:
+        """Share of bads."""
+        return self.n_bads / self.n if self.n else float("nan")
+
+    @property
+    def has_both_classes(self) -> bool:
+        """True when AUC and KS are defined."""
+        return 0 < self.n_bads < self.n
+
+
+def score_frame(
+    model: lgb.LGBMClassifier, frame: pd.DataFrame
+) -> tuple[np.ndarray, dict[str, list[str]], dict[str, int]]:
+    """Score raw rows with a model: probabilities, unseen categories and missing-value counts."""
+    scorer = scorer_for(model)
+    prepared = scorer.prepare(frame)
+    return (
+        scorer.probabilities(prepared),
+        prepared.unseen_categories,
+        prepared.missing_values,
+    )
+
+
+def _feature_columns(frame: pd.DataFrame, label_column: str) -> pd.DataFrame:
+    """The frame without its label, logged score and row id columns."""
+    drop = {label_column, SCORE_COLUMN, ID_COLUMN}
+    return frame[[c for c in frame.columns if c not in drop]]
+
+
+def from_validation_set(frame: pd.DataFrame, run_id: str) -> EvaluationData:
+    """The run's logged validation set with the scores the run logged for it."""
+    labels = coerce_binary_target(frame[LABEL_COLUMN], LABEL_COLUMN).to_numpy()
+    return EvaluationData(
+        source=f"validation set logged by run {run_id[:8]}",
+        labels=labels,
+        scores=frame[SCORE_COLUMN].to_numpy(dtype=float),
+        features=_feature_columns(frame, LABEL_COLUMN),
+        fingerprint=f"validation:{run_id}",
+    )
+
+
+def guess_label_column(columns: list[str]) -> str | None:
+    """The most likely label column among a file's columns, or None."""
+    lowered = {str(c).lower(): c for c in columns}
+    return next((lowered[c] for c in LABEL_CANDIDATES if c in lowered), None)
+
+
+def from_labelled_frame(
+    frame: pd.DataFrame,
+    model: lgb.LGBMClassifier,
+    label_column: str,
+    source: str,
+    fingerprint: str,
+) -> EvaluationData:
+    """Score a user's labelled rows with the run's model, reporting what does not fit."""
+    if label_column not in frame.columns:
+        raise DataValidationError(
+            f"Label column '{label_column}' is not in {source}.",
+            fix=f"Pick one of: {', '.join(map(str, frame.columns[:20]))}.",
+        )
+    if frame.empty:
+        raise DataValidationError(f"{source} has no rows.", fix="Give a file with data rows.")
+    labels = coerce_binary_target(frame[label_column], label_column).to_numpy()
+    features = _feature_columns(frame, label_column)
+    scores, unseen, missing = score_frame(model, features)
+    return EvaluationData(
+        source=source,
+        labels=labels,
+        scores=scores,
+        features=features,
+        fingerprint=fingerprint,
+        unseen_categories=unseen,
+        missing_values=missing,
+    )
+
+
+def read_columns(name: str, content: bytes) -> list[str]:
+    """A labelled file's column names from its header alone (the full read happens once, later)."""
+    try:
+        if Path(name).suffix.lower() == ".csv":
+            columns = pd.read_csv(io.BytesIO(content), nrows=0, encoding="utf-8-sig").columns
+        else:
+            import pyarrow.parquet as pq
+
+            columns = pq.read_schema(io.BytesIO(content)).names
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError):
+        columns = read_uploaded_table(name, content).columns
+    return [str(c) for c in columns]
+
+
+def content_fingerprint(content: bytes) -> str:
+    """A short content hash that keys cached results of an uploaded file."""
+    return "sha256:" + hashlib.sha256(content).hexdigest()[:16]
+
+
+def read_path(path: str) -> tuple[str, bytes]:
+    """The name and bytes of a labelled file on disk, or a DataValidationError saying why not."""
+    file = Path(path.strip()).expanduser()
+    if not file.is_file():
+        raise DataValidationError(
+            f"No file at '{file}'.", fix="Give the full path of a .csv or .parquet file."
+        )
+    return file.name, file.read_bytes()

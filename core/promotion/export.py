@@ -1,0 +1,144 @@
+"""Export a run's MLflow model folder into the deploy folder, with a sha256 over its files."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from core.errors import GovernanceError, ModelLoadError
+from core.settings import prepare_mlflow_environment
+from core.store.access import LOG_MODEL_HISTORY_TAG, get_run, model_uri
+
+_CHUNK = 1 << 20
+MODEL_NAME = "model"
+
+
+class ExportError(GovernanceError):
+    """The exported model is missing or does not match its recorded sha256."""
+
+
+@dataclass(frozen=True)
+class ExportedModel:
+    """A model folder on disk and the sha256 over its files."""
+
+    path: Path
+    sha256: str
+    files: tuple[str, ...]
+
+
+def tree_sha256(folder: Path) -> str:
+    """sha256 over every file under folder: relative path and content, in sorted path order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    for file in files:
+        digest.update(file.relative_to(folder).as_posix().encode("utf-8") + b"\0")
+        file_digest = hashlib.sha256()
+        with file.open("rb") as handle:
+            while chunk := handle.read(_CHUNK):
+                file_digest.update(chunk)
+        digest.update(file_digest.digest())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelLocation:
+    """Where a run's model lives: an artifact URI, and the LoggedModel id in MLflow 3."""
+
+    artifact_uri: str
+    model_id: str | None
+
+
+def locate_model(client: MlflowClient, run_id: str) -> ModelLocation:
+    """The run's model: its LoggedModel (MLflow 3) or the run's model/ artifact (MLflow 2)."""
+    run = get_run(client, run_id)
+    outputs = getattr(run, "outputs", None)
+    model_ids = [o.model_id for o in (getattr(outputs, "model_outputs", None) or [])]
+    named = [m for m in (client.get_logged_model(i) for i in model_ids) if m.name == MODEL_NAME]
+    if named:
+        return ModelLocation(named[-1].artifact_location, named[-1].model_id)
+    if LOG_MODEL_HISTORY_TAG in run.data.tags:
+        return ModelLocation(model_uri(run_id), None)
+    raise ModelLoadError(
+        f"Run '{run_id}' logged no model named '{MODEL_NAME}'.",
+        fix="Pick a run with a model, or log one with "
+        "mlflow.lightgbm.log_model(model, name='model').",
+    )
+
+
+@contextlib.contextmanager
+def staged_export(
+    tracking_uri: str, client: MlflowClient, run_id: str, deploy_dir: Path
+) -> Iterator[ExportedModel]:
+    """Download the run's model folder into a hidden staging folder of deploy_dir (removed after).
+
+    Move it into place with install_export inside the with block.
+    """
+    prepare_mlflow_environment(tracking_uri)
+    source = locate_model(client, run_id).artifact_uri
+    deploy_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=deploy_dir, prefix=".export-"))
+    try:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                artifact_uri=source, dst_path=str(staging), tracking_uri=tracking_uri
+            )
+        except (MlflowException, OSError) as exc:
+            raise ModelLoadError(
+                f"The model of run '{run_id}' could not be downloaded from {source} "
+                f"({str(exc).splitlines()[0][:200]}).",
+                fix="Check that the store's artifacts are reachable.",
+            ) from exc
+        folder = Path(local)
+        if not (folder / "MLmodel").is_file():
+            raise ModelLoadError(f"The model of run '{run_id}' has no MLmodel file at {source}.")
+        yield describe(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def install_export(staged: ExportedModel, target: Path) -> ExportedModel:
+    """Move a staged export to target; an intact identical target is kept as it is."""
+    if target.is_dir():
+        if tree_sha256(target) == staged.sha256:
+            return describe(target)
+        stale = target.with_name(f".{target.name}.stale")
+        shutil.rmtree(stale, ignore_errors=True)
+        target.rename(stale)
+        shutil.rmtree(stale, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staged.path.rename(target)
+    return describe(target)
+
+
+def describe(folder: Path) -> ExportedModel:
+    """An exported folder's files and sha256."""
+    files = tuple(
+        sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    )
+    return ExportedModel(folder, tree_sha256(folder), files)
+
+
+def verify_export(folder: Path, expected_sha256: str) -> ExportedModel:
+    """The exported folder when its sha256 matches the recorded one, else ExportError."""
+    if not folder.is_dir():
+        raise ExportError(
+            f"The exported model folder '{folder}' is missing.",
+            fix="Promote the run again to re-export it.",
+        )
+    exported = describe(folder)
+    if exported.sha256 != expected_sha256:
+        raise ExportError(
+            f"The exported model in '{folder}' does not match its recorded sha256 "
+            f"(recorded {expected_sha256[:12]}…, found {exported.sha256[:12]}…).",
+            fix="Someone changed the deployed files: promote or roll back to re-export them.",
+        )
+    return exported

@@ -1,0 +1,209 @@
+"""The promotion gates: each check returns a GateResult saying whether it passed and why."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import lightgbm as lgb
+import mlflow.lightgbm
+import numpy as np
+import pandas as pd
+from mlflow.entities import Run
+from mlflow.exceptions import MlflowException
+
+from core.errors import DataValidationError, GovernanceError
+from core.promotion.manifest import GateResult
+from core.runs.stability import STABLE, UNSTABLE, StabilityRule, stability_flags
+from core.scoring.prepare import model_categories
+from core.scoring.scorer import scorer_for
+from core.settings import DEFAULT_PROMOTION_AUC_TOLERANCE
+from core.threshold import InvalidThresholdError, Threshold
+from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
+
+DEFAULT_AUC_TOLERANCE = DEFAULT_PROMOTION_AUC_TOLERANCE
+SMOKE_SAMPLE_SIZE = 50
+PROBABILITY_TOLERANCE = 1e-9
+RAW_SCORE_TOLERANCE = 1e-6
+
+RUN_FINISHED = "run finished"
+MODEL_LOADS = "model loads"
+THRESHOLD_VALID = "threshold valid"
+AUC_VS_CHAMPION = "AUC vs champion"
+CV_STABLE = "CV stable"
+SMOKE_TEST = "smoke test"
+EXPORT_VERIFIED = "export verified"
+
+
+class PromotionInputError(GovernanceError):
+    """A promotion request is incomplete or malformed (threshold, name, reason)."""
+
+
+def gate_run_finished(run: Run) -> GateResult:
+    """The run ended with status FINISHED."""
+    status = run.info.status
+    return GateResult(
+        name=RUN_FINISHED,
+        passed=status == "FINISHED",
+        detail=f"status {status}" + ("" if status == "FINISHED" else ": only finished runs ship"),
+    )
+
+
+def gate_threshold(threshold: object) -> GateResult:
+    """The threshold is a probability strictly inside (0, 1) (validated by core.threshold)."""
+    try:
+        value = Threshold(threshold)
+    except InvalidThresholdError as exc:
+        return GateResult(name=THRESHOLD_VALID, passed=False, detail=exc.message)
+    return GateResult(name=THRESHOLD_VALID, passed=True, detail=f"{value:g} is inside (0, 1)")
+
+
+def gate_auc(
+    candidate_auc: float | None,
+    champion_auc: float | None,
+    tolerance: float,
+    force_reason: str | None = None,
+) -> GateResult:
+    """Candidate val_auc ≥ champion's − tolerance; a failure is overridden by a force reason."""
+    if champion_auc is None:
+        return GateResult(name=AUC_VS_CHAMPION, passed=True, detail="no champion to compare with")
+    if candidate_auc is None:
+        passed, detail = False, "the candidate logged no val_auc to compare with the champion"
+    else:
+        drop = champion_auc - candidate_auc
+        passed = drop <= tolerance + 1e-12
+        detail = (
+            f"val_auc {candidate_auc:.4f} vs champion {champion_auc:.4f} "
+            f"({-drop:+.4f}; a drop of up to {tolerance:g} is allowed)"
+        )
+    if not passed and force_reason:
+        return GateResult(
+            name=AUC_VS_CHAMPION,
+            passed=False,
+            overridden=True,
+            detail=f"{detail}; overridden with force: {force_reason}",
+        )
+    return GateResult(name=AUC_VS_CHAMPION, passed=passed, detail=detail)
+
+
+def gate_cv_stable(cv: Mapping[str, float] | None, rule: StabilityRule) -> GateResult:
+    """CV is stable by the Runs page's rule; passes with a note when no CV was logged."""
+    if not cv:
+        return GateResult(name=CV_STABLE, passed=True, detail="no CV logged: not applicable")
+    row = pd.DataFrame([dict(cv)])
+    flag = stability_flags(row, rule).iloc[0]
+    mean, std = cv.get("cv_auc_mean", math.nan), cv.get("cv_auc_std", math.nan)
+    detail = f"CV AUC {mean:.4f} ± {std:.4f}: {flag} ({rule.describe()})"
+    if flag not in (STABLE, UNSTABLE):
+        return GateResult(name=CV_STABLE, passed=True, detail="no CV logged: not applicable")
+    return GateResult(name=CV_STABLE, passed=flag == STABLE, detail=detail)
+
+
+def load_exported_model(folder: Path) -> tuple[lgb.LGBMClassifier | None, GateResult]:
+    """Load the exported folder with the lightgbm flavour; the gate says whether it worked."""
+    try:
+        model = mlflow.lightgbm.load_model(str(folder))
+    except (MlflowException, OSError, ValueError, ImportError) as exc:
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return None, GateResult(name=MODEL_LOADS, passed=False, detail=f"load failed: {first}")
+    if not isinstance(model, lgb.LGBMClassifier):
+        return None, GateResult(
+            name=MODEL_LOADS,
+            passed=False,
+            detail=f"the model is a {type(model).__name__}, not an LGBMClassifier",
+        )
+    return model, GateResult(
+        name=MODEL_LOADS,
+        passed=True,
+        detail=f"LGBMClassifier with {len(model.feature_name_)} features from the export",
+    )
+
+
+def failed_gate(name: str, error: GovernanceError) -> GateResult:
+    """A gate that could not run because of a core error."""
+    return GateResult(name=name, passed=False, detail=error.message)
+
+
+def not_run(name: str, because: str) -> GateResult:
+    """A gate skipped because an earlier gate failed."""
+    return GateResult(name=name, passed=False, detail=f"not run: {because}")
+
+
+def smoke_applicants(
+    model: lgb.LGBMClassifier, validation: pd.DataFrame | None, n: int = SMOKE_SAMPLE_SIZE
+) -> tuple[pd.DataFrame, str]:
+    """A fixed applicant set: the first n validation rows by row_id, else the model's ranges."""
+    if validation is not None and len(validation):
+        frame = validation.sort_values(ID_COLUMN) if ID_COLUMN in validation else validation
+        frame = frame.drop(columns=[c for c in (LABEL_COLUMN, SCORE_COLUMN) if c in frame])
+        head = frame.head(n).reset_index(drop=True)
+        return head, f"validation applicants (first by {ID_COLUMN})"
+    return _synthetic_applicants(model), "applicants built from the model's feature ranges"
+
+
+def _synthetic_applicants(model: lgb.LGBMClassifier, n: int = 11) -> pd.DataFrame:
+    """Applicants spread over each numeric feature's trained range and each category."""
+    categories = model_categories(model)
+    text = model.booster_.model_to_string(num_iteration=0)
+    line = next(ln for ln in text.splitlines() if ln.startswith("feature_infos="))
+    infos = line.removeprefix("feature_infos=").split(" ")
+    columns: dict[str, list[object]] = {}
+    for name, info in zip(model.feature_name_, infos, strict=True):
+        if name in categories:
+            cats = categories[name] or [None]
+            columns[name] = [cats[i % len(cats)] for i in range(n)]
+        elif info.startswith("["):
+            low, high = (float(v) for v in info.strip("[]").split(":"))
+            columns[name] = list(np.linspace(low, high, n))
+        else:
+            columns[name] = [0.0] * n
+    return pd.DataFrame(columns)
+
+
+def gate_smoke(
+    exported: lgb.LGBMClassifier,
+    reference: lgb.LGBMClassifier,
+    applicants: pd.DataFrame,
+    source: str,
+    threshold: float,
+) -> GateResult:
+    """Score applicants with the exported model through the scoring core and cross-check.
+
+    Probabilities must equal the run model's predict_proba, and SHAP contributions plus the
+    base value must equal the raw score.
+    """
+    try:
+        result = scorer_for(exported).score(applicants, threshold)
+        expected = reference.predict_proba(scorer_for(reference).prepare(applicants).frame)[:, 1]
+    except (DataValidationError, ValueError, lgb.basic.LightGBMError) as exc:
+        message = exc.message if isinstance(exc, DataValidationError) else str(exc)[:200]
+        return GateResult(name=SMOKE_TEST, passed=False, detail=f"scoring failed: {message}")
+    probability = result.scores["probability"].to_numpy()
+    prob_gap = float(np.max(np.abs(probability - expected))) if len(expected) else 0.0
+    raw = exported.booster_.predict(result.prepared.frame, raw_score=True)
+    sums = result.contributions.sum(axis=1).to_numpy() + result.base_value
+    raw_gap = float(np.max(np.abs(sums - raw))) if len(raw) else 0.0
+    problems = []
+    if prob_gap > PROBABILITY_TOLERANCE:
+        problems.append(f"probabilities differ from the run model's by up to {prob_gap:.2e}")
+    if raw_gap > RAW_SCORE_TOLERANCE:
+        problems.append(f"contributions + base value miss the raw score by up to {raw_gap:.2e}")
+    declined = int((result.scores["decision"] == "decline").sum())
+    summary = (
+        f"{len(applicants)} {source}: "
+        f"{declined} declined at {threshold:g}; |Δp| ≤ {prob_gap:.0e}, "
+        f"|Σφ + base − raw| ≤ {raw_gap:.0e}"
+    )
+    return GateResult(
+        name=SMOKE_TEST,
+        passed=not problems,
+        detail="; ".join(problems) if problems else summary,
+    )
+
+
+def approval_rate(scores: pd.Series | np.ndarray, threshold: float) -> float:
+    """The share of applicants approved (probability below the threshold)."""
+    values = np.asarray(scores, dtype=float)
+    values = values[~np.isnan(values)]
+    return float((values < threshold).mean()) if len(values) else math.nan

@@ -1,0 +1,266 @@
+"""Counterfactuals: the smallest change to one feature that flips an applicant's decision.
+
+A LightGBM score only moves when a value crosses one of the model's split thresholds, so the
+candidates are the values just past each threshold (rounded to the feature's granularity),
+inside the training range and in the feature's monotone direction. All candidates are scored
+in one call; per feature the smallest flipping change is kept, and features are ranked by the
+change as a share of their training range (a category switch or filling in a missing value
+counts as a whole range).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from core.scoring.model_spec import FeatureSpec, ModelSpec
+from core.scoring.scorer import APPROVE, DECLINE, decide, scorer_for
+from core.threshold import Threshold
+
+DEFAULT_COUNTERFACTUALS = 4
+WHOLE_RANGE = 1.0
+
+
+@dataclass(frozen=True)
+class CounterfactualChange:
+    """One single-feature change that flips the decision, and what the model then says."""
+
+    feature: str
+    current: object
+    proposed: object
+    change: float | None
+    cost: float
+    probability: float
+    decision: str
+
+    def describe(self) -> str:
+        """The change in one sentence."""
+        if self.change is None:
+            return f"Set {self.feature} to {_show(self.proposed)} (now {_show(self.current)})."
+        verb = "Raise" if self.change > 0 else "Lower"
+        return (
+            f"{verb} {self.feature} from {_show(self.current)} to {_show(self.proposed)} "
+            f"({self.change:+.6g})."
+        )
+
+
+@dataclass(frozen=True)
+class CounterfactualResult:
+    """The flipping changes, best first, for one applicant; empty with a note when none exists."""
+
+    current_probability: float
+    current_decision: str
+    target_decision: str
+    changes: tuple[CounterfactualChange, ...]
+    note: str
+
+    @property
+    def found(self) -> bool:
+        """True when at least one single-feature change flips the decision."""
+        return bool(self.changes)
+
+    def table(self) -> pd.DataFrame:
+        """The changes as a frame (one row per feature)."""
+        return pd.DataFrame(
+            [
+                {
+                    "feature": c.feature,
+                    "current": _show(c.current),
+                    "proposed": _show(c.proposed),
+                    "change": c.change,
+                    "share_of_range": c.cost,
+                    "probability": c.probability,
+                    "decision": c.decision,
+                }
+                for c in self.changes
+            ],
+            columns=[
+                "feature",
+                "current",
+                "proposed",
+                "change",
+                "share_of_range",
+                "probability",
+                "decision",
+            ],
+        )
+
+
+def _show(value: object) -> str:
+    """A value for people: 'missing' for NaN, compact numbers."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "missing"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _fallback_step(feature: FeatureSpec) -> float:
+    """A granularity when none is known: a thousandth of the range, as a power of ten."""
+    width = float(feature.high) - float(feature.low)  # type: ignore[arg-type]
+    if width <= 0:
+        return 1.0
+    return 10.0 ** (math.floor(math.log10(width)) - 3)
+
+
+def _numeric_candidates(
+    feature: FeatureSpec, current: float, thresholds: np.ndarray, step: float, directions: set[int]
+) -> np.ndarray:
+    """Values just past each split threshold (and the range ends), in the allowed directions."""
+    low, high = float(feature.low), float(feature.high)  # type: ignore[arg-type]
+    step = step if step > 0 else _fallback_step(feature)
+    inside = thresholds[(thresholds >= low) & (thresholds < high)]
+    above = np.floor(inside / step) * step + step  # smallest multiple of step strictly above t
+    above = np.where(above <= inside, np.nextafter(inside, np.inf), above)
+    at_or_below = np.floor(inside / step) * step  # largest multiple of step at or below t
+    values: list[np.ndarray] = []
+    if math.isnan(current):
+        values += [above, at_or_below, np.array([low, high])]
+    else:
+        if 1 in directions:
+            values += [above[above > current], np.array([high]) if high > current else []]
+        if -1 in directions:
+            values += [at_or_below[at_or_below < current], np.array([low]) if low < current else []]
+    if not values:
+        return np.array([], dtype="float64")
+    merged = np.unique(np.concatenate([np.asarray(v, dtype="float64") for v in values]))
+    return merged[(merged >= low) & (merged <= high)]
+
+
+def _allowed_directions(feature: FeatureSpec, lower_risk: bool) -> set[int]:
+    """Directions of change (+1 up, -1 down) that can move the risk the way we need."""
+    if feature.monotone == 0:
+        return {1, -1}
+    # monotone +1: risk rises with the value; to lower the risk the value must fall.
+    wanted = -feature.monotone if lower_risk else feature.monotone
+    return {wanted}
+
+
+def find_counterfactuals(
+    model: lgb.LGBMClassifier,
+    applicant: pd.DataFrame,
+    threshold: float,
+    *,
+    spec: ModelSpec | None = None,
+    steps: Mapping[str, float] | None = None,
+    reference: pd.DataFrame | None = None,
+    n: int = DEFAULT_COUNTERFACTUALS,
+) -> CounterfactualResult:
+    """The smallest single-feature changes (best first, at most n) that flip the decision.
+
+    `spec` carries monotone directions and training ranges (defaults to the model's own),
+    `steps` the granularity of each numeric feature, `reference` a typical applicant used to
+    rank values for a feature the applicant left missing.
+    """
+    threshold = Threshold(threshold)
+    scorer = scorer_for(model)
+    spec = spec or scorer.spec
+    row = scorer.prepare(applicant.head(1)).frame.reset_index(drop=True)
+    probability = float(scorer.probabilities(row)[0])
+    current = str(decide(np.array([probability]), threshold)[0])
+    target = APPROVE if current == DECLINE else DECLINE
+    lower_risk = current == DECLINE
+    features: list[str] = []
+    proposed: list[object] = []
+    for feature in spec.features:
+        value = row.at[0, feature.name]
+        if feature.is_categorical:
+            others = [c for c in feature.categories if pd.isna(value) or c != value]
+            features += [feature.name] * len(others)
+            proposed += others
+        elif feature.has_range:
+            values = _numeric_candidates(
+                feature,
+                float(value),
+                spec.split_thresholds.get(feature.name, np.array([])),
+                float((steps or {}).get(feature.name, 0.0)),
+                _allowed_directions(feature, lower_risk),
+            )
+            features += [feature.name] * len(values)
+            proposed += values.tolist()
+    if not features:
+        return CounterfactualResult(probability, current, target, (), _none_note(target))
+    candidates = _candidate_frame(row, spec, features, proposed)
+    new_probability = scorer.probabilities(candidates)
+    flips = decide(new_probability, threshold) == target
+    best: dict[str, CounterfactualChange] = {}
+    for i in np.flatnonzero(flips):
+        change = _change(spec.feature(features[i]), row.at[0, features[i]], proposed[i], reference)
+        option = CounterfactualChange(
+            feature=features[i],
+            current=_plain(row.at[0, features[i]]),
+            proposed=_plain(proposed[i]),
+            change=change[0],
+            cost=change[1],
+            probability=float(new_probability[i]),
+            decision=target,
+        )
+        margin = abs(option.probability - threshold)
+        kept = best.get(option.feature)
+        if kept is None or (option.cost, -margin) < (kept.cost, -abs(kept.probability - threshold)):
+            best[option.feature] = option
+    ranked = sorted(best.values(), key=lambda c: (c.cost, -abs(c.probability - threshold)))
+    note = (
+        f"{len(ranked)} feature(s) can flip the decision to {target} on their own."
+        if ranked
+        else _none_note(target)
+    )
+    return CounterfactualResult(probability, current, target, tuple(ranked[:n]), note)
+
+
+def _none_note(target: str) -> str:
+    """The sentence for an applicant no single change can flip."""
+    return (
+        f"No change to a single feature, within its training range and monotone direction, "
+        f"turns this decision into {target}: it would take several changes together."
+    )
+
+
+def _plain(value: object) -> object:
+    """Numpy scalars as plain Python values."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _change(
+    feature: FeatureSpec, current: object, proposed: object, reference: pd.DataFrame | None
+) -> tuple[float | None, float]:
+    """The signed numeric change (None for a category or a missing value) and its cost."""
+    if feature.is_categorical:
+        return None, WHOLE_RANGE
+    width = max(float(feature.high) - float(feature.low), 1e-12)  # type: ignore[arg-type]
+    if pd.isna(current):
+        if reference is not None and feature.name in reference.columns:
+            typical = pd.to_numeric(reference[feature.name], errors="coerce").iloc[0]
+            if pd.notna(typical):
+                return None, WHOLE_RANGE + abs(float(proposed) - float(typical)) / width
+        return None, WHOLE_RANGE
+    delta = float(proposed) - float(current)
+    return delta, abs(delta) / width
+
+
+def _candidate_frame(
+    row: pd.DataFrame, spec: ModelSpec, features: list[str], proposed: list[object]
+) -> pd.DataFrame:
+    """One row per candidate: the applicant with one feature replaced."""
+    count = len(features)
+    names = np.asarray(features, dtype=object)
+    columns: dict[str, object] = {}
+    for feature in spec.features:
+        mask = names == feature.name
+        if feature.is_categorical:
+            categories = list(feature.categories)
+            base = row[feature.name].cat.codes.iloc[0]
+            codes = np.full(count, base, dtype="int64")
+            codes[mask] = [categories.index(v) for v in np.asarray(proposed, dtype=object)[mask]]
+            columns[feature.name] = pd.Categorical.from_codes(codes, categories=categories)
+        else:
+            values = np.full(count, row.at[0, feature.name], dtype="float64")
+            if mask.any():
+                values[mask] = np.asarray(proposed, dtype=object)[mask].astype("float64")
+            columns[feature.name] = values
+    return pd.DataFrame(columns, columns=spec.names)

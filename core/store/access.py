@@ -1,0 +1,421 @@
+"""Store access layer: the runs table, CV folds, models and validation sets of an experiment."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import lightgbm as lgb
+import mlflow
+import mlflow.lightgbm
+import pandas as pd
+from mlflow.entities import Run, ViewType
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+
+from core.errors import (
+    ArtifactMissingError,
+    ModelLoadError,
+    RunNotFoundError,
+    StoreUnavailableError,
+)
+from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
+from core.store import folds as fold_lib
+from core.store.filestore_reader import RawRun, read_experiment_runs
+from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
+from core.training.trainer import GOVERNED_TAG, LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT
+
+logger = logging.getLogger(__name__)
+PARENT_TAG = "mlflow.parentRunId"
+LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"
+SYSTEM_TAG_PREFIX = "mlflow."
+_SEARCH_PAGE = 1000
+_HISTORY_THREADS = 8
+_tracking_uri_lock = threading.Lock()
+
+BASE_COLUMNS = [
+    "run_id",
+    "run_name",
+    "status",
+    "start_time",
+    "end_time",
+    "duration_s",
+    "user",
+    "n_child_runs",
+    "has_model",
+    "has_validation_set",
+    "is_governed",
+    "data_version",
+]
+
+
+@dataclass(frozen=True)
+class RunsTable:
+    """One row per top-level run, their CV folds, child runs, and warnings about skipped runs."""
+
+    runs: pd.DataFrame
+    folds: pd.DataFrame
+    children: pd.DataFrame
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def param_columns(self) -> list[str]:
+        """The 'params.*' columns present."""
+        return [c for c in self.runs.columns if c.startswith("params.")]
+
+    @property
+    def metric_columns(self) -> list[str]:
+        """The 'metrics.*' columns present."""
+        return [c for c in self.runs.columns if c.startswith("metrics.")]
+
+    @property
+    def tag_columns(self) -> list[str]:
+        """The 'tags.*' columns present (user tags; MLflow's own 'mlflow.*' tags are left out)."""
+        return [c for c in self.runs.columns if c.startswith("tags.")]
+
+
+@dataclass(frozen=True)
+class RunInventory:
+    """What a run carries, and a plain sentence for each thing it lacks."""
+
+    run_id: str
+    has_model: bool
+    has_validation_set: bool
+    has_cv: bool
+    has_ks: bool
+    is_governed: bool
+
+    @property
+    def missing(self) -> list[str]:
+        """Sentences naming what is missing and how to supply it."""
+        notes = []
+        if not self.has_model:
+            notes.append(
+                "No model logged: log one with mlflow.lightgbm.log_model(model, name='model')."
+            )
+        if not self.has_validation_set:
+            notes.append(
+                "No validation set logged: upload a labelled file on Model diagnostics "
+                "to get ROC/KS."
+            )
+        if not self.has_cv:
+            notes.append("No cross-validation folds logged: retrain with `python -m core train`.")
+        if not self.has_ks:
+            notes.append("No KS logged: it is computed on Model diagnostics from labelled data.")
+        return notes
+
+
+def _raw_from_entity(run: Run) -> RawRun:
+    """Convert an MLflow Run entity to the store-neutral RawRun."""
+    info, data = run.info, run.data
+    outputs = getattr(run, "outputs", None)
+    model_outputs = getattr(outputs, "model_outputs", None) if outputs is not None else None
+    return RawRun(
+        run_id=info.run_id,
+        experiment_id=info.experiment_id,
+        run_name=info.run_name or data.tags.get("mlflow.runName", ""),
+        status=info.status,
+        start_time=info.start_time,
+        end_time=info.end_time,
+        lifecycle_stage=info.lifecycle_stage,
+        user=info.user_id or "",
+        params=dict(data.params),
+        metrics=dict(data.metrics),
+        history={},
+        tags=dict(data.tags),
+        has_model_output=bool(model_outputs),
+    )
+
+
+def _search_all_runs(client: MlflowClient, experiment_id: str) -> list[Run]:
+    """Every active run of an experiment, following page tokens."""
+    runs: list[Run] = []
+    token: str | None = None
+    while True:
+        page = client.search_runs(
+            [experiment_id],
+            run_view_type=ViewType.ACTIVE_ONLY,
+            max_results=_SEARCH_PAGE,
+            page_token=token,
+        )
+        runs.extend(page)
+        token = page.token
+        if not token:
+            return runs
+
+
+def _needs_step_history(raw: RawRun) -> list[str]:
+    """Step-convention fold metrics whose history must be fetched (no summary logged)."""
+    names = []
+    for name in ("cv_auc", "cv_ks"):
+        if name in raw.metrics and f"{name}_mean" not in raw.metrics:
+            names.append(name)
+    return names
+
+
+def _fetch_histories(client: MlflowClient, raws: list[RawRun]) -> list[RawRun]:
+    """Fill in fold-metric histories for runs that need them, in parallel."""
+    jobs = [(i, name) for i, raw in enumerate(raws) for name in _needs_step_history(raw)]
+    if not jobs:
+        return raws
+
+    def fetch(job: tuple[int, str]) -> tuple[int, str, list[tuple[int, float]]]:
+        index, name = job
+        points = client.get_metric_history(raws[index].run_id, name)
+        return index, name, [(m.step, m.value) for m in points]
+
+    with ThreadPoolExecutor(_HISTORY_THREADS) as pool:
+        for index, name, points in pool.map(fetch, jobs):
+            raws[index].history[name] = points
+    return raws
+
+
+def read_raw_runs(
+    client: MlflowClient, tracking_uri: str, experiment_id: str
+) -> tuple[list[RawRun], list[str]]:
+    """All active runs of an experiment as RawRuns, with warnings about skipped ones."""
+    kind = store_kind(tracking_uri)
+    if kind == "file":
+        root = file_store_path(tracking_uri)
+        assert root is not None
+        return read_experiment_runs(root, experiment_id)
+    if kind == "sqlite":
+        try:
+            return read_sqlite_runs(sqlite_path(tracking_uri), experiment_id), []
+        except SqliteSchemaError as exc:
+            logger.info("SQLite fast path unavailable (%s); reading through MLflow.", exc)
+    try:
+        raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
+        return _fetch_histories(client, raws), []
+    except MlflowException as exc:
+        raise StoreUnavailableError(
+            f"Could not read the runs of experiment {experiment_id}: {exc.message}",
+            fix="Check that the store is reachable and press 'Reload runs' in the sidebar.",
+        ) from exc
+
+
+def _has_model(raw: RawRun) -> bool:
+    """True when the run logged a model (MLflow 3 output or MLflow 2 history tag)."""
+    return raw.has_model_output or LOG_MODEL_HISTORY_TAG in raw.tags
+
+
+def _base_row(raw: RawRun, n_children: int) -> dict[str, object]:
+    """The fixed columns of a run's row (times in epoch ms; see _convert_times)."""
+    return {
+        "run_id": raw.run_id,
+        "run_name": raw.run_name or raw.run_id[:8],
+        "status": raw.status,
+        "start_time": raw.start_time or None,
+        "end_time": raw.end_time or None,
+        "duration_s": None,
+        "user": raw.user,
+        "n_child_runs": n_children,
+        "has_model": _has_model(raw),
+        "has_validation_set": raw.tags.get("governance.validation_artifact") == VALIDATION_ARTIFACT,
+        "is_governed": GOVERNED_TAG in raw.tags,
+        "data_version": raw.tags.get("data_version") or raw.params.get("data_version"),
+    }
+
+
+def _convert_times(frame: pd.DataFrame) -> pd.DataFrame:
+    """Turn epoch-ms start/end columns into UTC datetimes and fill duration_s, all at once."""
+    if frame.empty:
+        return frame
+    start, end = (
+        pd.to_datetime(pd.to_numeric(frame[c], errors="coerce"), unit="ms", utc=True)
+        for c in ("start_time", "end_time")
+    )
+    return frame.assign(start_time=start, end_time=end, duration_s=(end - start).dt.total_seconds())
+
+
+def build_runs_table(raws: list[RawRun], warnings: list[str] | None = None) -> RunsTable:
+    """Assemble the runs table, child runs and folds from RawRuns."""
+    parents = [r for r in raws if PARENT_TAG not in r.tags]
+    children = [r for r in raws if PARENT_TAG in r.tags]
+    children_by_parent: dict[str, list[RawRun]] = {}
+    for child in children:
+        children_by_parent.setdefault(child.tags[PARENT_TAG], []).append(child)
+    fold_rows: list[tuple] = []
+    for raw in parents:
+        latest_only = {name: [(0, value)] for name, value in raw.metrics.items()}
+        fold_rows += fold_lib.folds_from_history(raw.run_id, latest_only | raw.history)
+        kids = children_by_parent.get(raw.run_id, [])
+        if kids:
+            fold_rows += fold_lib.folds_from_children(
+                raw.run_id,
+                [
+                    fold_lib.ChildRun(
+                        run_id=k.run_id,
+                        start_time=k.start_time or 0,
+                        metrics=k.metrics,
+                        fold_hint=fold_lib.child_fold_hint(k.tags, k.params),
+                    )
+                    for k in kids
+                ],
+            )
+    folds = fold_lib.folds_frame(fold_rows)
+    rows = []
+    for raw in parents:
+        row = _base_row(raw, len(children_by_parent.get(raw.run_id, [])))
+        row.update({f"params.{k}": v for k, v in raw.params.items()})
+        row.update({f"metrics.{k}": v for k, v in raw.metrics.items()})
+        row.update(
+            {f"tags.{k}": v for k, v in raw.tags.items() if not k.startswith(SYSTEM_TAG_PREFIX)}
+        )
+        rows.append(row)
+    runs = _convert_times(pd.DataFrame(rows, columns=None if rows else BASE_COLUMNS))
+    runs = _attach_cv_stats(runs, folds)
+    if not runs.empty:
+        runs = runs.sort_values("start_time", ascending=False, na_position="last")
+    child_rows = [
+        {**_base_row(c, 0), "parent_run_id": c.tags[PARENT_TAG]}
+        | {f"metrics.{k}": v for k, v in c.metrics.items()}
+        for c in children
+    ]
+    return RunsTable(
+        runs=runs.reset_index(drop=True),
+        folds=folds,
+        children=_convert_times(pd.DataFrame(child_rows)),
+        warnings=tuple(warnings or ()),
+    )
+
+
+def _attach_cv_stats(runs: pd.DataFrame, folds: pd.DataFrame) -> pd.DataFrame:
+    """Add cv_{auc,ks}_{mean,std,min,max,n} from folds, else from logged summary metrics."""
+    stat_names = [
+        f"cv_{m}_{s}" for m in fold_lib.CV_METRICS for s in ("mean", "std", "min", "max", "n")
+    ]
+    if runs.empty:
+        return runs.reindex(columns=[*runs.columns, *stat_names, "cv_source"])
+    summary = fold_lib.fold_summary(folds)
+    runs = runs.merge(summary, how="left", left_on="run_id", right_index=True)
+    for name in stat_names:
+        logged = f"metrics.{name}"
+        if name not in runs.columns:
+            runs[name] = runs[logged] if logged in runs.columns else float("nan")
+        elif logged in runs.columns:
+            runs[name] = runs[name].fillna(runs[logged])
+    if "cv_source" not in runs.columns:
+        runs["cv_source"] = None
+    has_summary = runs["cv_source"].isna() & runs["cv_auc_mean"].notna()
+    runs.loc[has_summary, "cv_source"] = "summary"
+    if "params.cv_folds" in runs.columns:
+        declared = pd.to_numeric(runs["params.cv_folds"], errors="coerce")
+        for metric in fold_lib.CV_METRICS:
+            count = f"cv_{metric}_n"
+            known = runs[f"cv_{metric}_mean"].notna()
+            runs.loc[known, count] = runs.loc[known, count].fillna(declared[known])
+    return runs
+
+
+def load_runs_table(client: MlflowClient, tracking_uri: str, experiment_id: str) -> RunsTable:
+    """The runs table of one experiment on any store kind."""
+    raws, warnings = read_raw_runs(client, tracking_uri, experiment_id)
+    return build_runs_table(raws, warnings)
+
+
+def load_run_folds(client: MlflowClient, run_id: str) -> pd.DataFrame:
+    """All CV folds of one run, fetching metric histories and child runs as needed."""
+    run = get_run(client, run_id)
+    raw = _raw_from_entity(run)
+    for name in ("cv_auc", "cv_ks"):
+        if name in raw.metrics:
+            raw.history[name] = [(m.step, m.value) for m in client.get_metric_history(run_id, name)]
+    kids = client.search_runs(
+        [run.info.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{run_id}'"
+    )
+    table = build_runs_table([raw, *(_raw_from_entity(k) for k in kids)])
+    return table.folds
+
+
+def get_run(client: MlflowClient, run_id: str) -> Run:
+    """A live run by id, or RunNotFoundError saying why it is not usable."""
+    try:
+        run = client.get_run(run_id)
+    except MlflowException as exc:
+        raise RunNotFoundError(
+            f"Run '{run_id}' was not found in this store.",
+            fix="Check the run id, or pick a run from the Runs page.",
+        ) from exc
+    if run.info.lifecycle_stage != "active":
+        raise RunNotFoundError(
+            f"Run '{run_id}' is deleted.", fix="Restore it in MLflow or pick another run."
+        )
+    return run
+
+
+@contextlib.contextmanager
+def _tracking_uri(tracking_uri: str) -> Iterator[None]:
+    """Temporarily point MLflow's global URI at tracking_uri (runs:/ URIs resolve through it)."""
+    with _tracking_uri_lock:
+        previous = mlflow.get_tracking_uri()
+        mlflow.set_tracking_uri(tracking_uri)
+        try:
+            yield
+        finally:
+            mlflow.set_tracking_uri(previous)
+
+
+def model_uri(run_id: str) -> str:
+    """The immutable URI of a run's model."""
+    return f"runs:/{run_id}/model"
+
+
+def load_model(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
+    """Load a run's LightGBM classifier with the lightgbm flavour (pyfunc cannot do categories)."""
+    prepare_mlflow_environment(tracking_uri)
+    get_run(MlflowClient(tracking_uri=tracking_uri), run_id)
+    try:
+        with _tracking_uri(tracking_uri):
+            model = mlflow.lightgbm.load_model(model_uri(run_id))
+    except (MlflowException, OSError, ValueError, ImportError) as exc:
+        raise ModelLoadError(
+            f"The model of run '{run_id}' could not be loaded ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200]}).",
+            fix="Check that the run logged a LightGBM model under the name 'model'.",
+        ) from exc
+    if isinstance(model, lgb.Booster):
+        raise ModelLoadError(
+            f"Run '{run_id}' logged a raw LightGBM Booster, not an LGBMClassifier.",
+            fix="Log the scikit-learn LGBMClassifier with mlflow.lightgbm.log_model.",
+        )
+    return model
+
+
+def load_validation_set(client: MlflowClient, run_id: str) -> pd.DataFrame:
+    """The labelled validation set with scores a governed run logged."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            local = client.download_artifacts(run_id, VALIDATION_ARTIFACT, tmp)
+            frame = pd.read_parquet(local)
+        except (MlflowException, OSError, ValueError) as exc:
+            raise ArtifactMissingError(
+                f"Run '{run_id}' has no readable validation set ({VALIDATION_ARTIFACT}).",
+                fix="Upload a labelled CSV or Parquet file to evaluate this run.",
+            ) from exc
+    for column in (LABEL_COLUMN, SCORE_COLUMN):
+        if column not in frame.columns:
+            raise ArtifactMissingError(f"Run '{run_id}' validation set lacks '{column}'.")
+    return frame
+
+
+def run_inventory(table: RunsTable, run_id: str) -> RunInventory:
+    """What a run in the table carries and lacks."""
+    row = table.runs.loc[table.runs["run_id"] == run_id]
+    if row.empty:
+        raise RunNotFoundError(f"Run '{run_id}' is not in this experiment.")
+    record = row.iloc[0]
+    has_ks = bool(pd.notna(record.get("metrics.val_ks"))) if "metrics.val_ks" in row else False
+    return RunInventory(
+        run_id=run_id,
+        has_model=bool(record["has_model"]),
+        has_validation_set=bool(record["has_validation_set"]),
+        has_cv=bool(pd.notna(record.get("cv_auc_mean"))),
+        has_ks=has_ks,
+        is_governed=bool(record["is_governed"]),
+    )

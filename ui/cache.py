@@ -1,0 +1,71 @@
+"""The one core module that imports streamlit: cached wrappers keyed by immutable inputs."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import pandas as pd
+import streamlit as st
+from mlflow.tracking import MlflowClient
+
+from core.monitoring import report as monitoring
+from core.store import access as store
+from core.store import client as store_client
+
+RUNS_TABLE_TTL_SECONDS = 30
+
+
+@st.cache_resource(show_spinner=False)
+def client_for(tracking_uri: str) -> MlflowClient:
+    """One explicit MlflowClient per tracking URI whose store exists (a UI never creates one)."""
+    return store_client.open_client(tracking_uri, must_exist=True)
+
+
+@st.cache_data(ttl=RUNS_TABLE_TTL_SECONDS, show_spinner=False)
+def experiments(tracking_uri: str) -> list[store_client.ExperimentInfo]:
+    """The store's active experiments."""
+    return store_client.list_experiments(client_for(tracking_uri))
+
+
+@st.cache_data(ttl=RUNS_TABLE_TTL_SECONDS, show_spinner="Reading runs…")
+def runs_table(tracking_uri: str, experiment_id: str) -> store.RunsTable:
+    """The runs table of an experiment, refreshed every 30 s."""
+    return store.load_runs_table(client_for(tracking_uri), tracking_uri, experiment_id)
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=16)
+def model(tracking_uri: str, model_uri: str) -> lgb.LGBMClassifier:
+    """A run's model, keyed by its immutable runs:/<id>/model URI."""
+    run_id = model_uri.removeprefix("runs:/").split("/")[0]
+    return store.load_model(tracking_uri, run_id)
+
+
+@st.cache_data(show_spinner="Loading validation set…", max_entries=16)
+def validation_set(tracking_uri: str, run_id: str) -> pd.DataFrame:
+    """A governed run's logged validation set (immutable once logged)."""
+    return store.load_validation_set(client_for(tracking_uri), run_id)
+
+
+def clear_all() -> None:
+    """Forget every cached value (the sidebar's Reload button)."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@st.cache_data(show_spinner="Comparing recent data with the reference…", max_entries=8)
+def monitoring_report(
+    tracking_uri: str,
+    run_id: str,
+    recent: pd.DataFrame,
+    threshold: float,
+    label_column: str | None,
+    date_column: str | None,
+) -> monitoring.MonitoringReport:
+    """The monitoring report of a run on recent data (hashed by content, so re-runs are free)."""
+    return monitoring.build_report(
+        model(tracking_uri, store.model_uri(run_id)),
+        validation_set(tracking_uri, run_id),
+        recent,
+        threshold,
+        label_column=label_column,
+        date_column=date_column,
+    )
