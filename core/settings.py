@@ -22,6 +22,9 @@ DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / 
 PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
+DEFAULT_PROMOTION_APPROVALS = 1
+SUPPORTED_PROMOTION_APPROVALS = (1, 2)
+DEFAULT_PROMOTION_REQUEST_HOURS = 72.0
 DEMO_DATA_ROWS = 12_000
 DEMO_SEED = 1
 
@@ -39,6 +42,14 @@ class Settings:
     promotion_auc_tolerance: float = DEFAULT_PROMOTION_AUC_TOLERANCE
     registered_model_name: str | None = None
     reason_codes_file: Path = DEFAULT_REASON_CODES_FILE
+    promotion_approvals: int = DEFAULT_PROMOTION_APPROVALS
+    promotion_request_hours: float = DEFAULT_PROMOTION_REQUEST_HOURS
+    data_root: Path | None = None
+
+    @property
+    def four_eyes(self) -> bool:
+        """True when a promotion needs a second person's approval (maker-checker)."""
+        return self.promotion_approvals > 1
 
     @property
     def store_kind(self) -> StoreKind:
@@ -115,6 +126,44 @@ def _parse_tolerance(raw: str) -> float:
     return value
 
 
+def _parse_approvals(raw: str) -> int:
+    """PROMOTION_APPROVALS: how many people a promotion takes (1, or 2 for maker-checker)."""
+    if raw.strip() not in {str(n) for n in SUPPORTED_PROMOTION_APPROVALS}:
+        raise SettingsError(
+            f"PROMOTION_APPROVALS '{raw}' is not supported.",
+            fix="Set it to 1 (one person promotes) or 2 (one requests, another approves).",
+        )
+    return int(raw)
+
+
+def _parse_request_hours(raw: str) -> float:
+    """PROMOTION_REQUEST_HOURS: how long a pending request stays approvable (> 0)."""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not (value > 0 and value < float("inf")):
+        raise SettingsError(
+            f"PROMOTION_REQUEST_HOURS '{raw}' is not a positive number of hours.",
+            fix="Set it to how long a promotion request may wait for approval, for example 72.",
+        )
+    return value
+
+
+def _parse_data_root(raw: str) -> Path | None:
+    """DATA_ROOT: the only folder the dashboard reads server-side files from (None: none)."""
+    if not raw:
+        return None
+    root = Path(raw).expanduser()
+    if not root.is_dir():
+        raise SettingsError(
+            f"DATA_ROOT '{raw}' is not a folder.",
+            fix="Point it at the folder holding the labelled files analysts may open, "
+            "or unset it to turn the server-side file path off.",
+        )
+    return root.resolve()
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings from the environment (or the mapping given)."""
     source = os.environ if env is None else env
@@ -137,6 +186,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reason_codes_file=Path(
             source.get("REASON_CODES_FILE", "").strip() or DEFAULT_REASON_CODES_FILE
         ),
+        promotion_approvals=_parse_approvals(
+            source.get("PROMOTION_APPROVALS", "").strip() or str(DEFAULT_PROMOTION_APPROVALS)
+        ),
+        promotion_request_hours=_parse_request_hours(
+            source.get("PROMOTION_REQUEST_HOURS", "").strip()
+            or str(DEFAULT_PROMOTION_REQUEST_HOURS)
+        ),
+        data_root=_parse_data_root(source.get("DATA_ROOT", "").strip()),
     )
 
 

@@ -135,7 +135,7 @@ def test_uploaded_bytes_and_paths_are_read_like_files(tmp_path) -> None:
     path = tmp_path / "holdout.csv"
     _labelled(20).to_csv(path, index=False)
     # when read by path and as uploaded bytes
-    name, content = read_path(str(path))
+    name, content = read_path(str(path), tmp_path)
     frame = read_uploaded_table(name, content)
     # then the columns are intact and the label column is guessed
     assert name == "holdout.csv" and len(frame) == 20
@@ -146,7 +146,7 @@ def test_uploaded_bytes_and_paths_are_read_like_files(tmp_path) -> None:
     assert guess_label_column(list(frame.columns)) == "default"
     # and a wrong path or a text file is refused with a clear message
     with pytest.raises(DataValidationError, match="No file at"):
-        read_path(str(tmp_path / "nope.csv"))
+        read_path(str(tmp_path / "nope.csv"), tmp_path)
     with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):
         read_uploaded_table("notes.txt", b"a,b\n1,2\n")
     with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):

@@ -151,7 +151,7 @@ def test_score_bands_follow_the_users_choice(file_store, app_env) -> None:
 
 def test_seed_pattern_run_is_evaluated_on_a_labelled_file(file_store, app_env, tmp_path) -> None:
     # given a run logged the seed's way (params, val_auc and a model, no validation set)
-    app_env(file_store.uri)
+    app_env(file_store.uri, DATA_ROOT=str(tmp_path))
     at = open_diagnostics(file_store.seed_pattern)
     # then the page says a labelled file is needed, and offers no logged set
     assert "logged no validation set" in texts(at)
@@ -171,7 +171,7 @@ def test_bad_files_get_clear_messages_and_the_page_keeps_working(
     file_store, app_env, tmp_path
 ) -> None:
     # given the seed-pattern run and the file-path source
-    app_env(file_store.uri)
+    app_env(file_store.uri, DATA_ROOT=str(tmp_path))
     at = open_diagnostics(file_store.seed_pattern)
     at.radio(key="diag_source").set_value(PATH).run()
     # when the file lacks two model features
@@ -267,3 +267,13 @@ def test_an_uploaded_parquet_file_is_scored(file_store, app_env, tmp_path) -> No
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert "holdout.parquet" in texts(at) and "500 rows" in texts(at)
     assert 0.5 < float(metric(at, "AUC")) < 1.0
+
+
+def test_file_path_source_is_off_without_data_root(file_store, app_env) -> None:
+    # given no DATA_ROOT configured
+    app_env(file_store.uri)
+    # when a run without a validation set is opened
+    at = open_diagnostics(file_store.seed_pattern)
+    # then only upload is offered, and the page says how to turn the path source on
+    assert PATH not in at.radio(key="diag_source").options
+    assert "set DATA_ROOT" in texts(at)

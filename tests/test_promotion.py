@@ -88,7 +88,7 @@ def test_second_promotion_records_the_previous_champion(promo_store, settings) -
     assert result.entry.seq == 2
     table = audit.history(settings)
     assert list(table["run_id"]) == [promo_store.second, promo_store.first]
-    assert list(table["who"]) == ["alice", "alice"]
+    assert list(table["who"]) == ["alice (declared)", "alice (declared)"]
     assert audit.verify(settings).ok
 
 

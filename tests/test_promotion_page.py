@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from streamlit.testing.v1 import AppTest
+
 from core.promotion.manifest import read_manifest
-from tests.apptest_helpers import exceptions, open_page, texts
+from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,
@@ -37,7 +39,7 @@ def test_promote_then_roll_back_from_the_page(promo_store, app_env) -> None:
     assert read_manifest(manifest_path).run_id == promo_store.second
     history = at.dataframe[-1].value
     assert list(history["run_id"]) == [promo_store.second, promo_store.first]
-    assert list(history["who"]) == ["alice", "alice"]
+    assert list(history["who"]) == ["alice (declared)", "alice (declared)"]
     assert "Verified" in texts(at)
     # when rolled back to the first entry
     at.selectbox(key="rollback_target").set_value(1)
@@ -69,8 +71,8 @@ def test_page_shows_failed_gates_and_writes_nothing(promo_store, app_env) -> Non
     # and the gate table shows every gate with its outcome
     gates = next(d.value for d in at.dataframe if "gate" in d.value.columns)
     outcomes = dict(zip(gates["gate"], gates["outcome"], strict=True))
-    assert outcomes["CV stable"] == "❌ failed"
-    assert outcomes["smoke test"] == "✅ passed"
+    assert outcomes["CV stable"] == "FAILED"
+    assert outcomes["smoke test"] == "passed"
 
 
 def test_checklist_dry_run_shows_gates_and_writes_nothing(promo_store, app_env) -> None:
@@ -82,7 +84,7 @@ def test_checklist_dry_run_shows_gates_and_writes_nothing(promo_store, app_env) 
     at = next(b for b in at.button if b.label.startswith("Run the checklist")).click().run()
     # then all gates pass and nothing is written
     gates = next(d.value for d in at.dataframe if "gate" in d.value.columns)
-    assert list(gates["outcome"]) == ["✅ passed"] * 6
+    assert list(gates["outcome"]) == ["passed"] * 6
     assert not (folder / "deploy").exists()
 
 
@@ -103,3 +105,63 @@ def test_page_reports_a_hand_edited_manifest(promo_store, app_env) -> None:
     at = open_page(PAGE)
     assert exceptions(at) == []
     assert any("is invalid" in e.value for e in at.error)
+
+
+def _decide(at, request_id: str, by: str | None, button: str):
+    """Fill a pending request's card and press Approve or Reject."""
+    if by is not None:
+        at.text_input(key=f"decide_by_{request_id}").input(by)
+    at.text_input(key=f"decide_reason_{request_id}").input("checked the evidence")
+    form = f"request_form_{request_id}"
+    return next(b for b in at.button if b.label == button and form in b.id).click().run()
+
+
+def test_request_then_approve_by_another_declared_name(promo_store, app_env) -> None:
+    # given the four-eyes rule on and no sign-in configured
+    folder = app_env(promo_store.uri, PROMOTION_APPROVALS="2")
+    manifest_path = folder / "deploy" / "promotion.json"
+    at = open_page(PAGE)
+    assert "declared" in texts(at)
+    # when alice requests a promotion
+    at.selectbox(key="promotion_run").set_value(promo_store.first).run()
+    at.text_input(key="promotion_by").input("alice")
+    at.text_area(key="promotion_reason").input("best stable run")
+    at = next(b for b in at.button if b.label == "Request promotion").click().run()
+    # then a pending request is shown and nothing ships
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert "Requested R1" in texts(at) and "R1: run" in texts(at)
+    assert not manifest_path.exists()
+    # when she approves it herself under another spelling / then it is refused
+    at = _decide(at, "R1", " ALICE ", "Approve")
+    assert any("cannot approve it too" in e.value for e in at.error)
+    assert not manifest_path.exists()
+    # when bob approves it / then it ships and the history names both, marked declared
+    at = _decide(at, "R1", "bob", "Approve")
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert read_manifest(manifest_path).run_id == promo_store.first
+    history = at.dataframe[-1].value
+    assert list(history["action"]) == ["approve R1", "request R1"]
+    assert list(history["who"]) == ["bob (declared)", "alice (declared)"]
+
+
+def test_signed_in_identity_replaces_the_name_box(promo_store, app_env) -> None:
+    # given the four-eyes rule on and alice signed in through Streamlit auth
+    folder = app_env(promo_store.uri, PROMOTION_APPROVALS="2")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.user = {"is_logged_in": True, "email": "alice@bank.example", "name": "Alice"}
+    at = at.run().switch_page(PAGE).run()
+    # then no name box is offered and her request is recorded under her signed-in name
+    assert not [t for t in at.text_input if t.key == "promotion_by"]
+    at.selectbox(key="promotion_run").set_value(promo_store.first).run()
+    at.text_area(key="promotion_reason").input("best stable run")
+    at = next(b for b in at.button if b.label == "Request promotion").click().run()
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert "You requested this" in texts(at)
+    approve = next(b for b in at.button if b.label == "Approve")
+    assert approve.disabled
+    # when bob signs in and approves / then it ships, with both names unmarked (signed in)
+    at.user = {"is_logged_in": True, "email": "bob@bank.example", "name": "Bob"}
+    at = _decide(at.run(), "R1", None, "Approve")
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert read_manifest(folder / "deploy" / "promotion.json").promoted_by == "alice@bank.example"
+    assert list(at.dataframe[-1].value["who"]) == ["bob@bank.example", "alice@bank.example"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import lightgbm as lgb
 import pandas as pd
 import streamlit as st
@@ -82,7 +84,7 @@ def load_model(context: StoreContext, run: pd.Series) -> lgb.LGBMClassifier | No
         return None
 
 
-def _file_input(source: str) -> tuple[str, bytes] | None:
+def _file_input(source: str, root: Path | None) -> tuple[str, bytes] | None:
     """The name and bytes of the user's labelled file, or None until one is given."""
     if source == UPLOAD:
         upload = st.file_uploader(
@@ -91,17 +93,23 @@ def _file_input(source: str) -> tuple[str, bytes] | None:
             key=UPLOAD_KEY,
         )
         return (upload.name, upload.getvalue()) if upload is not None else None
+    if root is None:
+        return None
     path = st.text_input(
-        "Path to a labelled CSV or Parquet file", key=PATH_KEY, placeholder="/data/holdout.csv"
+        f"Path to a labelled CSV or Parquet file under {root}",
+        key=PATH_KEY,
+        placeholder="holdout.csv",
+        help="Relative to DATA_ROOT, or absolute inside it. Files outside it, symbolic links "
+        "that lead out of it and anything but regular files are refused.",
     )
-    return eval_data.read_path(path) if path.strip() else None
+    return eval_data.read_path(path, root) if path.strip() else None
 
 
 def _labelled_file(
     context: StoreContext, run_id: str, source: str
 ) -> eval_data.EvaluationData | None:
     """Read, label and score the user's file with the run's model."""
-    given = _file_input(source)
+    given = _file_input(source, context.settings.data_root)
     if given is None:
         st.info("Give a labelled file to evaluate this run on it.")
         return None
@@ -128,10 +136,17 @@ def pick_data(
     context: StoreContext, run: pd.Series, model: lgb.LGBMClassifier | None
 ) -> eval_data.EvaluationData | None:
     """The evaluation data the user chose, or None after saying what is missing."""
-    options = ([LOGGED] if run["has_validation_set"] else []) + [UPLOAD, PATH]
+    root = context.settings.data_root
+    options = ([LOGGED] if run["has_validation_set"] else []) + [UPLOAD]
+    options += [PATH] if root is not None else []
     if st.session_state.get(SOURCE_KEY) not in options:
         st.session_state[SOURCE_KEY] = options[0]
     source = st.radio("Evaluation data", options, key=SOURCE_KEY, horizontal=True)
+    if root is None:
+        st.caption(
+            "Reading a file by its path on the server is off: set DATA_ROOT to the folder "
+            "analysts may read from to turn it on."
+        )
     if not run["has_validation_set"]:
         st.info(
             "This run logged no validation set. Give a labelled CSV or Parquet file (the "

@@ -1,4 +1,4 @@
-"""`python -m core promote`: promote a run, roll back, show the manifest, the history, verify."""
+"""`python -m core promote`: promote (or request) a run, approve, reject, roll back, audit."""
 
 from __future__ import annotations
 
@@ -6,19 +6,27 @@ import argparse
 import sys
 
 from core.errors import GovernanceError
-from core.promotion import audit, gates, requests
+from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
+from core.promotion.repair import repair
 from core.settings import Settings
 
 _MODES = (
-    ("--rollback", "restore the previous promotion (or --to RUN_ID) as a new ledger entry"),
+    ("--rollback", "emergency: restore the previous promotion (or --to RUN_ID); flagged "
+     "'needs review' until a second person acknowledges it"),
     ("--show", "print the manifest in force"),
-    ("--history", "print the ledger, newest first"),
+    ("--history", "print the ledger, newest first (--format csv|json for auditors)"),
     ("--verify", "check the ledger chain, the manifest, the export and the registry"),
+    ("--repair", "rebuild the manifest from the ledger after an interrupted write"),
+)  # fmt: skip
+_ID_MODES = (
+    ("--approve", "REQUEST_ID", "approve a pending request (PROMOTION_APPROVALS=2)"),
+    ("--reject", "REQUEST_ID", "reject a pending request"),
+    ("--acknowledge", "ENTRY", "acknowledge an emergency rollback (ledger entry number)"),
 )
 _TEXT_OPTIONS = (
     ("--threshold", "decision threshold in (0, 1) (default: DECISION_THRESHOLD)"),
-    ("--by", "who promotes or rolls back (recorded in the ledger)"),
+    ("--by", "who acts (recorded in the ledger as a declared name)"),
     ("--reason", "why (recorded; with --force it is also the reason for forcing)"),
     ("--to", "with --rollback: the run id to restore (default: the previous champion)"),
 )
@@ -35,7 +43,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "line naming the problem otherwise (1 when --verify finds a problem).",
     )
     mode = parser.add_mutually_exclusive_group(required=True)
-    mode.add_argument("--run-id", help="promote this run")
+    mode.add_argument(
+        "--run-id", help="promote this run (with PROMOTION_APPROVALS=2: request its promotion)"
+    )
+    for flag, metavar, text in _ID_MODES:
+        mode.add_argument(flag, metavar=metavar, help=text)
     for flag, text in _MODES:
         mode.add_argument(flag, action="store_true", help=text)
     for flag, text in _TEXT_OPTIONS:
@@ -49,6 +61,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         default=None,
         help="allowed val_auc drop against the champion "
         "(default: PROMOTION_AUC_TOLERANCE, else 0.005)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("table", *audit_export.EXPORT_FORMATS),
+        default="table",
+        help="with --history: table (default), or csv / json with the verification result",
     )
     parser.set_defaults(handler=run)
 
@@ -80,8 +98,11 @@ def _show(settings: Settings) -> int:
     return 0
 
 
-def _history(settings: Settings) -> int:
-    """Print the ledger as a table."""
+def _history(settings: Settings, fmt: str) -> int:
+    """Print the ledger as a table, or export it as CSV / JSON with the verification result."""
+    if fmt != "table":
+        sys.stdout.write(audit_export.export_history(settings, fmt))
+        return 0
     table = audit.history(settings)
     if table.empty:
         print("The ledger is empty: nothing promoted yet.")
@@ -102,14 +123,74 @@ def _verify(settings: Settings) -> int:
     return 1
 
 
+def _request(args: argparse.Namespace, settings: Settings) -> requests.PromotionRequest:
+    """The promotion asked for on the command line."""
+    if args.to:
+        raise gates.PromotionInputError("--to only goes with --rollback.")
+    return requests.PromotionRequest(
+        run_id=args.run_id,
+        threshold=args.threshold if args.threshold is not None else settings.decision_threshold,
+        by=args.by,
+        reason=args.reason,
+        force=args.force,
+        force_reason=args.reason if args.force else "",
+        auc_tolerance=(
+            args.auc_tolerance
+            if args.auc_tolerance is not None
+            else settings.promotion_auc_tolerance
+        ),
+    )
+
+
+def _print_gates(exc: requests.GateFailedError) -> None:
+    """Each gate's outcome, before the one-line error."""
+    for gate in exc.results:
+        print(f"  [{'pass' if gate.ok else 'FAIL'}] {gate.name}: {gate.detail}")
+
+
+def _decide(args: argparse.Namespace, settings: Settings) -> int:
+    """Reject a request or acknowledge a rollback, and say what was recorded."""
+    if args.reject:
+        entry = approvals.reject(settings, args.reject, by=args.by, reason=args.reason)
+        print(f"rejected {entry.event.request_id}: ledger entry {entry.seq} {entry.hash[:12]}")
+        return 0
+    if not args.acknowledge.strip().lstrip("#").isdigit():
+        raise gates.PromotionInputError(
+            f"--acknowledge '{args.acknowledge}' is not a ledger entry number.",
+            fix="Give the number of the rollback entry shown by --history.",
+        )
+    seq = int(args.acknowledge.strip().lstrip("#"))
+    entry = approvals.acknowledge(settings, seq, by=args.by, reason=args.reason)
+    print(f"acknowledged rollback {seq}: ledger entry {entry.seq} {entry.hash[:12]}")
+    return 0
+
+
+def _repair(settings: Settings) -> int:
+    """Repair an interrupted write; exit 1 when something is left that repair cannot fix."""
+    report = repair(settings)
+    print(("repaired: " if report.repaired else "") + report.detail)
+    if report.removed:
+        print(f"  removed leftovers: {', '.join(report.removed)}")
+    if report.problem:
+        print(f"error: not repaired: {report.problem}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Dispatch the promote subcommand's modes."""
+    if args.format != "table" and not args.history:
+        raise gates.PromotionInputError("--format goes with --history.")
     if args.show:
         return _show(settings)
     if args.history:
-        return _history(settings)
+        return _history(settings, args.format)
     if args.verify:
         return _verify(settings)
+    if args.repair:
+        return _repair(settings)
+    if args.reject or args.acknowledge:
+        return _decide(args, settings)
     if args.rollback:
         if args.threshold is not None or args.force:
             raise gates.PromotionInputError(
@@ -118,27 +199,26 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 fix="Roll back first, then promote the run again with a new threshold.",
             )
         result = promotion.rollback(settings, by=args.by, reason=args.reason, to_run_id=args.to)
-    else:
-        if args.to:
-            raise gates.PromotionInputError("--to only goes with --rollback.")
-        request = requests.PromotionRequest(
-            run_id=args.run_id,
-            threshold=args.threshold if args.threshold is not None else settings.decision_threshold,
-            by=args.by,
-            reason=args.reason,
-            force=args.force,
-            force_reason=args.reason if args.force else "",
-            auc_tolerance=(
-                args.auc_tolerance
-                if args.auc_tolerance is not None
-                else settings.promotion_auc_tolerance
-            ),
+        _print_result(result)
+        print("  flagged 'needs review' until a second person acknowledges it with "
+              f"--acknowledge {result.entry.seq}")  # fmt: skip
+        return 0
+    try:
+        if args.approve:
+            outcome = approvals.approve(settings, args.approve, by=args.by, reason=args.reason)
+        else:
+            outcome = approvals.submit(settings, _request(args, settings))
+    except requests.GateFailedError as exc:
+        _print_gates(exc)
+        raise GovernanceError(exc.message, fix=exc.fix) from exc
+    if isinstance(outcome, approvals.RequestResult):
+        record = outcome.record
+        print(
+            f"requested {outcome.request_id}: run {record.run_id} threshold {record.threshold} "
+            f"by {outcome.entry.event.by}; pending until {record.expires_at}. Another person "
+            f"approves with: python -m core promote --approve {outcome.request_id} --by NAME "
+            "--reason TEXT"
         )
-        try:
-            result = promotion.promote(settings, request)
-        except requests.GateFailedError as exc:
-            for gate in exc.results:
-                print(f"  [{'pass' if gate.ok else 'FAIL'}] {gate.name}: {gate.detail}")
-            raise GovernanceError(exc.message, fix=exc.fix) from exc
-    _print_result(result)
+        return 0
+    _print_result(outcome)
     return 0

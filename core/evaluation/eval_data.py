@@ -11,6 +11,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from core.data.data_root import read_in_root
 from core.data.synthetic import coerce_binary_target, read_uploaded_table
 from core.errors import DataValidationError
 from core.scoring.scorer import scorer_for
@@ -137,11 +138,6 @@ def content_fingerprint(content: bytes) -> str:
     return "sha256:" + hashlib.sha256(content).hexdigest()[:16]
 
 
-def read_path(path: str) -> tuple[str, bytes]:
-    """The name and bytes of a labelled file on disk, or a DataValidationError saying why not."""
-    file = Path(path.strip()).expanduser()
-    if not file.is_file():
-        raise DataValidationError(
-            f"No file at '{file}'.", fix="Give the full path of a .csv or .parquet file."
-        )
-    return file.name, file.read_bytes()
+def read_path(path: str, root: Path) -> tuple[str, bytes]:
+    """The name and bytes of a labelled file inside root (DATA_ROOT), or an error saying why not."""
+    return read_in_root(root, path)

@@ -6,12 +6,35 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.promotion import ledger
+from core.promotion import ledger, review
 from core.promotion.export import ExportError, verify_export
-from core.promotion.manifest import ManifestError, PromotionManifest, ledger_path, read_manifest
+from core.promotion.manifest import (
+    GateResult,
+    ManifestError,
+    PromotionManifest,
+    ledger_path,
+    read_manifest,
+)
 from core.promotion.state import manifest_problem
 from core.settings import Settings
 from core.store import registry
+
+NEEDS_REVIEW = "needs review"
+HISTORY_COLUMNS = (
+    "entry",
+    "when",
+    "who",
+    "action",
+    "run_name",
+    "threshold",
+    "reason",
+    "status",
+    "gates",
+    "val_auc",
+    "registry",
+    "run_id",
+    "hash",
+)
 
 
 @dataclass(frozen=True)
@@ -42,46 +65,103 @@ def show(settings: Settings) -> PromotionManifest | None:
     return read_manifest(settings.promotion_manifest)
 
 
+def _gate_text(gate_results: list[GateResult]) -> str:
+    """'6/6 passed', naming overridden gates."""
+    failed = [g.name for g in gate_results if not g.passed]
+    text = f"{sum(g.passed for g in gate_results)}/{len(gate_results)} passed"
+    return text + (" (overridden: " + ", ".join(failed) + ")" if failed else "")
+
+
+def _action(entry: ledger.LedgerEntry) -> str:
+    """What an entry did, in a few words."""
+    event = entry.event
+    if entry.restores_seq:
+        return f"rollback (to #{entry.restores_seq})"
+    if event is None:
+        return entry.kind
+    if event.kind in ("approve", "reject"):
+        return f"{event.kind} {event.request_id}"
+    if event.kind == "acknowledge":
+        return f"acknowledge #{event.target_seq}"
+    if event.kind == "request":
+        return f"request {review.request_id_for(entry.seq)}"
+    return event.kind
+
+
+def _status(
+    entry: ledger.LedgerEntry,
+    requests: dict[str, review.RequestState],
+    reviews: dict[int, ledger.LedgerEntry | None],
+) -> str:
+    """Where an entry stands: a request's outcome, a rollback's review, who requested."""
+    if entry.seq in reviews:
+        ack = reviews[entry.seq]
+        if ack is None:
+            return NEEDS_REVIEW
+        return f"acknowledged by {review.actor_label(*review.actor_of(ack))} (#{ack.seq})"
+    event = entry.event
+    if event is None:
+        return ""
+    if event.kind == "request":
+        state = requests[review.request_id_for(entry.seq)]
+        if state.status == "pending":
+            return f"pending until {state.record.expires_at[:19].replace('T', ' ')} UTC"
+        if state.decided_by is not None:
+            who = review.actor_label(*review.actor_of(state.decided_by))
+            return f"{state.status} by {who} (#{state.decided_by.seq})"
+        return state.status
+    if event.kind == "approve" and event.request_id in requests:
+        asked = requests[event.request_id].event
+        return f"requested by {review.actor_label(asked.by, asked.identity)}"
+    return ""
+
+
 def history(settings: Settings) -> pd.DataFrame:
-    """The ledger as a table, newest first: who, when, run, threshold, reason, gates."""
-    report = ledger.read_chain(ledger_path(settings.promotion_manifest))
+    """The ledger as a table, newest first: who, when, action, run, threshold, reason, status."""
+    chain = ledger.read_chain(ledger_path(settings.promotion_manifest))
+    requests = review.request_states(chain)
+    reviews = review.rollback_reviews(chain)
     rows = []
-    for entry in report.entries:
-        m = entry.manifest
-        failed = [g.name for g in m.gate_results if not g.passed]
-        gate_text = f"{sum(g.passed for g in m.gate_results)}/{len(m.gate_results)} passed"
-        if failed:
-            gate_text += " (overridden: " + ", ".join(failed) + ")"
+    for entry in chain.entries:
+        m, event = entry.manifest, entry.event
+        asked = event.request if event is not None else None
+        if m is None and event is not None and event.request_id in requests:
+            asked = requests[event.request_id].record
+        name, identity = review.actor_of(entry)
+        reason = event.reason if event is not None else m.reason if m else ""
+        if m is not None and m.forced:
+            reason += f" [forced: {m.force_reason}]"
         rows.append(
             {
                 "entry": entry.seq,
-                "action": m.action + (f" (to #{entry.restores_seq})" if entry.restores_seq else ""),
-                "when": m.promoted_at,
-                "who": m.promoted_by,
-                "run_name": m.run_name,
-                "run_id": m.run_id,
-                "threshold": m.threshold,
-                "val_auc": m.metrics.get("val_auc"),
-                "reason": m.reason + (f" [forced: {m.force_reason}]" if m.forced else ""),
-                "gates": gate_text,
-                "registry": f"{m.registry.name} v{m.registry.version}" if m.registry else "",
+                "action": _action(entry),
+                "when": event.at if event is not None else m.promoted_at if m else "",
+                "who": review.actor_label(name, identity),
+                "run_name": m.run_name if m else asked.run_name if asked else "",
+                "run_id": m.run_id if m else asked.run_id if asked else "",
+                "threshold": m.threshold if m else asked.threshold if asked else None,
+                "val_auc": m.metrics.get("val_auc") if m else None,
+                "reason": reason,
+                "gates": _gate_text(m.gate_results if m else asked.gate_results)
+                if (m or asked)
+                else "",
+                "status": _status(entry, requests, reviews),
+                "registry": f"{m.registry.name} v{m.registry.version}" if m and m.registry else "",
                 "hash": entry.hash[:12],
             }
         )
-    columns = ["entry", "when", "who", "action", "run_name", "threshold", "reason", "gates"]
-    columns += ["val_auc", "registry", "run_id", "hash"]
-    return pd.DataFrame(rows, columns=columns).iloc[::-1].reset_index(drop=True)
+    return pd.DataFrame(rows, columns=list(HISTORY_COLUMNS)).iloc[::-1].reset_index(drop=True)
 
 
 def rollback_choices(settings: Settings) -> list[ledger.LedgerEntry]:
     """Ledger entries a rollback may restore (not the state in force), newest first."""
-    report = ledger.read_chain(ledger_path(settings.promotion_manifest))
-    if not report.entries:
+    installs = ledger.read_chain(ledger_path(settings.promotion_manifest)).installs
+    if not installs:
         return []
-    current = report.entries[-1].manifest
+    current = installs[-1].manifest
     seen: set[tuple[str, float]] = {(current.run_id, current.threshold)}
     choices = []
-    for entry in reversed(report.entries):
+    for entry in reversed(installs):
         key = (entry.manifest.run_id, entry.manifest.threshold)
         if key not in seen and entry.restores_seq is None:
             seen.add(key)
@@ -107,7 +187,7 @@ def verify(settings: Settings) -> VerificationReport:
         checks.append(Check("manifest", False, exc.message))
         return VerificationReport(tuple(checks), len(chain.entries), chain.problems)
     problem = manifest_problem(manifest, chain) if chain.valid else None
-    if manifest is None and not chain.entries:
+    if manifest is None and not chain.installs:
         checks.append(Check("manifest", True, "nothing promoted yet"))
         return VerificationReport(tuple(checks), 0, chain.problems)
     checks.append(

@@ -109,6 +109,13 @@ def try_export(
 
 def check_gates(settings: Settings, request: PromotionRequest) -> tuple[GateResult, ...]:
     """A dry run of the gates for a request (exports to a temporary folder, writes nothing)."""
+    return checked_run(settings, request)[1]
+
+
+def checked_run(
+    settings: Settings, request: PromotionRequest
+) -> tuple[RunRecord, tuple[GateResult, ...]]:
+    """The run record and the gates' dry run for a request (writes nothing)."""
     threshold = parse_threshold(request.threshold)
     client = open_client(settings.tracking_uri)
     record = fetch_run_record(client, request.run_id)
@@ -117,6 +124,6 @@ def check_gates(settings: Settings, request: PromotionRequest) -> tuple[GateResu
         tempfile.TemporaryDirectory(prefix="promotion-check-") as tmp,
         try_export(settings, client, record, Path(tmp)) as (staged, error),
     ):
-        return promotion_gates(
+        return record, promotion_gates(
             settings, client, record, threshold, champion, request, staged, error
         )

@@ -1,4 +1,9 @@
-"""The append-only promotion ledger: JSONL beside the manifest, each entry hashing the previous."""
+"""The append-only promotion ledger: JSONL beside the manifest, each entry hashing the previous.
+
+An entry installs a manifest (promote, rollback, approve), records an event without one
+(request, reject, acknowledge, repair note), or both. Entries written before events existed
+carry only a manifest and hash exactly as they always did.
+"""
 
 from __future__ import annotations
 
@@ -6,35 +11,83 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import GovernanceError
 from core.promotion.atomic_io import stage_file
-from core.promotion.manifest import PromotionManifest
+from core.promotion.manifest import GateResult, PromotionManifest
 
 GENESIS_HASH = "0" * 64
+EventKind = Literal["promote", "rollback", "request", "approve", "reject", "acknowledge", "repair"]
+Identity = Literal["declared", "signed-in", "system"]
 
 
 class LedgerError(GovernanceError):
     """The ledger is unreadable or its hash chain is broken (an entry was edited or removed)."""
 
 
+class RequestRecord(BaseModel):
+    """A pending promotion as requested: the candidate, threshold and the gates it passed."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    run_name: str = ""
+    threshold: float
+    gate_results: list[GateResult] = Field(default_factory=list)
+    force: bool = False
+    force_reason: str | None = None
+    auc_tolerance: float
+    expires_at: str
+
+
+class LedgerEvent(BaseModel):
+    """Who did what and why: the action an entry records, with how the name was established."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: EventKind
+    by: str
+    identity: Identity = "declared"
+    at: str
+    reason: str = ""
+    request_id: str | None = None
+    target_seq: int | None = None
+    request: RequestRecord | None = None
+
+
 class LedgerEntry(BaseModel):
-    """One promotion or rollback: the manifest it wrote, chained to the previous entry's hash."""
+    """One ledger entry: the event, the manifest it installed (if any), and the chain hashes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     seq: int
     prev_hash: str
     restores_seq: int | None = None
-    manifest: PromotionManifest
+    manifest: PromotionManifest | None = None
+    event: LedgerEvent | None = None
     hash: str
+
+    @model_validator(mode="after")
+    def _has_content(self) -> LedgerEntry:
+        """An entry records a manifest, an event, or both."""
+        if self.manifest is None and self.event is None:
+            raise ValueError("an entry needs a manifest or an event")
+        return self
 
     @property
     def origin_seq(self) -> int:
         """The promote entry whose state this entry installs (itself, or what it restored)."""
         return self.seq if self.restores_seq is None else self.restores_seq
+
+    @property
+    def kind(self) -> str:
+        """The action: the event's kind, or the manifest's action for entries before events."""
+        if self.event is not None:
+            return self.event.kind
+        return self.manifest.action if self.manifest is not None else "note"
 
 
 @dataclass(frozen=True)
@@ -54,24 +107,66 @@ class ChainReport:
         """The hash of the last entry (GENESIS_HASH for an empty ledger)."""
         return self.entries[-1].hash if self.entries else GENESIS_HASH
 
+    @property
+    def head(self) -> LedgerEntry | None:
+        """The last entry, whatever it records."""
+        return self.entries[-1] if self.entries else None
 
-def entry_hash(seq: int, prev_hash: str, restores_seq: int | None, manifest: dict) -> str:
-    """The sha256 of an entry's canonical JSON (sorted keys, no whitespace), hash excluded."""
+    @property
+    def installs(self) -> tuple[LedgerEntry, ...]:
+        """The entries that installed a manifest, in order."""
+        return tuple(e for e in self.entries if e.manifest is not None)
+
+    @property
+    def installed(self) -> LedgerEntry | None:
+        """The last entry that installed a manifest: the state production should run."""
+        installs = self.installs
+        return installs[-1] if installs else None
+
+
+def entry_hash(
+    seq: int,
+    prev_hash: str,
+    restores_seq: int | None,
+    manifest: dict | None,
+    event: dict | None = None,
+) -> str:
+    """The sha256 of an entry's canonical JSON (sorted keys, no whitespace), hash excluded.
+
+    The event joins the hashed body only when present, so entries written before events
+    existed keep their hashes.
+    """
     body = {"seq": seq, "prev_hash": prev_hash, "restores_seq": restores_seq, "manifest": manifest}
+    if event is not None:
+        body["event"] = event
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def new_entry(
-    previous: LedgerEntry | None, manifest: PromotionManifest, restores_seq: int | None = None
+    previous: LedgerEntry | None,
+    manifest: PromotionManifest | None,
+    restores_seq: int | None = None,
+    event: LedgerEvent | None = None,
 ) -> LedgerEntry:
     """The entry that follows previous, recording manifest (its ledger_entry_hash left out)."""
     seq = previous.seq + 1 if previous else 1
     prev_hash = previous.hash if previous else GENESIS_HASH
-    body = manifest.model_copy(update={"ledger_entry_hash": None})
-    digest = entry_hash(seq, prev_hash, restores_seq, body.model_dump(mode="json"))
+    body = manifest.model_copy(update={"ledger_entry_hash": None}) if manifest else None
+    digest = entry_hash(
+        seq,
+        prev_hash,
+        restores_seq,
+        body.model_dump(mode="json") if body else None,
+        event.model_dump(mode="json") if event else None,
+    )
     return LedgerEntry(
-        seq=seq, prev_hash=prev_hash, restores_seq=restores_seq, manifest=body, hash=digest
+        seq=seq,
+        prev_hash=prev_hash,
+        restores_seq=restores_seq,
+        manifest=body,
+        event=event,
+        hash=digest,
     )
 
 
@@ -97,7 +192,7 @@ def read_chain(path: Path) -> ChainReport:
             problems.append(f"line {number}: not a valid entry ({str(exc).splitlines()[0][:120]})")
             continue
         recomputed = entry_hash(
-            entry.seq, entry.prev_hash, entry.restores_seq, raw.get("manifest", {})
+            entry.seq, entry.prev_hash, entry.restores_seq, raw.get("manifest"), raw.get("event")
         )
         if recomputed != entry.hash:
             problems.append(f"line {number} (entry {entry.seq}): edited (its hash does not match)")

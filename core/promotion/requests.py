@@ -45,6 +45,7 @@ class PromotionRequest:
     force_reason: str = ""
     auc_tolerance: float = gates.DEFAULT_AUC_TOLERANCE
     stability_rule: StabilityRule = field(default_factory=StabilityRule)
+    identity: ledger.Identity = "declared"
 
 
 @dataclass(frozen=True)

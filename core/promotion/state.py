@@ -19,21 +19,26 @@ class LedgerState:
 
     @property
     def head(self) -> ledger.LedgerEntry | None:
-        """The last ledger entry."""
-        return self.chain.entries[-1] if self.chain.entries else None
+        """The last ledger entry (the one a new entry chains to)."""
+        return self.chain.head
+
+    @property
+    def installed(self) -> ledger.LedgerEntry | None:
+        """The last entry that installed a manifest."""
+        return self.chain.installed
 
 
 def manifest_problem(manifest: PromotionManifest | None, chain: ledger.ChainReport) -> str | None:
-    """How the manifest disagrees with the ledger head, or None when they agree."""
-    head = chain.entries[-1] if chain.entries else None
+    """How the manifest disagrees with the ledger's last installed entry, or None."""
+    head = chain.installed
     if manifest is None:
         return "the manifest is missing but the ledger has entries" if head else None
     if head is None:
         return "the manifest has no entry in the ledger (it was not written by a promotion)"
     if manifest.ledger_entry_hash != head.hash:
-        return "the manifest does not point at the last ledger entry"
+        return "the manifest does not point at the last installed ledger entry"
     if manifest.model_copy(update={"ledger_entry_hash": None}) != head.manifest:
-        return "the manifest differs from the last ledger entry (edited by hand?)"
+        return "the manifest differs from the last installed ledger entry (edited by hand?)"
     return None
 
 

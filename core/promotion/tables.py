@@ -61,12 +61,21 @@ def comparison_table(
 
 
 def outcome(gate: GateResult) -> str:
-    """A gate's outcome in words with a mark."""
+    """A gate's outcome in plain words (renders without an emoji font)."""
     if gate.passed:
-        return "✅ passed"
+        return "passed"
     if gate.overridden:
-        return "⚠️ overridden"
-    return "⏭️ not run" if gate.detail.startswith("not run") else "❌ failed"
+        return "overridden"
+    return "not run" if gate.detail.startswith("not run") else "FAILED"
+
+
+def gate_outcomes(results: Iterable[GateResult]) -> str:
+    """'6/6 passed', or the gates that did not pass, in one line."""
+    results = list(results)
+    others = [f"{g.name} {outcome(g)}" for g in results if not g.passed]
+    return f"{sum(g.passed for g in results)}/{len(results)} passed" + (
+        " (" + ", ".join(others) + ")" if others else ""
+    )
 
 
 def gate_table(results: Iterable[GateResult]) -> pd.DataFrame:

@@ -2,15 +2,16 @@
 
 Each action reads one run record, runs the checklist (core.promotion.checklist) on a staged
 export, then installs the export, appends a hash-chained ledger entry and replaces the manifest,
-in that order, under a file lock. Reading the record (show, history, verify) is in
-core.promotion.audit.
+in that order, under a file lock, after repairing any earlier interrupted write
+(core.promotion.repair). Maker-checker requests and approvals are in core.promotion.approvals;
+reading the record (show, history, verify) is in core.promotion.audit.
 """
 
 from __future__ import annotations
 
 import contextlib
 import platform
-from datetime import UTC, datetime
+from collections.abc import Callable
 from pathlib import Path
 
 import lightgbm as lgb
@@ -18,9 +19,16 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
-from core.promotion import gates, ledger
+from core.promotion import clock, gates, ledger
 from core.promotion.atomic_io import commit_file, ensure_writable_dir, exclusive_lock, stage_file
 from core.promotion.checklist import model_gates, promotion_gates, try_export
+from core.promotion.crash_points import (
+    EXPORT_INSTALLED,
+    FILES_STAGED,
+    LEDGER_COMMITTED,
+    MANIFEST_COMMITTED,
+    crash_point,
+)
 from core.promotion.export import (
     ExportedModel,
     ExportError,
@@ -36,6 +44,7 @@ from core.promotion.manifest import (
     RegistryRecord,
     ledger_path,
 )
+from core.promotion.repair import repair_locked
 from core.promotion.requests import (
     GateFailedError,
     LockWaitHook,
@@ -52,6 +61,12 @@ from core.store.client import open_client
 from core.store.run_record import RunRecord, fetch_run_record
 from core.threshold import parse_threshold
 
+StateCheck = Callable[[LedgerState], object] | None
+
+
+class ApprovalRequiredError(GovernanceError):
+    """PROMOTION_APPROVALS asks for a second person: a promotion must be requested first."""
+
 
 def _versions() -> dict[str, str]:
     """Library versions recorded with each promotion."""
@@ -60,11 +75,6 @@ def _versions() -> dict[str, str]:
         "lightgbm": lgb.__version__,
         "python": platform.python_version(),
     }
-
-
-def _now() -> str:
-    """The current UTC time, ISO-8601 to the second."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _registry_prepare(
@@ -92,20 +102,25 @@ def _commit(
     staged: ExportedModel,
     restores_seq: int | None,
     registry_client: MlflowClient | None,
+    event: ledger.LedgerEvent,
 ) -> PromotionResult:
     """Install the export, append the ledger entry and replace the manifest, in that order."""
     path = settings.promotion_manifest
-    entry = ledger.new_entry(state.head, manifest, restores_seq)
+    entry = ledger.new_entry(state.head, manifest, restores_seq, event)
     final = manifest.model_copy(update={"ledger_entry_hash": entry.hash})
     install_export(staged, manifest.exported_model_dir(path))
+    crash_point(EXPORT_INSTALLED)
     staged_manifest = stage_file(path, final.to_json_bytes())
     try:
         staged_ledger = ledger.stage_append(ledger_path(path), entry)
     except GovernanceError:
         staged_manifest.unlink(missing_ok=True)
         raise
+    crash_point(FILES_STAGED)
     commit_file(staged_ledger, ledger_path(path))
+    crash_point(LEDGER_COMMITTED)
     commit_file(staged_manifest, path)
+    crash_point(MANIFEST_COMMITTED)
     warnings: list[str] = []
     if final.registry is not None and registry_client is not None:
         try:
@@ -126,7 +141,35 @@ def _commit(
 def promote(
     settings: Settings, request: PromotionRequest, *, on_lock_wait: LockWaitHook = None
 ) -> PromotionResult:
-    """Run the gates; when they pass, export, append to the ledger and write the manifest."""
+    """Run the gates; when they pass, export, append to the ledger and write the manifest.
+
+    With PROMOTION_APPROVALS=2 a promotion is requested and approved instead
+    (core.promotion.approvals); this refuses, so no path skips the second person.
+    """
+    if settings.four_eyes:
+        raise ApprovalRequiredError(
+            "Promotion needs a second person's approval (PROMOTION_APPROVALS=2).",
+            fix="Request it (`python -m core promote --run-id ...` records a pending request), "
+            "then another person approves it with `--approve REQUEST_ID`.",
+        )
+    parse_threshold(request.threshold)
+    by = require_text(request.by, "Who promotes", "--by")
+    reason = require_text(request.reason, "The reason", "--reason")
+    event = ledger.LedgerEvent(
+        kind="promote", by=by, identity=request.identity, at=clock.stamp(), reason=reason
+    )
+    return install_promotion(settings, request, event, on_lock_wait=on_lock_wait)
+
+
+def install_promotion(
+    settings: Settings,
+    request: PromotionRequest,
+    event: ledger.LedgerEvent,
+    *,
+    on_lock_wait: LockWaitHook = None,
+    check_state: StateCheck = None,
+) -> PromotionResult:
+    """Under the lock: repair, check_state, run the gates, then commit request's promotion."""
     threshold = parse_threshold(request.threshold)
     by = require_text(request.by, "Who promotes", "--by")
     reason = require_text(request.reason, "The reason", "--reason")
@@ -138,7 +181,10 @@ def promote(
     client = open_client(settings.tracking_uri)
     record = fetch_run_record(client, request.run_id)
     with exclusive_lock(path, on_wait=on_lock_wait):
+        repair_locked(settings)
         state = read_state(settings, tolerate_bad_manifest=False)
+        if check_state is not None:
+            check_state(state)
         champion = state.manifest
         with try_export(settings, client, record, path.parent) as (staged, error):
             results = promotion_gates(
@@ -163,7 +209,7 @@ def promote(
                 params=record.params,
                 data_version=record.data_version,
                 promoted_by=by,
-                promoted_at=_now(),
+                promoted_at=event.at,
                 reason=reason,
                 action="promote",
                 previous_run_id=champion.run_id if champion else None,
@@ -176,7 +222,7 @@ def promote(
                 registry=registered,
                 registry_note=note,
             )
-            return _commit(settings, state, manifest, staged, None, reg_client)
+            return _commit(settings, state, manifest, staged, None, reg_client, event)
 
 
 # ---------------------------------------------------------------- rollback
@@ -186,7 +232,7 @@ def _rollback_target(
     state: LedgerState, to_run_id: str | None, to_seq: int | None
 ) -> ledger.LedgerEntry:
     """The entry whose state a rollback restores."""
-    entries = state.chain.entries
+    entries = state.chain.installs
     if not entries:
         raise RollbackError(
             "Nothing was promoted yet, so there is nothing to roll back to.",
@@ -210,13 +256,14 @@ def _rollback_target(
         target = entries[-1]
     else:
         origin = entries[-1].origin_seq
-        if origin <= 1:
+        earlier = [e for e in entries if e.seq < origin]
+        if not earlier:
             raise RollbackError(
                 "The current champion is the first promotion in the ledger: "
                 "there is no earlier one to roll back to.",
                 fix="Promote another run instead.",
             )
-        target = by_seq[origin - 1]
+        target = earlier[-1]
     if current is not None and (target.manifest.run_id, target.manifest.threshold) == (
         current.run_id,
         current.threshold,
@@ -249,15 +296,21 @@ def rollback(
     reason: str,
     to_run_id: str | None = None,
     to_seq: int | None = None,
+    identity: ledger.Identity = "declared",
     on_lock_wait: LockWaitHook = None,
 ) -> PromotionResult:
-    """Restore an earlier promotion (the previous one by default) as a new ledger entry."""
+    """Restore an earlier promotion (the previous one by default) as a new ledger entry.
+
+    An emergency action one person may take; history flags it "needs review" until a second
+    person acknowledges it (core.promotion.approvals.acknowledge).
+    """
     by = require_text(by, "Who rolls back", "--by")
     reason = require_text(reason, "The reason", "--reason")
     path = settings.promotion_manifest
     ensure_writable_dir(path.parent)
     client = open_client(settings.tracking_uri)
     with exclusive_lock(path, on_wait=on_lock_wait):
+        repair_locked(settings)
         state = read_state(settings, tolerate_bad_manifest=True)
         target_entry = _rollback_target(state, to_run_id, to_seq)
         target = target_entry.manifest
@@ -285,12 +338,15 @@ def rollback(
             reg_client, registered, note = _registry_prepare(
                 settings, record, target.experiment_name
             )
-            previous = state.manifest or (state.head.manifest if state.head else None)
+            previous = state.manifest or (state.installed.manifest if state.installed else None)
+            event = ledger.LedgerEvent(
+                kind="rollback", by=by, identity=identity, at=clock.stamp(), reason=reason
+            )
             manifest = target.model_copy(
                 update={
                     "tracking_uri": settings.tracking_uri,
                     "promoted_by": by,
-                    "promoted_at": _now(),
+                    "promoted_at": event.at,
                     "reason": reason,
                     "action": "rollback",
                     "previous_run_id": previous.run_id if previous else None,
@@ -304,4 +360,4 @@ def rollback(
                     "ledger_entry_hash": None,
                 }
             )
-            return _commit(settings, state, manifest, staged, target_entry.seq, reg_client)
+            return _commit(settings, state, manifest, staged, target_entry.seq, reg_client, event)

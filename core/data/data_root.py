@@ -1,0 +1,65 @@
+"""Server-side files the dashboard may read: regular files inside DATA_ROOT, nothing else.
+
+A path typed on the Diagnostics page is read by the server process, which can see far more
+than the analyst should (keys, other teams' data, /proc). Only regular files whose real
+location, after every symbolic link is followed, lies inside DATA_ROOT are read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from core.errors import DataValidationError
+
+ROOT_FIX = "Copy the file into DATA_ROOT (or a folder under it), or upload it instead."
+
+
+class DataPathRefusedError(DataValidationError):
+    """A server-side path is outside DATA_ROOT, escapes it by a symlink, or is not a file."""
+
+
+def resolve_in_root(root: Path, text: str) -> Path:
+    """The real path of text (relative to root unless absolute) when it is a file inside root."""
+    real_root = root.resolve()
+    given = Path(text.strip()).expanduser()
+    candidate = given if given.is_absolute() else real_root / given
+    lexical = Path(os.path.normpath(candidate))
+    if not lexical.is_relative_to(real_root):
+        raise DataPathRefusedError(
+            f"'{text.strip()}' is outside the data folder DATA_ROOT ('{real_root}').", fix=ROOT_FIX
+        )
+    real = Path(os.path.realpath(candidate))
+    if not real.is_relative_to(real_root):
+        raise DataPathRefusedError(
+            f"'{text.strip()}' is a symbolic link (or goes through one) that leads outside "
+            f"DATA_ROOT ('{real_root}').",
+            fix=ROOT_FIX,
+        )
+    if not real.exists():
+        raise DataValidationError(
+            f"No file at '{text.strip()}' in DATA_ROOT ('{real_root}').",
+            fix="Give the path of a .csv or .parquet file under DATA_ROOT.",
+        )
+    if not stat.S_ISREG(real.stat().st_mode):
+        raise DataPathRefusedError(
+            f"'{text.strip()}' is not a regular file (a folder, device, socket or pipe).",
+            fix="Give the path of a .csv or .parquet file.",
+        )
+    return real
+
+
+def read_in_root(root: Path, text: str) -> tuple[str, bytes]:
+    """The name and bytes of a regular file inside root (checked again on the open file)."""
+    real = resolve_in_root(root, text)
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        raise DataPathRefusedError(
+            f"'{text.strip()}' cannot be opened ({exc.strerror}).", fix=ROOT_FIX
+        ) from exc
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise DataPathRefusedError(f"'{text.strip()}' is not a regular file.", fix=ROOT_FIX)
+        return real.name, handle.read()

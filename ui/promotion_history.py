@@ -1,0 +1,113 @@
+"""Promotion page sections: verification, the ledger history, and the emergency rollback."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.promotion import audit, audit_export
+from core.promotion import use_cases as promotion
+from core.settings import Settings
+from ui.promotion_actions import run_action
+from ui.promotion_identity import Signer
+
+HISTORY_COLUMNS = {
+    "entry": st.column_config.NumberColumn("#"),
+    "when": st.column_config.TextColumn("When (UTC)"),
+    "who": st.column_config.TextColumn("Who"),
+    "action": st.column_config.TextColumn("Action"),
+    "run_name": st.column_config.TextColumn("Run"),
+    "reason": st.column_config.TextColumn("Reason", width="large"),
+    "status": st.column_config.TextColumn("Status"),
+    "gates": st.column_config.TextColumn("Gates"),
+    "registry": st.column_config.TextColumn("Registry"),
+    "run_id": st.column_config.TextColumn("Run id"),
+    "threshold": st.column_config.NumberColumn("Threshold", format="%.4f"),
+    "val_auc": st.column_config.NumberColumn("val AUC", format="%.4f"),
+    "hash": st.column_config.TextColumn("Entry hash"),
+}
+
+
+def verification_and_history(settings: Settings) -> tuple[audit.VerificationReport, pd.DataFrame]:
+    """The verification verdict, the history table and its auditor exports."""
+    st.header("History")
+    report = audit.verify(settings)
+    integrity = [c for c in report.checks if c.name != "registry"]
+    if report.ok:
+        st.success(
+            "**Verified.** " + " · ".join(f"{c.name}: {c.detail}" for c in integrity),
+            icon=":material/lock:",
+        )
+    else:
+        st.error(
+            "**Verification failed.** "
+            + " · ".join(f"{c.name}: {c.detail}" for c in report.checks if not c.ok)
+            + "\n\nRestore the ledger from backup; a hand-edited manifest is restored by "
+            "rolling back to the last recorded promotion.",
+            icon=":material/report:",
+        )
+    registry_check = next((c for c in report.checks if c.name == "registry"), None)
+    if registry_check is not None and registry_check.ok:
+        st.caption(f"MLflow registry: {registry_check.detail}")
+    history = audit.history(settings)
+    if history.empty:
+        st.caption("The ledger is empty.")
+        return report, history
+    st.dataframe(history, hide_index=True, width="stretch", column_config=HISTORY_COLUMNS)
+    csv_col, json_col, _ = st.columns([1, 1, 3])
+    for column, fmt in ((csv_col, "csv"), (json_col, "json")):
+        column.download_button(
+            f"Export {fmt.upper()} for auditors",
+            audit_export.export_history(settings, fmt),
+            file_name=f"promotion-history.{fmt}",
+            mime="text/csv" if fmt == "csv" else "application/json",
+            icon=":material/download:",
+            key=f"export_{fmt}",
+        )
+    return report, history
+
+
+def rollback_form(
+    settings: Settings,
+    report: audit.VerificationReport,
+    history: pd.DataFrame,
+    manifest_broken: bool,
+    signer: Signer,
+) -> None:
+    """Emergency rollback: one person, with a reason; flagged for a second person's review."""
+    st.header("Rollback")
+    choices = audit.rollback_choices(settings)
+    restore_last = manifest_broken or (not report.ok and bool(len(history)))
+    if not choices and not restore_last:
+        st.caption("Nothing earlier to roll back to: roll back needs at least two promotions.")
+        return
+    st.caption("An emergency action one person may take; it shows “needs review” in the "
+               "history until a second person acknowledges it.")  # fmt: skip
+    labels = {
+        e.seq: f"#{e.seq} {e.manifest.run_name} · {e.manifest.run_id[:8]} · threshold "
+        f"{e.manifest.threshold} · {e.manifest.promoted_at} by {e.manifest.promoted_by}"
+        for e in choices
+    }
+    options: list[int | None] = [None, *labels] if restore_last else list(labels)
+    with st.form("rollback_form"):
+        target = st.selectbox(
+            "Roll back to",
+            options,
+            format_func=lambda seq: "the last recorded promotion" if seq is None else labels[seq],
+            key="rollback_target",
+        )
+        by, identity = signer.name_field("Rolled back by", "rollback_by")
+        reason = st.text_area("Reason", key="rollback_reason", height=80)
+        do_rollback = st.form_submit_button("Roll back")
+    if do_rollback:
+        run_action(
+            "Verifying the export and rolling back…",
+            lambda: promotion.rollback(
+                settings, by=by, reason=reason, to_seq=target, identity=identity
+            ),
+            lambda result: (
+                f"Rolled back to {result.manifest.run_name} (`{result.manifest.run_id}`) at "
+                f"threshold {result.manifest.threshold}; ledger entry {result.entry.seq}, "
+                f"needs review by a second person. {result.registry_message}"
+            ),
+        )
