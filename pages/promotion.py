@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.promotion.repair import repair
 from ui import promotion_candidate as candidate
 from ui import promotion_history as history
 from ui import promotion_review as review
 from ui.context import get_context, require_runs
-from ui.promotion_actions import show_flash
+from ui.promotion_actions import repair_on_open, show_flash
 from ui.promotion_identity import current_signer
 
 context = get_context()
@@ -25,9 +24,7 @@ st.caption(
 table = require_runs(context)
 show_flash()
 signer = current_signer()
-repaired = repair(settings)
-if repaired.repaired:
-    st.warning(f"Repaired an interrupted write: {repaired.detail}.", icon=":material/build:")
+repair_on_open(settings)
 
 champion, manifest_broken = candidate.champion_banner(settings)
 review.pending_requests(settings, signer)

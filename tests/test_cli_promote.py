@@ -157,3 +157,35 @@ def test_cli_subprocess_help_and_exit_code(tmp_path) -> None:
     assert bad.returncode == 2
     assert bad.stderr.strip().splitlines() == [bad.stderr.strip()]
     assert "not a number" in bad.stderr
+
+
+def test_cli_four_eyes_request_approve_and_auditor_export(
+    monkeypatch, capsys, promo_store, tmp_path
+) -> None:
+    # given the four-eyes rule on
+    monkeypatch.setenv("PROMOTION_APPROVALS", "2")
+    manifest = tmp_path / "deploy" / "promotion.json"
+    run = (promo_store.uri, manifest)
+    # when alice promotes / then a request is recorded, not a promotion
+    code, out, err = _cli(
+        monkeypatch, capsys, *run, "--run-id", promo_store.first, "--by", "alice", "--reason", "q3"
+    )
+    assert code == 0, err
+    assert out.startswith("requested R1") and not manifest.exists()
+    # when she approves it herself / then one line and exit 2
+    code, _, err = _cli(monkeypatch, capsys, *run, "--approve", "R1", "--by", "Alice ",
+                        "--reason", "ok")  # fmt: skip
+    assert code == 2 and err.count("\n") == 1 and "cannot approve it too" in err
+    # when bob approves it / then it ships
+    code, out, err = _cli(monkeypatch, capsys, *run, "--approve", "R1", "--by", "bob",
+                          "--reason", "ok")  # fmt: skip
+    assert code == 0, err
+    assert out.startswith("promote:") and json.loads(manifest.read_text())["promoted_by"] == "alice"
+    # and the auditor export carries the verification and both entries
+    code, out, _ = _cli(monkeypatch, capsys, *run, "--history", "--format", "json")
+    exported = json.loads(out)
+    assert code == 0 and exported["verification"]["ok"] is True
+    assert [e["action"] for e in exported["entries"]] == ["request R1", "approve R1"]
+    code, out, _ = _cli(monkeypatch, capsys, *run, "--history", "--format", "csv")
+    assert code == 0 and out.splitlines()[0].endswith("prev_hash,verified,verification")
+    assert len(out.strip().splitlines()) == 3

@@ -108,3 +108,32 @@ def test_a_garbled_line_is_detected_and_blocks_appending(tmp_path: Path) -> None
 def test_missing_ledger_is_an_empty_valid_chain(tmp_path: Path) -> None:
     report = ledger.read_chain(tmp_path / "none.jsonl")
     assert report.valid and report.entries == () and report.head_hash == ledger.GENESIS_HASH
+
+
+def test_ledgers_written_before_events_still_verify_and_extend(tmp_path: Path) -> None:
+    # given a ledger in the format used before event entries existed (no "event" key)
+    path = tmp_path / "promotion.ledger.jsonl"
+    first = ledger.new_entry(None, _manifest("r1"))
+    legacy = first.model_dump(mode="json")
+    del legacy["event"]
+    path.write_text(json.dumps(legacy) + "\n")
+    # when it is read, then a request event and a promotion are appended
+    report = ledger.read_chain(path)
+    assert report.valid, report.problems
+    event = ledger.LedgerEvent(kind="reject", by="bob", at="2026-01-02T00:00:00+00:00")
+    note = ledger.new_entry(report.head, None, None, event)
+    commit_file(ledger.stage_append(path, note), path)
+    third = ledger.new_entry(note, _manifest("r2"))
+    commit_file(ledger.stage_append(path, third), path)
+    # then the old line is kept byte for byte and the chain verifies across formats
+    chain = ledger.read_chain(path)
+    assert chain.valid, chain.problems
+    assert path.read_text().splitlines()[0] == json.dumps(legacy)
+    assert [e.kind for e in chain.entries] == ["promote", "reject", "promote"]
+    assert [e.seq for e in chain.installs] == [1, 3]
+    # and an edited event is detected
+    lines = path.read_text().splitlines()
+    raw = json.loads(lines[1])
+    raw["event"]["by"] = "mallory"
+    path.write_text("\n".join([lines[0], json.dumps(raw), lines[2]]) + "\n")
+    assert "entry 2" in ledger.read_chain(path).problems[0]

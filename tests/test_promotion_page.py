@@ -129,7 +129,7 @@ def test_request_then_approve_by_another_declared_name(promo_store, app_env) -> 
     at = next(b for b in at.button if b.label == "Request promotion").click().run()
     # then a pending request is shown and nothing ships
     assert exceptions(at) == [] and [e.value for e in at.error] == []
-    assert "Requested R1" in texts(at) and "R1: run" in texts(at)
+    assert "Requested R1" in texts(at) and "R1 · " in texts(at)
     assert not manifest_path.exists()
     # when she approves it herself under another spelling / then it is refused
     at = _decide(at, "R1", " ALICE ", "Approve")
@@ -145,12 +145,16 @@ def test_request_then_approve_by_another_declared_name(promo_store, app_env) -> 
 
 
 def test_signed_in_identity_replaces_the_name_box(promo_store, app_env) -> None:
-    # given the four-eyes rule on and alice signed in through Streamlit auth
+    # given the four-eyes rule on and Streamlit auth configured
     folder = app_env(promo_store.uri, PROMOTION_APPROVALS="2")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.user = {"is_logged_in": True, "email": "alice@bank.example", "name": "Alice"}
+    at.user = {"is_logged_in": False}
     at = at.run().switch_page(PAGE).run()
-    # then no name box is offered and her request is recorded under her signed-in name
+    # (signed out: a login button and no form at all)
+    assert [b.label for b in at.button] == ["Log in"]
+    at.user = {"is_logged_in": True, "email": "alice@bank.example", "name": "Alice"}
+    at = at.run()
+    # when alice signs in / then no name box is offered; her request carries her signed-in name
     assert not [t for t in at.text_input if t.key == "promotion_by"]
     at.selectbox(key="promotion_run").set_value(promo_store.first).run()
     at.text_area(key="promotion_reason").input("best stable run")

@@ -8,8 +8,11 @@ from typing import TypeVar
 import streamlit as st
 
 from core.errors import GovernanceError
+from core.promotion.atomic_io import PromotionLockedError
+from core.promotion.repair import repair
 from core.promotion.requests import GateFailedError
 from core.promotion.tables import gate_table
+from core.settings import Settings
 from ui.context import show_error
 
 FLASH_KEY = "promotion_flash"
@@ -20,6 +23,19 @@ GATE_COLUMNS = {
     "detail": st.column_config.TextColumn("Detail", width="large"),
 }
 T = TypeVar("T")
+
+
+def repair_on_open(settings: Settings) -> None:
+    """Finish an interrupted write before showing the record (skipped while one is writing)."""
+    try:
+        report = repair(settings, lock_timeout=0)
+    except PromotionLockedError:
+        return
+    except GovernanceError as exc:
+        show_error(exc)
+        return
+    if report.repaired:
+        st.warning(f"Repaired an interrupted write: {report.detail}.", icon=":material/build:")
 
 
 def show_flash() -> None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from core.errors import GovernanceError
 from core.promotion import approvals, audit, checklist, requests
+from core.promotion.approvals import readable_time
 from core.promotion.manifest import ManifestError, PromotionManifest
 from core.promotion.tables import comparison_table
 from core.runs.stability import StabilityRule, recommend_run
@@ -32,7 +33,7 @@ def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]
         st.info(
             f"**Champion:** {champion.run_name} (`{champion.run_id}`) at threshold "
             f"**{champion.threshold}** · {champion.action} by {champion.promoted_by} "
-            f"at {champion.promoted_at} · “{champion.reason}”",
+            f"on {readable_time(champion.promoted_at)} · “{champion.reason}”",
             icon=":material/emoji_events:",
         )
     else:

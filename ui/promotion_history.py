@@ -57,8 +57,9 @@ def verification_and_history(settings: Settings) -> tuple[audit.VerificationRepo
     csv_col, json_col, _ = st.columns([1, 1, 3])
     for column, fmt in ((csv_col, "csv"), (json_col, "json")):
         column.download_button(
-            f"Export {fmt.upper()} for auditors",
+            f"Export {fmt.upper()}",
             audit_export.export_history(settings, fmt),
+            help="For auditors: every entry with its full hash and the verification result.",
             file_name=f"promotion-history.{fmt}",
             mime="text/csv" if fmt == "csv" else "application/json",
             icon=":material/download:",

@@ -27,16 +27,19 @@ def _request_card(settings: Settings, state: RequestState, signer: Signer) -> No
     """One pending request: what, who, why, its gates, and approve / reject."""
     rid = state.request_id
     with st.container(border=True):
-        st.markdown(f"**{approvals.describe_request(state)}**")
-        st.caption(f"Reason: “{state.event.reason}” · gates when requested: "
-                   f"{gate_outcomes(state.record.gate_results)}")  # fmt: skip
+        what, who = approvals.describe_request(state)
+        st.markdown(f"**{what}**")
+        st.caption(
+            f"{who}  \nReason: “{state.event.reason}” · gates when requested: "
+            f"{gate_outcomes(state.record.gate_results)}"
+        )
         own = signer.signed_in is not None and same_person(signer.signed_in, state.event.by)
         if own:
             st.caption("You requested this: another person must approve it (you may reject it).")
-        with st.form(f"request_form_{rid}"):
+        with st.form(f"request_form_{rid}", border=False):
             by, identity = signer.name_field("Decided by", f"decide_by_{rid}")
             reason = st.text_input("Reason for the decision", key=f"decide_reason_{rid}")
-            approve_col, reject_col = st.columns(2)
+            approve_col, reject_col, _ = st.columns([1, 1, 3])
             approve = approve_col.form_submit_button(
                 "Approve", type="primary", disabled=own, icon=":material/task_alt:"
             )
@@ -80,10 +83,12 @@ def _rollback_card(entry: ledger.LedgerEntry, settings: Settings, signer: Signer
     reason = entry.event.reason if entry.event else m.reason if m else ""
     with st.container(border=True):
         st.markdown(
-            f"**#{entry.seq} rollback to {m.run_name if m else '?'} at threshold "
-            f"{m.threshold if m else '?'}** by {who} at {m.promoted_at if m else '?'} · “{reason}”"
+            f"**#{entry.seq} · rollback to {m.run_name if m else '?'} at threshold "
+            f"{m.threshold if m else '?'}**"
         )
-        with st.form(f"ack_form_{entry.seq}"):
+        when = approvals.readable_time(m.promoted_at) if m else "?"
+        st.caption(f"By {who} on {when} · reason: “{reason}”")
+        with st.form(f"ack_form_{entry.seq}", border=False):
             by, identity = signer.name_field("Reviewed by", f"ack_by_{entry.seq}")
             note = st.text_input("Review note", key=f"ack_note_{entry.seq}")
             done = st.form_submit_button("Acknowledge", icon=":material/verified:")

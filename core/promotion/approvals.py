@@ -276,12 +276,18 @@ def rollbacks_to_review(settings: Settings) -> list[ledger.LedgerEntry]:
     return [by_seq[seq] for seq in sorted(reviews, reverse=True) if reviews[seq] is None]
 
 
-def describe_request(state: RequestState) -> str:
-    """One line naming a request: id, run, threshold, who, when, until when."""
+def readable_time(text: str) -> str:
+    """An ISO-8601 UTC time as '2026-11-28 00:18 UTC'."""
+    return clock.parse(text).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def describe_request(state: RequestState) -> tuple[str, str]:
+    """A request in two lines: what (id, run, threshold), then who, when and until when."""
     record = state.record
     who = actor_label(state.event.by, state.event.identity)
     return (
-        f"{state.request_id}: run {record.run_name or record.run_id[:8]} "
-        f"(`{record.run_id}`) at threshold {record.threshold:g}, requested by {who} at "
-        f"{state.event.at}, expires {record.expires_at[:19].replace('T', ' ')} UTC"
+        f"{state.request_id} · {record.run_name or record.run_id[:8]} at threshold "
+        f"{record.threshold:g}",
+        f"Requested by {who} on {readable_time(state.event.at)}, expires "
+        f"{readable_time(record.expires_at)} · run `{record.run_id}`",
     )

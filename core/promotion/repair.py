@@ -16,7 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.promotion import clock, ledger
-from core.promotion.atomic_io import commit_file, exclusive_lock, write_atomic
+from core.promotion.atomic_io import (
+    DEFAULT_LOCK_TIMEOUT_SECONDS,
+    commit_file,
+    exclusive_lock,
+    write_atomic,
+)
 from core.promotion.crash_points import REPAIR_NOTED, crash_point
 from core.promotion.manifest import (
     ManifestError,
@@ -129,10 +134,16 @@ def repair_locked(settings: Settings) -> RepairReport:
     return RepairReport(True, detail, None, removed, note)
 
 
-def repair(settings: Settings) -> RepairReport:
-    """Take the promotion lock and repair an interrupted write (safe to call at any time)."""
+def repair(
+    settings: Settings, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS
+) -> RepairReport:
+    """Take the promotion lock and repair an interrupted write (safe to call at any time).
+
+    The scoring service calls this at start-up; PromotionLockedError after lock_timeout
+    seconds means another promotion is writing (and will repair first itself).
+    """
     path = settings.promotion_manifest
     if not path.parent.is_dir():
         return RepairReport(False, "nothing promoted yet")
-    with exclusive_lock(path):
+    with exclusive_lock(path, timeout=lock_timeout):
         return repair_locked(settings)
