@@ -247,7 +247,7 @@ def test_the_chosen_threshold_survives_a_change_of_data_source(file_store, app_e
     at, _, scores = governed_page(file_store, app_env)
     threshold_slider(at).set_value(0.3).run()
     # when they switch to a file source (no data yet) and back to the logged validation set
-    at.radio(key="diag_source").set_value(PATH).run()
+    at.radio(key="diag_source").set_value(UPLOAD).run()
     at.radio(key="diag_source").set_value("Logged validation set").run()
     # then the threshold and its policy numbers are still those of 0.3
     assert threshold_slider(at).value == 0.3
