@@ -29,7 +29,7 @@ repair_on_open(settings)
 champion, manifest_broken = candidate.champion_banner(settings)
 review.pending_requests(settings, signer)
 record = candidate.candidate(context, table, champion)
-threshold = candidate.threshold_input(settings, record.run_id)
+threshold = candidate.threshold_and_rate(settings, record.run_id)
 candidate.checklist_form(settings, record, threshold, signer)
 
 report, ledger_table = history.verification_and_history(settings)

@@ -9,7 +9,7 @@ from core.promotion import approvals, audit, checklist, requests
 from core.promotion.approvals import readable_time
 from core.promotion.manifest import ManifestError, PromotionManifest
 from core.promotion.tables import comparison_table
-from core.runs.stability import StabilityRule, recommend_run
+from core.runs.stability import recommend_run
 from core.settings import Settings
 from core.store.access import RunsTable
 from core.store.run_record import RunRecord
@@ -17,9 +17,7 @@ from ui import cache
 from ui.context import StoreContext, show_error
 from ui.promotion_actions import GATES_KEY, run_action, show_gates
 from ui.promotion_identity import Signer
-from ui.run_picker import pick_run
-
-RULE = StabilityRule()
+from ui.selection import run_selectbox, stability_rule, threshold_input
 
 
 def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]:
@@ -47,7 +45,7 @@ def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]
 def candidate(
     context: StoreContext, table: RunsTable, champion: PromotionManifest | None
 ) -> RunRecord:
-    """Section 1: pick the run to promote and compare it with the champion."""
+    """Section 1: pick the run to promote (shared selection) and compare it with the champion."""
     runs = table.runs
     candidates = runs[runs["has_model"].astype(bool)] if not runs.empty else runs
     st.header("1 · Candidate")
@@ -57,37 +55,35 @@ def candidate(
             "`python -m core train --demo`."
         )
         st.stop()
-    recommended = recommend_run(runs, RULE)
-    ids = list(candidates["run_id"])
-    default_id = (
-        recommended.run_id
-        if recommended.run_id in ids
-        else (champion.run_id if champion and champion.run_id in ids else ids[0])
+    rule = stability_rule()
+    run_id = run_selectbox(
+        "Run to promote",
+        context,
+        runs,
+        candidates,
+        key="promotion_run",
+        why_unusable="logged no model, so it cannot be promoted",
     )
-    run_id = pick_run("Run to promote", candidates, default_id, key="promotion_run")
-    st.caption(f"Recommended: {recommended.reason}")
+    recommended = recommend_run(runs, rule)
+    if recommended.run_id != run_id:
+        st.caption(f"Recommended: {recommended.reason}")
     try:
         record = cache.run_record(context.tracking_uri, run_id)
     except GovernanceError as exc:
         show_error(exc)
         st.stop()
-    st.dataframe(comparison_table(record, champion, RULE), hide_index=True, width="stretch")
+    st.dataframe(comparison_table(record, champion, rule), hide_index=True, width="stretch")
     return record
 
 
-def threshold_input(settings: Settings, run_id: str) -> float:
-    """Section 2: the decision threshold and the approval rate it gives on validation data."""
+def threshold_and_rate(settings: Settings, run_id: str) -> float:
+    """Section 2: the shared decision threshold and the approval rate it gives on validation."""
     st.header("2 · Threshold")
     left, right = st.columns([1, 2])
-    threshold = left.number_input(
-        "Decision threshold (decline at or above)",
-        min_value=0.0001,
-        max_value=0.9999,
-        value=float(settings.decision_threshold),
-        step=0.01,
-        format="%.4f",
-        key="promotion_threshold",
-    )
+    with left:
+        threshold = threshold_input(
+            "Decision threshold (decline at or above)", settings, key="promotion_threshold"
+        )
     try:
         validation = cache.validation_set(settings.tracking_uri, run_id)
     except GovernanceError:
@@ -125,9 +121,10 @@ def _done(result: requests.PromotionResult | approvals.RequestResult) -> str:
 def checklist_form(settings: Settings, record: RunRecord, threshold: float, signer: Signer) -> None:
     """Section 3: run the gates (dry run), then promote, or request with four eyes."""
     st.header("3 · Gates and " + ("request" if settings.four_eyes else "promotion"))
+    rule = stability_rule()
     st.caption(
         "Gates: run finished · threshold in (0, 1) · val_auc not below the champion's by more "
-        f"than the tolerance · CV stable ({RULE.describe()}) · model loads from the export · "
+        f"than the tolerance · CV stable ({rule.describe()}) · model loads from the export · "
         "smoke test (exported model through the scoring core equals the run's model)."
         + (
             " Four-eyes rule on: this records a request; another person approves it."
@@ -164,9 +161,10 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
         force=force,
         force_reason=force_reason,
         auc_tolerance=tolerance,
+        stability_rule=rule,
         identity=identity,
     )
-    gate_key = (record.run_id, threshold, tolerance, force, force_reason)
+    gate_key = (record.run_id, threshold, tolerance, force, force_reason, rule)
     if check:
         try:
             with st.spinner("Exporting to a temporary folder and running the gates…"):

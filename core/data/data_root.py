@@ -11,6 +11,7 @@ import os
 import stat
 from pathlib import Path
 
+from core.data.tables import MAX_TABLE_BYTES
 from core.errors import DataValidationError
 
 ROOT_FIX = "Copy the file into DATA_ROOT (or a folder under it), or upload it instead."
@@ -60,6 +61,13 @@ def read_in_root(root: Path, text: str) -> tuple[str, bytes]:
             f"'{text.strip()}' cannot be opened ({exc.strerror}).", fix=ROOT_FIX
         ) from exc
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
             raise DataPathRefusedError(f"'{text.strip()}' is not a regular file.", fix=ROOT_FIX)
+        if status.st_size > MAX_TABLE_BYTES:
+            raise DataValidationError(
+                f"'{real.name}' is {status.st_size / 1e6:,.0f} MB; the limit is "
+                f"{MAX_TABLE_BYTES / 1e6:,.0f} MB.",
+                fix="Split it into smaller files.",
+            )
         return real.name, handle.read()
