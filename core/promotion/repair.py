@@ -24,9 +24,9 @@ from core.promotion.atomic_io import (
 )
 from core.promotion.crash_points import REPAIR_NOTED, crash_point
 from core.promotion.manifest import (
+    EXPORT_FOLDER,
     ManifestError,
     PromotionManifest,
-    export_root,
     ledger_path,
     read_manifest,
 )
@@ -56,7 +56,7 @@ def _leftovers(manifest_path: Path) -> list[Path]:
         *folder.glob(f".{lpath.name}.*.tmp"),
         *folder.glob(".export-*"),
     ]
-    models = export_root(manifest_path)
+    models = folder / EXPORT_FOLDER
     if models.is_dir():
         found += models.glob(".*.stale")
     return sorted(found)
