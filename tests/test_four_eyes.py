@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from core.promotion import approvals, audit, audit_export, ledger, requests
 from core.promotion import use_cases as promotion
 from core.promotion.manifest import ledger_path, read_manifest
+from core.runs.stability import StabilityRule
 from core.settings import load_settings
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
@@ -47,8 +49,10 @@ def test_requester_cannot_approve_but_another_person_can(promo_store, tmp_path) 
     with pytest.raises(promotion.ApprovalRequiredError):
         promotion.promote(settings, _ask(promo_store.first))
     # when alice requests it / then a pending request is recorded and nothing ships
-    asked = approvals.submit(settings, _ask(promo_store.first))
+    lenient = StabilityRule(max_std=0.05, max_worst_fold_drop=0.1)
+    asked = approvals.submit(settings, replace(_ask(promo_store.first), stability_rule=lenient))
     assert isinstance(asked, approvals.RequestResult) and asked.request_id == "R1"
+    assert StabilityRule(**asked.record.stability_rule) == lenient
     assert [g.name for g in asked.record.gate_results][-1] == "smoke test"
     assert read_manifest(settings.promotion_manifest) is None
     assert [s.request_id for s in approvals.pending_requests(settings)] == ["R1"]

@@ -8,6 +8,7 @@ an entry of the one hash-chained ledger, appended under the promotion lock.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,6 +37,7 @@ from core.promotion.review import (
 )
 from core.promotion.state import LedgerState, read_state
 from core.promotion.use_cases import install_promotion, promote
+from core.runs.stability import StabilityRule
 from core.settings import Settings
 from core.threshold import parse_threshold
 
@@ -105,6 +107,7 @@ def request_promotion(
             force=request.force,
             force_reason=(request.force_reason.strip() or None) if request.force else None,
             auc_tolerance=request.auc_tolerance,
+            stability_rule=dataclasses.asdict(request.stability_rule),
             expires_at=(requested + timedelta(hours=settings.promotion_request_hours)).isoformat(),
         ),
     )
@@ -145,6 +148,18 @@ def _open_request(state: LedgerState, request_id: str, verb: str) -> RequestStat
     return found
 
 
+def _recorded_rule(found: RequestState) -> StabilityRule:
+    """The stability rule the request's gates ran with (approval re-runs the same gates)."""
+    try:
+        return StabilityRule(**found.record.stability_rule)
+    except (TypeError, ValueError) as exc:
+        raise ApprovalError(
+            f"Request {found.request_id} was recorded with a stability rule this version "
+            f"cannot rebuild ({exc}).",
+            fix="Ask the requester to request the promotion again.",
+        ) from exc
+
+
 def approve(
     settings: Settings,
     request_id: str,
@@ -179,6 +194,7 @@ def approve(
         force=record.force,
         force_reason=record.force_reason or "",
         auc_tolerance=record.auc_tolerance,
+        stability_rule=_recorded_rule(found),
         identity=found.event.identity,
     )
     event = ledger.LedgerEvent(

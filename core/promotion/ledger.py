@@ -40,6 +40,7 @@ class RequestRecord(BaseModel):
     force: bool = False
     force_reason: str | None = None
     auc_tolerance: float
+    stability_rule: dict[str, float | str] = Field(default_factory=dict)
     expires_at: str
 
 
