@@ -53,7 +53,7 @@ def test_requester_cannot_approve_but_another_person_can(promo_store, tmp_path) 
     asked = approvals.submit(settings, replace(_ask(promo_store.first), stability_rule=lenient))
     assert isinstance(asked, approvals.RequestResult) and asked.request_id == "R1"
     assert StabilityRule(**asked.record.stability_rule) == lenient
-    assert [g.name for g in asked.record.gate_results][-1] == "smoke test"
+    assert "smoke test" in [g.name for g in asked.record.gate_results]
     assert read_manifest(settings.promotion_manifest) is None
     assert [s.request_id for s in approvals.pending_requests(settings)] == ["R1"]
     # when alice (any case or spacing) approves her own request / then it is refused
@@ -67,7 +67,7 @@ def test_requester_cannot_approve_but_another_person_can(promo_store, tmp_path) 
     assert manifest == result.manifest and manifest.run_id == promo_store.first
     assert (manifest.promoted_by, manifest.threshold) == ("Alice", 0.45)
     assert result.entry.event.kind == "approve" and result.entry.event.by == "Bob"
-    assert [g.name for g in manifest.gate_results][-1] == "smoke test"
+    assert "smoke test" in [g.name for g in manifest.gate_results]
     # and the request is closed, the history says who did what, everything verifies
     assert approvals.pending_requests(settings) == []
     with pytest.raises(approvals.ApprovalError, match="already approved"):
