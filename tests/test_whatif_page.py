@@ -118,6 +118,20 @@ def test_borderline_pick_lists_scores_near_the_threshold(whatif: AppTest) -> Non
     assert exceptions(whatif) == []
 
 
+def test_an_edit_on_a_borderline_applicant_survives_a_threshold_change(whatif: AppTest) -> None:
+    # given a borderline applicant whose debt-to-income the user edited
+    whatif.radio(key="whatif_source").set_value("Borderline").run()
+    picked = whatif.selectbox(key="whatif_borderline").value
+    whatif.text_input(key="whatif_f_debt_to_income").set_value("0.77").run()
+    # when the threshold moves far enough to change the closest applicants
+    whatif.number_input(key="whatif_threshold").set_value(0.15).run()
+    # then the same applicant stays, with the user's edit
+    assert exceptions(whatif) == []
+    assert whatif.selectbox(key="whatif_borderline").value == picked
+    assert whatif.text_input(key="whatif_f_debt_to_income").value == "0.77"
+    assert "0.77" in _table(whatif, "edited_value")["edited_value"].astype(str).tolist()
+
+
 def test_threshold_change_moves_the_distance(whatif: AppTest) -> None:
     # given the distance at the configured threshold
     before = float(_metric(whatif, "Distance to threshold"))
