@@ -50,6 +50,15 @@ def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyP
     cols[2].metric("KS", f"{evaluation.ks:.4f}", help=f"reached at score {evaluation.ks_score:.4f}")
     cols[3].metric("Brier score", f"{evaluation.brier:.4f}")
     cols[4].metric("Average precision", f"{evaluation.average_precision:.4f}")
+    calibration = evaluation.calibration
+    if not calibration.is_calibrated:
+        st.warning(
+            "**This score ranks risk but is not a calibrated probability of default**: "
+            + "; ".join(calibration.problems)
+            + ". Read approval and bad rates from the threshold policy, not the score itself "
+            "as a PD.",
+            icon=":material/warning:",
+        )
     left, right = st.columns(2)
     curves = {"model": evaluation}
     left.plotly_chart(charts.roc_figure(curves, {"model": point}), width="stretch")
