@@ -267,3 +267,21 @@ def test_an_uploaded_parquet_file_is_scored(file_store, app_env, tmp_path) -> No
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert "holdout.parquet" in texts(at) and "500 rows" in texts(at)
     assert 0.5 < float(metric(at, "AUC")) < 1.0
+
+
+def test_an_exact_threshold_can_be_typed_and_the_matrix_shows_shares(file_store, app_env) -> None:
+    # given the diagnostics of a governed run
+    at, labels, scores = governed_page(file_store, app_env)
+    # when the analyst types an exact threshold
+    exact = next(n for n in at.number_input if n.label == "Exact threshold")
+    exact.set_value(0.2345).run()
+    # then the slider and the policy numbers follow it
+    assert threshold_slider(at).value == 0.2345
+    assert metric(at, "Approval rate") == f"{(scores < 0.2345).mean():.2%}"
+    # and the confusion matrix gives each cell's share of all rows
+    matrix = next(d.value for d in at.dataframe if "approved" in d.value.columns)
+    bads_declined = int(((scores >= 0.2345) & (labels == 1)).sum())
+    assert matrix.loc["bad (1)", "declined"] == (
+        f"{bads_declined:,} ({bads_declined / len(labels):.1%})"
+    )
+    assert exceptions(at) == []

@@ -22,7 +22,7 @@ from ui.diagnostics_data import run_label
 from ui.diagnostics_policy import THRESHOLD_MAX, THRESHOLD_MIN, threshold_section
 
 SHAP_SAMPLES = (500, 2_000, 5_000)
-PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "ks")
+PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "ks", "cum_share")
 
 
 @st.fragment
@@ -103,7 +103,12 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
         for c in ("score_min", "score_max", "mean_score")
     }
     column_config["ks"] = st.column_config.NumberColumn("KS", format="percent")
+    column_config["lift"] = st.column_config.NumberColumn("Lift", format="%.2f")
+    column_config["cum_lift"] = st.column_config.NumberColumn("Cum lift", format="%.2f")
     st.dataframe(bands, hide_index=True, width="stretch", column_config=column_config)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.lift_figure(bands), width="stretch")
+    right.plotly_chart(charts.gains_figure(bands), width="stretch")
     st.download_button(
         "Download score bands (CSV)",
         bands.to_csv(index=False).encode(),
