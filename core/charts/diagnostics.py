@@ -43,6 +43,17 @@ def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
         )
 
 
+def _mark(fig: go.Figure, at: tuple[float, float], colour: str, name: str) -> None:
+    """A policy point as one outlined marker."""
+    fig.add_scatter(
+        x=[at[0]],
+        y=[at[1]],
+        mode="markers",
+        marker={"size": 11, "color": colour, "line": {"color": "black", "width": 1}},
+        name=name,
+    )
+
+
 def roc_figure(
     curves: Mapping[str, Evaluation], points: Mapping[str, PolicyPoint] | None = None
 ) -> go.Figure:
@@ -59,12 +70,11 @@ def roc_figure(
         )
         point = (points or {}).get(name)
         if point is not None:
-            fig.add_scatter(
-                x=[point.goods_declined_share],
-                y=[point.bads_caught],
-                mode="markers",
-                marker={"size": 11, "color": colour, "line": {"color": "black", "width": 1}},
-                name=f"{name} at threshold {point.threshold:.4f}",
+            _mark(
+                fig,
+                (point.goods_declined_share, point.bads_caught),
+                colour,
+                f"{name} at threshold {point.threshold:.4f}",
             )
     fig.add_scatter(
         x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
@@ -214,12 +224,11 @@ def strategy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
         customdata=curve["threshold"],
         hovertemplate="approve %{x:.1%}<br>bad rate %{y:.2%}<br>threshold %{customdata:.4f}",
     )
-    fig.add_scatter(
-        x=[point.approval_rate],
-        y=[point.bad_rate_approved],
-        mode="markers",
-        marker={"size": 12, "color": BAD_COLOUR, "line": {"color": "black", "width": 1}},
-        name=f"threshold {point.threshold:.4f}",
+    _mark(
+        fig,
+        (point.approval_rate, point.bad_rate_approved),
+        BAD_COLOUR,
+        f"threshold {point.threshold:.4f}",
     )
     fig.update_layout(
         xaxis={"tickformat": ".0%"}, yaxis={"tickformat": ".1%", "rangemode": "tozero"}
