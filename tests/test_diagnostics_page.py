@@ -227,6 +227,15 @@ def test_this_run_and_a_challenger_are_compared(file_store, app_env) -> None:
     swaps = next(d.value for d in at.dataframe if "group" in d.value.columns)
     assert swaps["count"].sum() == len(labels) and swaps["bads"].sum() == labels.sum()
     assert exceptions(at) == []
+    # when the decisions are compared at an equal approval rate
+    at.radio(key="diag_swap_alignment").set_value("Equal approval rate").run()
+    # then both runs approve the same number of applicants (up to ties in scores)
+    swaps = next(d.value for d in at.dataframe if "group" in d.value.columns)
+    counts = dict(zip(swaps["group"], swaps["count"], strict=True))
+    swap_in = counts["swap-in: challenger approves, this run declines"]
+    swap_out = counts["swap-out: this run approves, challenger declines"]
+    assert abs(swap_in - swap_out) <= 0.01 * len(labels)
+    assert exceptions(at) == []
 
 
 @pytest.mark.parametrize("link", ["no-such-run", "foreign"])
