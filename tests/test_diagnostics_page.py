@@ -165,6 +165,8 @@ def test_seed_pattern_run_is_evaluated_on_a_labelled_file(file_store, app_env, t
     assert "holdout.csv" in texts(at) and "600 rows" in texts(at)
     assert at.selectbox(key="diag_label").value == "default"
     assert 0.5 < float(metric(at, "AUC")) < 1.0
+    # and the notice that the run lacks a validation set is gone: the file supplies it
+    assert "logged no validation set" not in texts(at)
 
 
 def test_bad_files_get_clear_messages_and_the_page_keeps_working(
