@@ -137,8 +137,9 @@ def pick_data(
             "Reading a file by its path on the server is off: set DATA_ROOT to the folder "
             "analysts may read from to turn it on."
         )
+    notice = st.empty()
     if not run["has_validation_set"]:
-        st.info(
+        notice.info(
             "This run logged no validation set. Give a labelled CSV or Parquet file (the "
             "run's features plus a 0/1 label column) to get ROC, KS and the threshold policy."
         )
@@ -148,10 +149,13 @@ def pick_data(
         if model is None:
             st.warning("Scoring a file needs the run's model, which is unavailable (see above).")
             return None
-        return _labelled_file(context, run["run_id"], source)
+        data = _labelled_file(context, run["run_id"], source)
     except GovernanceError as exc:
         show_error(exc)
         return None
+    if data is not None:
+        notice.empty()  # the file now supplies what the run lacked: the notice would be stale
+    return data
 
 
 def describe_data(data: eval_data.EvaluationData) -> None:
