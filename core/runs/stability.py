@@ -1,20 +1,34 @@
-"""The cross-validation stability rule and the recommended run, shared by Runs and Promotion."""
+"""The cross-validation stability rule and the recommended run, shared by Runs and Promotion.
+
+By default a run's fold spread is judged against sampling noise: the std of fold AUC that
+folds of that size would show anyway (Hanley–McNeil), a variance-ratio chi-square test at a
+set level, and the worst fold's distance below the mean in standard errors. Runs whose fold
+sizes are neither logged nor estimable, and users who ask for it, get the absolute rule.
+"""
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
 from typing import Literal
 
-import numpy as np
 import pandas as pd
+from scipy import stats
+
+from core.runs.fold_noise import FoldSizes, expected_fold_std, fold_sizes_of
 
 StabilityFlag = Literal["stable", "unstable", "no CV logged"]
+RuleMethod = Literal["noise", "absolute"]
 STABLE: StabilityFlag = "stable"
 UNSTABLE: StabilityFlag = "unstable"
 NO_CV: StabilityFlag = "no CV logged"
+NOISE: RuleMethod = "noise"
+ABSOLUTE: RuleMethod = "absolute"
 DEFAULT_PRIMARY_METRIC = "metrics.val_auc"
 _LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|brier|deviance", re.IGNORECASE)
+_EPS = 1e-12
 
 
 def higher_is_better(metric: str) -> bool:
@@ -24,30 +38,177 @@ def higher_is_better(metric: str) -> bool:
 
 @dataclass(frozen=True)
 class StabilityRule:
-    """A run is stable when std(cv_auc) <= max_std and worst fold >= mean - max_drop."""
+    """When a run's CV is stable.
+
+    method "noise" (default): unstable when the fold AUC spread is significantly larger than
+    sampling noise (variance-ratio chi-square test, p < level) or the worst fold lies more than
+    max_worst_fold_se standard errors below the mean. Runs whose fold sizes are unknown, and
+    method "absolute", use std(cv_auc) <= max_std and worst fold >= mean - max_worst_fold_drop.
+    """
 
     max_std: float = 0.01
     max_worst_fold_drop: float = 0.02
+    method: RuleMethod = NOISE
+    level: float = 0.05
+    max_worst_fold_se: float = 3.0
 
-    def describe(self) -> str:
-        """The rule in one sentence."""
+    def __post_init__(self) -> None:
+        """Reject settings that make no sense (a level outside (0, 1), negative limits)."""
+        if self.method not in (NOISE, ABSOLUTE):
+            raise ValueError(f"Unknown stability method '{self.method}'.")
+        if not 0 < self.level < 1:
+            raise ValueError(f"The test level must be in (0, 1), got {self.level}.")
+        if min(self.max_std, self.max_worst_fold_drop, self.max_worst_fold_se) < 0:
+            raise ValueError("Stability limits cannot be negative.")
+
+    def describe_absolute(self) -> str:
+        """The absolute rule in one phrase."""
         return (
             f"std(CV AUC) ≤ {self.max_std:g} and worst fold ≥ mean − {self.max_worst_fold_drop:g}"
         )
 
+    def describe(self) -> str:
+        """The rule in one sentence."""
+        if self.method == ABSOLUTE:
+            return self.describe_absolute()
+        return (
+            f"fold spread not significantly above sampling noise (χ² test, p ≥ {self.level:g}) "
+            f"and worst fold within {self.max_worst_fold_se:g} SE of the mean; runs without "
+            f"fold sizes: {self.describe_absolute()}"
+        )
+
+
+@dataclass(frozen=True)
+class StabilityVerdict:
+    """One run's stability flag with the numbers behind it and a sentence that explains it."""
+
+    flag: StabilityFlag
+    judged_by: RuleMethod | None
+    mean: float
+    observed_std: float
+    worst: float
+    n_folds: int
+    expected_std: float = math.nan
+    p_value: float = math.nan
+    worst_fold_se: float = math.nan
+    sizes: str = "unknown"
+    fold_rows: float = math.nan
+    fold_bads: float = math.nan
+    explanation: str = ""
+
+    @property
+    def sizes_estimated(self) -> bool:
+        """True when the expected noise rests on estimated, not logged, fold sizes."""
+        return self.sizes == "estimated"
+
+
+def _float(row: Mapping[str, object], key: str) -> float:
+    """A row value as float, NaN when absent or not a number."""
+    value = pd.to_numeric(pd.Series([row.get(key)]), errors="coerce").iloc[0]
+    return float(value)
+
+
+def _absolute_verdict(
+    rule: StabilityRule, mean: float, std: float, worst: float, n: int, why: str
+) -> StabilityVerdict:
+    """Judge by the absolute limits; `why` says why this rule was used."""
+    drop = mean - worst
+    std_ok = std <= rule.max_std + _EPS
+    worst_ok = math.isnan(worst) or drop <= rule.max_worst_fold_drop + _EPS
+    flag = STABLE if std_ok and worst_ok else UNSTABLE
+    parts = [f"fold AUC std {std:.4f} {'≤' if std_ok else '>'} {rule.max_std:g}"]
+    if not math.isnan(worst):
+        parts.append(
+            f"worst fold {drop:.4f} below the mean "
+            f"({'within' if worst_ok else 'beyond'} {rule.max_worst_fold_drop:g})"
+        )
+    sentence = f"{flag.capitalize()}: " + "; ".join(parts) + f" ({why})."
+    return StabilityVerdict(
+        flag, ABSOLUTE, mean, std, worst, n, sizes="unknown", explanation=sentence
+    )
+
+
+def _noise_verdict(
+    rule: StabilityRule, mean: float, std: float, worst: float, n: int, sizes: FoldSizes
+) -> StabilityVerdict:
+    """Judge the spread against the sampling noise folds of these sizes would show."""
+    expected = expected_fold_std(mean, sizes)
+    if expected > 0:
+        statistic = (n - 1) * std**2 / expected**2
+        p_value = float(stats.chi2.sf(statistic, n - 1))
+        worst_se = (mean - worst) / expected if not math.isnan(worst) else math.nan
+    else:
+        p_value = 0.0 if std > 0 else 1.0
+        worst_se = math.inf if not math.isnan(worst) and worst < mean else 0.0
+    too_spread = p_value < rule.level
+    worst_far = not math.isnan(worst_se) and worst_se > rule.max_worst_fold_se
+    flag = UNSTABLE if too_spread or worst_far else STABLE
+    ratio = std / expected if expected > 0 else math.inf
+    spread = (
+        f"fold AUC std {std:.4f} vs {expected:.4f} expected from sampling noise alone "
+        f"({ratio:.1f}×, χ² p = {p_value:.3g}{' < ' if too_spread else ' ≥ '}{rule.level:g})"
+    )
+    worst_text = (
+        f"worst fold {worst_se:.1f} SE below the mean"
+        f"{' (limit ' + format(rule.max_worst_fold_se, 'g') + ')' if worst_far else ''}"
+        if not math.isnan(worst_se)
+        else "worst fold not logged"
+    )
+    sentence = f"{flag.capitalize()}: {spread}; {worst_text}; {n} folds of {sizes.describe()}."
+    return StabilityVerdict(
+        flag,
+        NOISE,
+        mean,
+        std,
+        worst,
+        n,
+        expected_std=expected,
+        p_value=p_value,
+        worst_fold_se=worst_se,
+        sizes=sizes.source,
+        fold_rows=float(sum(sizes.rows) / len(sizes.rows)),
+        fold_bads=float(sum(sizes.bads) / len(sizes.bads)),
+        explanation=sentence,
+    )
+
+
+def stability_verdict(row: Mapping[str, object], rule: StabilityRule) -> StabilityVerdict:
+    """The verdict for one run from its cv_auc_{mean,std,min,n} and fold sizes (or estimate)."""
+    mean, std, worst = (_float(row, f"cv_auc_{s}") for s in ("mean", "std", "min"))
+    n_value = _float(row, "cv_auc_n")
+    if math.isnan(n_value):
+        n_value = _float(row, "params.cv_folds")
+    if math.isnan(mean) or math.isnan(std):
+        return StabilityVerdict(
+            NO_CV, None, mean, std, worst, 0, explanation="No CV folds logged: nothing to judge."
+        )
+    n = int(n_value) if not math.isnan(n_value) else 0
+    if rule.method == ABSOLUTE:
+        return _absolute_verdict(rule, mean, std, worst, n, "absolute rule chosen")
+    sizes = fold_sizes_of(row)
+    if sizes is not None and len(sizes.rows) != n and sizes.source == "logged":
+        sizes = None
+    if sizes is None or n < 2:
+        return _absolute_verdict(
+            rule, mean, std, worst, n, "fold sizes unknown, so judged by the absolute rule"
+        )
+    return _noise_verdict(rule, mean, std, worst, n, sizes)
+
+
+def stability_verdicts(runs: pd.DataFrame, rule: StabilityRule) -> pd.DataFrame:
+    """One verdict per run (columns of StabilityVerdict), indexed like `runs`."""
+    columns = list(StabilityVerdict.__dataclass_fields__)
+    if runs.empty:
+        return pd.DataFrame(columns=columns, index=runs.index)
+    records = [asdict(stability_verdict(row, rule)) for row in runs.to_dict("records")]
+    return pd.DataFrame(records, columns=columns, index=runs.index)
+
 
 def stability_flags(runs: pd.DataFrame, rule: StabilityRule) -> pd.Series:
-    """Flag each run stable / unstable / no CV logged from its cv_auc_{mean,std,min} columns."""
+    """Flag each run stable / unstable / no CV logged (see stability_verdicts)."""
     if runs.empty:
         return pd.Series([], dtype="str", index=runs.index)
-    mean = pd.to_numeric(runs.get("cv_auc_mean"), errors="coerce")
-    std = pd.to_numeric(runs.get("cv_auc_std"), errors="coerce")
-    worst = pd.to_numeric(runs.get("cv_auc_min"), errors="coerce")
-    has_cv = mean.notna() & std.notna()
-    worst_ok = worst.isna() | (worst >= mean - rule.max_worst_fold_drop - 1e-12)
-    stable = has_cv & (std <= rule.max_std + 1e-12) & worst_ok
-    flags = np.where(~has_cv, NO_CV, np.where(stable, STABLE, UNSTABLE))
-    return pd.Series(flags, index=runs.index, dtype="str")
+    return stability_verdicts(runs, rule)["flag"].astype("str")
 
 
 @dataclass(frozen=True)
@@ -67,17 +228,19 @@ def recommend_run(
     metric: str = DEFAULT_PRIMARY_METRIC,
     *,
     maximize: bool | None = None,
+    flags: pd.Series | None = None,
 ) -> Recommendation:
     """The best finished run with a model by `metric` among stable runs, with the reason.
 
-    `maximize` defaults to True except for metrics named like a loss or an error.
+    `maximize` defaults to True except for metrics named like a loss or an error; `flags`
+    (indexed like `runs`) saves recomputing the verdicts when the caller has them.
     """
     if maximize is None:
         maximize = higher_is_better(metric)
     label = metric.removeprefix("metrics.")
     if runs.empty or metric not in runs.columns:
         return Recommendation(None, None, metric, None, f"No run logged {label}.")
-    flags = stability_flags(runs, rule)
+    flags = stability_flags(runs, rule) if flags is None else flags.reindex(runs.index)
     values = pd.to_numeric(runs[metric], errors="coerce")
     eligible = (runs["status"] == "FINISHED") & runs["has_model"].astype(bool) & values.notna()
     candidates = runs[eligible & (flags == STABLE)]
