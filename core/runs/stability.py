@@ -94,7 +94,12 @@ class StabilityVerdict:
     sizes: str = "unknown"
     fold_rows: float = math.nan
     fold_bads: float = math.nan
-    explanation: str = ""
+    reason: str = ""
+
+    @property
+    def explanation(self) -> str:
+        """The verdict in one sentence: the flag, then the numbers behind it."""
+        return f"{self.flag.capitalize()}: {self.reason}" if self.reason else self.flag
 
     @property
     def sizes_estimated(self) -> bool:
@@ -122,10 +127,8 @@ def _absolute_verdict(
             f"worst fold {drop:.4f} below the mean "
             f"({'within' if worst_ok else 'beyond'} {rule.max_worst_fold_drop:g})"
         )
-    sentence = f"{flag.capitalize()}: " + "; ".join(parts) + f" ({why})."
-    return StabilityVerdict(
-        flag, ABSOLUTE, mean, std, worst, n, sizes="unknown", explanation=sentence
-    )
+    reason = "; ".join(parts) + f" ({why})."
+    return StabilityVerdict(flag, ABSOLUTE, mean, std, worst, n, sizes="unknown", reason=reason)
 
 
 def _noise_verdict(
@@ -154,7 +157,7 @@ def _noise_verdict(
         if not math.isnan(worst_se)
         else "worst fold not logged"
     )
-    sentence = f"{flag.capitalize()}: {spread}; {worst_text}; {n} folds of {sizes.describe()}."
+    reason = f"{spread}; {worst_text}; {n} folds of {sizes.describe()}."
     return StabilityVerdict(
         flag,
         NOISE,
@@ -168,7 +171,7 @@ def _noise_verdict(
         sizes=sizes.source,
         fold_rows=float(sum(sizes.rows) / len(sizes.rows)),
         fold_bads=float(sum(sizes.bads) / len(sizes.bads)),
-        explanation=sentence,
+        reason=reason,
     )
 
 
@@ -180,7 +183,7 @@ def stability_verdict(row: Mapping[str, object], rule: StabilityRule) -> Stabili
         n_value = _float(row, "params.cv_folds")
     if math.isnan(mean) or math.isnan(std):
         return StabilityVerdict(
-            NO_CV, None, mean, std, worst, 0, explanation="No CV folds logged: nothing to judge."
+            NO_CV, None, mean, std, worst, 0, reason="no CV folds logged, nothing to judge."
         )
     n = int(n_value) if not math.isnan(n_value) else 0
     if rule.method == ABSOLUTE:
@@ -195,12 +198,28 @@ def stability_verdict(row: Mapping[str, object], rule: StabilityRule) -> Stabili
     return _noise_verdict(rule, mean, std, worst, n, sizes)
 
 
+def stability_row(
+    cv: Mapping[str, float] | None,
+    metrics: Mapping[str, float],
+    params: Mapping[str, str],
+    n_folds: int | None = None,
+) -> dict[str, object]:
+    """One run's CV statistics, metrics and params shaped like a runs-table row for the rule."""
+    row: dict[str, object] = dict(cv or {})
+    if n_folds:
+        row["cv_auc_n"] = n_folds
+    row.update({f"metrics.{k}": v for k, v in metrics.items()})
+    row.update({f"params.{k}": v for k, v in params.items()})
+    return row
+
+
 def stability_verdicts(runs: pd.DataFrame, rule: StabilityRule) -> pd.DataFrame:
-    """One verdict per run (columns of StabilityVerdict), indexed like `runs`."""
-    columns = list(StabilityVerdict.__dataclass_fields__)
+    """One verdict per run (StabilityVerdict's fields and its explanation), indexed like `runs`."""
+    columns = [*StabilityVerdict.__dataclass_fields__, "explanation"]
     if runs.empty:
         return pd.DataFrame(columns=columns, index=runs.index)
-    records = [asdict(stability_verdict(row, rule)) for row in runs.to_dict("records")]
+    verdicts = [stability_verdict(row, rule) for row in runs.to_dict("records")]
+    records = [asdict(v) | {"explanation": v.explanation} for v in verdicts]
     return pd.DataFrame(records, columns=columns, index=runs.index)
 
 
