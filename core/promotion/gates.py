@@ -60,6 +60,18 @@ def gate_threshold(threshold: object) -> GateResult:
     return GateResult(name=THRESHOLD_VALID, passed=True, detail=f"{value:g} is inside (0, 1)")
 
 
+def forceable_gate(name: str, passed: bool, detail: str, force_reason: str | None) -> GateResult:
+    """A gate result that a written force reason overrides when it failed."""
+    if not passed and force_reason:
+        return GateResult(
+            name=name,
+            passed=False,
+            overridden=True,
+            detail=f"{detail}; overridden with force: {force_reason}",
+        )
+    return GateResult(name=name, passed=passed, detail=detail)
+
+
 def gate_auc(
     candidate_auc: float | None,
     champion_auc: float | None,
@@ -78,14 +90,7 @@ def gate_auc(
             f"val_auc {candidate_auc:.4f} vs champion {champion_auc:.4f} "
             f"({-drop:+.4f}; a drop of up to {tolerance:g} is allowed)"
         )
-    if not passed and force_reason:
-        return GateResult(
-            name=AUC_VS_CHAMPION,
-            passed=False,
-            overridden=True,
-            detail=f"{detail}; overridden with force: {force_reason}",
-        )
-    return GateResult(name=AUC_VS_CHAMPION, passed=passed, detail=detail)
+    return forceable_gate(AUC_VS_CHAMPION, passed, detail, force_reason)
 
 
 def record_stability_row(record: RunRecord) -> dict[str, object] | None:
@@ -109,15 +114,7 @@ def gate_cv_stable(
         return GateResult(name=CV_STABLE, passed=True, detail="no CV logged: not applicable")
     reason = verdict.reason.rstrip(".")
     detail = f"CV AUC {verdict.mean:.4f} ± {verdict.observed_std:.4f}: {verdict.flag}, {reason}"
-    passed = verdict.flag == STABLE
-    if not passed and force_reason:
-        return GateResult(
-            name=CV_STABLE,
-            passed=False,
-            overridden=True,
-            detail=f"{detail}; overridden with force: {force_reason}",
-        )
-    return GateResult(name=CV_STABLE, passed=passed, detail=detail)
+    return forceable_gate(CV_STABLE, verdict.flag == STABLE, detail, force_reason)
 
 
 def load_exported_model(folder: Path) -> tuple[lgb.LGBMClassifier | None, GateResult]:
