@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ SYSTEM_TAG_PREFIX = "mlflow."
 _SEARCH_PAGE = 1000
 _HISTORY_THREADS = 8
 _tracking_uri_lock = threading.Lock()
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
 BASE_COLUMNS = [
     "run_id",
@@ -359,11 +361,18 @@ def _tracking_uri(tracking_uri: str) -> Iterator[None]:
     """Temporarily point MLflow's global URI at tracking_uri (runs:/ URIs resolve through it)."""
     with _tracking_uri_lock:
         previous = mlflow.get_tracking_uri()
+        previous_env = os.environ.get(TRACKING_URI_ENV)
         mlflow.set_tracking_uri(tracking_uri)
         try:
             yield
         finally:
+            # set_tracking_uri also writes the environment variable the settings are read
+            # from: put it back exactly, or the next script run would open another store.
             mlflow.set_tracking_uri(previous)
+            if previous_env is None:
+                os.environ.pop(TRACKING_URI_ENV, None)
+            else:
+                os.environ[TRACKING_URI_ENV] = previous_env
 
 
 def model_uri(run_id: str) -> str:

@@ -209,7 +209,7 @@ def _log_in_batches(client: MlflowClient, run_id: str, metrics: list[Metric]) ->
         client.log_batch(run_id, metrics=metrics[start : start + _BATCH])
 
 
-def _validation_frame(
+def validation_frame(
     x_val: pd.DataFrame, y_val: pd.Series, scores: np.ndarray, ids: pd.Series | None
 ) -> pd.DataFrame:
     """The labelled validation set with the model's scores, as logged for later pages."""
@@ -283,7 +283,7 @@ def train_and_log(
         _log_artifacts(
             client,
             run_id,
-            validation=_validation_frame(x_val, y_val, val_scores, dataset.ids),
+            validation=validation_frame(x_val, y_val, val_scores, dataset.ids),
             model=model,
             cv_auc=cv_auc,
             cv_ks=cv_ks,
