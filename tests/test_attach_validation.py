@@ -20,6 +20,7 @@ from core.store.client import ensure_experiment
 from core.training import attach
 from tests.apptest_helpers import APP, PAGES, TIMEOUT_SECONDS, exceptions, texts
 from tests.store_builders import EXPERIMENT, log_seed_pattern_run
+from ui.diagnostics_data import LOGGED, PATH
 
 SEED_FEATURES_ROWS = 800
 
@@ -117,6 +118,8 @@ def test_attach_then_every_page_governs_the_seed_run(
     # and What-if offers validation rows, Promotion an approval rate, Monitoring a reference
     whatif = pages["pages/whatif.py"]
     assert "Validation row" in whatif.radio(key="whatif_source").options
+    whatif = whatif.radio(key="whatif_source").set_value("Typical values").run()
+    assert "medians and most frequent categories of the validation set" in texts(whatif)
     promotion = pages["pages/promotion.py"]
     promotion.selectbox(key="promotion_run").set_value(run_id).run()
     assert any(m.label == "Approval rate on the run's validation data" for m in promotion.metric)
@@ -188,3 +191,25 @@ def test_attach_on_a_server_store(server_store, labelled_csv) -> None:
     assert result.rows == SEED_FEATURES_ROWS
     validation = load_validation_set(MlflowClient(server_store.uri), run_id)
     assert validation["row_id"].iloc[0] == "A031-000000"
+
+
+def test_diagnostics_attaches_a_labelled_file_to_the_run(seed_store, labelled_csv, app_env) -> None:
+    # given Diagnostics on the seed-pattern run, evaluated on a labelled file by path
+    uri, run_id, _ = seed_store
+    app_env(uri)
+    at = _open("pages/diagnostics.py", {"run_id": run_id})
+    at.radio(key="diag_source").set_value(PATH).run()
+    at = at.text_input(key="diag_path").input(str(labelled_csv)).run()
+    assert exceptions(at) == []
+    assert at.selectbox(key="diag_label").value == DEMO_TARGET
+    # when the analyst attaches it to the run, with its id column
+    at.selectbox(key="diag_attach_id").set_value(DEMO_ID_COLUMN)
+    at = at.button(key="diag_attach").click().run()
+    # then the page says what was logged, and the run carries the governed validation set
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert f"Attached {SEED_FEATURES_ROWS:,} labelled rows" in texts(at)
+    validation = load_validation_set(MlflowClient(uri), run_id)
+    assert validation["row_id"].iloc[0] == "A031-000000"
+    assert MlflowClient(uri).get_run(run_id).data.tags[attach.SOURCE_TAG] == "holdout.csv"
+    # and the logged validation set is now offered as evaluation data
+    assert LOGGED in at.radio(key="diag_source").options
