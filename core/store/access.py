@@ -103,7 +103,8 @@ class RunInventory:
         if not self.has_validation_set:
             notes.append(
                 "No validation set logged: upload a labelled file on Model diagnostics "
-                "to get ROC/KS."
+                "to get ROC/KS, and attach it to the run there (or with `python -m core "
+                "attach-validation`) for What-if, Monitoring and Promotion."
             )
         if not self.has_cv:
             notes.append("No cross-validation folds logged: retrain with `python -m core train`.")
