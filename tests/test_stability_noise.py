@@ -122,7 +122,7 @@ def test_verdict_carries_the_numbers_and_says_why() -> None:
     assert not verdict.sizes_estimated
     expected = hanley_mcneil_se(0.76, 300, 1_700)
     assert f"0.0447 vs {expected:.4f} expected" in verdict.explanation
-    assert "p = 1.12e-05 < 0.05" in verdict.explanation
+    assert "(2.7×, χ² p < 0.001, level 0.05)" in verdict.explanation
     assert "logged at training" in verdict.explanation
 
 

@@ -36,13 +36,13 @@ def offer_attach(
         return
     if not attachable:
         return
-    with st.expander("Attach this file to the run as its validation set", expanded=True):
+    with st.container(border=True):
+        st.markdown(":material/attach_file: **Attach this file to the run as its validation set**")
         st.caption(
-            "The run logged no validation set. Attaching logs this labelled file, scored by the "
-            "run's model, as the validation set governed runs carry (and val_auc / val_ks when "
-            "the run lacks them), so ROC/KS, What-if's applicant pickers, Monitoring's reference "
-            "and Promotion's approval rate work for it. The file's name and sha256 are tagged "
-            "on the run. Same as `python -m core attach-validation`."
+            "Logs this file, scored by the run's model, as the run's validation set (and "
+            "val_auc / val_ks when the run lacks them), as `python -m core attach-validation` "
+            "does: What-if's applicant pickers, Monitoring's reference and Promotion's approval "
+            "rate then work for this run. The file's name and sha256 are tagged on the run."
         )
         columns = [c for c in cached.file_columns(name, fingerprint, content) if c != label]
         id_column = st.selectbox(

@@ -20,7 +20,7 @@ def _summary_config(rule: StabilityRule) -> dict:
     """Headers and help texts of the stability summary."""
     stats = {
         c: _NUMBER(f"{c.split('_')[1].upper()} {c.split('_')[2]}", format="%.4f")
-        for c in runs_analysis.CV_STAT_COLUMNS
+        for c in views.SUMMARY_STAT_COLUMNS
     }
     return {
         "run_name": st.column_config.TextColumn("Run"),

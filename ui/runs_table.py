@@ -132,11 +132,8 @@ def runs_table(
     return selected
 
 
-def selected_run_links(
-    table: RunsTable, selected: list[str], label_of: dict[str, str], verdicts: pd.DataFrame
-) -> None:
-    """Per selected run: links to its pages, its stability verdict and what it lacks."""
-    explanation = dict(zip(table.runs["run_id"], verdicts["explanation"], strict=True))
+def selected_run_links(table: RunsTable, selected: list[str], label_of: dict[str, str]) -> None:
+    """Per selected run: links to its pages and what it lacks."""
     for run_id in selected[:MAX_LINKED_RUNS]:
         name_col, diag_col, whatif_col = st.columns([3, 2, 2])
         name_col.markdown(f"**{label_of[run_id]}** `{run_id[:8]}`")
@@ -152,8 +149,6 @@ def selected_run_links(
             icon=":material/tune:",
             query_params={"run_id": run_id},
         )
-        if explanation.get(run_id):
-            name_col.caption(explanation[run_id])
         for missing in run_inventory(table, run_id).missing:
             name_col.caption(missing)
     if len(selected) > MAX_LINKED_RUNS:

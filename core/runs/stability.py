@@ -72,9 +72,8 @@ class StabilityRule:
         if self.method == ABSOLUTE:
             return self.describe_absolute()
         return (
-            f"fold spread not significantly above sampling noise (χ² test, p ≥ {self.level:g}) "
-            f"and worst fold within {self.max_worst_fold_se:g} SE of the mean; runs without "
-            f"fold sizes: {self.describe_absolute()}"
+            f"fold spread within sampling noise (χ² test at {self.level:g}) and worst fold "
+            f"at most {self.max_worst_fold_se:g} SE below the mean"
         )
 
 
@@ -131,6 +130,11 @@ def _absolute_verdict(
     return StabilityVerdict(flag, ABSOLUTE, mean, std, worst, n, sizes="unknown", reason=reason)
 
 
+def _p_text(p_value: float) -> str:
+    """'p = 0.412', or 'p < 0.001' for tiny values."""
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3g}"
+
+
 def _noise_verdict(
     rule: StabilityRule, mean: float, std: float, worst: float, n: int, sizes: FoldSizes
 ) -> StabilityVerdict:
@@ -149,7 +153,7 @@ def _noise_verdict(
     ratio = std / expected if expected > 0 else math.inf
     spread = (
         f"fold AUC std {std:.4f} vs {expected:.4f} expected from sampling noise alone "
-        f"({ratio:.1f}×, χ² p = {p_value:.3g}{' < ' if too_spread else ' ≥ '}{rule.level:g})"
+        f"({ratio:.1f}×, χ² {_p_text(p_value)}, level {rule.level:g})"
     )
     worst_text = (
         f"worst fold {worst_se:.1f} SE below the mean"

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from core.runs.analysis import CV_STAT_COLUMNS, numeric_column
+from core.runs.analysis import numeric_column
 from core.runs.stability import NO_CV, STABLE, UNSTABLE, higher_is_better
 
 FLAG_TEXT = {STABLE: "✔ stable", UNSTABLE: "⚠ unstable", NO_CV: "— no CV logged"}
@@ -16,6 +16,8 @@ _HEAD_COLUMNS = (
     "cv_auc_min", "cv_ks_mean", "stability", "diagnostics", "whatif",
 )  # fmt: skip
 _TAIL_COLUMNS = ("start_time", "data_version", "child_runs", "model", "run_id")
+# The stability summary shows fold AUC in full and KS by its mean (the fold plots show the rest).
+SUMMARY_STAT_COLUMNS = ("cv_auc_mean", "cv_auc_std", "cv_auc_min", "cv_auc_max", "cv_ks_mean")
 # The primary column already shows a headline metric when it is the one picked.
 _HEADLINE_OF = {"metrics.val_auc": "val_auc", "metrics.val_ks": "val_ks"}
 
@@ -88,7 +90,7 @@ def sync_selection(
 
 def stability_summary(chosen: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     """CV statistics of the chosen runs with their verdict numbers (chosen and verdicts align)."""
-    stats = [c for c in CV_STAT_COLUMNS if c in chosen]
+    stats = [c for c in SUMMARY_STAT_COLUMNS if c in chosen]
     summary = chosen[["run_name", *stats]].reset_index(drop=True)
     numbers = verdicts.reset_index(drop=True)
     return summary.assign(
