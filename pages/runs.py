@@ -7,7 +7,7 @@ import streamlit as st
 from core.runs import analysis as runs_analysis
 from core.runs import views
 from core.runs.stability import stability_verdicts
-from ui import runs_compare, runs_controls, runs_stability, runs_summary, runs_table
+from ui import runs_compare, runs_controls, runs_stability, runs_summary, runs_table, selection
 from ui.context import get_context, require_runs
 
 context = get_context()
@@ -25,6 +25,7 @@ label_of = runs_analysis.run_labels(runs, list(runs["run_id"]))
 st.caption(views.runs_caption(len(runs), len(table.children), context.experiment.name))
 metric_options = runs_analysis.primary_metric_options(runs)
 primary, rule = runs_controls.primary_and_rule(metric_options)
+selection.remember_stability_rule(rule)  # Promotion, What-if and Diagnostics use it too
 run_filter = runs_controls.run_filter(table, metric_options)
 shown = runs_analysis.apply_filter(runs, run_filter)
 verdicts = stability_verdicts(runs, rule)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.data.synthetic import read_uploaded_table
+from core.data.tables import read_table_bytes
 from core.errors import GovernanceError
 from core.training.attach import attach_validation, content_sha256
 from ui import cache
@@ -54,7 +54,7 @@ def offer_attach(
         result = attach_validation(
             context.tracking_uri,
             run_id,
-            read_uploaded_table(name, content),
+            read_table_bytes(name, content),
             label,
             source=name,
             sha256=content_sha256(content),
