@@ -18,7 +18,8 @@ import pandas as pd
 from mlflow.entities import Metric, RunTag
 from mlflow.tracking import MlflowClient
 
-from core.data.tables import coerce_binary_target, read_table
+from core.data.synthetic import coerce_binary_target
+from core.data.tables import read_table
 from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
 from core.scoring.scorer import scorer_for
