@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 FOLD_ROWS_PARAM = "cv_fold_rows"
 FOLD_BADS_PARAM = "cv_fold_bads"
@@ -31,12 +32,22 @@ class FoldSizes:
 
     def describe(self) -> str:
         """A short phrase: how large the folds are and where that came from."""
-        rows = float(np.mean(self.rows))
-        bads = float(np.mean(self.bads))
-        size = f"about {rows:,.0f} rows and {bads:,.0f} bads per fold"
-        if self.source == "logged":
-            return f"{size} (logged at training)"
-        return f"{size} (estimated from {self.basis}: an estimate)"
+        return describe_sizes(
+            sum(self.rows) / len(self.rows), sum(self.bads) / len(self.bads), self.basis
+        )
+
+
+def describe_sizes(rows: float, bads: float, basis: str = "") -> str:
+    """'about 200 rows and 30 bads per fold', then where the sizes came from (basis: estimated)."""
+    size = f"about {rows:,.0f} rows and {bads:,.0f} bads per fold"
+    if not basis:
+        return f"{size} (logged at training)"
+    return f"{size} (estimated from {basis}: an estimate)"
+
+
+def _estimate_basis(n_train: float, folds: int, rate: float) -> str:
+    """What an estimate of fold sizes rests on, in words."""
+    return f"{n_train:,.0f} training rows, {folds} folds and a {rate:.1%} bad rate"
 
 
 def format_fold_counts(values: list[int] | tuple[int, ...]) -> str:
@@ -89,7 +100,7 @@ def estimated_fold_sizes(row: Mapping[str, object]) -> FoldSizes | None:
     k = int(folds)
     rows = max(round(n_train / k), 2)
     bads = min(max(round(rows * rate), 1), rows - 1)
-    basis = f"{n_train:,.0f} training rows, {k} folds and a {rate:.1%} bad rate"
+    basis = _estimate_basis(n_train, k, rate)
     return FoldSizes(rows=(rows,) * k, bads=(bads,) * k, source="estimated", basis=basis)
 
 
@@ -121,3 +132,80 @@ def expected_fold_std(auc: float, sizes: FoldSizes) -> float:
     pairs = zip(sizes.bads, sizes.goods, strict=True)
     variances = [hanley_mcneil_se(auc, b, g) ** 2 for b, g in pairs]
     return math.sqrt(float(np.mean(variances))) if variances else math.nan
+
+
+def hanley_mcneil_variance(auc: np.ndarray, bads: np.ndarray, goods: np.ndarray) -> np.ndarray:
+    """Hanley–McNeil AUC variance, element-wise with broadcasting (NaN where undefined)."""
+    a = np.minimum(np.maximum(auc, 1.0 - auc), _MAX_AUC)
+    q1 = a / (2.0 - a)
+    q2 = 2.0 * a * a / (1.0 + a)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = (a * (1 - a) + (bads - 1) * (q1 - a * a) + (goods - 1) * (q2 - a * a)) / (
+            bads * goods
+        )
+    return np.where((bads >= 1) & (goods >= 1), np.maximum(variance, 0.0), np.nan)
+
+
+@dataclass(frozen=True)
+class FoldNoise:
+    """Per run (aligned arrays): expected fold AUC std, where fold sizes came from, and sizes."""
+
+    expected_std: np.ndarray
+    source: np.ndarray
+    fold_rows: np.ndarray
+    fold_bads: np.ndarray
+    description: np.ndarray
+
+
+def _numeric(runs: pd.DataFrame, *columns: str) -> np.ndarray:
+    """The first present numeric value per row among columns (NaN when none)."""
+    values = np.full(len(runs), np.nan)
+    for column in reversed(columns):
+        if column in runs.columns:
+            numbers = pd.to_numeric(runs[column], errors="coerce").to_numpy(dtype=float)
+            values = np.where(np.isfinite(numbers), numbers, values)
+    return values
+
+
+def fold_noise(runs: pd.DataFrame, auc: np.ndarray, n_folds: np.ndarray) -> FoldNoise:
+    """Expected fold AUC std for every run: logged fold sizes, else an estimate, else NaN.
+
+    Logged sizes are parsed once per distinct value (runs of one sweep share them); logged sizes
+    whose fold count differs from `n_folds` are ignored.
+    """
+    n = len(runs)
+    expected = np.full(n, np.nan)
+    source = np.full(n, "unknown", dtype=object)
+    rows_mean, bads_mean = np.full(n, np.nan), np.full(n, np.nan)
+    description = np.full(n, "", dtype=object)
+    rows_key, bads_key = f"params.{FOLD_ROWS_PARAM}", f"params.{FOLD_BADS_PARAM}"
+    if rows_key in runs.columns and bads_key in runs.columns:
+        pairs = runs[rows_key].astype("str") + "|" + runs[bads_key].astype("str")
+        for key, positions in pairs.groupby(pairs.to_numpy()).indices.items():
+            rows_text, _, bads_text = str(key).partition("|")
+            sizes = logged_fold_sizes({rows_key: rows_text, bads_key: bads_text})
+            if sizes is None:
+                continue
+            positions = positions[n_folds[positions] == len(sizes.rows)]
+            variance = hanley_mcneil_variance(
+                auc[positions][:, None], np.array(sizes.bads)[None, :], np.array(sizes.goods)
+            ).mean(axis=1)
+            expected[positions] = np.sqrt(variance)
+            source[positions] = "logged"
+            rows_mean[positions], bads_mean[positions] = np.mean(sizes.rows), np.mean(sizes.bads)
+            description[positions] = sizes.describe()
+    n_train = _numeric(runs, "metrics.n_train", "params.n_train")
+    rate = _numeric(runs, "metrics.train_bad_rate", "metrics.val_bad_rate", "metrics.bad_rate")
+    todo = (source == "unknown") & np.isfinite(n_train) & (n_folds >= 2) & (rate > 0) & (rate < 1)
+    if todo.any():
+        folds = np.floor(n_folds[todo])
+        rows = np.maximum(np.round(n_train[todo] / folds), 2)
+        bads = np.clip(np.round(rows * rate[todo]), 1, rows - 1)
+        expected[todo] = np.sqrt(hanley_mcneil_variance(auc[todo], bads, rows - bads))
+        source[todo] = "estimated"
+        rows_mean[todo], bads_mean[todo] = rows, bads
+        description[todo] = [
+            describe_sizes(r, b, _estimate_basis(t, int(k), q))
+            for r, b, t, k, q in zip(rows, bads, n_train[todo], folds, rate[todo], strict=True)
+        ]
+    return FoldNoise(expected, source, rows_mean, bads_mean, description)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
-from core.runs.fold_noise import FoldSizes, expected_fold_std, fold_sizes_of
+from core.runs.fold_noise import fold_noise
 
 StabilityFlag = Literal["stable", "unstable", "no CV logged"]
 RuleMethod = Literal["noise", "absolute"]
@@ -106,12 +107,6 @@ class StabilityVerdict:
         return self.sizes == "estimated"
 
 
-def _float(row: Mapping[str, object], key: str) -> float:
-    """A row value as float, NaN when absent or not a number."""
-    value = pd.to_numeric(pd.Series([row.get(key)]), errors="coerce").iloc[0]
-    return float(value)
-
-
 def _absolute_verdict(
     rule: StabilityRule, mean: float, std: float, worst: float, n: int, why: str
 ) -> StabilityVerdict:
@@ -135,17 +130,26 @@ def _p_text(p_value: float) -> str:
     return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3g}"
 
 
+@dataclass(frozen=True)
+class _Noise:
+    """One run's sampling-noise numbers: expected std, p-value and where the sizes came from."""
+
+    expected: float
+    p_value: float
+    source: str
+    fold_rows: float
+    fold_bads: float
+    description: str
+
+
 def _noise_verdict(
-    rule: StabilityRule, mean: float, std: float, worst: float, n: int, sizes: FoldSizes
+    rule: StabilityRule, mean: float, std: float, worst: float, n: int, noise: _Noise
 ) -> StabilityVerdict:
     """Judge the spread against the sampling noise folds of these sizes would show."""
-    expected = expected_fold_std(mean, sizes)
+    expected, p_value = noise.expected, noise.p_value
     if expected > 0:
-        statistic = (n - 1) * std**2 / expected**2
-        p_value = float(stats.chi2.sf(statistic, n - 1))
         worst_se = (mean - worst) / expected if not math.isnan(worst) else math.nan
     else:
-        p_value = 0.0 if std > 0 else 1.0
         worst_se = math.inf if not math.isnan(worst) and worst < mean else 0.0
     too_spread = p_value < rule.level
     worst_far = not math.isnan(worst_se) and worst_se > rule.max_worst_fold_se
@@ -161,7 +165,7 @@ def _noise_verdict(
         if not math.isnan(worst_se)
         else "worst fold not logged"
     )
-    reason = f"{spread}; {worst_text}; {n} folds of {sizes.describe()}."
+    reason = f"{spread}; {worst_text}; {n} folds of {noise.description}."
     return StabilityVerdict(
         flag,
         NOISE,
@@ -172,34 +176,57 @@ def _noise_verdict(
         expected_std=expected,
         p_value=p_value,
         worst_fold_se=worst_se,
-        sizes=sizes.source,
-        fold_rows=float(sum(sizes.rows) / len(sizes.rows)),
-        fold_bads=float(sum(sizes.bads) / len(sizes.bads)),
+        sizes=noise.source,
+        fold_rows=noise.fold_rows,
+        fold_bads=noise.fold_bads,
         reason=reason,
     )
 
 
+def _column(runs: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as floats (NaN when absent or not a number)."""
+    if name not in runs.columns:
+        return np.full(len(runs), np.nan)
+    return pd.to_numeric(runs[name], errors="coerce").to_numpy(dtype=float)
+
+
+def _verdicts(runs: pd.DataFrame, rule: StabilityRule) -> list[StabilityVerdict]:
+    """Every run's verdict; the noise numbers and p-values are computed for all runs at once."""
+    mean, std, worst = (_column(runs, f"cv_auc_{s}") for s in ("mean", "std", "min"))
+    n_folds = _column(runs, "cv_auc_n")
+    n_folds = np.where(np.isnan(n_folds), _column(runs, "params.cv_folds"), n_folds)
+    noise = fold_noise(runs, mean, n_folds)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        statistic = (n_folds - 1) * std**2 / noise.expected_std**2
+        p_values = stats.chi2.sf(statistic, np.maximum(n_folds - 1, 1))
+    p_values = np.where(noise.expected_std > 0, p_values, np.where(std > 0, 0.0, 1.0))
+    verdicts = []
+    for i in range(len(runs)):
+        m, s, w = float(mean[i]), float(std[i]), float(worst[i])
+        n = int(n_folds[i]) if np.isfinite(n_folds[i]) else 0
+        if math.isnan(m) or math.isnan(s):
+            verdicts.append(StabilityVerdict(NO_CV, None, m, s, w, 0, reason="no CV folds logged."))
+        elif rule.method == ABSOLUTE:
+            verdicts.append(_absolute_verdict(rule, m, s, w, n, "absolute rule chosen"))
+        elif noise.source[i] == "unknown" or n < 2:
+            why = "fold sizes unknown, so judged by the absolute rule"
+            verdicts.append(_absolute_verdict(rule, m, s, w, n, why))
+        else:
+            run_noise = _Noise(
+                float(noise.expected_std[i]),
+                float(p_values[i]),
+                str(noise.source[i]),
+                float(noise.fold_rows[i]),
+                float(noise.fold_bads[i]),
+                str(noise.description[i]),
+            )
+            verdicts.append(_noise_verdict(rule, m, s, w, n, run_noise))
+    return verdicts
+
+
 def stability_verdict(row: Mapping[str, object], rule: StabilityRule) -> StabilityVerdict:
     """The verdict for one run from its cv_auc_{mean,std,min,n} and fold sizes (or estimate)."""
-    mean, std, worst = (_float(row, f"cv_auc_{s}") for s in ("mean", "std", "min"))
-    n_value = _float(row, "cv_auc_n")
-    if math.isnan(n_value):
-        n_value = _float(row, "params.cv_folds")
-    if math.isnan(mean) or math.isnan(std):
-        return StabilityVerdict(
-            NO_CV, None, mean, std, worst, 0, reason="no CV folds logged, nothing to judge."
-        )
-    n = int(n_value) if not math.isnan(n_value) else 0
-    if rule.method == ABSOLUTE:
-        return _absolute_verdict(rule, mean, std, worst, n, "absolute rule chosen")
-    sizes = fold_sizes_of(row)
-    if sizes is not None and len(sizes.rows) != n and sizes.source == "logged":
-        sizes = None
-    if sizes is None or n < 2:
-        return _absolute_verdict(
-            rule, mean, std, worst, n, "fold sizes unknown, so judged by the absolute rule"
-        )
-    return _noise_verdict(rule, mean, std, worst, n, sizes)
+    return _verdicts(pd.DataFrame([dict(row)]), rule)[0]
 
 
 def stability_row(
@@ -222,8 +249,7 @@ def stability_verdicts(runs: pd.DataFrame, rule: StabilityRule) -> pd.DataFrame:
     columns = [*StabilityVerdict.__dataclass_fields__, "explanation"]
     if runs.empty:
         return pd.DataFrame(columns=columns, index=runs.index)
-    verdicts = [stability_verdict(row, rule) for row in runs.to_dict("records")]
-    records = [asdict(v) | {"explanation": v.explanation} for v in verdicts]
+    records = [vars(v) | {"explanation": v.explanation} for v in _verdicts(runs, rule)]
     return pd.DataFrame(records, columns=columns, index=runs.index)
 
 
