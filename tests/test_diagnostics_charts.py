@@ -90,3 +90,16 @@ def test_policy_figure_bad_rate_axis_has_round_ticks() -> None:
     # then the right axis steps by a round 5% and starts at 0
     assert figure.layout.yaxis2.dtick == pytest.approx(0.05)
     assert figure.layout.yaxis2.range[0] == 0
+
+
+def test_long_feature_names_fit_the_axis_and_keep_their_ends() -> None:
+    # given a hostile, very long feature name
+    name = "installment_rate_in_percentage_of_disposable_income"
+    # when it labels a bar / then the label fits and still shows how it starts and ends
+    label = charts.short_label(name)
+    assert len(label) <= charts.LABEL_LIMIT
+    assert label.startswith("installment") and label.endswith("income")
+    frame = pd.DataFrame({"feature": [name, "age"], "importance": [3.0, 1.0]})
+    figure = charts.bar_figure(frame, "importance", "Importance", "gain")
+    assert list(figure.data[0].customdata) == ["age", name]
+    assert figure.layout.yaxis.automargin is True

@@ -16,6 +16,7 @@ GOOD_COLOUR = "#1f77b4"
 THRESHOLD_COLOUR = "#444444"
 SERIES_COLOURS = ("#1f77b4", "#ff7f0e")
 HEIGHT = 380
+LABEL_LIMIT = 32
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
@@ -273,10 +274,27 @@ def lift_figure(bands: pd.DataFrame) -> go.Figure:
     return _layout(fig, "Lift by score band", "Band (1 = riskiest)", "Lift (× overall bad rate)")
 
 
+def short_label(name: str, limit: int = LABEL_LIMIT) -> str:
+    """An axis label that fits: long names keep their start and end around an ellipsis."""
+    if len(name) <= limit:
+        return name
+    keep = (limit - 1) // 2
+    return f"{name[:keep]}…{name[-keep:]}"
+
+
 def bar_figure(frame: pd.DataFrame, value: str, title: str, x_title: str) -> go.Figure:
     """Horizontal bars of value by feature, largest at the top."""
     ordered = frame.iloc[::-1]
-    fig = go.Figure(go.Bar(x=ordered[value], y=ordered["feature"], orientation="h"))
+    fig = go.Figure(
+        go.Bar(
+            x=ordered[value],
+            y=[short_label(str(n)) for n in ordered["feature"]],
+            orientation="h",
+            customdata=ordered["feature"],
+            hovertemplate="%{customdata}: %{x:.4g}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(automargin=True)
     fig = _layout(fig, title, x_title, "")
     fig.update_layout(height=max(HEIGHT, 28 * len(frame) + 100))
     return fig
@@ -294,13 +312,23 @@ def beeswarm_figure(swarm: pd.DataFrame) -> go.Figure:
                 "size": 4,
                 "color": swarm["value_rank"],
                 "colorscale": "RdBu_r",
-                "colorbar": {"title": "feature value (rank)"},
+                "colorbar": {
+                    "title": {"text": "value", "side": "right"},
+                    "tickvals": [0, 1],
+                    "ticktext": ["low", "high"],
+                    "thickness": 12,
+                },
                 "opacity": 0.6,
             },
             showlegend=False,
         )
     )
-    fig.update_yaxes(tickvals=list(range(len(names))), ticktext=names, autorange="reversed")
+    fig.update_yaxes(
+        tickvals=list(range(len(names))),
+        ticktext=[short_label(str(n)) for n in names],
+        autorange="reversed",
+        automargin=True,
+    )
     fig = _layout(fig, "SHAP values per feature", "SHAP value (log-odds)", "")
     fig.update_layout(height=max(HEIGHT, 40 * len(names) + 100))
     return fig
