@@ -126,7 +126,7 @@ with st.form("promotion_form"):
         key="promotion_tolerance",
     )
     force = st.checkbox(
-        "Force past the AUC gate (only that gate; recorded with the reason below)",
+        "Force past a failed AUC or CV stability gate (only those; recorded with the reason below)",
         key="promotion_force",
     )
     force_reason = st.text_input("Why force", key="promotion_force_reason")

@@ -22,7 +22,10 @@ _TEXT_OPTIONS = (
     ("--reason", "why (recorded; with --force it is also the reason for forcing)"),
     ("--to", "with --rollback: the run id to restore (default: the previous champion)"),
 )
-_FORCE_HELP = "promote although val_auc is below the champion's by more than the tolerance"
+_FORCE_HELP = (
+    "promote although val_auc is below the champion's by more than the tolerance or the CV "
+    "stability gate fails (--reason says why; both are recorded in the ledger)"
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -69,6 +69,7 @@ def promotion_gates(
     export_error: GovernanceError | None,
 ) -> tuple[GateResult, ...]:
     """Every promotion gate, in checklist order."""
+    force_reason = request.force_reason.strip() if request.force else None
     results = [
         gates.gate_run_finished(record.run),
         gates.gate_threshold(threshold),
@@ -76,9 +77,11 @@ def promotion_gates(
             record.metrics.get("val_auc"),
             champion.metrics.get("val_auc") if champion else None,
             request.auc_tolerance,
-            request.force_reason.strip() if request.force else None,
+            force_reason,
         ),
-        gates.gate_cv_stable(record.cv, request.stability_rule),
+        gates.gate_cv_stable(
+            gates.record_stability_row(record), request.stability_rule, force_reason
+        ),
     ]
     if staged is None:
         error = export_error or ExportError("The model could not be exported.")
