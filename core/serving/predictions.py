@@ -9,6 +9,7 @@ import numpy as np
 
 from core.scoring.reason_codes import top_reason_features
 from core.scoring.scorer import ScoringResult
+from core.serving.batcher import ScoringBatcher
 from core.serving.decision_log import DecisionBatch
 from core.serving.model_holder import LoadedModel
 from core.serving.request_parsing import ParsedApplicants
@@ -23,10 +24,9 @@ class Scored:
     result: ScoringResult
 
 
-def score(loaded: LoadedModel, parsed: ParsedApplicants) -> Scored:
-    """Score through the one scoring path, with the manifest's threshold and reason texts."""
-    result = loaded.scorer.score(parsed.frame, loaded.threshold, reason_book=loaded.book)
-    return Scored(loaded, parsed, result)
+async def score(batcher: ScoringBatcher, loaded: LoadedModel, parsed: ParsedApplicants) -> Scored:
+    """Score through the one scoring path (batched with concurrent requests on the same model)."""
+    return Scored(loaded, parsed, await batcher.score(loaded, parsed.frame))
 
 
 Reasons = list[list[tuple[str, float, str]]]

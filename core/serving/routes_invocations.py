@@ -27,7 +27,8 @@ async def invocations(request: Request) -> JSONResponse:
         rows, label = csv_rows(body, service.max_applicants, numeric), "rows"
     else:
         rows, label = json_rows(body, service.max_applicants)
-    scored = predictions.score(loaded, validate_rows(rows, spec, label))
+    parsed = validate_rows(rows, spec, label)
+    scored = await predictions.score(service.batcher, loaded, parsed)
     if service.decision_log is not None:
         reasons = predictions.reasons_of(scored)
         batch = predictions.decision_batch(scored, reasons, request_id_of(request))

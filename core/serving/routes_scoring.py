@@ -20,7 +20,7 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
     loaded = service.holder.model
     rows, body_warnings = predict_rows(decode_json(body), service.max_applicants)
     parsed = validate_rows(rows, loaded.scorer.spec, "applicants")
-    scored = predictions.score(loaded, parsed)
+    scored = await predictions.score(service.batcher, loaded, parsed)
     reasons = predictions.reasons_of(scored)
     request_id = request_id_of(request)
     if service.decision_log is not None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from core.serving.batcher import ScoringBatcher
 from core.serving.decision_log import DecisionLog
 from core.serving.model_holder import ModelHolder
 from core.serving.request_parsing import body_limit
@@ -21,6 +22,7 @@ class ServiceState:
     decision_log: DecisionLog | None
     max_applicants: int
     token: str | None = None
+    batcher: ScoringBatcher = field(default_factory=ScoringBatcher)
 
     @property
     def body_limit(self) -> int:

@@ -1,0 +1,124 @@
+"""Coalesce the scoring requests that arrive in the same event-loop turn into one Scorer call.
+
+Under concurrent load most of a one-applicant request's cost is fixed per call (pandas
+preparation, LightGBM's start-up), so requests that are ready together are scored with one
+`Scorer.score` on their concatenated rows and the result is split back by position. A lone
+request is scored alone, one loop turn later. Requests holding different models (during a hot
+swap) are never mixed, and a request that fails is retried alone so it cannot fail the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.scoring.prepare import PreparedFeatures
+from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS, ScoringResult
+from core.serving.model_holder import LoadedModel
+
+COALESCE_MAX_ROWS = SINGLE_THREAD_MAX_ROWS
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """One request waiting to be scored."""
+
+    loaded: LoadedModel
+    frame: pd.DataFrame
+    future: asyncio.Future
+
+
+def score_with(loaded: LoadedModel, frame: pd.DataFrame) -> ScoringResult:
+    """The one scoring path, with the manifest's threshold and the reason-code texts."""
+    return loaded.scorer.score(frame, loaded.threshold, reason_book=loaded.book)
+
+
+def result_rows(result: ScoringResult, start: int, stop: int) -> ScoringResult:
+    """The rows start:stop of a result (positions), as a result of their own."""
+    prepared = PreparedFeatures(result.prepared.frame.iloc[start:stop])
+    return ScoringResult(
+        result.scores.iloc[start:stop],
+        result.contributions.iloc[start:stop],
+        result.base_value,
+        result.threshold,
+        prepared,
+        result.reasons.iloc[start:stop],
+    )
+
+
+def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
+    """Requests grouped by model, then cut so a group holds at most COALESCE_MAX_ROWS rows."""
+    by_model: dict[int, list[_Pending]] = {}
+    for item in pending:
+        by_model.setdefault(id(item.loaded), []).append(item)
+    groups: list[list[_Pending]] = []
+    for items in by_model.values():
+        current: list[_Pending] = []
+        rows = 0
+        for item in items:
+            if current and rows + len(item.frame) > COALESCE_MAX_ROWS:
+                groups.append(current)
+                current, rows = [], 0
+            current.append(item)
+            rows += len(item.frame)
+        groups.append(current)
+    return groups
+
+
+def _score_alone(item: _Pending) -> None:
+    """Score one request, handing its result or its error to its future."""
+    try:
+        result = score_with(item.loaded, item.frame)
+    except Exception as exc:  # the handler re-raises it and answers 4xx/500
+        if not item.future.done():
+            item.future.set_exception(exc)
+        return
+    if not item.future.done():
+        item.future.set_result(result)
+
+
+def _score_group(items: list[_Pending]) -> None:
+    """Score a group in one call and split the result; on failure, score each alone."""
+    if len(items) == 1:
+        _score_alone(items[0])
+        return
+    frame = pd.concat([item.frame for item in items], ignore_index=True)
+    try:
+        result = score_with(items[0].loaded, frame)
+    except Exception:
+        for item in items:
+            _score_alone(item)
+        return
+    start = 0
+    for item in items:
+        stop = start + len(item.frame)
+        if not item.future.done():
+            item.future.set_result(result_rows(result, start, stop))
+        start = stop
+
+
+class ScoringBatcher:
+    """Collects requests during a loop turn and scores them together on the next."""
+
+    def __init__(self) -> None:
+        """No request pending."""
+        self._pending: list[_Pending] = []
+        self._scheduled = False
+
+    async def score(self, loaded: LoadedModel, frame: pd.DataFrame) -> ScoringResult:
+        """The Scorer's result for these rows with this model (scored with its neighbours)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future = loop.create_future()
+        self._pending.append(_Pending(loaded, frame, future))
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        """Score everything pending."""
+        pending, self._pending, self._scheduled = self._pending, [], False
+        for group in _groups(pending):
+            _score_group(group)
