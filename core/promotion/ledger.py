@@ -136,15 +136,3 @@ def stage_append(path: Path, entry: LedgerEntry) -> Path:
     if old and not old.endswith(b"\n"):
         old += b"\n"
     return stage_file(path, old + entry_line(entry))
-
-
-def head_disagreement(manifest: PromotionManifest, report: ChainReport) -> str | None:
-    """How a manifest disagrees with the ledger's last entry, or None when it is that entry."""
-    head = report.entries[-1] if report.entries else None
-    if head is None:
-        return "the manifest has no entry in the ledger (it was not written by a promotion)"
-    if manifest.ledger_entry_hash != head.hash:
-        return "the manifest does not point at the last ledger entry"
-    if manifest.model_copy(update={"ledger_entry_hash": None}) != head.manifest:
-        return "the manifest differs from the last ledger entry (edited by hand?)"
-    return None

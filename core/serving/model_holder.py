@@ -28,6 +28,7 @@ from core.promotion.manifest import (
     ledger_path,
     read_manifest,
 )
+from core.promotion.state import manifest_problem
 from core.scoring.applicants import typical_applicant
 from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.scoring.scorer import Scorer, scorer_for
@@ -136,7 +137,7 @@ def verified_manifest(manifest_path: Path) -> PromotionManifest:
             f"Nothing is promoted: there is no manifest at '{manifest_path}'.", fix=_PROMOTE_FIX
         )
     chain = ledger.require_intact(ledger_path(manifest_path))
-    problem = ledger.head_disagreement(manifest, chain)
+    problem = manifest_problem(manifest, chain)
     if problem:
         raise ServiceStartError(
             f"The promotion manifest '{manifest_path}' cannot be trusted: {problem}.",
