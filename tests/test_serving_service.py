@@ -15,12 +15,15 @@ import pandas as pd
 import pytest
 import requests
 
+from core.cli.main import main
 from core.data.synthetic import demo_dataset
 from core.promotion import use_cases as promotion
 from core.promotion.manifest import read_manifest
 from core.scoring.reason_codes import load_reason_codes
 from core.scoring.scorer import scorer_for
 from core.store.access import load_model
+from tests.apptest_helpers import exceptions, open_page, texts
+from tests.conftest import _free_port
 from tests.promotion_fixtures import promotion_template_fixture  # noqa: F401 (fixture)
 from tests.serving_fixtures import (  # noqa: F401 (fixture)
     MAX_APPLICANTS,
@@ -346,6 +349,37 @@ def test_a_bad_new_manifest_keeps_the_old_model_and_ready_says_why(service) -> N
     while service.get("/ready").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert service.get("/ready").status_code == 200
+
+
+def test_promote_verify_compares_the_live_service(service, monkeypatch, capsys) -> None:
+    # given SCORING_URL pointing at the running service, then at a port nobody serves
+    settings = service.promoted.settings
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", settings.tracking_uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(settings.promotion_manifest))
+    monkeypatch.setenv("SCORING_URL", service.url)
+    # when promote --verify runs
+    code = main(["promote", "--verify"])
+    out = capsys.readouterr().out
+    # then the service's /version agrees with the manifest
+    assert code == 0 and "[ok] scoring service:" in out and "in step" in out
+    monkeypatch.setenv("SCORING_URL", f"http://127.0.0.1:{_free_port()}")
+    assert main(["promote", "--verify"]) == 1
+    captured = capsys.readouterr()
+    assert "[FAIL] scoring service:" in captured.out and "did not answer" in captured.err
+
+
+def test_promotion_page_shows_the_live_version_beside_the_manifest(service, app_env) -> None:
+    settings = service.promoted.settings
+    app_env(
+        settings.tracking_uri,
+        PROMOTION_MANIFEST=str(settings.promotion_manifest),
+        SCORING_URL=service.url,
+    )
+    at = open_page("pages/promotion.py")
+    assert exceptions(at) == []
+    assert "in step with the manifest" in texts(at)
+    table = next(d.value for d in at.dataframe if "live service" in d.value.columns)
+    assert table["agrees"].all() and len(table) == 5
 
 
 def test_sigterm_flushes_every_decision_to_the_log(service) -> None:
