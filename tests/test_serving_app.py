@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.cli.main import main
-from core.errors import SettingsError
+from core.errors import GovernanceError, SettingsError
 from core.promotion.manifest import read_manifest
 from core.serving.app import create_app
 from core.serving.decision_log import DecisionBatch, DecisionLog
@@ -190,3 +190,50 @@ def test_serving_settings_defaults_and_overrides(tmp_path) -> None:
     assert (custom.scoring_api_token, custom.scoring_max_applicants) == (TOKEN, 50)
     assert custom.scoring_url == "http://127.0.0.1:8000"
     assert TOKEN not in repr(custom)
+
+
+def test_batched_requests_get_exactly_their_own_scores() -> None:
+    # given two models and requests on both, one of them invalid, arriving in the same turn
+    import asyncio
+
+    import lightgbm as lgb
+    import numpy as np
+
+    from core.data.synthetic import demo_dataset
+    from core.scoring.reason_codes import ReasonCodeBook
+    from core.scoring.scorer import scorer_for
+    from core.serving.batcher import ScoringBatcher, score_with
+    from core.serving.model_holder import LoadedModel, ModelIdentity
+
+    data = demo_dataset(n_rows=600, seed=5)
+    models = [
+        lgb.LGBMClassifier(n_estimators=n, verbose=-1, random_state=1).fit(
+            data.features, data.target
+        )
+        for n in (10, 20)
+    ]
+    loaded = [
+        LoadedModel(ModelIdentity.candidate(f"r{i}", "n", 0.3, "x"), m, scorer_for(m),
+                    ReasonCodeBook(), "")
+        for i, m in enumerate(models)
+    ]  # fmt: skip
+    frames = [data.features.iloc[i : i + 1 + i % 3].reset_index(drop=True) for i in range(12)]
+    bad = data.features.head(2).assign(credit_score="not a number")
+    jobs = [(loaded[i % 2], f) for i, f in enumerate(frames)] + [(loaded[0], bad)]
+
+    async def all_at_once():
+        batcher = ScoringBatcher()
+        return await asyncio.gather(
+            *(batcher.score(model, frame) for model, frame in jobs), return_exceptions=True
+        )
+
+    # when they are scored through the batcher
+    results = asyncio.run(all_at_once())
+    # then each equals scoring it alone with its own model, and only the bad one fails
+    for (model, frame), result in zip(jobs[:-1], results[:-1], strict=True):
+        alone = score_with(model, frame)
+        assert np.abs(alone.contributions - result.contributions).max() <= 1e-12
+        assert np.abs(alone.probability - result.probability).max() <= 1e-12
+        assert list(alone.decision) == list(result.decision)
+        assert (alone.reason_texts == result.reason_texts).all()
+    assert isinstance(results[-1], GovernanceError) and "credit_score" in str(results[-1])

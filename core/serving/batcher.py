@@ -2,9 +2,10 @@
 
 Under concurrent load most of a one-applicant request's cost is fixed per call (pandas
 preparation, LightGBM's start-up), so requests that are ready together are scored with one
-`Scorer.score` on their concatenated rows and the result is split back by position. A lone
-request is scored alone, one loop turn later. Requests holding different models (during a hot
-swap) are never mixed, and a request that fails is retried alone so it cannot fail the others.
+`Scorer.score` on their concatenated rows and the result is split back by position, as arrays
+(ScoredRows). A lone request is scored alone, one loop turn later. Requests holding different
+models (during a hot swap) are never mixed, and a request that fails is retried alone so it
+cannot fail the others.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.scoring.prepare import PreparedFeatures
-from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS, ScoringResult
+from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS
 from core.serving.model_holder import LoadedModel
+from core.serving.scored_rows import ScoredRows
 
 COALESCE_MAX_ROWS = SINGLE_THREAD_MAX_ROWS
 
@@ -30,22 +31,10 @@ class _Pending:
     future: asyncio.Future
 
 
-def score_with(loaded: LoadedModel, frame: pd.DataFrame) -> ScoringResult:
+def score_with(loaded: LoadedModel, frame: pd.DataFrame) -> ScoredRows:
     """The one scoring path, with the manifest's threshold and the reason-code texts."""
-    return loaded.scorer.score(frame, loaded.threshold, reason_book=loaded.book)
-
-
-def result_rows(result: ScoringResult, start: int, stop: int) -> ScoringResult:
-    """The rows start:stop of a result (positions), as a result of their own."""
-    prepared = PreparedFeatures(result.prepared.frame.iloc[start:stop])
-    return ScoringResult(
-        result.scores.iloc[start:stop],
-        result.contributions.iloc[start:stop],
-        result.base_value,
-        result.threshold,
-        prepared,
-        result.reasons.iloc[start:stop],
-    )
+    result = loaded.scorer.score(frame, loaded.threshold, reason_book=loaded.book)
+    return ScoredRows.from_result(result)
 
 
 def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
@@ -95,7 +84,7 @@ def _score_group(items: list[_Pending]) -> None:
     for item in items:
         stop = start + len(item.frame)
         if not item.future.done():
-            item.future.set_result(result_rows(result, start, stop))
+            item.future.set_result(result.rows(start, stop))
         start = stop
 
 
@@ -107,7 +96,7 @@ class ScoringBatcher:
         self._pending: list[_Pending] = []
         self._scheduled = False
 
-    async def score(self, loaded: LoadedModel, frame: pd.DataFrame) -> ScoringResult:
+    async def score(self, loaded: LoadedModel, frame: pd.DataFrame) -> ScoredRows:
         """The Scorer's result for these rows with this model (scored with its neighbours)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()

@@ -33,7 +33,7 @@ async def invocations(request: Request) -> JSONResponse:
         reasons = predictions.reasons_of(scored)
         batch = predictions.decision_batch(scored, reasons, request_id_of(request))
         service.decision_log.append(batch)
-    probabilities = scored.result.scores["probability"].to_numpy(dtype="float64").tolist()
+    probabilities = scored.rows.probability.tolist()
     return JSONResponse(
         {"predictions": probabilities}, headers={RUN_ID_HEADER: loaded.identity.run_id}
     )
