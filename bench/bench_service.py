@@ -367,9 +367,7 @@ def main() -> int:
         ]:
             run_load(port, path, body, 4, 25)  # warm-up
 
-        print(
-            f"\n/predict, one applicant, categorical demo model (ours), best of {args.rounds}:"
-        )
+        print(f"\n/predict, one applicant, categorical demo model (ours), best of {args.rounds}:")
         single = best_of(
             args.rounds, lambda: run_load(ours_port, "/predict", one, 1, args.requests)
         )

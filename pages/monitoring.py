@@ -6,13 +6,15 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import monitoring as charts
-from core.data.synthetic import make_recent_applications, read_uploaded_table
+from core.data.synthetic import make_recent_applications
+from core.data.tables import read_table_bytes
 from core.errors import GovernanceError
 from core.monitoring.drift import distribution_comparison
 from core.promotion.manifest import read_manifest
 from ui import cache
 from ui.context import get_context, require_runs, show_error
-from ui.run_picker import pick_run, run_names
+from ui.run_picker import run_names
+from ui.selection import run_selectbox, selected_threshold
 
 NONE = "(none)"
 SIMULATED = "Simulated recent applications (demo)"
@@ -40,10 +42,17 @@ if monitorable.empty:
     )
     st.stop()
 
-run_ids = monitorable["run_id"].tolist()
 labels = run_names(monitorable)
-if manifest is not None and manifest.run_id in labels:
-    default_run, threshold = manifest.run_id, manifest.threshold
+run_id = run_selectbox(
+    "Run",
+    context,
+    table.runs,
+    monitorable,
+    key="monitoring_run",
+    why_unusable="logged no model and validation set to monitor against",
+)
+if manifest is not None and manifest.run_id == run_id:
+    threshold = manifest.threshold
     st.success(
         f"Monitoring the promoted run **{labels[manifest.run_id]}** (`{manifest.run_id}`) at "
         f"threshold **{manifest.threshold}**, promoted by {manifest.promoted_by} on "
@@ -51,13 +60,12 @@ if manifest is not None and manifest.run_id in labels:
         icon=":material/verified:",
     )
 else:
-    default_run, threshold = run_ids[0], context.settings.decision_threshold
+    threshold = selected_threshold(context.settings)
+    status = "Nothing is promoted yet" if manifest is None else "This run is not the promoted one"
     st.info(
-        "Nothing is promoted in this experiment yet: pick a candidate run to monitor. "
-        f"The threshold is the configured {threshold}.",
+        f"{status}: it is monitored as a candidate, at the selected threshold {threshold:.4f}.",
         icon=":material/info:",
     )
-run_id = pick_run("Run", monitorable, default_run, key="monitoring_run")
 
 source = st.radio("Recent data", [SIMULATED, UPLOADED], horizontal=True, key="monitoring_source")
 label_column: str | None = None
@@ -72,7 +80,7 @@ if source == UPLOADED:
     if upload is None:
         st.stop()
     try:
-        recent = read_uploaded_table(upload.name, upload.getvalue())
+        recent = read_table_bytes(upload.name, upload.getvalue())
     except GovernanceError as exc:
         show_error(exc)
         st.stop()
@@ -138,7 +146,10 @@ if now.auc is not None and ref.auc is not None:
 else:
     cols[2].metric("AUC", "—", help="Needs a label column with both classes")
 cols[3].metric("Score PSI", f"{report.score_psi:.3f}", report.score_status, delta_color="off")
-(st.error if report.alert.alert else st.caption)(report.alert.message)
+if report.alert.alert:
+    st.warning(report.alert.message, icon=":material/notification_important:")
+else:
+    st.caption(report.alert.message)
 
 st.subheader("Feature drift")
 shifted = report.features[report.features["status"] != "stable"]

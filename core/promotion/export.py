@@ -17,7 +17,8 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError, ModelLoadError
 from core.settings import prepare_mlflow_environment
-from core.store.access import LOG_MODEL_HISTORY_TAG, model_uri
+from core.store.access import model_uri
+from core.store.runs_table import LOG_MODEL_HISTORY_TAG
 
 _CHUNK = 1 << 20
 MODEL_NAME = "model"
