@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from starlette.requests import Request
 
-from core.scoring.model_spec import ModelSpec
+from core.scoring.model_spec import FeatureSpec, ModelSpec
 from core.serving.errors import Problem, RequestError, request_error
 from core.training.trainer import ID_COLUMN
 
@@ -214,6 +214,29 @@ def _applicant_id(row: dict, checks: _FeatureChecks, where: str, problems: _Coll
     return None
 
 
+def _feature_value(
+    feature: FeatureSpec, value: object, where: str, checks: _FeatureChecks, problems: _Collector
+) -> tuple[object, str | None]:
+    """One feature's value for the frame, and the warning it deserves (or None)."""
+    name = feature.name
+    if feature.is_categorical:
+        text = _categorical(value, where, feature.categories, problems)
+        if text is None:
+            return None, f"{name}: missing value"
+        if text not in checks.categories[name]:
+            return text, (
+                f"{name}: category '{text}' was never seen in training; scored as a missing value"
+            )
+        return text, None
+    number = _numeric(value, where, problems)
+    if math.isnan(number):
+        return number, f"{name}: missing value"
+    low, high = checks.ranges.get(name, (-math.inf, math.inf))
+    if not low <= number <= high:
+        return number, f"{name}: {number:g} is outside the training range [{low:g}, {high:g}]"
+    return number, None
+
+
 def validate_rows(rows: Sequence[object], spec: ModelSpec, label: str) -> ParsedApplicants:
     """Check every applicant against the model's features; 422 listing each bad field."""
     checks = _FeatureChecks(spec)
@@ -231,40 +254,24 @@ def validate_rows(rows: Sequence[object], spec: ModelSpec, label: str) -> Parsed
             )
             continue
         notes: list[str] = []
-        values: dict[str, object] = {}
         for feature in spec.features:
-            name = feature.name
-            if name not in row:
-                missing.setdefault(name, []).append(i)
-                columns[name].append(None)
+            if feature.name not in row:
+                missing.setdefault(feature.name, []).append(i)
+                columns[feature.name].append(None)
                 continue
-            value = row[name]
-            values[name] = value
-            if feature.is_categorical:
-                text = _categorical(value, f"{where}.{name}", feature.categories, problems)
-                columns[name].append(text)
-                if text is None:
-                    notes.append(f"{name}: missing value")
-                elif text not in checks.categories[name]:
-                    notes.append(
-                        f"{name}: category '{text}' was never seen in training; "
-                        "scored as a missing value"
-                    )
-                continue
-            number = _numeric(value, f"{where}.{name}", problems)
-            columns[name].append(number)
-            if math.isnan(number):
-                notes.append(f"{name}: missing value")
-            elif name in checks.ranges:
-                low, high = checks.ranges[name]
-                if not low <= number <= high:
-                    notes.append(
-                        f"{name}: {number:g} is outside the training range [{low:g}, {high:g}]"
-                    )
+            value, note = _feature_value(
+                feature, row[feature.name], f"{where}.{feature.name}", checks, problems
+            )
+            columns[feature.name].append(value)
+            if note:
+                notes.append(note)
         ids.append(_applicant_id(row, checks, where, problems))
-        unknown = [k for k in row if k not in checks.known and k not in ID_KEYS]
-        notes.extend(f"unknown field '{k}' ignored" for k in unknown)
-        raw.append(values)
+        notes.extend(
+            f"unknown field '{k}' ignored"
+            for k in row
+            if k not in checks.known and k not in ID_KEYS
+        )
+        raw.append({name: row[name] for name in checks.names if name in row})
         warnings.append(notes)
     for name, positions in missing.items():
         listed = ", ".join(str(p) for p in positions[:5]) + ("…" if len(positions) > 5 else "")
