@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
+from core.data.tables import read_table_bytes
 from core.errors import DataValidationError
-from core.scoring.batch import read_applicants_csv
 from core.serving.errors import request_error
 from core.serving.request_parsing import check_count, decode_json
 
@@ -22,6 +22,7 @@ DF_SPLIT = "dataframe_split"
 DF_RECORDS = "dataframe_records"
 INSTANCES = "instances"
 INPUTS = "inputs"
+CSV_BODY_NAME = "request-body.csv"
 SUPPORTED_FORMATS = (DF_SPLIT, DF_RECORDS, INSTANCES, INPUTS)
 REQUIRED_INPUT_FORMAT = (
     "The input must be a JSON dictionary with exactly one of the input fields "
@@ -152,9 +153,9 @@ def _csv_value(value: object, numeric: bool) -> object:
 def csv_rows(body: bytes, max_applicants: int, numeric: set[str]) -> list[object]:
     """The rows of a CSV body (empty cells are unknown values; numeric text becomes numbers)."""
     try:
-        frame = read_applicants_csv(body, "the CSV body", max_rows=max_applicants)
+        frame = read_table_bytes(CSV_BODY_NAME, body, max_rows=max_applicants)
     except DataValidationError as exc:
-        status = 413 if "at most" in (exc.fix or "") else 400
+        status = 413 if (exc.fix or "").startswith("Split") else 400
         raise request_error(status, "body", exc.message, exc.fix or "") from None
     check_count(len(frame), "body", max_applicants)
     records = frame.astype(object).to_dict("records")
