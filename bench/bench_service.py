@@ -7,7 +7,8 @@ configuration on the numeric features only (the one `mlflow models serve` can sc
 - `mlflow models serve --env-manager local` on the numeric model (its failure on the demo model
   is reported), against our /predict and /invocations on the same numeric model;
 - zero failed requests while a promotion and a rollback hot-swap the model under load.
-Each figure is the best of --rounds rounds (lowest p50): the machine is shared.
+Every measure runs once per round, in turn, for --rounds rounds; each figure is its round with
+the lowest p50 (the machine is shared).
 Run: python bench/bench_service.py [--requests 300] [--per-client 30] [--rounds 3]
 """
 
@@ -278,10 +279,14 @@ def _split_body(frame: pd.DataFrame) -> bytes:
     ).encode()
 
 
-def best_of(rounds: int, measure: Callable[[], Load]) -> Load:
-    """The round with the lowest p50 (the machine is shared: other rounds carry its noise)."""
-    loads = [measure() for _ in range(rounds)]
-    return min(loads, key=lambda load: load.p50_ms)
+def interleaved(rounds: int, measures: dict[str, Callable[[], Load]]) -> dict[str, Load]:
+    """Each measure once per round, in turn (ours and mlflow side by side in time); per measure
+    the round with the lowest p50 is kept (the machine is shared: the others carry its noise)."""
+    loads: dict[str, list[Load]] = {name: [] for name in measures}
+    for _ in range(rounds):
+        for name, measure in measures.items():
+            loads[name].append(measure())
+    return {name: min(found, key=lambda load: load.p50_ms) for name, found in loads.items()}
 
 
 def _floor(model, row: pd.DataFrame, calls: int) -> float:
@@ -368,44 +373,38 @@ def main() -> int:
             run_load(port, path, body, 4, 25)  # warm-up
 
         print(f"\n/predict, one applicant, categorical demo model (ours), best of {args.rounds}:")
-        single = best_of(
-            args.rounds, lambda: run_load(ours_port, "/predict", one, 1, args.requests)
-        )
+        measures: dict[str, Callable[[], Load]] = {
+            "single": lambda: run_load(ours_port, "/predict", one, 1, args.requests),
+            "many": lambda: run_load(ours_port, "/predict", one, 32, args.per_client),
+            "explain": lambda: run_load(ours_port, "/explain", one, 1, args.requests),
+            "plain_single": lambda: run_load(plain_port, "/predict", one_plain, 1, args.requests),
+            "plain_many": lambda: run_load(plain_port, "/predict", one_plain, 32, args.per_client),
+            "inv_many": lambda: run_load(
+                plain_port, "/invocations", split_plain, 32, args.per_client
+            ),
+            "mlflow_single": lambda: run_load(
+                theirs_port, "/invocations", split_plain, 1, args.requests
+            ),
+            "mlflow_many": lambda: run_load(
+                theirs_port, "/invocations", split_plain, 32, args.per_client
+            ),
+        }
+        best = interleaved(args.rounds, measures)
+        single, many, explain = best["single"], best["many"], best["explain"]
         print(single.line("1 client"))
-        many = best_of(
-            args.rounds, lambda: run_load(ours_port, "/predict", one, 32, args.per_client)
-        )
         print(many.line("32 clients"))
-        explain = best_of(
-            args.rounds, lambda: run_load(ours_port, "/explain", one, 1, args.requests)
-        )
         print(explain.line("/explain, 1 client"))
         floor = _floor(demo, row, args.requests)
         print(f"  {'Scorer.score in-process (the floor)':<46} p50 {floor:7.2f} ms")
 
         print("\nSame numeric-only model, our service vs `mlflow models serve`:")
-        plain_single = best_of(
-            args.rounds, lambda: run_load(plain_port, "/predict", one_plain, 1, args.requests)
-        )
+        plain_single, plain_many = best["plain_single"], best["plain_many"]
+        inv_many, mlflow_single = best["inv_many"], best["mlflow_single"]
+        mlflow_many = best["mlflow_many"]
         print(plain_single.line("ours /predict, 1 client"))
-        plain_many = best_of(
-            args.rounds, lambda: run_load(plain_port, "/predict", one_plain, 32, args.per_client)
-        )
         print(plain_many.line("ours /predict, 32 clients"))
-        inv_many = best_of(
-            args.rounds,
-            lambda: run_load(plain_port, "/invocations", split_plain, 32, args.per_client),
-        )
         print(inv_many.line("ours /invocations, 32 clients"))
-        mlflow_single = best_of(
-            args.rounds,
-            lambda: run_load(theirs_port, "/invocations", split_plain, 1, args.requests),
-        )
         print(mlflow_single.line("mlflow /invocations, 1 client"))
-        mlflow_many = best_of(
-            args.rounds,
-            lambda: run_load(theirs_port, "/invocations", split_plain, 32, args.per_client),
-        )
         print(mlflow_many.line("mlflow /invocations, 32 clients"))
 
         print("\n`mlflow models serve` on the categorical demo model:")
