@@ -99,7 +99,7 @@ def test_governed_run_shows_its_validation_metrics(file_store, app_env) -> None:
     assert metric(at, "Bad rate among approved") == f"{labels[approved].mean():.2%}"
     assert f"model at threshold {DEFAULT_DECISION_THRESHOLD:.4f}" in trace_names(at)
     # and the declared monotone features pass the check
-    assert "monotone as declared over the grid" in texts(at)
+    assert "monotone as declared over their whole observed range" in texts(at)
     assert any("SHAP computed on" in c.value for c in at.caption)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
 from core.errors import GovernanceError
 from core.evaluation import eval_data
+from core.scoring.model_spec import LoadedModel
 from core.store.access import RunsTable, model_uri
 from ui import cache
 from ui import cache_diagnostics as cached
@@ -56,7 +56,7 @@ def pick_run(context: StoreContext, table: RunsTable) -> pd.Series | None:
     return usable.loc[usable["run_id"] == run_id].iloc[0]
 
 
-def load_model(context: StoreContext, run: pd.Series) -> lgb.LGBMClassifier | None:
+def load_model(context: StoreContext, run: pd.Series) -> LoadedModel | None:
     """The run's model, or None after saying why it cannot be used."""
     if not run["has_model"]:
         st.warning(
@@ -115,7 +115,7 @@ def _labelled_file(
 
 
 def pick_data(
-    context: StoreContext, run: pd.Series, model: lgb.LGBMClassifier | None
+    context: StoreContext, run: pd.Series, model: LoadedModel | None
 ) -> eval_data.EvaluationData | None:
     """The evaluation data the user chose, or None after saying what is missing."""
     options = ([LOGGED] if run["has_validation_set"] else []) + [UPLOAD, PATH]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +13,7 @@ from core.evaluation.explain_global import beeswarm_frame, dependence, feature_i
 from core.evaluation.monotonicity import declared_constraints
 from core.evaluation.run_comparison import swap_set
 from core.evaluation.threshold_policy import PolicyPoint, ScoreTable, policy_at
+from core.scoring.model_spec import LoadedModel
 from core.settings import Settings
 from core.store.access import RunsTable
 from ui import cache_diagnostics as cached
@@ -50,6 +50,15 @@ def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyP
     cols[2].metric("KS", f"{evaluation.ks:.4f}", help=f"reached at score {evaluation.ks_score:.4f}")
     cols[3].metric("Brier score", f"{evaluation.brier:.4f}")
     cols[4].metric("Average precision", f"{evaluation.average_precision:.4f}")
+    calibration = evaluation.calibration
+    if not calibration.is_calibrated:
+        st.warning(
+            "**This score ranks risk but is not a calibrated probability of default**: "
+            + "; ".join(calibration.problems)
+            + ". Read approval and bad rates from the threshold policy, not the score itself "
+            "as a PD.",
+            icon=":material/warning:",
+        )
     left, right = st.columns(2)
     curves = {"model": evaluation}
     left.plotly_chart(charts.roc_figure(curves, {"model": point}), width="stretch")
@@ -105,7 +114,7 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
 
 
 def explain_tab(
-    context: StoreContext, run_id: str, model: lgb.LGBMClassifier, data: EvaluationData
+    context: StoreContext, run_id: str, model: LoadedModel, data: EvaluationData
 ) -> None:
     """Importance (gain or split), global SHAP on a sample, and SHAP dependence."""
     kind = st.radio("Importance", ["gain", "split"], horizontal=True, key="diag_importance_type")
@@ -140,7 +149,7 @@ def explain_tab(
 def monotonicity_tab(
     context: StoreContext,
     run: pd.Series,
-    model: lgb.LGBMClassifier,
+    model: LoadedModel,
     data: EvaluationData,
 ) -> None:
     """Partial-dependence check of the features the run declared monotone."""
@@ -162,11 +171,32 @@ def monotonicity_tab(
             "dependence moves against the declared direction somewhere on the grid.",
             icon=":material/block:",
         )
-    else:
+    elif check.checked:
         st.success(
-            f"All {len(constraints)} declared feature(s) are monotone as declared over the grid."
+            f"All {len(check.checked)} checked feature(s) are monotone as declared over their "
+            "whole observed range."
         )
-    st.dataframe(check.summary, hide_index=True, width="stretch")
+    if check.unused:
+        st.info(
+            f"Not used by the model: {', '.join(check.unused)}. A feature with no split has a "
+            "flat curve, which says nothing about its direction.",
+            icon=":material/info:",
+        )
+    st.dataframe(
+        check.summary,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "feature": st.column_config.TextColumn("Feature"),
+            "declared": st.column_config.TextColumn("Declared"),
+            "monotone": st.column_config.CheckboxColumn("Monotone"),
+            "worst_violation": st.column_config.NumberColumn(
+                "Worst step against (PD)", format="%.2e"
+            ),
+            "grid_points": st.column_config.NumberColumn("Grid points"),
+            "verdict": st.column_config.TextColumn("Verdict", width="medium"),
+        },
+    )
     plotted = check.curves["feature"].unique().tolist()
     if plotted:
         feature = st.selectbox("Partial dependence of", plotted, key="diag_pd_feature")

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
 from core.charts.whatif import moved_contributions_figure, waterfall_figure
 from core.errors import DataValidationError
 from core.scoring.counterfactual import CounterfactualResult, find_counterfactuals
-from core.scoring.model_spec import FeatureSpec, ModelSpec
+from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
 from ui.context import show_error
@@ -28,7 +27,7 @@ MOVED_IN_CHART = 8
 class Workbench:
     """Everything the form needs about the model and the run, fixed while the user edits."""
 
-    model: lgb.LGBMClassifier
+    model: LoadedModel
     spec: ModelSpec
     threshold: float
     book: ReasonCodeBook

@@ -233,4 +233,5 @@ def monotonicity_figure(curves: pd.DataFrame, feature: str) -> go.Figure:
     """Partial dependence of one declared-monotone feature."""
     curve = curves.loc[curves["feature"] == feature]
     fig = go.Figure(go.Scatter(x=curve["value"], y=curve["mean_pd"], mode="lines+markers"))
+    fig.update_yaxes(rangemode="tozero")
     return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted PD")

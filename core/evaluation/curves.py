@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.evaluation.calibration import CalibrationCheck, calibration_check
 from core.evaluation.threshold_policy import ScoreTable
 
 DEFAULT_BANDS = 10
@@ -36,6 +37,7 @@ class Evaluation:
     ks_curve: pd.DataFrame
     precision_recall: pd.DataFrame
     distribution: pd.DataFrame
+    calibration: CalibrationCheck
 
     @property
     def gini(self) -> float:
@@ -165,6 +167,7 @@ def evaluate(table: ScoreTable) -> Evaluation:
         ks_curve=_ks_frame(table, ks_score),
         precision_recall=precision_recall,
         distribution=score_distribution(table),
+        calibration=calibration_check(table),
     )
 
 
