@@ -218,13 +218,17 @@ def test_batched_requests_get_exactly_their_own_scores() -> None:
         for i, m in enumerate(models)
     ]  # fmt: skip
     frames = [data.features.iloc[i : i + 1 + i % 3].reset_index(drop=True) for i in range(12)]
-    bad = data.features.head(2).assign(credit_score="not a number")
+    bad = data.features.head(2).assign(credit_score=float("inf"))
     jobs = [(loaded[i % 2], f) for i, f in enumerate(frames)] + [(loaded[0], bad)]
 
     async def all_at_once():
         batcher = ScoringBatcher()
         return await asyncio.gather(
-            *(batcher.score(model, frame) for model, frame in jobs), return_exceptions=True
+            *(
+                batcher.score(model, {c: frame[c].tolist() for c in frame}, len(frame))
+                for model, frame in jobs
+            ),
+            return_exceptions=True,
         )
 
     # when they are scored through the batcher

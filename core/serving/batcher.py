@@ -2,7 +2,7 @@
 
 Under concurrent load most of a one-applicant request's cost is fixed per call (pandas
 preparation, LightGBM's start-up), so requests that are ready together are scored with one
-`Scorer.score` on their concatenated rows and the result is split back by position, as arrays
+`Scorer.score` on one frame of their rows and the result is split back by position, as arrays
 (ScoredRows). A lone request is scored alone, one loop turn later. Requests holding different
 models (during a hot swap) are never mixed, and a request that fails is retried alone so it
 cannot fail the others.
@@ -17,6 +17,7 @@ import pandas as pd
 
 from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS
 from core.serving.model_holder import LoadedModel
+from core.serving.request_parsing import applicant_frame
 from core.serving.scored_rows import ScoredRows
 
 COALESCE_MAX_ROWS = SINGLE_THREAD_MAX_ROWS
@@ -24,10 +25,11 @@ COALESCE_MAX_ROWS = SINGLE_THREAD_MAX_ROWS
 
 @dataclass(frozen=True)
 class _Pending:
-    """One request waiting to be scored."""
+    """One request waiting to be scored: its validated columns and applicant count."""
 
     loaded: LoadedModel
-    frame: pd.DataFrame
+    columns: dict[str, list[object]]
+    count: int
     future: asyncio.Future
 
 
@@ -47,11 +49,11 @@ def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
         current: list[_Pending] = []
         rows = 0
         for item in items:
-            if current and rows + len(item.frame) > COALESCE_MAX_ROWS:
+            if current and rows + item.count > COALESCE_MAX_ROWS:
                 groups.append(current)
                 current, rows = [], 0
             current.append(item)
-            rows += len(item.frame)
+            rows += item.count
         groups.append(current)
     return groups
 
@@ -59,7 +61,8 @@ def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
 def _score_alone(item: _Pending) -> None:
     """Score one request, handing its result or its error to its future."""
     try:
-        result = score_with(item.loaded, item.frame)
+        frame = applicant_frame([item.columns], item.loaded.scorer.spec)
+        result = score_with(item.loaded, frame)
     except Exception as exc:  # the handler re-raises it and answers 4xx/500
         if not item.future.done():
             item.future.set_exception(exc)
@@ -73,8 +76,8 @@ def _score_group(items: list[_Pending]) -> None:
     if len(items) == 1:
         _score_alone(items[0])
         return
-    frame = pd.concat([item.frame for item in items], ignore_index=True)
     try:
+        frame = applicant_frame([item.columns for item in items], items[0].loaded.scorer.spec)
         result = score_with(items[0].loaded, frame)
     except Exception:
         for item in items:
@@ -82,7 +85,7 @@ def _score_group(items: list[_Pending]) -> None:
         return
     start = 0
     for item in items:
-        stop = start + len(item.frame)
+        stop = start + item.count
         if not item.future.done():
             item.future.set_result(result.rows(start, stop))
         start = stop
@@ -96,11 +99,14 @@ class ScoringBatcher:
         self._pending: list[_Pending] = []
         self._scheduled = False
 
-    async def score(self, loaded: LoadedModel, frame: pd.DataFrame) -> ScoredRows:
-        """The Scorer's result for these rows with this model (scored with its neighbours)."""
+    async def score(
+        self, loaded: LoadedModel, columns: dict[str, list[object]], count: int
+    ) -> ScoredRows:
+        """The Scorer's numbers for count applicants' validated columns with this model (scored
+        with its neighbours in one frame)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
-        self._pending.append(_Pending(loaded, frame, future))
+        self._pending.append(_Pending(loaded, columns, count, future))
         if not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)

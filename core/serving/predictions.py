@@ -23,7 +23,8 @@ class Scored:
 
 async def score(batcher: ScoringBatcher, loaded: LoadedModel, parsed: ParsedApplicants) -> Scored:
     """Score through the one scoring path (batched with concurrent requests on the same model)."""
-    return Scored(loaded, parsed, await batcher.score(loaded, parsed.frame))
+    rows = await batcher.score(loaded, parsed.columns, len(parsed.ids))
+    return Scored(loaded, parsed, rows)
 
 
 Reasons = list[list[tuple[str, float, str]]]

@@ -35,9 +35,13 @@ _SHAPE_FIX = (
 
 @dataclass(frozen=True)
 class ParsedApplicants:
-    """Validated applicants: the frame the Scorer takes, ids, raw values and warnings."""
+    """Validated applicants: model-ordered columns for the Scorer, ids, raw values, warnings.
 
-    frame: pd.DataFrame
+    The columns stay plain lists: the batcher builds one frame for all the requests it scores
+    together (building a DataFrame costs more than scoring one applicant).
+    """
+
+    columns: dict[str, list[object]]
     ids: list[str | None]
     features: list[dict[str, object]]
     warnings: list[list[str]]
@@ -282,14 +286,18 @@ def validate_rows(rows: Sequence[object], spec: ModelSpec, label: str) -> Parsed
         )
     if problems.problems:
         raise RequestError(422, problems.problems)
-    return ParsedApplicants(_frame(columns, spec), ids, raw, warnings)
+    return ParsedApplicants(columns, ids, raw, warnings)
 
 
-def _frame(columns: dict[str, list[object]], spec: ModelSpec) -> pd.DataFrame:
-    """The applicants as a frame in model order: floats for numbers, text for categories."""
+def applicant_frame(parts: Sequence[dict[str, list[object]]], spec: ModelSpec) -> pd.DataFrame:
+    """Validated columns of one or more requests as one frame in model order: floats for
+    numbers, text for categories."""
     data: dict[str, object] = {}
     for feature in spec.features:
-        values = columns[feature.name]
+        if len(parts) == 1:
+            values = parts[0][feature.name]
+        else:
+            values = [v for part in parts for v in part[feature.name]]
         if feature.is_categorical:
             data[feature.name] = pd.Series(values, dtype=object)
         else:
