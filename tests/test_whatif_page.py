@@ -36,6 +36,12 @@ def _probability(at: AppTest) -> float:
     return float(_metric(at, "Probability of default").rstrip("%")) / 100
 
 
+def _points(shown: str) -> float:
+    """A distance shown in percentage points ('+3.10 pp'), as a fraction."""
+    assert shown.endswith(" pp"), shown
+    return float(shown.removesuffix(" pp")) / 100
+
+
 @pytest.fixture()
 def whatif(file_store, app_env) -> AppTest:
     """The page opened on the first governed run of a populated store."""
@@ -134,13 +140,13 @@ def test_an_edit_on_a_borderline_applicant_survives_a_threshold_change(whatif: A
 
 def test_threshold_change_moves_the_distance(whatif: AppTest) -> None:
     # given the distance at the configured threshold
-    before = float(_metric(whatif, "Distance to threshold"))
+    before = _points(_metric(whatif, "Distance to threshold"))
     # when the threshold is raised by 0.1
     whatif.number_input(key="whatif_threshold").set_value(
         whatif.number_input(key="whatif_threshold").value + 0.1
     ).run()
     # then the distance falls by 0.1
-    after = float(_metric(whatif, "Distance to threshold"))
+    after = _points(_metric(whatif, "Distance to threshold"))
     assert after == pytest.approx(before - 0.1, abs=2e-4)
 
 

@@ -122,8 +122,9 @@ def pick_data(
     if st.session_state.get(SOURCE_KEY) not in options:
         st.session_state[SOURCE_KEY] = options[0]
     source = st.radio("Evaluation data", options, key=SOURCE_KEY, horizontal=True)
+    notice = st.empty()
     if not run["has_validation_set"]:
-        st.info(
+        notice.info(
             "This run logged no validation set. Give a labelled CSV or Parquet file (the "
             "run's features plus a 0/1 label column) to get ROC, KS and the threshold policy."
         )
@@ -133,10 +134,13 @@ def pick_data(
         if model is None:
             st.warning("Scoring a file needs the run's model, which is unavailable (see above).")
             return None
-        return _labelled_file(context, run["run_id"], source)
+        data = _labelled_file(context, run["run_id"], source)
     except GovernanceError as exc:
         show_error(exc)
         return None
+    if data is not None:
+        notice.empty()  # the file now supplies what the run lacked: the notice would be stale
+    return data
 
 
 def describe_data(data: eval_data.EvaluationData) -> None:

@@ -219,6 +219,8 @@ def score_bands(
     score_sum = table.cum_score_sum[upper] - table.cum_score_sum[lower]
     cum_bad = np.cumsum(bads) / max(table.n_bads, 1)
     cum_good = np.cumsum(goods) / max(table.n_goods, 1)
+    overall = table.n_bads / table.n if table.n else float("nan")
+    cum_share = np.cumsum(count) / table.n
     return pd.DataFrame(
         {
             "band": np.arange(1, len(count) + 1),
@@ -233,6 +235,9 @@ def score_bands(
             "cum_bad_capture": cum_bad,
             "cum_good_capture": cum_good,
             "ks": np.abs(cum_bad - cum_good),
+            "lift": (bads / count) / overall if overall else np.nan,
+            "cum_share": cum_share,
+            "cum_lift": cum_bad / cum_share,
         }
     )
 
