@@ -1,12 +1,13 @@
-# Quick start: `make run` (dashboard on demo runs) and `make test` (every test).
+# Quick start: `make run` (dashboard on demo runs), `make serve` (scoring service) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8501
+SERVE_PORT ?= 8000
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
-.PHONY: run test lint bench demo clean
+.PHONY: run serve test lint bench demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,9 @@ demo: $(VENV)/.runtime
 
 run: demo
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+serve: $(VENV)/.runtime
+	$(PY) -m core serve --port $(SERVE_PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -19,6 +19,10 @@ DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
 DEFAULT_TARGET_APPROVAL_RATE = 0.85
 DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
 DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
+DEFAULT_SCORING_HOST = "127.0.0.1"
+DEFAULT_SCORING_PORT = 8000
+DEFAULT_SCORING_MAX_APPLICANTS = 10_000
+DECISION_LOG_FOLDER = "decisions"
 PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
@@ -39,6 +43,18 @@ class Settings:
     promotion_auc_tolerance: float = DEFAULT_PROMOTION_AUC_TOLERANCE
     registered_model_name: str | None = None
     reason_codes_file: Path = DEFAULT_REASON_CODES_FILE
+    scoring_api_token: str | None = field(default=None, repr=False)
+    decision_log: Path | None = None
+    scoring_max_applicants: int = DEFAULT_SCORING_MAX_APPLICANTS
+    scoring_url: str | None = None
+
+    @property
+    def decision_log_dir(self) -> Path:
+        """Where the scoring service writes its decision log (DECISION_LOG, else beside the
+        manifest)."""
+        if self.decision_log is not None:
+            return self.decision_log
+        return self.promotion_manifest.parent / DECISION_LOG_FOLDER
 
     @property
     def store_kind(self) -> StoreKind:
@@ -115,6 +131,33 @@ def _parse_tolerance(raw: str) -> float:
     return value
 
 
+def _parse_max_applicants(raw: str) -> int:
+    """SCORING_MAX_APPLICANTS as a positive integer."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(
+            f"SCORING_MAX_APPLICANTS '{raw}' is not a positive whole number.",
+            fix=f"Set it to the most applicants one request may carry, for example "
+            f"{DEFAULT_SCORING_MAX_APPLICANTS}.",
+        )
+    return value
+
+
+def _parse_scoring_url(raw: str) -> str:
+    """SCORING_URL as an http(s) base URL without a trailing slash."""
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            f"SCORING_URL '{raw}' is not an http(s) URL.",
+            fix=f"Set it to the scoring service's base URL, for example "
+            f"http://{DEFAULT_SCORING_HOST}:{DEFAULT_SCORING_PORT}.",
+        )
+    return raw.rstrip("/")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings from the environment (or the mapping given)."""
     source = os.environ if env is None else env
@@ -125,6 +168,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     threshold = _parse_threshold(raw_threshold) if raw_threshold else DEFAULT_DECISION_THRESHOLD
     manifest = source.get("PROMOTION_MANIFEST", "").strip() or DEFAULT_PROMOTION_MANIFEST
     raw_tolerance = source.get("PROMOTION_AUC_TOLERANCE", "").strip()
+    raw_max_applicants = source.get("SCORING_MAX_APPLICANTS", "").strip()
+    raw_scoring_url = source.get("SCORING_URL", "").strip()
+    decision_log = source.get("DECISION_LOG", "").strip()
     return Settings(
         tracking_uri=tracking_uri,
         experiment_name=experiment_name,
@@ -137,6 +183,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reason_codes_file=Path(
             source.get("REASON_CODES_FILE", "").strip() or DEFAULT_REASON_CODES_FILE
         ),
+        scoring_api_token=source.get("SCORING_API_TOKEN", "").strip() or None,
+        decision_log=Path(decision_log) if decision_log else None,
+        scoring_max_applicants=(
+            _parse_max_applicants(raw_max_applicants)
+            if raw_max_applicants
+            else DEFAULT_SCORING_MAX_APPLICANTS
+        ),
+        scoring_url=_parse_scoring_url(raw_scoring_url) if raw_scoring_url else None,
     )
 
 

@@ -10,6 +10,7 @@ from core.promotion import use_cases as promotion
 from core.promotion.manifest import ManifestError, PromotionManifest
 from core.promotion.tables import comparison_table, gate_table
 from core.runs.stability import recommend_run
+from core.serving.version_check import compare_with_service
 from ui import cache
 from ui.context import get_context, require_runs, show_error
 from ui.selection import run_selectbox, stability_rule, threshold_input
@@ -194,6 +195,19 @@ else:
 registry_check = next((c for c in report.checks if c.name == "registry"), None)
 if registry_check is not None and registry_check.ok:
     st.caption(f"MLflow registry: {registry_check.detail}")
+if settings.scoring_url:
+    service = compare_with_service(champion, settings.scoring_url, settings.scoring_api_token)
+    if service.error is not None:
+        st.warning(
+            f"**Scoring service:** {service.error}. Start it with `python -m core serve` or "
+            "correct SCORING_URL.",
+            icon=":material/cloud_off:",
+        )
+    else:
+        (st.success if service.in_step else st.error)(
+            f"**Scoring service:** {service.detail}.", icon=":material/dns:"
+        )
+        st.dataframe(service.table(), hide_index=True, width="stretch")
 history = audit.history(settings)
 if history.empty:
     st.caption("The ledger is empty.")

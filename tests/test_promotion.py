@@ -71,6 +71,7 @@ def test_promote_writes_manifest_ledger_and_export(promo_store, settings) -> Non
         "CV stable",
         "model loads",
         "smoke test",
+        "service smoke test",
     ]
     assert all(g.passed for g in manifest.gate_results)
     # and the ledger holds one entry the manifest points at; the registry step says why skipped

@@ -8,13 +8,18 @@ import sys
 from core.errors import GovernanceError
 from core.promotion import audit, gates, requests
 from core.promotion import use_cases as promotion
+from core.serving.version_check import compare_with_service
 from core.settings import Settings
 
 _MODES = (
     ("--rollback", "restore the previous promotion (or --to RUN_ID) as a new ledger entry"),
     ("--show", "print the manifest in force"),
     ("--history", "print the ledger, newest first"),
-    ("--verify", "check the ledger chain, the manifest, the export and the registry"),
+    (
+        "--verify",
+        "check the ledger chain, the manifest, the export, the registry and, when SCORING_URL "
+        "is set, the running scoring service's /version",
+    ),
 )
 _TEXT_OPTIONS = (
     ("--threshold", "decision threshold in (0, 1) (default: DECISION_THRESHOLD)"),
@@ -96,12 +101,18 @@ def _history(settings: Settings) -> int:
 def _verify(settings: Settings) -> int:
     """Print each verification check; exit 1 when one fails."""
     report = audit.verify(settings)
-    for check in report.checks:
-        print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
-    if report.ok:
+    checks = [(c.name, c.ok, c.detail) for c in report.checks]
+    if settings.scoring_url:
+        service = compare_with_service(
+            audit.show(settings), settings.scoring_url, settings.scoring_api_token
+        )
+        checks.append(("scoring service", service.in_step, service.detail))
+    for name, ok, detail in checks:
+        print(f"[{'ok' if ok else 'FAIL'}] {name}: {detail}")
+    failed = next((c for c in checks if not c[1]), None)
+    if failed is None:
         return 0
-    failed = next(c for c in report.checks if not c.ok)
-    print(f"error: verification failed: {failed.name}: {failed.detail}", file=sys.stderr)
+    print(f"error: verification failed: {failed[0]}: {failed[2]}", file=sys.stderr)
     return 1
 
 

@@ -16,6 +16,7 @@ from mlflow.exceptions import MlflowException
 from core.errors import DataValidationError, GovernanceError
 from core.promotion.manifest import GateResult
 from core.runs.stability import NO_CV, STABLE, StabilityRule, stability_row, stability_verdict
+from core.scoring.applicants import typical_applicant
 from core.scoring.prepare import model_categories
 from core.scoring.scorer import scorer_for
 from core.settings import DEFAULT_PROMOTION_AUC_TOLERANCE
@@ -34,6 +35,7 @@ THRESHOLD_VALID = "threshold valid"
 AUC_VS_CHAMPION = "AUC vs champion"
 CV_STABLE = "CV stable"
 SMOKE_TEST = "smoke test"
+SERVICE_SMOKE_TEST = "service smoke test"
 EXPORT_VERIFIED = "export verified"
 
 
@@ -217,6 +219,38 @@ def gate_smoke(
         passed=not problems,
         detail="; ".join(problems) if problems else summary,
     )
+
+
+def service_applicants(
+    model: lgb.LGBMClassifier, validation: pd.DataFrame | None
+) -> tuple[pd.DataFrame, str]:
+    """Validation applicants (first by row id), else the model's template applicant."""
+    if validation is not None and len(validation):
+        return smoke_applicants(model, validation)
+    return typical_applicant(scorer_for(model).spec), "template applicant"
+
+
+def gate_service_smoke(
+    folder: Path,
+    sha256: str,
+    exported: lgb.LGBMClassifier,
+    reference: lgb.LGBMClassifier,
+    validation: pd.DataFrame | None,
+    run: tuple[str, str],
+    threshold: float,
+) -> GateResult:
+    """Serve the export on a free loopback port; /predict and /explain must match the run model.
+
+    `run` is (run_id, run_name). The probabilities must equal the run model's predict_proba and
+    the contributions plus the base value must add up to the raw score.
+    """
+    from core.serving.model_holder import ModelIdentity  # the service imports promotion
+    from core.serving.smoke import service_smoke
+
+    applicants, source = service_applicants(exported, validation)
+    identity = ModelIdentity.candidate(run[0], run[1], threshold, sha256)
+    outcome = service_smoke(folder, exported, identity, reference, applicants, source)
+    return GateResult(name=SERVICE_SMOKE_TEST, passed=outcome.passed, detail=outcome.detail)
 
 
 def approval_rate(scores: pd.Series | np.ndarray, threshold: float) -> float:
