@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -41,14 +41,7 @@ def promo_store_fixture(promotion_template: PromotionStore, tmp_path: Path) -> P
     """A private copy of the promotion store."""
     source = Path(promotion_template.uri.removeprefix("file:"))
     path = copy_file_store(source, tmp_path / "mlruns")
-    return PromotionStore(
-        f"file:{path}",
-        promotion_template.first,
-        promotion_template.second,
-        promotion_template.governed,
-        promotion_template.foreign,
-        promotion_template.unstable,
-    )
+    return replace(promotion_template, uri=f"file:{path}")
 
 
 def settings_for(uri: str, manifest: Path) -> Settings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -52,9 +52,7 @@ def promote_run(settings: Settings, run_id: str, threshold: float = SERVED_THRES
 def promoted_copy(template: PromotionStore, folder: Path) -> Promoted:
     """A private copy of the promotion store with its first run promoted into folder/deploy."""
     path = copy_file_store(Path(template.uri.removeprefix("file:")), folder / "mlruns")
-    store = PromotionStore(
-        f"file:{path}", template.first, template.second, template.governed, template.foreign
-    )
+    store = replace(template, uri=f"file:{path}")
     settings = settings_for(store.uri, folder / "deploy" / "promotion.json")
     promote_run(settings, store.first)
     return Promoted(store, settings, folder)
