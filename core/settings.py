@@ -22,6 +22,15 @@ DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / 
 PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
+# Monitoring alert levels (core/monitoring/alerts.py explains each in one sentence).
+PSI_NOISE_QUANTILE = 0.99
+OUT_OF_RANGE_ALERT = 0.02
+UNSEEN_CATEGORY_ALERT = 0.01
+MISSING_SHIFT_ALERT = 0.05
+APPROVAL_SHIFT_ALERT = 0.05
+BAND_TEST_ALPHA = 0.01
+MONITOR_MIN_LABELLED = 100
+DECISION_LOG_FOLDER = "decisions"
 DEMO_DATA_ROWS = 12_000
 DEMO_SEED = 1
 
@@ -39,6 +48,12 @@ class Settings:
     promotion_auc_tolerance: float = DEFAULT_PROMOTION_AUC_TOLERANCE
     registered_model_name: str | None = None
     reason_codes_file: Path = DEFAULT_REASON_CODES_FILE
+    decision_log: Path | None = None
+
+    @property
+    def decision_log_dir(self) -> Path:
+        """The decision log folder: DECISION_LOG, else `decisions` beside the manifest."""
+        return self.decision_log or self.promotion_manifest.parent / DECISION_LOG_FOLDER
 
     @property
     def store_kind(self) -> StoreKind:
@@ -137,6 +152,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         reason_codes_file=Path(
             source.get("REASON_CODES_FILE", "").strip() or DEFAULT_REASON_CODES_FILE
         ),
+        decision_log=Path(raw_log) if (raw_log := source.get("DECISION_LOG", "").strip()) else None,
     )
 
 

@@ -8,12 +8,13 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from core.cli import monitor as cli_monitor
 from core.cli import promote as cli_promote
 from core.cli import train as cli_train
 from core.errors import GovernanceError
 from core.settings import load_settings
 
-SUBCOMMANDS = (cli_train, cli_promote)
+SUBCOMMANDS = (cli_train, cli_promote, cli_monitor)
 
 
 def build_parser() -> argparse.ArgumentParser:

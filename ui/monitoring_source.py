@@ -1,0 +1,155 @@
+"""Monitoring widgets that choose what to monitor: the run, the recent data and the outcomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.data.synthetic import read_uploaded_table
+from core.errors import GovernanceError
+from core.evaluation.eval_data import content_fingerprint
+from core.monitoring import sources
+from core.monitoring.decision_log import RecentData
+from core.promotion.manifest import PromotionManifest, read_manifest
+from core.store.access import RunsTable
+from ui import cache_monitoring as cached
+from ui.context import StoreContext, show_error
+from ui.run_picker import pick_run, run_names
+
+LOG = "Decision log"
+UPLOADED = "Upload a file"
+SIMULATED = "Simulated recent applications (demo)"
+NONE = "(none)"
+
+
+@dataclass(frozen=True, eq=False)
+class Picked:
+    """The recent data chosen, and a key naming its content for the report cache."""
+
+    recent: RecentData
+    key: str
+
+
+def promoted(context: StoreContext) -> PromotionManifest | None:
+    """The manifest in force, or None (after showing why when it is unreadable)."""
+    try:
+        return read_manifest(context.settings.promotion_manifest)
+    except GovernanceError as exc:
+        show_error(exc)
+        return None
+
+
+def pick_monitored_run(
+    context: StoreContext, table: RunsTable, manifest: PromotionManifest | None
+) -> tuple[str, float]:
+    """The run files and the demo are scored with (the promoted one by default) and threshold."""
+    usable = table.runs[table.runs["has_model"] & table.runs["has_validation_set"]]
+    if usable.empty:
+        st.info(
+            "No run has both a model and a logged validation set, so there is no reference to "
+            "compare with. Train governed runs with `python -m core train --demo`."
+        )
+        st.stop()
+    names = run_names(usable)
+    if manifest is not None and manifest.run_id in names:
+        st.success(
+            f"Monitoring the promoted run **{names[manifest.run_id]}** (`{manifest.run_id}`) at "
+            f"threshold **{manifest.threshold}**, promoted by {manifest.promoted_by} on "
+            f"{manifest.promoted_at[:10]}.",
+            icon=":material/verified:",
+        )
+        default, threshold = manifest.run_id, manifest.threshold
+    else:
+        default, threshold = usable["run_id"].iloc[0], context.settings.decision_threshold
+        st.info(
+            "Nothing is promoted in this experiment yet: pick a candidate run to monitor. "
+            f"The threshold is the configured {threshold}.",
+            icon=":material/info:",
+        )
+    run_id = pick_run("Run (for files and the demo)", usable, default, key="monitoring_run")
+    if manifest is None or run_id != manifest.run_id:
+        threshold = context.settings.decision_threshold
+    return run_id, float(threshold)
+
+
+def _uploaded(context: StoreContext, run_id: str, threshold: float) -> Picked | None:
+    """A user's file of recent applications or decisions, with its date and outcome columns."""
+    upload = st.file_uploader(
+        "Recent applications or decisions (CSV or Parquet) with the model's features; "
+        "a date column and an outcome column are optional",
+        type=["csv", "parquet"],
+        key="monitoring_upload",
+    )
+    if upload is None:
+        return None
+    content = upload.getvalue()
+    columns = [NONE, *map(str, read_uploaded_table(upload.name, content).columns)]
+    guess = sources.guess_column(columns, sources.DATE_CANDIDATES)
+    left, right = st.columns(2)
+    date = left.selectbox(
+        "Date column", columns, index=columns.index(guess) if guess else 0, key="monitoring_date"
+    )
+    outcome = right.selectbox("Outcome column (1 = default)", columns, key="monitoring_label")
+    date_column = None if date == NONE else date
+    outcome_column = None if outcome == NONE else outcome
+    fingerprint = content_fingerprint(content)
+    recent = cached.uploaded(
+        context.tracking_uri, run_id, threshold, upload.name, fingerprint, date_column,
+        outcome_column, _content=content,
+    )  # fmt: skip
+    return Picked(recent, f"file|{run_id}|{threshold}|{fingerprint}|{date_column}|{outcome_column}")
+
+
+def pick_recent(
+    context: StoreContext, manifest: PromotionManifest | None, run_id: str, threshold: float
+) -> Picked | None:
+    """The recent data from the source the user picks (the log by default once promoted)."""
+    log_dir = context.settings.decision_log_dir
+    options = [LOG, UPLOADED, SIMULATED]
+    if st.session_state.get("monitoring_source") not in options:
+        has_log = manifest is not None and log_dir.is_dir()
+        st.session_state["monitoring_source"] = LOG if has_log else SIMULATED
+    source = st.radio("Recent data", options, horizontal=True, key="monitoring_source")
+    try:
+        if source == LOG:
+            recent = cached.decision_log(str(log_dir))
+            last = recent.decisions["time"].max()
+            return Picked(recent, f"log|{log_dir}|{len(recent.decisions)}|{last}")
+        if source == UPLOADED:
+            return _uploaded(context, run_id, threshold)
+        drift = st.slider(
+            "Drift reached by the last month (0 = same population as training)",
+            0.0, 1.5, 1.0, 0.1, key="monitoring_drift",
+        )  # fmt: skip
+        st.caption(
+            "Six months of simulated applications with outcomes from the built-in generator "
+            "(the demo for `make run`). Pick *Decision log* or *Upload a file* for real data."
+        )
+        return Picked(
+            cached.simulated(context.tracking_uri, run_id, threshold, drift),
+            f"demo|{run_id}|{threshold}|{drift}",
+        )
+    except GovernanceError as exc:
+        show_error(exc)
+        return None
+
+
+def pick_outcomes(picked: Picked) -> Picked | None:
+    """Outcomes joined by request or applicant id from an optional upload."""
+    upload = st.file_uploader(
+        "Outcomes that arrived later (CSV or Parquet: request_id or applicant_id, and a 0/1 "
+        "outcome column)",
+        type=["csv", "parquet"],
+        key="monitoring_outcomes",
+    )
+    if upload is None:
+        return picked
+    try:
+        content = upload.getvalue()
+        outcomes = read_uploaded_table(upload.name, content)
+        joined = sources.join_outcomes(picked.recent, outcomes)
+    except GovernanceError as exc:
+        show_error(exc)
+        return None
+    return Picked(joined, f"{picked.key}|outcomes|{content_fingerprint(content)}")
