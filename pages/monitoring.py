@@ -29,10 +29,10 @@ with st.expander("Outcomes that arrived later", icon=":material/fact_check:"):
     picked = source.pick_outcomes(picked)
 if picked is None:
     st.stop()
-period = st.segmented_control("Period", PERIODS, default="month", key="monitoring_period")
+period = st.radio("Period", PERIODS, horizontal=True, key="monitoring_period")
 try:
     found = cached.profiles(context.settings, context.tracking_uri, run_ids(picked.recent))
-    report = cached.report(picked.key, period or "month", picked.recent, found)
+    report = cached.report(picked.key, period, picked.recent, found)
 except GovernanceError as exc:
     show_error(exc)
     st.stop()

@@ -66,3 +66,36 @@ def write_decision_log(folder: Path, records: list[dict[str, object]]) -> dict[s
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         paths[day] = path
     return paths
+
+
+def write_scored_log(
+    folder: Path,
+    tracking_uri: str,
+    run_id: str,
+    *,
+    n_rows: int = 900,
+    months: int = 3,
+    drift: float = 0.0,
+    seed: int = 2026,
+    frame: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Applications scored by the run's real model, written as a decision log.
+
+    Simulated months by default, or the given frame (with an `application_date` column).
+    Returns the applications (with their `default` outcomes and applicant ids).
+    """
+    from core.data.synthetic import make_recent_applications
+    from core.evaluation.eval_data import score_frame
+    from core.store.access import load_model
+
+    model = load_model(tracking_uri, run_id)
+    if frame is None:
+        frame = make_recent_applications(n_rows=n_rows, seed=seed, months=months, max_drift=drift)
+    scores, _unseen, _missing = score_frame(model, frame)
+    features = frame[list(model.feature_name_)]
+    records = decision_records(
+        features, scores, frame["application_date"], run_id,
+        applicant_ids=frame["applicant_id"].tolist(),
+    )  # fmt: skip
+    write_decision_log(folder, records)
+    return frame
