@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import GovernanceError
+from core.promotion import audit, checklist, requests
 from core.promotion import use_cases as promotion
 from core.promotion.manifest import ManifestError, PromotionManifest
 from core.promotion.tables import comparison_table, gate_table
@@ -38,7 +39,7 @@ if flash:
 champion: PromotionManifest | None = None
 manifest_broken = False
 try:
-    champion = promotion.show(settings)
+    champion = audit.show(settings)
 except ManifestError as exc:
     manifest_broken = True
     show_error(exc)
@@ -74,13 +75,12 @@ default_id = (
 )
 run_id = pick_run("Run to promote", candidates, default_id, key="promotion_run")
 st.caption(f"Recommended: {recommended.reason}")
-client = cache.client_for(settings.tracking_uri)
 try:
-    snapshot = promotion.run_snapshot(client, run_id, RULE)
+    record = cache.run_record(settings.tracking_uri, run_id)
 except GovernanceError as exc:
     show_error(exc)
     st.stop()
-st.dataframe(comparison_table(snapshot, champion, RULE), hide_index=True, width="stretch")
+st.dataframe(comparison_table(record, champion, RULE), hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- 2. threshold
 st.header("2 · Threshold")
@@ -98,7 +98,7 @@ try:
     validation = cache.validation_set(settings.tracking_uri, run_id)
 except GovernanceError:
     validation = None
-rate = promotion.threshold_approval_rate(validation, threshold)
+rate = checklist.threshold_approval_rate(validation, threshold)
 if rate is None:
     right.caption(
         "This run logged no validation set, so its approval rate cannot be shown; "
@@ -137,7 +137,7 @@ with st.form("promotion_form"):
     check = check_col.form_submit_button("Run the checklist (writes nothing)")
     submit = promote_col.form_submit_button("Promote", type="primary")
 
-request = promotion.PromotionRequest(
+request = requests.PromotionRequest(
     run_id=run_id,
     threshold=threshold,
     by=by,
@@ -150,14 +150,14 @@ gate_key = (run_id, threshold, tolerance, force, force_reason)  # what the gates
 if check:
     try:
         with st.spinner("Exporting to a temporary folder and running the gates…"):
-            st.session_state[GATES_KEY] = (gate_key, promotion.check_gates(settings, request))
+            st.session_state[GATES_KEY] = (gate_key, checklist.check_gates(settings, request))
     except GovernanceError as exc:
         show_error(exc)
 if submit:
     try:
         with st.spinner("Promoting…"):
             result = promotion.promote(settings, request)
-    except promotion.GateFailedError as exc:
+    except requests.GateFailedError as exc:
         show_error(exc)
         st.session_state[GATES_KEY] = (gate_key, exc.results)
     except GovernanceError as exc:
@@ -178,7 +178,7 @@ if preview and preview[0] == gate_key:
 
 # ---------------------------------------------------------------- history + verification
 st.header("History")
-report = promotion.verify(settings)
+report = audit.verify(settings)
 integrity = [c for c in report.checks if c.name != "registry"]
 if report.ok:
     st.success(
@@ -196,7 +196,7 @@ else:
 registry_check = next((c for c in report.checks if c.name == "registry"), None)
 if registry_check is not None and registry_check.ok:
     st.caption(f"MLflow registry: {registry_check.detail}")
-history = promotion.history(settings)
+history = audit.history(settings)
 if history.empty:
     st.caption("The ledger is empty.")
 else:
@@ -222,7 +222,7 @@ else:
 
 # ---------------------------------------------------------------- rollback
 st.header("Rollback")
-choices = promotion.rollback_choices(settings)
+choices = audit.rollback_choices(settings)
 restore_last = manifest_broken or (not report.ok and bool(len(history)))
 if not choices and not restore_last:
     st.caption("Nothing earlier to roll back to: roll back needs at least two promotions.")
@@ -249,7 +249,7 @@ if do_rollback:
             result = promotion.rollback(
                 settings, by=rollback_by, reason=rollback_reason, to_seq=target
             )
-    except promotion.GateFailedError as exc:
+    except requests.GateFailedError as exc:
         show_error(exc)
         st.dataframe(
             gate_table(exc.results), hide_index=True, width="stretch", column_config=GATE_COLUMNS

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from core.errors import GovernanceError, RunNotFoundError
-from core.promotion import ledger
+from core.promotion import audit, checklist, ledger, requests
 from core.promotion import use_cases as promotion
 from core.promotion.export import tree_sha256
 from core.promotion.gates import PromotionInputError
@@ -29,9 +29,9 @@ def settings(promo_store, tmp_path: Path):
     return settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
 
 
-def _request(run_id: str, threshold: str | float = 0.45, **extra) -> promotion.PromotionRequest:
+def _request(run_id: str, threshold: str | float = 0.45, **extra) -> requests.PromotionRequest:
     """A promotion request by alice."""
-    return promotion.PromotionRequest(
+    return requests.PromotionRequest(
         run_id=run_id, threshold=threshold, by="alice", reason="best stable run", **extra
     )
 
@@ -77,7 +77,7 @@ def test_promote_writes_manifest_ledger_and_export(promo_store, settings) -> Non
     assert chain.valid and len(chain.entries) == 1
     assert manifest.ledger_entry_hash == chain.head_hash
     assert manifest.registry is None and "file store" in manifest.registry_note
-    assert promotion.verify(settings).ok
+    assert audit.verify(settings).ok
 
 
 def test_second_promotion_records_the_previous_champion(promo_store, settings) -> None:
@@ -86,10 +86,10 @@ def test_second_promotion_records_the_previous_champion(promo_store, settings) -
     assert result.manifest.previous_run_id == promo_store.first
     assert result.manifest.previous_threshold == 0.45
     assert result.entry.seq == 2
-    table = promotion.history(settings)
+    table = audit.history(settings)
     assert list(table["run_id"]) == [promo_store.second, promo_store.first]
     assert list(table["who"]) == ["alice", "alice"]
-    assert promotion.verify(settings).ok
+    assert audit.verify(settings).ok
 
 
 def test_rollback_restores_previous_then_earlier(promo_store, settings) -> None:
@@ -108,18 +108,18 @@ def test_rollback_restores_previous_then_earlier(promo_store, settings) -> None:
     assert back2.manifest.previous_run_id == promo_store.second
     assert read_manifest(settings.promotion_manifest) == back2.manifest
     # and nothing earlier remains
-    with pytest.raises(promotion.RollbackError, match="first promotion"):
+    with pytest.raises(requests.RollbackError, match="first promotion"):
         promotion.rollback(settings, by="bob", reason="again")
-    assert promotion.verify(settings).ok
+    assert audit.verify(settings).ok
     assert len(ledger.read_chain(ledger_path(settings.promotion_manifest)).entries) == 5
 
 
 def test_rollback_to_a_named_run(promo_store, settings) -> None:
     promotion.promote(settings, _request(promo_store.first, 0.45))
     promotion.promote(settings, _request(promo_store.second, 0.5))
-    with pytest.raises(promotion.RollbackError, match="already the champion"):
+    with pytest.raises(requests.RollbackError, match="already the champion"):
         promotion.rollback(settings, by="bob", reason="x", to_run_id=promo_store.second)
-    with pytest.raises(promotion.RollbackError, match="never promoted"):
+    with pytest.raises(requests.RollbackError, match="never promoted"):
         promotion.rollback(settings, by="bob", reason="x", to_run_id="0" * 32)
     result = promotion.rollback(settings, by="bob", reason="x", to_run_id=promo_store.first)
     assert result.manifest.run_id == promo_store.first
@@ -143,7 +143,7 @@ def test_verify_detects_a_changed_export(promo_store, settings) -> None:
     manifest = promotion.promote(settings, _request(promo_store.first)).manifest
     folder = manifest.exported_model_dir(settings.promotion_manifest)
     (folder / "extra.txt").write_text("not part of the model")
-    report = promotion.verify(settings)
+    report = audit.verify(settings)
     assert not report.ok
     assert any(c.name == "exported model" and not c.ok for c in report.checks)
 
@@ -159,7 +159,7 @@ def test_tampered_ledger_is_detected_and_blocks_promotion(promo_store, settings)
     path.write_text("\n".join([json.dumps(raw), lines[1]]) + "\n")
     before = _files(settings)
     # when verified / then it fails naming the entry; a promotion is refused
-    report = promotion.verify(settings)
+    report = audit.verify(settings)
     assert not report.ok and "entry 1" in report.checks[0].detail
     with pytest.raises(ledger.LedgerError):
         promotion.promote(settings, _request(promo_store.first, 0.3))
@@ -173,7 +173,7 @@ def test_removed_last_entry_is_detected_by_the_manifest(promo_store, settings) -
     path = ledger_path(settings.promotion_manifest)
     path.write_text(path.read_text().splitlines()[0] + "\n")
     # when verified / then the manifest no longer points at the ledger head
-    report = promotion.verify(settings)
+    report = audit.verify(settings)
     assert not report.ok
     assert any(c.name == "manifest matches ledger" and not c.ok for c in report.checks)
 
@@ -184,13 +184,13 @@ def test_hand_edited_manifest_is_refused_then_restored_by_rollback(promo_store, 
     path = settings.promotion_manifest
     path.write_text(path.read_text().replace('"threshold": 0.45', '"threshold": 0.2'))
     # when verified or promoted over / then it is named and refused
-    assert not promotion.verify(settings).ok
+    assert not audit.verify(settings).ok
     with pytest.raises(ManifestError, match="cannot be trusted"):
         promotion.promote(settings, _request(promo_store.second, 0.5))
     # and a rollback restores the last recorded state
     result = promotion.rollback(settings, by="ops", reason="restore edited manifest")
     assert result.manifest.threshold == 0.45
-    assert promotion.verify(settings).ok
+    assert audit.verify(settings).ok
 
 
 def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, settings) -> None:
@@ -198,7 +198,7 @@ def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, settings) -> N
     promotion.promote(settings, _request(promo_store.first, 0.45))
     before = _files(settings)
     # when an equal-AUC run is promoted / then the AUC gate stops it
-    with pytest.raises(promotion.GateFailedError, match="AUC vs champion") as info:
+    with pytest.raises(requests.GateFailedError, match="AUC vs champion") as info:
         promotion.promote(settings, _request(promo_store.second, 0.5, auc_tolerance=-0.01))
     assert [g.name for g in info.value.results if not g.ok] == ["AUC vs champion"]
     assert _files(settings) == before
@@ -226,17 +226,17 @@ def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, settings) -> N
 
 def test_unstable_cv_blocks_promotion(promo_store, settings) -> None:
     # given a governed run whose CV is unstable by the default rule
-    gates_ = promotion.check_gates(settings, _request(promo_store.governed[0]))
+    gates_ = checklist.check_gates(settings, _request(promo_store.governed[0]))
     cv = next(g for g in gates_ if g.name == "CV stable")
     assert not cv.passed and "unstable" in cv.detail
     # when promoted / then it is refused and nothing is written
-    with pytest.raises(promotion.GateFailedError, match="CV stable"):
+    with pytest.raises(requests.GateFailedError, match="CV stable"):
         promotion.promote(settings, _request(promo_store.governed[0]))
     assert _files(settings) == (None, None)
 
 
 def test_check_gates_writes_nothing(promo_store, settings) -> None:
-    results = promotion.check_gates(settings, _request(promo_store.first))
+    results = checklist.check_gates(settings, _request(promo_store.first))
     assert all(g.ok for g in results)
     assert not settings.promotion_manifest.parent.exists()
 
@@ -246,7 +246,7 @@ def test_check_gates_writes_nothing(promo_store, settings) -> None:
     [
         ("unknown run", RunNotFoundError),
         ("deleted run", RunNotFoundError),
-        ("run without a model", promotion.GateFailedError),
+        ("run without a model", requests.GateFailedError),
         ("threshold 1.5", InvalidThresholdError),
         ("threshold abc", InvalidThresholdError),
         ("empty by", PromotionInputError),
@@ -267,7 +267,7 @@ def test_bad_input_leaves_manifest_and_ledger_unchanged(
         "run without a model": _request(promo_store.foreign["named_folds"]),
         "threshold 1.5": _request(promo_store.second, "1.5"),
         "threshold abc": _request(promo_store.second, "abc"),
-        "empty by": promotion.PromotionRequest(promo_store.second, 0.5, by="  ", reason="x"),
+        "empty by": requests.PromotionRequest(promo_store.second, 0.5, by="  ", reason="x"),
         "invalid JSON manifest": _request(promo_store.second, 0.5),
     }[case]
     # when the bad promotion is attempted
@@ -279,7 +279,7 @@ def test_bad_input_leaves_manifest_and_ledger_unchanged(
 
 
 def test_run_without_a_model_names_the_missing_model(promo_store, settings) -> None:
-    with pytest.raises(promotion.GateFailedError, match="logged no model"):
+    with pytest.raises(requests.GateFailedError, match="logged no model"):
         promotion.promote(settings, _request(promo_store.foreign["named_folds"]))
 
 
@@ -327,7 +327,7 @@ def test_concurrent_promotions_wait_for_each_other(promo_store, settings) -> Non
     manifest = read_manifest(settings.promotion_manifest)
     assert manifest.ledger_entry_hash == chain.head_hash
     assert chain.entries[1].manifest.previous_run_id == chain.entries[0].manifest.run_id
-    assert promotion.verify(settings).ok
+    assert audit.verify(settings).ok
 
 
 def test_rollback_to_a_run_deleted_since_is_refused(promo_store, settings) -> None:
@@ -342,3 +342,22 @@ def test_rollback_to_a_run_deleted_since_is_refused(promo_store, settings) -> No
     with pytest.raises(RunNotFoundError, match="deleted"):
         promotion.rollback(settings, by="bob", reason="revert")
     assert _files(settings) == before
+
+
+def test_a_promotion_reads_the_run_once(promo_store, settings, monkeypatch) -> None:
+    # given a store and a deploy folder, and a count of run reads through the store layer
+    from core.store import access, run_record
+
+    calls: list[str] = []
+    real_get_run = access.get_run
+
+    def counting_get_run(client, run_id):
+        calls.append(run_id)
+        return real_get_run(client, run_id)
+
+    monkeypatch.setattr(access, "get_run", counting_get_run)
+    monkeypatch.setattr(run_record, "get_run", counting_get_run)
+    # when a run is promoted
+    promotion.promote(settings, _request(promo_store.first))
+    # then the run was fetched once, as one run record
+    assert calls == [promo_store.first]

@@ -9,6 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from core.store import access as store
 from core.store import client as store_client
+from core.store.run_record import RunRecord, fetch_run_record
 
 RUNS_TABLE_TTL_SECONDS = 30
 
@@ -29,6 +30,12 @@ def experiments(tracking_uri: str) -> list[store_client.ExperimentInfo]:
 def runs_table(tracking_uri: str, experiment_id: str) -> store.RunsTable:
     """The runs table of an experiment, refreshed every 30 s."""
     return store.load_runs_table(client_for(tracking_uri), tracking_uri, experiment_id)
+
+
+@st.cache_resource(show_spinner="Reading the run…", ttl=RUNS_TABLE_TTL_SECONDS, max_entries=64)
+def run_record(tracking_uri: str, run_id: str) -> RunRecord:
+    """One run's record (run, folds, CV statistics), read once and refreshed every 30 s."""
+    return fetch_run_record(client_for(tracking_uri), run_id)
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=16)

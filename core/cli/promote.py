@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from core.errors import GovernanceError
-from core.promotion import gates
+from core.promotion import audit, gates, requests
 from core.promotion import use_cases as promotion
 from core.settings import Settings
 
@@ -53,7 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _print_result(result: promotion.PromotionResult) -> None:
+def _print_result(result: requests.PromotionResult) -> None:
     """Summarise a promotion or rollback."""
     m = result.manifest
     print(
@@ -72,7 +72,7 @@ def _print_result(result: promotion.PromotionResult) -> None:
 
 def _show(settings: Settings) -> int:
     """Print the manifest in force."""
-    manifest = promotion.show(settings)
+    manifest = audit.show(settings)
     if manifest is None:
         print(f"Nothing promoted yet ({settings.promotion_manifest} does not exist).")
         return 0
@@ -82,7 +82,7 @@ def _show(settings: Settings) -> int:
 
 def _history(settings: Settings) -> int:
     """Print the ledger as a table."""
-    table = promotion.history(settings)
+    table = audit.history(settings)
     if table.empty:
         print("The ledger is empty: nothing promoted yet.")
         return 0
@@ -92,7 +92,7 @@ def _history(settings: Settings) -> int:
 
 def _verify(settings: Settings) -> int:
     """Print each verification check; exit 1 when one fails."""
-    report = promotion.verify(settings)
+    report = audit.verify(settings)
     for check in report.checks:
         print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
     if report.ok:
@@ -121,7 +121,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         if args.to:
             raise gates.PromotionInputError("--to only goes with --rollback.")
-        request = promotion.PromotionRequest(
+        request = requests.PromotionRequest(
             run_id=args.run_id,
             threshold=args.threshold if args.threshold is not None else settings.decision_threshold,
             by=args.by,
@@ -136,7 +136,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         )
         try:
             result = promotion.promote(settings, request)
-        except promotion.GateFailedError as exc:
+        except requests.GateFailedError as exc:
             for gate in exc.results:
                 print(f"  [{'pass' if gate.ok else 'FAIL'}] {gate.name}: {gate.detail}")
             raise GovernanceError(exc.message, fix=exc.fix) from exc

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
+from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError, ModelLoadError
 from core.settings import prepare_mlflow_environment
-from core.store.access import LOG_MODEL_HISTORY_TAG, get_run, model_uri
+from core.store.access import LOG_MODEL_HISTORY_TAG, model_uri
 
 _CHUNK = 1 << 20
 MODEL_NAME = "model"
@@ -57,9 +58,9 @@ class ModelLocation:
     model_id: str | None
 
 
-def locate_model(client: MlflowClient, run_id: str) -> ModelLocation:
+def locate_model(client: MlflowClient, run: Run) -> ModelLocation:
     """The run's model: its LoggedModel (MLflow 3) or the run's model/ artifact (MLflow 2)."""
-    run = get_run(client, run_id)
+    run_id = run.info.run_id
     outputs = getattr(run, "outputs", None)
     model_ids = [o.model_id for o in (getattr(outputs, "model_outputs", None) or [])]
     named = [m for m in (client.get_logged_model(i) for i in model_ids) if m.name == MODEL_NAME]
@@ -76,14 +77,15 @@ def locate_model(client: MlflowClient, run_id: str) -> ModelLocation:
 
 @contextlib.contextmanager
 def staged_export(
-    tracking_uri: str, client: MlflowClient, run_id: str, deploy_dir: Path
+    tracking_uri: str, client: MlflowClient, run: Run, deploy_dir: Path
 ) -> Iterator[ExportedModel]:
     """Download the run's model folder into a hidden staging folder of deploy_dir (removed after).
 
     Move it into place with install_export inside the with block.
     """
     prepare_mlflow_environment(tracking_uri)
-    source = locate_model(client, run_id).artifact_uri
+    run_id = run.info.run_id
+    source = locate_model(client, run).artifact_uri
     deploy_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=deploy_dir, prefix=".export-"))
     try:

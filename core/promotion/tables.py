@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import pandas as pd
 
 from core.promotion.manifest import GateResult, PromotionManifest
-from core.promotion.use_cases import RunSnapshot
 from core.runs.stability import NO_CV, StabilityRule, stability_flags
+from core.store.run_record import RunRecord
 
 COMPARED_METRICS = (
     ("val_auc", "Validation AUC"),
@@ -33,7 +33,7 @@ def _fmt(value: float | None) -> str:
 
 
 def comparison_table(
-    candidate: RunSnapshot, champion: PromotionManifest | None, rule: StabilityRule
+    candidate: RunRecord, champion: PromotionManifest | None, rule: StabilityRule
 ) -> pd.DataFrame:
     """Candidate against champion: val_auc, val_ks, CV mean/std/worst fold, stability, Δ."""
     rows = []
@@ -52,7 +52,7 @@ def comparison_table(
     rows.append(
         {
             "metric": "CV stability",
-            "candidate": candidate.stability,
+            "candidate": _stability_of(candidate.metrics, rule),
             "champion": _stability_of(champion.metrics, rule) if champion else "no champion",
             "difference": "",
         }

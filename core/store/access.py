@@ -319,10 +319,10 @@ def load_runs_table(client: MlflowClient, tracking_uri: str, experiment_id: str)
     return build_runs_table(raws, warnings)
 
 
-def load_run_folds(client: MlflowClient, run_id: str) -> pd.DataFrame:
-    """All CV folds of one run, fetching metric histories and child runs as needed."""
-    run = get_run(client, run_id)
+def run_folds(client: MlflowClient, run: Run) -> pd.DataFrame:
+    """All CV folds of a fetched run, reading metric histories and child runs as needed."""
     raw = _raw_from_entity(run)
+    run_id = run.info.run_id
     for name in ("cv_auc", "cv_ks"):
         if name in raw.metrics:
             raw.history[name] = [(m.step, m.value) for m in client.get_metric_history(run_id, name)]
@@ -331,6 +331,11 @@ def load_run_folds(client: MlflowClient, run_id: str) -> pd.DataFrame:
     )
     table = build_runs_table([raw, *(_raw_from_entity(k) for k in kids)])
     return table.folds
+
+
+def load_run_folds(client: MlflowClient, run_id: str) -> pd.DataFrame:
+    """All CV folds of one run by id."""
+    return run_folds(client, get_run(client, run_id))
 
 
 def get_run(client: MlflowClient, run_id: str) -> Run:
@@ -367,9 +372,15 @@ def model_uri(run_id: str) -> str:
 
 
 def load_model(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
-    """Load a run's LightGBM classifier with the lightgbm flavour (pyfunc cannot do categories)."""
+    """Load a live run's LightGBM classifier (RunNotFoundError for an unknown or deleted run)."""
     prepare_mlflow_environment(tracking_uri)
     get_run(MlflowClient(tracking_uri=tracking_uri), run_id)
+    return load_model_unchecked(tracking_uri, run_id)
+
+
+def load_model_unchecked(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
+    """Load a run's LightGBM classifier with the lightgbm flavour (pyfunc cannot do categories)."""
+    prepare_mlflow_environment(tracking_uri)
     try:
         with _tracking_uri(tracking_uri):
             model = mlflow.lightgbm.load_model(model_uri(run_id))

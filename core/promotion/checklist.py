@@ -1,0 +1,122 @@
+"""The promotion checklist: every gate, in order, evaluated on one run record and one export."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import lightgbm as lgb
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from core.errors import ArtifactMissingError, GovernanceError
+from core.promotion import gates
+from core.promotion.export import ExportedModel, ExportError, staged_export
+from core.promotion.manifest import GateResult, PromotionManifest, read_manifest
+from core.promotion.requests import PromotionRequest
+from core.settings import Settings
+from core.store.access import load_validation_set
+from core.store.client import open_client
+from core.store.run_record import RunRecord, fetch_run_record, load_record_model
+from core.threshold import Threshold, parse_threshold
+
+
+def validation_or_none(client: MlflowClient, run_id: str) -> pd.DataFrame | None:
+    """The run's logged validation set, or None when it logged none."""
+    try:
+        return load_validation_set(client, run_id)
+    except ArtifactMissingError:
+        return None
+
+
+def threshold_approval_rate(validation: pd.DataFrame | None, threshold: float) -> float | None:
+    """The approval rate the threshold gives on the run's logged validation scores."""
+    if validation is None or "score" not in validation.columns:
+        return None
+    return gates.approval_rate(validation["score"], threshold)
+
+
+def model_gates(
+    settings: Settings,
+    client: MlflowClient,
+    record: RunRecord,
+    staged: ExportedModel,
+    threshold: Threshold,
+) -> list[GateResult]:
+    """Model loads from the export, then the smoke test against the run's own model."""
+    exported, loads = gates.load_exported_model(staged.path)
+    if exported is None:
+        return [loads, gates.not_run(gates.SMOKE_TEST, "the model does not load")]
+    try:
+        reference: lgb.LGBMClassifier = load_record_model(settings.tracking_uri, record)
+    except GovernanceError as exc:
+        return [loads, gates.failed_gate(gates.SMOKE_TEST, exc)]
+    validation = validation_or_none(client, record.run_id) if record.has_validation_set else None
+    applicants, source = gates.smoke_applicants(exported, validation)
+    return [loads, gates.gate_smoke(exported, reference, applicants, source, threshold)]
+
+
+def promotion_gates(
+    settings: Settings,
+    client: MlflowClient,
+    record: RunRecord,
+    threshold: Threshold,
+    champion: PromotionManifest | None,
+    request: PromotionRequest,
+    staged: ExportedModel | None,
+    export_error: GovernanceError | None,
+) -> tuple[GateResult, ...]:
+    """Every promotion gate, in checklist order."""
+    results = [
+        gates.gate_run_finished(record.run),
+        gates.gate_threshold(threshold),
+        gates.gate_auc(
+            record.metrics.get("val_auc"),
+            champion.metrics.get("val_auc") if champion else None,
+            request.auc_tolerance,
+            request.force_reason.strip() if request.force else None,
+        ),
+        gates.gate_cv_stable(record.cv, request.stability_rule),
+    ]
+    if staged is None:
+        error = export_error or ExportError("The model could not be exported.")
+        results += [
+            gates.failed_gate(gates.MODEL_LOADS, error),
+            gates.not_run(gates.SMOKE_TEST, "the model does not load"),
+        ]
+    else:
+        results += model_gates(settings, client, record, staged, threshold)
+    return tuple(results)
+
+
+@contextlib.contextmanager
+def try_export(
+    settings: Settings, client: MlflowClient, record: RunRecord, deploy_dir: Path
+) -> Iterator[tuple[ExportedModel | None, GovernanceError | None]]:
+    """The run's model staged under deploy_dir, or the error that prevented it."""
+    with contextlib.ExitStack() as stack:
+        try:
+            staged = stack.enter_context(
+                staged_export(settings.tracking_uri, client, record.run, deploy_dir)
+            )
+        except GovernanceError as exc:
+            yield None, exc
+            return
+        yield staged, None
+
+
+def check_gates(settings: Settings, request: PromotionRequest) -> tuple[GateResult, ...]:
+    """A dry run of the gates for a request (exports to a temporary folder, writes nothing)."""
+    threshold = parse_threshold(request.threshold)
+    client = open_client(settings.tracking_uri)
+    record = fetch_run_record(client, request.run_id)
+    champion = read_manifest(settings.promotion_manifest)
+    with (
+        tempfile.TemporaryDirectory(prefix="promotion-check-") as tmp,
+        try_export(settings, client, record, Path(tmp)) as (staged, error),
+    ):
+        return promotion_gates(
+            settings, client, record, threshold, champion, request, staged, error
+        )

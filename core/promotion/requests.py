@@ -1,0 +1,67 @@
+"""What a user asks of promotion (request, result) and the errors a promotion action raises."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from core.errors import GovernanceError
+from core.promotion import gates, ledger
+from core.promotion.manifest import GateResult, PromotionManifest
+from core.runs.stability import StabilityRule
+
+LockWaitHook = Callable[[], None] | None
+
+
+class GateFailedError(GovernanceError):
+    """One or more promotion gates failed; nothing was written."""
+
+    def __init__(self, results: tuple[GateResult, ...], *, action: str = "Promotion") -> None:
+        failed = [g for g in results if not g.ok]
+        names = "; ".join(f"{g.name}: {g.detail}" for g in failed)
+        super().__init__(
+            f"{action} stopped by {len(failed)} failed gate(s): {names}.",
+            fix="Fix the cause or pick another run; only the AUC gate can be forced, "
+            "with a written reason."
+            if action == "Promotion"
+            else "Pick another entry of the history, or promote a run instead.",
+        )
+        self.results = results
+
+
+class RollbackError(GovernanceError):
+    """There is nothing to roll back to, or the requested target is not in the history."""
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    """What the user asked for: a run, a threshold, who, why, and an optional force."""
+
+    run_id: str
+    threshold: str | float
+    by: str
+    reason: str
+    force: bool = False
+    force_reason: str = ""
+    auc_tolerance: float = gates.DEFAULT_AUC_TOLERANCE
+    stability_rule: StabilityRule = field(default_factory=StabilityRule)
+
+
+@dataclass(frozen=True)
+class PromotionResult:
+    """The manifest now in force, its ledger entry, and what the registry step did."""
+
+    manifest: PromotionManifest
+    entry: ledger.LedgerEntry
+    registry_message: str
+    warnings: tuple[str, ...] = ()
+
+
+def require_text(value: str, what: str, flag: str) -> str:
+    """A non-blank text field, stripped, or PromotionInputError."""
+    text = (value or "").strip()
+    if not text:
+        raise gates.PromotionInputError(
+            f"{what} is empty.", fix=f"Say {what.lower()} with {flag} (it goes into the ledger)."
+        )
+    return text
