@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
-from core.monitoring.reference import ReferenceProfile, build_profile, profile_path, read_profile
+from core.monitoring.reference import ProfileError, ReferenceProfile, profile_path, read_profile
+from core.monitoring.run_profile import profile_from_run
 from core.promotion.ledger import read_chain
 from core.promotion.manifest import PromotionManifest, ledger_path
-from core.scoring.prepare import model_categories
 from core.settings import Settings
-from core.store.access import load_model, load_validation_set
-from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
 
 
 @dataclass(frozen=True)
@@ -23,24 +21,6 @@ class ProfileSet:
 
     profiles: dict[str, ReferenceProfile]
     notes: tuple[str, ...]
-
-
-def profile_from_run(
-    tracking_uri: str, client: MlflowClient, run_id: str, threshold: float
-) -> ReferenceProfile:
-    """Profile a run's logged validation set with its model's features and logged scores."""
-    model = load_model(tracking_uri, run_id)
-    validation = load_validation_set(client, run_id)
-    return build_profile(
-        validation,
-        list(model.feature_name_),
-        list(model_categories(model)),
-        validation[SCORE_COLUMN].to_numpy(),
-        threshold,
-        run_id=run_id,
-        source=f"validation set of run {run_id}",
-        labels=validation[LABEL_COLUMN].to_numpy(),
-    )
 
 
 def _promotions(settings: Settings) -> dict[str, PromotionManifest]:
@@ -64,20 +44,21 @@ def load_profiles(settings: Settings, client: MlflowClient, run_ids: Iterable[st
     for run_id in run_ids:
         manifest = promoted.get(run_id)
         threshold = manifest.threshold if manifest else settings.decision_threshold
+        why = "it was never promoted"
         try:
             frozen = frozen_profile(settings, manifest) if manifest else None
             if frozen is not None:
                 profiles[run_id] = frozen
                 continue
+            if manifest:
+                why = "it was promoted before profiles were frozen at promotion"
+        except ProfileError as exc:
+            why = exc.message
+        try:
             profiles[run_id] = profile_from_run(settings.tracking_uri, client, run_id, threshold)
         except GovernanceError as exc:
             notes.append(f"No reference profile for run {run_id}: {exc.message}")
             continue
-        why = (
-            "it was promoted before profiles were frozen at promotion"
-            if manifest
-            else "it was never promoted"
-        )
         notes.append(
             f"Run {run_id[:8]} has no frozen reference profile ({why}): its profile was built "
             "now from the run's logged validation set."

@@ -15,7 +15,10 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.errors import GovernanceError, ModelLoadError
+from core.errors import ArtifactMissingError, GovernanceError, ModelLoadError
+from core.monitoring.reference import ReferenceProfile, profile_path
+from core.monitoring.run_profile import profile_from_run
+from core.promotion.atomic_io import write_atomic
 from core.settings import prepare_mlflow_environment
 from core.store.access import LOG_MODEL_HISTORY_TAG, model_uri
 
@@ -144,3 +147,20 @@ def verify_export(folder: Path, expected_sha256: str) -> ExportedModel:
             fix="Someone changed the deployed files: promote or roll back to re-export them.",
         )
     return exported
+
+
+def promotion_profile(
+    tracking_uri: str, client: MlflowClient, run_id: str, threshold: float
+) -> ReferenceProfile | None:
+    """The profile to freeze with a promotion, or None when the run logged no validation set."""
+    try:
+        return profile_from_run(tracking_uri, client, run_id, threshold)
+    except ArtifactMissingError:
+        return None
+
+
+def install_profile(profile: ReferenceProfile, export_dir: Path) -> Path:
+    """Write the profile atomically beside the exported model folder; return its path."""
+    path = profile_path(export_dir)
+    write_atomic(path, profile.to_json_bytes())
+    return path
