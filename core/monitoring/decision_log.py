@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from core.errors import DataValidationError
@@ -55,10 +56,11 @@ class RecentData:
 
 @dataclass(frozen=True)
 class _FileRead:
-    """One day's file: its rows, and the lines that could not be read."""
+    """One day's file: its rows (an Arrow table when well formed, else frames) and bad lines."""
 
-    meta: pd.DataFrame
-    features: pd.DataFrame
+    table: pa.Table | None
+    meta: pd.DataFrame | None
+    features: pd.DataFrame | None
     problems: tuple[str, ...]
 
 
@@ -108,39 +110,67 @@ def _read_lines(path: Path, data: bytes) -> _FileRead:
             continue
         records.append({k: record[k] for k in (*META_COLUMNS, SCORE, DECISION)})
         features.append(record["features"])
-    return _FileRead(
-        pd.DataFrame.from_records(records), pd.DataFrame.from_records(features), tuple(problems)
-    )
+    meta = pd.DataFrame.from_records(records, columns=[*META_COLUMNS, SCORE, DECISION])
+    return _FileRead(None, meta, pd.DataFrame.from_records(features), tuple(problems))
 
 
-def _read_fast(data: bytes) -> _FileRead | None:
-    """The whole file through Arrow's JSON reader, or None when any line needs a closer look."""
-    try:
-        table = pa_json.read_json(pa.BufferReader(data))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return None
+def _well_formed(table: pa.Table) -> bool:
+    """True when an Arrow-parsed file has every key, valid decisions and no missing essentials."""
     names = set(table.column_names)
     if any(k not in names for k in LOG_KEYS) or not pa.types.is_struct(table["features"].type):
-        return None
-    meta = table.select([*META_COLUMNS, SCORE, DECISION]).to_pandas()
-    if not pd.api.types.is_numeric_dtype(meta[SCORE]) or not meta[DECISION].isin(DECISIONS).all():
-        return None
-    if meta[["time", "run_id", SCORE]].isna().any().any():
-        return None
-    struct = table["features"].combine_chunks()
-    features = pd.DataFrame(
-        {
-            struct.type.field(i).name: struct.field(i).to_pandas()
-            for i in range(struct.type.num_fields)
-        }
-    )
-    return _FileRead(meta, features, ())
+        return False
+    if not pa.types.is_floating(table[SCORE].type) and not pa.types.is_integer(table[SCORE].type):
+        return False
+    if any(table[c].null_count for c in ("time", "run_id", SCORE)):
+        return False
+    return bool(pc.all(pc.is_in(table[DECISION], pa.array(DECISIONS))).as_py())
 
 
 def _read_file(path: Path) -> _FileRead:
-    """One day's file: the fast path when every line is well formed, else line by line."""
+    """One day's file: Arrow's JSON reader when every line is well formed, else line by line."""
     data = path.read_bytes()
-    return _read_fast(data) or _read_lines(path, data)
+    try:
+        table = pa_json.read_json(pa.BufferReader(data))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        table = None
+    if table is not None and table.num_rows and _well_formed(table):
+        return _FileRead(table.select([*META_COLUMNS, SCORE, DECISION, "features"]), None, None, ())
+    return _read_lines(path, data)
+
+
+def _to_frames(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Meta columns and the flattened features struct of Arrow-read files, as pandas frames."""
+    meta = table.select([*META_COLUMNS, SCORE, DECISION]).to_pandas()
+    struct = table["features"].combine_chunks()
+    names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
+    features = pa.Table.from_arrays(struct.flatten(), names=names).to_pandas()
+    return meta, features
+
+
+def _combine(reads: list[_FileRead]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All files' rows in day order: Arrow tables are concatenated before one conversion."""
+    metas, features, batch = [], [], []
+
+    def flush() -> None:
+        if not batch:
+            return
+        try:
+            frames = [_to_frames(pa.concat_tables(batch, promote_options="permissive"))]
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            frames = [_to_frames(t) for t in batch]
+        metas.extend(m for m, _ in frames)
+        features.extend(f for _, f in frames)
+        batch.clear()
+
+    for read in reads:
+        if read.table is not None:
+            batch.append(read.table)
+            continue
+        flush()
+        metas.append(read.meta)
+        features.append(read.features)
+    flush()
+    return pd.concat(metas, ignore_index=True), pd.concat(features, ignore_index=True)
 
 
 def _missing_days(days: list[dt.date]) -> list[dt.date]:
@@ -152,7 +182,7 @@ def _missing_days(days: list[dt.date]) -> list[dt.date]:
     return [d for d in (days[0] + dt.timedelta(n) for n in range(span + 1)) if d not in present]
 
 
-def _notes(files: int, problems: list[str], missing: list[dt.date], bad_times: int) -> list[str]:
+def _notes(problems: list[str], missing: list[dt.date], bad_times: int) -> list[str]:
     """Plain sentences about what could not be read."""
     notes = []
     if problems:
@@ -190,8 +220,7 @@ def read_decision_log(folder: Path, since: dt.date | None = None) -> RecentData:
         )
     reads = [_read_file(path) for path in files.values()]
     problems = [p for r in reads for p in r.problems]
-    meta = pd.concat([r.meta for r in reads], ignore_index=True)
-    features = pd.concat([r.features for r in reads], ignore_index=True)
+    meta, features = _combine(reads)
     if meta.empty:
         raise DataValidationError(
             f"No readable decision in the {len(files)} log file(s) under '{folder}' "
@@ -203,7 +232,7 @@ def read_decision_log(folder: Path, since: dt.date | None = None) -> RecentData:
     if bad_time.any():
         meta, features = meta.loc[~bad_time], features.loc[~bad_time]
     meta[SCORE] = meta[SCORE].astype(float)
-    notes = _notes(len(files), problems, _missing_days(list(files)), int(np.sum(bad_time)))
+    notes = _notes(problems, _missing_days(list(files)), int(np.sum(bad_time)))
     return RecentData(
         decisions=meta.reset_index(drop=True),
         features=features.reset_index(drop=True),

@@ -55,23 +55,35 @@ class _Groups:
     runs: list[str]
 
 
+def _period_ordinals(times: pd.Series, period: Period) -> np.ndarray:
+    """Months (or Monday-started weeks) since 1970 of each timestamp, by numpy, NaT as -1."""
+    naive = times.dt.tz_convert(None) if times.dt.tz is not None else times
+    values = naive.to_numpy()
+    if period == "month":
+        return values.astype("datetime64[M]").astype(np.int64)
+    return (values.astype("datetime64[D]").astype(np.int64) + 3) // 7
+
+
+def _period_label(ordinal: int, period: Period) -> str:
+    """'2026-03' for a month, the Monday '2026-03-02' for a week."""
+    if period == "month":
+        return str(np.datetime64(int(ordinal), "M"))
+    return str(np.datetime64(int(ordinal) * 7 - 3, "D"))
+
+
 def _group(decisions: pd.DataFrame, period: Period) -> _Groups:
     """Period of every row (every period in the span, empty ones too) and run of every row."""
-    times = decisions["time"]
-    known = times.notna().to_numpy()
+    known = decisions["time"].notna().to_numpy()
     run_codes, runs = _runs_in_time_order(decisions)
     if not known.any():
-        return _Groups(np.zeros(len(times), np.intp), [ALL_ROWS], run_codes, list(runs))
-    naive = times.dt.tz_convert(None) if times.dt.tz is not None else times
-    periods = naive.dt.to_period(_FREQ[period])
-    ordinals = periods.array.asi8
+        return _Groups(np.zeros(len(known), np.intp), [ALL_ROWS], run_codes, runs)
+    ordinals = _period_ordinals(decisions["time"], period)
     first, last = ordinals[known].min(), ordinals[known].max()
-    span = pd.period_range(periods[known].min(), periods[known].max(), freq=_FREQ[period])
-    labels = [str(p) if period == "month" else str(p.start_time.date()) for p in span]
+    labels = [_period_label(o, period) for o in range(first, last + 1)]
     codes = np.where(known, ordinals - first, last - first + 1)
     if not known.all():
         labels.append(ALL_ROWS)
-    return _Groups(codes.astype(np.intp), labels, run_codes, list(runs))
+    return _Groups(codes.astype(np.intp), labels, run_codes, runs)
 
 
 def _runs_in_time_order(decisions: pd.DataFrame) -> tuple[np.ndarray, list[str]]:

@@ -17,10 +17,11 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import ArtifactMissingError, GovernanceError, ModelLoadError
 from core.monitoring.reference import ReferenceProfile, profile_path
-from core.monitoring.run_profile import profile_from_run
+from core.monitoring.run_profile import profile_from_validation
 from core.promotion.atomic_io import write_atomic
 from core.settings import prepare_mlflow_environment
-from core.store.access import LOG_MODEL_HISTORY_TAG, model_uri
+from core.store.access import LOG_MODEL_HISTORY_TAG, load_validation_set, model_uri
+from core.store.run_record import RunRecord, load_record_model
 
 _CHUNK = 1 << 20
 MODEL_NAME = "model"
@@ -150,13 +151,17 @@ def verify_export(folder: Path, expected_sha256: str) -> ExportedModel:
 
 
 def promotion_profile(
-    tracking_uri: str, client: MlflowClient, run_id: str, threshold: float
+    tracking_uri: str, client: MlflowClient, record: RunRecord, threshold: float
 ) -> ReferenceProfile | None:
     """The profile to freeze with a promotion, or None when the run logged no validation set."""
+    if not record.has_validation_set:
+        return None
     try:
-        return profile_from_run(tracking_uri, client, run_id, threshold)
+        validation = load_validation_set(client, record.run_id)
     except ArtifactMissingError:
         return None
+    model = load_record_model(tracking_uri, record)
+    return profile_from_validation(model, validation, record.run_id, threshold)
 
 
 def install_profile(profile: ReferenceProfile, export_dir: Path) -> Path:

@@ -155,7 +155,7 @@ def promote(
             reg_client, registered, note = _registry_prepare(
                 settings, record, record.experiment_name
             )
-            profile = promotion_profile(settings.tracking_uri, client, record.run_id, threshold)
+            profile = promotion_profile(settings.tracking_uri, client, record, threshold)
             manifest = PromotionManifest(
                 run_id=request.run_id,
                 run_name=record.run_name,
