@@ -12,7 +12,9 @@ import pytest
 
 from core.data.synthetic import make_recent_applications, make_synthetic_credit_data
 from core.errors import DataValidationError
+from core.evaluation.metrics import auc_score, ks_statistic
 from core.monitoring import drift
+from core.monitoring.accuracy import auc_and_ks, discrimination
 from core.monitoring.decision_log import read_decision_log
 from core.monitoring.output import report_dict, write_report
 from core.monitoring.reference import (
@@ -273,3 +275,14 @@ def test_report_writes_json_and_html_and_refuses_other_suffixes(reference, tmp_p
     assert "Monitoring report" in (tmp_path / "r.html").read_text()
     with pytest.raises(DataValidationError, match=r"report\.json or report\.html"):
         write_report(report, tmp_path / "r.txt")
+
+
+def test_one_sort_auc_and_ks_equal_the_evaluation_metrics() -> None:
+    rng = np.random.default_rng(4)
+    labels = (rng.random(2_000) < 0.2).astype(float)
+    scores = np.round(rng.random(2_000) * 0.6 + labels * 0.2, 2)  # many ties
+    auc, ks = auc_and_ks(labels, scores)
+    assert auc == pytest.approx(auc_score(labels, scores), abs=1e-12)
+    assert ks == pytest.approx(ks_statistic(labels, scores), abs=1e-12)
+    found = discrimination(labels, scores)
+    assert found.auc_low < auc < found.auc_high and found.ks_low < ks < found.ks_high

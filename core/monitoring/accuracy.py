@@ -8,8 +8,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binomtest, norm
 
-from core.evaluation.metrics import auc_score, ks_statistic
-
 CONFIDENCE = 0.95
 _KS_C = {0.95: 1.358, 0.99: 1.628}
 
@@ -53,6 +51,22 @@ def hanley_mcneil_se(auc: float, n_bads: int, n_goods: int) -> float:
     return math.sqrt(max(variance, 0.0))
 
 
+def auc_and_ks(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    """AUC (ties count half, as sklearn) and KS from one sort of the scores."""
+    order = np.argsort(scores, kind="stable")
+    s_sorted, bad = scores[order], labels[order] == 1
+    ends = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
+    cum_bads = np.cumsum(bad)[ends]
+    cum_goods = (ends + 1) - cum_bads
+    n_bads, n_goods = cum_bads[-1], cum_goods[-1]
+    goods_in = np.diff(cum_goods, prepend=0)
+    bads_below = np.r_[0, cum_bads[:-1]]
+    bads_in = np.diff(cum_bads, prepend=0)
+    auc = float(np.sum(goods_in * (n_bads - bads_below - bads_in) + 0.5 * goods_in * bads_in))
+    ks = float(np.max(np.abs(cum_bads / n_bads - cum_goods / n_goods)))
+    return auc / (n_bads * n_goods), ks
+
+
 def discrimination(labels: np.ndarray, scores: np.ndarray) -> Discrimination | None:
     """AUC, KS and Gini with 95% intervals, or None without both classes."""
     y = np.asarray(labels, dtype=float)
@@ -60,9 +74,8 @@ def discrimination(labels: np.ndarray, scores: np.ndarray) -> Discrimination | N
     n_goods = int(y.size - n_bads)
     if n_bads == 0 or n_goods == 0:
         return None
-    auc = auc_score(y, scores)
+    auc, ks = auc_and_ks(y, np.asarray(scores, dtype=float))
     half = norm.ppf(0.5 + CONFIDENCE / 2) * hanley_mcneil_se(auc, n_bads, n_goods)
-    ks = ks_statistic(y, scores)
     ks_half = _KS_C[CONFIDENCE] * math.sqrt((n_bads + n_goods) / (n_bads * n_goods))
     return Discrimination(
         n=int(y.size),

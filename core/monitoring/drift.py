@@ -55,6 +55,17 @@ def psi_noise_level(
     return np.where(effective > 0, critical / np.maximum(effective, 1e-12), np.nan)
 
 
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """searchsorted(edges, values, side="right"): one vectorised comparison per edge when the
+    edges are few (a decile profile has at most nine), a binary search otherwise."""
+    if edges.size > 16:
+        return np.searchsorted(edges, values, side="right")
+    index = np.zeros(values.shape, dtype=np.intp)
+    for edge in edges:
+        index += values >= edge
+    return index
+
+
 @dataclass(frozen=True)
 class NumericCounts:
     """Per group: counts per reference bin (missing bin last) and values outside the range."""
@@ -70,9 +81,8 @@ def numeric_counts(
     """Count values per group into the profile's bins with searchsorted + bincount (no labels)."""
     numbers = np.asarray(values, dtype=float)
     n_bins = len(profile.edges) + 1
-    missing = np.isnan(numbers)
-    index = np.searchsorted(np.asarray(profile.edges, dtype=float), numbers, side="right")
-    index[missing] = n_bins
+    index = bin_index(numbers, np.asarray(profile.edges, dtype=float))
+    index[np.isnan(numbers)] = n_bins
     flat = np.bincount(groups * (n_bins + 1) + index, minlength=n_groups * (n_bins + 1))
     low = profile.minimum if profile.minimum is not None else np.inf
     high = profile.maximum if profile.maximum is not None else -np.inf
@@ -84,18 +94,15 @@ def numeric_counts(
 
 
 def category_codes(values: pd.Series, profile: CategoricalProfile) -> np.ndarray:
-    """Slot per value: its category's position, unseen after the categories, missing last."""
-    known = pd.Index(profile.categories)
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        mapping = known.get_indexer(values.cat.categories.astype("string"))
-        raw = values.cat.codes.to_numpy()
-        codes = np.where(raw >= 0, mapping[raw], -2)
-    else:
-        text = values.astype("string")
-        codes = known.get_indexer(text)
-        codes = np.where(text.isna().to_numpy(), -2, codes)
+    """Slot per value: its category's position, unseen after the categories, missing last.
+
+    Factorises the column once and looks up only its distinct values in the profile.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     slots = len(profile.categories)
-    return np.where(codes == -2, slots + 1, np.where(codes == -1, slots, codes))
+    known = pd.Index(profile.categories).get_indexer(pd.Index(uniques).astype("string"))
+    lookup = np.append(np.where(known >= 0, known, slots), slots + 1)
+    return lookup[codes]
 
 
 def categorical_counts(

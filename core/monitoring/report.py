@@ -55,10 +55,14 @@ class _Groups:
     runs: list[str]
 
 
-def _period_ordinals(times: pd.Series, period: Period) -> np.ndarray:
-    """Months (or Monday-started weeks) since 1970 of each timestamp, by numpy, NaT as -1."""
+def _naive_times(times: pd.Series) -> np.ndarray:
+    """Timestamps as a numpy datetime64 array in UTC (never an array of objects)."""
     naive = times.dt.tz_convert(None) if times.dt.tz is not None else times
-    values = naive.to_numpy()
+    return naive.to_numpy()
+
+
+def _period_ordinals(values: np.ndarray, period: Period) -> np.ndarray:
+    """Months (or Monday-started weeks) since 1970 of each timestamp, by numpy."""
     if period == "month":
         return values.astype("datetime64[M]").astype(np.int64)
     return (values.astype("datetime64[D]").astype(np.int64) + 3) // 7
@@ -73,11 +77,12 @@ def _period_label(ordinal: int, period: Period) -> str:
 
 def _group(decisions: pd.DataFrame, period: Period) -> _Groups:
     """Period of every row (every period in the span, empty ones too) and run of every row."""
-    known = decisions["time"].notna().to_numpy()
-    run_codes, runs = _runs_in_time_order(decisions)
+    times = _naive_times(decisions["time"])
+    known = ~np.isnat(times)
+    run_codes, runs = _runs_in_time_order(decisions["run_id"], times)
     if not known.any():
         return _Groups(np.zeros(len(known), np.intp), [ALL_ROWS], run_codes, runs)
-    ordinals = _period_ordinals(decisions["time"], period)
+    ordinals = _period_ordinals(times, period)
     first, last = ordinals[known].min(), ordinals[known].max()
     labels = [_period_label(o, period) for o in range(first, last + 1)]
     codes = np.where(known, ordinals - first, last - first + 1)
@@ -86,10 +91,10 @@ def _group(decisions: pd.DataFrame, period: Period) -> _Groups:
     return _Groups(codes.astype(np.intp), labels, run_codes, runs)
 
 
-def _runs_in_time_order(decisions: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+def _runs_in_time_order(run_ids: pd.Series, times: np.ndarray) -> tuple[np.ndarray, list[str]]:
     """Run code per row, runs ordered by their first decision."""
-    codes, runs = pd.factorize(decisions["run_id"].astype(str), sort=False)
-    first = pd.Series(decisions["time"].to_numpy()).groupby(codes).min()
+    codes, runs = pd.factorize(run_ids.astype(str), sort=False)
+    first = pd.Series(times).groupby(codes).min()
     order = np.argsort(first.reindex(range(len(runs))).to_numpy(), kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
@@ -139,7 +144,8 @@ def _feature_rows(
     for name, part in profile.features.items():
         if name not in features.columns:
             continue
-        counts, extra = _count_feature(features[name].iloc[rows], groups, n, part)
+        column = features[name] if rows.size == len(features) else features[name].iloc[rows]
+        counts, extra = _count_feature(column, groups, n, part)
         shares = part.shares()
         totals = np.maximum(counts.sum(axis=1), 1)
         table = pd.DataFrame(
