@@ -89,6 +89,9 @@ def test_bin_indices_count_like_labelled_bins_and_catch_out_of_range() -> None:
     assert counts.counts[0, -1] == 7
     assert counts.below_min.tolist() == [1] and counts.above_max.tolist() == [2]
     assert profile.counts == [10] * 10 and profile.missing_rate == pytest.approx(10 / 110)
+    values = np.random.default_rng(1).normal(50, 40, 1_000)
+    edges = np.asarray(profile.edges)
+    assert (drift.bin_index(values, edges) == np.searchsorted(edges, values, side="right")).all()
 
 
 def test_categories_count_unseen_and_missing_for_text_and_category_dtypes() -> None:

@@ -16,6 +16,7 @@ DriftStatus = Literal["stable", "moderate shift", "significant shift"]
 MISSING_BIN = "(missing)"
 OTHER_BIN = "(unseen category)"
 EPSILON = 1e-4
+_MAX_COMPARED_EDGES = 60
 
 
 def drift_status(psi: float) -> DriftStatus:
@@ -56,13 +57,16 @@ def psi_noise_level(
 
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """searchsorted(edges, values, side="right"): one vectorised comparison per edge when the
-    edges are few (a decile profile has at most nine), a binary search otherwise."""
-    if edges.size > 16:
+    """searchsorted(edges, values, side="right"), as small integers.
+
+    A decile profile has at most nine edges: one comparison per edge, summed in int8, is
+    many times faster than a binary search per value.
+    """
+    if edges.size > _MAX_COMPARED_EDGES:
         return np.searchsorted(edges, values, side="right")
-    index = np.zeros(values.shape, dtype=np.intp)
+    index = np.zeros(values.shape, dtype=np.int8)
     for edge in edges:
-        index += values >= edge
+        np.add(index, (values >= edge).view(np.int8), out=index)
     return index
 
 

@@ -302,6 +302,26 @@ def _input_notes(
     return notes
 
 
+def _score_drift(
+    scores: np.ndarray, groups: _Groups, rows: np.ndarray, run_id: str, profile: ReferenceProfile
+) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
+    """Score PSI per period for one run's rows, and reference vs recent share per score bin."""
+    n_periods = len(groups.labels)
+    counts = drift.numeric_counts(scores, groups.period[rows], n_periods, profile.score).counts
+    labels = drift.numeric_bin_labels(profile.score)
+    totals = np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    bins = pd.DataFrame(
+        {
+            "period": np.repeat(groups.labels, len(labels)),
+            "run_id": run_id,
+            "bin": np.tile(labels, n_periods),
+            "reference_share": np.tile(profile.score.shares(), n_periods),
+            "recent_share": (counts / totals).ravel(),
+        }
+    ).loc[np.repeat(counts.sum(axis=1) > 0, len(labels))]
+    return _psi_columns(profile.score.shares(), counts, profile.score.n_rows), bins
+
+
 def build_report(
     recent: RecentData, profiles: Mapping[str, ReferenceProfile], period: Period = "month"
 ) -> MonitoringReport:
@@ -337,28 +357,14 @@ def build_report(
         rows = np.flatnonzero(groups.run == code)
         if profile is None or rows.size == 0:
             continue
-        period_of_row = groups.period[rows]
-        score_counts = drift.numeric_counts(
-            decisions[SCORE].to_numpy()[rows], period_of_row, n_periods, profile.score
-        ).counts
-        psi = _psi_columns(profile.score.shares(), score_counts, profile.score.n_rows)
+        psi, bins = _score_drift(decisions[SCORE].to_numpy()[rows], groups, rows, run_id, profile)
         target = np.arange(n_periods) * n_runs + code
         segments.loc[target, "score_psi"] = psi["psi"]
         segments.loc[target, "score_psi_noise"] = psi["psi_noise"]
-        labels = drift.numeric_bin_labels(profile.score)
-        totals = np.maximum(score_counts.sum(axis=1, keepdims=True), 1)
-        score_bins.append(
-            pd.DataFrame(
-                {
-                    "period": np.repeat(groups.labels, len(labels)),
-                    "run_id": run_id,
-                    "bin": np.tile(labels, n_periods),
-                    "reference_share": np.tile(profile.score.shares(), n_periods),
-                    "recent_share": (score_counts / totals).ravel(),
-                }
-            ).loc[np.repeat(score_counts.sum(axis=1) > 0, len(labels))]
+        score_bins.append(bins)
+        found, shares = _feature_rows(
+            recent.features, rows, groups.period[rows], n_periods, profile
         )
-        found, shares = _feature_rows(recent.features, rows, period_of_row, n_periods, profile)
         for frame in (*found, *shares):
             frame.insert(0, "run_id", run_id)
         features += found
