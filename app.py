@@ -7,6 +7,7 @@ import streamlit as st
 from core.errors import SettingsError
 from core.settings import load_settings, prepare_mlflow_environment
 from ui.context import set_context
+from ui.selection import attach_sidebar_slot
 from ui.sidebar import draw_sidebar
 
 st.set_page_config(
@@ -43,4 +44,5 @@ PAGES = [
 ]
 navigation = st.navigation(PAGES)
 set_context(draw_sidebar(settings))
+attach_sidebar_slot()
 navigation.run()

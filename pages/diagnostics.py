@@ -11,7 +11,7 @@ from ui.context import get_context, require_runs
 from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
 from ui.diagnostics_sections import (
     bands_tab,
-    champion_tab,
+    comparison_tab,
     explain_tab,
     monotonicity_tab,
     policy_and_performance,
@@ -20,7 +20,7 @@ from ui.diagnostics_sections import (
 context = get_context()
 st.title("Model diagnostics")
 runs = require_runs(context)
-run = pick_run(runs)
+run = pick_run(context, runs)
 if run is None:
     st.stop()
 model = load_model(context, run)
@@ -43,7 +43,7 @@ tabs = st.tabs(
         "Score bands",
         "Explainability",
         "Monotonicity",
-        "Champion vs challenger",
+        "Compare with another run",
     ]
 )
 with tabs[0]:
@@ -65,4 +65,4 @@ with tabs[4]:
     if evaluation is None:
         st.info("The comparison needs both goods and bads in the evaluation data.")
     else:
-        champion_tab(context, runs, run, data, table, evaluation)
+        comparison_tab(context, runs, run, data, table, evaluation)

@@ -9,14 +9,13 @@ from core.promotion import audit, checklist, requests
 from core.promotion import use_cases as promotion
 from core.promotion.manifest import ManifestError, PromotionManifest
 from core.promotion.tables import comparison_table, gate_table
-from core.runs.stability import StabilityRule, recommend_run
+from core.runs.stability import recommend_run
 from ui import cache
 from ui.context import get_context, require_runs, show_error
-from ui.run_picker import pick_run
+from ui.selection import run_selectbox, stability_rule, threshold_input
 
 FLASH_KEY = "promotion_flash"
 GATES_KEY = "promotion_gate_preview"
-RULE = StabilityRule()
 GATE_COLUMNS = {
     "gate": st.column_config.TextColumn("Gate", width="small"),
     "outcome": st.column_config.TextColumn("Outcome", width="small"),
@@ -66,34 +65,32 @@ if candidates.empty:
         "`python -m core train --demo`."
     )
     st.stop()
-recommended = recommend_run(runs, RULE)
-ids = list(candidates["run_id"])
-default_id = (
-    recommended.run_id
-    if recommended.run_id in ids
-    else (champion.run_id if champion and champion.run_id in ids else ids[0])
+rule = stability_rule()
+run_id = run_selectbox(
+    "Run to promote",
+    context,
+    runs,
+    candidates,
+    key="promotion_run",
+    why_unusable="logged no model, so it cannot be promoted",
 )
-run_id = pick_run("Run to promote", candidates, default_id, key="promotion_run")
-st.caption(f"Recommended: {recommended.reason}")
+recommended = recommend_run(runs, rule)
+if recommended.run_id != run_id:
+    st.caption(f"Recommended: {recommended.reason}")
 try:
     record = cache.run_record(settings.tracking_uri, run_id)
 except GovernanceError as exc:
     show_error(exc)
     st.stop()
-st.dataframe(comparison_table(record, champion, RULE), hide_index=True, width="stretch")
+st.dataframe(comparison_table(record, champion, rule), hide_index=True, width="stretch")
 
 # ---------------------------------------------------------------- 2. threshold
 st.header("2 · Threshold")
 left, right = st.columns([1, 2])
-threshold = left.number_input(
-    "Decision threshold (decline at or above)",
-    min_value=0.0001,
-    max_value=0.9999,
-    value=float(settings.decision_threshold),
-    step=0.01,
-    format="%.4f",
-    key="promotion_threshold",
-)
+with left:
+    threshold = threshold_input(
+        "Decision threshold (decline at or above)", settings, key="promotion_threshold"
+    )
 try:
     validation = cache.validation_set(settings.tracking_uri, run_id)
 except GovernanceError:
@@ -115,7 +112,7 @@ else:
 st.header("3 · Gates and promotion")
 st.caption(
     "Gates: run finished · threshold in (0, 1) · val_auc not below the champion's by more "
-    f"than the tolerance · CV stable ({RULE.describe()}) · model loads from the export · "
+    f"than the tolerance · CV stable ({rule.describe()}) · model loads from the export · "
     "smoke test (exported model through the scoring core equals the run's model)."
 )
 with st.form("promotion_form"):
@@ -145,8 +142,9 @@ request = requests.PromotionRequest(
     force=force,
     force_reason=force_reason,
     auc_tolerance=tolerance,
+    stability_rule=rule,
 )
-gate_key = (run_id, threshold, tolerance, force, force_reason)  # what the gates depend on
+gate_key = (run_id, threshold, tolerance, force, force_reason, rule)  # what the gates depend on
 if check:
     try:
         with st.spinner("Exporting to a temporary folder and running the gates…"):

@@ -11,6 +11,7 @@ from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.store import access as store
 from ui import cache
 from ui.context import get_context, require_runs, show_error
+from ui.selection import threshold_input
 from ui.whatif_batch import batch_section
 from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
 from ui.whatif_picker import pick_applicant
@@ -33,16 +34,13 @@ with top_left:
 if choice is None:
     st.stop()
 with top_right:
-    threshold = st.number_input(
+    threshold = threshold_input(
         "Decision threshold",
-        min_value=0.0001,
-        max_value=0.9999,
-        value=context.settings.decision_threshold,
-        step=0.01,
-        format="%.4f",
+        context.settings,
         key="whatif_threshold",
         help="Probability of default at or above which an applicant is declined "
-        f"(configured: {context.settings.decision_threshold}).",
+        f"(configured: {context.settings.decision_threshold}). Shared with Diagnostics "
+        "and Promotion.",
     )
 
 model_uri = store.model_uri(choice.run_id)

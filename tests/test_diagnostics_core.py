@@ -1,4 +1,4 @@
-"""Evaluation data, explanations, monotonicity and champion/challenger on real logged runs."""
+"""Evaluation data, explanations, monotonicity and two-run comparison on real logged runs."""
 
 from __future__ import annotations
 
@@ -10,19 +10,13 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core.data.synthetic import (
-    DEMO_MONOTONE,
-    DEMO_TARGET,
-    make_synthetic_credit_data,
-    read_uploaded_table,
-)
+from core.data.synthetic import DEMO_MONOTONE, DEMO_TARGET, make_synthetic_credit_data
+from core.data.tables import read_columns, read_table_bytes
 from core.errors import DataValidationError
-from core.evaluation.champion_challenger import delong_test, swap_set
 from core.evaluation.eval_data import (
     from_labelled_frame,
     from_validation_set,
     guess_label_column,
-    read_columns,
     read_path,
 )
 from core.evaluation.explain_global import (
@@ -32,6 +26,7 @@ from core.evaluation.explain_global import (
     global_shap,
 )
 from core.evaluation.monotonicity import check_monotonicity, declared_constraints
+from core.evaluation.run_comparison import delong_test, swap_set
 from core.store import access as store
 from core.store.client import open_client
 
@@ -136,7 +131,7 @@ def test_uploaded_bytes_and_paths_are_read_like_files(tmp_path) -> None:
     _labelled(20).to_csv(path, index=False)
     # when read by path and as uploaded bytes
     name, content = read_path(str(path))
-    frame = read_uploaded_table(name, content)
+    frame = read_table_bytes(name, content)
     # then the columns are intact and the label column is guessed
     assert name == "holdout.csv" and len(frame) == 20
     assert read_columns(name, content) == list(frame.columns)
@@ -148,7 +143,7 @@ def test_uploaded_bytes_and_paths_are_read_like_files(tmp_path) -> None:
     with pytest.raises(DataValidationError, match="No file at"):
         read_path(str(tmp_path / "nope.csv"))
     with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):
-        read_uploaded_table("notes.txt", b"a,b\n1,2\n")
+        read_table_bytes("notes.txt", b"a,b\n1,2\n")
     with pytest.raises(DataValidationError, match="neither CSV nor Parquet"):
         read_columns("notes.txt", b"a,b\n1,2\n")
     with pytest.raises(DataValidationError, match="could not be read"):
@@ -243,7 +238,7 @@ def test_delong_matches_the_pairwise_reference() -> None:
     # when compared
     result = delong_test(labels, a, b)
     # then AUCs equal sklearn's and the standard error equals the O(n^2) reference
-    assert result.auc_champion == pytest.approx(roc_auc_score(labels, a), abs=1e-12)
+    assert result.auc_base == pytest.approx(roc_auc_score(labels, a), abs=1e-12)
     assert result.auc_challenger == pytest.approx(roc_auc_score(labels, b), abs=1e-12)
     assert result.std_error == pytest.approx(_delong_reference(labels, a, b), rel=1e-9)
     assert result.ci_low < result.difference < result.ci_high
@@ -268,8 +263,8 @@ def test_swap_set_partitions_the_applicants() -> None:
     swaps = swap_set(labels, a, b, 0.6, 0.4).set_index("group")
     # then the four groups partition the rows and the bads
     assert swaps["count"].sum() == 1_000 and swaps["bads"].sum() == labels.sum()
-    swap_in = swaps.loc["swap-in: challenger approves, champion declines"]
+    swap_in = swaps.loc["swap-in: challenger approves, this run declines"]
     assert swap_in["count"] == int(((a >= 0.6) & (b < 0.4)).sum())
     mask = (a < 0.6) & (b >= 0.4)
-    swap_out = swaps.loc["swap-out: champion approves, challenger declines"]
+    swap_out = swaps.loc["swap-out: this run approves, challenger declines"]
     assert swap_out["bad_rate"] == pytest.approx(labels[mask].mean())

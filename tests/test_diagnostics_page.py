@@ -213,16 +213,16 @@ def test_a_model_that_cannot_load_leaves_the_rest_working(file_store, app_env) -
     assert "Needs the run's model" in texts(at)
 
 
-def test_champion_and_challenger_are_compared(file_store, app_env) -> None:
+def test_this_run_and_a_challenger_are_compared(file_store, app_env) -> None:
     # given two governed runs
     at, labels, _ = governed_page(file_store, app_env)
     # when the analyst picks the other one as challenger
     at.selectbox(key="diag_challenger").set_value(file_store.governed[1]).run()
     # then ROC and KS are overlaid, with the AUC difference and its interval
     names = trace_names(at)
-    assert any(n.startswith("champion (AUC") for n in names)
+    assert any(n.startswith("this run (AUC") for n in names)
     assert any(n.startswith("challenger (AUC") for n in names)
-    assert any("AUC difference (challenger − champion)" in m.value for m in at.markdown)
+    assert any("AUC difference (challenger − this run)" in m.value for m in at.markdown)
     # and the swap set partitions the applicants
     swaps = next(d.value for d in at.dataframe if "group" in d.value.columns)
     assert swaps["count"].sum() == len(labels) and swaps["bads"].sum() == labels.sum()

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from core.store import folds as fold_lib
-from core.store.access import PARENT_TAG, build_runs_table
 from core.store.filestore_reader import RawRun
+from core.store.runs_table import PARENT_TAG, build_runs_table
 
 
 def _raw(run_id: str, *, metrics=None, history=None, tags=None, params=None) -> RawRun:

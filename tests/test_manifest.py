@@ -16,7 +16,6 @@ from core.promotion import atomic_io
 from core.promotion.manifest import (
     ManifestError,
     PromotionManifest,
-    export_root,
     ledger_path,
     read_manifest,
 )
@@ -62,7 +61,6 @@ def test_hand_edited_invalid_json_is_a_clear_error(tmp_path: Path) -> None:
 def test_ledger_and_exports_sit_beside_the_manifest(tmp_path: Path) -> None:
     path = tmp_path / "deploy" / "promotion.json"
     assert ledger_path(path) == tmp_path / "deploy" / "promotion.ledger.jsonl"
-    assert export_root(path) == tmp_path / "deploy" / "models"
     assert _manifest("r1").exported_model_dir(path) == tmp_path / "deploy" / "models" / "r1"
 
 

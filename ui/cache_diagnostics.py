@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from core.data.synthetic import read_uploaded_table
-from core.evaluation import champion_challenger, eval_data, explain_global, monotonicity
+from core.data.tables import read_columns, read_table_bytes
 from core.evaluation import curves as evaluation
+from core.evaluation import eval_data, explain_global, monotonicity, run_comparison
 from core.evaluation.threshold_policy import ScoreTable, build_score_table
 from core.store.access import model_uri
 from ui import cache
@@ -29,7 +29,7 @@ def validation_data(tracking_uri: str, run_id: str) -> eval_data.EvaluationData:
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
 def file_columns(name: str, fingerprint: str, _content: bytes) -> list[str]:
     """The column names of a user's file (keyed by its content hash)."""
-    return eval_data.read_columns(name, _content)
+    return read_columns(name, _content)
 
 
 @st.cache_resource(show_spinner="Scoring the file with the run's model…", max_entries=_ENTRIES)
@@ -37,7 +37,7 @@ def labelled_file_data(
     tracking_uri: str, run_id: str, name: str, fingerprint: str, label_column: str, _content: bytes
 ) -> eval_data.EvaluationData:
     """A user's labelled file (keyed by its content hash), scored by the run's model."""
-    frame = read_uploaded_table(name, _content)
+    frame = read_table_bytes(name, _content)
     model = cache.model(tracking_uri, model_uri(run_id))
     return eval_data.from_labelled_frame(
         frame, model, label_column, source=name, fingerprint=f"{fingerprint}:{label_column}"
@@ -91,7 +91,7 @@ def challenger_scores(
 
 @st.cache_resource(show_spinner="Comparing AUCs (DeLong)…", max_entries=_ENTRIES)
 def delong(
-    key: str, _labels: np.ndarray, _champion: np.ndarray, _challenger: np.ndarray
-) -> champion_challenger.AucComparison:
+    key: str, _labels: np.ndarray, _base: np.ndarray, _challenger: np.ndarray
+) -> run_comparison.AucComparison:
     """DeLong's paired AUC comparison of two runs on the same rows."""
-    return champion_challenger.delong_test(_labels, _champion, _challenger)
+    return run_comparison.delong_test(_labels, _base, _challenger)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from core.data.synthetic import read_uploaded_table
+from core.data.tables import read_table_bytes
 from core.monitoring import sources
 from core.monitoring.decision_log import RecentData, read_decision_log
 from core.monitoring.profiles import ProfileSet, load_profiles
@@ -45,7 +45,7 @@ def uploaded(
     _content: bytes,
 ) -> RecentData:
     """A user's file (keyed by its content hash) as recent data, scored when it has no scores."""
-    frame = read_uploaded_table(name, _content)
+    frame = read_table_bytes(name, _content)
     model = cache.model(tracking_uri, model_uri(run_id))
     return sources.from_table(
         frame,

@@ -12,6 +12,7 @@ from core.store.access import RunsTable, model_uri
 from ui import cache
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
+from ui.selection import run_selectbox
 
 RUN_KEY = "diag_run"
 SOURCE_KEY = "diag_source"
@@ -29,8 +30,8 @@ def run_label(runs: pd.DataFrame, run_id: str) -> str:
     return f"{name.iloc[0] if len(name) else '?'} · {run_id[:8]}"
 
 
-def pick_run(table: RunsTable) -> pd.Series | None:
-    """The run to diagnose: ?run_id= from the Runs page, else a selectbox of usable runs."""
+def pick_run(context: StoreContext, table: RunsTable) -> pd.Series | None:
+    """The run to diagnose: the shared selection (link, other page, default rule) in a selectbox."""
     runs = table.runs
     if runs.empty:
         st.info("No runs yet. Train some with `python -m core train --demo`.")
@@ -43,26 +44,15 @@ def pick_run(table: RunsTable) -> pd.Series | None:
             "train governed runs with `python -m core train --demo`."
         )
         return None
-    ids = usable["run_id"].tolist()
-    wanted = st.query_params.get("run_id")
-    if wanted and wanted not in ids:
-        reason = (
-            "logged neither a model nor a validation set"
-            if wanted in runs["run_id"].tolist()
-            else "is not in this experiment"
-        )
-        st.warning(
-            f"Run '{wanted}' from the link {reason}; pick another run below.",
-            icon=":material/warning:",
-        )
-    if st.session_state.get(RUN_KEY) not in ids:
-        complete = usable.loc[usable["has_model"] & usable["has_validation_set"], "run_id"]
-        fallback = complete.iloc[0] if len(complete) else ids[0]
-        st.session_state[RUN_KEY] = wanted if wanted in ids else fallback
-    run_id = st.selectbox(
-        "Run", ids, key=RUN_KEY, format_func=lambda rid: run_label(runs, rid), width=420
+    run_id = run_selectbox(
+        "Run",
+        context,
+        runs,
+        usable,
+        key=RUN_KEY,
+        why_unusable="logged neither a model nor a validation set",
+        format_func=lambda rid: run_label(runs, rid),
     )
-    st.query_params["run_id"] = run_id
     return usable.loc[usable["run_id"] == run_id].iloc[0]
 
 

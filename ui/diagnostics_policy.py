@@ -14,8 +14,8 @@ from core.evaluation.threshold_policy import (
     threshold_for_approval_rate,
 )
 from core.settings import DEFAULT_TARGET_APPROVAL_RATE, Settings
+from ui.selection import selected_threshold, use_threshold
 
-THRESHOLD_KEY = "diag_threshold"
 VERSION_KEY = "diag_threshold_version"
 THRESHOLD_LABEL = "Threshold (probability of default)"
 LOSS_KEY = "diag_loss_per_bad"
@@ -26,13 +26,13 @@ THRESHOLD_MIN, THRESHOLD_MAX = 0.0001, 0.9999
 
 
 def _set_threshold(value: float) -> None:
-    """Button callback: store the threshold and renew the slider so it starts there.
+    """Button callback: make value the shared threshold and renew the slider to start there.
 
-    The chosen value lives under a plain key and the slider gets it as `value=`: a slider
+    The chosen value lives in the shared selection and the slider gets it as `value=`: a slider
     whose key is preset through session state shows its minimum when it is mounted again
     (after the page showed no data for a run), although the server keeps the preset value.
     """
-    st.session_state[THRESHOLD_KEY] = value
+    use_threshold(value)
     st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
 
 
@@ -83,7 +83,13 @@ def _suggestion(label: str, table: ScoreTable, suggested: PolicyPoint, key: str)
         f"{label}: threshold **{value:.4f}** approves {point.approval_rate:.2%} "
         f"(bad rate among approved {point.bad_rate_approved:.2%}{profit})."
     )
-    st.button("Use this threshold", key=key, on_click=_set_threshold, args=(value,))
+    st.button(
+        "Use this threshold",
+        key=key,
+        on_click=_set_threshold,
+        args=(value,),
+        help="Moves the slider here; What-if and Promotion open on it too.",
+    )
 
 
 def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
@@ -99,12 +105,12 @@ def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
         THRESHOLD_LABEL,
         min_value=THRESHOLD_MIN,
         max_value=THRESHOLD_MAX,
-        value=st.session_state.get(THRESHOLD_KEY, settings.decision_threshold),
+        value=_slider_value(selected_threshold(settings)),
         step=0.0001,
         format="%.4f",
         key=f"diag_threshold_slider_{st.session_state.get(VERSION_KEY, 0)}",
     )
-    st.session_state[THRESHOLD_KEY] = threshold
+    use_threshold(threshold)
     control.button(
         "Reset to the business threshold",
         on_click=_set_threshold,

@@ -9,10 +9,10 @@ import streamlit as st
 from core.charts import diagnostics as charts
 from core.errors import GovernanceError
 from core.evaluation import curves as ev
-from core.evaluation.champion_challenger import swap_set
 from core.evaluation.eval_data import EvaluationData
 from core.evaluation.explain_global import beeswarm_frame, dependence, feature_importance
 from core.evaluation.monotonicity import declared_constraints
+from core.evaluation.run_comparison import swap_set
 from core.evaluation.threshold_policy import PolicyPoint, ScoreTable, policy_at
 from core.settings import Settings
 from core.store.access import RunsTable
@@ -204,17 +204,17 @@ def _threshold_input(column: object, label: str, context: StoreContext, role: st
     )
 
 
-def champion_tab(
+def comparison_tab(
     context: StoreContext,
     runs: RunsTable,
-    champion: pd.Series,
+    run: pd.Series,
     data: EvaluationData,
     table: ScoreTable,
     evaluation: ev.Evaluation,
 ) -> None:
     """Overlay ROC and KS with a challenger, DeLong's AUC difference and the swap set."""
     frame = runs.runs
-    others = frame.loc[frame["has_model"] & (frame["run_id"] != champion["run_id"]), "run_id"]
+    others = frame.loc[frame["has_model"] & (frame["run_id"] != run["run_id"]), "run_id"]
     if others.empty:
         st.info("No other run with a model in this experiment to compare with.")
         return
@@ -227,7 +227,7 @@ def champion_tab(
         placeholder="Pick a run to compare with",
         key="diag_challenger",
     )
-    champion_threshold = _threshold_input(middle, "Champion threshold", context, "champion")
+    run_threshold = _threshold_input(middle, "This run's threshold", context, "this_run")
     challenger_threshold = _threshold_input(right, "Challenger threshold", context, "challenger")
     if challenger_id is None:
         st.info(
@@ -236,8 +236,8 @@ def champion_tab(
         )
         return
     st.caption(
-        f"Both runs scored on the same {data.n:,} rows ({data.source}); the champion is "
-        f"{run_label(frame, champion['run_id'])}. If the challenger was trained on some of "
+        f"Both runs scored on the same {data.n:,} rows ({data.source}); this run is "
+        f"{run_label(frame, run['run_id'])}. If the challenger was trained on some of "
         "these rows, its numbers here are optimistic."
     )
     try:
@@ -247,27 +247,27 @@ def champion_tab(
     except GovernanceError as exc:
         show_error(exc)
         return
-    curves = {"champion": evaluation, "challenger": challenger_eval}
+    curves = {"this run": evaluation, "challenger": challenger_eval}
     points = {
-        "champion": policy_at(table, champion_threshold),
+        "this run": policy_at(table, run_threshold),
         "challenger": policy_at(challenger_table, challenger_threshold),
     }
     plot_left, plot_right = st.columns(2)
     plot_left.plotly_chart(charts.roc_figure(curves, points), width="stretch")
     plot_right.plotly_chart(charts.ks_figure(curves), width="stretch")
     comparison = cached.delong(
-        f"{champion['run_id']}:{challenger_id}:{data.fingerprint}",
+        f"{run['run_id']}:{challenger_id}:{data.fingerprint}",
         data.labels,
         data.scores,
         scores,
     )
     st.markdown(
-        f"**AUC difference (challenger − champion): {comparison.difference:+.4f}**, "
+        f"**AUC difference (challenger − this run): {comparison.difference:+.4f}**, "
         f"{comparison.confidence:.0%} CI [{comparison.ci_low:+.4f}, {comparison.ci_high:+.4f}], "
         f"DeLong p = {comparison.p_value:.3g} "
-        f"(champion {comparison.auc_champion:.4f}, challenger {comparison.auc_challenger:.4f})."
+        f"(this run {comparison.auc_base:.4f}, challenger {comparison.auc_challenger:.4f})."
     )
-    swaps = swap_set(data.labels, data.scores, scores, champion_threshold, challenger_threshold)
+    swaps = swap_set(data.labels, data.scores, scores, run_threshold, challenger_threshold)
     st.markdown("**Swap set** at each run's threshold")
     st.dataframe(
         swaps,

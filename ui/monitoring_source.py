@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.data.synthetic import read_uploaded_table
+from core.data.tables import read_table_bytes
 from core.errors import GovernanceError
 from core.evaluation.eval_data import content_fingerprint
 from core.monitoring import sources
@@ -15,7 +15,8 @@ from core.promotion.manifest import PromotionManifest, read_manifest
 from core.store.access import RunsTable
 from ui import cache_monitoring as cached
 from ui.context import StoreContext, show_error
-from ui.run_picker import pick_run, run_names
+from ui.run_picker import run_names
+from ui.selection import run_selectbox, selected_threshold
 
 LOG = "Decision log"
 UPLOADED = "Upload a file"
@@ -43,7 +44,7 @@ def promoted(context: StoreContext) -> PromotionManifest | None:
 def pick_monitored_run(
     context: StoreContext, table: RunsTable, manifest: PromotionManifest | None
 ) -> tuple[str, float]:
-    """The run files and the demo are scored with (the promoted one by default) and threshold."""
+    """The run files and the demo are scored with (the shared selection) and its threshold."""
     usable = table.runs[table.runs["has_model"] & table.runs["has_validation_set"]]
     if usable.empty:
         st.info(
@@ -51,25 +52,29 @@ def pick_monitored_run(
             "compare with. Train governed runs with `python -m core train --demo`."
         )
         st.stop()
-    names = run_names(usable)
-    if manifest is not None and manifest.run_id in names:
+    run_id = run_selectbox(
+        "Run (for files and the demo; the decision log names its own runs)",
+        context,
+        table.runs,
+        usable,
+        key="monitoring_run",
+        why_unusable="logged no model and validation set to monitor against",
+    )
+    if manifest is not None and manifest.run_id == run_id:
+        names = run_names(usable)
         st.success(
-            f"Monitoring the promoted run **{names[manifest.run_id]}** (`{manifest.run_id}`) at "
-            f"threshold **{manifest.threshold}**, promoted by {manifest.promoted_by} on "
+            f"Monitoring the promoted run **{names[run_id]}** (`{run_id}`) at threshold "
+            f"**{manifest.threshold}**, promoted by {manifest.promoted_by} on "
             f"{manifest.promoted_at[:10]}.",
             icon=":material/verified:",
         )
-        default, threshold = manifest.run_id, manifest.threshold
-    else:
-        default, threshold = usable["run_id"].iloc[0], context.settings.decision_threshold
-        st.info(
-            "Nothing is promoted in this experiment yet: pick a candidate run to monitor. "
-            f"The threshold is the configured {threshold}.",
-            icon=":material/info:",
-        )
-    run_id = pick_run("Run (for files and the demo)", usable, default, key="monitoring_run")
-    if manifest is None or run_id != manifest.run_id:
-        threshold = context.settings.decision_threshold
+        return run_id, float(manifest.threshold)
+    threshold = selected_threshold(context.settings)
+    status = "Nothing is promoted yet" if manifest is None else "This run is not the promoted one"
+    st.info(
+        f"{status}: it is monitored as a candidate, at the selected threshold {threshold:.4f}.",
+        icon=":material/info:",
+    )
     return run_id, float(threshold)
 
 
@@ -84,7 +89,7 @@ def _uploaded(context: StoreContext, run_id: str, threshold: float) -> Picked | 
     if upload is None:
         return None
     content = upload.getvalue()
-    columns = [NONE, *map(str, read_uploaded_table(upload.name, content).columns)]
+    columns = [NONE, *map(str, read_table_bytes(upload.name, content).columns)]
     guess = sources.guess_column(columns, sources.DATE_CANDIDATES)
     left, right = st.columns(2)
     date = left.selectbox(
@@ -147,7 +152,7 @@ def pick_outcomes(picked: Picked) -> Picked | None:
         return picked
     try:
         content = upload.getvalue()
-        outcomes = read_uploaded_table(upload.name, content)
+        outcomes = read_table_bytes(upload.name, content)
         joined = sources.join_outcomes(picked.recent, outcomes)
     except GovernanceError as exc:
         show_error(exc)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from core.data.synthetic import read_table
+from core.data.tables import read_table
 from core.monitoring import use_cases as monitoring
 from core.monitoring.output import write_report
 from core.monitoring.report import PERIODS

@@ -12,11 +12,8 @@ The synthetic generating process (documented in the README too):
 
 from __future__ import annotations
 
-import csv
 import functools
 import hashlib
-import tempfile
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.data.tables import check_unique_columns, read_table
 from core.errors import DataValidationError
 
 DEMO_TARGET = "default"
@@ -211,61 +209,6 @@ def demo_dataset(n_rows: int = 12_000, seed: int = 42) -> Dataset:
     )
 
 
-def _read_header(path: Path) -> list[str]:
-    """Column names as written in the file, before pandas renames duplicates."""
-    if path.suffix.lower() == ".csv":
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            return next(csv.reader(handle), [])
-    import pyarrow.parquet as pq
-
-    return list(pq.read_schema(path).names)
-
-
-def read_uploaded_table(name: str, content: bytes) -> pd.DataFrame:
-    """Read an uploaded CSV or Parquet file (name decides the format) with read_table's checks."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(name).name
-        path.write_bytes(content)
-        return read_table(path)
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file, refusing duplicate columns and empty files."""
-    file = Path(path)
-    if not file.exists():
-        raise DataValidationError(f"No file at '{file}'.", fix="Check the path and try again.")
-    if file.is_dir():
-        raise DataValidationError(f"'{file}' is a folder.", fix="Give a .csv or .parquet file.")
-    if file.suffix.lower() not in (".csv", ".parquet", ".pq"):
-        raise DataValidationError(
-            f"'{file.name}' is neither CSV nor Parquet.", fix="Give a .csv or .parquet file."
-        )
-    if file.stat().st_size == 0:
-        raise DataValidationError(
-            f"'{file.name}' is empty.", fix="Give a file with a header and rows."
-        )
-    try:
-        header = _read_header(file)
-        frame = pd.read_csv(file) if file.suffix.lower() == ".csv" else pd.read_parquet(file)
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise DataValidationError(
-            f"'{file.name}' could not be read: {exc}".strip(),
-            fix="Check that it is a valid CSV (UTF-8, comma-separated) or Parquet file.",
-        ) from exc
-    _check_duplicate_columns(header, file.name)
-    return frame
-
-
-def _check_duplicate_columns(columns: Sequence[str], name: str) -> None:
-    """Raise when a column name appears more than once."""
-    duplicates = sorted(c for c, n in Counter(columns).items() if n > 1)
-    if duplicates:
-        raise DataValidationError(
-            f"'{name}' has duplicate columns: {', '.join(duplicates)}.",
-            fix="Rename or drop the repeated columns so each name appears once.",
-        )
-
-
 def coerce_binary_target(values: pd.Series, target: str) -> pd.Series:
     """Return the target as 0/1 integers, or raise naming the offending values."""
     if values.isna().any():
@@ -294,7 +237,7 @@ def dataset_from_frame(
     source: str = "frame",
 ) -> Dataset:
     """Validate a frame and turn it into a Dataset (string columns become Categoricals)."""
-    _check_duplicate_columns(list(frame.columns), source)
+    check_unique_columns(list(frame.columns), source)
     if frame.empty:
         raise DataValidationError(f"{source} has no rows.", fix="Give a file with data rows.")
     if target not in frame.columns:
@@ -370,7 +313,7 @@ def load_dataset(
     monotone_constraints: dict[str, int] | None = None,
 ) -> Dataset:
     """Load and validate a user's CSV or Parquet file as a Dataset."""
-    frame = read_table(path)
+    frame = read_table(path, allow_empty=True)
     return dataset_from_frame(
         frame,
         target=target,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from core.data.synthetic import coerce_binary_target, read_uploaded_table
+from core.data.synthetic import coerce_binary_target
 from core.errors import DataValidationError
 from core.scoring.scorer import scorer_for
 from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
@@ -116,20 +115,6 @@ def from_labelled_frame(
         unseen_categories=unseen,
         missing_values=missing,
     )
-
-
-def read_columns(name: str, content: bytes) -> list[str]:
-    """A labelled file's column names from its header alone (the full read happens once, later)."""
-    try:
-        if Path(name).suffix.lower() == ".csv":
-            columns = pd.read_csv(io.BytesIO(content), nrows=0, encoding="utf-8-sig").columns
-        else:
-            import pyarrow.parquet as pq
-
-            columns = pq.read_schema(io.BytesIO(content)).names
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError):
-        columns = read_uploaded_table(name, content).columns
-    return [str(c) for c in columns]
 
 
 def content_fingerprint(content: bytes) -> str:

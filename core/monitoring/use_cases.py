@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from core.data.synthetic import read_table
+from core.data.tables import read_table
 from core.errors import DataValidationError
 from core.monitoring import sources
 from core.monitoring.decision_log import SCORE, RecentData, read_decision_log

@@ -20,8 +20,9 @@ from core.monitoring.reference import ReferenceProfile, profile_path
 from core.monitoring.run_profile import profile_from_validation
 from core.promotion.atomic_io import write_atomic
 from core.settings import prepare_mlflow_environment
-from core.store.access import LOG_MODEL_HISTORY_TAG, load_validation_set, model_uri
+from core.store.access import load_validation_set, model_uri
 from core.store.run_record import RunRecord, load_record_model
+from core.store.runs_table import LOG_MODEL_HISTORY_TAG
 
 _CHUNK = 1 << 20
 MODEL_NAME = "model"

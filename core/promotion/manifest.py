@@ -94,11 +94,6 @@ def ledger_path(manifest_path: str | Path) -> Path:
     return path.with_name(path.stem + LEDGER_SUFFIX)
 
 
-def export_root(manifest_path: str | Path) -> Path:
-    """The folder beside the manifest holding one exported model folder per promoted run."""
-    return Path(manifest_path).parent / EXPORT_FOLDER
-
-
 def read_manifest(path: str | Path) -> PromotionManifest | None:
     """The current manifest, None when nothing was promoted yet, ManifestError when invalid."""
     file = Path(path)

@@ -16,13 +16,8 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import ModelLoadError
 from core.store import folds as fold_lib
-from core.store.access import (
-    LOG_MODEL_HISTORY_TAG,
-    RunInventory,
-    get_run,
-    load_model_unchecked,
-    run_folds,
-)
+from core.store.access import RunInventory, get_run, load_model_unchecked, run_folds
+from core.store.runs_table import LOG_MODEL_HISTORY_TAG
 from core.training.trainer import GOVERNED_TAG, VALIDATION_ARTIFACT
 
 CV_STATISTICS = ("cv_auc_mean", "cv_auc_std", "cv_auc_min", "cv_ks_mean", "cv_ks_std")

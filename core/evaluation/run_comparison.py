@@ -1,4 +1,4 @@
-"""Champion vs challenger on the same labelled rows: paired AUC difference and the swap set."""
+"""Two runs on the same labelled rows (this run vs a challenger): DeLong AUC test, swap set."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ CONFIDENCE = 0.95
 class AucComparison:
     """Paired DeLong comparison: both AUCs, their difference, its CI and two-sided p-value."""
 
-    auc_champion: float
+    auc_base: float
     auc_challenger: float
     difference: float
     std_error: float
@@ -43,10 +43,10 @@ def _structural_components(
 
 
 def delong_test(
-    labels: object, champion: object, challenger: object, confidence: float = CONFIDENCE
+    labels: object, base: object, challenger: object, confidence: float = CONFIDENCE
 ) -> AucComparison:
-    """DeLong's paired test of AUC(challenger) - AUC(champion) on the same rows."""
-    y, a = validate_labels_scores(labels, champion)
+    """DeLong's paired test of AUC(challenger) - AUC(base) on the same rows."""
+    y, a = validate_labels_scores(labels, base)
     _, b = validate_labels_scores(labels, challenger)
     if len(a) != len(b):
         raise DataValidationError("The two models were scored on different rows.")
@@ -70,7 +70,7 @@ def delong_test(
     else:
         p_value = 1.0 if difference == 0 else 0.0
     return AucComparison(
-        auc_champion=auc_a,
+        auc_base=auc_a,
         auc_challenger=auc_b,
         difference=difference,
         std_error=std_error,
@@ -83,19 +83,19 @@ def delong_test(
 
 def swap_set(
     labels: object,
-    champion: object,
+    base: object,
     challenger: object,
-    champion_threshold: float,
+    base_threshold: float,
     challenger_threshold: float,
 ) -> pd.DataFrame:
     """Approved/declined by each model at its own threshold: counts and observed bad rates."""
-    y, a = validate_labels_scores(labels, champion)
+    y, a = validate_labels_scores(labels, base)
     _, b = validate_labels_scores(labels, challenger)
-    approve_a, approve_b = a < champion_threshold, b < challenger_threshold
+    approve_a, approve_b = a < base_threshold, b < challenger_threshold
     groups = {
         "approved by both": approve_a & approve_b,
-        "swap-in: challenger approves, champion declines": ~approve_a & approve_b,
-        "swap-out: champion approves, challenger declines": approve_a & ~approve_b,
+        "swap-in: challenger approves, this run declines": ~approve_a & approve_b,
+        "swap-out: this run approves, challenger declines": approve_a & ~approve_b,
         "declined by both": ~approve_a & ~approve_b,
     }
     rows = []

@@ -1,0 +1,175 @@
+"""The one reader of user tables: uploads (bytes) and server paths, CSV or Parquet.
+
+Every page and command that reads a user's file goes through here: the format comes from the
+name, the size and row limits are checked before parsing where possible, duplicate column
+names are refused from the raw header (pandas would silently rename them), and every problem
+is a DataValidationError that says what to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from core.errors import DataValidationError
+
+CSV_SUFFIXES = (".csv",)
+PARQUET_SUFFIXES = (".parquet", ".pq")
+MAX_TABLE_BYTES = 2 * 1024**3
+_UNREADABLE = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError)
+
+
+def _suffix(name: str) -> str:
+    """The lower-case suffix of a file name, or a DataValidationError for other formats."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        raise DataValidationError(
+            f"'{Path(name).name}' is neither CSV nor Parquet.", fix="Give a .csv or .parquet file."
+        )
+    return suffix
+
+
+def _check_size(name: str, size: int, max_bytes: int, max_rows: int | None) -> None:
+    """Refuse an empty file or one above the byte limit."""
+    if size == 0:
+        raise DataValidationError(f"'{name}' is empty.", fix="Give a file with a header and rows.")
+    if size > max_bytes:
+        rows = f" of at most {max_rows:,} rows" if max_rows else ""
+        raise DataValidationError(
+            f"'{name}' is {size / 1e6:,.0f} MB; the limit is {max_bytes / 1e6:,.0f} MB.",
+            fix=f"Split it into files{rows}.",
+        )
+
+
+def _check_row_estimate(name: str, content: bytes, max_rows: int | None) -> None:
+    """Refuse a CSV whose line count already exceeds the row limit, before parsing it."""
+    if max_rows is None:
+        return
+    lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1) - 1
+    if lines > max_rows:
+        raise DataValidationError(
+            f"'{name}' has about {lines:,} rows; at most {max_rows:,} are read at a time.",
+            fix=f"Split it into files of at most {max_rows:,} rows.",
+        )
+
+
+def check_unique_columns(columns: Sequence[str], name: str) -> None:
+    """Raise when a column name appears more than once."""
+    duplicates = sorted(str(c) for c, n in Counter(columns).items() if n > 1)
+    if duplicates:
+        raise DataValidationError(
+            f"'{name}' has duplicate columns: {', '.join(duplicates)}.",
+            fix="Rename or drop the repeated columns so each name appears once.",
+        )
+
+
+def _header(source: io.BytesIO | Path, suffix: str) -> list[str]:
+    """Column names as written in the file, before pandas renames duplicates."""
+    if suffix in CSV_SUFFIXES:
+        if isinstance(source, Path):
+            with source.open(newline="", encoding="utf-8-sig") as handle:
+                return next(csv.reader(handle), [])
+        text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+        try:
+            return next(csv.reader(text), [])
+        finally:
+            text.detach()
+    import pyarrow.parquet as pq
+
+    return list(pq.read_schema(source).names)
+
+
+def _parse(source: io.BytesIO | Path, name: str, suffix: str) -> pd.DataFrame:
+    """Parse CSV or Parquet, with the raw header checked for duplicates."""
+    try:
+        header = _header(source, suffix)
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        if suffix in CSV_SUFFIXES:
+            frame = pd.read_csv(source, encoding="utf-8-sig")
+        else:
+            frame = pd.read_parquet(source)
+    except _UNREADABLE as exc:
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise DataValidationError(
+            f"'{name}' could not be read: {first}",
+            fix="Check that it is a valid CSV (UTF-8, comma-separated, one header row) "
+            "or Parquet file.",
+        ) from exc
+    check_unique_columns(header, name)
+    return frame
+
+
+def _check_rows(frame: pd.DataFrame, name: str, max_rows: int | None) -> pd.DataFrame:
+    """Refuse a table with a header but no rows, or more rows than allowed."""
+    if frame.empty:
+        raise DataValidationError(
+            f"'{name}' has a header but no rows.", fix="Add at least one data row."
+        )
+    if max_rows is not None and len(frame) > max_rows:
+        raise DataValidationError(
+            f"'{name}' has {len(frame):,} rows; at most {max_rows:,} are read at a time.",
+            fix=f"Split it into files of at most {max_rows:,} rows.",
+        )
+    return frame
+
+
+def read_table_bytes(
+    name: str,
+    content: bytes,
+    *,
+    max_rows: int | None = None,
+    max_bytes: int = MAX_TABLE_BYTES,
+    allow_empty: bool = False,
+) -> pd.DataFrame:
+    """Read an uploaded CSV or Parquet file from memory (its name decides the format)."""
+    shown = Path(name).name
+    suffix = _suffix(name)
+    if not content.strip():
+        raise DataValidationError(f"'{shown}' is empty.", fix="Give a file with a header and rows.")
+    _check_size(shown, len(content), max_bytes, max_rows)
+    if suffix in CSV_SUFFIXES:
+        _check_row_estimate(shown, content, max_rows)
+    frame = _parse(io.BytesIO(content), shown, suffix)
+    return frame if allow_empty else _check_rows(frame, shown, max_rows)
+
+
+def read_table(
+    path: str | Path,
+    *,
+    max_rows: int | None = None,
+    max_bytes: int = MAX_TABLE_BYTES,
+    allow_empty: bool = False,
+) -> pd.DataFrame:
+    """Read a CSV or Parquet file on disk straight from its path."""
+    file = Path(path).expanduser()
+    if not file.exists():
+        raise DataValidationError(
+            f"No file at '{file}'.", fix="Check the path: give a .csv or .parquet file."
+        )
+    if file.is_dir():
+        raise DataValidationError(f"'{file}' is a folder.", fix="Give a .csv or .parquet file.")
+    if not file.is_file():
+        raise DataValidationError(
+            f"'{file}' is not a regular file.", fix="Give a .csv or .parquet file."
+        )
+    suffix = _suffix(file.name)
+    _check_size(file.name, file.stat().st_size, max_bytes, max_rows)
+    frame = _parse(file, file.name, suffix)
+    return frame if allow_empty else _check_rows(frame, file.name, max_rows)
+
+
+def read_columns(name: str, content: bytes) -> list[str]:
+    """A table's column names from its header alone (the full read happens once, later)."""
+    suffix = _suffix(name)
+    try:
+        columns = _header(io.BytesIO(content), suffix)
+    except _UNREADABLE:
+        columns = list(read_table_bytes(name, content).columns)
+    check_unique_columns(columns, Path(name).name)
+    return [str(c) for c in columns]
