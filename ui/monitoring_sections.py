@@ -140,7 +140,9 @@ def scores_and_bands(report: MonitoringReport) -> None:
     if report.score_bins.empty:
         return
     periods = report.score_bins["period"].unique().tolist()
-    period = st.select_slider("Score distribution of", periods, periods[-1], key="mon_period")
+    period = periods[-1]
+    if len(periods) > 1:
+        period = st.select_slider("Score distribution of", periods, period, key="mon_period")
     chosen = report.score_bins[report.score_bins["period"] == period]
     psi = report.segments.loc[report.segments["period"] == period, "score_psi"].max()
     st.plotly_chart(
