@@ -21,8 +21,8 @@ st.caption(
 )
 table = require_runs(context)
 manifest = source.promoted(context)
-run_id, threshold = source.pick_monitored_run(context, table, manifest)
-picked = source.pick_recent(context, manifest, run_id, threshold)
+choice = source.pick_source(context, manifest)
+picked = source.pick_recent(context, table, manifest, choice)
 if picked is None:
     st.stop()
 with st.expander("Outcomes that arrived later", icon=":material/fact_check:"):
@@ -39,7 +39,7 @@ except GovernanceError as exc:
 
 st.caption(f"Source: {report.source} · {int(report.segments['decisions'].sum()):,} decisions.")
 sections.notes(report)
-sections.alerts(report, picked.recent, run_id)
+sections.alerts(report, picked.recent)
 sections.headline(report)
 sections.trends(report)
 sections.scores_and_bands(report)

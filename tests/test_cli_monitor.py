@@ -56,7 +56,7 @@ def test_drifted_log_exits_3_with_one_line_per_alert_and_writes_the_report(
     lines = captured.out.strip().splitlines()
     report = json.loads((folder / "r.json").read_text())
     assert code == 3 and len(lines) == len(report["alerts"]) > 0
-    assert any("feature PSI credit_score" in line for line in lines)
+    assert any("feature PSI: credit_score" in line for line in lines)
     assert "Skipped 1 corrupt or truncated line(s)" in captured.err
     assert report["segments"][-1]["auc"] is not None and report["bands"]
 

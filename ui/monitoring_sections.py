@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.charts import monitoring as charts
@@ -17,7 +18,7 @@ from core.monitoring.sources import OUTCOME
 
 DIAGNOSTICS_PAGE = "pages/diagnostics.py"
 PROMOTION_PAGE = "pages/promotion.py"
-_SHOWN_ALERTS = 12
+_SHOWN_CRITICAL = 5
 PERCENT = st.column_config.NumberColumn(format="percent")
 RATIO = st.column_config.NumberColumn(format="%.3f")
 
@@ -41,18 +42,30 @@ def _labelled_csv(recent: RecentData) -> bytes | None:
     return frame.to_csv(index=False).encode()
 
 
-def alerts(report: MonitoringReport, recent: RecentData, run_id: str) -> None:
-    """One line per alert, then the two actions: diagnose on recent outcomes, or roll back."""
+def _short_runs(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for display: run ids cut to 8 characters, or dropped when there is one run."""
+    if "run_id" not in frame.columns:
+        return frame
+    if frame["run_id"].nunique() <= 1:
+        return frame.drop(columns="run_id")
+    return frame.assign(run_id=frame["run_id"].astype(str).str[:8])
+
+
+def alerts(report: MonitoringReport, recent: RecentData) -> None:
+    """Critical alerts in full, every alert in one table, then the two actions."""
     if not report.alerts:
         st.success("No alert: nothing crosses an alert level.", icon=":material/check_circle:")
         return
-    st.subheader(f"{len(report.alerts)} alert(s)")
-    for alert in report.alerts[:_SHOWN_ALERTS]:
-        show = st.error if alert.level == "critical" else st.warning
-        where = f"{alert.period} · run {alert.run_id[:8]}" if alert.run_id else alert.period
-        show(f"**{alert.kind}: {alert.subject}** ({where}) — {alert.message}")
-    if len(report.alerts) > _SHOWN_ALERTS:
-        st.caption(f"{len(report.alerts) - _SHOWN_ALERTS} more in the downloadable report.")
+    critical = [a for a in report.alerts if a.level == "critical"]
+    st.subheader(f"{len(report.alerts)} alert(s), {len(critical)} critical")
+    for alert in critical[:_SHOWN_CRITICAL]:
+        st.error(f"**{alert.title}** ({alert.period}) — {alert.message}")
+    table = pd.DataFrame([a.as_dict() for a in report.alerts])
+    st.dataframe(
+        _short_runs(table[["level", "period", "run_id", "kind", "subject", "message"]]),
+        hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320),
+        column_config={"message": st.column_config.TextColumn(width="large")},
+    )  # fmt: skip
     left, middle, right = st.columns(3)
     labelled = _labelled_csv(recent)
     if labelled is not None:
@@ -62,9 +75,14 @@ def alerts(report: MonitoringReport, recent: RecentData, run_id: str) -> None:
         )  # fmt: skip
         middle.page_link(
             DIAGNOSTICS_PAGE, label="Diagnose it (upload it there)", icon=":material/monitoring:",
-            query_params={"run_id": run_id},
+            query_params={"run_id": _latest_run(report)},
         )  # fmt: skip
     right.page_link(PROMOTION_PAGE, label="Roll back on Promotion", icon=":material/undo:")
+
+
+def _latest_run(report: MonitoringReport) -> str:
+    """The run behind the latest decisions."""
+    return str(report.segments.loc[report.segments["decisions"] > 0, "run_id"].iloc[-1])
 
 
 def headline(report: MonitoringReport) -> None:
@@ -77,7 +95,7 @@ def headline(report: MonitoringReport) -> None:
     expected = latest["expected_approval_rate"]
     cols[1].metric(
         "Approval rate", f"{latest['approval_rate']:.1%}",
-        f"{latest['approval_shift']:+.1%} vs expected" if np.isfinite(expected) else None,
+        f"{latest['approval_shift'] * 100:+.1f} pts vs expected" if np.isfinite(expected) else None,
     )  # fmt: skip
     psi, noise = latest["score_psi"], latest["score_psi_noise"]
     cols[2].metric(
@@ -85,13 +103,18 @@ def headline(report: MonitoringReport) -> None:
         f"noise alone: {noise:.3f}" if np.isfinite(noise) else None, delta_color="off",
         help="PSI beside the value sampling noise alone reaches at this sample size (99%).",
     )  # fmt: skip
-    bad = latest["bad_rate_approved"]
-    cols[3].metric("Bad rate among approved", f"{bad:.2%}" if np.isfinite(bad) else "—",
-                   help="Needs outcomes (a column or an outcomes file)")  # fmt: skip
-    auc = latest["auc"]
+    labelled = segments[segments["auc"].notna()]
+    outcome = labelled.iloc[-1] if len(labelled) else latest
+    when = f" ({outcome['period']})" if outcome["period"] != latest["period"] else ""
+    bad, auc = outcome["bad_rate_approved"], outcome["auc"]
+    cols[3].metric(
+        f"Bad rate among approved{when}", f"{bad:.2%}" if np.isfinite(bad) else "—",
+        help="Needs outcomes (a column or an outcomes file); shown for the latest period "
+        "that has them",
+    )  # fmt: skip
     cols[4].metric(
-        "AUC", f"{auc:.3f}" if np.isfinite(auc) else "—",
-        f"95% CI {latest['auc_low']:.3f}–{latest['auc_high']:.3f}" if np.isfinite(auc) else None,
+        f"AUC{when}", f"{auc:.3f}" if np.isfinite(auc) else "—",
+        f"95% CI {outcome['auc_low']:.3f}–{outcome['auc_high']:.3f}" if np.isfinite(auc) else None,
         delta_color="off", help="Needs outcomes with both classes (at least 100 labelled rows)",
     )  # fmt: skip
 
@@ -106,7 +129,7 @@ def trends(report: MonitoringReport) -> None:
     if report.has_outcomes:
         st.plotly_chart(charts.calibration_chart(segments), width="stretch", key="calibration")
     st.dataframe(
-        report.segments, hide_index=True, width="stretch",
+        _short_runs(report.segments), hide_index=True, width="stretch",
         column_config={c: PERCENT for c in ("approval_rate", "expected_approval_rate",
                                             "approval_shift", "bad_rate", "bad_rate_approved",
                                             "mean_pd_labelled")},
@@ -121,7 +144,8 @@ def drift(report: MonitoringReport, recent: RecentData, found: ProfileSet) -> No
     st.plotly_chart(charts.feature_psi_heatmap(report.features), width="stretch", key="heatmap")
     latest = report.features[report.features["period"] == report.features["period"].iloc[-1]]
     st.dataframe(
-        latest.sort_values("psi", ascending=False), hide_index=True, width="stretch",
+        _short_runs(latest.sort_values("psi", ascending=False)), hide_index=True,
+        width="stretch",
         column_config={"psi": RATIO, "psi_noise": RATIO, **{c: PERCENT for c in (
             "missing_reference", "missing_recent", "missing_shift", "below_min", "above_max",
             "out_of_range", "unseen_rate")}},
@@ -139,11 +163,15 @@ def scores_and_bands(report: MonitoringReport) -> None:
     """Reference vs recent score distribution for a period, and score-band accuracy."""
     if report.score_bins.empty:
         return
+    st.subheader("Score distribution: reference profile vs recent")
     periods = report.score_bins["period"].unique().tolist()
     period = periods[-1]
     if len(periods) > 1:
         period = st.select_slider("Score distribution of", periods, period, key="mon_period")
-    chosen = report.score_bins[report.score_bins["period"] == period]
+    bins = report.score_bins
+    chosen = bins[
+        (bins["period"] == period) & ((bins["reference_share"] > 0) | (bins["recent_share"] > 0))
+    ]
     psi = report.segments.loc[report.segments["period"] == period, "score_psi"].max()
     st.plotly_chart(
         charts.distribution_chart(chosen, f"score in {period} ({drift_status(psi)})"),
@@ -152,7 +180,7 @@ def scores_and_bands(report: MonitoringReport) -> None:
     if not report.bands.empty:
         st.subheader("Score-band accuracy (all periods with outcomes)")
         st.dataframe(
-            report.bands, hide_index=True, width="stretch",
+            _short_runs(report.bands), hide_index=True, width="stretch",
             column_config={"expected_bad_rate": PERCENT, "actual_bad_rate": PERCENT,
                            "p_value": st.column_config.NumberColumn(format="%.2g")},
         )  # fmt: skip

@@ -53,7 +53,7 @@ def pick_monitored_run(
         )
         st.stop()
     run_id = run_selectbox(
-        "Run (for files and the demo; the decision log names its own runs)",
+        "Run that scores the recent data",
         context,
         table.runs,
         usable,
@@ -106,22 +106,37 @@ def _uploaded(context: StoreContext, run_id: str, threshold: float) -> Picked | 
     return Picked(recent, f"file|{run_id}|{threshold}|{fingerprint}|{date_column}|{outcome_column}")
 
 
-def pick_recent(
-    context: StoreContext, manifest: PromotionManifest | None, run_id: str, threshold: float
-) -> Picked | None:
-    """The recent data from the source the user picks (the log by default once promoted)."""
-    log_dir = context.settings.decision_log_dir
+def pick_source(context: StoreContext, manifest: PromotionManifest | None) -> str:
+    """The recent-data source: the decision log by default once a run is promoted."""
     options = [LOG, UPLOADED, SIMULATED]
     if st.session_state.get("monitoring_source") not in options:
-        has_log = manifest is not None and log_dir.is_dir()
+        has_log = manifest is not None and context.settings.decision_log_dir.is_dir()
         st.session_state["monitoring_source"] = LOG if has_log else SIMULATED
-    source = st.radio("Recent data", options, horizontal=True, key="monitoring_source")
+    return st.radio("Recent data", options, horizontal=True, key="monitoring_source")
+
+
+def _logged(context: StoreContext, manifest: PromotionManifest | None) -> Picked:
+    """The decision log; it names the run behind every decision."""
+    if manifest is not None:
+        st.caption(
+            f"The promoted run is `{manifest.run_id[:8]}` at threshold {manifest.threshold}; "
+            "each logged decision is compared with the profile of the run that made it."
+        )
+    log_dir = context.settings.decision_log_dir
+    recent = cached.decision_log(str(log_dir))
+    last = recent.decisions["time"].max()
+    return Picked(recent, f"log|{log_dir}|{len(recent.decisions)}|{last}")
+
+
+def pick_recent(
+    context: StoreContext, table: RunsTable, manifest: PromotionManifest | None, choice: str
+) -> Picked | None:
+    """The recent data from the chosen source; files and the demo need a run to score them."""
     try:
-        if source == LOG:
-            recent = cached.decision_log(str(log_dir))
-            last = recent.decisions["time"].max()
-            return Picked(recent, f"log|{log_dir}|{len(recent.decisions)}|{last}")
-        if source == UPLOADED:
+        if choice == LOG:
+            return _logged(context, manifest)
+        run_id, threshold = pick_monitored_run(context, table, manifest)
+        if choice == UPLOADED:
             return _uploaded(context, run_id, threshold)
         drift = st.slider(
             "Drift reached by the last month (0 = same population as training)",

@@ -8,33 +8,12 @@ import plotly.graph_objects as go
 
 from core.settings import PSI_MODERATE_SHIFT, PSI_SIGNIFICANT_SHIFT
 
-STATUS_COLOURS = {
-    "stable": "#2e7d32",
-    "moderate shift": "#f9a825",
-    "significant shift": "#c62828",
+# Periods are labels ("2026-03", or a week's Monday): a category axis, legend under the plot.
+PERIOD_LAYOUT = {
+    "xaxis": {"type": "category"},
+    "margin": {"l": 10, "r": 10, "t": 50, "b": 40},
+    "legend": {"orientation": "h", "y": -0.15},
 }
-
-
-def psi_bar_chart(drift: pd.DataFrame) -> go.Figure:
-    """Horizontal bars of PSI per feature, coloured by status, with the 0.10 / 0.25 bands."""
-    ordered = drift.sort_values("psi")
-    figure = go.Figure(
-        go.Bar(
-            x=ordered["psi"],
-            y=ordered["feature"],
-            orientation="h",
-            marker_color=[STATUS_COLOURS[s] for s in ordered["status"]],
-            hovertemplate="%{y}: PSI %{x:.3f}<extra></extra>",
-        )
-    )
-    for value, label in ((PSI_MODERATE_SHIFT, "moderate"), (PSI_SIGNIFICANT_SHIFT, "significant")):
-        figure.add_vline(x=value, line_dash="dash", line_color="grey", annotation_text=label)
-    figure.update_layout(
-        xaxis_title="Population stability index (recent vs reference)",
-        height=max(260, 28 * len(ordered) + 80),
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-    )
-    return figure
 
 
 def distribution_chart(comparison: pd.DataFrame, feature: str) -> go.Figure:
@@ -73,10 +52,10 @@ def period_chart(segments: pd.DataFrame) -> go.Figure:
                 yaxis=axis, line={"dash": dash},
             )  # fmt: skip
     figure.update_layout(
+        title="Approval rate against the expected, bad rate among approved, AUC",
         yaxis={"title": "rate", "tickformat": ".0%", "rangemode": "tozero"},
         yaxis2={"title": "AUC", "overlaying": "y", "side": "right", "range": [0.5, 1.0]},
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-        legend={"orientation": "h", "y": 1.12},
+        **PERIOD_LAYOUT,
     )
     return figure
 
@@ -96,9 +75,9 @@ def psi_trend_chart(segments: pd.DataFrame) -> go.Figure:
     figure.add_hline(y=PSI_MODERATE_SHIFT, line_dash="dash", line_color="grey",
                      annotation_text="0.10 rule")  # fmt: skip
     figure.update_layout(
+        title="Score PSI beside the level sampling noise alone reaches",
         yaxis_title="score PSI against the reference profile",
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-        legend={"orientation": "h", "y": 1.12},
+        **PERIOD_LAYOUT,
     )
     return figure
 
@@ -113,9 +92,9 @@ def calibration_chart(segments: pd.DataFrame) -> go.Figure:
             hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>",
         )  # fmt: skip
     figure.update_layout(
+        title="Calibration: mean predicted PD against the observed bad rate",
         yaxis={"title": "bad rate", "tickformat": ".0%", "rangemode": "tozero"},
-        margin={"l": 10, "r": 10, "t": 30, "b": 40},
-        legend={"orientation": "h", "y": 1.12},
+        **PERIOD_LAYOUT,
     )
     return figure
 
@@ -132,6 +111,8 @@ def feature_psi_heatmap(features: pd.DataFrame) -> go.Figure:
         )
     )  # fmt: skip
     figure.update_layout(
-        height=max(260, 22 * len(grid) + 80), margin={"l": 10, "r": 10, "t": 30, "b": 40}
+        height=max(260, 22 * len(grid) + 80),
+        margin={"l": 10, "r": 10, "t": 30, "b": 40},
+        xaxis={"type": "category"},
     )
     return figure

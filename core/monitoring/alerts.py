@@ -37,10 +37,16 @@ class Alert:
     limit: float
     message: str
 
+    @property
+    def title(self) -> str:
+        """'kind: subject', or the kind alone when the subject repeats it."""
+        same = not self.subject or self.subject.lower() in self.kind.lower()
+        return self.kind if same else f"{self.kind}: {self.subject}"
+
     def line(self) -> str:
         """The alert as one line for the CLI."""
         where = f"{self.period} run {self.run_id[:8]}" if self.run_id else self.period
-        return f"{self.level.upper()} {where} {self.kind} {self.subject}: {self.message}"
+        return f"{self.level.upper()} {where} {self.title}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
         """Plain dict for JSON."""
