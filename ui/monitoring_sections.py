@@ -108,7 +108,7 @@ def headline(report: MonitoringReport) -> None:
     when = f" ({outcome['period']})" if outcome["period"] != latest["period"] else ""
     bad, auc = outcome["bad_rate_approved"], outcome["auc"]
     cols[3].metric(
-        f"Bad rate among approved{when}", f"{bad:.2%}" if np.isfinite(bad) else "—",
+        f"Bad rate, approved{when}", f"{bad:.2%}" if np.isfinite(bad) else "—",
         help="Needs outcomes (a column or an outcomes file); shown for the latest period "
         "that has them",
     )  # fmt: skip

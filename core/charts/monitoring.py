@@ -52,7 +52,7 @@ def period_chart(segments: pd.DataFrame) -> go.Figure:
                 yaxis=axis, line={"dash": dash},
             )  # fmt: skip
     figure.update_layout(
-        title="Approval rate against the expected, bad rate among approved, AUC",
+        title="Approval vs expected, bad rate of approved, AUC",
         yaxis={"title": "rate", "tickformat": ".0%", "rangemode": "tozero"},
         yaxis2={"title": "AUC", "overlaying": "y", "side": "right", "range": [0.5, 1.0]},
         **PERIOD_LAYOUT,
