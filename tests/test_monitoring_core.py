@@ -15,7 +15,7 @@ from core.errors import DataValidationError
 from core.evaluation.metrics import auc_score, ks_statistic
 from core.monitoring import drift
 from core.monitoring.accuracy import auc_and_ks, discrimination
-from core.monitoring.decision_log import read_decision_log
+from core.monitoring.decision_log import RecentData, read_decision_log
 from core.monitoring.output import report_dict, write_report
 from core.monitoring.reference import (
     ProfileError,
@@ -289,3 +289,22 @@ def test_one_sort_auc_and_ks_equal_the_evaluation_metrics() -> None:
     assert ks == pytest.approx(ks_statistic(labels, scores), abs=1e-12)
     found = discrimination(labels, scores)
     assert found.auc_low < auc < found.auc_high and found.ks_low < ks < found.ks_high
+
+
+def test_outcomes_join_by_request_id_notes_batches() -> None:
+    # given decisions from a batch request (one request id, two applicants without ids)
+    decisions = pd.DataFrame(
+        {
+            "time": pd.to_datetime(["2026-01-01"] * 3, utc=True),
+            "run_id": "r",
+            "request_id": ["req-1", "req-1", "req-2"],
+            "applicant_id": [None, None, None],
+            "probability_of_default": [0.1, 0.2, 0.3],
+        }
+    )
+    recent = RecentData(decisions, pd.DataFrame(index=range(3)), "test")
+    # when outcomes arrive by request id
+    joined = join_outcomes(recent, pd.DataFrame({"request_id": ["req-1"], "bad": [1]}))
+    # then both decisions of the batch get it, and a note says so
+    assert joined.decisions[OUTCOME].tolist()[:2] == [1.0, 1.0]
+    assert any("name more than one decision" in n for n in joined.notes)

@@ -59,7 +59,10 @@ def alerts(report: MonitoringReport, recent: RecentData) -> None:
     critical = [a for a in report.alerts if a.level == "critical"]
     st.subheader(f"{len(report.alerts)} alert(s), {len(critical)} critical")
     for alert in critical[:_SHOWN_CRITICAL]:
-        st.error(f"**{alert.title}** ({alert.period}) — {alert.message}")
+        st.warning(
+            f"**Critical — {alert.title}** ({alert.period}) — {alert.message}",
+            icon=":material/notification_important:",
+        )
     table = pd.DataFrame([a.as_dict() for a in report.alerts])
     st.dataframe(
         _short_runs(table[["level", "period", "run_id", "kind", "subject", "message"]]),

@@ -120,6 +120,13 @@ def _examples(values: Sequence[object]) -> str:
     return shown + (f" and {len(values) - _SHOWN} more" if len(values) > _SHOWN else "")
 
 
+def _join_key(decisions: pd.DataFrame, outcomes: pd.DataFrame) -> str | None:
+    """applicant_id when both sides carry it (a request may hold a batch), else request_id."""
+    shared = [c for c in ID_COLUMNS if c in outcomes.columns and c in decisions.columns]
+    filled = [c for c in shared if decisions[c].notna().any()]
+    return next((c for c in ("applicant_id", "request_id") if c in filled), None)
+
+
 def join_outcomes(
     recent: RecentData,
     outcomes: pd.DataFrame,
@@ -127,9 +134,7 @@ def join_outcomes(
     outcome_column: str | None = None,
 ) -> RecentData:
     """Attach outcomes by request or applicant id; unknown and duplicate ids are counted."""
-    id_column = id_column or next(
-        (c for c in ID_COLUMNS if c in outcomes.columns and c in recent.decisions.columns), None
-    )
+    id_column = id_column or _join_key(recent.decisions, outcomes)
     if id_column is None or id_column not in outcomes.columns:
         raise DataValidationError(
             "The outcomes file has no id column shared with the decisions "
@@ -176,6 +181,11 @@ def join_outcomes(
     if unknown:
         notes.append(
             f"{len(unknown)} outcome id(s) match no decision ({_examples(unknown)}): ignored."
+        )
+    if keys.dropna().duplicated().any():
+        notes.append(
+            f"Some {id_column}s name more than one decision (a batch request, or a repeat "
+            "applicant): their outcome is given to each of them."
         )
     decisions = recent.decisions.copy()
     decisions[OUTCOME] = keys.map(clean).to_numpy(dtype=float, na_value=np.nan)
