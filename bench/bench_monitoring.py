@@ -11,7 +11,7 @@ Baseline (same data, same run): Evidently 0.7.23's DataDriftPreset(method="psi")
 Goals: report < 5 s, at least 20x faster than Evidently.
 
 Run: python bench/bench_monitoring.py [--rows 1000000] [--reference 200000] [--skip-log]
-Build the baseline's venv once:
+Build the baseline's venv once with `make bench-evidently`, or:
   python3.11 -m venv bench/.venv-evidently &&
   bench/.venv-evidently/bin/pip install -r bench/requirements-evidently.txt
 """
@@ -155,7 +155,8 @@ def evidently_seconds(
     """Evidently's PSI drift preset (wall, CPU seconds) in its own venv, or None without it."""
     if not EVIDENTLY_PYTHON.exists():
         print(
-            "baseline skipped: bench/.venv-evidently is missing. Build it with\n"
+            "baseline skipped: bench/.venv-evidently is missing. Build it with "
+            "`make bench-evidently`, or\n"
             "  python3.11 -m venv bench/.venv-evidently && "
             "bench/.venv-evidently/bin/pip install -r bench/requirements-evidently.txt"
         )
