@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import GovernanceError
-from core.monitoring.report import PERIODS
+from core.monitoring.periods import PERIODS
 from core.monitoring.use_cases import run_ids
 from ui import cache_monitoring as cached
 from ui import monitoring_sections as sections

@@ -9,8 +9,9 @@ import streamlit as st
 from core.data.tables import read_table_bytes
 from core.monitoring import sources
 from core.monitoring.decision_log import RecentData, read_decision_log
+from core.monitoring.periods import Period
 from core.monitoring.profiles import ProfileSet, load_profiles
-from core.monitoring.report import MonitoringReport, Period
+from core.monitoring.report import MonitoringReport
 from core.monitoring.use_cases import report_with_profiles
 from core.settings import Settings
 from core.store.access import model_uri

@@ -9,7 +9,7 @@ from pathlib import Path
 from core.data.tables import read_table
 from core.monitoring import use_cases as monitoring
 from core.monitoring.output import write_report
-from core.monitoring.report import PERIODS
+from core.monitoring.periods import PERIODS
 from core.settings import Settings
 from core.store.client import open_client
 

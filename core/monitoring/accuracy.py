@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binomtest, norm
+
+from core.monitoring.decision_log import SCORE
+from core.monitoring.reference import ReferenceProfile
+from core.monitoring.sources import OUTCOME
+from core.settings import MONITOR_MIN_LABELLED
 
 CONFIDENCE = 0.95
 _KS_C = {0.95: 1.358, 0.99: 1.628}
@@ -95,3 +102,95 @@ def band_test(n: int, bads: int, expected_rate: float | None) -> float | None:
         return None
     rate = min(max(expected_rate, 1e-9), 1 - 1e-9)
     return float(binomtest(int(bads), int(n), rate).pvalue)
+
+
+def outcome_columns(
+    decisions: pd.DataFrame, approved: np.ndarray, key: np.ndarray, n_keys: int
+) -> pd.DataFrame:
+    """Per group: labelled rows, bad rate, bad rate among approved, AUC/KS/Gini with intervals."""
+    outcome = (
+        decisions[OUTCOME].to_numpy(dtype=float)
+        if OUTCOME in decisions.columns
+        else np.full(len(decisions), np.nan)
+    )
+    labelled = ~np.isnan(outcome)
+    y = np.where(labelled, outcome, 0.0)
+    n_lab = np.bincount(key[labelled], minlength=n_keys)
+    approved_lab = np.bincount(key[labelled & approved], minlength=n_keys)
+    safe = np.maximum(n_lab, 1)
+    table = pd.DataFrame(
+        {
+            "labelled": n_lab,
+            "bad_rate": np.where(
+                n_lab > 0, np.bincount(key, weights=y, minlength=n_keys) / safe, np.nan
+            ),
+            "mean_pd_labelled": np.where(
+                n_lab > 0,
+                np.bincount(
+                    key[labelled], weights=decisions[SCORE].to_numpy()[labelled], minlength=n_keys
+                )
+                / safe,
+                np.nan,
+            ),
+            "bad_rate_approved": np.where(
+                approved_lab > 0,
+                np.bincount(key, weights=y * approved, minlength=n_keys)
+                / np.maximum(approved_lab, 1),
+                np.nan,
+            ),
+        }
+    )
+    for column in (
+        "auc",
+        "auc_low",
+        "auc_high",
+        "ks",
+        "ks_low",
+        "ks_high",
+        "gini",
+        "gini_low",
+        "gini_high",
+    ):
+        table[column] = np.nan
+    scores = decisions[SCORE].to_numpy()
+    for k in np.flatnonzero(n_lab >= MONITOR_MIN_LABELLED):
+        rows = labelled & (key == k)
+        found = discrimination(outcome[rows], scores[rows])
+        if found is not None:
+            for column in table.columns[4:]:
+                table.loc[k, column] = getattr(found, column)
+    return table
+
+
+def band_table(
+    decisions: pd.DataFrame,
+    run_codes: np.ndarray,
+    runs: list[str],
+    profiles: Mapping[str, ReferenceProfile],
+) -> pd.DataFrame:
+    """Expected vs actual bad rate per reference score band, per run, with a binomial test."""
+    if OUTCOME not in decisions.columns:
+        return pd.DataFrame()
+    outcome = decisions[OUTCOME].to_numpy(dtype=float)
+    scores = decisions[SCORE].to_numpy()
+    rows = []
+    for code, run_id in enumerate(runs):
+        profile = profiles.get(run_id)
+        mask = (run_codes == code) & ~np.isnan(outcome)
+        if profile is None or not mask.any() or not profile.bands:
+            continue
+        index = np.searchsorted(np.asarray(profile.score.edges), scores[mask], side="right")
+        n = np.bincount(index, minlength=len(profile.bands))
+        bads = np.bincount(index, weights=outcome[mask], minlength=len(profile.bands))
+        for i, band in enumerate(profile.bands):
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "band": f"[{band.lower:.3f}, {band.upper:.3f})",
+                    "n": int(n[i]),
+                    "expected_bad_rate": band.expected_bad_rate,
+                    "actual_bad_rate": bads[i] / n[i] if n[i] else np.nan,
+                    "p_value": band_test(int(n[i]), int(bads[i]), band.expected_bad_rate),
+                }
+            )
+    return pd.DataFrame(rows)

@@ -12,8 +12,9 @@ from core.data.tables import read_table
 from core.errors import DataValidationError
 from core.monitoring import sources
 from core.monitoring.decision_log import SCORE, RecentData, read_decision_log
+from core.monitoring.periods import Period
 from core.monitoring.profiles import ProfileSet, load_profiles
-from core.monitoring.report import MonitoringReport, Period, build_report
+from core.monitoring.report import MonitoringReport, build_report
 from core.promotion.manifest import read_manifest
 from core.settings import Settings
 from core.store.access import load_model
