@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core.errors import SettingsError
@@ -10,9 +12,10 @@ from ui.context import set_context
 from ui.selection import attach_sidebar_slot
 from ui.sidebar import draw_sidebar
 
-st.set_page_config(
-    page_title="Credit-risk model governance", page_icon=":material/account_balance:", layout="wide"
-)
+# Shipped with the app: a material-icon page icon is fetched from the internet.
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+
+st.set_page_config(page_title="Credit-risk model governance", page_icon=str(ICON), layout="wide")
 
 try:
     settings = load_settings()
@@ -21,10 +24,17 @@ except SettingsError as exc:
     st.stop()
 prepare_mlflow_environment(settings.tracking_uri)
 
+RUNS = st.Page("pages/runs.py", title="Runs", icon=":material/table_chart:", url_path="runs")
+
+
+def open_runs() -> None:
+    """The root URL opens the Runs page at its own address, so /runs is a route like any page."""
+    st.switch_page(RUNS, query_params={k: st.query_params.get_all(k) for k in st.query_params})
+
+
 PAGES = [
-    st.Page(
-        "pages/runs.py", title="Runs", icon=":material/table_chart:", url_path="runs", default=True
-    ),
+    st.Page(open_runs, title="Home", url_path="home", default=True, visibility="hidden"),
+    RUNS,
     st.Page(
         "pages/diagnostics.py",
         title="Model diagnostics",

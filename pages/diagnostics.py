@@ -8,10 +8,10 @@ from core.errors import GovernanceError
 from core.evaluation.curves import require_both_classes
 from ui import cache_diagnostics as cached
 from ui.context import get_context, require_runs
+from ui.diagnostics_comparison import comparison_tab
 from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
 from ui.diagnostics_sections import (
     bands_tab,
-    comparison_tab,
     explain_tab,
     monotonicity_tab,
     policy_and_performance,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
 from tests.conftest import SCRIPT_DONE
 
-# The Runs page is the default page: it lives at "/", not "/runs".
-PAGE_PATHS = ("", "diagnostics", "whatif", "promotion", "monitoring")
+# The root opens the Runs page at /runs; every page has its own address.
+PAGE_PATHS = ("", "runs", "diagnostics", "whatif", "promotion", "monitoring")
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 pytestmark = pytest.mark.browser
 
@@ -20,6 +22,15 @@ def open_and_wait(browser, url: str, shots: Path | None, name: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "request",
+        lambda request: (
+            errors.append(f"request left the machine: {request.url}")
+            if urlparse(request.url).hostname not in LOCAL_HOSTS
+            and urlparse(request.url).scheme in ("http", "https")
+            else None
+        ),
+    )
     page.goto(url, wait_until="domcontentloaded")
     page.wait_for_selector(SCRIPT_DONE, timeout=90_000)
     page.wait_for_timeout(800)
@@ -36,11 +47,12 @@ def test_every_page_renders_in_chromium(chromium, dashboard_url: str, path: str)
     shots = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
     # when a user opens the page
     page, errors = open_and_wait(chromium, f"{dashboard_url}/{path}", shots, path or "runs")
-    # then it shows no exception, no uncaught script error, and its title
+    # then it shows no exception, no uncaught script error, no request off the machine (an
+    # offline network must not break it), and its title
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
     assert page.locator("h1").count() >= 1
-    if path == "":
+    if path in ("", "runs"):
         page.locator("[data-testid=stDataFrame]").first.wait_for(state="visible", timeout=30_000)
         sidebar = page.locator("[data-testid=stSidebar]")
         assert sidebar.get_by_text("Legacy file store").count() == 1

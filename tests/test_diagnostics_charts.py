@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.charts import diagnostics as charts
+from core.evaluation import curves as ev
 from core.evaluation.curves import calibration, evaluate
 from core.evaluation.threshold_policy import build_score_table, policy_at, policy_curve
 
@@ -53,3 +55,51 @@ def test_calibration_and_pr_figures_carry_their_metrics(table) -> None:
     pr_fig = charts.precision_recall_figure(evaluation, policy_at(table, 0.5))
     assert f"{evaluation.brier:.4f}" in calibration_fig.data[0].name
     assert f"{evaluation.average_precision:.4f}" in pr_fig.data[0].name
+
+
+def test_lift_gains_and_strategy_figures_are_built_from_the_numbers() -> None:
+    # given a score table with a known bad rate
+    rng = np.random.default_rng(5)
+    scores = rng.random(4_000)
+    labels = (rng.random(4_000) < scores * 0.4).astype(int)
+    table = build_score_table(labels, scores)
+    bands = ev.score_bands(table, n_bands=10)
+    # then lift is each band's bad rate over the overall one, and gains end at 100%
+    overall = labels.mean()
+    np.testing.assert_allclose(bands["lift"], bands["bad_rate"] / overall)
+    assert bands["cum_share"].iloc[-1] == pytest.approx(1.0)
+    gains = charts.gains_figure(bands)
+    assert gains.data[0].y[-1] == pytest.approx(1.0) and gains.data[0].x[0] == 0.0
+    lift = charts.lift_figure(bands)
+    np.testing.assert_allclose(lift.data[0].y, bands["lift"])
+    # and the strategy curve marks the policy point where the policy says
+    point = policy_at(table, 0.5)
+    strategy = charts.strategy_figure(policy_curve(table), point)
+    assert strategy.data[1].x[0] == pytest.approx(point.approval_rate)
+    assert strategy.data[1].y[0] == pytest.approx(point.bad_rate_approved)
+
+
+def test_policy_figure_bad_rate_axis_has_round_ticks() -> None:
+    # given a policy whose bad rate tops out at an awkward value (14.7%)
+    curve = pd.DataFrame(
+        {"threshold": [0.1, 0.5, 0.9], "approval_rate": [0.2, 0.6, 1.0],
+         "bad_rate_approved": [0.01, 0.08, 0.147]}
+    )  # fmt: skip
+    table = build_score_table([0, 1, 0, 1], [0.1, 0.5, 0.7, 0.9])
+    figure = charts.policy_figure(curve, policy_at(table, 0.5))
+    # then the right axis steps by a round 5% and starts at 0
+    assert figure.layout.yaxis2.dtick == pytest.approx(0.05)
+    assert figure.layout.yaxis2.range[0] == 0
+
+
+def test_long_feature_names_fit_the_axis_and_keep_their_ends() -> None:
+    # given a hostile, very long feature name
+    name = "installment_rate_in_percentage_of_disposable_income"
+    # when it labels a bar / then the label fits and still shows how it starts and ends
+    label = charts.short_label(name)
+    assert len(label) <= charts.LABEL_LIMIT
+    assert label.startswith("installment") and label.endswith("income")
+    frame = pd.DataFrame({"feature": [name, "age"], "importance": [3.0, 1.0]})
+    figure = charts.bar_figure(frame, "importance", "Importance", "gain")
+    assert list(figure.data[0].customdata) == ["age", name]
+    assert figure.layout.yaxis.automargin is True

@@ -268,3 +268,28 @@ def test_swap_set_partitions_the_applicants() -> None:
     mask = (a < 0.6) & (b >= 0.4)
     swap_out = swaps.loc["swap-out: this run approves, challenger declines"]
     assert swap_out["bad_rate"] == pytest.approx(labels[mask].mean())
+
+
+def test_a_declared_feature_the_model_never_uses_is_reported_as_unused() -> None:
+    # given a model fitted with a constant (so never split) feature declared monotone
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "score": rng.normal(size=600),
+            "constant": np.ones(600),
+            "delinquencies": rng.choice([0, 0, 0, 0, 1, 1, 2, 5], size=600).astype(float),
+        }
+    )
+    target = frame["score"] + 0.5 * frame["delinquencies"] + rng.normal(size=600) > 0.5
+    model = lgb.LGBMClassifier(n_estimators=20, verbose=-1, monotone_constraints=[-1, 1, 1])
+    model.fit(frame, target.astype(int))
+    # when the declared features are checked
+    check = check_monotonicity(model, frame, {"constant": 1, "delinquencies": 1})
+    verdicts = dict(zip(check.summary["feature"], check.summary["verdict"], strict=True))
+    # then the unused one says so instead of "monotone as declared"
+    assert verdicts["constant"] == "not used by the model"
+    assert check.unused == ["constant"] and check.checked == ["delinquencies"]
+    # and the used one is checked over its whole observed range, up to its maximum of 5
+    curve = check.curves.loc[check.curves["feature"] == "delinquencies", "value"]
+    assert curve.max() == 5.0 and curve.min() == 0.0
+    assert verdicts["delinquencies"] == "monotone as declared"

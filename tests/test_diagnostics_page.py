@@ -99,7 +99,7 @@ def test_governed_run_shows_its_validation_metrics(file_store, app_env) -> None:
     assert metric(at, "Bad rate among approved") == f"{labels[approved].mean():.2%}"
     assert f"model at threshold {DEFAULT_DECISION_THRESHOLD:.4f}" in trace_names(at)
     # and the declared monotone features pass the check
-    assert "monotone as declared over the grid" in texts(at)
+    assert "monotone as declared over their whole observed range" in texts(at)
     assert any("SHAP computed on" in c.value for c in at.caption)
 
 
@@ -165,6 +165,8 @@ def test_seed_pattern_run_is_evaluated_on_a_labelled_file(file_store, app_env, t
     assert "holdout.csv" in texts(at) and "600 rows" in texts(at)
     assert at.selectbox(key="diag_label").value == "default"
     assert 0.5 < float(metric(at, "AUC")) < 1.0
+    # and the notice that the run lacks a validation set is gone: the file supplies it
+    assert "logged no validation set" not in texts(at)
 
 
 def test_bad_files_get_clear_messages_and_the_page_keeps_working(
@@ -227,6 +229,15 @@ def test_this_run_and_a_challenger_are_compared(file_store, app_env) -> None:
     swaps = next(d.value for d in at.dataframe if "group" in d.value.columns)
     assert swaps["count"].sum() == len(labels) and swaps["bads"].sum() == labels.sum()
     assert exceptions(at) == []
+    # when the decisions are compared at an equal approval rate
+    at.radio(key="diag_swap_alignment").set_value("Equal approval rate").run()
+    # then both runs approve the same number of applicants (up to ties in scores)
+    swaps = next(d.value for d in at.dataframe if "group" in d.value.columns)
+    counts = dict(zip(swaps["group"], swaps["count"], strict=True))
+    swap_in = counts["swap-in: challenger approves, this run declines"]
+    swap_out = counts["swap-out: this run approves, challenger declines"]
+    assert abs(swap_in - swap_out) <= 0.01 * len(labels)
+    assert exceptions(at) == []
 
 
 @pytest.mark.parametrize("link", ["no-such-run", "foreign"])
@@ -267,3 +278,21 @@ def test_an_uploaded_parquet_file_is_scored(file_store, app_env, tmp_path) -> No
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert "holdout.parquet" in texts(at) and "500 rows" in texts(at)
     assert 0.5 < float(metric(at, "AUC")) < 1.0
+
+
+def test_an_exact_threshold_can_be_typed_and_the_matrix_shows_shares(file_store, app_env) -> None:
+    # given the diagnostics of a governed run
+    at, labels, scores = governed_page(file_store, app_env)
+    # when the analyst types an exact threshold
+    exact = next(n for n in at.number_input if n.label == "Exact threshold")
+    exact.set_value(0.2345).run()
+    # then the slider and the policy numbers follow it
+    assert threshold_slider(at).value == 0.2345
+    assert metric(at, "Approval rate") == f"{(scores < 0.2345).mean():.2%}"
+    # and the confusion matrix gives each cell's share of all rows
+    matrix = next(d.value for d in at.dataframe if "approved" in d.value.columns)
+    bads_declined = int(((scores >= 0.2345) & (labels == 1)).sum())
+    assert matrix.loc["bad (1)", "declined"] == (
+        f"{bads_declined:,} ({bads_declined / len(labels):.1%})"
+    )
+    assert exceptions(at) == []

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
-from mlflow.tracking import MlflowClient
 
+from core.scoring.model_spec import LoadedModel
 from core.store import access as store
 from core.store import client as store_client
+from core.store.client import StoreClient
 from core.store.run_record import RunRecord, fetch_run_record
 
 RUNS_TABLE_TTL_SECONDS = 30
 
 
 @st.cache_resource(show_spinner=False)
-def client_for(tracking_uri: str) -> MlflowClient:
+def client_for(tracking_uri: str) -> StoreClient:
     """One explicit MlflowClient per tracking URI whose store exists (a UI never creates one)."""
     return store_client.open_client(tracking_uri, must_exist=True)
 
@@ -39,7 +39,7 @@ def run_record(tracking_uri: str, run_id: str) -> RunRecord:
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=16)
-def model(tracking_uri: str, model_uri: str) -> lgb.LGBMClassifier:
+def model(tracking_uri: str, model_uri: str) -> LoadedModel:
     """A run's model, keyed by its immutable runs:/<id>/model URI."""
     run_id = model_uri.removeprefix("runs:/").split("/")[0]
     return store.load_model(tracking_uri, run_id)

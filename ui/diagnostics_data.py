@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
 from core.errors import GovernanceError
 from core.evaluation import eval_data
+from core.scoring.model_spec import LoadedModel
 from core.store.access import RunsTable, model_uri
 from ui import cache
 from ui import cache_diagnostics as cached
@@ -56,7 +56,7 @@ def pick_run(context: StoreContext, table: RunsTable) -> pd.Series | None:
     return usable.loc[usable["run_id"] == run_id].iloc[0]
 
 
-def load_model(context: StoreContext, run: pd.Series) -> lgb.LGBMClassifier | None:
+def load_model(context: StoreContext, run: pd.Series) -> LoadedModel | None:
     """The run's model, or None after saying why it cannot be used."""
     if not run["has_model"]:
         st.warning(
@@ -115,15 +115,16 @@ def _labelled_file(
 
 
 def pick_data(
-    context: StoreContext, run: pd.Series, model: lgb.LGBMClassifier | None
+    context: StoreContext, run: pd.Series, model: LoadedModel | None
 ) -> eval_data.EvaluationData | None:
     """The evaluation data the user chose, or None after saying what is missing."""
     options = ([LOGGED] if run["has_validation_set"] else []) + [UPLOAD, PATH]
     if st.session_state.get(SOURCE_KEY) not in options:
         st.session_state[SOURCE_KEY] = options[0]
     source = st.radio("Evaluation data", options, key=SOURCE_KEY, horizontal=True)
+    notice = st.empty()
     if not run["has_validation_set"]:
-        st.info(
+        notice.info(
             "This run logged no validation set. Give a labelled CSV or Parquet file (the "
             "run's features plus a 0/1 label column) to get ROC, KS and the threshold policy."
         )
@@ -133,10 +134,13 @@ def pick_data(
         if model is None:
             st.warning("Scoring a file needs the run's model, which is unavailable (see above).")
             return None
-        return _labelled_file(context, run["run_id"], source)
+        data = _labelled_file(context, run["run_id"], source)
     except GovernanceError as exc:
         show_error(exc)
         return None
+    if data is not None:
+        notice.empty()  # the file now supplies what the run lacked: the notice would be stale
+    return data
 
 
 def describe_data(data: eval_data.EvaluationData) -> None:

@@ -36,6 +36,11 @@ def _set_threshold(value: float) -> None:
     st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
 
 
+def _typed_threshold(key: str) -> None:
+    """Number-input callback: the typed threshold becomes the shared one and moves the slider."""
+    _set_threshold(_slider_value(st.session_state[key]))
+
+
 def _slider_value(threshold: float) -> float:
     """A threshold rounded to the control's precision and kept inside its range."""
     return min(max(round(threshold, THRESHOLD_DECIMALS), THRESHOLD_MIN), THRESHOLD_MAX)
@@ -62,8 +67,11 @@ def _show_point(point: PolicyPoint) -> None:
     else:
         cols[4].metric("Expected profit", "—", help="Enter a loss per bad and a profit per good.")
     left, right = st.columns([1, 2])
-    left.markdown("**Confusion matrix** (rows: actual, columns: decision)")
-    left.dataframe(point.confusion_matrix(), width="stretch")
+    left.markdown("**Confusion matrix** (rows: actual, columns: decision; share of all rows)")
+    counts, shares = point.confusion_matrix(), point.confusion_matrix(share=True)
+    left.dataframe(
+        counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})"), width="stretch"
+    )
     if point.has_economics:
         right.markdown(
             f"**Expected loss** from the {point.bads_approved:,} approved bads: "
@@ -111,6 +119,18 @@ def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
         key=f"diag_threshold_slider_{st.session_state.get(VERSION_KEY, 0)}",
     )
     use_threshold(threshold)
+    control.number_input(
+        "Exact threshold",
+        min_value=THRESHOLD_MIN,
+        max_value=THRESHOLD_MAX,
+        value=threshold,
+        step=0.0001,
+        format="%.4f",
+        key=f"diag_threshold_exact_{st.session_state.get(VERSION_KEY, 0)}",
+        on_change=_typed_threshold,
+        args=(f"diag_threshold_exact_{st.session_state.get(VERSION_KEY, 0)}",),
+        help="Type a threshold to four decimals; the slider follows.",
+    )
     control.button(
         "Reset to the business threshold",
         on_click=_set_threshold,
@@ -155,5 +175,8 @@ def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
                 "Enter a loss per bad and a profit per good above to find the threshold "
                 "that maximises expected profit."
             )
-    st.plotly_chart(charts.policy_figure(policy_curve(table), point), width="stretch")
+    curve = policy_curve(table)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.policy_figure(curve, point), width="stretch")
+    right.plotly_chart(charts.strategy_figure(curve, point), width="stretch")
     return point

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
@@ -12,17 +11,18 @@ from core.evaluation import curves as ev
 from core.evaluation.eval_data import EvaluationData
 from core.evaluation.explain_global import beeswarm_frame, dependence, feature_importance
 from core.evaluation.monotonicity import declared_constraints
-from core.evaluation.run_comparison import swap_set
-from core.evaluation.threshold_policy import PolicyPoint, ScoreTable, policy_at
+from core.evaluation.threshold_policy import (
+    PolicyPoint,
+    ScoreTable,
+)
+from core.scoring.model_spec import LoadedModel
 from core.settings import Settings
-from core.store.access import RunsTable
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
-from ui.diagnostics_data import run_label
-from ui.diagnostics_policy import THRESHOLD_MAX, THRESHOLD_MIN, threshold_section
+from ui.diagnostics_policy import threshold_section
 
 SHAP_SAMPLES = (500, 2_000, 5_000)
-PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "ks")
+PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "ks", "cum_share")
 
 
 @st.fragment
@@ -50,6 +50,15 @@ def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyP
     cols[2].metric("KS", f"{evaluation.ks:.4f}", help=f"reached at score {evaluation.ks_score:.4f}")
     cols[3].metric("Brier score", f"{evaluation.brier:.4f}")
     cols[4].metric("Average precision", f"{evaluation.average_precision:.4f}")
+    calibration = evaluation.calibration
+    if not calibration.is_calibrated:
+        st.warning(
+            "**This score ranks risk but is not a calibrated probability of default**: "
+            + "; ".join(calibration.problems)
+            + ". Read approval and bad rates from the threshold policy, not the score itself "
+            "as a PD.",
+            icon=":material/warning:",
+        )
     left, right = st.columns(2)
     curves = {"model": evaluation}
     left.plotly_chart(charts.roc_figure(curves, {"model": point}), width="stretch")
@@ -94,7 +103,12 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
         for c in ("score_min", "score_max", "mean_score")
     }
     column_config["ks"] = st.column_config.NumberColumn("KS", format="percent")
+    column_config["lift"] = st.column_config.NumberColumn("Lift", format="%.2f")
+    column_config["cum_lift"] = st.column_config.NumberColumn("Cum lift", format="%.2f")
     st.dataframe(bands, hide_index=True, width="stretch", column_config=column_config)
+    left, right = st.columns(2)
+    left.plotly_chart(charts.lift_figure(bands), width="stretch")
+    right.plotly_chart(charts.gains_figure(bands), width="stretch")
     st.download_button(
         "Download score bands (CSV)",
         bands.to_csv(index=False).encode(),
@@ -105,7 +119,7 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
 
 
 def explain_tab(
-    context: StoreContext, run_id: str, model: lgb.LGBMClassifier, data: EvaluationData
+    context: StoreContext, run_id: str, model: LoadedModel, data: EvaluationData
 ) -> None:
     """Importance (gain or split), global SHAP on a sample, and SHAP dependence."""
     kind = st.radio("Importance", ["gain", "split"], horizontal=True, key="diag_importance_type")
@@ -140,7 +154,7 @@ def explain_tab(
 def monotonicity_tab(
     context: StoreContext,
     run: pd.Series,
-    model: lgb.LGBMClassifier,
+    model: LoadedModel,
     data: EvaluationData,
 ) -> None:
     """Partial-dependence check of the features the run declared monotone."""
@@ -162,119 +176,33 @@ def monotonicity_tab(
             "dependence moves against the declared direction somewhere on the grid.",
             icon=":material/block:",
         )
-    else:
+    elif check.checked:
         st.success(
-            f"All {len(constraints)} declared feature(s) are monotone as declared over the grid."
+            f"All {len(check.checked)} checked feature(s) are monotone as declared over their "
+            "whole observed range."
         )
-    st.dataframe(check.summary, hide_index=True, width="stretch")
+    if check.unused:
+        st.info(
+            f"Not used by the model: {', '.join(check.unused)}. A feature with no split has a "
+            "flat curve, which says nothing about its direction.",
+            icon=":material/info:",
+        )
+    st.dataframe(
+        check.summary,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "feature": st.column_config.TextColumn("Feature"),
+            "declared": st.column_config.TextColumn("Declared"),
+            "monotone": st.column_config.CheckboxColumn("Monotone"),
+            "worst_violation": st.column_config.NumberColumn(
+                "Worst step against (PD)", format="%.2e"
+            ),
+            "grid_points": st.column_config.NumberColumn("Grid points"),
+            "verdict": st.column_config.TextColumn("Verdict", width="medium"),
+        },
+    )
     plotted = check.curves["feature"].unique().tolist()
     if plotted:
         feature = st.selectbox("Partial dependence of", plotted, key="diag_pd_feature")
         st.plotly_chart(charts.monotonicity_figure(check.curves, feature), width="stretch")
-
-
-def _challenger_evaluation(
-    context: StoreContext, challenger_id: str, data: EvaluationData
-) -> tuple[object, ScoreTable, ev.Evaluation]:
-    """Challenger scores on the same rows, their score table and evaluation."""
-    scores, unseen = cached.challenger_scores(
-        context.tracking_uri, challenger_id, data.fingerprint, data
-    )
-    if unseen:
-        st.warning(
-            "The challenger never saw these categories (scored as missing): "
-            + "; ".join(f"{k}: {', '.join(v)}" for k, v in unseen.items()),
-            icon=":material/warning:",
-        )
-    key = f"{challenger_id}:{data.fingerprint}"
-    table = cached.score_table(key, data.labels, scores)
-    return scores, table, cached.evaluation_of(key, table)
-
-
-def _threshold_input(column: object, label: str, context: StoreContext, role: str) -> float:
-    """A threshold box for one side of the comparison, starting at the business threshold."""
-    return column.number_input(
-        label,
-        min_value=THRESHOLD_MIN,
-        max_value=THRESHOLD_MAX,
-        value=context.settings.decision_threshold,
-        step=0.01,
-        format="%.4f",
-        key=f"diag_{role}_threshold",
-    )
-
-
-def comparison_tab(
-    context: StoreContext,
-    runs: RunsTable,
-    run: pd.Series,
-    data: EvaluationData,
-    table: ScoreTable,
-    evaluation: ev.Evaluation,
-) -> None:
-    """Overlay ROC and KS with a challenger, DeLong's AUC difference and the swap set."""
-    frame = runs.runs
-    others = frame.loc[frame["has_model"] & (frame["run_id"] != run["run_id"]), "run_id"]
-    if others.empty:
-        st.info("No other run with a model in this experiment to compare with.")
-        return
-    left, middle, right = st.columns([2, 1, 1])
-    challenger_id = left.selectbox(
-        "Challenger run",
-        others.tolist(),
-        format_func=lambda rid: run_label(frame, rid),
-        index=None,
-        placeholder="Pick a run to compare with",
-        key="diag_challenger",
-    )
-    run_threshold = _threshold_input(middle, "This run's threshold", context, "this_run")
-    challenger_threshold = _threshold_input(right, "Challenger threshold", context, "challenger")
-    if challenger_id is None:
-        st.info(
-            "Pick a challenger: both runs are scored on the same rows, their ROC and KS are "
-            "overlaid, and the AUC difference comes with a DeLong confidence interval."
-        )
-        return
-    st.caption(
-        f"Both runs scored on the same {data.n:,} rows ({data.source}); this run is "
-        f"{run_label(frame, run['run_id'])}. If the challenger was trained on some of "
-        "these rows, its numbers here are optimistic."
-    )
-    try:
-        scores, challenger_table, challenger_eval = _challenger_evaluation(
-            context, challenger_id, data
-        )
-    except GovernanceError as exc:
-        show_error(exc)
-        return
-    curves = {"this run": evaluation, "challenger": challenger_eval}
-    points = {
-        "this run": policy_at(table, run_threshold),
-        "challenger": policy_at(challenger_table, challenger_threshold),
-    }
-    plot_left, plot_right = st.columns(2)
-    plot_left.plotly_chart(charts.roc_figure(curves, points), width="stretch")
-    plot_right.plotly_chart(charts.ks_figure(curves), width="stretch")
-    comparison = cached.delong(
-        f"{run['run_id']}:{challenger_id}:{data.fingerprint}",
-        data.labels,
-        data.scores,
-        scores,
-    )
-    st.markdown(
-        f"**AUC difference (challenger − this run): {comparison.difference:+.4f}**, "
-        f"{comparison.confidence:.0%} CI [{comparison.ci_low:+.4f}, {comparison.ci_high:+.4f}], "
-        f"DeLong p = {comparison.p_value:.3g} "
-        f"(this run {comparison.auc_base:.4f}, challenger {comparison.auc_challenger:.4f})."
-    )
-    swaps = swap_set(data.labels, data.scores, scores, run_threshold, challenger_threshold)
-    st.markdown("**Swap set** at each run's threshold")
-    st.dataframe(
-        swaps,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "share": st.column_config.NumberColumn(format="percent"),
-            "bad_rate": st.column_config.NumberColumn(format="percent"),
-        },
-    )

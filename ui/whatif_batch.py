@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
 from core.errors import DataValidationError
 from core.scoring.batch import MAX_BATCH_ROWS
-from core.scoring.model_spec import ModelSpec
+from core.scoring.model_spec import LoadedModel, ModelSpec
 from core.scoring.prepare import UnseenCategoryError
 from core.scoring.reason_codes import ReasonCodeBook
 from ui import cache_whatif
@@ -25,7 +24,7 @@ def _fingerprint(book: ReasonCodeBook) -> str:
 
 
 def batch_section(
-    model: lgb.LGBMClassifier,
+    model: LoadedModel,
     model_uri: str,
     spec: ModelSpec,
     threshold: float,

@@ -5,14 +5,13 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import lightgbm as lgb
 import pandas as pd
 import streamlit as st
 
 from core.charts.whatif import moved_contributions_figure, waterfall_figure
 from core.errors import DataValidationError
 from core.scoring.counterfactual import CounterfactualResult, find_counterfactuals
-from core.scoring.model_spec import FeatureSpec, ModelSpec
+from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
 from ui.context import show_error
@@ -28,7 +27,7 @@ MOVED_IN_CHART = 8
 class Workbench:
     """Everything the form needs about the model and the run, fixed while the user edits."""
 
-    model: lgb.LGBMClassifier
+    model: LoadedModel
     spec: ModelSpec
     threshold: float
     book: ReasonCodeBook
@@ -130,16 +129,17 @@ def _score_panel(result: ScoringResult, original: ScoringResult | None) -> None:
         0.0 if original is None else scores["probability"] - original.scores["probability"].iloc[0]
     )
     if abs(moved) > 1e-12:
-        delta = f"{moved:+.2%} vs original"
+        delta = f"{moved * 100:+.2f} pp vs original"
     left.metric(
         "Probability of default", f"{scores['probability']:.2%}", delta, delta_color="inverse"
     )
     middle.metric("Decision", str(scores["decision"]).upper())
     right.metric(
         "Distance to threshold",
-        f"{scores['distance_to_threshold']:+.4f}",
-        help=f"Probability minus the threshold {result.threshold:.4f}; "
-        "at or above the threshold the applicant is declined.",
+        f"{scores['distance_to_threshold'] * 100:+.2f} pp",
+        help=f"Probability of default minus the threshold {result.threshold:.2%} "
+        f"({result.threshold:.4f}), in percentage points; at or above the threshold the "
+        "applicant is declined.",
     )
     if scores["decision"] == DECLINE:
         reasons = [r for r in result.reasons.iloc[0].tolist() if r]
@@ -166,12 +166,12 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
             "Original": [
                 f"{before['probability']:.2%}",
                 before["decision"],
-                f"{before['distance_to_threshold']:+.4f}",
+                f"{before['distance_to_threshold'] * 100:+.2f} pp",
             ],
             "Edited": [
                 f"{after['probability']:.2%}",
                 after["decision"],
-                f"{after['distance_to_threshold']:+.4f}",
+                f"{after['distance_to_threshold'] * 100:+.2f} pp",
             ],
         }
     )

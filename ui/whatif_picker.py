@@ -86,6 +86,11 @@ def _pick_from_validation(
         int(r.row): f"row {int(r.row)} · {r.applicant_id} · score {r.score:.4f} ({r.distance:+.4f})"
         for r in borderline.itertuples()
     }
+    kept = st.session_state.get(BORDERLINE_KEY)
+    if kept is not None and kept not in shown and 0 <= int(kept) < len(validation):
+        # A threshold change must not swap the applicant (and the user's edits) underneath.
+        options = [int(kept), *options]
+        shown[int(kept)] = f"row {int(kept)} · your pick (no longer among the closest)"
     row = st.selectbox(
         "Closest to the threshold (logged validation scores)",
         options,

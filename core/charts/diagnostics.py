@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -15,6 +16,7 @@ GOOD_COLOUR = "#1f77b4"
 THRESHOLD_COLOUR = "#444444"
 SERIES_COLOURS = ("#1f77b4", "#ff7f0e")
 HEIGHT = 380
+LABEL_LIMIT = 32
 
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
@@ -42,6 +44,17 @@ def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
         )
 
 
+def _mark(fig: go.Figure, at: tuple[float, float], colour: str, name: str) -> None:
+    """A policy point as one outlined marker."""
+    fig.add_scatter(
+        x=[at[0]],
+        y=[at[1]],
+        mode="markers",
+        marker={"size": 11, "color": colour, "line": {"color": "black", "width": 1}},
+        name=name,
+    )
+
+
 def roc_figure(
     curves: Mapping[str, Evaluation], points: Mapping[str, PolicyPoint] | None = None
 ) -> go.Figure:
@@ -58,12 +71,11 @@ def roc_figure(
         )
         point = (points or {}).get(name)
         if point is not None:
-            fig.add_scatter(
-                x=[point.goods_declined_share],
-                y=[point.bads_caught],
-                mode="markers",
-                marker={"size": 11, "color": colour, "line": {"color": "black", "width": 1}},
-                name=f"{name} at threshold {point.threshold:.4f}",
+            _mark(
+                fig,
+                (point.goods_declined_share, point.bads_caught),
+                colour,
+                f"{name} at threshold {point.threshold:.4f}",
             )
     fig.add_scatter(
         x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
@@ -100,8 +112,8 @@ def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) 
             x=[at["score"], at["score"]],
             y=[at["cum_bads"], at["cum_goods"]],
             mode="lines+markers",
-            name=f"{prefix}KS {evaluation.ks:.4f} at score {evaluation.ks_score:.4f}",
-            line={"color": "black", "width": 3},
+            name=f"{prefix}KS {evaluation.ks:.4f} at score {evaluation.ks_score:.4g}",
+            line={"color": "black" if len(curves) == 1 else colour, "width": 3},
         )
     _threshold_line(fig, threshold)
     fig = _layout(fig, "KS: cumulative bads and goods", "Score (probability of default)", "Share")
@@ -176,18 +188,113 @@ def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
         yaxis="y2",
         line={"color": BAD_COLOUR},
     )
+    top = float(np.nanmax(curve["bad_rate_approved"])) if len(curve) else 0.0
+    step = nice_step(top / 5)
     fig.update_layout(
-        yaxis={"tickformat": ".0%"},
-        yaxis2={"overlaying": "y", "side": "right", "title": "Bad rate", "tickformat": ".1%"},
+        yaxis={"tickformat": ".0%", "range": [0, 1.02], "dtick": 0.2},
+        yaxis2={
+            "overlaying": "y",
+            "side": "right",
+            "title": "Bad rate among approved",
+            "tickformat": ".0%" if step >= 0.01 else ".1%",
+            "range": [0, max(top, step) * 1.02],
+            "dtick": step,
+            "showgrid": False,
+        },
     )
     _threshold_line(fig, point.threshold)
     return _layout(fig, "Policy curve", "Threshold", "Approval rate")
 
 
+def nice_step(raw: float) -> float:
+    """A tick step of 1, 2 or 5 times a power of ten, at least raw (0.01 for nothing)."""
+    if not np.isfinite(raw) or raw <= 0:
+        return 0.01
+    power = 10 ** np.floor(np.log10(raw))
+    return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
+
+
+def strategy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
+    """The strategy curve: bad rate among approved against approval rate, this threshold marked."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=curve["approval_rate"],
+        y=curve["bad_rate_approved"],
+        mode="lines",
+        name="every threshold",
+        customdata=curve["threshold"],
+        hovertemplate="approve %{x:.1%}<br>bad rate %{y:.2%}<br>threshold %{customdata:.4f}",
+    )
+    _mark(
+        fig,
+        (point.approval_rate, point.bad_rate_approved),
+        BAD_COLOUR,
+        f"threshold {point.threshold:.4f}",
+    )
+    fig.update_layout(
+        xaxis={"tickformat": ".0%"}, yaxis={"tickformat": ".1%", "rangemode": "tozero"}
+    )
+    return _layout(fig, "Strategy curve", "Approval rate", "Bad rate among approved")
+
+
+def gains_figure(bands: pd.DataFrame) -> go.Figure:
+    """Cumulative gains: share of bads caught against share of applicants, riskiest first."""
+    x = np.concatenate([[0.0], bands["cum_share"].to_numpy()])
+    y = np.concatenate([[0.0], bands["cum_bad_capture"].to_numpy()])
+    fig = go.Figure()
+    fig.add_scatter(x=x, y=y, mode="lines+markers", name="model", line={"color": GOOD_COLOUR})
+    fig.add_scatter(
+        x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
+    )
+    fig.update_layout(xaxis={"tickformat": ".0%"}, yaxis={"tickformat": ".0%"})
+    return _layout(
+        fig, "Cumulative gains", "Applicants, riskiest first", "Share of all bads caught"
+    )
+
+
+def lift_figure(bands: pd.DataFrame) -> go.Figure:
+    """Lift per band (band bad rate over the overall bad rate), riskiest band first."""
+    fig = go.Figure(
+        go.Bar(
+            x=bands["band"].astype(str),
+            y=bands["lift"],
+            marker_color=BAD_COLOUR,
+            name="lift",
+            hovertemplate="band %{x}<br>lift %{y:.2f}",
+        )
+    )
+    fig.add_scatter(
+        x=bands["band"].astype(str),
+        y=bands["cum_lift"],
+        mode="lines+markers",
+        name="cumulative lift",
+        line={"color": THRESHOLD_COLOUR},
+    )
+    fig.add_hline(y=1.0, line_dash="dot", line_color="grey")
+    return _layout(fig, "Lift by score band", "Band (1 = riskiest)", "Lift (× overall bad rate)")
+
+
+def short_label(name: str, limit: int = LABEL_LIMIT) -> str:
+    """An axis label that fits: long names keep their start and end around an ellipsis."""
+    if len(name) <= limit:
+        return name
+    keep = (limit - 1) // 2
+    return f"{name[:keep]}…{name[-keep:]}"
+
+
 def bar_figure(frame: pd.DataFrame, value: str, title: str, x_title: str) -> go.Figure:
     """Horizontal bars of value by feature, largest at the top."""
     ordered = frame.iloc[::-1]
-    fig = go.Figure(go.Bar(x=ordered[value], y=ordered["feature"], orientation="h"))
+    fig = go.Figure(
+        go.Bar(
+            x=ordered[value],
+            y=[short_label(str(n)) for n in ordered["feature"]],
+            orientation="h",
+            customdata=ordered["feature"],
+            hovertemplate="%{customdata}: %{x:.4g}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(automargin=True)
     fig = _layout(fig, title, x_title, "")
     fig.update_layout(height=max(HEIGHT, 28 * len(frame) + 100))
     return fig
@@ -205,13 +312,23 @@ def beeswarm_figure(swarm: pd.DataFrame) -> go.Figure:
                 "size": 4,
                 "color": swarm["value_rank"],
                 "colorscale": "RdBu_r",
-                "colorbar": {"title": "feature value (rank)"},
+                "colorbar": {
+                    "title": {"text": "value", "side": "right"},
+                    "tickvals": [0, 1],
+                    "ticktext": ["low", "high"],
+                    "thickness": 12,
+                },
                 "opacity": 0.6,
             },
             showlegend=False,
         )
     )
-    fig.update_yaxes(tickvals=list(range(len(names))), ticktext=names, autorange="reversed")
+    fig.update_yaxes(
+        tickvals=list(range(len(names))),
+        ticktext=[short_label(str(n)) for n in names],
+        autorange="reversed",
+        automargin=True,
+    )
     fig = _layout(fig, "SHAP values per feature", "SHAP value (log-odds)", "")
     fig.update_layout(height=max(HEIGHT, 40 * len(names) + 100))
     return fig
@@ -233,4 +350,5 @@ def monotonicity_figure(curves: pd.DataFrame, feature: str) -> go.Figure:
     """Partial dependence of one declared-monotone feature."""
     curve = curves.loc[curves["feature"] == feature]
     fig = go.Figure(go.Scatter(x=curve["value"], y=curve["mean_pd"], mode="lines+markers"))
+    fig.update_yaxes(rangemode="tozero")
     return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted PD")

@@ -78,7 +78,7 @@ def waterfall_figure(
         x=cut,
         line_dash="dash",
         line_color="#333333",
-        annotation_text=f"threshold {threshold:.4f}",
+        annotation_text=f"threshold {threshold:.2%} = log-odds {cut:+.3f}",
         annotation_position="top",
     )
     figure.update_layout(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.evaluation.calibration import CalibrationCheck, calibration_check
 from core.evaluation.threshold_policy import ScoreTable
 
 DEFAULT_BANDS = 10
@@ -36,6 +37,7 @@ class Evaluation:
     ks_curve: pd.DataFrame
     precision_recall: pd.DataFrame
     distribution: pd.DataFrame
+    calibration: CalibrationCheck
 
     @property
     def gini(self) -> float:
@@ -165,6 +167,7 @@ def evaluate(table: ScoreTable) -> Evaluation:
         ks_curve=_ks_frame(table, ks_score),
         precision_recall=precision_recall,
         distribution=score_distribution(table),
+        calibration=calibration_check(table),
     )
 
 
@@ -216,6 +219,8 @@ def score_bands(
     score_sum = table.cum_score_sum[upper] - table.cum_score_sum[lower]
     cum_bad = np.cumsum(bads) / max(table.n_bads, 1)
     cum_good = np.cumsum(goods) / max(table.n_goods, 1)
+    overall = table.n_bads / table.n if table.n else float("nan")
+    cum_share = np.cumsum(count) / table.n
     return pd.DataFrame(
         {
             "band": np.arange(1, len(count) + 1),
@@ -230,6 +235,9 @@ def score_bands(
             "cum_bad_capture": cum_bad,
             "cum_good_capture": cum_good,
             "ks": np.abs(cum_bad - cum_good),
+            "lift": (bads / count) / overall if overall else np.nan,
+            "cum_share": cum_share,
+            "cum_lift": cum_bad / cum_share,
         }
     )
 

@@ -15,6 +15,11 @@ from core.scoring.scorer import scorer_for
 GRID_POINTS = 25
 PD_SAMPLE = 500
 TOLERANCE = 1e-9
+AS_DECLARED = "monotone as declared"
+AGAINST = "moves against the declared direction"
+NOT_USED = "not used by the model"
+SINGLE_VALUE = "one observed value: nothing to check"
+SUMMARY_COLUMNS = ["feature", "declared", "monotone", "worst_violation", "grid_points", "verdict"]
 
 
 def _parse_raw(raw: str) -> object:
@@ -49,17 +54,34 @@ class MonotonicityCheck:
     curves: pd.DataFrame
 
     @property
+    def unused(self) -> list[str]:
+        """Declared features the model never splits on."""
+        return self.summary.loc[self.summary["verdict"] == NOT_USED, "feature"].tolist()
+
+    @property
+    def checked(self) -> list[str]:
+        """Declared features whose partial dependence was checked over a grid."""
+        verdicts = self.summary["verdict"]
+        return self.summary.loc[verdicts.isin([AS_DECLARED, AGAINST]), "feature"].tolist()
+
+    @property
     def violations(self) -> list[str]:
         """Features whose partial dependence goes against the declared direction."""
         return self.summary.loc[~self.summary["monotone"], "feature"].tolist()
 
 
 def _grid(values: pd.Series, points: int) -> np.ndarray:
-    """Distinct quantiles of a feature between its 1st and 99th percentile."""
+    """Distinct quantiles of a feature over its whole observed range (minimum to maximum)."""
     clean = values.dropna().astype(float)
     if clean.empty:
         return np.array([])
-    return np.unique(np.quantile(clean, np.linspace(0.01, 0.99, points)))
+    return np.unique(np.quantile(clean, np.linspace(0.0, 1.0, points)))
+
+
+def unused_features(model: lgb.LGBMClassifier) -> set[str]:
+    """Features no split of the model uses (zero gain): their curve is flat by construction."""
+    gains = model.booster_.feature_importance(importance_type="gain")
+    return {name for name, gain in zip(model.feature_name_, gains, strict=True) if gain <= 0}
 
 
 def partial_dependence(
@@ -81,20 +103,25 @@ def check_monotonicity(
 ) -> MonotonicityCheck:
     """Partial dependence over a quantile grid for each constrained feature, with a verdict."""
     sample = scorer_for(model).prepare(sample_rows(features, sample_size)).frame
+    unused = unused_features(model)
     rows, curves = [], []
     for feature, direction in constraints.items():
         grid = _grid(sample[feature], grid_points)
+        if feature in unused:
+            rows.append((feature, direction, True, 0.0, len(grid), NOT_USED))
+            continue
         if len(grid) < 2:
-            rows.append((feature, direction, True, 0.0, len(grid)))
+            rows.append((feature, direction, True, 0.0, len(grid), SINGLE_VALUE))
             continue
         response = partial_dependence(model, sample, feature, grid)
         steps = np.diff(response) * direction
         worst = float(max(0.0, -steps.min()))
-        rows.append((feature, direction, worst <= TOLERANCE, worst, len(grid)))
+        monotone = worst <= TOLERANCE
+        rows.append(
+            (feature, direction, monotone, worst, len(grid), AS_DECLARED if monotone else AGAINST)
+        )
         curves.append(pd.DataFrame({"feature": feature, "value": grid, "mean_pd": response}))
-    summary = pd.DataFrame(
-        rows, columns=["feature", "declared", "monotone", "worst_violation", "grid_points"]
-    )
+    summary = pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
     summary["declared"] = summary["declared"].map({1: "increasing", -1: "decreasing"})
     curve_frame = (
         pd.concat(curves, ignore_index=True)

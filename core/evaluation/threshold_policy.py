@@ -173,15 +173,16 @@ class PolicyPoint:
             return None
         return self.goods_approved * self.profit_per_good - self.bads_approved * self.loss_per_bad
 
-    def confusion_matrix(self) -> pd.DataFrame:
-        """2x2 counts: actual good/bad by decision approve/decline."""
-        return pd.DataFrame(
+    def confusion_matrix(self, share: bool = False) -> pd.DataFrame:
+        """2x2 actual good/bad by decision approve/decline: counts, or shares of all rows."""
+        frame = pd.DataFrame(
             {
                 "approved": [self.goods_approved, self.bads_approved],
                 "declined": [self.goods_declined, self.bads_declined],
             },
             index=pd.Index(["good (0)", "bad (1)"], name="actual"),
         )
+        return frame / max(self.n, 1) if share else frame
 
 
 def _point(

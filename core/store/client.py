@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import requests
 from mlflow.entities import ViewType
@@ -12,6 +13,9 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import ExperimentNotFoundError, StoreUnavailableError
 from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
+
+# The explicit client pages and actions hold per tracking URI.
+StoreClient: TypeAlias = MlflowClient
 
 logger = logging.getLogger(__name__)
 _HEALTH_TIMEOUT_SECONDS = 3.0
