@@ -59,6 +59,10 @@ def test_drifted_log_exits_3_with_one_line_per_alert_and_writes_the_report(
     assert any("feature PSI: credit_score" in line for line in lines)
     assert "Skipped 1 corrupt or truncated line(s)" in captured.err
     assert report["segments"][-1]["auc"] is not None and report["bands"]
+    # and a scheduled job can read only the recent day files
+    assert main(["monitor", "--since", "2026-03-01", "--out", str(folder / "r.json")]) == 3
+    since = json.loads((folder / "r.json").read_text())
+    assert [s["period"] for s in since["segments"]] == ["2026-03"]
 
 
 def test_bad_input_exits_2_with_one_line(monitor_env, capsys) -> None:

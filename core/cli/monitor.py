@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 
@@ -36,6 +37,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--period", choices=PERIODS, default="month", help="default: month")
     parser.add_argument(
+        "--since",
+        type=dt.date.fromisoformat,
+        help="with the log: read the day files from this date on (YYYY-MM-DD)",
+    )
+    parser.add_argument(
         "--out", type=Path, help="write the full report to report.json or report.html"
     )
     parser.add_argument(
@@ -57,7 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "date_column": args.date_column,
             "outcome_column": args.outcome_column,
         }
-    recent = monitoring.load_recent(settings, args.source, **options)
+    recent = monitoring.load_recent(settings, args.source, args.since, **options)
     outcomes = read_table(args.outcomes) if args.outcomes else None
     recent = monitoring.with_outcomes(recent, outcomes)
     report = monitoring.monitor(settings, open_client(settings.tracking_uri), recent, args.period)

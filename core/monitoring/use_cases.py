@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,10 +61,12 @@ def recent_from_file(
     )
 
 
-def load_recent(settings: Settings, source: str, **file_options: str | None) -> RecentData:
-    """The decision log (source 'log') or a file path."""
+def load_recent(
+    settings: Settings, source: str, since: dt.date | None = None, **file_options: str | None
+) -> RecentData:
+    """The decision log (source 'log', from `since` on) or a file path."""
     if source == LOG_SOURCE:
-        return read_decision_log(settings.decision_log_dir)
+        return read_decision_log(settings.decision_log_dir, since)
     return recent_from_file(settings, Path(source), **file_options)
 
 
