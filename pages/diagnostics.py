@@ -10,6 +10,7 @@ from ui import cache_diagnostics as cached
 from ui.context import get_context, require_runs
 from ui.diagnostics_comparison import comparison_tab
 from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
+from ui.diagnostics_fairness import fairness_tab
 from ui.diagnostics_sections import (
     bands_tab,
     explain_tab,
@@ -44,7 +45,9 @@ tabs = st.tabs(
         "Explainability",
         "Monotonicity",
         "Compare with another run",
-    ]
+        "Fair lending & segments",
+    ],
+    key="diag_tab",
 )
 with tabs[0]:
     policy_and_performance(context.settings, table, evaluation, error)
@@ -66,3 +69,5 @@ with tabs[4]:
         st.info("The comparison needs both goods and bads in the evaluation data.")
     else:
         comparison_tab(context, runs, run, data, table, evaluation)
+with tabs[5]:
+    fairness_tab(context.settings, data)

@@ -59,3 +59,27 @@ def test_every_page_renders_in_chromium(chromium, dashboard_url: str, path: str)
         picker = sidebar.locator("[data-testid=stSelectbox]")
         assert picker.count() == 1 and "credit_risk_experiment" in picker.inner_html()
     page.close()
+
+
+def test_fair_lending_table_in_chromium(chromium, dashboard_url: str) -> None:
+    # given the Model diagnostics page in a browser
+    shots = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
+    page, errors = open_and_wait(chromium, f"{dashboard_url}/diagnostics", None, "")
+    # when the validator opens the fair-lending tab and marks home_ownership as protected
+    page.get_by_role("tab", name="Fair lending & segments").click()
+    box = page.locator("[data-testid=stMultiSelect]").filter(has_text="Protected attributes")
+    box.locator("input").fill("home_ownership")
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)
+    page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+    # then the verdict against the four-fifths rule and the table by group are shown
+    verdict = page.locator("[data-testid=stAlert]").filter(has_text="four fifths")
+    if shots is not None:
+        page.screenshot(path=str(shots / "fair_lending_before.png"), full_page=True)
+    verdict.first.wait_for(state="visible", timeout=30_000)
+    assert "home_ownership" in verdict.first.inner_text()
+    if shots is not None:
+        page.screenshot(path=str(shots / "fair_lending.png"), full_page=True)
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert errors == []
+    page.close()

@@ -296,3 +296,21 @@ def test_an_exact_threshold_can_be_typed_and_the_matrix_shows_shares(file_store,
         f"{bads_declined:,} ({bads_declined / len(labels):.1%})"
     )
     assert exceptions(at) == []
+
+
+def test_fair_lending_table_and_segments(file_store, app_env) -> None:
+    # given the diagnostics of a governed run
+    at, labels, scores = governed_page(file_store, app_env)
+    # when the validator marks home_ownership as protected and segments by loan purpose
+    at.multiselect(key="diag_protected").set_value(["home_ownership"]).run()
+    at.selectbox(key="diag_segment").set_value("loan_purpose").run()
+    # then a table per attribute gives approval rates that add up to the whole book
+    tables = [d.value for d in at.dataframe if "approval_rate" in d.value.columns]
+    protected, segments = tables[0], tables[1]
+    assert protected["applicants"].sum() == len(labels) == segments["applicants"].sum()
+    overall = (protected["approval_rate"] * protected["applicants"]).sum() / len(labels)
+    assert overall == pytest.approx((scores < DEFAULT_DECISION_THRESHOLD).mean())
+    assert protected["adverse_impact_ratio"].max() == pytest.approx(1.0)
+    assert "adverse_impact_ratio" not in segments.columns
+    assert "four fifths" in texts(at)
+    assert exceptions(at) == []
