@@ -125,7 +125,7 @@ def test_attach_then_every_page_governs_the_seed_run(
     assert any(m.label == "Approval rate on the run's validation data" for m in promotion.metric)
     monitoring = pages["pages/monitoring.py"]
     assert monitoring.selectbox(key="monitoring_run").value == run_id
-    assert any("vs reference" in str(m.proto.delta) for m in monitoring.metric)
+    assert any("vs expected" in str(m.proto.delta) for m in monitoring.metric)
     assert len(monitoring.get("plotly_chart")) >= 1
 
 

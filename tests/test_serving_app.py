@@ -195,6 +195,7 @@ def test_serving_settings_defaults_and_overrides(tmp_path) -> None:
 def test_batched_requests_get_exactly_their_own_scores() -> None:
     # given two models and requests on both, one of them invalid, arriving in the same turn
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     import lightgbm as lgb
     import numpy as np
@@ -232,7 +233,9 @@ def test_batched_requests_get_exactly_their_own_scores() -> None:
         )
 
     # when they are scored through the batcher
-    results = asyncio.run(all_at_once())
+    # (a fresh thread: a browser test may keep an event loop running on this one)
+    with ThreadPoolExecutor(1) as pool:
+        results = pool.submit(asyncio.run, all_at_once()).result()
     # then each equals scoring it alone with its own model, and only the bad one fails
     for (model, frame), result in zip(jobs[:-1], results[:-1], strict=True):
         alone = score_with(model, frame)

@@ -98,7 +98,7 @@ def headline(report: MonitoringReport) -> None:
     expected = latest["expected_approval_rate"]
     cols[1].metric(
         "Approval rate", f"{latest['approval_rate']:.1%}",
-        f"{latest['approval_shift'] * 100:+.1f} pts vs expected" if np.isfinite(expected) else None,
+        f"{latest['approval_shift'] * 100:+.1f} pp vs expected" if np.isfinite(expected) else None,
     )  # fmt: skip
     psi, noise = latest["score_psi"], latest["score_psi_noise"]
     cols[2].metric(
