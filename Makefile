@@ -1,12 +1,13 @@
-# Quick start: `make run` (dashboard on demo runs) and `make test` (every test).
+# Quick start: `make run` (dashboard on demo runs), `make serve` (scoring service) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8501
+SERVE_PORT ?= 8000
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
-.PHONY: run test lint bench demo clean
+.PHONY: run serve test lint bench bench-evidently demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,9 @@ demo: $(VENV)/.runtime
 run: demo
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+serve: $(VENV)/.runtime
+	$(PY) -m core serve --port $(SERVE_PORT)
+
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(PY) -m pytest
@@ -36,6 +40,14 @@ lint: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+
+# The Evidently baseline of bench/bench_monitoring.py, in its own venv (it needs pandas 2.3.3).
+bench/.venv-evidently/.installed: bench/requirements-evidently.txt
+	$(PYTHON) -m venv bench/.venv-evidently
+	bench/.venv-evidently/bin/pip install --quiet -r bench/requirements-evidently.txt
+	touch $@
+
+bench-evidently: bench/.venv-evidently/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -19,12 +19,24 @@ DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
 DEFAULT_TARGET_APPROVAL_RATE = 0.85
 DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
 DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
+DEFAULT_SCORING_HOST = "127.0.0.1"
+DEFAULT_SCORING_PORT = 8000
+DEFAULT_SCORING_MAX_APPLICANTS = 10_000
+DECISION_LOG_FOLDER = "decisions"
 PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
 DEFAULT_PROMOTION_APPROVALS = 1
 SUPPORTED_PROMOTION_APPROVALS = (1, 2)
 DEFAULT_PROMOTION_REQUEST_HOURS = 72.0
+# Monitoring alert levels (core/monitoring/alerts.py explains each in one sentence).
+PSI_NOISE_QUANTILE = 0.99
+OUT_OF_RANGE_ALERT = 0.02
+UNSEEN_CATEGORY_ALERT = 0.01
+MISSING_SHIFT_ALERT = 0.05
+APPROVAL_SHIFT_ALERT = 0.05
+BAND_TEST_ALPHA = 0.01
+MONITOR_MIN_LABELLED = 100
 DEMO_DATA_ROWS = 12_000
 DEMO_SEED = 1
 
@@ -45,11 +57,23 @@ class Settings:
     promotion_approvals: int = DEFAULT_PROMOTION_APPROVALS
     promotion_request_hours: float = DEFAULT_PROMOTION_REQUEST_HOURS
     data_root: Path | None = None
+    scoring_api_token: str | None = field(default=None, repr=False)
+    decision_log: Path | None = None
+    scoring_max_applicants: int = DEFAULT_SCORING_MAX_APPLICANTS
+    scoring_url: str | None = None
 
     @property
     def four_eyes(self) -> bool:
         """True when a promotion needs a second person's approval (maker-checker)."""
         return self.promotion_approvals > 1
+
+    @property
+    def decision_log_dir(self) -> Path:
+        """Where the scoring service writes its decision log (DECISION_LOG, else beside the
+        manifest)."""
+        if self.decision_log is not None:
+            return self.decision_log
+        return self.promotion_manifest.parent / DECISION_LOG_FOLDER
 
     @property
     def store_kind(self) -> StoreKind:
@@ -150,6 +174,21 @@ def _parse_request_hours(raw: str) -> float:
     return value
 
 
+def _parse_max_applicants(raw: str) -> int:
+    """SCORING_MAX_APPLICANTS as a positive integer."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(
+            f"SCORING_MAX_APPLICANTS '{raw}' is not a positive whole number.",
+            fix=f"Set it to the most applicants one request may carry, for example "
+            f"{DEFAULT_SCORING_MAX_APPLICANTS}.",
+        )
+    return value
+
+
 def _parse_data_root(raw: str) -> Path | None:
     """DATA_ROOT: the only folder the dashboard reads server-side files from (None: none)."""
     if not raw:
@@ -164,6 +203,18 @@ def _parse_data_root(raw: str) -> Path | None:
     return root.resolve()
 
 
+def _parse_scoring_url(raw: str) -> str:
+    """SCORING_URL as an http(s) base URL without a trailing slash."""
+    parsed = urlparse(raw)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise SettingsError(
+            f"SCORING_URL '{raw}' is not an http(s) URL.",
+            fix=f"Set it to the scoring service's base URL, for example "
+            f"http://{DEFAULT_SCORING_HOST}:{DEFAULT_SCORING_PORT}.",
+        )
+    return raw.rstrip("/")
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings from the environment (or the mapping given)."""
     source = os.environ if env is None else env
@@ -174,6 +225,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     threshold = _parse_threshold(raw_threshold) if raw_threshold else DEFAULT_DECISION_THRESHOLD
     manifest = source.get("PROMOTION_MANIFEST", "").strip() or DEFAULT_PROMOTION_MANIFEST
     raw_tolerance = source.get("PROMOTION_AUC_TOLERANCE", "").strip()
+    raw_max_applicants = source.get("SCORING_MAX_APPLICANTS", "").strip()
+    raw_scoring_url = source.get("SCORING_URL", "").strip()
+    decision_log = source.get("DECISION_LOG", "").strip()
     return Settings(
         tracking_uri=tracking_uri,
         experiment_name=experiment_name,
@@ -194,6 +248,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             or str(DEFAULT_PROMOTION_REQUEST_HOURS)
         ),
         data_root=_parse_data_root(source.get("DATA_ROOT", "").strip()),
+        scoring_api_token=source.get("SCORING_API_TOKEN", "").strip() or None,
+        decision_log=Path(decision_log) if decision_log else None,
+        scoring_max_applicants=(
+            _parse_max_applicants(raw_max_applicants)
+            if raw_max_applicants
+            else DEFAULT_SCORING_MAX_APPLICANTS
+        ),
+        scoring_url=_parse_scoring_url(raw_scoring_url) if raw_scoring_url else None,
     )
 
 

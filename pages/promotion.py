@@ -32,6 +32,6 @@ record = candidate.candidate(context, table, champion)
 threshold = candidate.threshold_and_rate(settings, record.run_id)
 candidate.checklist_form(settings, record, threshold, signer)
 
-report, ledger_table = history.verification_and_history(settings)
+report, ledger_table = history.verification_and_history(settings, champion)
 review.rollbacks_to_review(settings, signer)
 history.rollback_form(settings, report, ledger_table, manifest_broken, signer)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from core.settings import Settings, load_settings
-from tests.store_builders import copy_file_store, log_seed_pattern_run
+from tests.store_builders import UNSTABLE_FOLD_AUCS, copy_file_store, log_seed_pattern_run
 
 
 @dataclass(frozen=True)
@@ -20,15 +20,20 @@ class PromotionStore:
     second: str
     governed: tuple[str, ...]
     foreign: dict[str, str]
+    unstable: str
 
 
 @pytest.fixture(scope="module", name="promotion_template")
 def promotion_template_fixture(file_store_template, tmp_path_factory) -> PromotionStore:
-    """The session file store plus a second seed-pattern run (no CV: its CV gate is n/a)."""
+    """The session file store plus a second seed-pattern run (no CV: its CV gate is n/a) and
+    a seed-pattern run whose folds spread far beyond sampling noise (its CV gate fails)."""
     path = copy_file_store(file_store_template.path, tmp_path_factory.mktemp("promo") / "mlruns")
     second = log_seed_pattern_run(f"file:{path}")
+    unstable = log_seed_pattern_run(
+        f"file:{path}", run_name="unstable_folds", fold_aucs=UNSTABLE_FOLD_AUCS
+    )
     t = file_store_template
-    return PromotionStore(f"file:{path}", t.seed_pattern, second, t.governed, t.foreign)
+    return PromotionStore(f"file:{path}", t.seed_pattern, second, t.governed, t.foreign, unstable)
 
 
 @pytest.fixture(name="promo_store")
@@ -36,13 +41,7 @@ def promo_store_fixture(promotion_template: PromotionStore, tmp_path: Path) -> P
     """A private copy of the promotion store."""
     source = Path(promotion_template.uri.removeprefix("file:"))
     path = copy_file_store(source, tmp_path / "mlruns")
-    return PromotionStore(
-        f"file:{path}",
-        promotion_template.first,
-        promotion_template.second,
-        promotion_template.governed,
-        promotion_template.foreign,
-    )
+    return replace(promotion_template, uri=f"file:{path}")
 
 
 def settings_for(uri: str, manifest: Path) -> Settings:

@@ -38,8 +38,21 @@ def train_governed_runs(tracking_uri: str, experiment: str = EXPERIMENT) -> list
     ]
 
 
-def log_seed_pattern_run(tracking_uri: str, experiment: str = EXPERIMENT) -> str:
-    """The seed write-up's own pattern: params, val_auc and a model, nothing else."""
+UNSTABLE_FOLD_AUCS = (0.62, 0.81, 0.84, 0.70, 0.83)
+
+
+def log_seed_pattern_run(
+    tracking_uri: str,
+    experiment: str = EXPERIMENT,
+    *,
+    run_name: str = "lgb_credit_risk",
+    fold_aucs: tuple[float, ...] = (),
+) -> str:
+    """The seed write-up's own pattern: params, val_auc and a model, nothing else.
+
+    With `fold_aucs`, the run also logs cv_auc per fold (step = fold) and each fold's rows and
+    bads as params, so the noise-aware stability rule can judge it.
+    """
     prepare_mlflow_environment(tracking_uri)
     dataset = demo_dataset(n_rows=1_500, seed=11)
     x, y = dataset.features, dataset.target
@@ -48,9 +61,18 @@ def log_seed_pattern_run(tracking_uri: str, experiment: str = EXPERIMENT) -> str
     auc = roc_auc_score(y.iloc[1000:], model.predict_proba(x.iloc[1000:])[:, 1])
     mlflow.set_tracking_uri(tracking_uri)
     experiment_id = ensure_experiment(MlflowClient(tracking_uri), experiment)
-    with mlflow.start_run(experiment_id=experiment_id, run_name="lgb_credit_risk") as run:
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
         mlflow.log_params(model.get_params())
         mlflow.log_metric("val_auc", auc)
+        if fold_aucs:
+            for fold, value in enumerate(fold_aucs):
+                mlflow.log_metric("cv_auc", value, step=fold)
+            mlflow.log_params(
+                {
+                    "cv_fold_rows": ",".join(["200"] * len(fold_aucs)),
+                    "cv_fold_bads": ",".join(["30"] * len(fold_aucs)),
+                }
+            )
         mlflow.lightgbm.log_model(model, name="model")
     return run.info.run_id
 

@@ -189,3 +189,24 @@ def test_cli_four_eyes_request_approve_and_auditor_export(
     code, out, _ = _cli(monkeypatch, capsys, *run, "--history", "--format", "csv")
     assert code == 0 and out.splitlines()[0].endswith("prev_hash,verified,verification")
     assert len(out.strip().splitlines()) == 3
+
+
+def test_cli_force_overrides_the_cv_gate_with_a_reason(
+    promo_store, tmp_path, monkeypatch, capsys
+) -> None:
+    # given a run whose CV folds spread far beyond sampling noise
+    manifest = tmp_path / "deploy" / "promotion.json"
+    who = ["--run-id", promo_store.unstable, "--threshold", "0.45", "--by", "alice"]
+    # when promoted without force / then refused in one line naming the gate
+    code, out, err = _cli(monkeypatch, capsys, promo_store.uri, manifest, *who, "--reason", "try")
+    assert code == 2 and "CV stable" in err and len(err.strip().splitlines()) == 1
+    assert not manifest.exists()
+    # when forced with a reason / then promoted, the gate shown overridden, history says why
+    why = "vintage effect reviewed by the validator"
+    code, out, err = _cli(
+        monkeypatch, capsys, promo_store.uri, manifest, *who, "--force", "--reason", why
+    )
+    assert code == 0, err
+    assert "[OVERRIDDEN] CV stable" in out and why in out
+    code, out, _ = _cli(monkeypatch, capsys, promo_store.uri, manifest, "--history")
+    assert code == 0 and "overridden: CV stable" in out and f"[forced: {why}]" in out

@@ -128,3 +128,45 @@ def test_model_gate_fails_on_a_folder_without_a_model(tmp_path: Path) -> None:
 def test_approval_rate_counts_scores_below_the_threshold() -> None:
     scores = np.array([0.1, 0.2, 0.5, 0.9, np.nan])
     assert gates.approval_rate(scores, 0.5) == pytest.approx(0.5)
+
+
+@pytest.fixture(scope="module")
+def exported_folder(model, tmp_path_factory) -> Path:
+    """The model saved the way promotion exports it (an MLflow lightgbm folder)."""
+    import mlflow.lightgbm
+
+    folder = tmp_path_factory.mktemp("export") / "model"
+    mlflow.lightgbm.save_model(model, str(folder))
+    return folder
+
+
+def test_service_smoke_serves_the_export_over_http(model, dataset, exported_folder) -> None:
+    # given an export identical to the run's model, and a run with or without validation
+    from core.promotion.export import tree_sha256
+
+    sha = tree_sha256(exported_folder)
+    validation = dataset.features.head(20).assign(row_id=range(20), label=0, score=0.1)
+    for rows, words in [(validation, "validation applicants"), (None, "template applicant")]:
+        # when the service smoke test serves it and calls /predict and /explain
+        result = gates.gate_service_smoke(
+            exported_folder, sha, model, model, rows, ("run1", "name"), 0.4542
+        )
+        # then it passes on the applicants it says it used
+        assert result.passed, result.detail
+        assert result.name == gates.SERVICE_SMOKE_TEST and words in result.detail
+
+
+def test_service_smoke_fails_on_another_model_or_a_wrong_sha(model, dataset, exported_folder):
+    from core.promotion.export import tree_sha256
+
+    other = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbose=-1, random_state=2)
+    other.fit(dataset.features, dataset.target)
+    sha = tree_sha256(exported_folder)
+    differs = gates.gate_service_smoke(
+        exported_folder, sha, model, other, None, ("run1", "name"), 0.4542
+    )
+    assert not differs.passed and "probabilities differ" in differs.detail
+    tampered = gates.gate_service_smoke(
+        exported_folder, "0" * 64, model, model, None, ("run1", "name"), 0.4542
+    )
+    assert not tampered.passed and "sha256" in tampered.detail

@@ -1,80 +1,89 @@
-"""Monitoring page and its report on a real store: drift, performance, uploads, bad input."""
+"""Monitoring page (AppTest) on a real store: the demo, the decision log, outcomes, uploads."""
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
+from pathlib import Path
 
 from core.data.synthetic import make_recent_applications
-from core.errors import DataValidationError
-from core.monitoring.report import build_report
-from core.store.access import load_model, load_validation_set
-from core.store.client import open_client
 from tests.apptest_helpers import exceptions, open_page, texts
+from tests.decision_log_writer import write_scored_log
 
 PAGE = "pages/monitoring.py"
 
 
-def test_report_scores_recent_data_and_flags_drift(file_store) -> None:
-    # given a governed run and six months of drifting applications
-    run_id = file_store.governed[0]
-    model = load_model(file_store.uri, run_id)
-    reference = load_validation_set(open_client(file_store.uri), run_id)
-    recent = make_recent_applications(n_rows=3_000, max_drift=1.5)
-    # when the report is built
-    report = build_report(model, reference, recent, 0.4542, "default", "application_date")
-    # then the reference summary reproduces the logged scores and the drift is found
-    expected_approval = float(np.mean(reference["score"] < 0.4542))
-    assert report.reference.approval_rate == pytest.approx(expected_approval)
-    assert report.recent.n_rows == 3_000
-    assert report.features.iloc[0]["status"] != "stable"
-    assert len(report.by_period) == 6
-    assert report.unseen_categories == {}
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
 
 
-def test_report_refuses_recent_data_without_model_features(file_store) -> None:
-    model = load_model(file_store.uri, file_store.governed[0])
-    reference = load_validation_set(open_client(file_store.uri), file_store.governed[0])
-    recent = make_recent_applications(n_rows=300).drop(columns=["credit_score"])
-    with pytest.raises(DataValidationError, match="credit_score"):
-        build_report(model, reference, recent, 0.4542)
+def _alert_rows(at) -> set[tuple[str, str]]:
+    """(kind, subject) of every row in the alerts table."""
+    for frame in (d.value for d in at.dataframe):
+        if "message" in frame.columns:
+            return set(zip(frame["kind"], frame["subject"], strict=True))
+    return set()
 
 
-def test_page_shows_kpis_and_reacts_to_drift(file_store, app_env) -> None:
-    # given the dashboard on a populated store
+def test_demo_source_shows_alerts_and_reacts_to_drift_and_period(file_store, app_env) -> None:
+    # given the dashboard on a populated store with nothing promoted
     app_env(file_store.uri)
     at = open_page(PAGE)
     assert exceptions(at) == []
     assert "Nothing is promoted" in texts(at)
-    drifted = {m.label: m.value for m in at.metric}
+    drifted = _metrics(at)
+    assert "alert(s)" in texts(at) and len(at.get("plotly_chart")) >= 5
     # when the user removes the simulated drift
     at.slider(key="monitoring_drift").set_value(0.0).run()
-    # then the score shift shrinks and charts stay on the page
-    calm = {m.label: m.value for m in at.metric}
-    assert float(calm["Score PSI"]) < float(drifted["Score PSI"])
-    assert len(at.get("plotly_chart")) >= 3
+    # then the score shift shrinks
+    assert float(_metrics(at)["Score PSI"]) < float(drifted["Score PSI"])
+    # when the user switches to weekly periods, the tables follow without error
+    at.radio(key="monitoring_period").set_value("week").run()
+    assert exceptions(at) == []
+    assert "By week" in texts(at)
 
 
-def test_page_scores_an_uploaded_file_and_explains_bad_uploads(file_store, app_env) -> None:
-    # given the page in upload mode
-    app_env(file_store.uri)
+def test_log_source_reads_the_log_notes_bad_lines_and_joins_outcomes(
+    file_store, app_env, tmp_path: Path
+) -> None:
+    # given a drifting decision log with a corrupt line
+    log = tmp_path / "log"
+    frame = write_scored_log(log, file_store.uri, file_store.governed[0], drift=1.5)
+    first = sorted(log.iterdir())[0]
+    first.write_text(first.read_text() + "garbage\n")
+    app_env(file_store.uri, DECISION_LOG=str(log))
     at = open_page(PAGE)
+    # when the user picks the decision log
+    at.radio(key="monitoring_source").set_value("Decision log").run()
+    # then the page reads it, says what it skipped, and raises drift alerts
+    assert exceptions(at) == []
+    shown = texts(at)
+    assert "Skipped 1 corrupt or truncated line(s)" in shown
+    assert ("feature PSI", "credit_score") in _alert_rows(at)
+    assert _metrics(at)["AUC"] == "—"
+    # when outcomes arrive, with one unknown id
+    outcomes = frame[["applicant_id", "default"]].copy()
+    outcomes.loc[len(outcomes)] = ["nobody", 1]
+    at.get("file_uploader")[0].upload("outcomes.csv", outcomes.to_csv(index=False).encode())
+    at.run()
+    # then accuracy appears and the unknown id is reported
+    assert exceptions(at) == []
+    assert _metrics(at)["AUC"] != "—"
+    assert "1 outcome id(s) match no decision (nobody)" in texts(at)
+    assert any(b.label == "Recent labelled data (CSV)" for b in at.get("download_button"))
+
+
+def test_missing_log_and_bad_uploads_are_explained(file_store, app_env, tmp_path: Path) -> None:
+    app_env(file_store.uri, DECISION_LOG=str(tmp_path / "nowhere"))
+    at = open_page(PAGE)
+    at.radio(key="monitoring_source").set_value("Decision log").run()
+    assert exceptions(at) == []
+    assert "does not exist" in texts(at)
     at.radio(key="monitoring_source").set_value("Upload a file").run()
-    assert len(at.metric) == 0  # nothing to show until a file arrives
-    # when the user uploads an empty file
-    at.get("file_uploader")[0].upload("recent.csv", b"", "text/csv").run()
-    # then the page says what is wrong, without exception
+    uploader = at.get("file_uploader")[0]
+    uploader.upload("recent.csv", b"", "text/csv").run()
     assert exceptions(at) == []
     assert "'recent.csv' is empty" in texts(at)
-    # when the user uploads unlabelled recent applications
     recent = make_recent_applications(n_rows=600).drop(columns=["default"])
     at.get("file_uploader")[0].upload("recent.csv", recent.to_csv(index=False).encode()).run()
-    # then decisions and drift are shown, performance waits for labels
     assert exceptions(at) == []
-    metrics = {m.label: m.value for m in at.metric}
-    assert metrics["AUC"] == "—"
-    assert "no usable labels" in texts(at)
-    # when the user names the date column
-    at.selectbox(key="monitoring_date").set_value("application_date").run()
-    assert exceptions(at) == []
-    assert len(at.get("plotly_chart")) >= 3
+    assert _metrics(at)["Decisions"] != ""
+    assert "By month" in texts(at)

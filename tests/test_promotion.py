@@ -15,6 +15,7 @@ from core.promotion import use_cases as promotion
 from core.promotion.export import tree_sha256
 from core.promotion.gates import PromotionInputError
 from core.promotion.manifest import ManifestError, ledger_path, read_manifest
+from core.runs.stability import StabilityRule
 from core.threshold import InvalidThresholdError
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
@@ -70,6 +71,7 @@ def test_promote_writes_manifest_ledger_and_export(promo_store, settings) -> Non
         "CV stable",
         "model loads",
         "smoke test",
+        "service smoke test",
     ]
     assert all(g.passed for g in manifest.gate_results)
     # and the ledger holds one entry the manifest points at; the registry step says why skipped
@@ -225,14 +227,49 @@ def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, settings) -> N
 
 
 def test_unstable_cv_blocks_promotion(promo_store, settings) -> None:
-    # given a governed run whose CV is unstable by the default rule
-    gates_ = checklist.check_gates(settings, _request(promo_store.governed[0]))
+    # given a run whose CV is unstable by the default rule
+    gates_ = checklist.check_gates(settings, _request(promo_store.unstable))
     cv = next(g for g in gates_ if g.name == "CV stable")
     assert not cv.passed and "unstable" in cv.detail
+    assert "expected from sampling noise alone" in cv.detail
     # when promoted / then it is refused and nothing is written
     with pytest.raises(requests.GateFailedError, match="CV stable"):
-        promotion.promote(settings, _request(promo_store.governed[0]))
+        promotion.promote(settings, _request(promo_store.unstable))
     assert _files(settings) == (None, None)
+
+
+def test_absolute_rule_in_the_request_judges_the_small_governed_runs(promo_store, settings) -> None:
+    # given a governed run of the small test book (3 folds, sound but noisy)
+    run_id = promo_store.governed[0]
+    absolute = StabilityRule(method="absolute")
+    # when the gates are checked with the default rule and with the absolute one
+    default = checklist.check_gates(settings, _request(run_id))
+    fixed = checklist.check_gates(settings, _request(run_id, stability_rule=absolute))
+    # then sampling noise explains its spread, while the fixed limits fail it
+    assert next(g for g in default if g.name == "CV stable").passed
+    assert not next(g for g in fixed if g.name == "CV stable").passed
+
+
+def test_cv_gate_is_overridden_with_force_and_a_reason(promo_store, settings) -> None:
+    # given the unstable run, forced without a reason / then refused, nothing written
+    with pytest.raises(PromotionInputError, match="force reason"):
+        promotion.promote(settings, _request(promo_store.unstable, force=True))
+    assert _files(settings) == (None, None)
+    # when forced with a reason
+    why = "fold 0 is the 2019 vintage; accepted by the validator"
+    result = promotion.promote(
+        settings, _request(promo_store.unstable, force=True, force_reason=why)
+    )
+    # then it is promoted, the gate is recorded as overridden with the reason, in the ledger
+    gate = next(g for g in result.manifest.gate_results if g.name == "CV stable")
+    assert gate.overridden and not gate.passed and why in gate.detail
+    chain = ledger.read_chain(ledger_path(settings.promotion_manifest))
+    recorded = chain.entries[-1].manifest
+    assert recorded.forced and recorded.force_reason == why
+    # and the history shows the override and its reason
+    row = audit.history(settings).iloc[0]
+    assert "overridden: CV stable" in row["gates"]
+    assert f"[forced: {why}]" in row["reason"]
 
 
 def test_check_gates_writes_nothing(promo_store, settings) -> None:

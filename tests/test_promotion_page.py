@@ -59,11 +59,11 @@ def test_promote_then_roll_back_from_the_page(promo_store, app_env) -> None:
 
 
 def test_page_shows_failed_gates_and_writes_nothing(promo_store, app_env) -> None:
-    # given a governed run whose CV is unstable
+    # given a run whose CV is unstable
     folder = app_env(promo_store.uri)
     at = open_page(PAGE)
     # when it is promoted from the page
-    at = _promote(at, promo_store.governed[0], 0.45, "alice", "try")
+    at = _promote(at, promo_store.unstable, 0.45, "alice", "try")
     # then the page names the failed gate and nothing is written
     assert exceptions(at) == []
     assert any("CV stable" in e.value for e in at.error)
@@ -85,6 +85,8 @@ def test_checklist_dry_run_shows_gates_and_writes_nothing(promo_store, app_env) 
     # then all gates pass and nothing is written
     gates = next(d.value for d in at.dataframe if "gate" in d.value.columns)
     assert list(gates["outcome"]) == ["passed"] * 6
+
+    assert list(gates["outcome"]) == ["✅ passed"] * 7
     assert not (folder / "deploy").exists()
 
 
@@ -169,3 +171,23 @@ def test_signed_in_identity_replaces_the_name_box(promo_store, app_env) -> None:
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert read_manifest(folder / "deploy" / "promotion.json").promoted_by == "alice@bank.example"
     assert list(at.dataframe[-1].value["who"]) == ["bob@bank.example", "alice@bank.example"]
+
+
+def test_forcing_past_the_cv_gate_from_the_page_is_recorded(promo_store, app_env) -> None:
+    # given the page and a run whose CV is unstable
+    folder = app_env(promo_store.uri)
+    at = open_page(PAGE)
+    # when it is promoted with force and a reason
+    at.selectbox(key="promotion_run").set_value(promo_store.unstable).run()
+    at.number_input(key="promotion_threshold").set_value(0.45)
+    at.text_input(key="promotion_by").input("alice")
+    at.text_area(key="promotion_reason").input("accept the vintage effect")
+    at.checkbox(key="promotion_force").check()
+    at.text_input(key="promotion_force_reason").input("known vintage effect, signed off")
+    at = next(b for b in at.button if b.label == "Promote").click().run()
+    # then it is promoted, and the history says which gate was overridden and why
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert read_manifest(folder / "deploy" / "promotion.json").run_id == promo_store.unstable
+    history = at.dataframe[-1].value
+    assert "overridden: CV stable" in history["gates"].iloc[0]
+    assert "[forced: known vintage effect, signed off]" in history["reason"].iloc[0]

@@ -65,9 +65,20 @@ def test_page_lists_parents_and_ranks_by_val_auc(file_store, app_env) -> None:
     assert view["primary"].dropna().is_monotonic_decreasing
     assert view.loc[0, "diagnostics"] == f"/diagnostics?run_id={shown[0]}"
     assert view.loc[0, "whatif"] == f"/whatif?run_id={shown[0]}"
-    assert "None of the 3 finished run(s) with a model and val_auc is stable" in _recommendation(at)
+    assert "Recommended: governed_a" in _recommendation(at)
     assert "nested child run(s)" in texts(at)
     assert "No promotion manifest yet" in texts(at)
+
+
+def test_absolute_rule_flags_the_small_books_noisy_folds(file_store, app_env) -> None:
+    # given a link choosing the absolute rule (the small test runs have 3 noisy folds)
+    app_env(file_store.uri)
+    # when it is opened
+    at = _open_with_query({"rule": "absolute limits"})
+    # then no run is stable by the fixed limits, which the noise-aware default passes
+    assert exceptions(at) == []
+    assert at.radio(key="rule").value == "absolute limits"
+    assert "None of the 3 finished run(s) with a model and val_auc is stable" in _recommendation(at)
 
 
 def test_ticking_rows_selects_runs_and_compares_them(file_store, app_env) -> None:
@@ -117,9 +128,9 @@ def test_unticking_a_row_removes_it_from_the_selection(file_store, app_env) -> N
 def test_tightening_the_stability_rule_changes_flags_and_recommendation(
     file_store, app_env
 ) -> None:
-    # given the page with a loose rule (the small test runs have 3 noisy folds)
+    # given the page with a loose absolute rule (the small test runs have 3 noisy folds)
     app_env(file_store.uri)
-    at = _open_with_query({"max_std": "0.05", "max_drop": "0.05"})
+    at = _open_with_query({"rule": "absolute limits", "max_std": "0.05", "max_drop": "0.05"})
     assert "Recommended: governed_a" in _recommendation(at)
     # when std(CV AUC) must be 0
     at.number_input(key="max_std").set_value(0.0).run()
@@ -211,6 +222,9 @@ def test_stability_tab_plots_folds_and_gaps(file_store, app_env) -> None:
     assert any("Fold AUC by run" in spec for spec in charts)
     assert any("Fold KS by run" in spec for spec in charts)
     assert any("Train vs CV vs validation AUC" in spec for spec in charts)
+    # and each verdict is explained with the observed and expected std and the p-value
+    assert texts(at).count("expected from sampling noise alone") >= 2
+    assert "χ² p" in texts(at) and ", level 0.05)" in texts(at)
     # and the other tabs' figures are not built until their tab is opened
     assert not any("Hyper-parameters against" in spec for spec in charts)
     at = _open_tab(at, COMPARE_TAB)

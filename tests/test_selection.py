@@ -13,7 +13,7 @@ from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions
 from tests.store_builders import EXPERIMENT
 from ui.diagnostics_policy import THRESHOLD_LABEL
 
-NOTHING_IS_STABLE = StabilityRule(max_std=0.0, max_worst_fold_drop=0.0)
+NOTHING_IS_STABLE = StabilityRule(max_std=0.0, max_worst_fold_drop=0.0, method="absolute")
 
 
 def _runs(store) -> pd.DataFrame:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.monitoring import report as monitoring
 from core.scoring.model_spec import LoadedModel
 from core.store import access as store
 from core.store import client as store_client
@@ -56,23 +55,3 @@ def clear_all() -> None:
     """Forget every cached value (the sidebar's Reload button)."""
     st.cache_data.clear()
     st.cache_resource.clear()
-
-
-@st.cache_data(show_spinner="Comparing recent data with the reference…", max_entries=8)
-def monitoring_report(
-    tracking_uri: str,
-    run_id: str,
-    recent: pd.DataFrame,
-    threshold: float,
-    label_column: str | None,
-    date_column: str | None,
-) -> monitoring.MonitoringReport:
-    """The monitoring report of a run on recent data (hashed by content, so re-runs are free)."""
-    return monitoring.build_report(
-        model(tracking_uri, store.model_uri(run_id)),
-        validation_set(tracking_uri, run_id),
-        recent,
-        threshold,
-        label_column=label_column,
-        date_column=date_column,
-    )

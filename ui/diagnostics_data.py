@@ -14,6 +14,7 @@ from core.store.access import RunsTable, model_uri
 from ui import cache
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
+from ui.diagnostics_attach import offer_attach
 from ui.selection import run_selectbox
 
 RUN_KEY = "diag_run"
@@ -96,9 +97,9 @@ def _file_input(source: str, root: Path | None) -> tuple[str, bytes] | None:
 
 
 def _labelled_file(
-    context: StoreContext, run_id: str, source: str
+    context: StoreContext, run_id: str, source: str, attachable: bool
 ) -> eval_data.EvaluationData | None:
-    """Read, label and score the user's file with the run's model."""
+    """Read, label and score the user's file with the run's model; offer to attach it."""
     given = _file_input(source, context.settings.data_root)
     if given is None:
         st.info("Give a labelled file to evaluate this run on it.")
@@ -117,9 +118,11 @@ def _labelled_file(
     if label is None:
         st.info("Pick the label column.")
         return None
-    return cached.labelled_file_data(
+    data = cached.labelled_file_data(
         context.tracking_uri, run_id, name, fingerprint, label, _content=content
     )
+    offer_attach(context, run_id, name, content, label, fingerprint, attachable=attachable)
+    return data
 
 
 def pick_data(
@@ -149,7 +152,7 @@ def pick_data(
         if model is None:
             st.warning("Scoring a file needs the run's model, which is unavailable (see above).")
             return None
-        data = _labelled_file(context, run["run_id"], source)
+        data = _labelled_file(context, run["run_id"], source, not run["has_validation_set"])
     except GovernanceError as exc:
         show_error(exc)
         return None

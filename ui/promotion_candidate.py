@@ -145,7 +145,8 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
             key="promotion_tolerance",
         )
         force = st.checkbox(
-            "Force past the AUC gate (only that gate; recorded with the reason below)",
+            "Force past a failed AUC or CV stability gate (only those; recorded with the reason "
+            "below)",
             key="promotion_force",
         )
         force_reason = st.text_input("Why force", key="promotion_force_reason")

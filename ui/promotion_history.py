@@ -7,6 +7,8 @@ import streamlit as st
 
 from core.promotion import audit, audit_export
 from core.promotion import use_cases as promotion
+from core.promotion.manifest import PromotionManifest
+from core.serving.version_check import compare_with_service
 from core.settings import Settings
 from ui.promotion_actions import run_action
 from ui.promotion_identity import Signer
@@ -28,8 +30,26 @@ HISTORY_COLUMNS = {
 }
 
 
-def verification_and_history(settings: Settings) -> tuple[audit.VerificationReport, pd.DataFrame]:
-    """The verification verdict, the history table and its auditor exports."""
+def service_status(settings: Settings, champion: PromotionManifest | None) -> None:
+    """Whether the running scoring service (SCORING_URL) serves the manifest in force."""
+    service = compare_with_service(champion, settings.scoring_url, settings.scoring_api_token)
+    if service.error is not None:
+        st.warning(
+            f"**Scoring service:** {service.error}. Start it with `python -m core serve` or "
+            "correct SCORING_URL.",
+            icon=":material/cloud_off:",
+        )
+        return
+    (st.success if service.in_step else st.error)(
+        f"**Scoring service:** {service.detail}.", icon=":material/dns:"
+    )
+    st.dataframe(service.table(), hide_index=True, width="stretch")
+
+
+def verification_and_history(
+    settings: Settings, champion: PromotionManifest | None
+) -> tuple[audit.VerificationReport, pd.DataFrame]:
+    """The verification verdict, the scoring service's state, the history and its exports."""
     st.header("History")
     report = audit.verify(settings)
     integrity = [c for c in report.checks if c.name != "registry"]
@@ -49,6 +69,8 @@ def verification_and_history(settings: Settings) -> tuple[audit.VerificationRepo
     registry_check = next((c for c in report.checks if c.name == "registry"), None)
     if registry_check is not None and registry_check.ok:
         st.caption(f"MLflow registry: {registry_check.detail}")
+    if settings.scoring_url:
+        service_status(settings, champion)
     history = audit.history(settings)
     if history.empty:
         st.caption("The ledger is empty.")

@@ -9,6 +9,7 @@ from core.errors import GovernanceError
 from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
 from core.promotion.repair import repair
+from core.serving.version_check import compare_with_service
 from core.settings import Settings
 
 _MODES = (
@@ -16,7 +17,8 @@ _MODES = (
      "'needs review' until a second person acknowledges it"),
     ("--show", "print the manifest in force"),
     ("--history", "print the ledger, newest first (--format csv|json for auditors)"),
-    ("--verify", "check the ledger chain, the manifest, the export and the registry"),
+    ("--verify", "check the ledger chain, the manifest, the export, the registry and, when "
+     "SCORING_URL is set, the running scoring service's /version"),
     ("--repair", "rebuild the manifest from the ledger after an interrupted write"),
 )  # fmt: skip
 _ID_MODES = (
@@ -30,7 +32,10 @@ _TEXT_OPTIONS = (
     ("--reason", "why (recorded; with --force it is also the reason for forcing)"),
     ("--to", "with --rollback: the run id to restore (default: the previous champion)"),
 )
-_FORCE_HELP = "promote although val_auc is below the champion's by more than the tolerance"
+_FORCE_HELP = (
+    "promote although val_auc is below the champion's by more than the tolerance or the CV "
+    "stability gate fails (--reason says why; both are recorded in the ledger)"
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -114,12 +119,18 @@ def _history(settings: Settings, fmt: str) -> int:
 def _verify(settings: Settings) -> int:
     """Print each verification check; exit 1 when one fails."""
     report = audit.verify(settings)
-    for check in report.checks:
-        print(f"[{'ok' if check.ok else 'FAIL'}] {check.name}: {check.detail}")
-    if report.ok:
+    checks = [(c.name, c.ok, c.detail) for c in report.checks]
+    if settings.scoring_url:
+        service = compare_with_service(
+            audit.show(settings), settings.scoring_url, settings.scoring_api_token
+        )
+        checks.append(("scoring service", service.in_step, service.detail))
+    for name, ok, detail in checks:
+        print(f"[{'ok' if ok else 'FAIL'}] {name}: {detail}")
+    failed = next((c for c in checks if not c[1]), None)
+    if failed is None:
         return 0
-    failed = next(c for c in report.checks if not c.ok)
-    print(f"error: verification failed: {failed.name}: {failed.detail}", file=sys.stderr)
+    print(f"error: verification failed: {failed[0]}: {failed[2]}", file=sys.stderr)
     return 1
 
 

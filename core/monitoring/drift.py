@@ -1,4 +1,4 @@
-"""Monitoring: population drift (PSI per feature and on the score) and recent performance."""
+"""Drift against a frozen reference profile: bin indices counted per group, PSI and its noise."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy.stats import chi2
 
-from core.errors import DataValidationError
-from core.evaluation.metrics import auc_score, ks_statistic
-from core.scoring.scorer import APPROVE, decide
-from core.settings import AUC_DROP_ALERT, PSI_MODERATE_SHIFT, PSI_SIGNIFICANT_SHIFT
+from core.monitoring.reference import CategoricalProfile, NumericProfile
+from core.settings import PSI_MODERATE_SHIFT, PSI_NOISE_QUANTILE, PSI_SIGNIFICANT_SHIFT
 
 DriftStatus = Literal["stable", "moderate shift", "significant shift"]
 MISSING_BIN = "(missing)"
 OTHER_BIN = "(unseen category)"
-_EPSILON = 1e-4
-_DEFAULT_BINS = 10
+EPSILON = 1e-4
+_MAX_COMPARED_EDGES = 60
 
 
 def drift_status(psi: float) -> DriftStatus:
@@ -31,28 +30,99 @@ def drift_status(psi: float) -> DriftStatus:
 
 def population_stability_index(reference_share: np.ndarray, recent_share: np.ndarray) -> float:
     """PSI = sum((recent - ref) * ln(recent / ref)), shares floored at 1e-4 to stay finite."""
-    ref = np.clip(np.asarray(reference_share, dtype=float), _EPSILON, None)
-    cur = np.clip(np.asarray(recent_share, dtype=float), _EPSILON, None)
-    return float(np.sum((cur - ref) * np.log(cur / ref)))
+    return float(psi_by_group(np.asarray(reference_share), np.atleast_2d(recent_share))[0])
 
 
-def numeric_bin_edges(reference: pd.Series, n_bins: int = _DEFAULT_BINS) -> np.ndarray:
-    """Inner quantile edges of the reference (unique), so bins hold similar reference shares."""
-    values = pd.to_numeric(reference, errors="coerce").dropna().to_numpy()
-    if values.size == 0:
-        return np.array([])
-    quantiles = np.quantile(values, np.linspace(0, 1, n_bins + 1)[1:-1])
-    return np.unique(quantiles)
+def psi_by_group(reference_share: np.ndarray, recent_counts: np.ndarray) -> np.ndarray:
+    """PSI of each row of a (groups x bins) count or share matrix against the reference shares."""
+    counts = np.asarray(recent_counts, dtype=float)
+    totals = counts.sum(axis=1, keepdims=True)
+    recent = np.clip(counts / np.where(totals > 0, totals, 1.0), EPSILON, None)
+    ref = np.clip(np.asarray(reference_share, dtype=float), EPSILON, None)
+    psi = np.sum((recent - ref) * np.log(recent / ref), axis=1)
+    return np.where(totals[:, 0] > 0, psi, np.nan)
 
 
-def _numeric_labels(values: pd.Series, edges: np.ndarray) -> pd.Series:
-    """Bin label per value: interval text by reference edges, or the missing bin."""
-    numbers = pd.to_numeric(values, errors="coerce")
-    index = np.searchsorted(edges, numbers.to_numpy(), side="right")
-    bounds = np.r_[-np.inf, edges, np.inf]
+def psi_noise_level(
+    n_reference: int, n_recent: np.ndarray, n_bins: int, quantile: float = PSI_NOISE_QUANTILE
+) -> np.ndarray:
+    """The PSI sampling noise alone exceeds with probability 1 - quantile at these sample sizes.
+
+    (n_ref * n_cur / (n_ref + n_cur)) * PSI is roughly chi-square with B - 1 degrees of freedom.
+    """
+    n_cur = np.asarray(n_recent, dtype=float)
+    effective = n_reference * n_cur / np.maximum(n_reference + n_cur, 1.0)
+    critical = chi2.ppf(quantile, max(n_bins - 1, 1))
+    return np.where(effective > 0, critical / np.maximum(effective, 1e-12), np.nan)
+
+
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """searchsorted(edges, values, side="right"), as small integers.
+
+    A decile profile has at most nine edges: one comparison per edge, summed in int8, is
+    many times faster than a binary search per value.
+    """
+    if edges.size > _MAX_COMPARED_EDGES:
+        return np.searchsorted(edges, values, side="right")
+    index = np.zeros(values.shape, dtype=np.int8)
+    for edge in edges:
+        np.add(index, (values >= edge).view(np.int8), out=index)
+    return index
+
+
+@dataclass(frozen=True)
+class NumericCounts:
+    """Per group: counts per reference bin (missing bin last) and values outside the range."""
+
+    counts: np.ndarray
+    below_min: np.ndarray
+    above_max: np.ndarray
+
+
+def numeric_counts(
+    values: np.ndarray, groups: np.ndarray, n_groups: int, profile: NumericProfile
+) -> NumericCounts:
+    """Count values per group into the profile's bins with searchsorted + bincount (no labels)."""
+    numbers = np.asarray(values, dtype=float)
+    n_bins = len(profile.edges) + 1
+    index = bin_index(numbers, np.asarray(profile.edges, dtype=float))
+    index[np.isnan(numbers)] = n_bins
+    flat = np.bincount(groups * (n_bins + 1) + index, minlength=n_groups * (n_bins + 1))
+    low = profile.minimum if profile.minimum is not None else np.inf
+    high = profile.maximum if profile.maximum is not None else -np.inf
+    return NumericCounts(
+        counts=flat.reshape(n_groups, n_bins + 1),
+        below_min=np.bincount(groups[numbers < low], minlength=n_groups),
+        above_max=np.bincount(groups[numbers > high], minlength=n_groups),
+    )
+
+
+def category_codes(values: pd.Series, profile: CategoricalProfile) -> np.ndarray:
+    """Slot per value: its category's position, unseen after the categories, missing last.
+
+    Factorises the column once and looks up only its distinct values in the profile.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    slots = len(profile.categories)
+    known = pd.Index(profile.categories).get_indexer(pd.Index(uniques).astype("string"))
+    lookup = np.append(np.where(known >= 0, known, slots), slots + 1)
+    return lookup[codes]
+
+
+def categorical_counts(
+    values: pd.Series, groups: np.ndarray, n_groups: int, profile: CategoricalProfile
+) -> np.ndarray:
+    """Counts per group and slot (categories, unseen, missing) as a (groups x slots) matrix."""
+    slots = len(profile.categories) + 2
+    codes = category_codes(values, profile)
+    return np.bincount(groups * slots + codes, minlength=n_groups * slots).reshape(n_groups, slots)
+
+
+def numeric_bin_labels(profile: NumericProfile) -> list[str]:
+    """Readable names of a numeric profile's bins, the missing bin last."""
+    bounds = [-np.inf, *profile.edges, np.inf]
     names = [f"[{_fmt(bounds[i])}, {_fmt(bounds[i + 1])})" for i in range(len(bounds) - 1)]
-    labels = pd.Series(np.asarray(names, dtype=object)[index], index=values.index)
-    return labels.where(numbers.notna(), MISSING_BIN)
+    return [*names, MISSING_BIN]
 
 
 def _fmt(value: float) -> str:
@@ -62,161 +132,26 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def _categorical_labels(values: pd.Series, known: list[str]) -> pd.Series:
-    """Category label per value: itself, the unseen bin, or the missing bin."""
-    text = values.astype("string")
-    labels = text.where(text.isin(known), OTHER_BIN)
-    return labels.where(text.notna(), MISSING_BIN).astype(object)
-
-
 def distribution_comparison(
-    reference: pd.Series, recent: pd.Series, categorical: bool, n_bins: int = _DEFAULT_BINS
+    profile: NumericProfile | CategoricalProfile, recent: pd.Series
 ) -> pd.DataFrame:
-    """Shares of reference and recent data per bin (numeric: reference deciles)."""
-    if categorical:
-        known = sorted(reference.dropna().astype("string").unique().tolist())
-        ref_labels = _categorical_labels(reference, known)
-        cur_labels = _categorical_labels(recent, known)
-        order = [*known, OTHER_BIN, MISSING_BIN]
+    """Reference and recent share per bin of one column, bins from the frozen profile."""
+    groups = np.zeros(len(recent), dtype=np.intp)
+    if isinstance(profile, CategoricalProfile):
+        counts = categorical_counts(recent, groups, 1, profile)[0]
+        labels = [*profile.categories, OTHER_BIN, MISSING_BIN]
     else:
-        edges = numeric_bin_edges(reference, n_bins)
-        ref_labels = _numeric_labels(reference, edges)
-        cur_labels = _numeric_labels(recent, edges)
-        bounds = np.r_[-np.inf, edges, np.inf]
-        order = [f"[{_fmt(bounds[i])}, {_fmt(bounds[i + 1])})" for i in range(len(bounds) - 1)]
-        order.append(MISSING_BIN)
+        values = pd.to_numeric(recent, errors="coerce").to_numpy(dtype=float)
+        counts = numeric_counts(values, groups, 1, profile).counts[0]
+        labels = numeric_bin_labels(profile)
     table = pd.DataFrame(
         {
-            "reference_count": ref_labels.value_counts().reindex(order, fill_value=0),
-            "recent_count": cur_labels.value_counts().reindex(order, fill_value=0),
+            "bin": labels,
+            "reference_share": profile.shares(),
+            "recent_count": counts,
+            "recent_share": counts / max(len(recent), 1),
         }
     )
-    table = table[(table["reference_count"] > 0) | (table["recent_count"] > 0)]
-    table["reference_share"] = table["reference_count"] / max(len(reference), 1)
-    table["recent_share"] = table["recent_count"] / max(len(recent), 1)
-    table.index.name = "bin"
-    return table.reset_index()
-
-
-def feature_drift(
-    reference: pd.DataFrame, recent: pd.DataFrame, categorical: list[str] | tuple[str, ...]
-) -> pd.DataFrame:
-    """PSI, status and missing-rate change per feature present in both frames, worst first."""
-    rows = []
-    for feature in reference.columns:
-        if feature not in recent.columns:
-            continue
-        is_categorical = feature in categorical
-        table = distribution_comparison(reference[feature], recent[feature], is_categorical)
-        psi = population_stability_index(table["reference_share"], table["recent_share"])
-        unseen = table.loc[table["bin"] == OTHER_BIN, "recent_count"].sum()
-        rows.append(
-            {
-                "feature": feature,
-                "type": "categorical" if is_categorical else "numeric",
-                "psi": psi,
-                "status": drift_status(psi),
-                "missing_reference": float(reference[feature].isna().mean()),
-                "missing_recent": float(recent[feature].isna().mean()),
-                "unseen_category_rows": int(unseen),
-            }
-        )
-    frame = pd.DataFrame(rows)
-    return frame.sort_values("psi", ascending=False).reset_index(drop=True) if rows else frame
-
-
-@dataclass(frozen=True)
-class DecisionSummary:
-    """Decisions at a threshold on one data set, and bad rates where labels are known."""
-
-    n_rows: int
-    approval_rate: float
-    bad_rate: float | None
-    bad_rate_approved: float | None
-    auc: float | None
-    ks: float | None
-
-
-def decision_summary(
-    scores: np.ndarray, threshold: float, labels: np.ndarray | None = None
-) -> DecisionSummary:
-    """Approval rate (score below threshold), and with labels: bad rates, AUC and KS."""
-    scores = np.asarray(scores, dtype=float)
-    if scores.size == 0:
-        raise DataValidationError("No rows to summarise.", fix="Give data with at least one row.")
-    approved = decide(scores, threshold) == APPROVE
-    if labels is None:
-        return DecisionSummary(int(scores.size), float(approved.mean()), None, None, None, None)
-    y = np.asarray(labels, dtype=float)
-    both_classes = len(np.unique(y)) == 2
-    return DecisionSummary(
-        n_rows=int(scores.size),
-        approval_rate=float(approved.mean()),
-        bad_rate=float(y.mean()),
-        bad_rate_approved=float(y[approved].mean()) if approved.any() else None,
-        auc=auc_score(y, scores) if both_classes else None,
-        ks=ks_statistic(y, scores) if both_classes else None,
+    return table[(table["reference_share"] > 0) | (table["recent_count"] > 0)].reset_index(
+        drop=True
     )
-
-
-@dataclass(frozen=True)
-class PerformanceAlert:
-    """Whether recent AUC dropped materially against the reference."""
-
-    auc_drop: float | None
-    alert: bool
-    message: str
-
-
-def performance_alert(reference: DecisionSummary, recent: DecisionSummary) -> PerformanceAlert:
-    """Compare recent AUC with the reference AUC against the alert tolerance."""
-    if recent.auc is None or reference.auc is None:
-        return PerformanceAlert(
-            None, False, "Recent data has no usable labels: performance cannot be checked yet."
-        )
-    drop = reference.auc - recent.auc
-    if drop > AUC_DROP_ALERT:
-        return PerformanceAlert(
-            drop,
-            True,
-            f"AUC fell by {drop:.3f} (from {reference.auc:.3f} to {recent.auc:.3f}), more than "
-            f"the {AUC_DROP_ALERT:.2f} tolerance: retrain and promote a new run.",
-        )
-    return PerformanceAlert(
-        drop, False, f"AUC moved by {-drop:+.3f}, within the {AUC_DROP_ALERT:.2f} tolerance."
-    )
-
-
-def summary_by_period(
-    dates: pd.Series,
-    scores: np.ndarray,
-    threshold: float,
-    labels: np.ndarray | None = None,
-    freq: str = "M",
-) -> pd.DataFrame:
-    """Approval rate (and bad rate among approved, AUC where labels exist) per calendar period."""
-    when = pd.to_datetime(dates, errors="coerce")
-    if when.isna().all():
-        raise DataValidationError(
-            f"Column '{dates.name}' holds no dates.", fix="Pick a date column (YYYY-MM-DD)."
-        )
-    frame = pd.DataFrame({"period": when.dt.to_period(freq).astype("string"), "score": scores})
-    if labels is not None:
-        frame["label"] = labels
-    rows = []
-    for period, group in frame.dropna(subset=["period"]).groupby("period", sort=True):
-        summary = decision_summary(
-            group["score"].to_numpy(),
-            threshold,
-            group["label"].to_numpy() if labels is not None else None,
-        )
-        rows.append(
-            {
-                "period": period,
-                "applications": summary.n_rows,
-                "approval_rate": summary.approval_rate,
-                "bad_rate_approved": summary.bad_rate_approved,
-                "auc": summary.auc,
-            }
-        )
-    return pd.DataFrame(rows)

@@ -1,94 +1,169 @@
-"""Monitoring use case: score recent applications with a model and compare them to its reference."""
+"""The monitoring report: per period and run, volume, decisions, drift and accuracy vs the profile.
+
+One core function, `build_report`, serves the page, the CLI and the bench.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from core.data.synthetic import coerce_binary_target
-from core.errors import DataValidationError
-from core.evaluation.eval_data import score_frame
 from core.monitoring import drift
-from core.scoring.prepare import model_categories
-from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
+from core.monitoring.accuracy import band_table, outcome_columns
+from core.monitoring.alerts import Alert, find_alerts
+from core.monitoring.decision_log import DECISION, SCORE, RecentData
+from core.monitoring.drift_tables import feature_rows, score_drift
+from core.monitoring.periods import Groups, Period, group_rows
+from core.monitoring.reference import ReferenceProfile
 
-MAX_MONITORED_ROWS = 200_000
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MonitoringReport:
-    """Drift and performance of a model on recent data against its reference data."""
+    """Everything monitoring shows: tables by period and run, alerts, and notes on the input."""
 
-    reference: drift.DecisionSummary
-    recent: drift.DecisionSummary
-    score_psi: float
-    score_status: drift.DriftStatus
-    score_distribution: pd.DataFrame
+    source: str
+    period: Period
+    segments: pd.DataFrame
     features: pd.DataFrame
-    alert: drift.PerformanceAlert
-    unseen_categories: dict[str, list[str]]
-    sampled_from: int | None
-    by_period: pd.DataFrame | None
+    categories: pd.DataFrame
+    score_bins: pd.DataFrame
+    bands: pd.DataFrame
+    alerts: tuple[Alert, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def has_outcomes(self) -> bool:
+        """True when some decisions carry a known outcome."""
+        return bool(self.segments["labelled"].sum() > 0)
 
 
-def _labels(recent: pd.DataFrame, label_column: str | None) -> np.ndarray | None:
-    """The recent labels as 0/1, or None when no label column was given."""
-    if not label_column:
-        return None
-    if label_column not in recent.columns:
-        raise DataValidationError(f"Label column '{label_column}' is not in the recent data.")
-    return coerce_binary_target(recent[label_column], label_column).to_numpy()
+def _approved(decisions: pd.DataFrame) -> np.ndarray:
+    """Approved rows: the logged decision, else score below the logged threshold."""
+    if DECISION in decisions.columns:
+        return (decisions[DECISION] == "approve").to_numpy(dtype=bool, na_value=False)
+    return decisions[SCORE].to_numpy() < decisions["threshold"].to_numpy(dtype=float)
+
+
+def _input_notes(
+    recent: RecentData,
+    groups: Groups,
+    volume: np.ndarray,
+    profiles: Mapping[str, ReferenceProfile],
+) -> list[str]:
+    """Sentences about empty periods, model changes, renamed columns and missing profiles."""
+    notes = []
+    n_runs = max(len(groups.runs), 1)
+    per_period = volume.reshape(len(groups.labels), n_runs)
+    empty = [groups.labels[p] for p in np.flatnonzero(per_period.sum(axis=1) == 0)]
+    if empty:
+        notes.append(f"No decisions in {', '.join(empty)}: those periods are shown with volume 0.")
+    for p in np.flatnonzero((per_period > 0).sum(axis=1) > 1):
+        parts = [
+            f"{groups.runs[r][:8]} ({per_period[p, r]:,})" for r in np.flatnonzero(per_period[p])
+        ]
+        notes.append(
+            f"The model changed during {groups.labels[p]}: {' and '.join(parts)} decisions; "
+            "each run is compared with its own reference profile."
+        )
+    for run_id in groups.runs:
+        if run_id not in profiles:
+            notes.append(
+                f"Run {run_id} has no reference profile: only volume and decisions are shown."
+            )
+    expected = {f for p in profiles.values() for f in p.features}
+    absent = sorted(expected - set(recent.features.columns))
+    extra = sorted(set(recent.features.columns) - expected)
+    if absent:
+        hint = f" Columns not in the reference: {', '.join(extra[:8])} (renamed?)." if extra else ""
+        notes.append(f"Model features absent from the recent data: {', '.join(absent)}.{hint}")
+    return notes
 
 
 def build_report(
-    model: lgb.LGBMClassifier,
-    reference: pd.DataFrame,
-    recent: pd.DataFrame,
-    threshold: float,
-    label_column: str | None = None,
-    date_column: str | None = None,
-    seed: int = 0,
+    recent: RecentData, profiles: Mapping[str, ReferenceProfile], period: Period = "month"
 ) -> MonitoringReport:
-    """Score recent data and compare its features, scores and outcomes with the reference."""
-    if recent.empty:
-        raise DataValidationError("The recent data has no rows.", fix="Give a file with rows.")
-    sampled_from = None
-    if len(recent) > MAX_MONITORED_ROWS:
-        sampled_from = len(recent)
-        recent = recent.sample(MAX_MONITORED_ROWS, random_state=seed)
-    features = list(model.feature_name_)
-    scores, unseen, _missing = score_frame(model, recent)
-    labels = _labels(recent, label_column)
-    ref_scores = reference[SCORE_COLUMN].to_numpy()
-    reference_summary = drift.decision_summary(
-        ref_scores, threshold, reference[LABEL_COLUMN].to_numpy()
+    """Compare recent decisions with each run's frozen profile, per period and run."""
+    decisions = recent.decisions
+    groups = group_rows(decisions, period)
+    n_periods, n_runs = len(groups.labels), max(len(groups.runs), 1)
+    key = groups.period * n_runs + groups.run
+    n_keys = n_periods * n_runs
+    volume = np.bincount(key, minlength=n_keys)
+    approved = _approved(decisions)
+    segments = pd.DataFrame(
+        {
+            "period": np.repeat(groups.labels, n_runs),
+            "run_id": np.tile(groups.runs or [""], n_periods),
+            "decisions": volume,
+            "approval_rate": np.bincount(key, weights=approved, minlength=n_keys)
+            / np.maximum(volume, 1),
+        }
     )
-    recent_summary = drift.decision_summary(scores, threshold, labels)
-    score_table = drift.distribution_comparison(
-        pd.Series(ref_scores), pd.Series(scores), categorical=False
+    segments = pd.concat([segments, outcome_columns(decisions, approved, key, n_keys)], axis=1)
+    segments["expected_approval_rate"] = [
+        profiles[r].expected_approval_rate if r in profiles else np.nan for r in segments["run_id"]
+    ]
+    segments["expected_auc"] = [
+        profiles[r].expected_auc if r in profiles else np.nan for r in segments["run_id"]
+    ]
+    segments["score_psi"] = np.nan
+    segments["score_psi_noise"] = np.nan
+    features, categories, score_bins = [], [], []
+    for code, run_id in enumerate(groups.runs):
+        profile = profiles.get(run_id)
+        rows = np.flatnonzero(groups.run == code)
+        if profile is None or rows.size == 0:
+            continue
+        psi, bins = score_drift(decisions[SCORE].to_numpy()[rows], groups, rows, run_id, profile)
+        target = np.arange(n_periods) * n_runs + code
+        segments.loc[target, "score_psi"] = psi["psi"]
+        segments.loc[target, "score_psi_noise"] = psi["psi_noise"]
+        score_bins.append(bins)
+        found, shares = feature_rows(recent.features, rows, groups.period[rows], n_periods, profile)
+        for frame in (*found, *shares):
+            frame.insert(0, "run_id", run_id)
+        features += found
+        categories += shares
+    feature_table = _finish(features, groups.labels)
+    if not feature_table.empty:
+        feature_table["missing_shift"] = (
+            feature_table["missing_recent"] - feature_table["missing_reference"]
+        )
+        feature_table["out_of_range"] = feature_table["below_min"] + feature_table["above_max"]
+        feature_table["status"] = [drift.drift_status(v) for v in feature_table["psi"]]
+    segments["approval_shift"] = segments["approval_rate"] - segments["expected_approval_rate"]
+    notes = [*recent.notes, *_input_notes(recent, groups, volume, profiles)]
+    bands = band_table(decisions, groups.run, groups.runs, profiles)
+    absent = sorted(
+        {f for p in profiles.values() for f in p.features} - set(recent.features.columns)
     )
-    score_psi = drift.population_stability_index(
-        score_table["reference_share"], score_table["recent_share"]
-    )
-    by_period = None
-    if date_column:
-        if date_column not in recent.columns:
-            raise DataValidationError(f"Date column '{date_column}' is not in the recent data.")
-        by_period = drift.summary_by_period(recent[date_column], scores, threshold, labels)
     return MonitoringReport(
-        reference=reference_summary,
-        recent=recent_summary,
-        score_psi=score_psi,
-        score_status=drift.drift_status(score_psi),
-        score_distribution=score_table,
-        features=drift.feature_drift(
-            reference[features], recent[features], list(model_categories(model))
-        ),
-        alert=drift.performance_alert(reference_summary, recent_summary),
-        unseen_categories=unseen,
-        sampled_from=sampled_from,
-        by_period=by_period,
+        source=recent.source,
+        period=period,
+        segments=_visible_segments(segments),
+        features=feature_table,
+        categories=_finish(categories, groups.labels),
+        score_bins=pd.concat(score_bins, ignore_index=True) if score_bins else pd.DataFrame(),
+        bands=bands,
+        alerts=find_alerts(segments[segments["decisions"] > 0], feature_table, bands, absent),
+        notes=tuple(notes),
     )
+
+
+def _visible_segments(segments: pd.DataFrame) -> pd.DataFrame:
+    """Segments with decisions, plus one row for each period that had none."""
+    period_total = segments.groupby("period", sort=False)["decisions"].transform("sum")
+    empty_period = (period_total == 0) & ~segments["period"].duplicated()
+    return segments[(segments["decisions"] > 0) | empty_period].reset_index(drop=True)
+
+
+def _finish(frames: list[pd.DataFrame], labels: list[str]) -> pd.DataFrame:
+    """Concatenate per-run tables and turn period codes into period labels."""
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    table.insert(0, "period", np.asarray(labels, dtype=object)[table.pop("period_code").to_numpy()])
+    return table

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.monitoring.profiles import frozen_profile
+from core.monitoring.reference import ProfileError
 from core.promotion import ledger, review
 from core.promotion.export import ExportError, verify_export
 from core.promotion.manifest import (
@@ -203,6 +205,12 @@ def verify(settings: Settings) -> VerificationReport:
             checks.append(Check("exported model", True, "sha256 matches the manifest"))
         except ExportError as exc:
             checks.append(Check("exported model", False, exc.message))
+        if manifest.reference_profile_sha256:
+            try:
+                frozen_profile(settings, manifest)
+                checks.append(Check("reference profile", True, "sha256 matches the manifest"))
+            except ProfileError as exc:
+                checks.append(Check("reference profile", False, exc.message))
         if manifest.registry is not None:
             client = registry.registry_client(settings.tracking_uri)
             issues = registry.registry_problems(client, manifest)

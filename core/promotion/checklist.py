@@ -45,17 +45,32 @@ def model_gates(
     staged: ExportedModel,
     threshold: Threshold,
 ) -> list[GateResult]:
-    """Model loads from the export, then the smoke test against the run's own model."""
+    """Model loads from the export, the smoke test against the run's own model, then the same
+    checks through the scoring service serving the export over HTTP."""
     exported, loads = gates.load_exported_model(staged.path)
+    skipped = gates.not_run(gates.SERVICE_SMOKE_TEST, "the model does not load")
     if exported is None:
-        return [loads, gates.not_run(gates.SMOKE_TEST, "the model does not load")]
+        return [loads, gates.not_run(gates.SMOKE_TEST, "the model does not load"), skipped]
     try:
         reference: lgb.LGBMClassifier = load_record_model(settings.tracking_uri, record)
     except GovernanceError as exc:
-        return [loads, gates.failed_gate(gates.SMOKE_TEST, exc)]
+        return [
+            loads,
+            gates.failed_gate(gates.SMOKE_TEST, exc),
+            gates.failed_gate(gates.SERVICE_SMOKE_TEST, exc),
+        ]
     validation = validation_or_none(client, record.run_id) if record.has_validation_set else None
     applicants, source = gates.smoke_applicants(exported, validation)
-    return [loads, gates.gate_smoke(exported, reference, applicants, source, threshold)]
+    service = gates.gate_service_smoke(
+        staged.path,
+        staged.sha256,
+        exported,
+        reference,
+        validation,
+        (record.run_id, record.run_name),
+        threshold,
+    )
+    return [loads, gates.gate_smoke(exported, reference, applicants, source, threshold), service]
 
 
 def promotion_gates(
@@ -69,6 +84,7 @@ def promotion_gates(
     export_error: GovernanceError | None,
 ) -> tuple[GateResult, ...]:
     """Every promotion gate, in checklist order."""
+    force_reason = request.force_reason.strip() if request.force else None
     results = [
         gates.gate_run_finished(record.run),
         gates.gate_threshold(threshold),
@@ -76,15 +92,18 @@ def promotion_gates(
             record.metrics.get("val_auc"),
             champion.metrics.get("val_auc") if champion else None,
             request.auc_tolerance,
-            request.force_reason.strip() if request.force else None,
+            force_reason,
         ),
-        gates.gate_cv_stable(record.cv, request.stability_rule),
+        gates.gate_cv_stable(
+            gates.record_stability_row(record), request.stability_rule, force_reason
+        ),
     ]
     if staged is None:
         error = export_error or ExportError("The model could not be exported.")
         results += [
             gates.failed_gate(gates.MODEL_LOADS, error),
             gates.not_run(gates.SMOKE_TEST, "the model does not load"),
+            gates.not_run(gates.SERVICE_SMOKE_TEST, "the model does not load"),
         ]
     else:
         results += model_gates(settings, client, record, staged, threshold)

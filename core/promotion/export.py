@@ -15,9 +15,13 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.errors import GovernanceError, ModelLoadError
+from core.errors import ArtifactMissingError, GovernanceError, ModelLoadError
+from core.monitoring.reference import ReferenceProfile, profile_path
+from core.monitoring.run_profile import profile_from_validation
+from core.promotion.atomic_io import write_atomic
 from core.settings import prepare_mlflow_environment
-from core.store.access import model_uri
+from core.store.access import load_validation_set, model_uri
+from core.store.run_record import RunRecord, load_record_model
 from core.store.runs_table import LOG_MODEL_HISTORY_TAG
 
 _CHUNK = 1 << 20
@@ -145,3 +149,24 @@ def verify_export(folder: Path, expected_sha256: str) -> ExportedModel:
             fix="Someone changed the deployed files: promote or roll back to re-export them.",
         )
     return exported
+
+
+def promotion_profile(
+    tracking_uri: str, client: MlflowClient, record: RunRecord, threshold: float
+) -> ReferenceProfile | None:
+    """The profile to freeze with a promotion, or None when the run logged no validation set."""
+    if not record.has_validation_set:
+        return None
+    try:
+        validation = load_validation_set(client, record.run_id)
+    except ArtifactMissingError:
+        return None
+    model = load_record_model(tracking_uri, record)
+    return profile_from_validation(model, validation, record.run_id, threshold)
+
+
+def install_profile(profile: ReferenceProfile, export_dir: Path) -> Path:
+    """Write the profile atomically beside the exported model folder; return its path."""
+    path = profile_path(export_dir)
+    write_atomic(path, profile.to_json_bytes())
+    return path

@@ -15,10 +15,12 @@ from mlflow.exceptions import MlflowException
 
 from core.errors import DataValidationError, GovernanceError
 from core.promotion.manifest import GateResult
-from core.runs.stability import STABLE, UNSTABLE, StabilityRule, stability_flags
+from core.runs.stability import NO_CV, STABLE, StabilityRule, stability_row, stability_verdict
+from core.scoring.applicants import typical_applicant
 from core.scoring.prepare import model_categories
 from core.scoring.scorer import scorer_for
 from core.settings import DEFAULT_PROMOTION_AUC_TOLERANCE
+from core.store.run_record import RunRecord
 from core.threshold import InvalidThresholdError, Threshold
 from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 
@@ -33,6 +35,7 @@ THRESHOLD_VALID = "threshold valid"
 AUC_VS_CHAMPION = "AUC vs champion"
 CV_STABLE = "CV stable"
 SMOKE_TEST = "smoke test"
+SERVICE_SMOKE_TEST = "service smoke test"
 EXPORT_VERIFIED = "export verified"
 
 
@@ -59,6 +62,18 @@ def gate_threshold(threshold: object) -> GateResult:
     return GateResult(name=THRESHOLD_VALID, passed=True, detail=f"{value:g} is inside (0, 1)")
 
 
+def forceable_gate(name: str, passed: bool, detail: str, force_reason: str | None) -> GateResult:
+    """A gate result that a written force reason overrides when it failed."""
+    if not passed and force_reason:
+        return GateResult(
+            name=name,
+            passed=False,
+            overridden=True,
+            detail=f"{detail}; overridden with force: {force_reason}",
+        )
+    return GateResult(name=name, passed=passed, detail=detail)
+
+
 def gate_auc(
     candidate_auc: float | None,
     champion_auc: float | None,
@@ -77,27 +92,31 @@ def gate_auc(
             f"val_auc {candidate_auc:.4f} vs champion {champion_auc:.4f} "
             f"({-drop:+.4f}; a drop of up to {tolerance:g} is allowed)"
         )
-    if not passed and force_reason:
-        return GateResult(
-            name=AUC_VS_CHAMPION,
-            passed=False,
-            overridden=True,
-            detail=f"{detail}; overridden with force: {force_reason}",
-        )
-    return GateResult(name=AUC_VS_CHAMPION, passed=passed, detail=detail)
+    return forceable_gate(AUC_VS_CHAMPION, passed, detail, force_reason)
 
 
-def gate_cv_stable(cv: Mapping[str, float] | None, rule: StabilityRule) -> GateResult:
-    """CV is stable by the Runs page's rule; passes with a note when no CV was logged."""
-    if not cv:
+def record_stability_row(record: RunRecord) -> dict[str, object] | None:
+    """The record's CV statistics, fold count, metrics and params for the stability rule."""
+    if record.cv is None:
+        return None
+    n_folds = int((record.folds["metric"] == "auc").sum()) if not record.folds.empty else None
+    return stability_row(record.cv, record.metrics, record.params, n_folds)
+
+
+def gate_cv_stable(
+    cv: Mapping[str, object] | None, rule: StabilityRule, force_reason: str | None = None
+) -> GateResult:
+    """CV is stable by the Runs page's rule; passes with a note when no CV was logged.
+
+    `cv` is a runs-table-shaped row (see record_stability_row); an unstable verdict is
+    overridden by a force reason, as the AUC gate is.
+    """
+    verdict = stability_verdict(cv or {}, rule)
+    if verdict.flag == NO_CV:
         return GateResult(name=CV_STABLE, passed=True, detail="no CV logged: not applicable")
-    row = pd.DataFrame([dict(cv)])
-    flag = stability_flags(row, rule).iloc[0]
-    mean, std = cv.get("cv_auc_mean", math.nan), cv.get("cv_auc_std", math.nan)
-    detail = f"CV AUC {mean:.4f} ± {std:.4f}: {flag} ({rule.describe()})"
-    if flag not in (STABLE, UNSTABLE):
-        return GateResult(name=CV_STABLE, passed=True, detail="no CV logged: not applicable")
-    return GateResult(name=CV_STABLE, passed=flag == STABLE, detail=detail)
+    reason = verdict.reason.rstrip(".")
+    detail = f"CV AUC {verdict.mean:.4f} ± {verdict.observed_std:.4f}: {verdict.flag}, {reason}"
+    return forceable_gate(CV_STABLE, verdict.flag == STABLE, detail, force_reason)
 
 
 def load_exported_model(folder: Path) -> tuple[lgb.LGBMClassifier | None, GateResult]:
@@ -200,6 +219,38 @@ def gate_smoke(
         passed=not problems,
         detail="; ".join(problems) if problems else summary,
     )
+
+
+def service_applicants(
+    model: lgb.LGBMClassifier, validation: pd.DataFrame | None
+) -> tuple[pd.DataFrame, str]:
+    """Validation applicants (first by row id), else the model's template applicant."""
+    if validation is not None and len(validation):
+        return smoke_applicants(model, validation)
+    return typical_applicant(scorer_for(model).spec), "template applicant"
+
+
+def gate_service_smoke(
+    folder: Path,
+    sha256: str,
+    exported: lgb.LGBMClassifier,
+    reference: lgb.LGBMClassifier,
+    validation: pd.DataFrame | None,
+    run: tuple[str, str],
+    threshold: float,
+) -> GateResult:
+    """Serve the export on a free loopback port; /predict and /explain must match the run model.
+
+    `run` is (run_id, run_name). The probabilities must equal the run model's predict_proba and
+    the contributions plus the base value must add up to the raw score.
+    """
+    from core.serving.model_holder import ModelIdentity  # the service imports promotion
+    from core.serving.smoke import service_smoke
+
+    applicants, source = service_applicants(exported, validation)
+    identity = ModelIdentity.candidate(run[0], run[1], threshold, sha256)
+    outcome = service_smoke(folder, exported, identity, reference, applicants, source)
+    return GateResult(name=SERVICE_SMOKE_TEST, passed=outcome.passed, detail=outcome.detail)
 
 
 def approval_rate(scores: pd.Series | np.ndarray, threshold: float) -> float:

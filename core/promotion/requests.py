@@ -21,8 +21,8 @@ class GateFailedError(GovernanceError):
         names = "; ".join(f"{g.name}: {g.detail}" for g in failed)
         super().__init__(
             f"{action} stopped by {len(failed)} failed gate(s): {names}.",
-            fix="Fix the cause or pick another run; only the AUC gate can be forced, "
-            "with a written reason."
+            fix="Fix the cause or pick another run; only the AUC and CV stability gates can "
+            "be forced, with a written reason."
             if action == "Promotion"
             else "Pick another entry of the history, or promote a run instead.",
         )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from core.promotion.manifest import GateResult, PromotionManifest
-from core.runs.stability import NO_CV, StabilityRule, stability_flags
+from core.runs.stability import NO_CV, StabilityRule, stability_row, stability_verdict
 from core.store.run_record import RunRecord
 
 COMPARED_METRICS = (
@@ -20,11 +20,12 @@ COMPARED_METRICS = (
 )
 
 
-def _stability_of(metrics: dict[str, float], rule: StabilityRule) -> str:
-    """The stability flag of a metrics snapshot."""
+def _stability_of(metrics: dict[str, float], params: dict[str, str], rule: StabilityRule) -> str:
+    """The stability flag of a metrics and params snapshot (a record's or a manifest's)."""
     if "cv_auc_mean" not in metrics or "cv_auc_std" not in metrics:
         return NO_CV
-    return str(stability_flags(pd.DataFrame([metrics]), rule).iloc[0])
+    cv = {k: v for k, v in metrics.items() if k.startswith("cv_")}
+    return stability_verdict(stability_row(cv, metrics, params), rule).flag
 
 
 def _fmt(value: float | None) -> str:
@@ -52,8 +53,12 @@ def comparison_table(
     rows.append(
         {
             "metric": "CV stability",
-            "candidate": _stability_of(candidate.metrics, rule),
-            "champion": _stability_of(champion.metrics, rule) if champion else "no champion",
+            "candidate": _stability_of(candidate.metrics, candidate.params, rule),
+            "champion": (
+                _stability_of(champion.metrics, champion.params, rule)
+                if champion
+                else "no champion"
+            ),
             "difference": "",
         }
     )

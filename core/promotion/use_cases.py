@@ -19,6 +19,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
+from core.monitoring.reference import ReferenceProfile
 from core.promotion import clock, gates, ledger
 from core.promotion.atomic_io import commit_file, ensure_writable_dir, exclusive_lock, stage_file
 from core.promotion.checklist import model_gates, promotion_gates, try_export
@@ -33,7 +34,9 @@ from core.promotion.export import (
     ExportedModel,
     ExportError,
     install_export,
+    install_profile,
     locate_model,
+    promotion_profile,
     tree_sha256,
     verify_export,
 )
@@ -103,12 +106,15 @@ def _commit(
     restores_seq: int | None,
     registry_client: MlflowClient | None,
     event: ledger.LedgerEvent,
+    profile: ReferenceProfile | None = None,
 ) -> PromotionResult:
     """Install the export, append the ledger entry and replace the manifest, in that order."""
     path = settings.promotion_manifest
     entry = ledger.new_entry(state.head, manifest, restores_seq, event)
     final = manifest.model_copy(update={"ledger_entry_hash": entry.hash})
     install_export(staged, manifest.exported_model_dir(path))
+    if profile is not None:
+        install_profile(profile, manifest.exported_model_dir(path))
     crash_point(EXPORT_INSTALLED)
     staged_manifest = stage_file(path, final.to_json_bytes())
     try:
@@ -195,6 +201,7 @@ def install_promotion(
             reg_client, registered, note = _registry_prepare(
                 settings, record, record.experiment_name
             )
+            profile = promotion_profile(settings.tracking_uri, client, record, threshold)
             manifest = PromotionManifest(
                 run_id=request.run_id,
                 run_name=record.run_name,
@@ -204,6 +211,7 @@ def install_promotion(
                 model_uri=model_uri(request.run_id),
                 exported_model_path=f"{EXPORT_FOLDER}/{request.run_id}",
                 exported_model_sha256=staged.sha256,
+                reference_profile_sha256=profile.sha256 if profile else None,
                 threshold=threshold,
                 metrics=record.metrics,
                 params=record.params,
@@ -222,7 +230,7 @@ def install_promotion(
                 registry=registered,
                 registry_note=note,
             )
-            return _commit(settings, state, manifest, staged, None, reg_client, event)
+            return _commit(settings, state, manifest, staged, None, reg_client, event, profile)
 
 
 # ---------------------------------------------------------------- rollback

@@ -1,20 +1,35 @@
-"""The cross-validation stability rule and the recommended run, shared by Runs and Promotion."""
+"""The cross-validation stability rule and the recommended run, shared by Runs and Promotion.
+
+By default a run's fold spread is judged against sampling noise: the std of fold AUC that
+folds of that size would show anyway (Hanley–McNeil), a variance-ratio chi-square test at a
+set level, and the worst fold's distance below the mean in standard errors. Runs whose fold
+sizes are neither logged nor estimable, and users who ask for it, get the absolute rule.
+"""
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+
+from core.runs.fold_noise import fold_noise
 
 StabilityFlag = Literal["stable", "unstable", "no CV logged"]
+RuleMethod = Literal["noise", "absolute"]
 STABLE: StabilityFlag = "stable"
 UNSTABLE: StabilityFlag = "unstable"
 NO_CV: StabilityFlag = "no CV logged"
+NOISE: RuleMethod = "noise"
+ABSOLUTE: RuleMethod = "absolute"
 DEFAULT_PRIMARY_METRIC = "metrics.val_auc"
 _LOWER_IS_BETTER = re.compile(r"loss|error|rmse|mae|mse|brier|deviance", re.IGNORECASE)
+_EPS = 1e-12
 
 
 def higher_is_better(metric: str) -> bool:
@@ -24,30 +39,225 @@ def higher_is_better(metric: str) -> bool:
 
 @dataclass(frozen=True)
 class StabilityRule:
-    """A run is stable when std(cv_auc) <= max_std and worst fold >= mean - max_drop."""
+    """When a run's CV is stable.
+
+    method "noise" (default): unstable when the fold AUC spread is significantly larger than
+    sampling noise (variance-ratio chi-square test, p < level) or the worst fold lies more than
+    max_worst_fold_se standard errors below the mean. Runs whose fold sizes are unknown, and
+    method "absolute", use std(cv_auc) <= max_std and worst fold >= mean - max_worst_fold_drop.
+    """
 
     max_std: float = 0.01
     max_worst_fold_drop: float = 0.02
+    method: RuleMethod = NOISE
+    level: float = 0.05
+    max_worst_fold_se: float = 3.0
 
-    def describe(self) -> str:
-        """The rule in one sentence."""
+    def __post_init__(self) -> None:
+        """Reject settings that make no sense (a level outside (0, 1), negative limits)."""
+        if self.method not in (NOISE, ABSOLUTE):
+            raise ValueError(f"Unknown stability method '{self.method}'.")
+        if not 0 < self.level < 1:
+            raise ValueError(f"The test level must be in (0, 1), got {self.level}.")
+        if min(self.max_std, self.max_worst_fold_drop, self.max_worst_fold_se) < 0:
+            raise ValueError("Stability limits cannot be negative.")
+
+    def describe_absolute(self) -> str:
+        """The absolute rule in one phrase."""
         return (
             f"std(CV AUC) ≤ {self.max_std:g} and worst fold ≥ mean − {self.max_worst_fold_drop:g}"
         )
 
+    def describe(self) -> str:
+        """The rule in one sentence."""
+        if self.method == ABSOLUTE:
+            return self.describe_absolute()
+        return (
+            f"fold spread within sampling noise (χ² test at {self.level:g}) and worst fold "
+            f"at most {self.max_worst_fold_se:g} SE below the mean"
+        )
+
+
+@dataclass(frozen=True)
+class StabilityVerdict:
+    """One run's stability flag with the numbers behind it and a sentence that explains it."""
+
+    flag: StabilityFlag
+    judged_by: RuleMethod | None
+    mean: float
+    observed_std: float
+    worst: float
+    n_folds: int
+    expected_std: float = math.nan
+    p_value: float = math.nan
+    worst_fold_se: float = math.nan
+    sizes: str = "unknown"
+    fold_rows: float = math.nan
+    fold_bads: float = math.nan
+    reason: str = ""
+
+    @property
+    def explanation(self) -> str:
+        """The verdict in one sentence: the flag, then the numbers behind it."""
+        return f"{self.flag.capitalize()}: {self.reason}" if self.reason else self.flag
+
+    @property
+    def sizes_estimated(self) -> bool:
+        """True when the expected noise rests on estimated, not logged, fold sizes."""
+        return self.sizes == "estimated"
+
+
+def _absolute_verdict(
+    rule: StabilityRule, mean: float, std: float, worst: float, n: int, why: str
+) -> StabilityVerdict:
+    """Judge by the absolute limits; `why` says why this rule was used."""
+    drop = mean - worst
+    std_ok = std <= rule.max_std + _EPS
+    worst_ok = math.isnan(worst) or drop <= rule.max_worst_fold_drop + _EPS
+    flag = STABLE if std_ok and worst_ok else UNSTABLE
+    parts = [f"fold AUC std {std:.4f} {'≤' if std_ok else '>'} {rule.max_std:g}"]
+    if not math.isnan(worst):
+        parts.append(
+            f"worst fold {drop:.4f} below the mean "
+            f"({'within' if worst_ok else 'beyond'} {rule.max_worst_fold_drop:g})"
+        )
+    reason = "; ".join(parts) + f" ({why})."
+    return StabilityVerdict(flag, ABSOLUTE, mean, std, worst, n, sizes="unknown", reason=reason)
+
+
+def _p_text(p_value: float) -> str:
+    """'p = 0.412', or 'p < 0.001' for tiny values."""
+    return "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3g}"
+
+
+@dataclass(frozen=True)
+class _Noise:
+    """One run's sampling-noise numbers: expected std, p-value and where the sizes came from."""
+
+    expected: float
+    p_value: float
+    source: str
+    fold_rows: float
+    fold_bads: float
+    description: str
+
+
+def _noise_verdict(
+    rule: StabilityRule, mean: float, std: float, worst: float, n: int, noise: _Noise
+) -> StabilityVerdict:
+    """Judge the spread against the sampling noise folds of these sizes would show."""
+    expected, p_value = noise.expected, noise.p_value
+    if expected > 0:
+        worst_se = (mean - worst) / expected if not math.isnan(worst) else math.nan
+    else:
+        worst_se = math.inf if not math.isnan(worst) and worst < mean else 0.0
+    too_spread = p_value < rule.level
+    worst_far = not math.isnan(worst_se) and worst_se > rule.max_worst_fold_se
+    flag = UNSTABLE if too_spread or worst_far else STABLE
+    ratio = std / expected if expected > 0 else math.inf
+    spread = (
+        f"fold AUC std {std:.4f} vs {expected:.4f} expected from sampling noise alone "
+        f"({ratio:.1f}×, χ² {_p_text(p_value)}, level {rule.level:g})"
+    )
+    worst_text = (
+        f"worst fold {worst_se:.1f} SE below the mean"
+        f"{' (limit ' + format(rule.max_worst_fold_se, 'g') + ')' if worst_far else ''}"
+        if not math.isnan(worst_se)
+        else "worst fold not logged"
+    )
+    reason = f"{spread}; {worst_text}; {n} folds of {noise.description}."
+    return StabilityVerdict(
+        flag,
+        NOISE,
+        mean,
+        std,
+        worst,
+        n,
+        expected_std=expected,
+        p_value=p_value,
+        worst_fold_se=worst_se,
+        sizes=noise.source,
+        fold_rows=noise.fold_rows,
+        fold_bads=noise.fold_bads,
+        reason=reason,
+    )
+
+
+def _column(runs: pd.DataFrame, name: str) -> np.ndarray:
+    """A column as floats (NaN when absent or not a number)."""
+    if name not in runs.columns:
+        return np.full(len(runs), np.nan)
+    return pd.to_numeric(runs[name], errors="coerce").to_numpy(dtype=float)
+
+
+def _verdicts(runs: pd.DataFrame, rule: StabilityRule) -> list[StabilityVerdict]:
+    """Every run's verdict; the noise numbers and p-values are computed for all runs at once."""
+    mean, std, worst = (_column(runs, f"cv_auc_{s}") for s in ("mean", "std", "min"))
+    n_folds = _column(runs, "cv_auc_n")
+    n_folds = np.where(np.isnan(n_folds), _column(runs, "params.cv_folds"), n_folds)
+    noise = fold_noise(runs, mean, n_folds)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        statistic = (n_folds - 1) * std**2 / noise.expected_std**2
+        p_values = stats.chi2.sf(statistic, np.maximum(n_folds - 1, 1))
+    p_values = np.where(noise.expected_std > 0, p_values, np.where(std > 0, 0.0, 1.0))
+    verdicts = []
+    for i in range(len(runs)):
+        m, s, w = float(mean[i]), float(std[i]), float(worst[i])
+        n = int(n_folds[i]) if np.isfinite(n_folds[i]) else 0
+        if math.isnan(m) or math.isnan(s):
+            verdicts.append(StabilityVerdict(NO_CV, None, m, s, w, 0, reason="no CV folds logged."))
+        elif rule.method == ABSOLUTE:
+            verdicts.append(_absolute_verdict(rule, m, s, w, n, "absolute rule chosen"))
+        elif noise.source[i] == "unknown" or n < 2:
+            why = "fold sizes unknown, so judged by the absolute rule"
+            verdicts.append(_absolute_verdict(rule, m, s, w, n, why))
+        else:
+            run_noise = _Noise(
+                float(noise.expected_std[i]),
+                float(p_values[i]),
+                str(noise.source[i]),
+                float(noise.fold_rows[i]),
+                float(noise.fold_bads[i]),
+                str(noise.description[i]),
+            )
+            verdicts.append(_noise_verdict(rule, m, s, w, n, run_noise))
+    return verdicts
+
+
+def stability_verdict(row: Mapping[str, object], rule: StabilityRule) -> StabilityVerdict:
+    """The verdict for one run from its cv_auc_{mean,std,min,n} and fold sizes (or estimate)."""
+    return _verdicts(pd.DataFrame([dict(row)]), rule)[0]
+
+
+def stability_row(
+    cv: Mapping[str, float] | None,
+    metrics: Mapping[str, float],
+    params: Mapping[str, str],
+    n_folds: int | None = None,
+) -> dict[str, object]:
+    """One run's CV statistics, metrics and params shaped like a runs-table row for the rule."""
+    row: dict[str, object] = dict(cv or {})
+    if n_folds:
+        row["cv_auc_n"] = n_folds
+    row.update({f"metrics.{k}": v for k, v in metrics.items()})
+    row.update({f"params.{k}": v for k, v in params.items()})
+    return row
+
+
+def stability_verdicts(runs: pd.DataFrame, rule: StabilityRule) -> pd.DataFrame:
+    """One verdict per run (StabilityVerdict's fields and its explanation), indexed like `runs`."""
+    columns = [*StabilityVerdict.__dataclass_fields__, "explanation"]
+    if runs.empty:
+        return pd.DataFrame(columns=columns, index=runs.index)
+    records = [vars(v) | {"explanation": v.explanation} for v in _verdicts(runs, rule)]
+    return pd.DataFrame(records, columns=columns, index=runs.index)
+
 
 def stability_flags(runs: pd.DataFrame, rule: StabilityRule) -> pd.Series:
-    """Flag each run stable / unstable / no CV logged from its cv_auc_{mean,std,min} columns."""
+    """Flag each run stable / unstable / no CV logged (see stability_verdicts)."""
     if runs.empty:
         return pd.Series([], dtype="str", index=runs.index)
-    mean = pd.to_numeric(runs.get("cv_auc_mean"), errors="coerce")
-    std = pd.to_numeric(runs.get("cv_auc_std"), errors="coerce")
-    worst = pd.to_numeric(runs.get("cv_auc_min"), errors="coerce")
-    has_cv = mean.notna() & std.notna()
-    worst_ok = worst.isna() | (worst >= mean - rule.max_worst_fold_drop - 1e-12)
-    stable = has_cv & (std <= rule.max_std + 1e-12) & worst_ok
-    flags = np.where(~has_cv, NO_CV, np.where(stable, STABLE, UNSTABLE))
-    return pd.Series(flags, index=runs.index, dtype="str")
+    return stability_verdicts(runs, rule)["flag"].astype("str")
 
 
 @dataclass(frozen=True)
@@ -67,17 +277,19 @@ def recommend_run(
     metric: str = DEFAULT_PRIMARY_METRIC,
     *,
     maximize: bool | None = None,
+    flags: pd.Series | None = None,
 ) -> Recommendation:
     """The best finished run with a model by `metric` among stable runs, with the reason.
 
-    `maximize` defaults to True except for metrics named like a loss or an error.
+    `maximize` defaults to True except for metrics named like a loss or an error; `flags`
+    (indexed like `runs`) saves recomputing the verdicts when the caller has them.
     """
     if maximize is None:
         maximize = higher_is_better(metric)
     label = metric.removeprefix("metrics.")
     if runs.empty or metric not in runs.columns:
         return Recommendation(None, None, metric, None, f"No run logged {label}.")
-    flags = stability_flags(runs, rule)
+    flags = stability_flags(runs, rule) if flags is None else flags.reindex(runs.index)
     values = pd.to_numeric(runs[metric], errors="coerce")
     eligible = (runs["status"] == "FINISHED") & runs["has_model"].astype(bool) & values.notna()
     candidates = runs[eligible & (flags == STABLE)]

@@ -70,8 +70,9 @@ def decide(probability: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def sigmoid(raw: np.ndarray) -> np.ndarray:
-    """Log-odds to probability."""
-    return 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype="float64")))
+    """Log-odds to probability (very negative log-odds overflow exp to inf, giving 0)."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype="float64")))
 
 
 def _threads(rows: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 _SEARCH_PAGE = 1000
 _HISTORY_THREADS = 8
 _tracking_uri_lock = threading.Lock()
+TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,8 @@ class RunInventory:
         if not self.has_validation_set:
             notes.append(
                 "No validation set logged: upload a labelled file on Model diagnostics "
-                "to get ROC/KS."
+                "to get ROC/KS, and attach it to the run there (or with `python -m core "
+                "attach-validation`) for What-if, Monitoring and Promotion."
             )
         if not self.has_cv:
             notes.append("No cross-validation folds logged: retrain with `python -m core train`.")
@@ -206,11 +209,18 @@ def _tracking_uri(tracking_uri: str) -> Iterator[None]:
     """Temporarily point MLflow's global URI at tracking_uri (runs:/ URIs resolve through it)."""
     with _tracking_uri_lock:
         previous = mlflow.get_tracking_uri()
+        previous_env = os.environ.get(TRACKING_URI_ENV)
         mlflow.set_tracking_uri(tracking_uri)
         try:
             yield
         finally:
+            # set_tracking_uri also writes the environment variable the settings are read
+            # from: put it back exactly, or the next script run would open another store.
             mlflow.set_tracking_uri(previous)
+            if previous_env is None:
+                os.environ.pop(TRACKING_URI_ENV, None)
+            else:
+                os.environ[TRACKING_URI_ENV] = previous_env
 
 
 def model_uri(run_id: str) -> str:

@@ -1,0 +1,51 @@
+"""`python -m core serve`: the scoring service over the promoted model."""
+
+from __future__ import annotations
+
+import argparse
+
+from core.settings import DEFAULT_SCORING_HOST, DEFAULT_SCORING_PORT, Settings
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the serve subcommand."""
+    parser = commands.add_parser(
+        "serve",
+        help="serve the promoted model over HTTP (/predict, /explain, /invocations, /version)",
+        description="Load the model named by PROMOTION_MANIFEST, check its sha256 against the "
+        "manifest and the ledger, and serve it with FastAPI on uvicorn. Follows promotions and "
+        "rollbacks without a restart. Refuses to start, with one line saying what to do, when "
+        "nothing is promoted or the export does not match the record.",
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_SCORING_HOST,
+        help=f"interface to bind (default {DEFAULT_SCORING_HOST}: this machine only)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_SCORING_PORT, help=f"default {DEFAULT_SCORING_PORT}"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Verify and load the promoted model, then serve until SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    from core.promotion.repair import repair
+    from core.serving.app import app_from_settings
+    from core.settings import prepare_mlflow_environment
+
+    prepare_mlflow_environment(settings.tracking_uri)
+    repaired = repair(settings)
+    if repaired.repaired:
+        print(f"repaired the promotion record: {repaired.detail}", flush=True)
+    app = app_from_settings(settings)
+    served = app.state.service.holder.model.identity
+    print(
+        f"serving run {served.run_id} ({served.run_name}) at threshold {served.threshold} "
+        f"on http://{args.host}:{args.port} (docs at /docs)",
+        flush=True,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0

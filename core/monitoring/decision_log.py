@@ -1,0 +1,241 @@
+"""Read the scoring service's decision log (one JSONL file per UTC day) into columns.
+
+Contract: files `decisions-YYYY-MM-DD.jsonl`, one JSON object per line with the keys in
+LOG_KEYS; "features" maps feature name -> value (null when missing). Corrupt or truncated
+lines are skipped and counted, and days with no file between the first and last are listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
+
+from core.errors import DataValidationError
+
+LOG_FILE = re.compile(r"^decisions-(\d{4}-\d{2}-\d{2})\.jsonl$")
+LOG_KEYS = (
+    "time",
+    "request_id",
+    "run_id",
+    "threshold",
+    "applicant_id",
+    "probability_of_default",
+    "decision",
+    "reasons",
+    "warnings",
+    "features",
+)
+META_COLUMNS = ("time", "request_id", "run_id", "threshold", "applicant_id")
+SCORE = "probability_of_default"
+DECISION = "decision"
+DECISIONS = ("approve", "decline")
+_SHOWN_PROBLEMS = 5
+
+
+@dataclass(frozen=True, eq=False)
+class RecentData:
+    """Recent decisions (time, run_id, score, decision, ids, optional outcome) and their features.
+
+    Features are a separate frame on the same index, so a feature may have any name.
+    """
+
+    decisions: pd.DataFrame
+    features: pd.DataFrame
+    source: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _FileRead:
+    """One day's file: its rows (an Arrow table when well formed, else frames) and bad lines."""
+
+    table: pa.Table | None
+    meta: pd.DataFrame | None
+    features: pd.DataFrame | None
+    problems: tuple[str, ...]
+
+
+def log_files(folder: Path) -> dict[dt.date, Path]:
+    """The log files in folder by day (other files are ignored)."""
+    if not folder.is_dir():
+        raise DataValidationError(
+            f"The decision log folder '{folder}' does not exist.",
+            fix="Start the scoring service (python -m core serve), set DECISION_LOG to its "
+            "folder, or monitor a file with --source FILE.",
+        )
+    found = {}
+    for path in folder.iterdir():
+        match = LOG_FILE.match(path.name)
+        if match and path.is_file():
+            found[dt.date.fromisoformat(match.group(1))] = path
+    return dict(sorted(found.items()))
+
+
+def _valid_record(record: object) -> bool:
+    """True when a parsed line has the contract's keys and value types."""
+    if not isinstance(record, dict) or any(k not in record for k in LOG_KEYS):
+        return False
+    score = record[SCORE]
+    return (
+        isinstance(record["time"], str)
+        and isinstance(record["run_id"], str)
+        and isinstance(score, int | float)
+        and not isinstance(score, bool)
+        and record[DECISION] in DECISIONS
+        and isinstance(record["features"], dict)
+    )
+
+
+def _read_lines(path: Path, data: bytes) -> _FileRead:
+    """Line by line: keep valid records, name every skipped line."""
+    records, features, problems = [], [], []
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            record = None
+        if not _valid_record(record):
+            problems.append(f"{path.name} line {number}")
+            continue
+        records.append({k: record[k] for k in (*META_COLUMNS, SCORE, DECISION)})
+        features.append(record["features"])
+    meta = pd.DataFrame.from_records(records, columns=[*META_COLUMNS, SCORE, DECISION])
+    return _FileRead(None, meta, pd.DataFrame.from_records(features), tuple(problems))
+
+
+def _well_formed(table: pa.Table) -> bool:
+    """True when an Arrow-parsed file has every key, valid decisions and no missing essentials."""
+    names = set(table.column_names)
+    if any(k not in names for k in LOG_KEYS) or not pa.types.is_struct(table["features"].type):
+        return False
+    if not pa.types.is_floating(table[SCORE].type) and not pa.types.is_integer(table[SCORE].type):
+        return False
+    if any(table[c].null_count for c in ("time", "run_id", SCORE)):
+        return False
+    return bool(pc.all(pc.is_in(table[DECISION], pa.array(DECISIONS))).as_py())
+
+
+def _read_file(path: Path) -> _FileRead:
+    """One day's file: Arrow's JSON reader when every line is well formed, else line by line."""
+    data = path.read_bytes()
+    try:
+        table = pa_json.read_json(pa.BufferReader(data))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        table = None
+    if table is not None and table.num_rows and _well_formed(table):
+        return _FileRead(table.select([*META_COLUMNS, SCORE, DECISION, "features"]), None, None, ())
+    return _read_lines(path, data)
+
+
+def _to_frames(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Meta columns and the flattened features struct of Arrow-read files, as pandas frames."""
+    meta = table.select([*META_COLUMNS, SCORE, DECISION]).to_pandas()
+    struct = table["features"].combine_chunks()
+    names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
+    features = pa.Table.from_arrays(struct.flatten(), names=names).to_pandas()
+    return meta, features
+
+
+def _combine(reads: list[_FileRead]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All files' rows in day order: Arrow tables are concatenated before one conversion."""
+    metas, features, batch = [], [], []
+
+    def flush() -> None:
+        if not batch:
+            return
+        try:
+            frames = [_to_frames(pa.concat_tables(batch, promote_options="permissive"))]
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            frames = [_to_frames(t) for t in batch]
+        metas.extend(m for m, _ in frames)
+        features.extend(f for _, f in frames)
+        batch.clear()
+
+    for read in reads:
+        if read.table is not None:
+            batch.append(read.table)
+            continue
+        flush()
+        metas.append(read.meta)
+        features.append(read.features)
+    flush()
+    return pd.concat(metas, ignore_index=True), pd.concat(features, ignore_index=True)
+
+
+def _missing_days(days: list[dt.date]) -> list[dt.date]:
+    """Days between the first and the last file that have no file."""
+    if not days:
+        return []
+    present = set(days)
+    span = (days[-1] - days[0]).days
+    return [d for d in (days[0] + dt.timedelta(n) for n in range(span + 1)) if d not in present]
+
+
+def _notes(problems: list[str], missing: list[dt.date], bad_times: int) -> list[str]:
+    """Plain sentences about what could not be read."""
+    notes = []
+    if problems:
+        shown = ", ".join(problems[:_SHOWN_PROBLEMS])
+        more = (
+            f" and {len(problems) - _SHOWN_PROBLEMS} more"
+            if len(problems) > _SHOWN_PROBLEMS
+            else ""
+        )
+        notes.append(
+            f"Skipped {len(problems)} corrupt or truncated line(s) of the decision log "
+            f"({shown}{more}); every other line was read."
+        )
+    if bad_times:
+        notes.append(f"Skipped {bad_times} line(s) whose time is not an ISO-8601 timestamp.")
+    if missing:
+        listed = ", ".join(d.isoformat() for d in missing[:_SHOWN_PROBLEMS])
+        more = (
+            f" and {len(missing) - _SHOWN_PROBLEMS} more" if len(missing) > _SHOWN_PROBLEMS else ""
+        )
+        notes.append(
+            f"{len(missing)} day(s) have no log file ({listed}{more}): the service was down, "
+            "or the files were lost; those days count as no decisions."
+        )
+    return notes
+
+
+def read_decision_log(folder: Path, since: dt.date | None = None) -> RecentData:
+    """Every decision in the log folder (from `since` on), with notes on what was skipped."""
+    files = {d: p for d, p in log_files(folder).items() if since is None or d >= since}
+    if not files:
+        raise DataValidationError(
+            f"The decision log folder '{folder}' holds no decisions-YYYY-MM-DD.jsonl files.",
+            fix="Check DECISION_LOG, or wait until the scoring service has answered requests.",
+        )
+    reads = [_read_file(path) for path in files.values()]
+    problems = [p for r in reads for p in r.problems]
+    meta, features = _combine(reads)
+    if meta.empty:
+        raise DataValidationError(
+            f"No readable decision in the {len(files)} log file(s) under '{folder}' "
+            f"({len(problems)} corrupt line(s)).",
+            fix="Check that the files follow the decision log contract (one JSON object a line).",
+        )
+    meta["time"] = pd.to_datetime(meta["time"], utc=True, format="ISO8601", errors="coerce")
+    bad_time = meta["time"].isna().to_numpy()
+    if bad_time.any():
+        meta, features = meta.loc[~bad_time], features.loc[~bad_time]
+    meta[SCORE] = meta[SCORE].astype(float)
+    notes = _notes(problems, _missing_days(list(files)), int(np.sum(bad_time)))
+    return RecentData(
+        decisions=meta.reset_index(drop=True),
+        features=features.reset_index(drop=True),
+        source=f"decision log {folder} ({len(files)} day file(s))",
+        notes=tuple(notes),
+    )

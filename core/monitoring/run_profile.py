@@ -1,0 +1,36 @@
+"""Build a run's reference profile from its model and its logged validation set."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from core.monitoring.reference import ReferenceProfile, build_profile
+from core.scoring.prepare import model_categories
+from core.store.access import load_model, load_validation_set
+from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
+
+
+def profile_from_validation(
+    model: lgb.LGBMClassifier, validation: pd.DataFrame, run_id: str, threshold: float
+) -> ReferenceProfile:
+    """Profile a logged validation set with the model's features and the logged scores."""
+    return build_profile(
+        validation,
+        list(model.feature_name_),
+        list(model_categories(model)),
+        validation[SCORE_COLUMN].to_numpy(),
+        threshold,
+        run_id=run_id,
+        source=f"validation set of run {run_id}",
+        labels=validation[LABEL_COLUMN].to_numpy(),
+    )
+
+
+def profile_from_run(
+    tracking_uri: str, client: MlflowClient, run_id: str, threshold: float
+) -> ReferenceProfile:
+    """Load a run's model and validation set and profile them."""
+    model = load_model(tracking_uri, run_id)
+    return profile_from_validation(model, load_validation_set(client, run_id), run_id, threshold)

@@ -1,0 +1,162 @@
+"""The MLflow scoring protocol for /invocations: the four JSON formats and CSV, as applicant rows.
+
+Clients written against `mlflow models serve` send `dataframe_split`, `dataframe_records`,
+`instances` or `inputs` as application/json, or a CSV body as text/csv; the rows then go
+through the same validation as /predict.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from core.data.tables import read_table_bytes
+from core.errors import DataValidationError
+from core.serving.errors import request_error
+from core.serving.request_parsing import check_count, decode_json
+
+CONTENT_TYPE_JSON = "application/json"
+CONTENT_TYPE_CSV = "text/csv"
+DF_SPLIT = "dataframe_split"
+DF_RECORDS = "dataframe_records"
+INSTANCES = "instances"
+INPUTS = "inputs"
+CSV_BODY_NAME = "request-body.csv"
+SUPPORTED_FORMATS = (DF_SPLIT, DF_RECORDS, INSTANCES, INPUTS)
+REQUIRED_INPUT_FORMAT = (
+    "The input must be a JSON dictionary with exactly one of the input fields "
+    f"{{{', '.join(repr(f) for f in SUPPORTED_FORMATS)}}}"
+)
+_FORMAT_FIX = (
+    'For example {"dataframe_split": {"columns": ["credit_score", ...], "data": [[700, ...]]}} '
+    'or {"dataframe_records": [{"credit_score": 700, ...}]}.'
+)
+
+
+def media_type(content_type: str | None) -> str:
+    """The media type of a Content-Type header (JSON when absent); 415 for others."""
+    parts = [p.strip() for p in (content_type or CONTENT_TYPE_JSON).split(";")]
+    mime = parts[0].lower()
+    charset = next(
+        (p.partition("=")[2].strip().lower() for p in parts[1:] if p.lower().startswith("charset")),
+        "utf-8",
+    )
+    if charset not in ("utf-8", "utf8"):
+        raise request_error(
+            415, "Content-Type", "The scoring server only supports UTF-8.", "Send UTF-8 text."
+        )
+    if mime not in (CONTENT_TYPE_JSON, CONTENT_TYPE_CSV):
+        raise request_error(
+            415,
+            "Content-Type",
+            "This predictor only supports the following content types: "
+            f"['{CONTENT_TYPE_JSON}', '{CONTENT_TYPE_CSV}']. Got '{content_type}'.",
+            "Send application/json in one of the MLflow formats, or text/csv with a header row.",
+        )
+    return mime
+
+
+def _split_rows(value: object) -> list[object]:
+    """dataframe_split {columns, data[, index]} as row objects."""
+    if not isinstance(value, dict) or not isinstance(value.get("columns"), list):
+        raise request_error(
+            422,
+            DF_SPLIT,
+            "must be an object with 'columns' (a list of names) and 'data' (a list of rows).",
+            _FORMAT_FIX,
+        )
+    columns, data = value["columns"], value.get("data")
+    if not isinstance(data, list):
+        raise request_error(422, f"{DF_SPLIT}.data", "must be a list of rows.", _FORMAT_FIX)
+    rows: list[object] = []
+    for i, row in enumerate(data):
+        if not isinstance(row, list) or len(row) != len(columns):
+            raise request_error(
+                422,
+                f"{DF_SPLIT}.data[{i}]",
+                f"must be a list of {len(columns)} values, one per column.",
+                "Give each row one value per entry of 'columns' (null for an unknown value).",
+            )
+        rows.append(dict(zip((str(c) for c in columns), row, strict=True)))
+    return rows
+
+
+def _tensor_rows(value: object, key: str) -> list[object]:
+    """instances / inputs: a list of row objects, or an object of column -> list of values."""
+    if isinstance(value, dict):
+        lengths = {len(v) if isinstance(v, list) else -1 for v in value.values()}
+        if -1 in lengths or len(lengths) > 1:
+            raise request_error(
+                422,
+                key,
+                "as an object, every value must be a list and all lists the same length.",
+                f'Send {{"{key}": {{"credit_score": [700, 640], ...}}}} or a list of row objects.',
+            )
+        count = lengths.pop() if lengths else 0
+        return [{name: column[i] for name, column in value.items()} for i in range(count)]
+    if isinstance(value, list):
+        if value and not all(isinstance(row, dict) for row in value):
+            raise request_error(
+                422,
+                key,
+                "must hold row objects (feature: value); rows without column names cannot be "
+                "matched to the model's features.",
+                f'Send {{"{key}": [{{"credit_score": 700, ...}}]}}, or use dataframe_split.',
+            )
+        return list(value)
+    raise request_error(422, key, "must be a list of row objects.", _FORMAT_FIX)
+
+
+def json_rows(body: bytes, max_applicants: int) -> tuple[list[object], str]:
+    """The rows of an MLflow JSON request and the format they came in."""
+    document = decode_json(body)
+    if not isinstance(document, dict):
+        kind = "a list" if isinstance(document, list) else "a JSON value"
+        raise request_error(400, "body", f"{REQUIRED_INPUT_FORMAT}. Received {kind}.", _FORMAT_FIX)
+    found = [f for f in SUPPORTED_FORMATS if f in document]
+    if len(found) != 1:
+        raise request_error(
+            400,
+            "body",
+            f"{REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: {list(document)}.",
+            _FORMAT_FIX,
+        )
+    key = found[0]
+    value = document[key]
+    if key == DF_SPLIT:
+        rows = _split_rows(value)
+    elif key == DF_RECORDS:
+        if not isinstance(value, list):
+            raise request_error(422, key, "must be a list of row objects.", _FORMAT_FIX)
+        rows = value
+    else:
+        rows = _tensor_rows(value, key)
+    check_count(len(rows), key, max_applicants)
+    return rows, key
+
+
+def _csv_value(value: object, numeric: bool) -> object:
+    """A CSV cell as JSON would carry it: None for empty, a float for numeric text."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, np.integer | np.floating):
+        return value.item()
+    if numeric and isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def csv_rows(body: bytes, max_applicants: int, numeric: set[str]) -> list[object]:
+    """The rows of a CSV body (empty cells are unknown values; numeric text becomes numbers)."""
+    try:
+        frame = read_table_bytes(CSV_BODY_NAME, body, max_rows=max_applicants)
+    except DataValidationError as exc:
+        status = 413 if (exc.fix or "").startswith("Split") else 400
+        raise request_error(status, "body", exc.message, exc.fix or "") from None
+    check_count(len(frame), "body", max_applicants)
+    records = frame.astype(object).to_dict("records")
+    return [{k: _csv_value(v, k in numeric) for k, v in row.items()} for row in records]

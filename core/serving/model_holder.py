@@ -1,0 +1,276 @@
+"""The model the service scores with: verified against the manifest and ledger, hot swapped.
+
+A `LoadedModel` is immutable; a request takes `holder.model` once and scores with it to the end,
+so a swap never mixes two models inside one response. The watcher thread polls the manifest
+and the ledger; when they change it loads and verifies the new model beside the old one and
+only then replaces the reference. A bad new manifest or export leaves the old model serving and
+`readiness()` says why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import lightgbm as lgb
+
+from core.errors import GovernanceError
+from core.promotion import ledger
+from core.promotion.export import verify_export
+from core.promotion.gates import load_exported_model
+from core.promotion.manifest import (
+    MANIFEST_SCHEMA_VERSION,
+    PromotionManifest,
+    ledger_path,
+    read_manifest,
+)
+from core.promotion.state import manifest_problem
+from core.scoring.applicants import typical_applicant
+from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
+from core.scoring.scorer import Scorer, scorer_for
+from core.serving.errors import ServiceStartError
+from core.threshold import Threshold
+
+POLL_SECONDS = 0.25
+_LOG = logging.getLogger(__name__)
+_PROMOTE_FIX = (
+    "Promote a run first: python -m core promote --run-id RUN_ID --by NAME --reason WHY "
+    "(or point PROMOTION_MANIFEST at the promoted manifest)."
+)
+_RESTORE_FIX = (
+    "Restore the promoted state with `python -m core promote --rollback`; "
+    "`python -m core promote --verify` lists every problem."
+)
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    """What the service says about the model it serves (/version, every response)."""
+
+    run_id: str
+    run_name: str
+    experiment_id: str
+    experiment_name: str
+    threshold: Threshold
+    model_sha256: str
+    promoted_at: str | None
+    promoted_by: str | None
+    ledger_entry_hash: str | None
+    manifest_schema_version: int
+    promoted_with: dict[str, str]
+
+    @classmethod
+    def from_manifest(cls, manifest: PromotionManifest) -> ModelIdentity:
+        """The identity recorded in a promotion manifest (its threshold is the only one used)."""
+        return cls(
+            run_id=manifest.run_id,
+            run_name=manifest.run_name,
+            experiment_id=manifest.experiment_id,
+            experiment_name=manifest.experiment_name,
+            threshold=Threshold(manifest.threshold),
+            model_sha256=manifest.exported_model_sha256,
+            promoted_at=manifest.promoted_at,
+            promoted_by=manifest.promoted_by,
+            ledger_entry_hash=manifest.ledger_entry_hash,
+            manifest_schema_version=manifest.schema_version,
+            promoted_with=dict(manifest.versions),
+        )
+
+    @classmethod
+    def candidate(
+        cls, run_id: str, run_name: str, threshold: float, model_sha256: str
+    ) -> ModelIdentity:
+        """The identity of an export not yet promoted (the promotion's service smoke test)."""
+        return cls(
+            run_id=run_id,
+            run_name=run_name,
+            experiment_id="",
+            experiment_name="",
+            threshold=Threshold(threshold),
+            model_sha256=model_sha256,
+            promoted_at=None,
+            promoted_by=None,
+            ledger_entry_hash=None,
+            manifest_schema_version=MANIFEST_SCHEMA_VERSION,
+            promoted_with={},
+        )
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """A verified, loaded model with its Scorer, reason texts and identity."""
+
+    identity: ModelIdentity
+    model: lgb.LGBMClassifier
+    scorer: Scorer
+    book: ReasonCodeBook
+    loaded_at: str
+
+    @property
+    def threshold(self) -> Threshold:
+        """The business threshold from the manifest."""
+        return self.identity.threshold
+
+
+def load_bundle(folder: Path, identity: ModelIdentity, book: ReasonCodeBook) -> LoadedModel:
+    """Verify an exported folder's sha256, load it and warm its Scorer (raises on failure)."""
+    verify_export(folder, identity.model_sha256)
+    model, loads = load_exported_model(folder)
+    if model is None:
+        raise ServiceStartError(
+            f"The exported model in '{folder}' does not load ({loads.detail}).", fix=_RESTORE_FIX
+        )
+    scorer = scorer_for(model)
+    scorer.score(typical_applicant(scorer.spec), identity.threshold, reason_book=book)
+    return LoadedModel(identity, model, scorer, book, datetime.now(UTC).isoformat())
+
+
+def verified_manifest(manifest_path: Path) -> PromotionManifest:
+    """The manifest when something is promoted and it agrees with the intact ledger's head."""
+    manifest = read_manifest(manifest_path)
+    if manifest is None:
+        raise ServiceStartError(
+            f"Nothing is promoted: there is no manifest at '{manifest_path}'.", fix=_PROMOTE_FIX
+        )
+    chain = ledger.require_intact(ledger_path(manifest_path))
+    problem = manifest_problem(manifest, chain)
+    if problem:
+        raise ServiceStartError(
+            f"The promotion manifest '{manifest_path}' cannot be trusted: {problem}.",
+            fix=_RESTORE_FIX,
+        )
+    return manifest
+
+
+def load_promoted(manifest_path: Path, reason_codes_file: Path) -> LoadedModel:
+    """The promoted model: manifest checked against the ledger head, export against both."""
+    manifest = verified_manifest(manifest_path)
+    book = load_reason_codes(reason_codes_file)
+    folder = manifest.exported_model_dir(manifest_path)
+    return load_bundle(folder, ModelIdentity.from_manifest(manifest), book)
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the service is in step with the manifest, and why not."""
+
+    ready: bool
+    detail: str
+
+
+def _file_signature(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is replaced or appended to (None when absent)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size, stat.st_ino
+
+
+class ModelHolder:
+    """Holds the model in force; watches the manifest and swaps atomically when it changes."""
+
+    def __init__(
+        self,
+        model: LoadedModel,
+        manifest_path: Path | None = None,
+        reason_codes_file: Path | None = None,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        """Serve `model`; with a manifest path, follow that manifest (else serve it as is)."""
+        self._model = model
+        self._manifest_path = manifest_path
+        self._reason_codes_file = reason_codes_file
+        self._poll_seconds = poll_seconds
+        self._readiness = Readiness(True, f"serving run {model.identity.run_id}")
+        self._signature = self._current_signature()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._check_lock = threading.Lock()
+
+    @property
+    def model(self) -> LoadedModel:
+        """The model in force (take it once per request)."""
+        return self._model
+
+    def readiness(self) -> Readiness:
+        """Ready when a verified model is loaded and in step with the manifest."""
+        return self._readiness
+
+    def _current_signature(self) -> tuple[object, ...] | None:
+        """The manifest's and the ledger's file signatures."""
+        if self._manifest_path is None:
+            return None
+        path = self._manifest_path
+        return _file_signature(path), _file_signature(ledger_path(path))
+
+    def check_once(self) -> bool:
+        """Reload when the manifest or ledger changed; True when a new model was swapped in."""
+        if self._manifest_path is None:
+            return False
+        with self._check_lock:
+            signature = self._current_signature()
+            if signature == self._signature:
+                return False
+            self._signature = signature
+            return self._reload(self._manifest_path)
+
+    def _reload(self, manifest_path: Path) -> bool:
+        """Verify and load what the manifest names; keep the old model on any failure."""
+        current = self._model.identity
+        try:
+            manifest = verified_manifest(manifest_path)
+            identity = ModelIdentity.from_manifest(manifest)
+            if identity == current:
+                self._readiness = Readiness(True, f"serving run {current.run_id}")
+                return False
+            book = (
+                load_reason_codes(self._reason_codes_file)
+                if self._reason_codes_file is not None
+                else self._model.book
+            )
+            if identity.model_sha256 == current.model_sha256:
+                loaded = LoadedModel(
+                    identity, self._model.model, self._model.scorer, book, self._model.loaded_at
+                )
+            else:
+                loaded = load_bundle(manifest.exported_model_dir(manifest_path), identity, book)
+        except GovernanceError as exc:
+            self._readiness = Readiness(
+                False,
+                f"the promotion record changed but cannot be served ({exc}); "
+                f"still serving run {current.run_id}",
+            )
+            _LOG.warning("model reload refused: %s", exc)
+            return False
+        self._model = loaded
+        self._readiness = Readiness(True, f"serving run {identity.run_id}")
+        _LOG.warning("now serving run %s (threshold %s)", identity.run_id, identity.threshold)
+        return True
+
+    def _watch(self) -> None:
+        """Poll until stopped."""
+        while not self._stop.wait(self._poll_seconds):
+            try:
+                self.check_once()
+            except Exception:  # the watcher must outlive any surprise; the old model serves on
+                _LOG.exception("manifest watcher error")
+
+    def start(self) -> None:
+        """Start watching the manifest (no-op without one)."""
+        if self._manifest_path is None or self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, name="manifest-watcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop watching."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None

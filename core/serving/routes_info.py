@@ -1,0 +1,61 @@
+"""GET /health, /ready, /ping and /version: liveness, readiness and what is being served."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from core.serving.service_state import service_of
+from core.serving.versions import code_version, package_versions
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Liveness")
+async def health() -> dict[str, str]:
+    """Answers while the process lives (no token needed)."""
+    return {"status": "ok"}
+
+
+@router.get("/ping", summary="Liveness (MLflow's name)")
+async def ping() -> dict[str, str]:
+    """The same as /health, under the path `mlflow models serve` clients probe."""
+    return {"status": "ok"}
+
+
+@router.get("/ready", summary="Readiness")
+async def ready(request: Request) -> JSONResponse:
+    """200 when a verified model is loaded and in step with the manifest, else 503 and why."""
+    service = service_of(request)
+    state = service.holder.readiness()
+    return JSONResponse(
+        {
+            "ready": state.ready,
+            "run_id": service.holder.model.identity.run_id,
+            "detail": state.detail,
+        },
+        status_code=200 if state.ready else 503,
+    )
+
+
+@router.get("/version", summary="What is being served")
+async def version(request: Request) -> dict[str, object]:
+    """The served model's run, sha256, threshold, promotion record, and code/package versions."""
+    loaded = service_of(request).holder.model
+    identity = loaded.identity
+    return {
+        "run_id": identity.run_id,
+        "run_name": identity.run_name,
+        "experiment": {"id": identity.experiment_id, "name": identity.experiment_name},
+        "model_sha256": identity.model_sha256,
+        "threshold": float(identity.threshold),
+        "promoted_at": identity.promoted_at,
+        "promoted_by": identity.promoted_by,
+        "ledger_entry_hash": identity.ledger_entry_hash,
+        "manifest_schema_version": identity.manifest_schema_version,
+        "loaded_at": loaded.loaded_at,
+        "features": loaded.scorer.features,
+        "code": code_version(),
+        "packages": package_versions(),
+        "promoted_with": identity.promoted_with,
+    }

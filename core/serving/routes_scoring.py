@@ -1,0 +1,48 @@
+"""POST /predict and /explain: decisions with reasons, and the same plus exact SHAP."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from core.serving import predictions
+from core.serving.openapi import APPLICANTS_BODY
+from core.serving.request_parsing import decode_json, predict_rows, read_body, validate_rows
+from core.serving.service_state import RUN_ID_HEADER, request_id_of, service_of
+
+router = APIRouter(tags=["scoring"])
+
+
+async def _answer(request: Request, *, explain: bool) -> JSONResponse:
+    """Parse, score with the model in force, log the decisions and answer."""
+    service = service_of(request)
+    body = await read_body(request, service.body_limit)
+    loaded = service.holder.model
+    rows, body_warnings = predict_rows(decode_json(body), service.max_applicants)
+    parsed = validate_rows(rows, loaded.scorer.spec, "applicants")
+    scored = await predictions.score(service.batcher, loaded, parsed)
+    reasons = predictions.reasons_of(scored)
+    request_id = request_id_of(request)
+    if service.decision_log is not None:
+        service.decision_log.append(predictions.decision_batch(scored, reasons, request_id))
+    content: dict[str, object] = {
+        "run_id": loaded.identity.run_id,
+        "threshold": float(loaded.threshold),
+        "request_id": request_id,
+        "predictions": predictions.prediction_items(scored, reasons, explain=explain),
+    }
+    if body_warnings:
+        content["warnings"] = body_warnings
+    return JSONResponse(content, headers={RUN_ID_HEADER: loaded.identity.run_id})
+
+
+@router.post("/predict", openapi_extra=APPLICANTS_BODY, summary="Decide on applicants")
+async def predict(request: Request) -> JSONResponse:
+    """Probability of default, decision at the manifest's threshold, adverse reasons, warnings."""
+    return await _answer(request, explain=False)
+
+
+@router.post("/explain", openapi_extra=APPLICANTS_BODY, summary="Decide and explain")
+async def explain(request: Request) -> JSONResponse:
+    """Everything /predict gives plus exact SHAP contributions, base value and raw score."""
+    return await _answer(request, explain=True)

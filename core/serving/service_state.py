@@ -1,0 +1,40 @@
+"""What every route needs: the model holder, the decision log and the request limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from starlette.requests import Request
+
+from core.serving.batcher import ScoringBatcher
+from core.serving.decision_log import DecisionLog
+from core.serving.model_holder import ModelHolder
+from core.serving.request_parsing import body_limit
+
+RUN_ID_HEADER = "X-Run-ID"
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """The service's shared state, attached to the app as app.state.service."""
+
+    holder: ModelHolder
+    decision_log: DecisionLog | None
+    max_applicants: int
+    token: str | None = None
+    batcher: ScoringBatcher = field(default_factory=ScoringBatcher)
+
+    @property
+    def body_limit(self) -> int:
+        """The largest request body accepted, in bytes."""
+        return body_limit(self.max_applicants)
+
+
+def service_of(request: Request) -> ServiceState:
+    """The service state of the app serving a request."""
+    return request.app.state.service
+
+
+def request_id_of(request: Request) -> str:
+    """The id the middleware gave the request."""
+    return request.state.request_id

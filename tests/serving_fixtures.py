@@ -1,0 +1,91 @@
+"""Promoted states and a real `python -m core serve` process for the scoring-service tests."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+import requests
+
+from core.promotion import use_cases as promotion
+from core.settings import Settings
+from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
+from tests.promotion_fixtures import PromotionStore, settings_for
+from tests.store_builders import copy_file_store
+
+SERVED_THRESHOLD = 0.45
+MAX_APPLICANTS = 200
+
+
+@dataclass(frozen=True)
+class Promoted:
+    """A private store whose first run is promoted, and the settings that point at it."""
+
+    store: PromotionStore
+    settings: Settings
+    folder: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment a service process needs for this state."""
+        return {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": self.store.uri,
+            "PROMOTION_MANIFEST": str(self.settings.promotion_manifest),
+            "DECISION_LOG": str(self.folder / "decisions"),
+            "SCORING_MAX_APPLICANTS": str(MAX_APPLICANTS),
+        }
+
+
+def promote_run(settings: Settings, run_id: str, threshold: float = SERVED_THRESHOLD):
+    """Promote a run through the real promotion use case."""
+    request = promotion.PromotionRequest(
+        run_id=run_id, threshold=threshold, by="alice", reason="serving test"
+    )
+    return promotion.promote(settings, request)
+
+
+def promoted_copy(template: PromotionStore, folder: Path) -> Promoted:
+    """A private copy of the promotion store with its first run promoted into folder/deploy."""
+    path = copy_file_store(Path(template.uri.removeprefix("file:")), folder / "mlruns")
+    store = replace(template, uri=f"file:{path}")
+    settings = settings_for(store.uri, folder / "deploy" / "promotion.json")
+    promote_run(settings, store.first)
+    return Promoted(store, settings, folder)
+
+
+@dataclass(frozen=True)
+class Service:
+    """A running service process and its base URL."""
+
+    url: str
+    promoted: Promoted
+    process: object
+
+    def post(self, path: str, payload: object, **kwargs) -> requests.Response:
+        """POST JSON to the service."""
+        return requests.post(f"{self.url}{path}", json=payload, timeout=30, **kwargs)
+
+    def get(self, path: str, **kwargs) -> requests.Response:
+        """GET from the service."""
+        return requests.get(f"{self.url}{path}", timeout=30, **kwargs)
+
+
+@pytest.fixture(scope="module", name="service")
+def service_fixture(promotion_template, tmp_path_factory) -> Iterator[Service]:
+    """`python -m core serve` on a free loopback port over a promoted copy (own process group)."""
+    folder = tmp_path_factory.mktemp("serving")
+    promoted = promoted_copy(promotion_template, folder)
+    port = _free_port()
+    command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
+    process = start_process(command, ROOT, promoted.env, folder / "service.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/health", '{"status":"ok"}', timeout=90)
+        yield Service(url, promoted, process)
+    finally:
+        stop_process(process)

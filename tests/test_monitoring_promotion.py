@@ -1,0 +1,79 @@
+"""The reference profile frozen at promotion: written beside the export, hashed into the ledger."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from core.cli.main import main
+from core.monitoring.profiles import load_profiles
+from core.monitoring.reference import profile_path
+from core.promotion import audit, ledger, requests
+from core.promotion import use_cases as promotion
+from core.promotion.manifest import ledger_path
+from core.runs.stability import StabilityRule
+from core.store.client import open_client
+from tests.decision_log_writer import write_scored_log
+from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
+    promo_store_fixture,
+    promotion_template_fixture,
+    settings_for,
+)
+
+
+def _promote(settings, run_id: str) -> promotion.PromotionResult:
+    """Promote a run at 0.45 with loose gates (the test is about profiles, not the gates)."""
+    return promotion.promote(
+        settings,
+        requests.PromotionRequest(
+            run_id=run_id, threshold=0.45, by="alice", reason="monitoring test", force=True,
+            force_reason="test", stability_rule=StabilityRule(max_std=0.1, max_worst_fold_drop=0.2),
+        ),
+    )  # fmt: skip
+
+
+def test_promotion_freezes_the_profile_and_monitoring_uses_it(
+    promo_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # given a governed run promoted (it logged a validation set) and a seed-pattern run (none)
+    settings = settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
+    run_id = promo_store.governed[1]
+    result = _promote(settings, run_id)
+    # then the profile sits beside the export, and its sha256 is in the manifest and ledger
+    manifest = result.manifest
+    path = profile_path(manifest.exported_model_dir(settings.promotion_manifest))
+    profile = json.loads(path.read_bytes())
+    assert profile["run_id"] == run_id and profile["threshold"] == 0.45
+    assert manifest.reference_profile_sha256 and len(manifest.reference_profile_sha256) == 64
+    entry = ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[-1]
+    assert entry.manifest.reference_profile_sha256 == manifest.reference_profile_sha256
+    assert audit.verify(settings).ok
+    # when monitoring loads profiles, the frozen one is used without a note
+    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
+    assert found.notes == () and found.profiles[run_id].threshold == 0.45
+    # and the monitor job reads the log against it
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", promo_store.uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(settings.promotion_manifest))
+    write_scored_log(tmp_path / "deploy" / "decisions", promo_store.uri, run_id, n_rows=300)
+    assert main(["monitor"]) in (0, 3)
+    assert "built now" not in capsys.readouterr().err
+    # when someone edits the frozen profile
+    path.write_bytes(path.read_bytes().replace(b'"threshold": 0.45', b'"threshold": 0.5'))
+    # then verify fails on it and monitoring rebuilds the profile from the run, saying why
+    checks = {c.name: c for c in audit.verify(settings).checks}
+    assert not checks["reference profile"].ok
+    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
+    assert "does not match the sha256 in the ledger" in found.notes[0]
+    assert found.profiles[run_id].threshold == 0.45
+
+
+def test_run_without_validation_set_is_promoted_without_a_profile(
+    promo_store, tmp_path: Path
+) -> None:
+    settings = settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
+    result = _promote(settings, promo_store.first)
+    assert result.manifest.reference_profile_sha256 is None
+    found = load_profiles(settings, open_client(settings.tracking_uri), [promo_store.first])
+    assert found.profiles == {} and "No reference profile" in found.notes[0]

@@ -1,0 +1,42 @@
+"""The Runs page's recommendation banner and how it compares with the promoted champion."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from core.errors import GovernanceError
+from core.promotion.manifest import read_manifest
+from core.runs import analysis as runs_analysis
+from core.runs.stability import StabilityRule, recommend_run
+from core.settings import Settings
+from ui.context import show_error
+
+
+def recommendation_banner(
+    settings: Settings,
+    runs: pd.DataFrame,
+    shown: pd.DataFrame,
+    rule: StabilityRule,
+    primary: str,
+    flags: pd.Series,
+) -> None:
+    """The recommended run among those shown and why, then one line about the champion."""
+    recommendation = recommend_run(shown, rule, primary, flags=flags)
+    scope = f" (among the {len(shown)} runs shown)" if len(shown) < len(runs) else ""
+    if recommendation.run_id:
+        st.success(
+            f"**Recommended{scope}: {recommendation.run_name}.** {recommendation.reason}",
+            icon=":material/emoji_events:",
+        )
+    else:
+        st.warning(
+            f"**No recommendation{scope}.** {recommendation.reason}", icon=":material/balance:"
+        )
+    try:
+        manifest = read_manifest(settings.promotion_manifest)
+    except GovernanceError as exc:
+        manifest = None
+        show_error(exc)
+    note = runs_analysis.champion_comparison(runs, recommendation, manifest)
+    st.caption(note or "No promotion manifest yet: there is no champion to compare with.")

@@ -1,0 +1,155 @@
+"""The runs table with row ticks kept in step with the URL-bound selection, and its links."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from core.runs import analysis as runs_analysis
+from core.runs.stability import StabilityRule
+from core.runs.views import sync_selection, table_column_order
+from core.store.access import RunsTable, run_inventory
+
+DIAGNOSTICS_PAGE, WHATIF_PAGE = "pages/diagnostics.py", "pages/whatif.py"
+LINK_PATHS = {"diagnostics": "/diagnostics", "whatif": "/whatif"}
+MAX_LINKED_RUNS = 6
+TABLE_PREVIOUS_KEY = "_runs_table_previous"
+
+
+def _column_config(primary: str, rule: StabilityRule, extra_columns: list[str]) -> dict:
+    """Headers, formats and help texts of the runs table."""
+    label = runs_analysis.metric_label(primary)
+    number = st.column_config.NumberColumn
+    config = {
+        "run_name": st.column_config.TextColumn("Run", pinned=True),
+        "status": st.column_config.TextColumn("Status"),
+        "start_time": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+        "primary": number(
+            f"★ {label}", format="%.4f", help=f"Primary metric; empty: run has no {label}"
+        ),
+        "val_auc": number("val AUC", format="%.4f", help="Empty: the run logged no val_auc"),
+        "val_ks": number(
+            "val KS",
+            format="%.4f",
+            help="Empty: the run logged no val_ks; Model diagnostics computes it from labelled "
+            "data",
+        ),
+        "cv_auc_mean": number("CV AUC mean", format="%.4f", help="Empty: no CV folds logged"),
+        "cv_auc_std": number("± std", format="%.4f"),
+        "cv_auc_min": number("Worst fold", format="%.4f"),
+        "cv_ks_mean": number("CV KS mean", format="%.4f"),
+        "stability": st.column_config.TextColumn(
+            "Stability", help=rule.describe() + ". The CV stability tab explains each verdict."
+        ),
+        "data_version": st.column_config.TextColumn("Data version"),
+        "child_runs": number("Child runs", help="Nested (fold) runs"),
+        "model": st.column_config.CheckboxColumn("Model"),
+        "diagnostics": st.column_config.LinkColumn("Diagnostics", display_text="open ↗"),
+        "whatif": st.column_config.LinkColumn("What-if", display_text="open ↗"),
+        "run_id": st.column_config.TextColumn("Run id", help="Select the cell and copy"),
+    }
+    for column in extra_columns:
+        if column.startswith("metrics."):
+            config[column] = number(runs_analysis.metric_label(column), format="%.4f")
+        else:
+            config[column] = st.column_config.TextColumn(column.replace(".", ": ", 1))
+    return config
+
+
+def extra_column_picker(table: RunsTable) -> list[str]:
+    """The URL-bound 'Add columns' picker over every param, metric and tag."""
+    runs = table.runs
+    choices = [
+        c for c in [*table.param_columns, *table.metric_columns, *table.tag_columns]
+        if c in runs.columns
+    ]  # fmt: skip
+    return st.multiselect(
+        "Add columns",
+        choices,
+        key="cols",
+        bind="query-params",
+        format_func=lambda c: c.replace(".", ": ", 1),
+        placeholder="Any param, metric or tag",
+    )
+
+
+def _selected_before(label_of: dict[str, str]) -> list[str]:
+    """The selection of the last script run, or the URL's on the first."""
+    if "run" in st.session_state:
+        return [r for r in st.session_state["run"] if r in label_of]
+    return [r for r in st.query_params.get_all("run") if r in label_of]
+
+
+def runs_table(
+    view: pd.DataFrame,
+    all_ids: list[str],
+    label_of: dict[str, str],
+    primary: str,
+    rule: StabilityRule,
+    extra_columns: list[str],
+) -> list[str]:
+    """Show the table with tickable rows and the 'Selected runs' box; return the selection.
+
+    The table's ticks and the box (mirrored in the URL) are kept in step: ticks added or
+    removed since the last run of this same table are applied to the selection.
+    """
+    view_ids = list(view["run_id"])
+    selected_before = _selected_before(label_of)
+    table_key = "runs_table_" + hashlib.sha1("".join(view_ids).encode()).hexdigest()[:12]
+    event = st.dataframe(
+        view,
+        hide_index=True,
+        column_order=table_column_order(primary, extra_columns, view.columns),
+        width="stretch",
+        height=min(420, 38 + 35 * max(len(view), 1)),
+        key=table_key,
+        column_config=_column_config(primary, rule, extra_columns),
+        on_select="rerun",
+        selection_mode="multi-row",
+        selection_default={
+            "selection": {"rows": [view_ids.index(r) for r in selected_before if r in view_ids]}
+        },
+        placeholder="",
+    )
+    ticked = {view_ids[i] for i in event.selection.rows if i < len(view_ids)}
+    previous_key, previous = st.session_state.get(TABLE_PREVIOUS_KEY, (None, None))
+    baseline = previous if previous_key == table_key else set(selected_before) & set(view_ids)
+    st.session_state["run"] = sync_selection(selected_before, view_ids, ticked, baseline)
+    st.session_state[TABLE_PREVIOUS_KEY] = (table_key, ticked)
+    selected = st.multiselect(
+        "Selected runs (tick rows above, or pick here)",
+        all_ids,
+        key="run",
+        format_func=lambda r: f"{label_of[r]} · {r[:8]}",
+    )
+    # Not bound with bind=: a bound widget writes its formatted labels to the URL, not run ids.
+    if selected:
+        st.query_params["run"] = selected
+    elif "run" in st.query_params:
+        del st.query_params["run"]
+    return selected
+
+
+def selected_run_links(table: RunsTable, selected: list[str], label_of: dict[str, str]) -> None:
+    """Per selected run: links to its pages and what it lacks."""
+    for run_id in selected[:MAX_LINKED_RUNS]:
+        name_col, diag_col, whatif_col = st.columns([3, 2, 2])
+        name_col.markdown(f"**{label_of[run_id]}** `{run_id[:8]}`")
+        diag_col.page_link(
+            DIAGNOSTICS_PAGE,
+            label="Model diagnostics",
+            icon=":material/monitoring:",
+            query_params={"run_id": run_id},
+        )
+        whatif_col.page_link(
+            WHATIF_PAGE,
+            label="What-if scoring",
+            icon=":material/tune:",
+            query_params={"run_id": run_id},
+        )
+        for missing in run_inventory(table, run_id).missing:
+            name_col.caption(missing)
+    if len(selected) > MAX_LINKED_RUNS:
+        st.caption(f"Links shown for the first {MAX_LINKED_RUNS}; every row links in the table.")
