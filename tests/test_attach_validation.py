@@ -196,7 +196,7 @@ def test_attach_on_a_server_store(server_store, labelled_csv) -> None:
 def test_diagnostics_attaches_a_labelled_file_to_the_run(seed_store, labelled_csv, app_env) -> None:
     # given Diagnostics on the seed-pattern run, evaluated on a labelled file by path
     uri, run_id, _ = seed_store
-    app_env(uri)
+    app_env(uri, DATA_ROOT=str(labelled_csv.parent))
     at = _open("pages/diagnostics.py", {"run_id": run_id})
     at.radio(key="diag_source").set_value(PATH).run()
     at = at.text_input(key="diag_path").input(str(labelled_csv)).run()
