@@ -172,6 +172,10 @@ def test_param_effects_handle_numeric_mixed_and_text_params() -> None:
     assert effects.loc["boosting", "kind"] == "categorical"
     assert 0 < effects.loc["boosting", "effect"] <= 1
     assert effects.index[0] == "num_leaves"
+    # and a perfect correlation from five runs is still flagged as few runs, with its p-value
+    assert effects.loc["num_leaves", "p_value"] < 0.05
+    assert "only 5 runs" in effects.loc["num_leaves", "note"]
+    assert effects["p_value"].between(0, 1).all()
 
 
 def test_param_effects_need_enough_runs() -> None:

@@ -104,15 +104,25 @@ def effects_tab(runs: pd.DataFrame, primary: str) -> None:
             "strength": st.column_config.ProgressColumn(
                 "Strength", min_value=0.0, max_value=1.0, format="%.2f"
             ),
+            "p_value": st.column_config.NumberColumn(
+                "p-value", format="%.3f", help="Chance of an effect this strong with no real one"
+            ),
             "n_runs": st.column_config.NumberColumn("Runs"),
             "n_values": st.column_config.NumberColumn("Distinct values"),
             "note": st.column_config.TextColumn("Note"),
         },
     )
+    n_runs = int(effects["n_runs"].max())
     st.caption(
-        f"Across {int(effects['n_runs'].max())} finished run(s) of the whole experiment. "
+        f"Across {n_runs} finished run(s) of the whole experiment. "
         "Association, not causation: params changed together cannot be told apart."
     )
+    if n_runs < runs_analysis.FEW_RUNS:
+        st.warning(
+            f"Only {n_runs} runs: with so few, even ρ = 1.00 can happen by chance (see each "
+            "p-value). Train more runs before reading these as effects.",
+            icon=":material/warning:",
+        )
 
 
 def children_tab(children: pd.DataFrame, runs: pd.DataFrame) -> None:
