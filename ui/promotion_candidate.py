@@ -125,7 +125,8 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
     st.caption(
         "Gates: run finished · threshold in (0, 1) · val_auc not below the champion's by more "
         f"than the tolerance · CV stable ({rule.describe()}) · model loads from the export · "
-        "smoke test (exported model through the scoring core equals the run's model)."
+        "smoke test (exported model through the scoring core equals the run's model) · "
+        "service smoke test (the export served over HTTP answers /predict and /explain alike)."
         + (
             " Four-eyes rule on: this records a request; another person approves it."
             if settings.four_eyes
