@@ -17,6 +17,7 @@ import requests
 
 from core.cli.main import main
 from core.data.synthetic import demo_dataset
+from core.monitoring.decision_log import LOG_KEYS as DECISION_LOG_KEYS
 from core.promotion import use_cases as promotion
 from core.promotion.manifest import read_manifest
 from core.scoring.reason_codes import load_reason_codes
@@ -33,18 +34,8 @@ from tests.serving_fixtures import (  # noqa: F401 (fixture)
 )
 
 EXACT = 1e-9
-LOG_KEYS = {
-    "time",
-    "request_id",
-    "run_id",
-    "threshold",
-    "applicant_id",
-    "probability_of_default",
-    "decision",
-    "reasons",
-    "warnings",
-    "features",
-}
+# The writer must write exactly what Monitoring's reader reads: one contract, one list.
+LOG_KEYS = set(DECISION_LOG_KEYS)
 
 
 def _applicants(n: int = 12, seed: int = 3) -> list[dict]:
