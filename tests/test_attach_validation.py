@@ -169,7 +169,9 @@ def test_a_target_with_one_class_is_refused(seed_store, tmp_path, monkeypatch, c
     assert code == 2 and "one class only" in err
 
 
-def test_attach_on_a_sqlite_store(tmp_path, labelled_csv) -> None:
+def test_attach_on_a_sqlite_store(tmp_path, labelled_csv, monkeypatch) -> None:
+    # a sqlite store's default artifact root is ./mlruns of the working directory: keep it here
+    monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     run_id = log_seed_pattern_run(uri)
     result = attach.attach_validation_file(uri, run_id, labelled_csv, DEMO_TARGET)
