@@ -24,7 +24,8 @@ from core.scoring.prepare import feature_matrix, prepare_features
 from core.scoring.reason_codes import load_reason_codes
 from core.scoring.scorer import scorer_for
 from core.settings import DEFAULT_DECISION_THRESHOLD
-from core.training.trainer import DEMO_CONFIGS, build_model
+from core.training.configs import DEMO_CONFIGS
+from core.training.trainer import build_model
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:

@@ -44,7 +44,8 @@ from core.promotion import use_cases as promotion  # noqa: E402
 from core.scoring.reason_codes import load_reason_codes  # noqa: E402
 from core.scoring.scorer import scorer_for  # noqa: E402
 from core.settings import load_settings, prepare_mlflow_environment  # noqa: E402
-from core.training.trainer import DEMO_CONFIGS, build_model  # noqa: E402
+from core.training.configs import DEMO_CONFIGS  # noqa: E402
+from core.training.trainer import build_model  # noqa: E402
 
 THRESHOLD = 0.4542
 HOT_SWAP_CLIENTS = 8

@@ -25,8 +25,8 @@ from core.runs.stability import (
 )
 from core.settings import DEMO_DATA_ROWS, DEMO_SEED
 from core.store.access import load_runs_table, load_validation_set
+from core.training.configs import DEMO_CONFIGS
 from core.training.trainer import (
-    DEMO_CONFIGS,
     TrainConfig,
     cross_validate,
     cv_fold_sizes,

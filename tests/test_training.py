@@ -13,7 +13,8 @@ from mlflow.tracking import MlflowClient
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.errors import DataValidationError
 from core.store.access import load_model, load_validation_set
-from core.training.trainer import TrainConfig, grid_configs, monotone_vector, train_and_log
+from core.training.configs import grid_configs
+from core.training.trainer import TrainConfig, monotone_vector, train_and_log
 
 CONFIG = TrainConfig(run_name="t", n_estimators=25, num_leaves=7, cv_folds=3,
                      monotone_constraints=DEMO_MONOTONE)  # fmt: skip
