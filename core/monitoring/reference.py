@@ -23,16 +23,12 @@ class ProfileError(GovernanceError):
     """A reference profile is missing, unreadable, or of an unknown schema version."""
 
 
-class NumericProfile(BaseModel):
-    """One numeric column: inner decile edges, reference counts per bin, range and missing rate."""
+class _ColumnCounts(BaseModel):
+    """What every column profile counts: rows per bin or category, missing rows, all rows."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    kind: Literal["numeric"] = "numeric"
-    edges: list[float]
     counts: list[int]
-    minimum: float | None
-    maximum: float | None
     n_missing: int
     n_rows: int
 
@@ -40,27 +36,26 @@ class NumericProfile(BaseModel):
     def missing_rate(self) -> float:
         """Share of reference rows with no value."""
         return self.n_missing / self.n_rows if self.n_rows else 0.0
+
+
+class NumericProfile(_ColumnCounts):
+    """One numeric column: inner decile edges, reference counts per bin, range and missing rate."""
+
+    kind: Literal["numeric"] = "numeric"
+    edges: list[float]
+    minimum: float | None
+    maximum: float | None
 
     def shares(self) -> np.ndarray:
         """Reference share per bin, the missing bin last (sums to 1)."""
         return np.asarray([*self.counts, self.n_missing], dtype=float) / max(self.n_rows, 1)
 
 
-class CategoricalProfile(BaseModel):
+class CategoricalProfile(_ColumnCounts):
     """One categorical column: reference count per category and missing rate."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     kind: Literal["categorical"] = "categorical"
     categories: list[str]
-    counts: list[int]
-    n_missing: int
-    n_rows: int
-
-    @property
-    def missing_rate(self) -> float:
-        """Share of reference rows with no value."""
-        return self.n_missing / self.n_rows if self.n_rows else 0.0
 
     def shares(self) -> np.ndarray:
         """Reference share per category, then unseen (0 by definition), then missing."""
