@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +11,7 @@ import streamlit as st
 from core.charts.whatif import moved_contributions_figure, waterfall_figure
 from core.errors import DataValidationError
 from core.scoring.counterfactual import CounterfactualResult, find_counterfactuals
+from core.scoring.feature_policy import FeaturePolicy
 from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
@@ -33,6 +34,7 @@ class Workbench:
     book: ReasonCodeBook
     steps: dict[str, float]
     reference: pd.DataFrame
+    policy: FeaturePolicy = field(default_factory=FeaturePolicy)
 
 
 def field_key(feature: str) -> str:
@@ -253,8 +255,8 @@ def _counterfactuals(bench: Workbench, result: CounterfactualResult) -> None:
         },
     )
     st.caption(
-        "Only changes inside the training range and in each monotone feature's direction "
-        "are considered. " + result.note
+        "Only changes inside the training range, in each monotone feature's direction and "
+        "allowed by the feature policy are considered. " + result.note
     )
 
 
@@ -290,5 +292,6 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
         spec=bench.spec,
         steps=bench.steps,
         reference=bench.reference,
+        policy=bench.policy,
     )
     _counterfactuals(bench, counterfactual)

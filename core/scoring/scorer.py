@@ -47,6 +47,8 @@ class ScoringResult:
     threshold: Threshold
     prepared: PreparedFeatures
     reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Features never given as a reason (the feature policy's protected ones).
+    withheld: frozenset[str] = frozenset()
 
     def top_risk_drivers(self, n: int = 3) -> list[list[str]]:
         """For each applicant, the n features that pushed the default risk up the most."""
@@ -172,15 +174,16 @@ class Scorer:
             index=applicants.index,
         )
         contributions = contrib.values.set_axis(applicants.index)
+        book = reason_book or ReasonCodeBook()
         reasons = reason_table(
             contributions,
             prepared.frame,
             decisions == DECLINE,
-            reason_book or ReasonCodeBook(),
+            book,
             n_reasons,
         )
         return ScoringResult(
-            scores, contributions, contrib.base_value, threshold, prepared, reasons
+            scores, contributions, contrib.base_value, threshold, prepared, reasons, book.withheld
         )
 
 
