@@ -24,6 +24,9 @@ def _column_config(primary: str, rule: StabilityRule, extra_columns: list[str]) 
     number = st.column_config.NumberColumn
     config = {
         "run_name": st.column_config.TextColumn("Run", pinned=True),
+        "role": st.column_config.TextColumn(
+            "Role", help="Champion: the promoted run, in force in production"
+        ),
         "status": st.column_config.TextColumn("Status"),
         "start_time": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
         "primary": number(
