@@ -24,14 +24,28 @@ def _side_by_side(runs: pd.DataFrame, selected: list[str]) -> None:
     if params_table.empty:
         st.caption("These runs logged identical params." if diff_only else "No params logged.")
     else:
-        st.dataframe(params_table, width="stretch", key="compare_params")
+        st.dataframe(
+            params_table,
+            width="stretch",
+            key="compare_params",
+            column_config={
+                "_index": st.column_config.TextColumn("Param"),
+                "differs": st.column_config.CheckboxColumn("Differs"),
+            },
+        )
     st.markdown("**Metrics** (Δ = difference to the first selected run)")
+    metrics = runs_analysis.compare_metrics(runs, selected)
+    # One format for every number in the table: four decimals, differences signed.
+    numbers = {
+        c: st.column_config.NumberColumn(c, format="%+.4f" if c.startswith("Δ") else "%.4f")
+        for c in metrics.columns
+    }
     st.dataframe(
-        runs_analysis.compare_metrics(runs, selected),
+        metrics,
         width="stretch",
         key="compare_metrics",
         placeholder="",
-        column_config={"_index": st.column_config.TextColumn("metric")},
+        column_config={"_index": st.column_config.TextColumn("Metric"), **numbers},
     )
 
 

@@ -188,9 +188,12 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
             shown,
             "whatif_changed_table",
             {
-                "original": ("original contribution", "%+.4f"),
-                "edited": ("edited contribution", "%+.4f"),
-                "delta": ("moved by", "%+.4f"),
+                "feature": ("Feature", None),
+                "original_value": ("Original value", None),
+                "edited_value": ("Edited value", None),
+                "original": ("Original contribution", "%+.4f"),
+                "edited": ("Edited contribution", "%+.4f"),
+                "delta": ("Moved by", "%+.4f"),
             },
         )
     st.plotly_chart(
@@ -202,10 +205,14 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
         st.caption(f"The chart shows the {MOVED_IN_CHART} largest moves; the table lists all.")
 
 
-def _numbers_table(frame: pd.DataFrame, key: str, formats: dict[str, tuple[str, str]]) -> None:
-    """A full-width table whose numeric columns get a label and a number format."""
+def _numbers_table(
+    frame: pd.DataFrame, key: str, formats: dict[str, tuple[str, str | None]]
+) -> None:
+    """A full-width table: each listed column gets a plain header and, if numeric, a format."""
     config = {
         column: st.column_config.NumberColumn(label, format=fmt)
+        if fmt
+        else st.column_config.TextColumn(label)
         for column, (label, fmt) in formats.items()
     }
     st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
@@ -245,13 +252,21 @@ def _counterfactuals(bench: Workbench, result: CounterfactualResult) -> None:
             "Next best single-feature changes (ranked by the change as a share of the "
             "feature's training range; a category switch counts as a whole range):"
         )
+    table = result.table()
     _numbers_table(
-        result.table(),
+        # Shares and probabilities in percent with two decimals, like the rest of the page.
+        table.assign(
+            share_of_range=table["share_of_range"] * 100, probability=table["probability"] * 100
+        ),
         "whatif_counterfactuals",
         {
-            "change": ("change", "%+.6g"),
-            "share_of_range": ("share of range", "percent"),
-            "probability": ("new probability", "%.4f"),
+            "feature": ("Feature", None),
+            "current": ("Current", None),
+            "proposed": ("Proposed", None),
+            "change": ("Change", "%+.6g"),
+            "share_of_range": ("Share of range", "%.2f%%"),
+            "probability": ("New probability of default", "%.2f%%"),
+            "decision": ("Decision", None),
         },
     )
     st.caption(

@@ -262,7 +262,7 @@ def ks_overlay_figure(
             x=points["score"],
             y=points["gap"],
             mode="lines",
-            name=f"{name}: KS {row.ks:.4f} at {row.ks_score:.1%}",
+            name=f"{name}: KS {row.ks:.4f} at score {row.ks_score:.1%}",
             line=line,
             legendgroup=row.run_id,
             hovertemplate=f"{name}<br>score %{{x:.1%}}<br>gap %{{y:.1%}}<extra></extra>",
@@ -280,5 +280,5 @@ def ks_overlay_figure(
         fig,
         "KS: gap between goods' and bads' cumulative shares",
         "Model score",
-        "Goods minus bads at or below the score",
+        "Gap: goods − bads at or below",
     )
