@@ -20,9 +20,17 @@ from core.settings import Settings
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
 from ui.diagnostics_policy import threshold_section
+from ui.plain_tables import plain_table
 
 SHAP_SAMPLES = (500, 2_000, 5_000)
-PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "ks", "cum_share")
+PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "cum_share")
+BAND_LABELS = {
+    "count": "Applicants",
+    "cum_bad_capture": "Bads caught (cumulative)",
+    "cum_good_capture": "Goods declined (cumulative)",
+    "cum_share": "Share (cumulative)",
+    "cum_lift": "Lift (cumulative)",
+}
 
 
 @st.fragment
@@ -94,18 +102,14 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
         f"riskiest band down. {len(bands)} bands with {int(bands['count'].sum()):,} rows and "
         f"{int(bands['bads'].sum()):,} bads in total."
     )
-    column_config = {
-        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="percent")
-        for c in PERCENT_COLUMNS
-    }
-    column_config |= {
-        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="%.4f")
-        for c in ("score_min", "score_max", "mean_score")
-    }
-    column_config["ks"] = st.column_config.NumberColumn("KS", format="percent")
-    column_config["lift"] = st.column_config.NumberColumn("Lift", format="%.2f")
-    column_config["cum_lift"] = st.column_config.NumberColumn("Cum lift", format="%.2f")
-    st.dataframe(bands, hide_index=True, width="stretch", column_config=column_config)
+    # Shares with two decimals (not 57.67% beside 28%), KS as a fraction like the KS headline.
+    shown, column_config = plain_table(
+        bands,
+        percent=PERCENT_COLUMNS,
+        formats={"lift": "%.2f", "cum_lift": "%.2f", "band": "%d"},
+        labels=BAND_LABELS,
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
     left, right = st.columns(2)
     left.plotly_chart(charts.lift_figure(bands), width="stretch")
     right.plotly_chart(charts.gains_figure(bands), width="stretch")
@@ -188,7 +192,8 @@ def monotonicity_tab(
             icon=":material/info:",
         )
     st.dataframe(
-        check.summary,
+        # The worst step in percentage points of the score, like every other difference shown.
+        check.summary.assign(worst_violation=check.summary["worst_violation"] * 100),
         hide_index=True,
         width="stretch",
         column_config={
@@ -196,7 +201,7 @@ def monotonicity_tab(
             "declared": st.column_config.TextColumn("Declared"),
             "monotone": st.column_config.CheckboxColumn("Monotone"),
             "worst_violation": st.column_config.NumberColumn(
-                "Worst step against (PD)", format="%.2e"
+                "Worst step against", format="%.3f pp"
             ),
             "grid_points": st.column_config.NumberColumn("Grid points"),
             "verdict": st.column_config.TextColumn("Verdict", width="medium"),

@@ -62,8 +62,9 @@ class ReasonCodeBook:
         return replace(self, withheld=frozenset(features))
 
     def unmapped(self, features: list[str]) -> list[str]:
-        """Model features the file gives no text for (they get the fallback)."""
-        return [f for f in features if f not in self.texts]
+        """Model features the file gives no text for (they get the fallback); withheld ones
+        are never a reason, so they need none."""
+        return [f for f in features if f not in self.texts and f not in self.withheld]
 
 
 def _fill(template: str, feature: str) -> str:
