@@ -28,12 +28,14 @@ class PromotionStore:
     governed: tuple[str, ...]
     foreign: dict[str, str]
     unstable: str
+    no_cv: str
 
 
 @pytest.fixture(scope="module", name="promotion_template")
 def promotion_template_fixture(file_store_template, tmp_path_factory) -> PromotionStore:
     """The session file store plus a second seed-pattern run and a seed-pattern run whose folds
-    spread far beyond sampling noise (its CV gate fails).
+    spread far beyond sampling noise (its CV gate fails), and one that logged no CV (its CV
+    gate fails unless forced with a written reason).
 
     The two promotable seed-pattern runs (first, second) carry stable CV folds, since a run
     without CV fails the CV gate unless forced with a written reason.
@@ -45,8 +47,11 @@ def promotion_template_fixture(file_store_template, tmp_path_factory) -> Promoti
     unstable = log_seed_pattern_run(
         f"file:{path}", run_name="unstable_folds", fold_aucs=UNSTABLE_FOLD_AUCS
     )
+    no_cv = log_seed_pattern_run(f"file:{path}", run_name="no_cv")
     t = file_store_template
-    return PromotionStore(f"file:{path}", t.seed_pattern, second, t.governed, t.foreign, unstable)
+    return PromotionStore(
+        f"file:{path}", t.seed_pattern, second, t.governed, t.foreign, unstable, no_cv
+    )
 
 
 @pytest.fixture(name="promo_store")

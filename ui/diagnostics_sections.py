@@ -56,7 +56,8 @@ def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyP
             "**This score ranks risk but is not a calibrated probability of default**: "
             + "; ".join(calibration.problems)
             + ". Read approval and bad rates from the threshold policy, not the score itself "
-            "as a PD.",
+            "as a PD, or train with `python -m core train --calibrate isotonic` for a calibrated "
+            "PD.",
             icon=":material/warning:",
         )
     left, right = st.columns(2)

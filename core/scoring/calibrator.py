@@ -82,6 +82,21 @@ class Calibrator:
             calibrated = np.interp(_sigmoid(raw), self.x, self.y)
         return np.clip(calibrated, _PD_FLOOR, 1 - _PD_FLOOR)
 
+    def raw_at(self, probability: float) -> float:
+        """The smallest raw log-odds whose calibrated output reaches probability (±inf outside)."""
+        if self.kind == "sigmoid":
+            return (math.log(probability / (1 - probability)) - self.intercept) / self.slope
+        x, y = np.asarray(self.x), np.clip(np.asarray(self.y), _PD_FLOOR, 1 - _PD_FLOOR)
+        at = int(np.searchsorted(y, probability, side="left"))
+        if at == 0:
+            return -math.inf
+        if at == len(y):
+            return math.inf
+        low, high = y[at - 1], y[at]
+        share = (probability - low) / (high - low) if high > low else 1.0
+        score = min(max(float(x[at - 1] + share * (x[at] - x[at - 1])), 1e-15), 1 - 1e-15)
+        return math.log(score / (1 - score))
+
     def to_json_bytes(self) -> bytes:
         """The calibrator as JSON (what `calibration.json` holds)."""
         body = {
@@ -133,6 +148,11 @@ def attach_calibrator(model: object, calibrator: Calibrator | None) -> None:
 def calibrator_of(model: object) -> Calibrator | None:
     """The calibrator attached to a loaded model, or None (its output is a risk score)."""
     return _CALIBRATORS.get(model)
+
+
+def output_label_of(model: object | None) -> str:
+    """What a loaded model's output is called ('risk score' when there is no model)."""
+    return scale_label(scale_of(calibrator_of(model) if model is not None else None))
 
 
 def scale_of(calibrator: Calibrator | None) -> ScoreScale:

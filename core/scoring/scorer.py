@@ -12,6 +12,7 @@ they add up to the raw score.
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,14 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.scoring.calibrator import Calibrator, ScoreScale, calibrator_of, scale_label, scale_of
+from core.scoring.calibrator import (
+    RISK_SCORE,
+    Calibrator,
+    ScoreScale,
+    calibrator_of,
+    scale_label,
+    scale_of,
+)
 from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
 from core.scoring.model_spec import ModelSpec, model_spec
 from core.scoring.prepare import (
@@ -50,6 +58,12 @@ class ScoringResult:
     threshold: Threshold
     prepared: PreparedFeatures
     reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scale: ScoreScale = RISK_SCORE
+
+    @property
+    def output_label(self) -> str:
+        """What the 'probability' column is: 'risk score' unless it is a calibrated PD."""
+        return scale_label(self.scale)
 
     def top_risk_drivers(self, n: int = 3) -> list[list[str]]:
         """For each applicant, the n features that pushed the default risk up the most."""
@@ -114,6 +128,12 @@ class Scorer:
     def output_label(self) -> str:
         """What the output is called: 'probability of default (calibrated)' or 'risk score'."""
         return scale_label(self.scale)
+
+    def raw_threshold(self, threshold: float) -> float:
+        """The raw log-odds at which the output reaches the threshold (for log-odds charts)."""
+        if self.calibrator is None:
+            return math.log(threshold / (1.0 - threshold))
+        return self.calibrator.raw_at(threshold)
 
     def probability_from_raw(self, raw: np.ndarray) -> np.ndarray:
         """The output of raw log-odds: sigmoid, then the calibrator when the model has one."""
@@ -200,7 +220,7 @@ class Scorer:
             n_reasons,
         )
         return ScoringResult(
-            scores, contributions, contrib.base_value, threshold, prepared, reasons
+            scores, contributions, contrib.base_value, threshold, prepared, reasons, self.scale
         )
 
 
