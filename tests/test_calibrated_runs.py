@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.isotonic import IsotonicRegression
+from streamlit.testing.v1 import AppTest
 
 from core.cli.main import main
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
@@ -35,6 +37,7 @@ from core.store.access import load_model, load_validation_set
 from core.store.client import open_client
 from core.training.calibration import fit_calibrator
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, TrainConfig, train_and_log
+from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
 
 DEMO_RUN = TrainConfig(n_estimators=100, cv_folds=3, monotone_constraints=DEMO_MONOTONE)
 
@@ -191,3 +194,33 @@ def test_manifest_without_a_scale_reads_as_risk_score() -> None:
     assert ModelIdentity.from_manifest(PromotionManifest.model_validate(body)).score_name == (
         "risk score"
     )
+
+
+@pytest.mark.parametrize("kind", ["isotonic", "sigmoid"])
+def test_raw_threshold_maps_back_to_the_threshold(calibrated, kind) -> None:
+    # given a calibrated run's scorer / when a threshold is mapped to raw log-odds
+    scorer = scorer_for(load_model(calibrated.uri, calibrated.runs[kind]))
+    for threshold in (0.05, 0.1, 0.2, 0.4):
+        raw = scorer.raw_threshold(threshold)
+        # then the calibrated output reaches the threshold there (the waterfall's line)
+        assert scorer.probability_from_raw(np.array([raw + 1e-6]))[0] >= threshold - 1e-9
+        assert scorer.probability_from_raw(np.array([raw - 1e-3]))[0] <= threshold + 1e-9
+
+
+def test_pages_name_the_calibrated_output(calibrated, app_env) -> None:
+    # given the app on the store, the isotonic-calibrated run selected
+    app_env(calibrated.uri, MLFLOW_EXPERIMENT_NAME="calibration")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    at.query_params["run_id"] = calibrated.runs["isotonic"]
+    at.run()
+    # when What-if and Diagnostics open on it
+    whatif = at.switch_page("pages/whatif.py").run()
+    assert exceptions(whatif) == []
+    # then What-if names its output a calibrated probability of default, the waterfall too
+    assert "Probability of default (calibrated)" in [m.label for m in whatif.metric]
+    figures = [json.loads(c.proto.spec) for c in whatif.get("plotly_chart")]
+    titles = [f["layout"].get("title", {}).get("text", "") for f in figures]
+    assert any("probability of default (calibrated)" in t for t in titles)
+    diagnostics = whatif.switch_page("pages/diagnostics.py").run()
+    assert exceptions(diagnostics) == []
+    assert "The score is the probability of default (calibrated)" in texts(diagnostics)

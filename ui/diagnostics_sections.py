@@ -136,10 +136,13 @@ def explain_tab(
     if shap.is_sample:
         st.caption(
             f"SHAP computed on a random sample of {shap.n_sample:,} of {shap.n_total:,} rows "
-            "(exact TreeSHAP, in log-odds)."
+            "(exact TreeSHAP, in raw log-odds, before any calibration)."
         )
     else:
-        st.caption(f"SHAP computed on all {shap.n_total:,} rows (exact TreeSHAP, in log-odds).")
+        st.caption(
+            f"SHAP computed on all {shap.n_total:,} rows (exact TreeSHAP, in raw log-odds, "
+            "before any calibration)."
+        )
     left, right = st.columns(2)
     left.plotly_chart(
         charts.bar_figure(shap.mean_abs(), "mean_abs_shap", "Mean |SHAP|", "mean |SHAP|"),
