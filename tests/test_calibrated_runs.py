@@ -20,6 +20,8 @@ from core.evaluation.threshold_policy import build_score_table
 from core.promotion import use_cases
 from core.promotion.manifest import PromotionManifest, read_manifest
 from core.promotion.requests import PromotionRequest
+from core.promotion.tables import comparison_table
+from core.runs.stability import StabilityRule
 from core.scoring.calibrator import (
     CALIBRATED_PD,
     RISK_SCORE,
@@ -35,6 +37,7 @@ from core.serving.smoke import applicant_records
 from core.settings import load_settings
 from core.store.access import load_model, load_validation_set
 from core.store.client import open_client
+from core.store.run_record import fetch_run_record
 from core.training.calibration import fit_calibrator
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, TrainConfig, train_and_log
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
@@ -151,6 +154,11 @@ def test_promoted_calibrated_run_is_served_on_its_scale(calibrated, tmp_path) ->
     # then the manifest says the threshold is on the calibrated PD scale
     assert result.manifest.score_scale == CALIBRATED_PD
     assert read_manifest(settings.promotion_manifest).score_scale == CALIBRATED_PD
+    # and the Promotion page's comparison says an uncalibrated challenger changes the scale
+    plain = fetch_run_record(open_client(calibrated.uri), calibrated.runs["none"])
+    table = comparison_table(plain, result.manifest, StabilityRule()).set_index("metric")
+    assert table.loc["Threshold scale", "candidate"] == "risk score"
+    assert table.loc["Threshold scale", "difference"].startswith("changes")
     # and the service names that scale in /version and in every answer
     loaded = load_promoted(settings.promotion_manifest, settings.reason_codes_file)
     client = TestClient(create_app(ServiceState(ModelHolder(loaded), None, 100)))

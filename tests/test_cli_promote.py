@@ -45,6 +45,7 @@ def _round_trip(
     assert code == 0, err
     assert "[pass] smoke test" in out
     assert ("no CV logged" in out) is force
+    assert "threshold 0.45 on the risk score scale" in out
     if force:
         # the seed-pattern run (no CV) goes through only by the override, recorded with its reason
         first = json.loads(_cli(monkeypatch, capsys, uri, manifest, "--show")[1])
