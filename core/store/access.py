@@ -237,7 +237,7 @@ def load_model(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
     return load_model_unchecked(tracking_uri, run_id)
 
 
-def load_model_folder(folder: str | Path) -> object:
+def load_model_folder(folder: str | Path) -> lgb.LGBMClassifier | lgb.Booster:
     """Load a local MLflow model folder with the lightgbm flavour, its calibrator attached.
 
     The one loader of a model's files: a run's model (downloaded) and a promotion export alike,
@@ -269,7 +269,7 @@ def load_model_unchecked(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
             f"Run '{run_id}' logged a raw LightGBM Booster, not an LGBMClassifier.",
             fix="Log the scikit-learn LGBMClassifier with mlflow.lightgbm.log_model.",
         )
-    return model  # type: ignore[return-value]
+    return model
 
 
 def load_validation_set(client: MlflowClient, run_id: str) -> pd.DataFrame:
