@@ -125,7 +125,7 @@ def headline(report: MonitoringReport) -> None:
     )  # fmt: skip
 
 
-def trends(report: MonitoringReport) -> None:
+def trends(report: MonitoringReport, score_name: str = "risk score") -> None:
     """Per-period charts: decisions and accuracy, score PSI vs noise, calibration."""
     segments = report.segments[report.segments["decisions"] > 0]
     st.subheader(f"By {report.period}")
@@ -133,14 +133,15 @@ def trends(report: MonitoringReport) -> None:
     left.plotly_chart(charts.period_chart(segments), width="stretch", key="period_chart")
     right.plotly_chart(charts.psi_trend_chart(segments), width="stretch", key="psi_trend")
     if report.has_outcomes:
-        st.plotly_chart(charts.calibration_chart(segments), width="stretch", key="calibration")
+        figure = charts.calibration_chart(segments, score_name)
+        st.plotly_chart(figure, width="stretch", key="calibration")
     shown, config = plain_table(
         _short_runs(report.segments),
         percent=("approval_rate", "expected_approval_rate", "bad_rate", "bad_rate_approved",
                  "mean_pd_labelled"),
         points=("approval_shift",),
         formats={"score_psi": RATIO, "score_psi_noise": RATIO},
-        labels={"mean_pd_labelled": "Mean score (labelled)",
+        labels={"mean_pd_labelled": f"Mean {score_name} (labelled)",
                 "bad_rate_approved": "Bad rate among approved",
                 "score_psi_noise": "PSI noise level",
                 "auc_low": "AUC low (95% CI)", "auc_high": "AUC high (95% CI)",
