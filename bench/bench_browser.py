@@ -16,11 +16,12 @@ starts `streamlit run app.py --server.headless true` on a free port and times in
 MutationObserver, so no polling interval): Streamlit reports the script not running
 (`data-test-script-state=notRunning`), no element is marked stale (`data-stale=true`), and the
 changed value shows its new text: for a threshold change, the sidebar and every "threshold
-0.xxxx" label on the figures equal the slider's new value and the approval rate changed (the
-"Exact threshold" box is left out: on the baseline it keeps its first value, which
-tests/test_diagnostics_browser.py now asserts against); for a What-if edit, the probability of default changed; for a filter, the caption names
-the expected count; for a page, its title and its first metric are shown. A stale value is never
-counted as done. The time runs from the keydown / pointerdown event in the page to that moment.
+0.xxxx" label on the figures (as many as the page showed before) equal the slider's new value
+and the approval rate changed (the "Exact threshold" box is left out: on the baseline it keeps
+its first value, which tests/test_diagnostics_browser.py now asserts against); for a What-if
+edit, the probability of default changed; for a filter, the caption names the expected count;
+for a page, its title and its first metric are shown. A stale value is never counted as done.
+The time runs from the keydown / pointerdown event in the page to that moment.
 
 Usage: python bench/bench_browser.py [--repeat 20] [--fresh 3] [--base REV] [--only NAME,...]
 """
@@ -91,7 +92,7 @@ const threshold = (arg) => {
   if (!slider) return null;
   const want = Number(slider.value).toFixed(4);
   const rate = metric('Approval rate');
-  if (rate === null || rate === arg) return null;
+  if (rate === null || rate === arg[0]) return null;
   const side = document.querySelector('[data-testid=stSidebar]').innerText;
   if (!side.includes('Threshold: ' + want)) return null;
   let labels = 0;
@@ -99,7 +100,7 @@ const threshold = (arg) => {
     const found = t.textContent.match(/threshold (\\d\\.\\d{4})/);
     if (found) { if (found[1] !== want) return null; labels += 1; }
   }
-  return labels > 0 ? rate : null;
+  return labels >= arg[1] ? rate : null;
 };
 """
 )
@@ -296,13 +297,21 @@ def threshold_changes(driver: Driver, repeat: int) -> list[float]:
     """PageUp / PageDown on the Diagnostics threshold slider, alternating."""
     driver.settle()
     slider = driver.page.locator(SLIDER)
+    driver.page.wait_for_timeout(1500)  # every chart drawn: count the threshold labels to expect
+    labels = driver.page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot text')]"
+        ".filter(t => /threshold \\d\\.\\d{4}/.test(t.textContent)).length"
+    )
     before = None
     times = []
     for index in range(repeat + 2):
         slider.focus()
         key = "PageUp" if index % 2 == 0 else "PageDown"
         elapsed, before = driver.timed(
-            lambda key=key: driver.page.keyboard.press(key), THRESHOLD_DONE, "threshold", before
+            lambda key=key: driver.page.keyboard.press(key),
+            THRESHOLD_DONE,
+            "threshold",
+            [before, labels],
         )
         if index >= 2:  # two warm-up changes
             times.append(elapsed)
@@ -331,9 +340,7 @@ def whatif_edits(driver: Driver, repeat: int) -> list[float]:
     times = []
     for index in range(repeat + 2):
         field.fill(values[index % len(values)])
-        elapsed, before = driver.timed(
-            lambda: field.press("Enter"), WHATIF_DONE, "whatif", before
-        )
+        elapsed, before = driver.timed(lambda: field.press("Enter"), WHATIF_DONE, "whatif", before)
         if index >= 2:
             times.append(elapsed)
     return times
@@ -449,9 +456,7 @@ def _summary(times: list[float]) -> str:
     """median / p95 / max in milliseconds, and the count."""
     ordered = sorted(times)
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return (
-        f"{statistics.median(ordered):6.0f} {p95:6.0f} {ordered[-1]:6.0f}  (n={len(ordered)})"
-    )
+    return f"{statistics.median(ordered):6.0f} {p95:6.0f} {ordered[-1]:6.0f}  (n={len(ordered)})"
 
 
 def main() -> int:

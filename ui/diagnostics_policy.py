@@ -69,9 +69,8 @@ def _show_point(point: PolicyPoint) -> None:
     left, right = st.columns([1, 2])
     left.markdown("**Confusion matrix** (rows: actual, columns: decision; share of all rows)")
     counts, shares = point.confusion_matrix(), point.confusion_matrix(share=True)
-    left.dataframe(
-        counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})"), width="stretch"
-    )
+    # A static table: a threshold change redraws it far faster than an interactive grid.
+    left.table(counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})"))
     if point.has_economics:
         right.markdown(
             f"**Expected loss** from the {point.bads_approved:,} approved bads: "
