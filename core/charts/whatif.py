@@ -74,14 +74,31 @@ def waterfall_figure(
         )
     )
     cut = _logit(threshold)
-    figure.add_vline(
-        x=cut,
-        line_dash="dash",
-        line_color="#333333",
-        annotation_text=f"threshold {threshold:.2%} = log-odds {cut:+.3f}",
-        annotation_position="top",
-    )
     figure.update_layout(
+        # the threshold line as plain layout data: add_vline costs more than the whole figure
+        shapes=[
+            {
+                "type": "line",
+                "x0": cut,
+                "x1": cut,
+                "xref": "x",
+                "y0": 0,
+                "y1": 1,
+                "yref": "y domain",
+                "line": {"dash": "dash", "color": "#333333"},
+            }
+        ],
+        annotations=[
+            {
+                "x": cut,
+                "xref": "x",
+                "y": 1,
+                "yref": "y domain",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "text": f"threshold {threshold:.2%} = log-odds {cut:+.3f}",
+            }
+        ],
         title=f"Why this score: probability of default {probability:.1%} (log-odds {raw:.3f})",
         xaxis_title="Log-odds of default (red pushes risk up, blue pulls it down)",
         yaxis={"autorange": "reversed"},
