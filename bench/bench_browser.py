@@ -3,7 +3,9 @@
 Builds (once, cached) a demo store (`python -m core train --demo`), a 1,000,000-row labelled
 evaluation file under a DATA_ROOT, and a file store of 2,000 runs; then, for the baseline (a
 `git worktree` of the base commit, default `git merge-base HEAD main`) and for this checkout, it
-starts `streamlit run app.py --server.headless true` on a free port and times in Chromium:
+starts `streamlit run app.py --server.headless true` on a free port (both checkouts' servers run
+side by side and are driven alternately, interaction by interaction, in the order ABBA, so a
+machine shared with other work loads both alike) and times in Chromium:
 
 - a threshold change on Diagnostics (PageUp / PageDown on the slider), on the demo's validation
   set and on the 1,000,000-row file;
@@ -29,6 +31,7 @@ Usage: python bench/bench_browser.py [--repeat 20] [--fresh 3] [--base REV] [--o
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import socket
@@ -38,7 +41,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -293,7 +296,7 @@ class Driver:
             raise RuntimeError(f"the app raised: {text[:500]}")
 
 
-def threshold_changes(driver: Driver, repeat: int) -> list[float]:
+def threshold_changes(driver: Driver) -> Iterator[float]:
     """PageUp / PageDown on the Diagnostics threshold slider, alternating."""
     driver.settle()
     slider = driver.page.locator(SLIDER)
@@ -303,8 +306,7 @@ def threshold_changes(driver: Driver, repeat: int) -> list[float]:
         ".filter(t => /threshold \\d\\.\\d{4}/.test(t.textContent)).length"
     )
     before = None
-    times = []
-    for index in range(repeat + 2):
+    for index in itertools.count():
         slider.focus()
         key = "PageUp" if index % 2 == 0 else "PageDown"
         elapsed, before = driver.timed(
@@ -313,9 +315,7 @@ def threshold_changes(driver: Driver, repeat: int) -> list[float]:
             "threshold",
             [before, labels],
         )
-        if index >= 2:  # two warm-up changes
-            times.append(elapsed)
-    return times
+        yield elapsed
 
 
 def open_file_source(driver: Driver, eval_file: Path) -> None:
@@ -331,39 +331,33 @@ def open_file_source(driver: Driver, eval_file: Path) -> None:
     driver.settle()
 
 
-def whatif_edits(driver: Driver, repeat: int) -> list[float]:
+def whatif_edits(driver: Driver) -> Iterator[float]:
     """Type a debt-to-income value and press Enter, cycling through values."""
     driver.settle()
     field = driver.page.locator('input[aria-label^="debt_to_income"]').first
     values = ("0.15", "0.45", "0.8")
     before = None
-    times = []
-    for index in range(repeat + 2):
+    for index in itertools.count():
         field.fill(values[index % len(values)])
         elapsed, before = driver.timed(lambda: field.press("Enter"), WHATIF_DONE, "whatif", before)
-        if index >= 2:
-            times.append(elapsed)
-    return times
+        yield elapsed
 
 
 # Searches and the runs each keeps of the 2,000 (names run_00000 … run_01999).
 SEARCHES = (("run_00", 1000), ("run_001", 100), ("run_01", 1000), ("run_0199", 10))
 
 
-def runs_filters(driver: Driver, repeat: int) -> list[float]:
+def runs_filters(driver: Driver) -> Iterator[float]:
     """Type a search into the Runs filters and press Enter, cycling through searches."""
     driver.settle()
     field = driver.page.locator('input[aria-label="Search name or run id"]')
-    times = []
-    for index in range(repeat + 2):
+    for index in itertools.count():
         text, count = SEARCHES[index % len(SEARCHES)]
         field.fill(text)
         elapsed, _ = driver.timed(
             lambda: field.press("Enter"), FILTER_DONE, "filter", f"Showing {count} of {N_RUNS}"
         )
-        if index >= 2:
-            times.append(elapsed)
-    return times
+        yield elapsed
 
 
 PAGES = {
@@ -375,17 +369,14 @@ PAGES = {
 }
 
 
-def page_switches(driver: Driver, repeat: int) -> list[float]:
+def page_switches(driver: Driver) -> Iterator[float]:
     """Click the sidebar links between Diagnostics and What-if (both already warm)."""
-    times = []
-    for index in range(repeat + 2):
+    for index in itertools.count():
         path = ("whatif", "diagnostics")[index % 2]
         link = driver.page.locator(f'[data-testid=stSidebarNav] a[href$="/{path}"]').first
         elapsed, _ = driver.timed(lambda link=link: link.click(), PAGE_DONE, "pageShown",
                                   list(PAGES[path]))  # fmt: skip
-        if index >= 2:
-            times.append(elapsed)
-    return times
+        yield elapsed
 
 
 def first_renders(browser, url: str) -> dict[str, float]:
@@ -398,55 +389,92 @@ def first_renders(browser, url: str) -> dict[str, float]:
     return shown
 
 
-GROUPS = (("first",), ("threshold", "switch", "whatif", "threshold1m"), ("runs",))
+def paired(sessions: dict[str, Iterator[float]], repeat: int) -> dict[str, list[float]]:
+    """Alternate the checkouts interaction by interaction (ABBA), so both see the same load.
+
+    The first two interactions of each are warm-ups and are not counted.
+    """
+    times: dict[str, list[float]] = {label: [] for label in sessions}
+    labels = list(sessions)
+    for index in range(repeat + 2):
+        for label in labels if index % 2 == 0 else labels[::-1]:
+            elapsed = next(sessions[label])
+            if index >= 2:
+                times[label].append(elapsed)
+    return times
 
 
-def measure_checkout(
-    browser, checkout: Path, fixture: Fixture, args, only: set[str]
-) -> dict[str, list[float]]:
-    """The interactions named in only on one checkout; milliseconds per interaction."""
-    wanted = only.__contains__
-    results: dict[str, list[float]] = {}
-    if wanted("first"):
-        for _ in range(args.fresh):
-            with app_server(checkout, fixture.demo_store, DEMO_EXPERIMENT, fixture.data_root) as u:
-                for path, ms in first_renders(browser, u).items():
-                    results.setdefault(f"first render: {path}", []).append(ms)
-    if not only & {"threshold", "switch", "whatif", "threshold1m"}:
-        return results | _runs_filter(browser, checkout, fixture, args, only)
-    with app_server(checkout, fixture.demo_store, DEMO_EXPERIMENT, fixture.data_root) as url:
-        driver = Driver(browser)
-        driver.open(f"{url}/diagnostics", *PAGES["diagnostics"])
-        if wanted("threshold"):
-            results["threshold change, 3,000 rows"] = threshold_changes(driver, args.repeat)
-        if wanted("switch"):
-            driver.open(f"{url}/whatif", *PAGES["whatif"])
-            driver.page.locator('[data-testid=stSidebarNav] a[href$="/diagnostics"]').click()
-            driver.settle()
-            results["warm page switch"] = page_switches(driver, args.repeat)
-        if wanted("whatif"):
-            driver.open(f"{url}/whatif", *PAGES["whatif"])
-            results["what-if field edit"] = whatif_edits(driver, args.repeat)
-        if wanted("threshold1m"):
-            driver.open(f"{url}/diagnostics", *PAGES["diagnostics"])
-            open_file_source(driver, fixture.eval_file)
-            results["threshold change, 1,000,000 rows"] = threshold_changes(driver, args.repeat)
-        if driver.errors:
-            raise RuntimeError(f"page errors: {driver.errors[:3]}")
-        driver.page.close()
-    return results | _runs_filter(browser, checkout, fixture, args, only)
+DEMO_INTERACTIONS = {"threshold", "switch", "whatif", "threshold1m"}
 
 
-def _runs_filter(browser, checkout: Path, fixture: Fixture, args, only: set[str]) -> dict:
-    """The Runs filter change on the 2,000-run store, when asked for."""
-    if "runs" not in only:
-        return {}
-    with app_server(checkout, fixture.runs_store, "bench_runs", fixture.data_root) as url:
-        driver = Driver(browser)
-        driver.open(f"{url}/runs?q=run_000", *PAGES["runs"])
-        times = runs_filters(driver, args.repeat)
-        driver.page.close()
-    return {"runs filter, 2,000 runs": times}
+def measure(
+    browser, checkouts: dict[str, Path], fixture: Fixture, args, only: set[str]
+) -> dict[str, dict[str, list[float]]]:
+    """Every interaction in only, on every checkout at once; ms per checkout and interaction."""
+    results: dict[str, dict[str, list[float]]] = {label: {} for label in checkouts}
+
+    def record(name: str, timings: dict[str, list[float]]) -> None:
+        for label, times in timings.items():
+            results[label][name] = times
+
+    labels = list(checkouts)
+    for index in range(args.fresh if "first" in only else 0):
+        for label in labels if index % 2 == 0 else labels[::-1]:
+            store = fixture.demo_store
+            with app_server(checkouts[label], store, DEMO_EXPERIMENT, fixture.data_root) as url:
+                for path, ms in first_renders(browser, url).items():
+                    results[label].setdefault(f"first render: {path}", []).append(ms)
+    if only & DEMO_INTERACTIONS:
+        with ExitStack() as stack:
+            urls = {
+                label: stack.enter_context(
+                    app_server(checkout, fixture.demo_store, DEMO_EXPERIMENT, fixture.data_root)
+                )
+                for label, checkout in checkouts.items()
+            }
+            drivers = {label: Driver(browser) for label in checkouts}
+            for label, driver in drivers.items():
+                driver.open(f"{urls[label]}/diagnostics", *PAGES["diagnostics"])
+            if "threshold" in only:
+                sessions = {label: threshold_changes(d) for label, d in drivers.items()}
+                record("threshold change, 3,000 rows", paired(sessions, args.repeat))
+            if "switch" in only:
+                for label, driver in drivers.items():
+                    driver.open(f"{urls[label]}/whatif", *PAGES["whatif"])
+                    nav = '[data-testid=stSidebarNav] a[href$="/diagnostics"]'
+                    driver.page.locator(nav).click()
+                    driver.settle()
+                sessions = {label: page_switches(d) for label, d in drivers.items()}
+                record("warm page switch", paired(sessions, args.repeat))
+            if "whatif" in only:
+                for label, driver in drivers.items():
+                    driver.open(f"{urls[label]}/whatif", *PAGES["whatif"])
+                sessions = {label: whatif_edits(d) for label, d in drivers.items()}
+                record("what-if field edit", paired(sessions, args.repeat))
+            if "threshold1m" in only:
+                for label, driver in drivers.items():
+                    driver.open(f"{urls[label]}/diagnostics", *PAGES["diagnostics"])
+                    open_file_source(driver, fixture.eval_file)
+                sessions = {label: threshold_changes(d) for label, d in drivers.items()}
+                record("threshold change, 1,000,000 rows", paired(sessions, args.repeat))
+            for driver in drivers.values():
+                if driver.errors:
+                    raise RuntimeError(f"page errors: {driver.errors[:3]}")
+                driver.page.close()
+    if "runs" in only:
+        with ExitStack() as stack:
+            drivers = {}
+            for label, checkout in checkouts.items():
+                url = stack.enter_context(
+                    app_server(checkout, fixture.runs_store, "bench_runs", fixture.data_root)
+                )
+                drivers[label] = Driver(browser)
+                drivers[label].open(f"{url}/runs?q=run_000", *PAGES["runs"])
+            sessions = {label: runs_filters(d) for label, d in drivers.items()}
+            record("runs filter, 2,000 runs", paired(sessions, args.repeat))
+            for driver in drivers.values():
+                driver.page.close()
+    return results
 
 
 @contextmanager
@@ -483,6 +511,7 @@ def main() -> int:
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bench-browser-cache"))
     args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else DEMO_INTERACTIONS | {"first", "runs"}
     from playwright.sync_api import sync_playwright
 
     fixture = build_fixture(args.cache_dir)
@@ -505,15 +534,7 @@ def main() -> int:
             checkouts = {f"this checkout {head}": ROOT}
             if not args.no_baseline:
                 checkouts = {f"baseline {base[:7]}": base_root, **checkouts}
-            # Group by group, baseline then this checkout: both see the same machine load.
-            for group in GROUPS:
-                wanted = [n for n in group if not args.only or n in args.only.split(",")]
-                if not wanted:
-                    continue
-                for label, checkout in checkouts.items():
-                    results.setdefault(label, {}).update(
-                        measure_checkout(browser, checkout, fixture, args, set(wanted))
-                    )
+            results = measure(browser, checkouts, fixture, args, only)
         browser.close()
     labels = list(results)
     print(f"\n{'interaction':34} " + " | ".join(f"{lbl:^34}" for lbl in labels))
