@@ -84,7 +84,8 @@ const metric = (label) => {
 };
 """
 # Each condition gets `arg` and returns a non-null value (the new text) when done.
-SLIDER = 'input[type=range][aria-label="Threshold (probability of default)"]'
+# "Threshold (probability of default)" on older commits, "Threshold (score)" since calibration
+SLIDER = 'input[type=range][aria-label^="Threshold ("]'
 THRESHOLD_DONE = (
     HELPERS_JS
     + f"const SLIDER = '{SLIDER}';"
@@ -111,7 +112,7 @@ WHATIF_DONE = (
     HELPERS_JS
     + """
 const whatif = (arg) => {
-  const pd = metric('Probability of default');
+  const pd = metric('Probability of default') ?? metric('Risk score');
   return idle() && pd !== null && pd !== arg ? pd : null;
 };
 """
@@ -363,7 +364,7 @@ def runs_filters(driver: Driver) -> Iterator[float]:
 PAGES = {
     "runs": ("Runs", "Primary metric"),
     "diagnostics": ("Model diagnostics", "Approval rate"),
-    "whatif": ("What-if scoring", "Probability of default"),
+    "whatif": ("What-if scoring", "Decision"),
     "promotion": ("Promotion", "Gates"),
     "monitoring": ("Monitoring", "Monitoring"),
 }

@@ -12,7 +12,8 @@ from tests.conftest import SCRIPT_DONE
 
 pytestmark = pytest.mark.browser
 
-SLIDER = 'input[type=range][aria-label="Threshold (probability of default)"]'
+# "Threshold (probability of default)" on older commits, "Threshold (score)" since calibration
+SLIDER = 'input[type=range][aria-label^="Threshold ("]'
 STATE_JS = """
 () => {
   const metric = (label) => {

@@ -17,7 +17,7 @@ from ui import cache_figures
 from ui.selection import selected_threshold, use_threshold
 
 VERSION_KEY = "diag_threshold_version"
-THRESHOLD_LABEL = "Threshold (probability of default)"
+THRESHOLD_LABEL = "Threshold (score)"
 LOSS_KEY = "diag_loss_per_bad"
 PROFIT_KEY = "diag_profit_per_good"
 TARGET_KEY = "diag_target_approval"
@@ -106,7 +106,7 @@ def threshold_section(settings: Settings, key: str, table: ScoreTable) -> Policy
     """
     st.subheader("Threshold policy")
     st.caption(
-        "Applicants are approved when their probability of default is below the threshold "
+        "Applicants are approved when their score is below the threshold "
         f"and declined at or above it. The configured business threshold is "
         f"**{settings.decision_threshold}**."
     )

@@ -142,7 +142,7 @@ def ks_data(curves: Mapping[str, Evaluation]) -> dict:
             name=f"{prefix}KS {evaluation.ks:.4f} at score {evaluation.ks_score:.4g}",
             line={"color": "black" if len(curves) == 1 else colour, "width": 3},
         )
-    fig = _layout(fig, "KS: cumulative bads and goods", "Score (probability of default)", "Share")
+    fig = _layout(fig, "KS: cumulative bads and goods", "Score", "Share")
     fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
     return fig.to_dict()
 
@@ -214,7 +214,7 @@ def calibration_figure(table: pd.DataFrame, brier: float) -> go.Figure:
     fig.add_scatter(
         x=[0, top], y=[0, top], mode="lines", name="perfect", line={"dash": "dot", "color": "grey"}
     )
-    return _layout(fig, "Calibration", "Mean predicted PD", "Observed bad rate")
+    return _layout(fig, "Calibration", "Mean predicted score", "Observed bad rate")
 
 
 def policy_data(curve: pd.DataFrame) -> dict:
@@ -400,4 +400,4 @@ def monotonicity_figure(curves: pd.DataFrame, feature: str) -> go.Figure:
     curve = curves.loc[curves["feature"] == feature]
     fig = go.Figure(go.Scatter(x=curve["value"], y=curve["mean_pd"], mode="lines+markers"))
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted PD")
+    return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted score")
