@@ -177,7 +177,8 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
         }
     )
     left, right = st.columns([2, 3])
-    left.dataframe(summary, hide_index=True, width="stretch", key="whatif_changed_summary")
+    # A static table: three rows of text redraw faster than an interactive grid on each edit.
+    left.table(summary.set_index(""))
     shown = moved.assign(
         original_value=moved["original_value"].map(_shown_value),
         edited_value=moved["edited_value"].map(_shown_value),
