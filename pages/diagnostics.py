@@ -39,7 +39,9 @@ try:
 except GovernanceError as exc:
     evaluation, error = None, exc
 
-tabs = st.tabs(
+# Only the open tab runs (on_change="rerun"): a closed tab draws nothing, so a page switch
+# and a first render pay for one tab's charts, not fourteen.
+performance, bands, explain, monotonicity, comparison, fairness = st.tabs(
     [
         "Threshold & performance",
         "Score bands",
@@ -49,26 +51,33 @@ tabs = st.tabs(
         "Fair lending & segments",
     ],
     key="diag_tab",
+    on_change="rerun",
 )
-with tabs[0]:
-    policy_and_performance(context.settings, table_key, table, evaluation, error)
-with tabs[1]:
-    bands_tab(table, run["run_name"])
 no_model = "Needs the run's model, which is unavailable (see the message above)."
-with tabs[2]:
-    if model is None:
-        st.info(no_model)
-    else:
-        explain_tab(context, run["run_id"], model, data)
-with tabs[3]:
-    if model is None:
-        st.info(no_model)
-    else:
-        monotonicity_tab(context, run, model, data)
-with tabs[4]:
-    if evaluation is None:
-        st.info("The comparison needs both goods and bads in the evaluation data.")
-    else:
-        comparison_tab(context, runs, run, data, table, evaluation)
-with tabs[5]:
-    fairness_tab(context.settings, data)
+with performance:
+    if performance.open:
+        policy_and_performance(context.settings, table_key, table, evaluation, error)
+with bands:
+    if bands.open:
+        bands_tab(table, run["run_name"])
+with explain:
+    if explain.open:
+        if model is None:
+            st.info(no_model)
+        else:
+            explain_tab(context, run["run_id"], model, data)
+with monotonicity:
+    if monotonicity.open:
+        if model is None:
+            st.info(no_model)
+        else:
+            monotonicity_tab(context, run, model, data)
+with comparison:
+    if comparison.open:
+        if evaluation is None:
+            st.info("The comparison needs both goods and bads in the evaluation data.")
+        else:
+            comparison_tab(context, runs, run, data, table, evaluation)
+with fairness:
+    if fairness.open:
+        fairness_tab(context.settings, data)

@@ -29,6 +29,12 @@ def open_diagnostics(run_id: str | None = None) -> AppTest:
     return at.run().switch_page(PAGE).run()
 
 
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Open a Diagnostics tab, as a click on it does (only the open tab runs)."""
+    at.session_state["diag_tab"] = label
+    return at.run()
+
+
 def metric(at: AppTest, label: str) -> str:
     """The shown value of the metric with this label."""
     return next(m.value for m in at.metric if m.label == label)
@@ -99,7 +105,9 @@ def test_governed_run_shows_its_validation_metrics(file_store, app_env) -> None:
     assert metric(at, "Bad rate among approved") == f"{labels[approved].mean():.2%}"
     assert f"model at threshold {DEFAULT_DECISION_THRESHOLD:.4f}" in trace_names(at)
     # and the declared monotone features pass the check
+    open_tab(at, "Monotonicity")
     assert "monotone as declared over their whole observed range" in texts(at)
+    open_tab(at, "Explainability")
     assert any("SHAP computed on" in c.value for c in at.caption)
 
 
@@ -135,7 +143,8 @@ def test_threshold_change_and_reverse_questions(file_store, app_env) -> None:
 def test_score_bands_follow_the_users_choice(file_store, app_env) -> None:
     # given the diagnostics of a governed run
     at, labels, _ = governed_page(file_store, app_env, index=1)
-    # when the analyst asks for 5 bands
+    # when the analyst opens the score bands and asks for 5
+    open_tab(at, "Score bands")
     at.slider(key="diag_n_bands").set_value(5).run()
     bands = next(d.value for d in at.dataframe if "cum_bad_capture" in d.value.columns)
     # then there are 5 (or fewer, with ties) bands adding up to the totals
@@ -146,7 +155,7 @@ def test_score_bands_follow_the_users_choice(file_store, app_env) -> None:
     at.text_input(key="diag_edges").input("0.2, 1.5").run()
     # then the page says how to write them and the rest still works
     assert any("strictly between 0 and 1" in e.value for e in at.error)
-    assert exceptions(at) == [] and metric(at, "AUC")
+    assert exceptions(at) == [] and metric(open_tab(at, "Threshold & performance"), "AUC")
 
 
 def test_seed_pattern_run_is_evaluated_on_a_labelled_file(file_store, app_env, tmp_path) -> None:
@@ -212,13 +221,14 @@ def test_a_model_that_cannot_load_leaves_the_rest_working(file_store, app_env) -
     assert any("could not be loaded" in e.value for e in at.error)
     # and ROC, KS and the threshold policy still work from the logged scores
     assert metric(at, "AUC") and metric(at, "Approval rate")
-    assert "Needs the run's model" in texts(at)
+    assert "Needs the run's model" in texts(open_tab(at, "Explainability"))
 
 
 def test_this_run_and_a_challenger_are_compared(file_store, app_env) -> None:
     # given two governed runs
     at, labels, _ = governed_page(file_store, app_env)
-    # when the analyst picks the other one as challenger
+    # when the analyst opens the comparison and picks the other one as challenger
+    open_tab(at, "Compare with another run")
     at.selectbox(key="diag_challenger").set_value(file_store.governed[1]).run()
     # then ROC and KS are overlaid, with the AUC difference and its interval
     names = trace_names(at)
@@ -311,7 +321,8 @@ def test_an_exact_threshold_can_be_typed_and_the_matrix_shows_shares(file_store,
 def test_fair_lending_table_and_segments(file_store, app_env) -> None:
     # given the diagnostics of a governed run
     at, labels, scores = governed_page(file_store, app_env)
-    # when the validator marks home_ownership as protected and segments by loan purpose
+    # when the validator opens the check, marks home_ownership as protected and segments by purpose
+    open_tab(at, "Fair lending & segments")
     at.multiselect(key="diag_protected").set_value(["home_ownership"]).run()
     at.selectbox(key="diag_segment").set_value("loan_purpose").run()
     # then a table per attribute gives approval rates that add up to the whole book
