@@ -60,6 +60,7 @@ class PromotionManifest(BaseModel):
     exported_model_path: str
     exported_model_sha256: str
     reference_profile_sha256: str | None = None
+    evidence_pack_sha256: str | None = None
     threshold: float = Field(gt=0.0, lt=1.0)
     metrics: dict[str, float] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
