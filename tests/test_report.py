@@ -29,6 +29,7 @@ from core.report.use_cases import run_pack_html
 from core.settings import Settings, load_settings
 from core.store.access import load_model, load_validation_set
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.store_builders import copy_file_store
 
 THRESHOLD = 0.37
@@ -248,3 +249,61 @@ def test_download_generator_makes_the_pack_on_call(report_store: ReportStore) ->
     assert made.startswith(b"<!DOCTYPE html>") and b"evidence pack" in made
     broken = pack_generator(settings, "no-such-run", None)()
     assert b"could not be made" in broken
+
+
+@pytest.mark.parametrize("page", ["pages/diagnostics.py", "pages/promotion.py"])
+def test_pages_offer_the_pack_as_a_download(report_store: ReportStore, app_env, page: str) -> None:
+    from tests.apptest_helpers import exceptions, open_page
+
+    app_env(report_store.settings.tracking_uri)
+    at = open_page(page)
+    assert exceptions(at) == []
+    labels = [b.label for b in at.get("download_button")]
+    assert any(label.startswith("Download the validation evidence pack") for label in labels)
+
+
+@pytest.mark.browser
+def test_pack_opens_offline_in_chromium_with_every_chart_drawn(
+    report_store: ReportStore, pack_a: bytes, tmp_path: Path
+) -> None:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    # given the packs of a governed run and of a seed-pattern run, saved to files
+    paths = [tmp_path / "governed.html", tmp_path / "seed.html"]
+    paths[0].write_bytes(pack_a)
+    paths[1].write_bytes(run_pack_html(report_store.settings, report_store.seed_pattern))
+    outside: list[str] = []
+    errors: list[str] = []
+    found = []
+
+    def block(route) -> None:
+        if route.request.url.startswith(("file:", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    # when each is opened in Chromium with every non-file request blocked
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.route("**/*", block)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        for path in paths:
+            page.goto(path.as_uri())
+            page.wait_for_load_state("load")
+            found.append(
+                (
+                    page.locator(".figure").count(),
+                    page.locator(".figure.js-plotly-plot .main-svg").count(),
+                    page.locator("[data-missing]").count(),
+                )
+            )
+        browser.close()
+    # then nothing left the machine, no script failed, and every chart was drawn
+    assert outside == [] and errors == []
+    (figures, drawn, _), (seed_figures, seed_drawn, seed_missing) = found
+    assert figures >= 10 and drawn >= figures
+    assert seed_figures >= 1 and seed_drawn >= seed_figures and seed_missing >= 5
