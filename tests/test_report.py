@@ -4,6 +4,7 @@ code, the PDF, the CLI without Chromium, freezing with a promotion and tamper de
 from __future__ import annotations
 
 import hashlib
+import shlex
 from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,9 +26,11 @@ from core.promotion.requests import PromotionRequest
 from core.promotion.use_cases import promote
 from core.report.figures import embed
 from core.report.frozen import frozen_pack_path
+from core.report.reproduce import train_command
 from core.report.use_cases import run_pack_html
 from core.settings import Settings, load_settings
 from core.store.access import load_model, load_validation_set
+from core.store.run_record import fetch_run_record
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.store_builders import copy_file_store
@@ -307,3 +310,24 @@ def test_pack_opens_offline_in_chromium_with_every_chart_drawn(
     (figures, drawn, _), (seed_figures, seed_drawn, seed_missing) = found
     assert figures >= 10 and drawn >= figures
     assert seed_figures >= 1 and seed_drawn >= seed_figures and seed_missing >= 5
+
+
+def test_reproduce_command_gives_the_same_val_auc(
+    report_store: ReportStore, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # given a run trained by the CLI (small: 1,500 rows, 20 trees, no CV)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", report_store.settings.tracking_uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(report_store.settings.promotion_manifest))
+    small = ["--rows", "1500", "--n-estimators", "20", "--cv-folds", "0", "--seed", "5"]
+    assert main(["train", "--run-name", "repro", *small]) == 0
+    first = capsys.readouterr().out.split("run_id ")[-1].split()[0]
+    # when the command in its pack is run again
+    record = fetch_run_record(report_store.client, first)
+    command, _ = train_command(record.params, record.run_name)
+    assert command is not None and command.startswith("python -m core train ")
+    assert main(shlex.split(command)[3:]) == 0
+    second = capsys.readouterr().out.split("run_id ")[-1].split()[0]
+    # then the new run's val_auc equals the first's
+    again = fetch_run_record(report_store.client, second)
+    assert second != first
+    assert again.metrics["val_auc"] == pytest.approx(record.metrics["val_auc"], abs=1e-9)
