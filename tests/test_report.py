@@ -32,7 +32,6 @@ from core.settings import Settings, load_settings
 from core.store.access import load_model, load_validation_set
 from core.store.run_record import fetch_run_record
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.store_builders import copy_file_store
 
 THRESHOLD = 0.37
@@ -267,12 +266,8 @@ def test_pages_offer_the_pack_as_a_download(report_store: ReportStore, app_env, 
 
 @pytest.mark.browser
 def test_pack_opens_offline_in_chromium_with_every_chart_drawn(
-    report_store: ReportStore, pack_a: bytes, tmp_path: Path
+    report_store: ReportStore, pack_a: bytes, tmp_path: Path, chromium
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
     # given the packs of a governed run and of a seed-pattern run, saved to files
     paths = [tmp_path / "governed.html", tmp_path / "seed.html"]
     paths[0].write_bytes(pack_a)
@@ -288,23 +283,21 @@ def test_pack_opens_offline_in_chromium_with_every_chart_drawn(
             outside.append(route.request.url)
             route.abort()
 
-    # when each is opened in Chromium with every non-file request blocked
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.route("**/*", block)
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        for path in paths:
-            page.goto(path.as_uri())
-            page.wait_for_load_state("load")
-            found.append(
-                (
-                    page.locator(".figure").count(),
-                    page.locator(".figure.js-plotly-plot .main-svg").count(),
-                    page.locator("[data-missing]").count(),
-                )
+    # when each is opened in Chromium (the session's browser) with non-file requests blocked
+    page = chromium.new_page()
+    page.route("**/*", block)
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    for path in paths:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        found.append(
+            (
+                page.locator(".figure").count(),
+                page.locator(".figure.js-plotly-plot .main-svg").count(),
+                page.locator("[data-missing]").count(),
             )
-        browser.close()
+        )
+    page.close()
     # then nothing left the machine, no script failed, and every chart was drawn
     assert outside == [] and errors == []
     (figures, drawn, _), (seed_figures, seed_drawn, seed_missing) = found
@@ -331,3 +324,11 @@ def test_reproduce_command_gives_the_same_val_auc(
     again = fetch_run_record(report_store.client, second)
     assert second != first
     assert again.metrics["val_auc"] == pytest.approx(record.metrics["val_auc"], abs=1e-9)
+
+
+def test_a_broken_model_card_is_named_not_fatal(report_store: ReportStore, tmp_path: Path) -> None:
+    card = tmp_path / "card.toml"
+    card.write_text("[model\nowner = ", encoding="utf-8")
+    settings = replace(report_store.settings, model_card_file=card)
+    text = run_pack_html(settings, report_store.seed_pattern).decode("utf-8")
+    assert f"The model card {card} cannot be read" in text

@@ -31,7 +31,7 @@ from core.promotion.gates import record_stability_row
 from core.promotion.manifest import PromotionManifest, ledger_path, read_manifest
 from core.report import pack as p
 from core.report.limitations import detect_limitations
-from core.report.model_card import load_model_card
+from core.report.model_card import ModelCard, load_model_card
 from core.report.reproduce import reproducibility
 from core.runs.stability import StabilityRule, stability_verdict
 from core.scoring.prepare import model_categories
@@ -281,8 +281,12 @@ def build_pack(
     """The evidence pack of a run; `pending` is the promotion it is being frozen with."""
     missing = _Collector([])
     run_id = record.run_id
-    card = load_model_card(settings.model_card_file)
-    if card.is_empty:
+    try:
+        card = load_model_card(settings.model_card_file)
+    except GovernanceError as exc:
+        card = ModelCard()
+        missing.add("purpose", exc.message, exc.fix or "")
+    if card.is_empty and not missing.notes:
         missing.add(
             "purpose",
             "No model card: owner, intended use and out-of-scope uses are not written down.",
