@@ -59,6 +59,7 @@ from core.promotion.requests import (
 from core.promotion.state import LedgerState, read_state
 from core.report.frozen import install_pack
 from core.report.use_cases import promotion_pack
+from core.scoring.calibrator import read_calibrator, scale_of
 from core.settings import Settings
 from core.store import registry
 from core.store.access import model_uri
@@ -218,6 +219,7 @@ def install_promotion(
                 exported_model_sha256=staged.sha256,
                 reference_profile_sha256=profile.sha256 if profile else None,
                 threshold=threshold,
+                score_scale=scale_of(read_calibrator(staged.path)),
                 metrics=record.metrics,
                 params=record.params,
                 data_version=record.data_version,

@@ -160,6 +160,7 @@ class EvidencePack:
     governance: GovernanceSection
     reproducibility: ReproducibilitySection
     missing: tuple[Missing, ...] = ()
+    score_label: str = "risk score"
 
     def missing_in(self, section: str) -> list[Missing]:
         """The missing notes of one section."""

@@ -480,7 +480,7 @@ def render_html(pack: p.EvidencePack) -> str:
         f'<p class="meta" id="pack-meta" data-run-id="{esc(pack.run_id)}">Run '
         f"<code>{esc(pack.run_id)}</code> ({esc(pack.status)}) in experiment "
         f"{esc(pack.experiment_name)}; threshold {esc(fmt_number(pack.threshold))}; generated "
-        f"{esc(pack.generated_at)} UTC. Sections follow the model-risk guidance (SR 11-7, "
-        "SR 26-2).</p>"
+        f"{esc(pack.generated_at)} UTC. The model's output is a {esc(pack.score_label)}. "
+        "Sections follow the model-risk guidance (SR 11-7, SR 26-2).</p>"
         f"<nav><ol>{contents}</ol></nav>{''.join(body)}</body></html>\n"
     )

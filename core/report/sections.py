@@ -34,6 +34,7 @@ from core.report.limitations import detect_limitations
 from core.report.model_card import ModelCard, load_model_card
 from core.report.reproduce import reproducibility
 from core.runs.stability import StabilityRule, stability_verdict
+from core.scoring.calibrator import output_label_of
 from core.scoring.prepare import model_categories
 from core.settings import (
     APPROVAL_SHIFT_ALERT,
@@ -446,4 +447,5 @@ def build_pack(
         governance=governance,
         reproducibility=repro,
         missing=tuple(missing.notes),
+        score_label=output_label_of(model),
     )
