@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ DEFAULT_TARGET_APPROVAL_RATE = 0.85
 DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
 DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
 DEFAULT_FEATURE_POLICY_FILE = DEFAULT_REASON_CODES_FILE.with_name("feature_policy.toml")
+DEFAULT_MODEL_CARD_FILE = Path(__file__).resolve().parent.parent / "config" / "model_card.toml"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 DEFAULT_SCORING_HOST = "127.0.0.1"
 DEFAULT_SCORING_PORT = 8000
 DEFAULT_SCORING_MAX_APPLICANTS = 10_000
@@ -63,6 +66,8 @@ class Settings:
     decision_log: Path | None = None
     scoring_max_applicants: int = DEFAULT_SCORING_MAX_APPLICANTS
     scoring_url: str | None = None
+    model_card_file: Path = DEFAULT_MODEL_CARD_FILE
+    chromium_path: Path | None = None
 
     @property
     def four_eyes(self) -> bool:
@@ -217,6 +222,21 @@ def _parse_scoring_url(raw: str) -> str:
     return raw.rstrip("/")
 
 
+def _parse_chromium(raw: str) -> Path | None:
+    """CHROMIUM_PATH (an executable), else the first of CHROMIUM_NAMES on PATH, else None."""
+    if not raw:
+        found = next(filter(None, (shutil.which(name) for name in CHROMIUM_NAMES)), None)
+        return Path(found) if found else None
+    path = Path(raw).expanduser()
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise SettingsError(
+            f"CHROMIUM_PATH '{raw}' is not an executable file.",
+            fix="Point it at Chromium or Chrome (e.g. /usr/bin/chromium), or unset it to "
+            "search PATH.",
+        )
+    return path
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings from the environment (or the mapping given)."""
     source = os.environ if env is None else env
@@ -261,6 +281,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             else DEFAULT_SCORING_MAX_APPLICANTS
         ),
         scoring_url=_parse_scoring_url(raw_scoring_url) if raw_scoring_url else None,
+        model_card_file=Path(source.get("MODEL_CARD_FILE", "").strip() or DEFAULT_MODEL_CARD_FILE),
+        chromium_path=_parse_chromium(source.get("CHROMIUM_PATH", "").strip()),
     )
 
 

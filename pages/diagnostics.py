@@ -18,6 +18,7 @@ from ui.diagnostics_sections import (
     monotonicity_tab,
     policy_and_performance,
 )
+from ui.report_download import diagnostics_pack_button
 
 context = get_context()
 st.title("Model diagnostics")
@@ -30,6 +31,7 @@ data = pick_data(context, run, model)
 if data is None:
     st.stop()
 describe_data(data, output_label_of(model))
+diagnostics_pack_button(context.settings, run["run_id"], run["run_name"])
 
 table_key = f"{run['run_id']}:{data.fingerprint}"
 table = cached.score_table(table_key, data.labels, data.scores)

@@ -12,6 +12,7 @@ from ui import promotion_review as review
 from ui.context import get_context, require_runs
 from ui.promotion_actions import repair_on_open, show_flash
 from ui.promotion_identity import current_signer
+from ui.report_download import evidence_pack_button
 
 context = get_context()
 settings = context.settings
@@ -30,6 +31,7 @@ champion, manifest_broken = candidate.champion_banner(settings)
 review.pending_requests(settings, signer)
 record = candidate.candidate(context, table, champion)
 threshold = candidate.threshold_and_rate(settings, record.run_id)
+evidence_pack_button(settings, record.run_id, record.run_name, threshold, "promo_pack")
 candidate.checklist_form(settings, record, threshold, signer)
 
 report, ledger_table = history.verification_and_history(settings, champion)

@@ -89,6 +89,8 @@ def _print_result(result: requests.PromotionResult) -> None:
         mark = "pass" if gate.passed else ("OVERRIDDEN" if gate.overridden else "FAIL")
         print(f"  [{mark}] {gate.name}: {gate.detail}")
     print(f"  export: {m.exported_model_path} sha256 {m.exported_model_sha256}")
+    if m.evidence_pack_sha256:
+        print(f"  evidence pack: sha256 {m.evidence_pack_sha256} (in the ledger entry)")
     if result.registry_message:
         print(f"  {result.registry_message}")
     for warning in result.warnings:

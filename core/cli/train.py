@@ -14,7 +14,7 @@ from core.settings import DEMO_DATA_ROWS, DEMO_SEED, Settings
 from core.store.access import load_runs_table
 from core.store.client import ExperimentNotFoundError, get_experiment, open_client
 from core.training.configs import demo_configs, grid_configs
-from core.training.trainer import TrainConfig, TrainedRun, train_many
+from core.training.trainer import CLI_HYPER_PARAMETERS, TrainConfig, TrainedRun, train_many
 
 _SWEEP_SPACE: dict[str, list[object]] = {
     "num_leaves": [7, 15, 31, 63],
@@ -73,17 +73,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     hyper = parser.add_argument_group("hyper-parameters (single run or grid base)")
     defaults = TrainConfig()
-    for name in (
-        "n_estimators",
-        "max_depth",
-        "num_leaves",
-        "learning_rate",
-        "subsample",
-        "colsample_bytree",
-        "reg_alpha",
-        "reg_lambda",
-        "min_child_samples",
-    ):
+    for name in CLI_HYPER_PARAMETERS:
         kind = type(getattr(defaults, name))
         hyper.add_argument(
             f"--{name.replace('_', '-')}", type=kind, default=getattr(defaults, name)

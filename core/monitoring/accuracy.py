@@ -82,10 +82,15 @@ def discrimination(labels: np.ndarray, scores: np.ndarray) -> Discrimination | N
     if n_bads == 0 or n_goods == 0:
         return None
     auc, ks = auc_and_ks(y, np.asarray(scores, dtype=float))
+    return with_intervals(auc, ks, n_bads, n_goods)
+
+
+def with_intervals(auc: float, ks: float, n_bads: int, n_goods: int) -> Discrimination:
+    """95% intervals around an AUC (Hanley-McNeil) and a KS (two-sample critical band)."""
     half = norm.ppf(0.5 + CONFIDENCE / 2) * hanley_mcneil_se(auc, n_bads, n_goods)
     ks_half = _KS_C[CONFIDENCE] * math.sqrt((n_bads + n_goods) / (n_bads * n_goods))
     return Discrimination(
-        n=int(y.size),
+        n=n_bads + n_goods,
         n_bads=n_bads,
         auc=auc,
         auc_low=max(auc - half, 0.0),

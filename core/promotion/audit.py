@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -18,6 +19,7 @@ from core.promotion.manifest import (
     read_manifest,
 )
 from core.promotion.state import manifest_problem
+from core.report.frozen import EvidencePackError, verify_pack
 from core.settings import Settings
 from core.store import registry
 
@@ -171,6 +173,15 @@ def rollback_choices(settings: Settings) -> list[ledger.LedgerEntry]:
     return choices
 
 
+def _pack_check(export_dir: Path, manifest: PromotionManifest) -> Check:
+    """The evidence pack frozen with the promotion re-hashed against the ledger's sha256."""
+    try:
+        verify_pack(export_dir, manifest.evidence_pack_sha256 or "")
+    except EvidencePackError as exc:
+        return Check("evidence pack", False, exc.message)
+    return Check("evidence pack", True, "sha256 matches the ledger entry")
+
+
 def verify(settings: Settings) -> VerificationReport:
     """Check the ledger chain, the manifest against its head, the export and the registry."""
     path = settings.promotion_manifest
@@ -211,6 +222,8 @@ def verify(settings: Settings) -> VerificationReport:
                 checks.append(Check("reference profile", True, "sha256 matches the manifest"))
             except ProfileError as exc:
                 checks.append(Check("reference profile", False, exc.message))
+        if manifest.evidence_pack_sha256:
+            checks.append(_pack_check(manifest.exported_model_dir(path), manifest))
         if manifest.registry is not None:
             client = registry.registry_client(settings.tracking_uri)
             issues = registry.registry_problems(client, manifest)

@@ -61,6 +61,7 @@ class PromotionManifest(BaseModel):
     exported_model_path: str
     exported_model_sha256: str
     reference_profile_sha256: str | None = None
+    evidence_pack_sha256: str | None = None
     threshold: float = Field(gt=0.0, lt=1.0)
     # The scale the threshold is on; manifests written before calibration existed read as
     # "risk_score" (core.scoring.calibrator).

@@ -57,6 +57,8 @@ from core.promotion.requests import (
     require_text,
 )
 from core.promotion.state import LedgerState, read_state
+from core.report.frozen import install_pack
+from core.report.use_cases import promotion_pack
 from core.scoring.calibrator import read_calibrator, scale_of
 from core.settings import Settings
 from core.store import registry
@@ -108,6 +110,7 @@ def _commit(
     registry_client: MlflowClient | None,
     event: ledger.LedgerEvent,
     profile: ReferenceProfile | None = None,
+    pack: bytes | None = None,
 ) -> PromotionResult:
     """Install the export, append the ledger entry and replace the manifest, in that order."""
     path = settings.promotion_manifest
@@ -116,6 +119,8 @@ def _commit(
     install_export(staged, manifest.exported_model_dir(path))
     if profile is not None:
         install_profile(profile, manifest.exported_model_dir(path))
+    if pack is not None:
+        install_pack(pack, manifest.exported_model_dir(path))
     crash_point(EXPORT_INSTALLED)
     staged_manifest = stage_file(path, final.to_json_bytes())
     try:
@@ -232,7 +237,10 @@ def install_promotion(
                 registry=registered,
                 registry_note=note,
             )
-            return _commit(settings, state, manifest, staged, None, reg_client, event, profile)
+            manifest, pack = promotion_pack(settings, client, record, manifest, profile)
+            return _commit(
+                settings, state, manifest, staged, None, reg_client, event, profile, pack
+            )
 
 
 # ---------------------------------------------------------------- rollback

@@ -47,6 +47,18 @@ GOVERNED_TAG = "governance.schema"
 GOVERNED_SCHEMA_VERSION = "1"
 SCORE_SCALE_TAG = "governance.score_scale"
 _BATCH = 900
+# TrainConfig hyper-parameters `python -m core train` takes as --flag VALUE, in its order.
+CLI_HYPER_PARAMETERS = (
+    "n_estimators",
+    "max_depth",
+    "num_leaves",
+    "learning_rate",
+    "subsample",
+    "colsample_bytree",
+    "reg_alpha",
+    "reg_lambda",
+    "min_child_samples",
+)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,51 @@
+"""The pack frozen with a promotion: beside the exported model, its sha256 in the ledger entry."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from core.errors import GovernanceError
+from core.promotion.atomic_io import write_atomic
+
+PACK_SUFFIX = ".evidence-pack"
+
+
+class EvidencePackError(GovernanceError):
+    """The evidence pack frozen with a promotion is missing or does not match its sha256."""
+
+
+def frozen_pack_path(export_dir: Path, sha256: str) -> Path:
+    """The pack frozen with a promotion: beside the exported model, named by its sha256.
+
+    The hash in the name keeps each promotion's pack (a run promoted twice at two thresholds
+    has two packs), so a rollback finds the pack its ledger entry names.
+    """
+    return export_dir.with_name(f"{export_dir.name}{PACK_SUFFIX}-{sha256[:16]}.html")
+
+
+def install_pack(content: bytes, export_dir: Path) -> Path:
+    """Write a pack atomically into the export bundle; return its path."""
+    path = frozen_pack_path(export_dir, hashlib.sha256(content).hexdigest())
+    write_atomic(path, content)
+    return path
+
+
+def verify_pack(export_dir: Path, expected_sha256: str) -> Path:
+    """The frozen pack's path when its bytes match the ledger's sha256, else EvidencePackError."""
+    path = frozen_pack_path(export_dir, expected_sha256)
+    try:
+        found = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise EvidencePackError(
+            f"The evidence pack '{path}' cannot be read ({exc.strerror}).",
+            fix="Someone removed the deployed files: promote the run again to re-freeze it.",
+        ) from exc
+    if found != expected_sha256:
+        raise EvidencePackError(
+            f"The evidence pack '{path}' does not match the sha256 in the ledger "
+            f"(recorded {expected_sha256[:12]}…, found {found[:12]}…).",
+            fix="Someone changed what the validator signed off: promote or roll back to "
+            "re-freeze it.",
+        )
+    return path
