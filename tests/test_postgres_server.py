@@ -1,0 +1,82 @@
+"""The tracking server on PostgreSQL: the Runs page, concurrent readers and the scoring service.
+
+Store, training, runs-table and promotion (champion alias) tests run on the same server through
+the `postgres_store` parameter of test_foundation_store.py and test_cli_promote.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from core.data.synthetic import demo_dataset
+from core.store.access import load_runs_table
+from core.store.client import get_experiment, open_client
+from tests.apptest_helpers import exceptions, open_page
+from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
+from tests.promotion_fixtures import settings_for
+from tests.serving_fixtures import promote_run
+from tests.store_builders import EXPERIMENT
+
+pytestmark = pytest.mark.postgres
+READERS = 6
+
+
+def test_runs_page_opens_on_the_postgres_server(postgres_store, app_env) -> None:
+    # given the dashboard pointed at the PostgreSQL-backed server
+    app_env(postgres_store.uri)
+    # when the Runs page opens
+    at = open_page("pages/runs.py")
+    # then every top-level run is listed, with no exception
+    assert exceptions(at) == []
+    shown = set(at.dataframe[0].value["run_id"])
+    assert {*postgres_store.governed, postgres_store.seed_pattern} <= shown
+
+
+def test_concurrent_readers_all_get_the_whole_table(postgres_store) -> None:
+    # given several dashboard sessions reading the same experiment at once
+    client = open_client(postgres_store.uri)
+    experiment_id = get_experiment(client, EXPERIMENT).experiment_id
+
+    def read(_: int) -> tuple[str, ...]:
+        table = load_runs_table(client, postgres_store.uri, experiment_id)
+        return tuple(sorted(table.runs["run_id"]))
+
+    # when they read in parallel (each read itself fans out fold-history requests)
+    with ThreadPoolExecutor(READERS) as pool:
+        results = list(pool.map(read, range(READERS)))
+    # then each gets the same complete table (no pool exhaustion, no partial pages)
+    assert len(set(results)) == 1 and postgres_store.governed[0] in results[0]
+
+
+def test_scoring_service_serves_a_run_promoted_from_postgres(postgres_store, tmp_path) -> None:
+    # given a run of the PostgreSQL-backed server promoted to a manifest
+    settings = settings_for(postgres_store.uri, tmp_path / "deploy" / "promotion.json")
+    promote_run(settings, postgres_store.seed_pattern)
+    env = {
+        "MLFLOW_TRACKING_URI": postgres_store.uri,
+        "PROMOTION_MANIFEST": str(settings.promotion_manifest),
+        "DECISION_LOG": str(tmp_path / "decisions"),
+    }
+    port = _free_port()
+    command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
+    process = start_process(command, ROOT, {**os.environ, **env}, tmp_path / "service.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/health", '{"status":"ok"}', timeout=90)
+        # when it is asked for its version and scores an applicant
+        version = requests.get(f"{url}/version", timeout=30).json()
+        frame = demo_dataset(n_rows=10, seed=3).features.head(1)
+        applicant = {"id": "pg-1", **json.loads(frame.to_json(orient="records"))[0]}
+        response = requests.post(f"{url}/predict", json=applicant, timeout=30)
+    finally:
+        stop_process(process)
+    # then it serves the promoted run and decides
+    assert version["run_id"] == postgres_store.seed_pattern
+    assert response.status_code == 200
+    assert response.json()["predictions"][0]["decision"] in ("approve", "decline")
