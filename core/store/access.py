@@ -26,6 +26,7 @@ from core.errors import (
     StoreUnavailableError,
 )
 from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
+from core.store.client import access_denied
 from core.store.filestore_reader import RawRun, read_experiment_runs
 from core.store.runs_table import (
     PARENT_TAG,
@@ -157,7 +158,7 @@ def read_raw_runs(
         raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
         return _fetch_histories(client, raws), []
     except MlflowException as exc:
-        raise StoreUnavailableError(
+        raise access_denied(exc, tracking_uri) or StoreUnavailableError(
             f"Could not read the runs of experiment {experiment_id}: {exc.message}",
             fix="Check that the store is reachable and press 'Reload runs' in the sidebar.",
         ) from exc
@@ -193,7 +194,7 @@ def get_run(client: MlflowClient, run_id: str) -> Run:
     try:
         run = client.get_run(run_id)
     except MlflowException as exc:
-        raise RunNotFoundError(
+        raise access_denied(exc, client.tracking_uri) or RunNotFoundError(
             f"Run '{run_id}' was not found in this store.",
             fix="Check the run id, or pick a run from the Runs page.",
         ) from exc
