@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.postgres_cluster import find_pg_binary, mlflow_server_command, postgres_cluster
+from tests.postgres_cluster import Cluster, find_pg_binary, mlflow_server_command, postgres_cluster
 from tests.store_builders import (
     copy_file_store,
     log_foreign_runs,
@@ -145,14 +145,23 @@ def server_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
-def postgres_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A real `mlflow server` on a throwaway PostgreSQL cluster, serving artifacts, populated."""
+def postgres_database() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster with an empty `mlflow` database (session-wide)."""
     if find_pg_binary("initdb") is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not installed: .ci/run must apt-get install postgresql")
         pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_store(
+    postgres_database: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """A real `mlflow server` on the PostgreSQL cluster, serving artifacts, populated."""
     folder = tmp_path_factory.mktemp("postgres")
-    with postgres_cluster() as cluster, _populated_server(folder, cluster.url) as store:
+    with _populated_server(folder, postgres_database.url) as store:
         yield store
 
 

@@ -13,10 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from mlflow.entities import Metric
 
 from core.data.synthetic import demo_dataset
 from core.store.access import load_runs_table
-from core.store.client import get_experiment, open_client
+from core.store.client import ensure_experiment, get_experiment, open_client
+from core.store.server_reader import bulk_metric_histories
 from tests.apptest_helpers import exceptions, open_page
 from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
 from tests.promotion_fixtures import settings_for
@@ -80,3 +82,44 @@ def test_scoring_service_serves_a_run_promoted_from_postgres(postgres_store, tmp
     assert version["run_id"] == postgres_store.seed_pattern
     assert response.status_code == 200
     assert response.json()["predictions"][0]["decision"] in ("approve", "decline")
+
+
+def test_bulk_fold_histories_equal_the_per_run_reads(postgres_store) -> None:
+    # given runs that logged step-convention folds only (no summary metrics)
+    client = open_client(postgres_store.uri)
+    experiment_id = ensure_experiment(client, "bulk_history_test")
+    run_ids = []
+    for shift in (0.0, 0.01, 0.02):
+        run_id = client.create_run(experiment_id).info.run_id
+        folds = [Metric("cv_auc", 0.7 + shift + k / 100, 0, k) for k in range(5)]
+        client.log_batch(run_id, metrics=[*folds, Metric("cv_ks", 0.4, 0, 0)])
+        client.set_terminated(run_id)
+        run_ids.append(run_id)
+    jobs = [(r, m) for r in run_ids for m in ("cv_auc", "cv_ks")]
+    # when their histories are read in bulk
+    bulk = bulk_metric_histories(client, jobs)
+    # then they equal MLflow's per-run reads, and the runs table has every fold
+    assert bulk == {
+        (r, m): sorted((p.step, p.value) for p in client.get_metric_history(r, m)) for r, m in jobs
+    }
+    runs = load_runs_table(client, postgres_store.uri, experiment_id).runs.set_index("run_id")
+    assert (runs.loc[run_ids, "cv_auc_n"] == 5).all()
+    assert (runs.loc[run_ids, "cv_source"] == "step").all()
+
+
+def test_dashboard_reads_the_database_directly_as_the_server_does(
+    postgres_store, postgres_database
+) -> None:
+    # given the server's own PostgreSQL database as the tracking URI (the fast path at scale)
+    server, database = open_client(postgres_store.uri), open_client(postgres_database.url)
+    experiment_id = get_experiment(database, EXPERIMENT).experiment_id
+    # when both read the runs table
+    via_server = load_runs_table(server, postgres_store.uri, experiment_id).runs
+    direct = load_runs_table(database, postgres_database.url, experiment_id).runs
+    # then they agree run for run, on folds and on what each run carries
+    columns = ["run_id", "status", "cv_auc_mean", "cv_auc_n", "has_model", "has_validation_set"]
+    key = "run_id"
+    left = via_server[columns].sort_values(key).reset_index(drop=True)
+    right = direct[columns].sort_values(key).reset_index(drop=True)
+    assert left.equals(right) or left.compare(right).empty
+    assert set(direct[key]) >= set(postgres_store.governed)

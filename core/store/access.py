@@ -28,11 +28,13 @@ from core.errors import (
 from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
 from core.store.client import access_denied
 from core.store.filestore_reader import RawRun, read_experiment_runs
+from core.store.postgres_reader import PostgresReadError, read_postgres_runs
 from core.store.runs_table import (
     PARENT_TAG,
     RunsTable,
     build_runs_table,
 )
+from core.store.server_reader import bulk_metric_histories
 from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT
 
@@ -128,6 +130,11 @@ def _fetch_histories(client: MlflowClient, raws: list[RawRun]) -> list[RawRun]:
     jobs = [(i, name) for i, raw in enumerate(raws) for name in _needs_step_history(raw)]
     if not jobs:
         return raws
+    bulk = bulk_metric_histories(client, [(raws[i].run_id, name) for i, name in jobs])
+    if bulk is not None:
+        for index, name in jobs:
+            raws[index].history[name] = bulk[(raws[index].run_id, name)]
+        return raws
 
     def fetch(job: tuple[int, str]) -> tuple[int, str, list[tuple[int, float]]]:
         index, name = job
@@ -154,6 +161,11 @@ def read_raw_runs(
             return read_sqlite_runs(sqlite_path(tracking_uri), experiment_id), []
         except SqliteSchemaError as exc:
             logger.info("SQLite fast path unavailable (%s); reading through MLflow.", exc)
+    if kind == "postgresql":
+        try:
+            return read_postgres_runs(tracking_uri, experiment_id), []
+        except PostgresReadError as exc:
+            logger.info("PostgreSQL fast path unavailable (%s); reading through MLflow.", exc)
     try:
         raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
         return _fetch_histories(client, raws), []

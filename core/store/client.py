@@ -52,7 +52,7 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
                 f"No SQLite MLflow database at '{db}'.",
                 fix="Check MLFLOW_TRACKING_URI, or create runs with `python -m core train --demo`.",
             )
-    else:
+    elif kind == "server":
         url = tracking_uri.rstrip("/") + "/health"
         try:
             response = requests.get(url, timeout=_HEALTH_TIMEOUT_SECONDS)
