@@ -7,6 +7,7 @@ import streamlit as st
 from core.errors import GovernanceError
 from core.monitoring.periods import PERIODS
 from core.monitoring.use_cases import run_ids
+from core.scoring.calibrator import scale_label
 from ui import cache_monitoring as cached
 from ui import monitoring_sections as sections
 from ui import monitoring_source as source
@@ -41,7 +42,7 @@ st.caption(f"Source: {report.source} · {int(report.segments['decisions'].sum())
 sections.notes(report)
 sections.alerts(report, picked.recent)
 sections.headline(report)
-sections.trends(report)
+sections.trends(report, scale_label(manifest.score_scale if manifest else None))
 sections.scores_and_bands(report)
 sections.drift(report, picked.recent, found)
 sections.downloads(report)

@@ -38,7 +38,8 @@ with top_right:
         "Decision threshold",
         context.settings,
         key="whatif_threshold",
-        help="Probability of default at or above which an applicant is declined "
+        help="Score at or above which an applicant is declined: a risk score, or the "
+        "probability of default for a run trained with --calibrate "
         f"(configured: {context.settings.decision_threshold}). Shared with Diagnostics "
         "and Promotion.",
     )

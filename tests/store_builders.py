@@ -39,6 +39,8 @@ def train_governed_runs(tracking_uri: str, experiment: str = EXPERIMENT) -> list
 
 
 UNSTABLE_FOLD_AUCS = (0.62, 0.81, 0.84, 0.70, 0.83)
+# Within sampling noise for folds of 200 rows and 30 bads: the CV gate passes.
+STABLE_FOLD_AUCS = (0.80, 0.81, 0.795, 0.805, 0.80)
 
 
 def log_seed_pattern_run(
@@ -65,16 +67,21 @@ def log_seed_pattern_run(
         mlflow.log_params(model.get_params())
         mlflow.log_metric("val_auc", auc)
         if fold_aucs:
-            for fold, value in enumerate(fold_aucs):
-                mlflow.log_metric("cv_auc", value, step=fold)
-            mlflow.log_params(
-                {
-                    "cv_fold_rows": ",".join(["200"] * len(fold_aucs)),
-                    "cv_fold_bads": ",".join(["30"] * len(fold_aucs)),
-                }
-            )
+            log_cv_folds(MlflowClient(tracking_uri), run.info.run_id, fold_aucs)
         mlflow.lightgbm.log_model(model, name="model")
     return run.info.run_id
+
+
+def log_cv_folds(client: MlflowClient, run_id: str, fold_aucs: tuple[float, ...]) -> None:
+    """Log cv_auc per fold (step = fold) and each fold's rows and bads as params on a run."""
+    client.log_batch(
+        run_id,
+        metrics=[Metric("cv_auc", value, 0, fold) for fold, value in enumerate(fold_aucs)],
+        params=[
+            Param("cv_fold_rows", ",".join(["200"] * len(fold_aucs))),
+            Param("cv_fold_bads", ",".join(["30"] * len(fold_aucs))),
+        ],
+    )
 
 
 def _client_run(client: MlflowClient, experiment_id: str, name: str, **tags: str) -> str:

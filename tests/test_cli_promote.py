@@ -31,14 +31,27 @@ def _cli(monkeypatch, capsys, uri: str, manifest: Path, *args: str) -> tuple[int
     return code, out, err
 
 
-def _round_trip(monkeypatch, capsys, uri: str, run_id: str, manifest: Path) -> dict:
-    """Promote, promote again at a new threshold, audit, roll back, audit; return the manifest."""
-    who = ["--by", "alice", "--reason", "quarterly review"]
+def _round_trip(
+    monkeypatch, capsys, uri: str, run_id: str, manifest: Path, *, force: bool = False
+) -> dict:
+    """Promote, promote again at a new threshold, audit, roll back, audit; return the manifest.
+
+    With force, the run has no CV: its CV gate fails and is overridden with the written reason.
+    """
+    who = ["--by", "alice", "--reason", "quarterly review", *(["--force"] if force else [])]
     code, out, err = _cli(
         monkeypatch, capsys, uri, manifest, "--run-id", run_id, "--threshold", "0.45", *who
     )
     assert code == 0, err
     assert "[pass] smoke test" in out
+    assert ("no CV logged" in out) is force
+    assert "threshold 0.45 on the risk score scale" in out
+    if force:
+        # the seed-pattern run (no CV) goes through only by the override, recorded with its reason
+        first = json.loads(_cli(monkeypatch, capsys, uri, manifest, "--show")[1])
+        assert first["forced"] and first["force_reason"] == "quarterly review"
+        cv_gate = next(g for g in first["gate_results"] if g["name"] == "CV stable")
+        assert cv_gate["overridden"] and not cv_gate["passed"]
     code, out, err = _cli(
         monkeypatch, capsys, uri, manifest, "--run-id", run_id, "--threshold", "0.5", *who
     )
@@ -86,7 +99,9 @@ def test_cli_round_trip_on_sqlite_store(sqlite_store, tmp_path, monkeypatch, cap
     shutil.copyfile(sqlite_store.path, db)
     uri = f"sqlite:///{db}"
     # when round-tripped / then the registry mirrors the manifest
-    shown = _round_trip(monkeypatch, capsys, uri, sqlite_store.seed_pattern, tmp_path / "p.json")
+    shown = _round_trip(
+        monkeypatch, capsys, uri, sqlite_store.seed_pattern, tmp_path / "p.json", force=True
+    )
     _assert_registry_agrees(uri, shown)
 
 
@@ -94,7 +109,12 @@ def test_cli_round_trip_on_sqlite_store(sqlite_store, tmp_path, monkeypatch, cap
 def test_cli_round_trip_on_server_store(server_store, tmp_path, monkeypatch, capsys) -> None:
     # given a real tracking server / when round-tripped / then the registry mirrors the manifest
     shown = _round_trip(
-        monkeypatch, capsys, server_store.uri, server_store.seed_pattern, tmp_path / "p.json"
+        monkeypatch,
+        capsys,
+        server_store.uri,
+        server_store.seed_pattern,
+        tmp_path / "p.json",
+        force=True,
     )
     _assert_registry_agrees(server_store.uri, shown)
 

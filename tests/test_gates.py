@@ -80,9 +80,19 @@ def test_cv_gate_follows_the_runs_page_rule(cv: dict[str, float], expected: bool
     assert ("unstable" in result.detail) is (not expected)
 
 
-def test_cv_gate_is_not_applicable_without_cv() -> None:
+def test_cv_gate_fails_without_cv() -> None:
+    # given a run that logged no CV / when the gate checks it
     result = gates.gate_cv_stable(None, StabilityRule())
-    assert result.passed and "no CV logged" in result.detail
+    # then it fails: skipping CV is not a road to production
+    assert not result.passed and not result.ok and "no CV logged" in result.detail
+
+
+def test_cv_gate_without_cv_is_overridden_by_a_written_reason() -> None:
+    # given a run with no CV and a force reason / when the gate checks it
+    result = gates.gate_cv_stable(None, StabilityRule(), "vendor model, validated offline")
+    # then it is overridden (still not passed) and the reason is in the detail
+    assert result.ok and result.overridden and not result.passed
+    assert "vendor model, validated offline" in result.detail
 
 
 def test_smoke_passes_when_export_equals_the_run_model(model, dataset) -> None:

@@ -75,6 +75,28 @@ def test_page_shows_failed_gates_and_writes_nothing(promo_store, app_env) -> Non
     assert outcomes["smoke test"] == "passed"
 
 
+def test_run_without_cv_is_promoted_only_with_a_written_force_reason(promo_store, app_env) -> None:
+    # given a seed-pattern run that logged no CV
+    folder = app_env(promo_store.uri)
+    manifest_path = folder / "deploy" / "promotion.json"
+    at = open_page(PAGE)
+    # when it is promoted without forcing / then its CV gate fails and nothing is written
+    at = _promote(at, promo_store.no_cv, 0.45, "alice", "vendor model")
+    assert any("no CV logged" in e.value for e in at.error)
+    assert not manifest_path.exists()
+    # when the override is ticked and its reason written in the page's reason box
+    at.checkbox(key="promotion_force").check()
+    at.text_input(key="promotion_force_reason").input("validated out of time by the vendor")
+    at = next(b for b in at.button if b.label == "Promote").click().run()
+    # then it is promoted, and the manifest records the override and its reason
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    manifest = read_manifest(manifest_path)
+    assert manifest.run_id == promo_store.no_cv and manifest.forced
+    assert manifest.force_reason == "validated out of time by the vendor"
+    cv_gate = next(g for g in manifest.gate_results if g.name == "CV stable")
+    assert cv_gate.overridden and "no CV logged" in cv_gate.detail
+
+
 def test_checklist_dry_run_shows_gates_and_writes_nothing(promo_store, app_env) -> None:
     # given the page on a promotable run
     folder = app_env(promo_store.uri)

@@ -64,9 +64,7 @@ def test_batch_table_carries_ids_decisions_and_three_reasons(model_and_data) -> 
     table = batch_table(applicants, result, [ID_COLUMN])
     # then each row has its id, probability, decision and three reason columns
     assert table[ID_COLUMN].tolist() == validation[ID_COLUMN].head(60).tolist()
-    assert {"probability_of_default", "decision", "reason_1", "reason_2", "reason_3"} <= set(
-        table.columns
-    )
+    assert {"risk_score", "decision", "reason_1", "reason_2", "reason_3"} <= set(table.columns)
     assert (table.loc[table["decision"] == "approve", "reason_1"] == "").all()
 
 

@@ -32,8 +32,8 @@ def _table(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def _probability(at: AppTest) -> float:
-    """The probability of default the page shows, as a fraction."""
-    return float(_metric(at, "Probability of default").rstrip("%")) / 100
+    """The score the page shows (a risk score: these runs are not calibrated), as a fraction."""
+    return float(_metric(at, "Risk score").rstrip("%")) / 100
 
 
 def _points(shown: str) -> float:
@@ -158,9 +158,9 @@ def test_batch_upload_scores_and_offers_download(whatif: AppTest, file_store) ->
     whatif.file_uploader(key="whatif_upload").set_value(("applicants.csv", data, "text/csv")).run()
     # then every row is scored with decision and reasons, ready to download
     assert exceptions(whatif) == []
-    table = _table(whatif, "probability_of_default")
+    table = _table(whatif, "risk_score")
     assert len(table) == 40
-    assert {"row_id", "probability_of_default", "decision", "reason_1"} <= set(table.columns)
+    assert {"row_id", "risk_score", "decision", "reason_1"} <= set(table.columns)
     declined = table[table["decision"] == "decline"]
     assert (declined["reason_1"] != "").all()
     assert whatif.get("download_button")
@@ -197,7 +197,7 @@ def test_unseen_category_upload_is_refused_until_the_user_accepts(
     # when the user accepts scoring it as missing
     whatif.checkbox(key="whatif_allow_unseen").check().run()
     # then all rows are scored, with a warning naming it
-    assert len(_table(whatif, "probability_of_default")) == 5
+    assert len(_table(whatif, "risk_score")) == 5
     assert "HOUSEBOAT" in " ".join(w.value for w in whatif.warning)
 
 

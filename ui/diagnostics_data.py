@@ -161,11 +161,16 @@ def pick_data(
     return data
 
 
-def describe_data(data: eval_data.EvaluationData) -> None:
-    """Say which data is shown, its size and bad rate, and what the model could not read."""
+def describe_data(data: eval_data.EvaluationData, score_name: str = "risk score") -> None:
+    """Say which data is shown, its size and bad rate, the score's scale, what the model missed."""
+    scale_note = (
+        "a risk score: it ranks applicants but is not a probability of default"
+        if score_name == "risk score"
+        else f"the {score_name}"
+    )
     st.caption(
         f"Evaluating on the **{data.source}**: {data.n:,} rows, {data.n_bads:,} bads "
-        f"(bad rate {data.bad_rate:.2%})."
+        f"(bad rate {data.bad_rate:.2%}). The score is {scale_note}."
     )
     if data.unseen_categories:
         listed = "; ".join(

@@ -17,7 +17,7 @@ from core.settings import DEFAULT_TARGET_APPROVAL_RATE, Settings
 from ui.selection import selected_threshold, use_threshold
 
 VERSION_KEY = "diag_threshold_version"
-THRESHOLD_LABEL = "Threshold (probability of default)"
+THRESHOLD_LABEL = "Threshold (score)"
 LOSS_KEY = "diag_loss_per_bad"
 PROFIT_KEY = "diag_profit_per_good"
 TARGET_KEY = "diag_target_approval"
@@ -104,7 +104,7 @@ def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
     """Draw the threshold control and its consequences; return the chosen policy point."""
     st.subheader("Threshold policy")
     st.caption(
-        "Applicants are approved when their probability of default is below the threshold "
+        "Applicants are approved when their score is below the threshold "
         f"and declined at or above it. The configured business threshold is "
         f"**{settings.decision_threshold}**."
     )

@@ -56,7 +56,8 @@ def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyP
             "**This score ranks risk but is not a calibrated probability of default**: "
             + "; ".join(calibration.problems)
             + ". Read approval and bad rates from the threshold policy, not the score itself "
-            "as a PD.",
+            "as a PD, or train with `python -m core train --calibrate isotonic` for a calibrated "
+            "PD.",
             icon=":material/warning:",
         )
     left, right = st.columns(2)
@@ -135,10 +136,13 @@ def explain_tab(
     if shap.is_sample:
         st.caption(
             f"SHAP computed on a random sample of {shap.n_sample:,} of {shap.n_total:,} rows "
-            "(exact TreeSHAP, in log-odds)."
+            "(exact TreeSHAP, in raw log-odds, before any calibration)."
         )
     else:
-        st.caption(f"SHAP computed on all {shap.n_total:,} rows (exact TreeSHAP, in log-odds).")
+        st.caption(
+            f"SHAP computed on all {shap.n_total:,} rows (exact TreeSHAP, in raw log-odds, "
+            "before any calibration)."
+        )
     left, right = st.columns(2)
     left.plotly_chart(
         charts.bar_figure(shap.mean_abs(), "mean_abs_shap", "Mean |SHAP|", "mean |SHAP|"),

@@ -122,7 +122,7 @@ def headline(report: MonitoringReport) -> None:
     )  # fmt: skip
 
 
-def trends(report: MonitoringReport) -> None:
+def trends(report: MonitoringReport, score_name: str = "risk score") -> None:
     """Per-period charts: decisions and accuracy, score PSI vs noise, calibration."""
     segments = report.segments[report.segments["decisions"] > 0]
     st.subheader(f"By {report.period}")
@@ -130,7 +130,8 @@ def trends(report: MonitoringReport) -> None:
     left.plotly_chart(charts.period_chart(segments), width="stretch", key="period_chart")
     right.plotly_chart(charts.psi_trend_chart(segments), width="stretch", key="psi_trend")
     if report.has_outcomes:
-        st.plotly_chart(charts.calibration_chart(segments), width="stretch", key="calibration")
+        figure = charts.calibration_chart(segments, score_name)
+        st.plotly_chart(figure, width="stretch", key="calibration")
     st.dataframe(
         _short_runs(report.segments), hide_index=True, width="stretch",
         column_config={c: PERCENT for c in ("approval_rate", "expected_approval_rate",

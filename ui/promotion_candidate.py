@@ -10,6 +10,7 @@ from core.promotion.approvals import readable_time
 from core.promotion.manifest import ManifestError, PromotionManifest
 from core.promotion.tables import comparison_table
 from core.runs.stability import recommend_run
+from core.scoring.calibrator import scale_label
 from core.settings import Settings
 from core.store.access import RunsTable
 from core.store.run_record import RunRecord
@@ -88,6 +89,11 @@ def threshold_and_rate(settings: Settings, run_id: str) -> float:
         validation = cache.validation_set(settings.tracking_uri, run_id)
     except GovernanceError:
         validation = None
+    scale = cache.run_record(settings.tracking_uri, run_id).score_scale
+    left.caption(
+        f"On the {scale_label(scale)} scale: the manifest records it, and the scoring service "
+        "and every page read the threshold on that scale."
+    )
     rate = checklist.threshold_approval_rate(validation, threshold)
     if rate is None:
         right.caption(
@@ -124,7 +130,8 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
     rule = stability_rule()
     st.caption(
         "Gates: run finished · threshold in (0, 1) · val_auc not below the champion's by more "
-        f"than the tolerance · CV stable ({rule.describe()}) · model loads from the export · "
+        f"than the tolerance · CV stable ({rule.describe()}; a run that logged no CV fails) · "
+        "model loads from the export · "
         "smoke test (exported model through the scoring core equals the run's model) · "
         "service smoke test (the export served over HTTP answers /predict and /explain alike)."
         + (
@@ -146,8 +153,8 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
             key="promotion_tolerance",
         )
         force = st.checkbox(
-            "Force past a failed AUC or CV stability gate (only those; recorded with the reason "
-            "below)",
+            "Force past a failed AUC or CV gate, including a run with no CV (only those; "
+            "recorded with the reason below)",
             key="promotion_force",
         )
         force_reason = st.text_input("Why force", key="promotion_force_reason")

@@ -130,14 +130,13 @@ def _score_panel(result: ScoringResult, original: ScoringResult | None) -> None:
     )
     if abs(moved) > 1e-12:
         delta = f"{moved * 100:+.2f} pp vs original"
-    left.metric(
-        "Probability of default", f"{scores['probability']:.2%}", delta, delta_color="inverse"
-    )
+    label = result.output_label.capitalize()
+    left.metric(label, f"{scores['probability']:.2%}", delta, delta_color="inverse")
     middle.metric("Decision", str(scores["decision"]).upper())
     right.metric(
         "Distance to threshold",
         f"{scores['distance_to_threshold'] * 100:+.2f} pp",
-        help=f"Probability of default minus the threshold {result.threshold:.2%} "
+        help=f"{label} minus the threshold {result.threshold:.2%} "
         f"({result.threshold:.4f}), in percentage points; at or above the threshold the "
         "applicant is declined.",
     )
@@ -162,7 +161,7 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
     before, after = original.scores.iloc[0], edited.scores.iloc[0]
     summary = pd.DataFrame(
         {
-            "": ["Probability of default", "Decision", "Distance to threshold"],
+            "": [edited.output_label.capitalize(), "Decision", "Distance to threshold"],
             "Original": [
                 f"{before['probability']:.2%}",
                 before["decision"],
@@ -249,7 +248,7 @@ def _counterfactuals(bench: Workbench, result: CounterfactualResult) -> None:
         {
             "change": ("change", "%+.6g"),
             "share_of_range": ("share of range", "percent"),
-            "probability": ("new probability", "%.4f"),
+            "probability": ("new score", "%.4f"),
         },
     )
     st.caption(
@@ -278,7 +277,15 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
     contributions = edited.contributions.iloc[0]
     values = edited.prepared.frame.iloc[0]
     st.plotly_chart(
-        waterfall_figure(contributions, values, edited.base_value, bench.threshold),
+        waterfall_figure(
+            contributions,
+            values,
+            edited.base_value,
+            bench.threshold,
+            score_name=edited.output_label,
+            output=float(edited.scores["probability"].iloc[0]),
+            threshold_raw=scorer_for(bench.model).raw_threshold(bench.threshold),
+        ),
         width="stretch",
         key="whatif_waterfall",
     )

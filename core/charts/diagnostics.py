@@ -116,7 +116,7 @@ def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) 
             line={"color": "black" if len(curves) == 1 else colour, "width": 3},
         )
     _threshold_line(fig, threshold)
-    fig = _layout(fig, "KS: cumulative bads and goods", "Score (probability of default)", "Share")
+    fig = _layout(fig, "KS: cumulative bads and goods", "Score", "Share")
     fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
     return fig
 
@@ -174,7 +174,7 @@ def calibration_figure(table: pd.DataFrame, brier: float) -> go.Figure:
     fig.add_scatter(
         x=[0, top], y=[0, top], mode="lines", name="perfect", line={"dash": "dot", "color": "grey"}
     )
-    return _layout(fig, "Calibration", "Mean predicted PD", "Observed bad rate")
+    return _layout(fig, "Calibration", "Mean predicted score", "Observed bad rate")
 
 
 def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
@@ -351,4 +351,4 @@ def monotonicity_figure(curves: pd.DataFrame, feature: str) -> go.Figure:
     curve = curves.loc[curves["feature"] == feature]
     fig = go.Figure(go.Scatter(x=curve["value"], y=curve["mean_pd"], mode="lines+markers"))
     fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted PD")
+    return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted score")

@@ -82,17 +82,21 @@ def psi_trend_chart(segments: pd.DataFrame) -> go.Figure:
     return figure
 
 
-def calibration_chart(segments: pd.DataFrame) -> go.Figure:
-    """Mean predicted probability against the observed bad rate of labelled decisions, by period."""
+def calibration_chart(segments: pd.DataFrame, score_name: str = "risk score") -> go.Figure:
+    """Mean score against the observed bad rate of labelled decisions, by period.
+
+    score_name says what the score is ('risk score', or a calibrated probability of default).
+    """
     labelled = segments[segments["labelled"] > 0]
     figure = go.Figure()
-    for column, name in (("mean_pd_labelled", "predicted (mean PD)"), ("bad_rate", "observed")):
+    predicted = f"predicted (mean {score_name})"
+    for column, name in (("mean_pd_labelled", predicted), ("bad_rate", "observed")):
         figure.add_scatter(
             x=labelled["period"], y=labelled[column], name=name, mode="lines+markers",
             hovertemplate="%{x}: %{y:.1%}<extra>" + name + "</extra>",
         )  # fmt: skip
     figure.update_layout(
-        title="Calibration: mean predicted PD against the observed bad rate",
+        title=f"Calibration: mean {score_name} against the observed bad rate",
         yaxis={"title": "bad rate", "tickformat": ".0%", "rangemode": "tozero"},
         **PERIOD_LAYOUT,
     )

@@ -34,8 +34,17 @@ def waterfall_figure(
     base_value: float,
     threshold: float,
     top_n: int = DEFAULT_WATERFALL_FEATURES,
+    *,
+    score_name: str = "risk score",
+    output: float | None = None,
+    threshold_raw: float | None = None,
 ) -> go.Figure:
-    """SHAP waterfall in log-odds from the base value to the applicant's score, largest first."""
+    """SHAP waterfall in log-odds from the base value to the applicant's score, largest first.
+
+    SHAP is always on the raw log-odds scale. For a calibrated run pass its output (the
+    calibrated PD) and the raw log-odds at which it reaches the threshold; otherwise both are
+    the sigmoid's.
+    """
     magnitude = contributions.abs()
     order = magnitude[magnitude > 0].sort_values(ascending=False, kind="stable").index
     shown = list(order[:top_n])
@@ -52,7 +61,7 @@ def waterfall_figure(
         measures.append("relative")
         amounts.append(float(rest))
     raw = base_value + float(contributions.sum())
-    probability = 1.0 / (1.0 + math.exp(-raw))
+    probability = 1.0 / (1.0 + math.exp(-raw)) if output is None else output
     labels.append("Applicant's score")
     measures.append("total")
     amounts.append(raw)
@@ -73,17 +82,19 @@ def waterfall_figure(
             connector={"line": {"color": "#bbbbbb", "width": 1}},
         )
     )
-    cut = _logit(threshold)
-    figure.add_vline(
-        x=cut,
-        line_dash="dash",
-        line_color="#333333",
-        annotation_text=f"threshold {threshold:.2%} = log-odds {cut:+.3f}",
-        annotation_position="top",
-    )
+    cut = _logit(threshold) if threshold_raw is None else threshold_raw
+    if math.isfinite(cut):
+        figure.add_vline(
+            x=cut,
+            line_dash="dash",
+            line_color="#333333",
+            annotation_text=f"threshold {threshold:.2%} = log-odds {cut:+.3f}",
+            annotation_position="top",
+        )
     figure.update_layout(
-        title=f"Why this score: probability of default {probability:.1%} (log-odds {raw:.3f})",
-        xaxis_title="Log-odds of default (red pushes risk up, blue pulls it down)",
+        title=f"Why this score: {score_name} {probability:.1%} (log-odds {raw:.3f})",
+        xaxis_title="Raw log-odds of default, before any calibration "
+        "(red pushes risk up, blue pulls it down)",
         yaxis={"autorange": "reversed"},
         height=max(360, 34 * len(labels) + 140),
         margin={"l": 10, "r": 40, "t": 70, "b": 50},

@@ -9,6 +9,7 @@ from core.errors import GovernanceError
 from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
 from core.promotion.repair import repair
+from core.scoring.calibrator import scale_label
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
 
@@ -80,7 +81,8 @@ def _print_result(result: requests.PromotionResult) -> None:
     """Summarise a promotion or rollback."""
     m = result.manifest
     print(
-        f"{m.action}: run {m.run_id} ({m.run_name}) threshold {m.threshold} by {m.promoted_by} "
+        f"{m.action}: run {m.run_id} ({m.run_name}) threshold {m.threshold} on the "
+        f"{scale_label(m.score_scale)} scale by {m.promoted_by} "
         f"at {m.promoted_at}; ledger entry {result.entry.seq} {result.entry.hash[:12]}"
     )
     for gate in m.gate_results:

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from core.data.synthetic import demo_dataset, load_dataset, parse_monotone_spec
 from core.errors import DataValidationError
+from core.scoring.calibrator import CALIBRATION_KINDS, scale_label
 from core.settings import DEMO_DATA_ROWS, DEMO_SEED, Settings
 from core.store.access import load_runs_table
 from core.store.client import ExperimentNotFoundError, get_experiment, open_client
@@ -59,6 +60,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     what.add_argument("--run-name", default="lgb_credit_risk")
     what.add_argument("--cv-folds", type=int, default=5, help="stratified CV folds (0 = none)")
     what.add_argument("--seed", type=int, default=DEMO_SEED)
+    what.add_argument(
+        "--calibrate",
+        choices=CALIBRATION_KINDS,
+        default=None,
+        help="fit a calibrator on the out-of-fold CV scores and log it with the model, so the "
+        "output is a calibrated probability of default (needs CV folds); without it the "
+        "output is a risk score",
+    )
     what.add_argument(
         "--n-jobs", type=int, default=1, help="LightGBM threads (1 is fastest on small data)"
     )
@@ -118,7 +127,8 @@ def _report(index: int, total: int, result: TrainedRun) -> None:
     cv = f"cv_auc {sum(result.cv_auc) / len(result.cv_auc):.4f}" if result.cv_auc else "no CV"
     print(
         f"[{index}/{total}] {result.run_name:<22} val_auc {result.val_auc:.4f}  "
-        f"val_ks {result.val_ks:.4f}  {cv}  run_id {result.run_id}",
+        f"val_ks {result.val_ks:.4f}  {cv}  output: {scale_label(result.scale)}  "
+        f"run_id {result.run_id}",
         flush=True,
     )
 
@@ -144,6 +154,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         dataset = demo_dataset(n_rows=args.rows, seed=args.seed)
         if args.monotone is not None:
             dataset = replace(dataset, monotone_constraints=parse_monotone_spec(args.monotone))
+    if args.cv_folds == 1 or args.cv_folds < 0:
+        raise DataValidationError("--cv-folds must be 0 (no CV) or at least 2.")
     base = TrainConfig(
         run_name=args.run_name,
         n_estimators=args.n_estimators,
@@ -160,12 +172,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         cv_folds=args.cv_folds,
         seed=args.seed,
         n_jobs=args.n_jobs,
+        calibrate=args.calibrate,
     )
-    if args.cv_folds == 1 or args.cv_folds < 0:
-        raise DataValidationError("--cv-folds must be 0 (no CV) or at least 2.")
     if args.demo:
         configs = [
-            replace(c, seed=args.seed, cv_folds=args.cv_folds)
+            replace(c, seed=args.seed, cv_folds=args.cv_folds, calibrate=args.calibrate)
             for c in demo_configs(dataset.monotone_constraints)
         ]
     elif args.grid:

@@ -7,19 +7,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import lightgbm as lgb
-import mlflow.lightgbm
 import numpy as np
 import pandas as pd
 from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
-from core.errors import DataValidationError, GovernanceError
+from core.errors import DataValidationError, GovernanceError, ModelLoadError
 from core.promotion.manifest import GateResult
 from core.runs.stability import NO_CV, STABLE, StabilityRule, stability_row, stability_verdict
 from core.scoring.applicants import typical_applicant
+from core.scoring.calibrator import reference_probability
 from core.scoring.prepare import model_categories
 from core.scoring.scorer import scorer_for
 from core.settings import DEFAULT_PROMOTION_AUC_TOLERANCE
+from core.store.access import load_model_folder
 from core.store.run_record import RunRecord
 from core.threshold import InvalidThresholdError, Threshold
 from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
@@ -37,6 +38,10 @@ CV_STABLE = "CV stable"
 SMOKE_TEST = "smoke test"
 SERVICE_SMOKE_TEST = "service smoke test"
 EXPORT_VERIFIED = "export verified"
+NO_CV_DETAIL = (
+    "no CV logged: stability is unknown (train with --cv-folds 2 or more, "
+    "or force with a written reason)"
+)
 
 
 class PromotionInputError(GovernanceError):
@@ -106,14 +111,14 @@ def record_stability_row(record: RunRecord) -> dict[str, object] | None:
 def gate_cv_stable(
     cv: Mapping[str, object] | None, rule: StabilityRule, force_reason: str | None = None
 ) -> GateResult:
-    """CV is stable by the Runs page's rule; passes with a note when no CV was logged.
+    """CV is stable by the Runs page's rule; a run that logged no CV fails.
 
-    `cv` is a runs-table-shaped row (see record_stability_row); an unstable verdict is
-    overridden by a force reason, as the AUC gate is.
+    `cv` is a runs-table-shaped row (see record_stability_row); an unstable verdict, or no CV
+    at all, is overridden by a force reason, as the AUC gate is (the reason is recorded).
     """
     verdict = stability_verdict(cv or {}, rule)
     if verdict.flag == NO_CV:
-        return GateResult(name=CV_STABLE, passed=True, detail="no CV logged: not applicable")
+        return forceable_gate(CV_STABLE, False, NO_CV_DETAIL, force_reason)
     reason = verdict.reason.rstrip(".")
     detail = f"CV AUC {verdict.mean:.4f} ± {verdict.observed_std:.4f}: {verdict.flag}, {reason}"
     return forceable_gate(CV_STABLE, verdict.flag == STABLE, detail, force_reason)
@@ -122,8 +127,8 @@ def gate_cv_stable(
 def load_exported_model(folder: Path) -> tuple[lgb.LGBMClassifier | None, GateResult]:
     """Load the exported folder with the lightgbm flavour; the gate says whether it worked."""
     try:
-        model = mlflow.lightgbm.load_model(str(folder))
-    except (MlflowException, OSError, ValueError, ImportError) as exc:
+        model = load_model_folder(folder)
+    except (MlflowException, OSError, ValueError, ImportError, ModelLoadError) as exc:
         first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         return None, GateResult(name=MODEL_LOADS, passed=False, detail=f"load failed: {first}")
     if not isinstance(model, lgb.LGBMClassifier):
@@ -194,7 +199,7 @@ def gate_smoke(
     """
     try:
         result = scorer_for(exported).score(applicants, threshold)
-        expected = reference.predict_proba(scorer_for(reference).prepare(applicants).frame)[:, 1]
+        expected = reference_probability(reference, scorer_for(reference).prepare(applicants).frame)
     except (DataValidationError, ValueError, lgb.basic.LightGBMError) as exc:
         message = exc.message if isinstance(exc, DataValidationError) else str(exc)[:200]
         return GateResult(name=SMOKE_TEST, passed=False, detail=f"scoring failed: {message}")
@@ -248,7 +253,8 @@ def gate_service_smoke(
     from core.serving.smoke import service_smoke
 
     applicants, source = service_applicants(exported, validation)
-    identity = ModelIdentity.candidate(run[0], run[1], threshold, sha256)
+    scale = scorer_for(exported).scale
+    identity = ModelIdentity.candidate(run[0], run[1], threshold, sha256, scale)
     outcome = service_smoke(folder, exported, identity, reference, applicants, source)
     return GateResult(name=SERVICE_SMOKE_TEST, passed=outcome.passed, detail=outcome.detail)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import GovernanceError
+from core.scoring.calibrator import RISK_SCORE, ScoreScale
 
 MANIFEST_SCHEMA_VERSION = 1
 CHAMPION_ALIAS = "champion"
@@ -61,6 +62,9 @@ class PromotionManifest(BaseModel):
     exported_model_sha256: str
     reference_profile_sha256: str | None = None
     threshold: float = Field(gt=0.0, lt=1.0)
+    # The scale the threshold is on; manifests written before calibration existed read as
+    # "risk_score" (core.scoring.calibrator).
+    score_scale: ScoreScale = RISK_SCORE
     metrics: dict[str, float] = Field(default_factory=dict)
     params: dict[str, str] = Field(default_factory=dict)
     data_version: str | None = None

@@ -9,6 +9,7 @@ import pandas as pd
 
 from core.promotion.manifest import GateResult, PromotionManifest
 from core.runs.stability import NO_CV, StabilityRule, stability_row, stability_verdict
+from core.scoring.calibrator import scale_label
 from core.store.run_record import RunRecord
 
 COMPARED_METRICS = (
@@ -60,6 +61,15 @@ def comparison_table(
                 else "no champion"
             ),
             "difference": "",
+        }
+    )
+    mine, theirs = candidate.score_scale, champion.score_scale if champion else None
+    rows.append(
+        {
+            "metric": "Threshold scale",
+            "candidate": scale_label(mine),
+            "champion": scale_label(theirs) if champion else "no champion",
+            "difference": "changes: re-read the threshold" if champion and mine != theirs else "",
         }
     )
     return pd.DataFrame(rows)

@@ -57,6 +57,7 @@ from core.promotion.requests import (
     require_text,
 )
 from core.promotion.state import LedgerState, read_state
+from core.scoring.calibrator import read_calibrator, scale_of
 from core.settings import Settings
 from core.store import registry
 from core.store.access import model_uri
@@ -213,6 +214,7 @@ def install_promotion(
                 exported_model_sha256=staged.sha256,
                 reference_profile_sha256=profile.sha256 if profile else None,
                 threshold=threshold,
+                score_scale=scale_of(read_calibrator(staged.path)),
                 metrics=record.metrics,
                 params=record.params,
                 data_version=record.data_version,

@@ -2,14 +2,17 @@
 
 Every consumer scores through a `Scorer`: What-if, batch scoring, diagnostics' evaluation data,
 global SHAP, monotonicity, counterfactuals, monitoring, the promotion smoke gate, training's
-logged validation scores and the scoring service. The probability is always the sigmoid of
-LightGBM's raw score on the prepared feature matrix, so every consumer gives the same number for
-the same rows. Contributions are LightGBM's exact TreeSHAP (`pred_contrib=True`), in log-odds,
-identical to shap.TreeExplainer; they add up to the raw score.
+logged validation scores and the scoring service. The probability is the sigmoid of LightGBM's
+raw score on the prepared feature matrix, passed through the run's calibrator when it has one
+(core.scoring.calibrator; otherwise the output is a risk score, not a PD), so every consumer
+gives the same number for the same rows. Contributions are LightGBM's exact TreeSHAP
+(`pred_contrib=True`), in raw log-odds (never calibrated), identical to shap.TreeExplainer;
+they add up to the raw score.
 """
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +22,14 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.scoring.calibrator import (
+    RISK_SCORE,
+    Calibrator,
+    ScoreScale,
+    calibrator_of,
+    scale_label,
+    scale_of,
+)
 from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
 from core.scoring.model_spec import ModelSpec, model_spec
 from core.scoring.prepare import (
@@ -47,6 +58,12 @@ class ScoringResult:
     threshold: Threshold
     prepared: PreparedFeatures
     reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
+    scale: ScoreScale = RISK_SCORE
+
+    @property
+    def output_label(self) -> str:
+        """What the 'probability' column is: 'risk score' unless it is a calibrated PD."""
+        return scale_label(self.scale)
 
     def top_risk_drivers(self, n: int = 3) -> list[list[str]]:
         """For each applicant, the n features that pushed the default risk up the most."""
@@ -100,6 +117,29 @@ class Scorer:
         self.spec: ModelSpec = model_spec(model)
         self.model = model
         self.booster: lgb.Booster = model.booster_
+        self.calibrator: Calibrator | None = calibrator_of(model)
+
+    @property
+    def scale(self) -> ScoreScale:
+        """'calibrated_pd' when the model carries a calibrator, else 'risk_score'."""
+        return scale_of(self.calibrator)
+
+    @property
+    def output_label(self) -> str:
+        """What the output is called: 'probability of default (calibrated)' or 'risk score'."""
+        return scale_label(self.scale)
+
+    def raw_threshold(self, threshold: float) -> float:
+        """The raw log-odds at which the output reaches the threshold (for log-odds charts)."""
+        if self.calibrator is None:
+            return math.log(threshold / (1.0 - threshold))
+        return self.calibrator.raw_at(threshold)
+
+    def probability_from_raw(self, raw: np.ndarray) -> np.ndarray:
+        """The output of raw log-odds: sigmoid, then the calibrator when the model has one."""
+        if self.calibrator is None:
+            return sigmoid(raw)
+        return self.calibrator.apply(raw)
 
     @property
     def features(self) -> list[str]:
@@ -125,8 +165,8 @@ class Scorer:
         return np.asarray(raw, dtype="float64")
 
     def probabilities(self, prepared: PreparedFeatures | pd.DataFrame) -> np.ndarray:
-        """Probability of default of prepared rows: the sigmoid of the raw score."""
-        return sigmoid(self.raw_scores(prepared))
+        """Output of prepared rows: the sigmoid of the raw score, calibrated when possible."""
+        return self.probability_from_raw(self.raw_scores(prepared))
 
     def probability_of(self, applicants: pd.DataFrame) -> np.ndarray:
         """Probability of default of raw applicant rows (prepared first)."""
@@ -159,7 +199,7 @@ class Scorer:
             )
         prepared = self.prepare(applicants, ranges, on_unseen)
         raw = self.raw_scores(prepared)
-        probability = sigmoid(raw)
+        probability = self.probability_from_raw(raw)
         decisions = decide(probability, threshold)
         contrib = self.contributions(prepared)
         scores = pd.DataFrame(
@@ -180,7 +220,7 @@ class Scorer:
             n_reasons,
         )
         return ScoringResult(
-            scores, contributions, contrib.base_value, threshold, prepared, reasons
+            scores, contributions, contrib.base_value, threshold, prepared, reasons, self.scale
         )
 
 

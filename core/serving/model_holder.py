@@ -30,6 +30,7 @@ from core.promotion.manifest import (
 )
 from core.promotion.state import manifest_problem
 from core.scoring.applicants import typical_applicant
+from core.scoring.calibrator import RISK_SCORE, ScoreScale, scale_label
 from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.scoring.scorer import Scorer, scorer_for
 from core.serving.errors import ServiceStartError
@@ -62,6 +63,12 @@ class ModelIdentity:
     ledger_entry_hash: str | None
     manifest_schema_version: int
     promoted_with: dict[str, str]
+    score_scale: ScoreScale = RISK_SCORE
+
+    @property
+    def score_name(self) -> str:
+        """What the served output is called: 'risk score' unless it is a calibrated PD."""
+        return scale_label(self.score_scale)
 
     @classmethod
     def from_manifest(cls, manifest: PromotionManifest) -> ModelIdentity:
@@ -78,11 +85,17 @@ class ModelIdentity:
             ledger_entry_hash=manifest.ledger_entry_hash,
             manifest_schema_version=manifest.schema_version,
             promoted_with=dict(manifest.versions),
+            score_scale=manifest.score_scale,
         )
 
     @classmethod
     def candidate(
-        cls, run_id: str, run_name: str, threshold: float, model_sha256: str
+        cls,
+        run_id: str,
+        run_name: str,
+        threshold: float,
+        model_sha256: str,
+        score_scale: ScoreScale = RISK_SCORE,
     ) -> ModelIdentity:
         """The identity of an export not yet promoted (the promotion's service smoke test)."""
         return cls(
@@ -97,6 +110,7 @@ class ModelIdentity:
             ledger_entry_hash=None,
             manifest_schema_version=MANIFEST_SCHEMA_VERSION,
             promoted_with={},
+            score_scale=score_scale,
         )
 
 
@@ -125,6 +139,12 @@ def load_bundle(folder: Path, identity: ModelIdentity, book: ReasonCodeBook) -> 
             f"The exported model in '{folder}' does not load ({loads.detail}).", fix=_RESTORE_FIX
         )
     scorer = scorer_for(model)
+    if scorer.scale != identity.score_scale:
+        raise ServiceStartError(
+            f"The manifest puts the threshold on the {scale_label(identity.score_scale)} scale, "
+            f"but the exported model in '{folder}' outputs a {scorer.output_label}.",
+            fix=_RESTORE_FIX,
+        )
     scorer.score(typical_applicant(scorer.spec), identity.threshold, reason_book=book)
     return LoadedModel(identity, model, scorer, book, datetime.now(UTC).isoformat())
 

@@ -49,6 +49,8 @@ async def version(request: Request) -> dict[str, object]:
         "experiment": {"id": identity.experiment_id, "name": identity.experiment_name},
         "model_sha256": identity.model_sha256,
         "threshold": float(identity.threshold),
+        "score_scale": identity.score_scale,
+        "score_name": identity.score_name,
         "promoted_at": identity.promoted_at,
         "promoted_by": identity.promoted_by,
         "ledger_entry_hash": identity.ledger_entry_hash,

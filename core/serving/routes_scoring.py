@@ -28,6 +28,8 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
     content: dict[str, object] = {
         "run_id": loaded.identity.run_id,
         "threshold": float(loaded.threshold),
+        "score_scale": loaded.identity.score_scale,
+        "score_name": loaded.identity.score_name,
         "request_id": request_id,
         "predictions": predictions.prediction_items(scored, reasons, explain=explain),
     }
@@ -38,11 +40,20 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
 
 @router.post("/predict", openapi_extra=APPLICANTS_BODY, summary="Decide on applicants")
 async def predict(request: Request) -> JSONResponse:
-    """Probability of default, decision at the manifest's threshold, adverse reasons, warnings."""
+    """Score, decision at the manifest's threshold, adverse reasons, warnings.
+
+    Each prediction's `probability_of_default` field holds the model's output on the scale the
+    response names in `score_scale`: "risk_score" (ranks applicants, not a PD) unless the run was
+    trained with --calibrate, then "calibrated_pd" (probability of default, calibrated).
+    """
     return await _answer(request, explain=False)
 
 
 @router.post("/explain", openapi_extra=APPLICANTS_BODY, summary="Decide and explain")
 async def explain(request: Request) -> JSONResponse:
-    """Everything /predict gives plus exact SHAP contributions, base value and raw score."""
+    """Everything /predict gives plus exact SHAP contributions, base value and raw score.
+
+    SHAP contributions are on the raw log-odds scale (they add up to raw_score), before any
+    calibration.
+    """
     return await _answer(request, explain=True)

@@ -15,8 +15,9 @@ import pandas as pd
 
 from core.errors import GovernanceError
 from core.promotion.export import verify_export
+from core.scoring.calibrator import reference_probability
 from core.scoring.reason_codes import ReasonCodeBook
-from core.scoring.scorer import scorer_for, sigmoid
+from core.scoring.scorer import scorer_for
 from core.serving.app import create_app
 from core.serving.local_server import serve_in_thread
 from core.serving.model_holder import LoadedModel, ModelHolder, ModelIdentity
@@ -74,12 +75,15 @@ def _post(url: str, payload: object) -> dict:
 
 
 def _problems(
-    identity: ModelIdentity, predicted: dict, explained: dict, expected: np.ndarray
+    loaded: LoadedModel, predicted: dict, explained: dict, expected: np.ndarray
 ) -> tuple[list[str], float, float]:
     """What disagrees between the answers and the run model; the largest gaps."""
     problems = []
+    identity = loaded.identity
     if predicted.get("run_id") != identity.run_id or explained.get("run_id") != identity.run_id:
         problems.append("the answers do not name the promoted run")
+    if predicted.get("score_scale") != identity.score_scale:
+        problems.append(f"the answer does not name the {identity.score_scale} scale")
     probability = np.array([p["probability_of_default"] for p in predicted["predictions"]])
     explained_p = np.array([p["probability_of_default"] for p in explained["predictions"]])
     prob_gap = float(np.max(np.abs(probability - expected))) if len(expected) else 0.0
@@ -88,9 +92,8 @@ def _problems(
     for item in explained["predictions"]:
         total = sum(item["contributions"].values()) + item["base_value"]
         raw_gap = max(raw_gap, abs(total - item["raw_score"]))
-        prob_gap = max(
-            prob_gap, abs(float(sigmoid(item["raw_score"])) - item["probability_of_default"])
-        )
+        from_raw = float(loaded.scorer.probability_from_raw(np.array([item["raw_score"]]))[0])
+        prob_gap = max(prob_gap, abs(from_raw - item["probability_of_default"]))
     if prob_gap > PROBABILITY_TOLERANCE:
         problems.append(f"probabilities differ from the run model's by up to {prob_gap:.2e}")
     if raw_gap > RAW_SCORE_TOLERANCE:
@@ -116,10 +119,10 @@ def service_smoke(
         with serve_in_thread(create_app(state)) as url:
             predicted = _post(f"{url}/predict", payload)
             explained = _post(f"{url}/explain", payload)
-        expected = reference.predict_proba(scorer_for(reference).prepare(applicants).frame)[:, 1]
+        expected = reference_probability(reference, scorer_for(reference).prepare(applicants).frame)
     except GovernanceError as exc:
         return SmokeOutcome(False, f"the service failed: {exc}")
-    problems, prob_gap, raw_gap = _problems(identity, predicted, explained, expected)
+    problems, prob_gap, raw_gap = _problems(loaded, predicted, explained, expected)
     if problems:
         return SmokeOutcome(False, "; ".join(problems))
     return SmokeOutcome(

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
@@ -25,6 +26,7 @@ from core.errors import (
     RunNotFoundError,
     StoreUnavailableError,
 )
+from core.scoring.calibrator import attach_calibrator, read_calibrator
 from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
 from core.store.client import access_denied
 from core.store.filestore_reader import RawRun, read_experiment_runs
@@ -248,12 +250,27 @@ def load_model(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
     return load_model_unchecked(tracking_uri, run_id)
 
 
+def load_model_folder(folder: str | Path) -> lgb.LGBMClassifier | lgb.Booster:
+    """Load a local MLflow model folder with the lightgbm flavour, its calibrator attached.
+
+    The one loader of a model's files: a run's model (downloaded) and a promotion export alike,
+    so the Scorer of either applies the same calibrator (core.scoring.calibrator).
+    """
+    model = mlflow.lightgbm.load_model(str(folder))
+    attach_calibrator(model, read_calibrator(folder))
+    return model
+
+
 def load_model_unchecked(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
     """Load a run's LightGBM classifier with the lightgbm flavour (pyfunc cannot do categories)."""
     prepare_mlflow_environment(tracking_uri)
     try:
-        with _tracking_uri(tracking_uri):
-            model = mlflow.lightgbm.load_model(model_uri(run_id))
+        with tempfile.TemporaryDirectory(prefix="model-") as tmp:
+            with _tracking_uri(tracking_uri):
+                local = mlflow.artifacts.download_artifacts(
+                    artifact_uri=model_uri(run_id), dst_path=tmp
+                )
+            model = load_model_folder(local)
     except (MlflowException, OSError, ValueError, ImportError) as exc:
         raise ModelLoadError(
             f"The model of run '{run_id}' could not be loaded ({type(exc).__name__}: "

@@ -15,10 +15,11 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from core.errors import ModelLoadError
+from core.scoring.calibrator import CALIBRATED_PD, RISK_SCORE
 from core.store import folds as fold_lib
 from core.store.access import RunInventory, get_run, load_model_unchecked, run_folds
 from core.store.runs_table import LOG_MODEL_HISTORY_TAG
-from core.training.trainer import GOVERNED_TAG, VALIDATION_ARTIFACT
+from core.training.trainer import GOVERNED_TAG, SCORE_SCALE_TAG, VALIDATION_ARTIFACT
 
 CV_STATISTICS = ("cv_auc_mean", "cv_auc_std", "cv_auc_min", "cv_ks_mean", "cv_ks_std")
 
@@ -84,6 +85,12 @@ class RunRecord:
         """The data version tag (or param) the run was trained on."""
         tags, params = self.run.data.tags, self.run.data.params
         return tags.get("data_version") or params.get("data_version")
+
+    @property
+    def score_scale(self) -> str:
+        """'calibrated_pd' for a run trained with --calibrate, else 'risk_score'."""
+        tag = self.run.data.tags.get(SCORE_SCALE_TAG)
+        return CALIBRATED_PD if tag == CALIBRATED_PD else RISK_SCORE
 
     @property
     def has_model(self) -> bool:

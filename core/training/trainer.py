@@ -25,9 +25,15 @@ from core.data.synthetic import Dataset
 from core.errors import DataValidationError
 from core.evaluation.metrics import auc_score, ks_statistic
 from core.runs.fold_noise import FOLD_BADS_PARAM, FOLD_ROWS_PARAM, format_fold_counts
+from core.scoring.calibrator import (
+    CALIBRATION_PARAM,
+    CalibrationKind,
+    attach_calibrator,
+)
 from core.scoring.scorer import scorer_for
 from core.store.client import ensure_experiment, open_client
 from core.training import run_figures
+from core.training.calibration import check_calibration, fit_calibrator, log_calibrator
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +45,7 @@ SCORE_COLUMN = "score"
 ID_COLUMN = "row_id"
 GOVERNED_TAG = "governance.schema"
 GOVERNED_SCHEMA_VERSION = "1"
+SCORE_SCALE_TAG = "governance.score_scale"
 _BATCH = 900
 
 
@@ -62,6 +69,11 @@ class TrainConfig:
     seed: int = 42
     validation_fraction: float = 0.25
     n_jobs: int = 1
+    calibrate: CalibrationKind | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse a calibration without CV folds to fit it on (DataValidationError)."""
+        check_calibration(self.calibrate, self.cv_folds)
 
     def lgbm_params(self) -> dict[str, object]:
         """Keyword arguments for LGBMClassifier, without the monotone constraints."""
@@ -96,6 +108,7 @@ class TrainedRun:
     cv_auc: tuple[float, ...]
     cv_ks: tuple[float, ...]
     metrics: dict[str, float] = field(default_factory=dict)
+    scale: str = "risk_score"
 
 
 def monotone_vector(features: Iterable[str], constraints: dict[str, int] | None) -> list[int]:
@@ -118,22 +131,43 @@ def build_model(config: TrainConfig, features: list[str]) -> lgb.LGBMClassifier:
     )
 
 
-def cross_validate(
+@dataclass(frozen=True)
+class CrossValidation:
+    """Per-fold AUC and KS on the held-out folds, and every row's out-of-fold raw score."""
+
+    aucs: list[float]
+    kss: list[float]
+    out_of_fold_raw: np.ndarray
+
+
+def cross_validate_folds(
     dataset_x: pd.DataFrame, y: pd.Series, config: TrainConfig
-) -> tuple[list[float], list[float]]:
-    """Stratified k-fold CV: per-fold AUC and KS on the held-out fold."""
+) -> CrossValidation:
+    """Stratified k-fold CV: per-fold AUC and KS, plus the out-of-fold raw scores (log-odds)."""
+    out_of_fold = np.full(len(y), np.nan)
     if config.cv_folds < 2:
-        return [], []
+        return CrossValidation([], [], out_of_fold)
     folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
     aucs: list[float] = []
     kss: list[float] = []
     for train_idx, test_idx in folds.split(dataset_x, y):
         model = build_model(config, list(dataset_x.columns))
         model.fit(dataset_x.iloc[train_idx], y.iloc[train_idx])
-        scores = scorer_for(model).probability_of(dataset_x.iloc[test_idx])
+        scorer = scorer_for(model)
+        raw = scorer.raw_scores(scorer.prepare(dataset_x.iloc[test_idx]))
+        out_of_fold[test_idx] = raw
+        scores = scorer.probability_from_raw(raw)
         aucs.append(auc_score(y.iloc[test_idx], scores))
         kss.append(ks_statistic(y.iloc[test_idx], scores))
-    return aucs, kss
+    return CrossValidation(aucs, kss, out_of_fold)
+
+
+def cross_validate(
+    dataset_x: pd.DataFrame, y: pd.Series, config: TrainConfig
+) -> tuple[list[float], list[float]]:
+    """Stratified k-fold CV: per-fold AUC and KS on the held-out fold."""
+    result = cross_validate_folds(dataset_x, y, config)
+    return result.aucs, result.kss
 
 
 def cv_fold_sizes(y: pd.Series, config: TrainConfig) -> dict[str, str]:
@@ -171,9 +205,8 @@ def _code_version() -> str:
 
 def _run_params(config: TrainConfig, dataset: Dataset) -> dict[str, str]:
     """Params logged on a governed run, as MLflow strings."""
-    hyper = {
-        k: v for k, v in asdict(config).items() if k not in ("run_name", "monotone_constraints")
-    }
+    skipped = ("run_name", "monotone_constraints", "calibrate")
+    hyper = {k: v for k, v in asdict(config).items() if k not in skipped}
     hyper["subsample_freq"] = config.lgbm_params()["subsample_freq"]
     params = {k: str(v) for k, v in hyper.items()}
     params.update(
@@ -184,6 +217,7 @@ def _run_params(config: TrainConfig, dataset: Dataset) -> dict[str, str]:
         target=str(dataset.target.name),
         data_source=dataset.source,
     )
+    params[CALIBRATION_PARAM] = config.calibrate or "none"
     return params
 
 
@@ -233,7 +267,8 @@ def train_and_log(
     x_train, x_val, y_train, y_val = train_test_split(
         x, y, test_size=config.validation_fraction, stratify=y, random_state=config.seed
     )
-    cv_auc, cv_ks = cross_validate(x_train, y_train, config)
+    folds = cross_validate_folds(x_train, y_train, config)
+    cv_auc, cv_ks = folds.aucs, folds.kss
     model = build_model(config, list(x.columns))
     evals: dict[str, dict[str, list[float]]] = {}
     model.fit(
@@ -245,6 +280,10 @@ def train_and_log(
         eval_metric="binary_logloss",
         callbacks=[lgb.record_evaluation(evals)],
     )
+    calibrator = None
+    if config.calibrate is not None:
+        calibrator = fit_calibrator(config.calibrate, folds.out_of_fold_raw, y_train.to_numpy())
+        attach_calibrator(model, calibrator)
     scorer = scorer_for(model)
     val_scores = scorer.probability_of(x_val)
     train_scores = scorer.probability_of(x_train)
@@ -262,6 +301,7 @@ def train_and_log(
         "code_version": _code_version(),
         GOVERNED_TAG: GOVERNED_SCHEMA_VERSION,
         "governance.validation_artifact": VALIDATION_ARTIFACT,
+        SCORE_SCALE_TAG: scorer.scale,
     }
     with mlflow.start_run(experiment_id=experiment_id, run_name=config.run_name, tags=tags) as run:
         run_id = run.info.run_id
@@ -270,9 +310,11 @@ def train_and_log(
         # The model goes first: in a file store, log_model after metrics re-appends them.
         example = x_val.head(50).astype({c: "float64" for c in x_val.select_dtypes("integer")})
         signature = infer_signature(example, val_scores[:50])
-        mlflow.lightgbm.log_model(
+        logged = mlflow.lightgbm.log_model(
             model, name="model", signature=signature, pip_requirements=_model_requirements()
         )
+        if calibrator is not None:
+            log_calibrator(client, logged.model_id, calibrator)
         timestamp = int(pd.Timestamp.now(tz="UTC").timestamp() * 1000)
         metrics = [Metric(k, float(v), timestamp, 0) for k, v in headline.items()]
         metrics += _fold_metrics("cv_auc", cv_auc, timestamp)
@@ -296,6 +338,7 @@ def train_and_log(
         cv_auc=tuple(cv_auc),
         cv_ks=tuple(cv_ks),
         metrics=headline,
+        scale=scorer.scale,
     )
 
 
