@@ -13,7 +13,13 @@ from mlflow.tracking import MlflowClient
 
 from core.cli.main import main
 from core.errors import StoreAccessDeniedError
-from core.store.client import PASSWORD_ENV, USERNAME_ENV, get_experiment, open_client
+from core.store.client import (
+    PASSWORD_ENV,
+    USERNAME_ENV,
+    ensure_experiment,
+    get_experiment,
+    open_client,
+)
 from tests.apptest_helpers import exceptions, open_page, texts
 from tests.conftest import _free_port, start_process, stop_process, wait_for_http
 from tests.postgres_cluster import mlflow_server_command
@@ -76,7 +82,8 @@ def _admin_logs_a_run(uri: str) -> str:
     os.environ[USERNAME_ENV], os.environ[PASSWORD_ENV] = ADMIN, ADMIN_PASSWORD
     try:
         client = MlflowClient(uri)
-        run = client.create_run(client.create_experiment(EXPERIMENT), run_name="admin_run")
+        # ensure_experiment: a create retried by MLflow's client under load must not fail
+        run = client.create_run(ensure_experiment(client, EXPERIMENT), run_name="admin_run")
         client.log_metric(run.info.run_id, "val_auc", 0.8)
         client.set_terminated(run.info.run_id)
         return run.info.run_id

@@ -124,7 +124,12 @@ def test_cli_round_trip_on_postgres_store(postgres_store, tmp_path, monkeypatch,
     # given a tracking server on PostgreSQL / when round-tripped (the smoke gate serves the export
     # over HTTP) / then the registry's champion alias mirrors the manifest
     shown = _round_trip(
-        monkeypatch, capsys, postgres_store.uri, postgres_store.seed_pattern, tmp_path / "p.json"
+        monkeypatch,
+        capsys,
+        postgres_store.uri,
+        postgres_store.seed_pattern,
+        tmp_path / "p.json",
+        force=True,
     )
     _assert_registry_agrees(postgres_store.uri, shown)
 

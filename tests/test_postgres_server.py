@@ -16,13 +16,13 @@ import requests
 from mlflow.entities import Metric
 
 from core.data.synthetic import demo_dataset
+from core.promotion import use_cases as promotion
 from core.store.access import load_runs_table
 from core.store.client import ensure_experiment, get_experiment, open_client
 from core.store.server_reader import bulk_metric_histories
 from tests.apptest_helpers import exceptions, open_page
 from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
 from tests.promotion_fixtures import settings_for
-from tests.serving_fixtures import promote_run
 from tests.store_builders import EXPERIMENT
 
 pytestmark = pytest.mark.postgres
@@ -59,7 +59,15 @@ def test_concurrent_readers_all_get_the_whole_table(postgres_store) -> None:
 def test_scoring_service_serves_a_run_promoted_from_postgres(postgres_store, tmp_path) -> None:
     # given a run of the PostgreSQL-backed server promoted to a manifest
     settings = settings_for(postgres_store.uri, tmp_path / "deploy" / "promotion.json")
-    promote_run(settings, postgres_store.seed_pattern)
+    request = promotion.PromotionRequest(
+        run_id=postgres_store.seed_pattern,
+        threshold=0.45,
+        by="alice",
+        reason="serving on postgres",
+        force=True,
+        force_reason="the seed-pattern run logs no CV",
+    )
+    promotion.promote(settings, request)
     env = {
         "MLFLOW_TRACKING_URI": postgres_store.uri,
         "PROMOTION_MANIFEST": str(settings.promotion_manifest),
