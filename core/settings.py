@@ -19,6 +19,7 @@ DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
 DEFAULT_TARGET_APPROVAL_RATE = 0.85
 DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
 DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
+DEFAULT_FEATURE_POLICY_FILE = DEFAULT_REASON_CODES_FILE.with_name("feature_policy.toml")
 DEFAULT_SCORING_HOST = "127.0.0.1"
 DEFAULT_SCORING_PORT = 8000
 DEFAULT_SCORING_MAX_APPLICANTS = 10_000
@@ -54,6 +55,7 @@ class Settings:
     promotion_auc_tolerance: float = DEFAULT_PROMOTION_AUC_TOLERANCE
     registered_model_name: str | None = None
     reason_codes_file: Path = DEFAULT_REASON_CODES_FILE
+    feature_policy_file: Path = DEFAULT_FEATURE_POLICY_FILE
     promotion_approvals: int = DEFAULT_PROMOTION_APPROVALS
     promotion_request_hours: float = DEFAULT_PROMOTION_REQUEST_HOURS
     data_root: Path | None = None
@@ -243,6 +245,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         registered_model_name=source.get("REGISTERED_MODEL_NAME", "").strip() or None,
         reason_codes_file=Path(
             source.get("REASON_CODES_FILE", "").strip() or DEFAULT_REASON_CODES_FILE
+        ),
+        feature_policy_file=Path(
+            source.get("FEATURE_POLICY_FILE", "").strip() or DEFAULT_FEATURE_POLICY_FILE
         ),
         promotion_approvals=_parse_approvals(
             source.get("PROMOTION_APPROVALS", "").strip() or str(DEFAULT_PROMOTION_APPROVALS)

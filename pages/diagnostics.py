@@ -51,7 +51,7 @@ tabs = st.tabs(
     key="diag_tab",
 )
 with tabs[0]:
-    policy_and_performance(context.settings, table, evaluation, error)
+    policy_and_performance(context.settings, table_key, table, evaluation, error)
 with tabs[1]:
     bands_tab(table, run["run_name"])
 no_model = "Needs the run's model, which is unavailable (see the message above)."

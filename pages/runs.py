@@ -22,6 +22,7 @@ if runs.empty:
     st.stop()
 
 label_of = runs_analysis.run_labels(runs, list(runs["run_id"]))
+champion = selection.champion_run_id(context.settings)
 st.caption(views.runs_caption(len(runs), len(table.children), context.experiment.name))
 metric_options = runs_analysis.primary_metric_options(runs)
 primary, rule = runs_controls.primary_and_rule(metric_options)
@@ -43,6 +44,7 @@ view = runs_analysis.table_view(
     verdicts["flag"].map(views.FLAG_TEXT),
     extra_columns,
     link_paths=runs_table.LINK_PATHS,
+    champion=champion,
 )
 selected = runs_table.runs_table(view, list(runs["run_id"]), label_of, primary, rule, extra_columns)
 runs_table.selected_run_links(table, selected, label_of)
@@ -64,7 +66,15 @@ with stability_tab:
 with compare_tab:
     if compare_tab.open:
         runs_compare.compare_tab(
-            runs, ranked, selected, table.param_columns, metric_options, primary, label_of
+            runs,
+            ranked,
+            selected,
+            table.param_columns,
+            metric_options,
+            primary,
+            label_of,
+            tracking_uri=context.tracking_uri,
+            champion=champion,
         )
 with effects_tab:
     if effects_tab.open:

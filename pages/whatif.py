@@ -11,6 +11,7 @@ from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.store import access as store
 from ui import cache
 from ui.context import get_context, require_runs, show_error
+from ui.feature_policy import feature_policy, held_fixed_note
 from ui.selection import threshold_input
 from ui.whatif_batch import batch_section
 from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
@@ -73,6 +74,8 @@ try:
 except GovernanceError as exc:
     show_error(exc)
     book = ReasonCodeBook(source="built-in defaults (the reason-code file is invalid)")
+policy = feature_policy(context.settings)
+book = book.withholding(policy.protected)
 
 template = applicants.typical_applicant(spec, validation)
 one_tab, batch_tab = st.tabs(["One applicant", "Batch scoring"])
@@ -88,6 +91,7 @@ with one_tab:
                 book=book,
                 steps=applicants.value_steps(spec, validation),
                 reference=template,
+                policy=policy,
             ),
             picked.frame,
             picked.label,
@@ -101,5 +105,6 @@ with one_tab:
     )
     fallback = f" (features without a text use the fallback: {', '.join(unmapped)})"
     st.caption(origin + (fallback if unmapped else "") + ".")
+    held_fixed_note(policy, spec)
 with batch_tab:
     batch_section(model, model_uri, spec, threshold, book, template)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from core.charts import diagnostics as charts
@@ -103,3 +106,28 @@ def test_long_feature_names_fit_the_axis_and_keep_their_ends() -> None:
     figure = charts.bar_figure(frame, "importance", "Importance", "gain")
     assert list(figure.data[0].customdata) == ["age", name]
     assert figure.layout.yaxis.automargin is True
+
+
+def test_marked_figures_are_valid_plotly_and_marks_change_nothing_else(table) -> None:
+    # given the figures a threshold change redraws from figure data plus its marks (unvalidated)
+    evaluation, curve = evaluate(table), policy_curve(table)
+    low, high = policy_at(table, 0.2), policy_at(table, 0.6)
+    builders = [
+        lambda p: charts.roc_figure({"model": evaluation}, {"model": p}),
+        lambda p: charts.ks_figure({"model": evaluation}, p.threshold),
+        lambda p: charts.distribution_figure(evaluation, p.threshold),
+        lambda p: charts.precision_recall_figure(evaluation, p),
+        lambda p: charts.policy_figure(curve, p),
+        lambda p: charts.strategy_figure(curve, p),
+    ]
+    for build in builders:
+        at_low, at_high = build(low).to_dict(), build(high).to_dict()
+        # then plotly's own validation accepts them as they are
+        assert go.Figure(at_low).to_dict()["data"][0]["type"] == at_low["data"][0]["type"]
+        # and two thresholds differ only in the marks, never in the curves
+        n_base = min(len(at_low["data"]), len(at_high["data"]))
+        curves_low = [t for t in at_low["data"][:n_base] if "threshold" not in t.get("name", "")]
+        curves_high = [t for t in at_high["data"][:n_base] if "threshold" not in t.get("name", "")]
+        assert json.dumps(curves_low, default=str) == json.dumps(curves_high, default=str)
+    # and the threshold's label names the threshold it marks
+    assert "threshold 0.6000" in json.dumps(charts.ks_figure({"model": evaluation}, 0.6).to_dict())

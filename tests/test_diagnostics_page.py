@@ -300,7 +300,7 @@ def test_an_exact_threshold_can_be_typed_and_the_matrix_shows_shares(file_store,
     assert threshold_slider(at).value == 0.2345
     assert metric(at, "Approval rate") == f"{(scores < 0.2345).mean():.2%}"
     # and the confusion matrix gives each cell's share of all rows
-    matrix = next(d.value for d in at.dataframe if "approved" in d.value.columns)
+    matrix = next(t.value for t in at.table if "approved" in t.value.columns)
     bads_declined = int(((scores >= 0.2345) & (labels == 1)).sum())
     assert matrix.loc["bad (1)", "declined"] == (
         f"{bads_declined:,} ({bads_declined / len(labels):.1%})"

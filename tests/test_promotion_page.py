@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from streamlit.testing.v1 import AppTest
 
 from core.promotion.manifest import read_manifest
@@ -41,6 +43,10 @@ def test_promote_then_roll_back_from_the_page(promo_store, app_env) -> None:
     assert list(history["run_id"]) == [promo_store.second, promo_store.first]
     assert list(history["who"]) == ["alice (declared)", "alice (declared)"]
     assert "Verified" in texts(at)
+    # and times read as people write them, the banner in good grammar, reasons in full
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", w) for w in history["when"])
+    assert "· promoted by alice on " in texts(at)
+    assert "newer data" in texts(at) and "best stable run" in texts(at)
     # when rolled back to the first entry
     at.selectbox(key="rollback_target").set_value(1)
     at.text_input(key="rollback_by").input("bob")

@@ -207,3 +207,8 @@ def test_table_view_links_and_flags() -> None:
     ]
     assert view.loc[3, "params.boosting"] == "dart"
     assert view.columns[-1] == "run_id"
+    assert "role" not in view.columns
+    # when the promoted run is among them, then it alone is marked Champion
+    marked = ra.table_view(runs, "metrics.train_auc", flags, champion="r4")
+    assert marked.loc[marked["role"] != "", "run_id"].tolist() == ["r4"]
+    assert marked.loc[marked["run_id"] == "r4", "role"].item() == ra.CHAMPION_ROLE

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -305,3 +306,24 @@ def test_a_selected_run_says_what_it_lacks(file_store, app_env) -> None:
     assert exceptions(at) == []
     assert "No validation set logged: upload a labelled file" in texts(at)
     assert "No cross-validation folds logged" in texts(at)
+
+
+def test_compare_overlays_roc_and_ks_and_names_runs_without_a_validation_set(
+    file_store, app_env
+) -> None:
+    # given the governed runs and the seed-pattern run (no validation set) ticked
+    app_env(file_store.uri)
+    at = open_page(PAGE)
+    shown = _runs_shown(at)
+    picked = [*file_store.governed, file_store.seed_pattern]
+    at = _open_tab(_tick_rows(at, [shown.index(r) for r in picked]), COMPARE_TAB)
+    # then ROC and KS overlays draw one curve per governed run, and the seed run is named
+    assert exceptions(at) == []
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = {s["layout"]["title"]["text"]: s for s in specs}
+    roc = titles["ROC: each run on its own validation set"]
+    assert len([t for t in roc["data"] if t["name"] != "random"]) == len(file_store.governed)
+    ks = next(s for t, s in titles.items() if t.startswith("KS"))
+    assert sum(t.get("showlegend", True) for t in ks["data"]) == len(file_store.governed)
+    warning = " ".join(str(w.value) for w in at.warning)
+    assert "Not drawn: lgb_credit_risk (logged no validation set)" in warning

@@ -109,6 +109,10 @@ def test_declined_applicant_gets_reasons_and_a_counterfactual(whatif: AppTest) -
     table = _table(whatif, "share_of_range")
     assert not table.empty
     assert set(table["decision"]) == {"approve"}
+    # and the features the shipped policy holds fixed are listed with why, and never suggested
+    held = _table(whatif, "Rule")
+    assert set(held["Feature"]) == {"delinquencies_2y", "credit_history_years", "employment_length"}
+    assert not set(table["feature"]) & set(held["Feature"])
     # when the user applies the best change
     whatif.button(key="whatif_apply_best").click().run()
     # then the applicant is approved

@@ -9,6 +9,7 @@ from core.evaluation.eval_data import EvaluationData
 from core.evaluation.fairness import FOUR_FIFTHS, GroupOutcomes, outcomes_by_group
 from core.settings import Settings
 from ui.context import show_error
+from ui.feature_policy import feature_policy
 from ui.selection import selected_threshold
 
 COLUMNS = {
@@ -69,8 +70,10 @@ def fairness_tab(settings: Settings, data: EvaluationData) -> None:
     protected = st.multiselect(
         "Protected attributes (fair-lending check)",
         columns,
+        default=feature_policy(settings).protected_in(columns),
         key="diag_protected",
         placeholder="Pick the attributes the law protects in your market",
+        help=f"Starts with the protected features of {settings.feature_policy_file}.",
     )
     for attribute in protected:
         outcomes = _outcomes(data, attribute, threshold)

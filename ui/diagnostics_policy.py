@@ -9,11 +9,11 @@ from core.evaluation.threshold_policy import (
     PolicyPoint,
     ScoreTable,
     policy_at,
-    policy_curve,
     profit_maximising_threshold,
     threshold_for_approval_rate,
 )
 from core.settings import DEFAULT_TARGET_APPROVAL_RATE, Settings
+from ui import cache_figures
 from ui.selection import selected_threshold, use_threshold
 
 VERSION_KEY = "diag_threshold_version"
@@ -69,9 +69,8 @@ def _show_point(point: PolicyPoint) -> None:
     left, right = st.columns([1, 2])
     left.markdown("**Confusion matrix** (rows: actual, columns: decision; share of all rows)")
     counts, shares = point.confusion_matrix(), point.confusion_matrix(share=True)
-    left.dataframe(
-        counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})"), width="stretch"
-    )
+    # A static table: a threshold change redraws it far faster than an interactive grid.
+    left.table(counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})"))
     if point.has_economics:
         right.markdown(
             f"**Expected loss** from the {point.bads_approved:,} approved bads: "
@@ -100,8 +99,11 @@ def _suggestion(label: str, table: ScoreTable, suggested: PolicyPoint, key: str)
     )
 
 
-def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
-    """Draw the threshold control and its consequences; return the chosen policy point."""
+def threshold_section(settings: Settings, key: str, table: ScoreTable) -> PolicyPoint:
+    """Draw the threshold control and its consequences; return the chosen policy point.
+
+    key names the score table (run id and data fingerprint) for the cached figure data.
+    """
     st.subheader("Threshold policy")
     st.caption(
         "Applicants are approved when their score is below the threshold "
@@ -119,16 +121,18 @@ def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
         key=f"diag_threshold_slider_{st.session_state.get(VERSION_KEY, 0)}",
     )
     use_threshold(threshold)
+    exact_key = f"diag_threshold_exact_{st.session_state.get(VERSION_KEY, 0)}"
+    # The box shows the slider's value: a keyed input ignores a changed `value=` argument.
+    st.session_state[exact_key] = threshold
     control.number_input(
         "Exact threshold",
         min_value=THRESHOLD_MIN,
         max_value=THRESHOLD_MAX,
-        value=threshold,
         step=0.0001,
         format="%.4f",
-        key=f"diag_threshold_exact_{st.session_state.get(VERSION_KEY, 0)}",
+        key=exact_key,
         on_change=_typed_threshold,
-        args=(f"diag_threshold_exact_{st.session_state.get(VERSION_KEY, 0)}",),
+        args=(exact_key,),
         help="Type a threshold to four decimals; the slider follows.",
     )
     control.button(
@@ -175,8 +179,8 @@ def threshold_section(settings: Settings, table: ScoreTable) -> PolicyPoint:
                 "Enter a loss per bad and a profit per good above to find the threshold "
                 "that maximises expected profit."
             )
-    curve = policy_curve(table)
+    policy, strategy = cache_figures.policy_figures_data(key, table)
     left, right = st.columns(2)
-    left.plotly_chart(charts.policy_figure(curve, point), width="stretch")
-    right.plotly_chart(charts.strategy_figure(curve, point), width="stretch")
+    left.plotly_chart(charts.marked(policy, charts.Marks(line_at=point.threshold)), width="stretch")
+    right.plotly_chart(charts.marked(strategy, charts.strategy_marks(point)), width="stretch")
     return point

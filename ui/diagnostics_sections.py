@@ -11,39 +11,75 @@ from core.evaluation import curves as ev
 from core.evaluation.eval_data import EvaluationData
 from core.evaluation.explain_global import beeswarm_frame, dependence, feature_importance
 from core.evaluation.monotonicity import declared_constraints
-from core.evaluation.threshold_policy import (
-    PolicyPoint,
-    ScoreTable,
-)
+from core.evaluation.threshold_policy import ScoreTable
 from core.scoring.model_spec import LoadedModel
 from core.settings import Settings
 from ui import cache_diagnostics as cached
+from ui import cache_figures
 from ui.context import StoreContext, show_error
 from ui.diagnostics_policy import threshold_section
+from ui.plain_tables import plain_table
 
 SHAP_SAMPLES = (500, 2_000, 5_000)
-PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "ks", "cum_share")
+PERCENT_COLUMNS = ("share", "bad_rate", "cum_bad_capture", "cum_good_capture", "cum_share")
+BAND_LABELS = {
+    "count": "Applicants",
+    "cum_bad_capture": "Bads caught (cumulative)",
+    "cum_good_capture": "Goods declined (cumulative)",
+    "cum_share": "Share (cumulative)",
+    "cum_lift": "Lift (cumulative)",
+}
 
 
-@st.fragment
 def policy_and_performance(
     settings: Settings,
+    key: str,
     table: ScoreTable,
     evaluation: ev.Evaluation | None,
     error: GovernanceError | None,
 ) -> None:
-    """The threshold policy and the plots it marks; a threshold change reruns only this part."""
-    point = threshold_section(settings, table)
+    """The threshold policy and the plots it marks, then what does not depend on the threshold.
+
+    key names the score table (run id and data fingerprint) for the cached figure data.
+    """
+    threshold_dependent(settings, key, table, evaluation)
     st.divider()
     if evaluation is None:
         if error is not None:
             show_error(error)
         return
-    performance_tab(evaluation, table, point)
+    ranking_and_calibration(evaluation, table)
 
 
-def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyPoint) -> None:
-    """Headline metrics, ROC, KS, distribution, precision-recall and calibration."""
+@st.fragment
+def threshold_dependent(
+    settings: Settings, key: str, table: ScoreTable, evaluation: ev.Evaluation | None
+) -> None:
+    """Everything the threshold moves; a threshold change reruns only this part."""
+    point = threshold_section(settings, key, table)
+    if evaluation is None:
+        return
+    data = cache_figures.performance_figures_data(key, evaluation)
+    curves = {"model": evaluation}
+    left, right = st.columns(2)
+    left.plotly_chart(
+        charts.marked(data["roc"], charts.roc_marks(curves, {"model": point})), width="stretch"
+    )
+    right.plotly_chart(
+        charts.marked(data["ks"], charts.Marks(line_at=point.threshold)), width="stretch"
+    )
+    left.plotly_chart(
+        charts.marked(data["distribution"], charts.Marks(line_at=point.threshold)),
+        width="stretch",
+    )
+    right.plotly_chart(
+        charts.marked(data["precision_recall"], charts.precision_recall_marks(point)),
+        width="stretch",
+    )
+
+
+def ranking_and_calibration(evaluation: ev.Evaluation, table: ScoreTable) -> None:
+    """Headline ranking metrics and calibration: the same at every threshold."""
     cols = st.columns(5)
     cols[0].metric("AUC", f"{evaluation.auc:.4f}")
     cols[1].metric("Gini", f"{evaluation.gini:.4f}")
@@ -60,12 +96,7 @@ def performance_tab(evaluation: ev.Evaluation, table: ScoreTable, point: PolicyP
             "PD.",
             icon=":material/warning:",
         )
-    left, right = st.columns(2)
-    curves = {"model": evaluation}
-    left.plotly_chart(charts.roc_figure(curves, {"model": point}), width="stretch")
-    right.plotly_chart(charts.ks_figure(curves, point.threshold), width="stretch")
-    left.plotly_chart(charts.distribution_figure(evaluation, point.threshold), width="stretch")
-    right.plotly_chart(charts.precision_recall_figure(evaluation, point), width="stretch")
+    left, _ = st.columns(2)
     left.plotly_chart(
         charts.calibration_figure(ev.calibration(table), evaluation.brier), width="stretch"
     )
@@ -95,18 +126,14 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
         f"riskiest band down. {len(bands)} bands with {int(bands['count'].sum()):,} rows and "
         f"{int(bands['bads'].sum()):,} bads in total."
     )
-    column_config = {
-        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="percent")
-        for c in PERCENT_COLUMNS
-    }
-    column_config |= {
-        c: st.column_config.NumberColumn(c.replace("_", " ").capitalize(), format="%.4f")
-        for c in ("score_min", "score_max", "mean_score")
-    }
-    column_config["ks"] = st.column_config.NumberColumn("KS", format="percent")
-    column_config["lift"] = st.column_config.NumberColumn("Lift", format="%.2f")
-    column_config["cum_lift"] = st.column_config.NumberColumn("Cum lift", format="%.2f")
-    st.dataframe(bands, hide_index=True, width="stretch", column_config=column_config)
+    # Shares with two decimals (not 57.67% beside 28%), KS as a fraction like the KS headline.
+    shown, column_config = plain_table(
+        bands,
+        percent=PERCENT_COLUMNS,
+        formats={"lift": "%.2f", "cum_lift": "%.2f", "band": "%d"},
+        labels=BAND_LABELS,
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
     left, right = st.columns(2)
     left.plotly_chart(charts.lift_figure(bands), width="stretch")
     right.plotly_chart(charts.gains_figure(bands), width="stretch")
@@ -192,7 +219,8 @@ def monotonicity_tab(
             icon=":material/info:",
         )
     st.dataframe(
-        check.summary,
+        # The worst step in percentage points of the score, like every other difference shown.
+        check.summary.assign(worst_violation=check.summary["worst_violation"] * 100),
         hide_index=True,
         width="stretch",
         column_config={
@@ -200,7 +228,7 @@ def monotonicity_tab(
             "declared": st.column_config.TextColumn("Declared"),
             "monotone": st.column_config.CheckboxColumn("Monotone"),
             "worst_violation": st.column_config.NumberColumn(
-                "Worst step against (PD)", format="%.2e"
+                "Worst step against", format="%.3f pp"
             ),
             "grid_points": st.column_config.NumberColumn("Grid points"),
             "verdict": st.column_config.TextColumn("Verdict", width="medium"),

@@ -15,12 +15,12 @@ from core.monitoring.output import report_dict
 from core.monitoring.profiles import ProfileSet
 from core.monitoring.report import MonitoringReport
 from core.monitoring.sources import OUTCOME
+from ui.plain_tables import plain_table
 
 DIAGNOSTICS_PAGE = "pages/diagnostics.py"
 PROMOTION_PAGE = "pages/promotion.py"
 _SHOWN_CRITICAL = 5
-PERCENT = st.column_config.NumberColumn(format="percent")
-RATIO = st.column_config.NumberColumn(format="%.3f")
+RATIO = "%.3f"
 
 
 def notes(report: MonitoringReport) -> None:
@@ -64,10 +64,13 @@ def alerts(report: MonitoringReport, recent: RecentData) -> None:
             icon=":material/notification_important:",
         )
     table = pd.DataFrame([a.as_dict() for a in report.alerts])
+    shown, config = plain_table(
+        _short_runs(table[["level", "period", "run_id", "kind", "subject", "message"]])
+    )
+    config["message"] = st.column_config.TextColumn("Message", width="large")
     st.dataframe(
-        _short_runs(table[["level", "period", "run_id", "kind", "subject", "message"]]),
-        hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320),
-        column_config={"message": st.column_config.TextColumn(width="large")},
+        shown, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320),
+        column_config=config,
     )  # fmt: skip
     left, middle, right = st.columns(3)
     labelled = _labelled_csv(recent)
@@ -132,12 +135,20 @@ def trends(report: MonitoringReport, score_name: str = "risk score") -> None:
     if report.has_outcomes:
         figure = charts.calibration_chart(segments, score_name)
         st.plotly_chart(figure, width="stretch", key="calibration")
-    st.dataframe(
-        _short_runs(report.segments), hide_index=True, width="stretch",
-        column_config={c: PERCENT for c in ("approval_rate", "expected_approval_rate",
-                                            "approval_shift", "bad_rate", "bad_rate_approved",
-                                            "mean_pd_labelled")},
+    shown, config = plain_table(
+        _short_runs(report.segments),
+        percent=("approval_rate", "expected_approval_rate", "bad_rate", "bad_rate_approved",
+                 "mean_pd_labelled"),
+        points=("approval_shift",),
+        formats={"score_psi": RATIO, "score_psi_noise": RATIO},
+        labels={"mean_pd_labelled": f"Mean {score_name} (labelled)",
+                "bad_rate_approved": "Bad rate among approved",
+                "score_psi_noise": "PSI noise level",
+                "auc_low": "AUC low (95% CI)", "auc_high": "AUC high (95% CI)",
+                "ks_low": "KS low (95% CI)", "ks_high": "KS high (95% CI)",
+                "gini_low": "Gini low (95% CI)", "gini_high": "Gini high (95% CI)"},
     )  # fmt: skip
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 def drift(report: MonitoringReport, recent: RecentData, found: ProfileSet) -> None:
@@ -147,13 +158,15 @@ def drift(report: MonitoringReport, recent: RecentData, found: ProfileSet) -> No
     st.subheader("Feature drift against the reference profile")
     st.plotly_chart(charts.feature_psi_heatmap(report.features), width="stretch", key="heatmap")
     latest = report.features[report.features["period"] == report.features["period"].iloc[-1]]
-    st.dataframe(
-        _short_runs(latest.sort_values("psi", ascending=False)), hide_index=True,
-        width="stretch",
-        column_config={"psi": RATIO, "psi_noise": RATIO, **{c: PERCENT for c in (
-            "missing_reference", "missing_recent", "missing_shift", "below_min", "above_max",
-            "out_of_range", "unseen_rate")}},
+    shown, config = plain_table(
+        _short_runs(latest.sort_values("psi", ascending=False)),
+        percent=("missing_reference", "missing_recent", "below_min", "above_max",
+                 "out_of_range", "unseen_rate"),
+        points=("missing_shift",),
+        formats={"psi": RATIO, "psi_noise": RATIO},
+        labels={"psi_noise": "PSI noise level"},
     )  # fmt: skip
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     run_id = latest["run_id"].iloc[0]
     feature = st.selectbox("Compare one feature", latest["feature"].tolist(), key="mon_feature")
     rows = (recent.decisions["run_id"] == run_id).to_numpy()
@@ -183,11 +196,11 @@ def scores_and_bands(report: MonitoringReport) -> None:
     )  # fmt: skip
     if not report.bands.empty:
         st.subheader("Score-band accuracy (all periods with outcomes)")
-        st.dataframe(
-            _short_runs(report.bands), hide_index=True, width="stretch",
-            column_config={"expected_bad_rate": PERCENT, "actual_bad_rate": PERCENT,
-                           "p_value": st.column_config.NumberColumn(format="%.2g")},
+        shown, config = plain_table(
+            _short_runs(report.bands), percent=("expected_bad_rate", "actual_bad_rate"),
+            formats={"p_value": "%.2g"}, labels={"p_value": "p-value"},
         )  # fmt: skip
+        st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
 def downloads(report: MonitoringReport) -> None:

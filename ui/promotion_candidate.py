@@ -20,6 +20,9 @@ from ui.promotion_actions import GATES_KEY, run_action, show_gates
 from ui.promotion_identity import Signer
 from ui.selection import run_selectbox, stability_rule, threshold_input
 
+# How the banner says what put the champion in force ("promoted by Bob on ...").
+PAST_TENSE = {"promote": "promoted", "rollback": "restored by a rollback", "approve": "approved"}
+
 
 def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]:
     """Show the champion in force; return it and whether the manifest is unreadable."""
@@ -31,7 +34,8 @@ def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]
     if champion is not None:
         st.info(
             f"**Champion:** {champion.run_name} (`{champion.run_id}`) at threshold "
-            f"**{champion.threshold}** · {champion.action} by {champion.promoted_by} "
+            f"**{champion.threshold}** · {PAST_TENSE.get(champion.action, champion.action)} by "
+            f"{champion.promoted_by} "
             f"on {readable_time(champion.promoted_at)} · “{champion.reason}”",
             icon=":material/emoji_events:",
         )
@@ -73,7 +77,17 @@ def candidate(
     except GovernanceError as exc:
         show_error(exc)
         st.stop()
-    st.dataframe(comparison_table(record, champion, rule), hide_index=True, width="stretch")
+    st.dataframe(
+        comparison_table(record, champion, rule),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "metric": "Metric",
+            "candidate": "Candidate",
+            "champion": "Champion",
+            "difference": "Difference",
+        },
+    )
     return record
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
 from core.promotion import audit, audit_export
 from core.promotion import use_cases as promotion
+from core.promotion.approvals import readable_time
 from core.promotion.manifest import PromotionManifest
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
@@ -15,7 +18,7 @@ from ui.promotion_identity import Signer
 
 HISTORY_COLUMNS = {
     "entry": st.column_config.NumberColumn("#"),
-    "when": st.column_config.TextColumn("When (UTC)"),
+    "when": st.column_config.TextColumn("When", width=150),
     "who": st.column_config.TextColumn("Who"),
     "action": st.column_config.TextColumn("Action"),
     "run_name": st.column_config.TextColumn("Run"),
@@ -28,6 +31,24 @@ HISTORY_COLUMNS = {
     "val_auc": st.column_config.NumberColumn("val AUC", format="%.4f"),
     "hash": st.column_config.TextColumn("Entry hash"),
 }
+
+
+REASONS_SHOWN = 20
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")  # shown as typed, not as markdown
+
+
+def _reasons_in_full(shown: pd.DataFrame) -> None:
+    """The newest entries' reasons as wrapped text (a table cell cuts a long reason)."""
+    with_reason = shown[shown["reason"].astype("str").str.strip() != ""].head(REASONS_SHOWN)
+    if with_reason.empty:
+        return
+    with st.expander(f"Reasons in full (newest {len(with_reason)})", icon=":material/notes:"):
+        for row in with_reason.itertuples(index=False):
+            reason = _MARKDOWN.sub(r"\\\1", str(row.reason))
+            st.markdown(
+                f"**#{row.entry}** · {row.when} · {row.action} by {row.who} · "
+                f"{row.run_name or row.run_id[:8]}  \n{reason}"
+            )
 
 
 def service_status(settings: Settings, champion: PromotionManifest | None) -> None:
@@ -75,7 +96,10 @@ def verification_and_history(
     if history.empty:
         st.caption("The ledger is empty.")
         return report, history
-    st.dataframe(history, hide_index=True, width="stretch", column_config=HISTORY_COLUMNS)
+    # Times read "2026-11-28 14:03 UTC" (the exports keep ISO-8601).
+    shown = history.assign(when=history["when"].map(lambda t: readable_time(t) if t else ""))
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=HISTORY_COLUMNS)
+    _reasons_in_full(shown)
     csv_col, json_col, _ = st.columns([1, 1, 3])
     for column, fmt in ((csv_col, "csv"), (json_col, "json")):
         column.download_button(
@@ -108,7 +132,8 @@ def rollback_form(
                "history until a second person acknowledges it.")  # fmt: skip
     labels = {
         e.seq: f"#{e.seq} {e.manifest.run_name} · {e.manifest.run_id[:8]} · threshold "
-        f"{e.manifest.threshold} · {e.manifest.promoted_at} by {e.manifest.promoted_by}"
+        f"{e.manifest.threshold} · {readable_time(e.manifest.promoted_at)} by "
+        f"{e.manifest.promoted_by}"
         for e in choices
     }
     options: list[int | None] = [None, *labels] if restore_last else list(labels)

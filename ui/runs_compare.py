@@ -8,6 +8,7 @@ import streamlit as st
 from core.charts import runs as charts
 from core.runs import analysis as runs_analysis
 from core.runs.views import varying_params
+from ui.runs_overlays import overlays_section
 
 _LABEL = runs_analysis.metric_label
 
@@ -23,14 +24,28 @@ def _side_by_side(runs: pd.DataFrame, selected: list[str]) -> None:
     if params_table.empty:
         st.caption("These runs logged identical params." if diff_only else "No params logged.")
     else:
-        st.dataframe(params_table, width="stretch", key="compare_params")
+        st.dataframe(
+            params_table,
+            width="stretch",
+            key="compare_params",
+            column_config={
+                "_index": st.column_config.TextColumn("Param"),
+                "differs": st.column_config.CheckboxColumn("Differs"),
+            },
+        )
     st.markdown("**Metrics** (Δ = difference to the first selected run)")
+    metrics = runs_analysis.compare_metrics(runs, selected)
+    # One format for every number in the table: four decimals, differences signed.
+    numbers = {
+        c: st.column_config.NumberColumn(c, format="%+.4f" if c.startswith("Δ") else "%.4f")
+        for c in metrics.columns
+    }
     st.dataframe(
-        runs_analysis.compare_metrics(runs, selected),
+        metrics,
         width="stretch",
         key="compare_metrics",
         placeholder="",
-        column_config={"_index": st.column_config.TextColumn("metric")},
+        column_config={"_index": st.column_config.TextColumn("Metric"), **numbers},
     )
 
 
@@ -42,9 +57,13 @@ def compare_tab(
     metric_options: list[str],
     primary: str,
     label_of: dict[str, str],
+    *,
+    tracking_uri: str,
+    champion: str | None = None,
 ) -> None:
-    """Selected runs side by side, parallel coordinates and a param/metric scatter."""
+    """Selected runs side by side, their ROC/KS overlays, parallel coordinates and a scatter."""
     _side_by_side(runs, selected)
+    overlays_section(tracking_uri, runs, selected, label_of, champion)
     st.markdown("**Hyper-parameters against the primary metric**")
     scope_all = st.toggle(
         "Use every run shown in the table", value=len(selected) < 2, key="scope_all"
@@ -76,7 +95,8 @@ def compare_tab(
         format_func=_LABEL,
     )
     st.plotly_chart(
-        charts.scatter_figure(ranked, x_param, y_metric, selected, label_of), width="stretch"
+        charts.scatter_figure(ranked, x_param, y_metric, selected, label_of, champion),
+        width="stretch",
     )
 
 

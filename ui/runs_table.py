@@ -24,8 +24,13 @@ def _column_config(primary: str, rule: StabilityRule, extra_columns: list[str]) 
     number = st.column_config.NumberColumn
     config = {
         "run_name": st.column_config.TextColumn("Run", pinned=True),
+        "role": st.column_config.TextColumn(
+            "Role", width=90, help="Champion: the promoted run, in force in production"
+        ),
         "status": st.column_config.TextColumn("Status"),
-        "start_time": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+        "start_time": st.column_config.DatetimeColumn(
+            "Started (UTC)", format="YYYY-MM-DD HH:mm", width=140
+        ),
         "primary": number(
             f"★ {label}", format="%.4f", help=f"Primary metric; empty: run has no {label}"
         ),

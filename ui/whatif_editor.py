@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +11,7 @@ import streamlit as st
 from core.charts.whatif import moved_contributions_figure, waterfall_figure
 from core.errors import DataValidationError
 from core.scoring.counterfactual import CounterfactualResult, find_counterfactuals
+from core.scoring.feature_policy import FeaturePolicy
 from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
@@ -33,6 +34,7 @@ class Workbench:
     book: ReasonCodeBook
     steps: dict[str, float]
     reference: pd.DataFrame
+    policy: FeaturePolicy = field(default_factory=FeaturePolicy)
 
 
 def field_key(feature: str) -> str:
@@ -175,7 +177,8 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
         }
     )
     left, right = st.columns([2, 3])
-    left.dataframe(summary, hide_index=True, width="stretch", key="whatif_changed_summary")
+    # A static table: three rows of text redraw faster than an interactive grid on each edit.
+    left.table(summary.set_index(""))
     shown = moved.assign(
         original_value=moved["original_value"].map(_shown_value),
         edited_value=moved["edited_value"].map(_shown_value),
@@ -185,9 +188,12 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
             shown,
             "whatif_changed_table",
             {
-                "original": ("original contribution", "%+.4f"),
-                "edited": ("edited contribution", "%+.4f"),
-                "delta": ("moved by", "%+.4f"),
+                "feature": ("Feature", None),
+                "original_value": ("Original value", None),
+                "edited_value": ("Edited value", None),
+                "original": ("Original contribution", "%+.4f"),
+                "edited": ("Edited contribution", "%+.4f"),
+                "delta": ("Moved by", "%+.4f"),
             },
         )
     st.plotly_chart(
@@ -199,10 +205,14 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
         st.caption(f"The chart shows the {MOVED_IN_CHART} largest moves; the table lists all.")
 
 
-def _numbers_table(frame: pd.DataFrame, key: str, formats: dict[str, tuple[str, str]]) -> None:
-    """A full-width table whose numeric columns get a label and a number format."""
+def _numbers_table(
+    frame: pd.DataFrame, key: str, formats: dict[str, tuple[str, str | None]]
+) -> None:
+    """A full-width table: each listed column gets a plain header and, if numeric, a format."""
     config = {
         column: st.column_config.NumberColumn(label, format=fmt)
+        if fmt
+        else st.column_config.TextColumn(label)
         for column, (label, fmt) in formats.items()
     }
     st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
@@ -242,18 +252,26 @@ def _counterfactuals(bench: Workbench, result: CounterfactualResult) -> None:
             "Next best single-feature changes (ranked by the change as a share of the "
             "feature's training range; a category switch counts as a whole range):"
         )
+    table = result.table()
     _numbers_table(
-        result.table(),
+        # Shares and scores in percent with two decimals, like the rest of the page.
+        table.assign(
+            share_of_range=table["share_of_range"] * 100, probability=table["probability"] * 100
+        ),
         "whatif_counterfactuals",
         {
-            "change": ("change", "%+.6g"),
-            "share_of_range": ("share of range", "percent"),
-            "probability": ("new score", "%.4f"),
+            "feature": ("Feature", None),
+            "current": ("Current", None),
+            "proposed": ("Proposed", None),
+            "change": ("Change", "%+.6g"),
+            "share_of_range": ("Share of range", "%.2f%%"),
+            "probability": ("New score", "%.2f%%"),
+            "decision": ("Decision", None),
         },
     )
     st.caption(
-        "Only changes inside the training range and in each monotone feature's direction "
-        "are considered. " + result.note
+        "Only changes inside the training range, in each monotone feature's direction and "
+        "allowed by the feature policy are considered. " + result.note
     )
 
 
@@ -297,5 +315,6 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
         spec=bench.spec,
         steps=bench.steps,
         reference=bench.reference,
+        policy=bench.policy,
     )
     _counterfactuals(bench, counterfactual)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -32,33 +33,47 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure
     return fig
 
 
-def _threshold_line(fig: go.Figure, threshold: float | None) -> None:
-    """A dashed vertical line at the threshold on a score axis."""
-    if threshold is not None:
-        fig.add_vline(
-            x=threshold,
-            line_dash="dash",
-            line_color=THRESHOLD_COLOUR,
-            annotation_text=f"threshold {threshold:.4f}",
-            annotation_position="top",
-        )
+@dataclass(frozen=True)
+class Marks:
+    """What a threshold adds to a figure: marker traces and a vertical line, as plain data."""
+
+    traces: tuple[dict, ...] = ()
+    line_at: float | None = None
 
 
-def _mark(fig: go.Figure, at: tuple[float, float], colour: str, name: str) -> None:
-    """A policy point as one outlined marker."""
-    fig.add_scatter(
-        x=[at[0]],
-        y=[at[1]],
-        mode="markers",
-        marker={"size": 11, "color": colour, "line": {"color": "black", "width": 1}},
-        name=name,
-    )
+def marked(base: dict, marks: Marks = Marks()) -> go.Figure:
+    """A figure from figure data (a validated figure's to_dict()) plus a threshold's marks.
+
+    The base is trusted (it was validated when it was built and can be cached by the caller),
+    so it is not validated again: a threshold change costs the marks, not the whole figure.
+    """
+    layout = dict(base.get("layout", {}))
+    if marks.line_at is not None:
+        x = float(marks.line_at)
+        layout["shapes"] = [
+            *layout.get("shapes", ()),
+            {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1,
+             "yref": "y domain", "line": {"dash": "dash", "color": THRESHOLD_COLOUR}},
+        ]  # fmt: skip
+        layout["annotations"] = [
+            *layout.get("annotations", ()),
+            {"x": x, "xref": "x", "y": 1, "yref": "y domain", "yanchor": "bottom",
+             "showarrow": False, "text": f"threshold {x:.4f}"},
+        ]  # fmt: skip
+    return go.Figure({"data": [*base["data"], *marks.traces], "layout": layout}, _validate=False)
 
 
-def roc_figure(
-    curves: Mapping[str, Evaluation], points: Mapping[str, PolicyPoint] | None = None
-) -> go.Figure:
-    """ROC curves (one per model) with AUC in the legend and each threshold as a marker."""
+def _marker(at: tuple[float, float], colour: str, name: str, outlined: bool = True) -> dict:
+    """A policy point as one marker trace (plain data)."""
+    marker = {"size": 11, "color": colour}
+    if outlined:
+        marker["line"] = {"color": "black", "width": 1}
+    return {"type": "scatter", "x": [float(at[0])], "y": [float(at[1])], "mode": "markers",
+            "marker": marker, "name": name}  # fmt: skip
+
+
+def roc_data(curves: Mapping[str, Evaluation]) -> dict:
+    """ROC curves (one per model) with AUC in the legend, as figure data without marks."""
     fig = go.Figure()
     for (name, evaluation), colour in zip(curves.items(), SERIES_COLOURS, strict=False):
         roc = evaluation.roc
@@ -69,14 +84,6 @@ def roc_figure(
             name=f"{name} (AUC {evaluation.auc:.4f}, Gini {evaluation.gini:.4f})",
             line={"color": colour},
         )
-        point = (points or {}).get(name)
-        if point is not None:
-            _mark(
-                fig,
-                (point.goods_declined_share, point.bads_caught),
-                colour,
-                f"{name} at threshold {point.threshold:.4f}",
-            )
     fig.add_scatter(
         x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
     )
@@ -84,11 +91,31 @@ def roc_figure(
         fig, "ROC curve", "False positive rate (goods declined)", "True positive rate (bads caught)"
     )
     fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
-    return fig
+    return fig.to_dict()
 
 
-def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) -> go.Figure:
-    """Cumulative share of bads and goods against score, with the KS gap marked."""
+def roc_marks(
+    curves: Mapping[str, Evaluation], points: Mapping[str, PolicyPoint] | None = None
+) -> Marks:
+    """Each model's threshold as a marker on its ROC curve."""
+    traces = []
+    for name, colour in zip(curves, SERIES_COLOURS, strict=False):
+        point = (points or {}).get(name)
+        if point is not None:
+            at = (point.goods_declined_share, point.bads_caught)
+            traces.append(_marker(at, colour, f"{name} at threshold {point.threshold:.4f}"))
+    return Marks(traces=tuple(traces))
+
+
+def roc_figure(
+    curves: Mapping[str, Evaluation], points: Mapping[str, PolicyPoint] | None = None
+) -> go.Figure:
+    """ROC curves (one per model) with AUC in the legend and each threshold as a marker."""
+    return marked(roc_data(curves), roc_marks(curves, points))
+
+
+def ks_data(curves: Mapping[str, Evaluation]) -> dict:
+    """Cumulative share of bads and goods against score, KS gap marked, as figure data."""
     fig = go.Figure()
     for (name, evaluation), colour in zip(curves.items(), SERIES_COLOURS, strict=False):
         ks = evaluation.ks_curve
@@ -115,14 +142,18 @@ def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) 
             name=f"{prefix}KS {evaluation.ks:.4f} at score {evaluation.ks_score:.4g}",
             line={"color": "black" if len(curves) == 1 else colour, "width": 3},
         )
-    _threshold_line(fig, threshold)
     fig = _layout(fig, "KS: cumulative bads and goods", "Score", "Share")
     fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
-    return fig
+    return fig.to_dict()
 
 
-def distribution_figure(evaluation: Evaluation, threshold: float | None = None) -> go.Figure:
-    """Score histogram of goods and bads (each as a share of its class)."""
+def ks_figure(curves: Mapping[str, Evaluation], threshold: float | None = None) -> go.Figure:
+    """Cumulative share of bads and goods against score, with the KS gap marked."""
+    return marked(ks_data(curves), Marks(line_at=threshold))
+
+
+def distribution_data(evaluation: Evaluation) -> dict:
+    """Score histogram of goods and bads (each as a share of its class), as figure data."""
     dist = evaluation.distribution
     centres = (dist["bin_left"] + dist["bin_right"]) / 2
     width = float(dist["bin_right"].iloc[0] - dist["bin_left"].iloc[0])
@@ -138,25 +169,34 @@ def distribution_figure(evaluation: Evaluation, threshold: float | None = None) 
             opacity=0.6,
         )
     fig.update_layout(barmode="overlay")
-    _threshold_line(fig, threshold)
-    return _layout(fig, "Score distribution by class", "Score", "Share of class")
+    return _layout(fig, "Score distribution by class", "Score", "Share of class").to_dict()
+
+
+def distribution_figure(evaluation: Evaluation, threshold: float | None = None) -> go.Figure:
+    """Score histogram of goods and bads (each as a share of its class)."""
+    return marked(distribution_data(evaluation), Marks(line_at=threshold))
+
+
+def precision_recall_data(evaluation: Evaluation) -> dict:
+    """Precision against recall of declining bads, as figure data without the threshold."""
+    pr = evaluation.precision_recall
+    label = f"average precision {evaluation.average_precision:.4f}"
+    fig = go.Figure(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines", name=label))
+    fig.add_hline(y=evaluation.bad_rate, line_dash="dot", line_color="grey")
+    return _layout(fig, "Precision-recall (declining bads)", "Recall", "Precision").to_dict()
+
+
+def precision_recall_marks(point: PolicyPoint | None) -> Marks:
+    """The threshold's (recall, precision) point, when it declines anyone."""
+    if point is None or not point.declined:
+        return Marks()
+    at = (point.bads_caught, point.bads_declined / point.declined)
+    return Marks(traces=(_marker(at, THRESHOLD_COLOUR, f"threshold {point.threshold:.4f}", False),))
 
 
 def precision_recall_figure(evaluation: Evaluation, point: PolicyPoint | None = None) -> go.Figure:
     """Precision against recall of declining bads, with the threshold's point."""
-    pr = evaluation.precision_recall
-    label = f"average precision {evaluation.average_precision:.4f}"
-    fig = go.Figure(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines", name=label))
-    if point is not None and point.declined:
-        fig.add_scatter(
-            x=[point.bads_caught],
-            y=[point.bads_declined / point.declined],
-            mode="markers",
-            marker={"size": 11, "color": THRESHOLD_COLOUR},
-            name=f"threshold {point.threshold:.4f}",
-        )
-    fig.add_hline(y=evaluation.bad_rate, line_dash="dot", line_color="grey")
-    return _layout(fig, "Precision-recall (declining bads)", "Recall", "Precision")
+    return marked(precision_recall_data(evaluation), precision_recall_marks(point))
 
 
 def calibration_figure(table: pd.DataFrame, brier: float) -> go.Figure:
@@ -177,8 +217,8 @@ def calibration_figure(table: pd.DataFrame, brier: float) -> go.Figure:
     return _layout(fig, "Calibration", "Mean predicted score", "Observed bad rate")
 
 
-def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
-    """Approval rate and bad rate among approved against the threshold."""
+def policy_data(curve: pd.DataFrame) -> dict:
+    """Approval rate and bad rate among approved against the threshold, as figure data."""
     fig = go.Figure()
     fig.add_scatter(x=curve["threshold"], y=curve["approval_rate"], name="approval rate")
     fig.add_scatter(
@@ -202,8 +242,12 @@ def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
             "showgrid": False,
         },
     )
-    _threshold_line(fig, point.threshold)
-    return _layout(fig, "Policy curve", "Threshold", "Approval rate")
+    return _layout(fig, "Policy curve", "Threshold", "Approval rate").to_dict()
+
+
+def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
+    """Approval rate and bad rate among approved against the threshold."""
+    return marked(policy_data(curve), Marks(line_at=point.threshold))
 
 
 def nice_step(raw: float) -> float:
@@ -214,8 +258,8 @@ def nice_step(raw: float) -> float:
     return float(next(m * power for m in (1, 2, 5, 10) if m * power >= raw))
 
 
-def strategy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
-    """The strategy curve: bad rate among approved against approval rate, this threshold marked."""
+def strategy_data(curve: pd.DataFrame) -> dict:
+    """The strategy curve: bad rate among approved against approval rate, as figure data."""
     fig = go.Figure()
     fig.add_scatter(
         x=curve["approval_rate"],
@@ -225,16 +269,21 @@ def strategy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
         customdata=curve["threshold"],
         hovertemplate="approve %{x:.1%}<br>bad rate %{y:.2%}<br>threshold %{customdata:.4f}",
     )
-    _mark(
-        fig,
-        (point.approval_rate, point.bad_rate_approved),
-        BAD_COLOUR,
-        f"threshold {point.threshold:.4f}",
-    )
     fig.update_layout(
         xaxis={"tickformat": ".0%"}, yaxis={"tickformat": ".1%", "rangemode": "tozero"}
     )
-    return _layout(fig, "Strategy curve", "Approval rate", "Bad rate among approved")
+    return _layout(fig, "Strategy curve", "Approval rate", "Bad rate among approved").to_dict()
+
+
+def strategy_marks(point: PolicyPoint) -> Marks:
+    """The policy point on the strategy curve."""
+    at = (point.approval_rate, point.bad_rate_approved)
+    return Marks(traces=(_marker(at, BAD_COLOUR, f"threshold {point.threshold:.4f}"),))
+
+
+def strategy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
+    """The strategy curve: bad rate among approved against approval rate, this threshold marked."""
+    return marked(strategy_data(curve), strategy_marks(point))
 
 
 def gains_figure(bands: pd.DataFrame) -> go.Figure:

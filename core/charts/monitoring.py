@@ -53,8 +53,19 @@ def period_chart(segments: pd.DataFrame) -> go.Figure:
             )  # fmt: skip
     figure.update_layout(
         title="Approval vs expected, bad rate of approved, AUC",
-        yaxis={"title": "rate", "tickformat": ".0%", "rangemode": "tozero"},
-        yaxis2={"title": "AUC", "overlaying": "y", "side": "right", "range": [0.5, 1.0]},
+        yaxis={"title": "Rate", "tickformat": ".0%", "rangemode": "tozero"},
+        # Round AUC ticks of its own (not the rate axis' gridlines mapped onto 0.5-1: 0.573 …).
+        yaxis2={
+            "title": "AUC",
+            "overlaying": "y",
+            "side": "right",
+            "range": [0.5, 1.0],
+            "tickmode": "linear",
+            "tick0": 0.5,
+            "dtick": 0.1,
+            "tickformat": ".1f",
+            "showgrid": False,
+        },
         **PERIOD_LAYOUT,
     )
     return figure
@@ -97,7 +108,7 @@ def calibration_chart(segments: pd.DataFrame, score_name: str = "risk score") ->
         )  # fmt: skip
     figure.update_layout(
         title=f"Calibration: mean {score_name} against the observed bad rate",
-        yaxis={"title": "bad rate", "tickformat": ".0%", "rangemode": "tozero"},
+        yaxis={"title": "Bad rate", "tickformat": ".0%", "rangemode": "tozero"},
         **PERIOD_LAYOUT,
     )
     return figure

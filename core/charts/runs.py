@@ -1,16 +1,25 @@
-"""Runs page figure builders: CV folds, AUC gaps, param effects, parallel coords, scatter."""
+"""Runs page figure builders: CV folds, AUC gaps, param effects, parallel coords, scatter, and
+the ROC / KS overlays of the selected runs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from core.runs.analysis import metric_label, numeric_column
+from core.runs.overlays import CurveOverlay
 
 _HEIGHT = 380
 _MAX_CATEGORIES = 30
+# One colour per selected run, the same on every overlay (D3's category10, darkest first).
+RUN_COLOURS = (
+    "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
+)  # fmt: skip
+OTHER_RUNS_COLOUR = "#b8b8b8"
+CHAMPION = "champion"
 
 
 def _layout(fig: go.Figure, title: str, **kwargs: object) -> go.Figure:
@@ -140,22 +149,35 @@ def parallel_figure(runs: pd.DataFrame, params: Sequence[str], metric: str) -> g
 
 
 def scatter_figure(
-    runs: pd.DataFrame, x: str, y: str, selected: Sequence[str], labels: Mapping[str, str]
+    runs: pd.DataFrame,
+    x: str,
+    y: str,
+    selected: Sequence[str],
+    labels: Mapping[str, str],
+    champion: str | None = None,
 ) -> go.Figure:
-    """One point per run, param on x and metric on y; the selected runs are highlighted."""
+    """One point per run, param on x and metric on y; selected runs and the champion stand out."""
     numbers = pd.to_numeric(runs[x], errors="coerce") if x in runs.columns else None
     x_values = numbers if numbers is not None and numbers.notna().all() else runs[x].astype("str")
     y_values = numeric_column(runs, y)
     is_selected = runs["run_id"].isin(list(selected))
+    is_champion = runs["run_id"] == champion
     fig = go.Figure()
-    for mask, name, size in ((~is_selected, "other runs", 8), (is_selected, "selected", 13)):
+    # Other runs grey and small, selected runs strong and on top, the champion as a star.
+    for mask, name, marker in (
+        (~is_selected & ~is_champion, "other runs", {"size": 8, "color": OTHER_RUNS_COLOUR}),
+        (is_selected & ~is_champion, "selected", {"size": 13, "color": RUN_COLOURS[0]}),
+        (is_champion, CHAMPION, {"size": 17, "color": "#222222", "symbol": "star"}),
+    ):
+        if not mask.any():
+            continue
         fig.add_trace(
             go.Scatter(
                 x=x_values[mask],
                 y=y_values[mask],
                 mode="markers",
                 name=name,
-                marker={"size": size, "opacity": 0.85},
+                marker={**marker, "line": {"width": 1, "color": "white"}},
                 text=[labels.get(r, r[:8]) for r in runs["run_id"][mask]],
                 hovertemplate="%{text}<br>%{x} → %{y:.4f}<extra></extra>",
             )
@@ -165,4 +187,98 @@ def scatter_figure(
         f"{metric_label(y)} against {metric_label(x)}",
         xaxis_title=metric_label(x),
         yaxis_title=metric_label(y),
+    )
+
+
+def _run_name(run_id: str, labels: Mapping[str, str], champion: str | None) -> str:
+    """A run's legend name, with the champion said."""
+    name = labels.get(run_id, run_id[:8])
+    return f"{name} ({CHAMPION})" if run_id == champion else name
+
+
+def _run_curves(
+    overlay: CurveOverlay, points: pd.DataFrame, labels: Mapping[str, str], champion: str | None
+) -> Iterator[tuple[Any, pd.DataFrame, str, dict[str, object]]]:
+    """Per drawn run: its summary row, its curve points, legend name and line style (its
+    colour, the champion's line thicker)."""
+    for index, row in enumerate(overlay.summary.itertuples(index=False)):
+        line = {
+            "color": RUN_COLOURS[index % len(RUN_COLOURS)],
+            "width": 4 if row.run_id == champion else 2,
+        }
+        yield (
+            row,
+            points[points["run_id"] == row.run_id],
+            _run_name(row.run_id, labels, champion),
+            line,
+        )
+
+
+def _overlay_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+    """Shared layout of the overlays: percent axes, legend under the plot."""
+    return _layout(
+        fig,
+        title,
+        xaxis={"title": x_title, "tickformat": ".0%"},
+        yaxis={"title": y_title, "tickformat": ".0%"},
+        height=_HEIGHT + 40,
+        legend={"orientation": "h", "y": -0.25},
+    )
+
+
+def roc_overlay_figure(
+    overlay: CurveOverlay, labels: Mapping[str, str], champion: str | None = None
+) -> go.Figure:
+    """Every drawn run's ROC curve on its own validation set, AUC in the legend."""
+    fig = go.Figure()
+    for row, points, name, line in _run_curves(overlay, overlay.roc, labels, champion):
+        fig.add_scatter(
+            x=points["fpr"],
+            y=points["tpr"],
+            mode="lines",
+            name=f"{name}: AUC {row.auc:.4f}",
+            line=line,
+            hovertemplate=f"{name}<br>goods declined %{{x:.1%}}<br>bads caught %{{y:.1%}}"
+            "<extra></extra>",
+        )
+    fig.add_scatter(
+        x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
+    )
+    return _overlay_layout(
+        fig,
+        "ROC: each run on its own validation set",
+        "False positive rate (goods declined)",
+        "True positive rate (bads caught)",
+    )
+
+
+def ks_overlay_figure(
+    overlay: CurveOverlay, labels: Mapping[str, str], champion: str | None = None
+) -> go.Figure:
+    """Every drawn run's KS gap (goods' minus bads' cumulative share) by score, its peak marked."""
+    fig = go.Figure()
+    for row, points, name, line in _run_curves(overlay, overlay.ks, labels, champion):
+        fig.add_scatter(
+            x=points["score"],
+            y=points["gap"],
+            mode="lines",
+            name=f"{name}: KS {row.ks:.4f} at score {row.ks_score:.1%}",
+            line=line,
+            legendgroup=row.run_id,
+            hovertemplate=f"{name}<br>score %{{x:.1%}}<br>gap %{{y:.1%}}<extra></extra>",
+        )
+        fig.add_scatter(
+            x=[row.ks_score],
+            y=[row.ks],
+            mode="markers",
+            marker={"color": line["color"], "size": 10},
+            legendgroup=row.run_id,
+            showlegend=False,
+            hovertemplate=f"{name}: KS {row.ks:.4f} at score {row.ks_score:.1%}<extra></extra>",
+        )
+    return _overlay_layout(
+        fig,
+        "KS: gap between goods' and bads' cumulative shares",
+        "Model score",
+        "Gap: goods − bads at or below",
     )

@@ -83,15 +83,20 @@ def waterfall_figure(
         )
     )
     cut = _logit(threshold) if threshold_raw is None else threshold_raw
+    # the threshold line as plain layout data: add_vline costs more than the whole figure
+    shapes, annotations = [], []
     if math.isfinite(cut):
-        figure.add_vline(
-            x=cut,
-            line_dash="dash",
-            line_color="#333333",
-            annotation_text=f"threshold {threshold:.2%} = log-odds {cut:+.3f}",
-            annotation_position="top",
-        )
+        shapes.append(
+            {"type": "line", "x0": cut, "x1": cut, "xref": "x", "y0": 0, "y1": 1,
+             "yref": "y domain", "line": {"dash": "dash", "color": "#333333"}}
+        )  # fmt: skip
+        annotations.append(
+            {"x": cut, "xref": "x", "y": 1, "yref": "y domain", "yanchor": "bottom",
+             "showarrow": False, "text": f"threshold {threshold:.2%} = log-odds {cut:+.3f}"}
+        )  # fmt: skip
     figure.update_layout(
+        shapes=shapes,
+        annotations=annotations,
         title=f"Why this score: {score_name} {probability:.1%} (log-odds {raw:.3f})",
         xaxis_title="Raw log-odds of default, before any calibration "
         "(red pushes risk up, blue pulls it down)",

@@ -63,6 +63,8 @@ def require_text(value: str, what: str, flag: str) -> str:
     text = (value or "").strip()
     if not text:
         raise gates.PromotionInputError(
-            f"{what} is empty.", fix=f"Say {what.lower()} with {flag} (it goes into the ledger)."
+            f"{what} is empty.",
+            fix=f"Give the name (on the page's form, or {flag} on the command line); it goes "
+            "into the ledger.",
         )
     return text

@@ -22,6 +22,7 @@ _PREFERRED_METRICS = (
     "cv_ks_min",
 )
 MIN_RUNS_FOR_EFFECTS = 4
+CHAMPION_ROLE = "Champion"
 # Below this many runs, or above this p-value, an effect is flagged as possibly chance.
 FEW_RUNS = 10
 SIGNIFICANCE = 0.05
@@ -330,8 +331,12 @@ def table_view(
     extra_columns: Sequence[str] = (),
     *,
     link_paths: Mapping[str, str] | None = None,
+    champion: str | None = None,
 ) -> pd.DataFrame:
-    """The runs table as shown: headline columns, stability flag, extra columns, page links."""
+    """The runs table as shown: headline columns, stability flag, extra columns, page links.
+
+    With the promoted run's id, a "role" column marks it "Champion" (absent when it is not shown).
+    """
     view = pd.DataFrame(
         {
             "run_name": runs["run_name"],
@@ -351,6 +356,8 @@ def table_view(
         },
         index=runs.index,
     )
+    if champion is not None and (runs["run_id"] == champion).any():
+        view.insert(1, "role", np.where(runs["run_id"] == champion, CHAMPION_ROLE, ""))
     for column in extra_columns:
         if column in runs.columns and column not in view.columns:
             view[column] = runs[column]

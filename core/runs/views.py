@@ -12,7 +12,7 @@ from core.runs.stability import NO_CV, STABLE, UNSTABLE, higher_is_better
 FLAG_TEXT = {STABLE: "✔ stable", UNSTABLE: "⚠ unstable", NO_CV: "— no CV logged"}
 # Links come right after the headline columns so they stay visible without scrolling.
 _HEAD_COLUMNS = (
-    "run_name", "status", "primary", "val_auc", "val_ks", "cv_auc_mean", "cv_auc_std",
+    "run_name", "role", "status", "primary", "val_auc", "val_ks", "cv_auc_mean", "cv_auc_std",
     "cv_auc_min", "cv_ks_mean", "stability", "diagnostics", "whatif",
 )  # fmt: skip
 _TAIL_COLUMNS = ("start_time", "data_version", "child_runs", "model", "run_id")

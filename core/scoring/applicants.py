@@ -105,7 +105,10 @@ def typical_applicant(spec: ModelSpec, validation: pd.DataFrame | None = None) -
         elif column is not None and column.notna().any():
             values[feature.name] = float(column.median())
         elif feature.has_range:
-            values[feature.name] = (float(feature.low) + float(feature.high)) / 2  # type: ignore[arg-type]
+            # Ten significant digits, as the What-if form writes numbers: an untouched field then
+            # reads back as the same value (0.43515, not 0.43515000000000004, "changed").
+            middle = (float(feature.low) + float(feature.high)) / 2  # type: ignore[arg-type]
+            values[feature.name] = float(f"{middle:.10g}")
         else:
             values[feature.name] = np.nan
     return pd.DataFrame([values], columns=spec.names)

@@ -5,7 +5,9 @@ candidates are the values just past each threshold (rounded to the feature's gra
 inside the training range and in the feature's monotone direction. All candidates are scored
 in one call; per feature the smallest flipping change is kept, and features are ranked by the
 change as a share of their training range (a category switch or filling in a missing value
-counts as a whole range).
+counts as a whole range). The feature policy holds protected and immutable features fixed and
+moves an ordered category only towards its better end (towards the worse end when looking for
+what would decline an approved applicant).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from core.scoring.feature_policy import FeaturePolicy
 from core.scoring.model_spec import FeatureSpec, ModelSpec
 from core.scoring.scorer import APPROVE, DECLINE, decide, scorer_for
 from core.threshold import Threshold
@@ -150,13 +153,16 @@ def find_counterfactuals(
     steps: Mapping[str, float] | None = None,
     reference: pd.DataFrame | None = None,
     n: int = DEFAULT_COUNTERFACTUALS,
+    policy: FeaturePolicy | None = None,
 ) -> CounterfactualResult:
     """The smallest single-feature changes (best first, at most n) that flip the decision.
 
     `spec` carries monotone directions and training ranges (defaults to the model's own),
     `steps` the granularity of each numeric feature, `reference` a typical applicant used to
-    rank values for a feature the applicant left missing.
+    rank values for a feature the applicant left missing, `policy` the features held fixed and
+    the direction of ordered categories (none by default).
     """
+    policy = policy or FeaturePolicy()
     threshold = Threshold(threshold)
     scorer = scorer_for(model)
     spec = spec or scorer.spec
@@ -168,9 +174,13 @@ def find_counterfactuals(
     features: list[str] = []
     proposed: list[object] = []
     for feature in spec.features:
+        if policy.held_fixed(feature.name):
+            continue
         value = row.at[0, feature.name]
         if feature.is_categorical:
-            others = [c for c in feature.categories if pd.isna(value) or c != value]
+            others = policy.allowed_categories(
+                feature.name, value, feature.categories, better=lower_risk
+            )
             features += [feature.name] * len(others)
             proposed += others
         elif feature.has_range:
@@ -216,8 +226,9 @@ def find_counterfactuals(
 def _none_note(target: str) -> str:
     """The sentence for an applicant no single change can flip."""
     return (
-        f"No change to a single feature, within its training range and monotone direction, "
-        f"turns this decision into {target}: it would take several changes together."
+        "No change to a single feature, within its training range, its monotone direction and "
+        f"the feature policy, turns this decision into {target}: it would take several changes "
+        "together."
     )
 
 

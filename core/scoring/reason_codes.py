@@ -8,19 +8,22 @@ The texts come from a TOML file the user edits (config/reason_codes.toml by defa
     [fallback]
     text = "{feature} raised the estimated risk"   # for features without a line
     missing = "{feature} not reported"             # when the applicant left it empty
+
+Protected features of the feature policy (config/feature_policy.toml) are never a reason.
 """
 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from core.errors import GovernanceError
+from core.scoring.feature_policy import load_feature_policy
 from core.settings import DEFAULT_REASON_CODES_FILE
 
 DEFAULT_REASON_CODES_PATH = DEFAULT_REASON_CODES_FILE
@@ -45,6 +48,7 @@ class ReasonCodeBook:
     fallback: str = DEFAULT_FALLBACK
     missing: str = DEFAULT_MISSING
     source: str = "built-in defaults"
+    withheld: frozenset[str] = frozenset()
 
     def text_for(self, feature: str, value_missing: bool = False) -> str:
         """The plain-language reason for one feature (its missing-value text when empty)."""
@@ -53,9 +57,14 @@ class ReasonCodeBook:
         mapped = self.texts.get(feature)
         return mapped if mapped else _fill(self.fallback, feature)
 
+    def withholding(self, features: Iterable[str]) -> ReasonCodeBook:
+        """The same book, never giving these features (the policy's protected ones) as reasons."""
+        return replace(self, withheld=frozenset(features))
+
     def unmapped(self, features: list[str]) -> list[str]:
-        """Model features the file gives no text for (they get the fallback)."""
-        return [f for f in features if f not in self.texts]
+        """Model features the file gives no text for (they get the fallback); withheld ones
+        are never a reason, so they need none."""
+        return [f for f in features if f not in self.texts and f not in self.withheld]
 
 
 def _fill(template: str, feature: str) -> str:
@@ -104,21 +113,38 @@ def parse_reason_codes(text: str, source: str = "reason codes") -> ReasonCodeBoo
     )
 
 
-def load_reason_codes(path: str | Path = DEFAULT_REASON_CODES_FILE) -> ReasonCodeBook:
-    """Read the reason-code file (settings.reason_codes_file); built-in texts when it is absent."""
+def load_reason_codes(
+    path: str | Path = DEFAULT_REASON_CODES_FILE, feature_policy_file: str | Path | None = None
+) -> ReasonCodeBook:
+    """Read the reason-code file (settings.reason_codes_file); built-in texts when it is absent.
+
+    With a feature-policy file, its protected features are withheld from the reasons.
+    """
     file = Path(path)
+    withheld = frozenset(
+        load_feature_policy(feature_policy_file).protected if feature_policy_file else ()
+    )
     if not file.exists():
-        return ReasonCodeBook(source=f"built-in defaults ({file} not found)")
+        return ReasonCodeBook(source=f"built-in defaults ({file} not found)", withheld=withheld)
     try:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ReasonCodesError(f"{file} could not be read ({exc}).", fix=_FIX) from exc
-    return parse_reason_codes(text, source=str(file))
+    return parse_reason_codes(text, source=str(file)).withholding(withheld)
 
 
-def top_reason_features(contributions: pd.DataFrame, n: int = DEFAULT_REASON_COUNT) -> np.ndarray:
-    """Per row, the n features with the largest positive contribution ('' where fewer exist)."""
+def top_reason_features(
+    contributions: pd.DataFrame,
+    n: int = DEFAULT_REASON_COUNT,
+    withheld: Collection[str] = (),
+) -> np.ndarray:
+    """Per row, the n features with the largest positive contribution ('' where fewer exist).
+
+    Features in `withheld` (the policy's protected ones) are never picked.
+    """
     values = contributions.to_numpy(dtype="float64")
+    if withheld:
+        values = np.where(contributions.columns.isin(list(withheld)), -np.inf, values)
     names = np.asarray(contributions.columns, dtype=object)
     if values.size == 0:
         return np.empty((len(contributions), n), dtype=object)
@@ -139,7 +165,7 @@ def reason_table(
     n: int = DEFAULT_REASON_COUNT,
 ) -> pd.DataFrame:
     """reason_1..n texts for declined rows (empty for approved rows), indexed like the input."""
-    chosen = top_reason_features(contributions, n)
+    chosen = top_reason_features(contributions, n, book.withheld)
     declined = np.asarray(declined, dtype=bool)
     missing = features.isna().to_numpy()
     position = {name: j for j, name in enumerate(contributions.columns)}

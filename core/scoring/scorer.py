@@ -59,6 +59,8 @@ class ScoringResult:
     prepared: PreparedFeatures
     reasons: pd.DataFrame = field(default_factory=pd.DataFrame)
     scale: ScoreScale = RISK_SCORE
+    # Features never given as a reason (the feature policy's protected ones).
+    withheld: frozenset[str] = frozenset()
 
     @property
     def output_label(self) -> str:
@@ -212,15 +214,23 @@ class Scorer:
             index=applicants.index,
         )
         contributions = contrib.values.set_axis(applicants.index)
+        book = reason_book or ReasonCodeBook()
         reasons = reason_table(
             contributions,
             prepared.frame,
             decisions == DECLINE,
-            reason_book or ReasonCodeBook(),
+            book,
             n_reasons,
         )
         return ScoringResult(
-            scores, contributions, contrib.base_value, threshold, prepared, reasons, self.scale
+            scores,
+            contributions,
+            contrib.base_value,
+            threshold,
+            prepared,
+            reasons,
+            self.scale,
+            book.withheld,
         )
 
 

@@ -109,8 +109,13 @@ def create_app(service: ServiceState) -> FastAPI:
 def app_from_settings(settings: Settings) -> FastAPI:
     """The app over the promoted model (ServiceStartError when it cannot be served)."""
     manifest = settings.promotion_manifest
-    loaded = load_promoted(manifest, settings.reason_codes_file)
-    holder = ModelHolder(loaded, manifest, settings.reason_codes_file)
+    loaded = load_promoted(manifest, settings.reason_codes_file, settings.feature_policy_file)
+    holder = ModelHolder(
+        loaded,
+        manifest,
+        settings.reason_codes_file,
+        feature_policy_file=settings.feature_policy_file,
+    )
     service = ServiceState(
         holder=holder,
         decision_log=DecisionLog(settings.decision_log_dir),

@@ -166,10 +166,12 @@ def verified_manifest(manifest_path: Path) -> PromotionManifest:
     return manifest
 
 
-def load_promoted(manifest_path: Path, reason_codes_file: Path) -> LoadedModel:
+def load_promoted(
+    manifest_path: Path, reason_codes_file: Path, feature_policy_file: Path | None = None
+) -> LoadedModel:
     """The promoted model: manifest checked against the ledger head, export against both."""
     manifest = verified_manifest(manifest_path)
-    book = load_reason_codes(reason_codes_file)
+    book = load_reason_codes(reason_codes_file, feature_policy_file)
     folder = manifest.exported_model_dir(manifest_path)
     return load_bundle(folder, ModelIdentity.from_manifest(manifest), book)
 
@@ -200,11 +202,13 @@ class ModelHolder:
         manifest_path: Path | None = None,
         reason_codes_file: Path | None = None,
         poll_seconds: float = POLL_SECONDS,
+        feature_policy_file: Path | None = None,
     ) -> None:
         """Serve `model`; with a manifest path, follow that manifest (else serve it as is)."""
         self._model = model
         self._manifest_path = manifest_path
         self._reason_codes_file = reason_codes_file
+        self._feature_policy_file = feature_policy_file
         self._poll_seconds = poll_seconds
         self._readiness = Readiness(True, f"serving run {model.identity.run_id}")
         self._signature = self._current_signature()
@@ -249,7 +253,7 @@ class ModelHolder:
                 self._readiness = Readiness(True, f"serving run {current.run_id}")
                 return False
             book = (
-                load_reason_codes(self._reason_codes_file)
+                load_reason_codes(self._reason_codes_file, self._feature_policy_file)
                 if self._reason_codes_file is not None
                 else self._model.book
             )

@@ -34,7 +34,9 @@ class ScoredRows:
             decision=scores["decision"].to_numpy(dtype=object),
             contributions=result.contributions.to_numpy(dtype="float64"),
             base_value=float(result.base_value),
-            reason_features=top_reason_features(result.contributions, result.reasons.shape[1]),
+            reason_features=top_reason_features(
+                result.contributions, result.reasons.shape[1], result.withheld
+            ),
             reason_texts=result.reasons.to_numpy(dtype=object),
         )
 

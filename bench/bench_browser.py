@@ -1,0 +1,556 @@
+"""Benchmark interaction speed as the analyst feels it: headless Chromium against the real app.
+
+Builds (once, cached) a demo store (`python -m core train --demo`), a 1,000,000-row labelled
+evaluation file under a DATA_ROOT, and a file store of 2,000 runs; then, for the baseline (a
+`git worktree` of the base commit, default `git merge-base HEAD main`) and for this checkout, it
+starts `streamlit run app.py --server.headless true` on a free port (both checkouts' servers run
+side by side and are driven alternately, interaction by interaction, in the order ABBA, so a
+machine shared with other work loads both alike) and times in Chromium:
+
+- a threshold change on Diagnostics (PageUp / PageDown on the slider), on the demo's validation
+  set and on the 1,000,000-row file;
+- a What-if field edit (type a value, press Enter);
+- a Runs filter change at 2,000 runs (type a search, press Enter);
+- a switch between two warm pages (sidebar link);
+- the first render of each page on a fresh server (one per fresh server, `--fresh` servers).
+
+"Done" is decided in the page, on every DOM mutation after the key press or click (a
+MutationObserver, so no polling interval): Streamlit reports the script not running
+(`data-test-script-state=notRunning`), no element is marked stale (`data-stale=true`), and the
+changed value shows its new text: for a threshold change, the sidebar and every "threshold
+0.xxxx" label on the figures (as many as the page showed before) equal the slider's new value
+and the approval rate changed (the "Exact threshold" box is left out: on the baseline it keeps
+its first value, which tests/test_diagnostics_browser.py now asserts against); for a What-if
+edit, the probability of default changed; for a filter, the caption names the expected count;
+for a page, its title and its first metric are shown. A stale value is never counted as done.
+The time runs from the keydown / pointerdown event in the page to that moment.
+
+Usage: python bench/bench_browser.py [--repeat 20] [--fresh 3] [--base REV] [--only NAME,...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+CHROMIUM = "/usr/bin/chromium"
+DEMO_EXPERIMENT = "credit_risk_experiment"
+EVAL_ROWS = 1_000_000
+N_RUNS = 2_000
+TIMEOUT_MS = 120_000
+
+# In-page timing: a listener notes the first keydown / pointerdown after arming; a
+# MutationObserver checks the done-condition after every DOM change.
+INSTALL_JS = """
+() => {
+  if (window.__bench) return;
+  window.__bench = {armed: false, t0: null};
+  const mark = () => { if (window.__bench.armed) { window.__bench.t0 = performance.now();
+                                                   window.__bench.armed = false; } };
+  addEventListener('keydown', mark, true);
+  addEventListener('pointerdown', mark, true);
+}
+"""
+HELPERS_JS = """
+const idle = () => !!document.querySelector(
+  '[data-testid=stApp][data-test-script-state=notRunning]')
+  && !document.querySelector('[data-stale=true]');
+const metric = (label) => {
+  for (const m of document.querySelectorAll('[data-testid=stMetric]')) {
+    const l = m.querySelector('[data-testid=stMetricLabel]');
+    if (l && l.innerText.trim() === label) {
+      const v = m.querySelector('[data-testid=stMetricValue]');
+      return v ? v.innerText.trim() : null;
+    }
+  }
+  return null;
+};
+"""
+# Each condition gets `arg` and returns a non-null value (the new text) when done.
+# "Threshold (probability of default)" on older commits, "Threshold (score)" since calibration
+SLIDER = 'input[type=range][aria-label^="Threshold ("]'
+THRESHOLD_DONE = (
+    HELPERS_JS
+    + f"const SLIDER = '{SLIDER}';"
+    + """
+const threshold = (arg) => {
+  if (!idle()) return null;
+  const slider = document.querySelector(SLIDER);
+  if (!slider) return null;
+  const want = Number(slider.value).toFixed(4);
+  const rate = metric('Approval rate');
+  if (rate === null || rate === arg[0]) return null;
+  const side = document.querySelector('[data-testid=stSidebar]').innerText;
+  if (!side.includes('Threshold: ' + want)) return null;
+  let labels = 0;
+  for (const t of document.querySelectorAll('.js-plotly-plot text')) {
+    const found = t.textContent.match(/threshold (\\d\\.\\d{4})/);
+    if (found) { if (found[1] !== want) return null; labels += 1; }
+  }
+  return labels >= arg[1] ? rate : null;
+};
+"""
+)
+WHATIF_DONE = (
+    HELPERS_JS
+    + """
+const whatif = (arg) => {
+  const pd = metric('Probability of default') ?? metric('Risk score');
+  return idle() && pd !== null && pd !== arg ? pd : null;
+};
+"""
+)
+FILTER_DONE = (
+    HELPERS_JS
+    + """
+const filter = (arg) => {
+  if (!idle()) return null;
+  return document.body.innerText.includes(arg) ? arg : null;
+};
+"""
+)
+PAGE_DONE = (
+    HELPERS_JS
+    + """
+const pageShown = (arg) => {
+  if (!idle()) return null;
+  const h1 = document.querySelector('h1');
+  if (!h1 || !h1.innerText.includes(arg[0])) return null;
+  return metric(arg[1]) !== null || document.body.innerText.includes(arg[1]) ? arg[0] : null;
+};
+"""
+)
+
+
+def _wait_js(helpers: str, name: str) -> str:
+    """A page function that resolves, on the first DOM mutation that satisfies `name`, with
+    [milliseconds since the armed event, the condition's value]."""
+    return f"""
+(arg) => new Promise((resolve, reject) => {{
+  {helpers}
+  const since = () => performance.now() - (window.__bench.t0 ?? 0);
+  const check = () => {{
+    if (window.__bench.t0 === null) return;
+    const value = {name}(arg);
+    if (value !== null) {{ observer.disconnect(); clearTimeout(timer); resolve([since(), value]); }}
+  }};
+  const observer = new MutationObserver(check);
+  observer.observe(document, {{subtree: true, childList: true, attributes: true,
+                               characterData: true}});
+  const timer = setTimeout(() => {{ observer.disconnect();
+    reject(new Error('not done within {TIMEOUT_MS} ms')); }}, {TIMEOUT_MS});
+  check();
+}})
+"""
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """The data every app process is started on (copied per process)."""
+
+    demo_store: Path
+    runs_store: Path
+    data_root: Path
+    eval_file: Path
+
+
+def build_fixture(cache: Path) -> Fixture:
+    """The demo store, the 1M-row evaluation file and the 2,000-run store, built once."""
+    cache.mkdir(parents=True, exist_ok=True)
+    demo, runs = cache / "demo" / "mlruns", cache / "runs" / "mlruns"
+    data_root = cache / "data"
+    eval_file = data_root / "evaluation_1m.parquet"
+    env = {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true"}
+    if not (cache / "demo" / ".complete").exists():
+        shutil.rmtree(cache / "demo", ignore_errors=True)
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "core", "train", "--demo"],
+            cwd=ROOT,
+            env={**env, "MLFLOW_TRACKING_URI": f"file:{demo}"},
+            check=True,
+            capture_output=True,
+        )
+        (cache / "demo" / ".complete").touch()
+        print(f"built the demo store in {time.perf_counter() - started:.1f} s")
+    if not eval_file.exists():
+        from core.data.synthetic import make_synthetic_credit_data
+
+        data_root.mkdir(parents=True, exist_ok=True)
+        partial = eval_file.with_suffix(".partial")
+        make_synthetic_credit_data(n_rows=EVAL_ROWS, seed=7).to_parquet(partial)
+        partial.rename(eval_file)
+    if not (cache / "runs" / ".complete").exists():
+        os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
+        from bench_runs import build_file_store
+
+        shutil.rmtree(cache / "runs", ignore_errors=True)
+        started = time.perf_counter()
+        build_file_store(runs, N_RUNS)
+        (cache / "runs" / ".complete").touch()
+        print(f"built the {N_RUNS}-run store in {time.perf_counter() - started:.1f} s")
+    return Fixture(demo, runs, data_root, eval_file)
+
+
+def _free_port() -> int:
+    """An unused loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def app_server(checkout: Path, store: Path, experiment: str, data_root: Path) -> Iterator[str]:
+    """`streamlit run app.py` of checkout on a private copy of store; yields its URL."""
+    with tempfile.TemporaryDirectory(prefix="bench-browser-app-") as folder:
+        copy = Path(folder) / "mlruns"
+        shutil.copytree(store, copy)
+        port = _free_port()
+        env = {
+            **os.environ,
+            "MLFLOW_TRACKING_URI": f"file:{copy}",
+            "MLFLOW_EXPERIMENT_NAME": experiment,
+            "MLFLOW_ALLOW_FILE_STORE": "true",
+            "PROMOTION_MANIFEST": str(Path(folder) / "deploy" / "promotion.json"),
+            "DATA_ROOT": str(data_root),
+        }
+        command = [
+            sys.executable, "-m", "streamlit", "run", "app.py",
+            "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        ]  # fmt: skip
+        log = (Path(folder) / "streamlit.log").open("w")
+        process = subprocess.Popen(
+            command, cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                try:
+                    if requests.get(f"{url}/_stcore/health", timeout=1).text.strip() == "ok":
+                        break
+                except requests.RequestException:
+                    pass
+                time.sleep(0.2)
+            else:
+                raise TimeoutError(f"the app in {checkout} did not start")
+            yield url
+        finally:
+            os.killpg(process.pid, 15)
+            process.wait(timeout=10)
+            log.close()
+
+
+class Driver:
+    """One Chromium tab with the in-page timer installed."""
+
+    def __init__(self, browser) -> None:
+        self.page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        self.page.add_init_script(f"({INSTALL_JS})()")
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def open(self, url: str, title: str, marker: str) -> float:
+        """Go to url; milliseconds from navigation start until the page is shown and idle."""
+        self.page.goto(url, wait_until="commit")
+        self.page.evaluate("() => { window.__bench.t0 = 0; }")
+        elapsed, _ = self.page.evaluate(_wait_js(PAGE_DONE, "pageShown"), [title, marker])
+        self._no_exception()
+        return float(elapsed)
+
+    def timed(self, action: Callable[[], None], helpers: str, name: str, arg) -> tuple[float, str]:
+        """Arm, act, and wait for the condition; (milliseconds, the condition's value)."""
+        self.page.evaluate("() => { window.__bench.armed = true; window.__bench.t0 = null; }")
+        action()
+        elapsed, value = self.page.evaluate(_wait_js(helpers, name), arg)
+        self._no_exception()
+        return float(elapsed), value
+
+    def settle(self) -> None:
+        """Wait until the script is idle and nothing is stale."""
+        self.page.wait_for_function(
+            f"() => {{ {HELPERS_JS} return idle(); }}", timeout=TIMEOUT_MS, polling=50
+        )
+
+    def _no_exception(self) -> None:
+        if self.page.locator("[data-testid=stException]").count():
+            text = self.page.locator("[data-testid=stException]").first.inner_text()
+            raise RuntimeError(f"the app raised: {text[:500]}")
+
+
+def threshold_changes(driver: Driver) -> Iterator[float]:
+    """PageUp / PageDown on the Diagnostics threshold slider, alternating."""
+    driver.settle()
+    slider = driver.page.locator(SLIDER)
+    driver.page.wait_for_timeout(1500)  # every chart drawn: count the threshold labels to expect
+    labels = driver.page.evaluate(
+        "() => [...document.querySelectorAll('.js-plotly-plot text')]"
+        ".filter(t => /threshold \\d\\.\\d{4}/.test(t.textContent)).length"
+    )
+    before = None
+    for index in itertools.count():
+        slider.focus()
+        key = "PageUp" if index % 2 == 0 else "PageDown"
+        elapsed, before = driver.timed(
+            lambda key=key: driver.page.keyboard.press(key),
+            THRESHOLD_DONE,
+            "threshold",
+            [before, labels],
+        )
+        yield elapsed
+
+
+def open_file_source(driver: Driver, eval_file: Path) -> None:
+    """Switch Diagnostics to the 1M-row file under DATA_ROOT and wait until it is scored."""
+    driver.page.get_by_text("File path", exact=True).click()
+    driver.settle()
+    field = driver.page.locator('input[aria-label^="Path to a labelled"]')
+    field.fill(eval_file.name)
+    field.press("Enter")
+    driver.page.wait_for_function(
+        "() => document.body.innerText.includes('1,000,000 rows')", timeout=600_000, polling=200
+    )
+    driver.settle()
+
+
+def whatif_edits(driver: Driver) -> Iterator[float]:
+    """Type a debt-to-income value and press Enter, cycling through values."""
+    driver.settle()
+    field = driver.page.locator('input[aria-label^="debt_to_income"]').first
+    values = ("0.15", "0.45", "0.8")
+    before = None
+    for index in itertools.count():
+        field.fill(values[index % len(values)])
+        elapsed, before = driver.timed(lambda: field.press("Enter"), WHATIF_DONE, "whatif", before)
+        yield elapsed
+
+
+# Searches and the runs each keeps of the 2,000 (names run_00000 … run_01999).
+SEARCHES = (("run_00", 1000), ("run_001", 100), ("run_01", 1000), ("run_0199", 10))
+
+
+def runs_filters(driver: Driver) -> Iterator[float]:
+    """Type a search into the Runs filters and press Enter, cycling through searches."""
+    driver.settle()
+    field = driver.page.locator('input[aria-label="Search name or run id"]')
+    for index in itertools.count():
+        text, count = SEARCHES[index % len(SEARCHES)]
+        field.fill(text)
+        elapsed, _ = driver.timed(
+            lambda: field.press("Enter"), FILTER_DONE, "filter", f"Showing {count} of {N_RUNS}"
+        )
+        yield elapsed
+
+
+PAGES = {
+    "runs": ("Runs", "Primary metric"),
+    "diagnostics": ("Model diagnostics", "Approval rate"),
+    "whatif": ("What-if scoring", "Decision"),
+    "promotion": ("Promotion", "Gates"),
+    "monitoring": ("Monitoring", "Monitoring"),
+}
+
+
+def page_switches(driver: Driver) -> Iterator[float]:
+    """Click the sidebar links between Diagnostics and What-if (both already warm)."""
+    for index in itertools.count():
+        path = ("whatif", "diagnostics")[index % 2]
+        link = driver.page.locator(f'[data-testid=stSidebarNav] a[href$="/{path}"]').first
+        elapsed, _ = driver.timed(lambda link=link: link.click(), PAGE_DONE, "pageShown",
+                                  list(PAGES[path]))  # fmt: skip
+        yield elapsed
+
+
+def first_renders(browser, url: str) -> dict[str, float]:
+    """Each page opened in a fresh tab on a fresh server, in order: ms until shown and idle."""
+    shown = {}
+    for path, (title, marker) in PAGES.items():
+        driver = Driver(browser)
+        shown[path] = driver.open(f"{url}/{path}", title, marker)
+        driver.page.close()
+    return shown
+
+
+def paired(sessions: dict[str, Iterator[float]], repeat: int) -> dict[str, list[float]]:
+    """Alternate the checkouts interaction by interaction (ABBA), so both see the same load.
+
+    The first two interactions of each are warm-ups and are not counted.
+    """
+    times: dict[str, list[float]] = {label: [] for label in sessions}
+    labels = list(sessions)
+    for index in range(repeat + 2):
+        for label in labels if index % 2 == 0 else labels[::-1]:
+            elapsed = next(sessions[label])
+            if index >= 2:
+                times[label].append(elapsed)
+    return times
+
+
+DEMO_INTERACTIONS = {"threshold", "switch", "whatif", "threshold1m"}
+
+
+def measure(
+    browser, checkouts: dict[str, Path], fixture: Fixture, args, only: set[str]
+) -> dict[str, dict[str, list[float]]]:
+    """Every interaction in only, on every checkout at once; ms per checkout and interaction."""
+    results: dict[str, dict[str, list[float]]] = {label: {} for label in checkouts}
+
+    def record(name: str, timings: dict[str, list[float]]) -> None:
+        for label, times in timings.items():
+            results[label][name] = times
+
+    labels = list(checkouts)
+    for index in range(args.fresh if "first" in only else 0):
+        for label in labels if index % 2 == 0 else labels[::-1]:
+            store = fixture.demo_store
+            with app_server(checkouts[label], store, DEMO_EXPERIMENT, fixture.data_root) as url:
+                for path, ms in first_renders(browser, url).items():
+                    results[label].setdefault(f"first render: {path}", []).append(ms)
+    if only & DEMO_INTERACTIONS:
+        with ExitStack() as stack:
+            urls = {
+                label: stack.enter_context(
+                    app_server(checkout, fixture.demo_store, DEMO_EXPERIMENT, fixture.data_root)
+                )
+                for label, checkout in checkouts.items()
+            }
+            drivers = {label: Driver(browser) for label in checkouts}
+            for label, driver in drivers.items():
+                driver.open(f"{urls[label]}/diagnostics", *PAGES["diagnostics"])
+            if "threshold" in only:
+                sessions = {label: threshold_changes(d) for label, d in drivers.items()}
+                record("threshold change, 3,000 rows", paired(sessions, args.repeat))
+            if "switch" in only:
+                for label, driver in drivers.items():
+                    driver.open(f"{urls[label]}/whatif", *PAGES["whatif"])
+                    nav = '[data-testid=stSidebarNav] a[href$="/diagnostics"]'
+                    driver.page.locator(nav).click()
+                    driver.settle()
+                sessions = {label: page_switches(d) for label, d in drivers.items()}
+                record("warm page switch", paired(sessions, args.repeat))
+            if "whatif" in only:
+                for label, driver in drivers.items():
+                    driver.open(f"{urls[label]}/whatif", *PAGES["whatif"])
+                sessions = {label: whatif_edits(d) for label, d in drivers.items()}
+                record("what-if field edit", paired(sessions, args.repeat))
+            if "threshold1m" in only:
+                for label, driver in drivers.items():
+                    driver.open(f"{urls[label]}/diagnostics", *PAGES["diagnostics"])
+                    open_file_source(driver, fixture.eval_file)
+                sessions = {label: threshold_changes(d) for label, d in drivers.items()}
+                record("threshold change, 1,000,000 rows", paired(sessions, args.repeat))
+            for driver in drivers.values():
+                if driver.errors:
+                    raise RuntimeError(f"page errors: {driver.errors[:3]}")
+                driver.page.close()
+    if "runs" in only:
+        with ExitStack() as stack:
+            drivers = {}
+            for label, checkout in checkouts.items():
+                url = stack.enter_context(
+                    app_server(checkout, fixture.runs_store, "bench_runs", fixture.data_root)
+                )
+                drivers[label] = Driver(browser)
+                drivers[label].open(f"{url}/runs?q=run_000", *PAGES["runs"])
+            sessions = {label: runs_filters(d) for label, d in drivers.items()}
+            record("runs filter, 2,000 runs", paired(sessions, args.repeat))
+            for driver in drivers.values():
+                driver.page.close()
+    return results
+
+
+@contextmanager
+def base_checkout(revision: str) -> Iterator[Path]:
+    """A detached git worktree of revision in a temp folder, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-browser-base-")) / "checkout"
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(folder), revision],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    try:
+        yield folder
+    finally:
+        subprocess.run(
+            ["git", "worktree", "remove", "--force", str(folder)], cwd=ROOT, capture_output=True
+        )
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+def _summary(times: list[float]) -> str:
+    """median / p95 / max in milliseconds, and the count."""
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return f"{statistics.median(ordered):6.0f} {p95:6.0f} {ordered[-1]:6.0f}  (n={len(ordered)})"
+
+
+def main() -> int:
+    """Build or reuse the data, measure the baseline and this checkout, print both."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20, help="timed interactions of each kind")
+    parser.add_argument("--fresh", type=int, default=3, help="fresh servers for first renders")
+    parser.add_argument("--base", help="baseline revision (default: git merge-base HEAD main)")
+    parser.add_argument("--only", help="threshold,threshold1m,whatif,runs,switch,first")
+    parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bench-browser-cache"))
+    args = parser.parse_args()
+    only = set(args.only.split(",")) if args.only else DEMO_INTERACTIONS | {"first", "runs"}
+    from playwright.sync_api import sync_playwright
+
+    fixture = build_fixture(args.cache_dir)
+    base = args.base or subprocess.run(
+        ["git", "merge-base", "HEAD", "main"], cwd=ROOT, check=True, capture_output=True,
+        text=True,
+    ).stdout.strip()  # fmt: skip
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    print(f"cpus={os.cpu_count()}; {args.repeat} timed interactions each (after 2 warm-ups); "
+          f"first renders on {args.fresh} fresh servers; times in ms from the key press / click "
+          "to the new value shown with the app idle")  # fmt: skip
+    results: dict[str, dict[str, list[float]]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        with base_checkout(base) as base_root:
+            checkouts = {f"this checkout {head}": ROOT}
+            if not args.no_baseline:
+                checkouts = {f"baseline {base[:7]}": base_root, **checkouts}
+            results = measure(browser, checkouts, fixture, args, only)
+        browser.close()
+    labels = list(results)
+    print(f"\n{'interaction':34} " + " | ".join(f"{lbl:^34}" for lbl in labels))
+    print(f"{'':34} " + " | ".join(f"{'median    p95    max':^34}" for _ in labels))
+    for name in results[labels[-1]]:
+        cells = [_summary(results[lbl][name]) if name in results[lbl] else "—" for lbl in labels]
+        ratio = ""
+        if len(labels) == 2 and name in results[labels[0]]:
+            speedup = statistics.median(results[labels[0]][name]) / statistics.median(
+                results[labels[1]][name]
+            )
+            ratio = f"  x{speedup:.2f}"
+        print(f"{name:34} " + " | ".join(f"{c:^34}" for c in cells) + ratio)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
