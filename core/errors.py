@@ -20,6 +20,10 @@ class StoreUnavailableError(GovernanceError):
     """The MLflow store cannot be opened (missing path, unreachable server)."""
 
 
+class StoreAccessDeniedError(StoreUnavailableError):
+    """The tracking server refused the credentials (HTTP 401) or the permission (HTTP 403)."""
+
+
 class ExperimentNotFoundError(GovernanceError):
     """The named experiment does not exist in the store."""
 

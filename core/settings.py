@@ -44,7 +44,7 @@ MONITOR_MIN_LABELLED = 100
 DEMO_DATA_ROWS = 12_000
 DEMO_SEED = 1
 
-StoreKind = Literal["file", "sqlite", "server"]
+StoreKind = Literal["file", "sqlite", "server", "postgresql"]
 
 
 @dataclass(frozen=True)
@@ -108,11 +108,15 @@ def store_kind(tracking_uri: str) -> StoreKind:
         return "server"
     if scheme == "sqlite":
         return "sqlite"
+    if scheme.startswith("postgresql"):
+        # The tracking server's own database, read directly (README "Deploying for a team").
+        return "postgresql"
     if scheme in ("file", ""):
         return "file"
     raise SettingsError(
         f"MLFLOW_TRACKING_URI '{tracking_uri}' uses the unsupported scheme '{scheme}'.",
-        fix="Use file:./mlruns, sqlite:///path/mlflow.db or http://host:port.",
+        fix="Use file:./mlruns, sqlite:///path/mlflow.db, http://host:port or "
+        "postgresql+psycopg2://user@host:port/db.",
     )
 
 

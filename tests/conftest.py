@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.postgres_cluster import Cluster, find_pg_binary, mlflow_server_command, postgres_cluster
 from tests.store_builders import (
     copy_file_store,
     log_foreign_runs,
@@ -119,26 +121,48 @@ def stop_process(process: subprocess.Popen) -> None:
             os.killpg(process.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="session")
-def server_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    """A real `mlflow server` on loopback (sqlite backend), populated, stopped after."""
-    folder = tmp_path_factory.mktemp("server")
+@contextmanager
+def _populated_server(folder: Path, backend_uri: str) -> Iterator[Store]:
+    """A real `mlflow server` on loopback over a backend store, populated, stopped after."""
     port = _free_port()
-    command = [
-        sys.executable, "-m", "mlflow", "server",
-        "--host", "127.0.0.1", "--port", str(port),
-        "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
-        "--artifacts-destination", str(folder / "artifacts"),
-        "--workers", "1",
-    ]  # fmt: skip
+    command = mlflow_server_command(backend_uri, folder / "artifacts", port)
     process = start_process(command, folder, dict(os.environ), folder / "server.log")
     uri = f"http://127.0.0.1:{port}"
     try:
-        wait_for_http(f"{uri}/health", "OK", timeout=90)
+        wait_for_http(f"{uri}/health", "OK", timeout=120)
         governed, seed, foreign = _populate(uri)
         yield Store(uri, folder, governed, seed, foreign)
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def server_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    """A real `mlflow server` on loopback (sqlite backend), populated, stopped after."""
+    folder = tmp_path_factory.mktemp("server")
+    with _populated_server(folder, f"sqlite:///{folder / 'mlflow.db'}") as store:
+        yield store
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL cluster with an empty `mlflow` database (session-wide)."""
+    if find_pg_binary("initdb") is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not installed: .ci/run must apt-get install postgresql")
+        pytest.skip("PostgreSQL server binaries not found (apt-get install postgresql)")
+    with postgres_cluster() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def postgres_store(
+    postgres_database: Cluster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """A real `mlflow server` on the PostgreSQL cluster, serving artifacts, populated."""
+    folder = tmp_path_factory.mktemp("postgres")
+    with _populated_server(folder, postgres_database.url) as store:
+        yield store
 
 
 @pytest.fixture()

@@ -119,6 +119,21 @@ def test_cli_round_trip_on_server_store(server_store, tmp_path, monkeypatch, cap
     _assert_registry_agrees(server_store.uri, shown)
 
 
+@pytest.mark.postgres
+def test_cli_round_trip_on_postgres_store(postgres_store, tmp_path, monkeypatch, capsys) -> None:
+    # given a tracking server on PostgreSQL / when round-tripped (the smoke gate serves the export
+    # over HTTP) / then the registry's champion alias mirrors the manifest
+    shown = _round_trip(
+        monkeypatch,
+        capsys,
+        postgres_store.uri,
+        postgres_store.seed_pattern,
+        tmp_path / "p.json",
+        force=True,
+    )
+    _assert_registry_agrees(postgres_store.uri, shown)
+
+
 def test_cli_bad_input_is_one_line_and_exit_2(promo_store, tmp_path, monkeypatch, capsys) -> None:
     manifest = tmp_path / "p.json"
     for args, expected in [

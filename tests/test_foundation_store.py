@@ -16,7 +16,8 @@ from core.errors import (
 from core.store.access import load_model, load_run_folds, load_runs_table, run_inventory
 from core.store.client import get_experiment, list_experiments, open_client
 
-STORES = ["file_store", "sqlite_store", "server_store"]
+POSTGRES = pytest.param("postgres_store", marks=pytest.mark.postgres)
+STORES = ["file_store", "sqlite_store", "server_store", POSTGRES]
 
 
 def _table(store):
@@ -71,11 +72,13 @@ def test_cv_folds_come_out_of_all_three_conventions(store_fixture: str, request)
     assert pd.isna(runs.loc[store.seed_pattern, "cv_source"])
 
 
-def test_folds_of_one_run_on_sqlite_include_every_fold(sqlite_store) -> None:
-    client = open_client(sqlite_store.uri)
-    folds = load_run_folds(client, sqlite_store.governed[0])
+@pytest.mark.parametrize("store_fixture", ["sqlite_store", POSTGRES])
+def test_folds_of_one_run_include_every_fold(store_fixture: str, request) -> None:
+    store = request.getfixturevalue(store_fixture)
+    client = open_client(store.uri)
+    folds = load_run_folds(client, store.governed[0])
     assert sorted(folds.loc[folds["metric"] == "auc", "fold"]) == [0, 1, 2]
-    child_folds = load_run_folds(client, sqlite_store.foreign["parent"])
+    child_folds = load_run_folds(client, store.foreign["parent"])
     assert sorted(child_folds.loc[child_folds["metric"] == "auc", "fold"]) == [0, 1, 2]
 
 
@@ -102,11 +105,12 @@ def test_corrupt_meta_yaml_skips_that_run_and_keeps_the_rest(file_store) -> None
     assert len(table.warnings) == 1 and file_store.governed[1] in table.warnings[0]
 
 
-def test_models_load_from_every_store(file_store, sqlite_store, server_store) -> None:
-    for store in (file_store, sqlite_store, server_store):
-        model = load_model(store.uri, store.governed[0])
-        assert model.feature_name_[0] == "credit_score"
-        assert load_model(store.uri, store.seed_pattern).n_estimators == 20
+@pytest.mark.parametrize("store_fixture", STORES)
+def test_models_load_from_every_store(store_fixture: str, request) -> None:
+    store = request.getfixturevalue(store_fixture)
+    model = load_model(store.uri, store.governed[0])
+    assert model.feature_name_[0] == "credit_score"
+    assert load_model(store.uri, store.seed_pattern).n_estimators == 20
 
 
 def test_bad_runs_and_experiments_get_clear_errors(file_store) -> None:

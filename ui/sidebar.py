@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import GovernanceError
 from core.settings import DEFAULT_EXPERIMENT_NAME, Settings
-from core.store.client import ExperimentInfo
+from core.store.client import ExperimentInfo, check_experiment_access
 from ui import cache
 from ui.context import StoreContext
 
@@ -60,6 +60,9 @@ def draw_sidebar(settings: Settings) -> StoreContext:
         return StoreContext(settings=settings, experiment=None, store_error=error)
     try:
         experiments = cache.experiments(settings.tracking_uri)
+        wanted = settings.experiment_name
+        if settings.store_kind == "server" and wanted not in {e.name for e in experiments}:
+            check_experiment_access(cache.client_for(settings.tracking_uri), wanted)
     except GovernanceError as exc:
         return StoreContext(settings=settings, experiment=None, store_error=exc)
     experiment = _pick_experiment(settings, experiments)

@@ -8,6 +8,8 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+from mlflow.exceptions import MlflowException
+
 from core.cli import attach as cli_attach
 from core.cli import monitor as cli_monitor
 from core.cli import promote as cli_promote
@@ -16,6 +18,7 @@ from core.cli import serve as cli_serve
 from core.cli import train as cli_train
 from core.errors import GovernanceError
 from core.settings import load_settings
+from core.store.client import access_denied
 
 SUBCOMMANDS = (cli_train, cli_promote, cli_attach, cli_monitor, cli_serve, cli_report)
 
@@ -44,6 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args, settings) or 0)
     except GovernanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except MlflowException as exc:
+        # A tracking server's 401/403 anywhere in a command is one line saying what to set.
+        denied = access_denied(exc, load_settings().tracking_uri)
+        if denied is None:
+            raise
+        print(f"error: {denied}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

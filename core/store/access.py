@@ -28,12 +28,15 @@ from core.errors import (
 )
 from core.scoring.calibrator import attach_calibrator, read_calibrator
 from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
+from core.store.client import access_denied
 from core.store.filestore_reader import RawRun, read_experiment_runs
+from core.store.postgres_reader import PostgresReadError, read_postgres_runs
 from core.store.runs_table import (
     PARENT_TAG,
     RunsTable,
     build_runs_table,
 )
+from core.store.server_reader import bulk_metric_histories
 from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT
 
@@ -129,6 +132,11 @@ def _fetch_histories(client: MlflowClient, raws: list[RawRun]) -> list[RawRun]:
     jobs = [(i, name) for i, raw in enumerate(raws) for name in _needs_step_history(raw)]
     if not jobs:
         return raws
+    bulk = bulk_metric_histories(client, [(raws[i].run_id, name) for i, name in jobs])
+    if bulk is not None:
+        for index, name in jobs:
+            raws[index].history[name] = bulk[(raws[index].run_id, name)]
+        return raws
 
     def fetch(job: tuple[int, str]) -> tuple[int, str, list[tuple[int, float]]]:
         index, name = job
@@ -155,11 +163,16 @@ def read_raw_runs(
             return read_sqlite_runs(sqlite_path(tracking_uri), experiment_id), []
         except SqliteSchemaError as exc:
             logger.info("SQLite fast path unavailable (%s); reading through MLflow.", exc)
+    if kind == "postgresql":
+        try:
+            return read_postgres_runs(tracking_uri, experiment_id), []
+        except PostgresReadError as exc:
+            logger.info("PostgreSQL fast path unavailable (%s); reading through MLflow.", exc)
     try:
         raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
         return _fetch_histories(client, raws), []
     except MlflowException as exc:
-        raise StoreUnavailableError(
+        raise access_denied(exc, tracking_uri) or StoreUnavailableError(
             f"Could not read the runs of experiment {experiment_id}: {exc.message}",
             fix="Check that the store is reachable and press 'Reload runs' in the sidebar.",
         ) from exc
@@ -195,7 +208,7 @@ def get_run(client: MlflowClient, run_id: str) -> Run:
     try:
         run = client.get_run(run_id)
     except MlflowException as exc:
-        raise RunNotFoundError(
+        raise access_denied(exc, client.tracking_uri) or RunNotFoundError(
             f"Run '{run_id}' was not found in this store.",
             fix="Check the run id, or pick a run from the Runs page.",
         ) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -11,7 +12,7 @@ from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.errors import ExperimentNotFoundError, StoreUnavailableError
+from core.errors import ExperimentNotFoundError, StoreAccessDeniedError, StoreUnavailableError
 from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
 
 # The explicit client pages and actions hold per tracking URI.
@@ -19,6 +20,11 @@ StoreClient: TypeAlias = MlflowClient
 
 logger = logging.getLogger(__name__)
 _HEALTH_TIMEOUT_SECONDS = 3.0
+USERNAME_ENV, PASSWORD_ENV = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
+_SET_CREDENTIALS = (
+    f"Set {USERNAME_ENV} and {PASSWORD_ENV} to your account on that server (its admin creates "
+    "accounts) in the environment of the dashboard, service or command, then restart it."
+)
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
                 f"No SQLite MLflow database at '{db}'.",
                 fix="Check MLFLOW_TRACKING_URI, or create runs with `python -m core train --demo`.",
             )
-    else:
+    elif kind == "server":
         url = tracking_uri.rstrip("/") + "/health"
         try:
             response = requests.get(url, timeout=_HEALTH_TIMEOUT_SECONDS)
@@ -65,11 +71,51 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
             )
 
 
+def access_denied(exc: MlflowException, tracking_uri: str) -> StoreAccessDeniedError | None:
+    """A clear error for a server's HTTP 401/403 (what to set, never the password), else None."""
+    status = exc.get_http_status_code()
+    if status not in (401, 403):
+        return None
+    user = os.environ.get(USERNAME_ENV)
+    where = f"The MLflow tracking server at {tracking_uri}"
+    if status == 401 and not user:
+        return StoreAccessDeniedError(
+            f"{where} asks for a login (HTTP 401) and {USERNAME_ENV} is not set.",
+            fix=_SET_CREDENTIALS,
+        )
+    if status == 401:
+        return StoreAccessDeniedError(
+            f"{where} rejected the login of user '{user}' (HTTP 401: unknown user or wrong "
+            "password).",
+            fix=f"Check {USERNAME_ENV} and {PASSWORD_ENV}. " + _SET_CREDENTIALS,
+        )
+    return StoreAccessDeniedError(
+        f"{where} denied user '{user or 'anonymous'}' this request (HTTP 403: no permission "
+        "on this experiment, run or model).",
+        fix="Ask the server's admin to grant you READ on the experiment (EDIT to train, "
+        "MANAGE to promote) through MLflow's permissions API, or use an account that has it.",
+    )
+
+
+def _check_access(client: MlflowClient, tracking_uri: str) -> None:
+    """One cheap authenticated request, so a refused login is reported before any page reads."""
+    try:
+        client.search_experiments(max_results=1)
+    except MlflowException as exc:
+        denied = access_denied(exc, tracking_uri)
+        if denied is not None:
+            raise denied from exc
+
+
 def open_client(tracking_uri: str, *, must_exist: bool = False) -> MlflowClient:
-    """An explicit client for one tracking URI, after checking the store is reachable."""
+    """An explicit client for one tracking URI, after checking the store is reachable (and, on
+    a server, that it accepts the credentials in MLFLOW_TRACKING_USERNAME/PASSWORD)."""
     prepare_mlflow_environment(tracking_uri)
     check_store(tracking_uri, must_exist=must_exist)
-    return MlflowClient(tracking_uri=tracking_uri)
+    client = MlflowClient(tracking_uri=tracking_uri)
+    if store_kind(tracking_uri) == "server":
+        _check_access(client, tracking_uri)
+    return client
 
 
 def list_experiments(client: MlflowClient) -> list[ExperimentInfo]:
@@ -77,7 +123,7 @@ def list_experiments(client: MlflowClient) -> list[ExperimentInfo]:
     try:
         experiments = client.search_experiments(view_type=ViewType.ACTIVE_ONLY)
     except MlflowException as exc:
-        raise StoreUnavailableError(
+        raise access_denied(exc, client.tracking_uri) or StoreUnavailableError(
             f"Could not list experiments: {exc.message}",
             fix="Check that MLFLOW_TRACKING_URI points at a readable MLflow store.",
         ) from exc
@@ -86,12 +132,25 @@ def list_experiments(client: MlflowClient) -> list[ExperimentInfo]:
     )
 
 
+def check_experiment_access(client: MlflowClient, name: str) -> None:
+    """Raise StoreAccessDeniedError when the server hides the named experiment from this user
+    (a server lists only permitted experiments, so a forbidden one looks merely absent)."""
+    try:
+        client.get_experiment_by_name(name)
+    except MlflowException as exc:
+        denied = access_denied(exc, client.tracking_uri)
+        if denied is not None:
+            raise denied from exc
+
+
 def get_experiment(client: MlflowClient, name: str) -> ExperimentInfo:
     """The active experiment with this name, or ExperimentNotFoundError."""
     try:
         experiment = client.get_experiment_by_name(name)
     except MlflowException as exc:
-        raise StoreUnavailableError(f"Could not read experiment '{name}': {exc.message}") from exc
+        raise access_denied(exc, client.tracking_uri) or StoreUnavailableError(
+            f"Could not read experiment '{name}': {exc.message}"
+        ) from exc
     if experiment is None or experiment.lifecycle_stage != "active":
         raise ExperimentNotFoundError(
             f"Experiment '{name}' does not exist in this store.",

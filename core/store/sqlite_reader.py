@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
@@ -33,7 +34,7 @@ REQUIRED_COLUMNS = {
     "tags": {"key", "value", "run_uuid"},
     "inputs": {"source_type", "source_id", "destination_type"},
 }
-_ACTIVE_RUNS = "SELECT run_uuid FROM runs WHERE experiment_id = :exp AND lifecycle_stage = 'active'"
+ACTIVE_RUNS = "SELECT run_uuid FROM runs WHERE experiment_id = :exp AND lifecycle_stage = 'active'"
 
 
 class SqliteSchemaError(Exception):
@@ -56,7 +57,10 @@ def _value(value: float | None, is_nan: int) -> float:
 
 def _query(connection: sqlite3.Connection, sql: str, experiment_id: int) -> list[tuple]:
     """Rows of one query restricted to the experiment's active runs."""
-    return connection.execute(sql.format(active=_ACTIVE_RUNS), {"exp": experiment_id}).fetchall()
+    return connection.execute(sql.format(active=ACTIVE_RUNS), {"exp": experiment_id}).fetchall()
+
+
+Query = Callable[[object, str, int], list[tuple]]
 
 
 def read_sqlite_runs(db_path: Path, experiment_id: str) -> list[RawRun]:
@@ -70,13 +74,14 @@ def read_sqlite_runs(db_path: Path, experiment_id: str) -> list[RawRun]:
     try:
         with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as connection:
             _check_schema(connection)
-            return _read(connection, exp)
+            return read_runs(connection, exp)
     except sqlite3.Error as exc:
         raise SqliteSchemaError(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _read(connection: sqlite3.Connection, exp: int) -> list[RawRun]:
-    """Run the queries and assemble RawRuns."""
+def read_runs(connection: object, exp: int, _query: Query = _query) -> list[RawRun]:
+    """Run the queries (standard SQL; `_query` binds the experiment id in the driver's
+    parameter style) and assemble RawRuns."""
     params: dict[str, dict[str, str]] = defaultdict(dict)
     for run_id, key, value in _query(
         connection, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN ({active})", exp
