@@ -310,9 +310,9 @@ def test_an_exact_threshold_can_be_typed_and_the_matrix_shows_shares(file_store,
     assert threshold_slider(at).value == 0.2345
     assert metric(at, "Approval rate") == f"{(scores < 0.2345).mean():.2%}"
     # and the confusion matrix gives each cell's share of all rows
-    matrix = next(t.value for t in at.table if "approved" in t.value.columns)
+    matrix = next(t.value for t in at.table if "Approved" in t.value.columns)
     bads_declined = int(((scores >= 0.2345) & (labels == 1)).sum())
-    assert matrix.loc["bad (1)", "declined"] == (
+    assert matrix.loc["Bad (1)", "Declined"] == (
         f"{bads_declined:,} ({bads_declined / len(labels):.1%})"
     )
     assert exceptions(at) == []

@@ -70,7 +70,9 @@ def _show_point(point: PolicyPoint) -> None:
     left.markdown("**Confusion matrix** (rows: actual, columns: decision; share of all rows)")
     counts, shares = point.confusion_matrix(), point.confusion_matrix(share=True)
     # A static table: a threshold change redraws it far faster than an interactive grid.
-    left.table(counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})"))
+    shown = counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})")
+    shown = shown.rename(columns=str.capitalize, index=str.capitalize)
+    left.table(shown.rename_axis(index="Actual"))
     if point.has_economics:
         right.markdown(
             f"**Expected loss** from the {point.bads_approved:,} approved bads: "

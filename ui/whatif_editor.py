@@ -238,7 +238,8 @@ def _counterfactuals(bench: Workbench, result: CounterfactualResult) -> None:
         return
     best = result.changes[0]
     st.markdown(
-        f"**{best.describe()}** The probability of default becomes {best.probability:.2%} "
+        f"**{best.describe()}** The {scorer_for(bench.model).output_label} becomes "
+        f"{best.probability:.2%} "
         f"and the decision **{best.decision}**."
     )
     st.button(
