@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ui.plain_tables import PERCENT, POINTS, plain_header, plain_table
+from core.plain_words import plain_header
+from ui.plain_tables import PERCENT, POINTS, plain_table
 
 
 def test_headers_read_as_words_and_numbers_share_a_format() -> None:

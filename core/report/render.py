@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 import pandas as pd
 from plotly.offline import get_plotlyjs
 
+from core.plain_words import plain_header
 from core.report import figures
 from core.report import pack as p
 
@@ -36,7 +37,7 @@ h1{margin-bottom:.2rem}h2{border-bottom:2px solid #ddd;padding-bottom:.2rem;marg
 table{border-collapse:collapse;margin:.6rem 0;font-size:.85rem}
 th,td{border:1px solid #ccc;padding:.2rem .45rem;text-align:left;vertical-align:top}
 .kv td{overflow-wrap:anywhere}
-th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f3f3f3}.wide{overflow-x:auto}td.n{text-align:right;font-variant-numeric:tabular-nums}
 .metrics{display:flex;flex-wrap:wrap;gap:1rem}.metric{border:1px solid #ddd;padding:.4rem .8rem}
 .metric b{display:block;font-size:1.3rem}.missing{background:#fff4e5;border-left:4px solid #f0a020;
 padding:.4rem .8rem;margin:.4rem 0}.ok{color:#1a7f37}.fail{color:#b42318}
@@ -88,7 +89,7 @@ def table(
 ) -> str:
     """A DataFrame as a table; numeric cells carry data-col and their exact data-value."""
     formats = formats or {}
-    head = "".join(f"<th>{esc(c)}</th>" for c in frame.columns)
+    head = "".join(f'<th title="{esc(c)}">{esc(plain_header(c))}</th>' for c in frame.columns)
     rows = []
     for row in frame.to_dict("records"):
         cells = []
@@ -110,8 +111,8 @@ def table(
         key = f' data-row="{esc(row[row_key])}"' if row_key else ""
         rows.append(f"<tr{key}>{''.join(cells)}</tr>")
     return (
-        f'<table id="{esc(element_id)}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="wide"><table id="{esc(element_id)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -246,11 +247,12 @@ def _outcomes(pack: p.EvidencePack) -> str:
         )
         parts.append("<h3>Calibration</h3>")
         parts.append(
-            f'<p id="calibration-verdict">{esc(verdict)}'
+            f'<p id="calibration-verdict">{esc(verdict.rstrip("."))}.'
             f" Slope {number('calibration-slope', calibration.slope, '.3f')}, intercept "
             f"{number('calibration-intercept', calibration.intercept, '+.3f')} (log-odds).</p>"
         )
-        parts.append(table(o.calibration, "calibration", {"count": ",.0f"}))
+        calibration_formats = {"count": ",.0f", "mean_predicted": ".4f", "observed_bad_rate": ".4f"}
+        parts.append(table(o.calibration, "calibration", calibration_formats))
         parts.append("<h3>Score bands (deciles, riskiest first)</h3>")
         parts.append(
             table(
