@@ -16,12 +16,26 @@ from core.settings import (
     MISSING_SHIFT_ALERT,
     OUT_OF_RANGE_ALERT,
     PSI_MODERATE_SHIFT,
+    PSI_NOISE_QUANTILE,
     PSI_SIGNIFICANT_SHIFT,
     UNSEEN_CATEGORY_ALERT,
 )
 
 Level = Literal["warning", "critical"]
 APPROVAL_Z = 3.0
+
+# The alert levels in words, beside the rules that apply them (the evidence pack lists them).
+ALERT_LEVELS = (
+    ("PSI (score or feature)", f"{PSI_MODERATE_SHIFT:g} warning, {PSI_SIGNIFICANT_SHIFT:g} "
+     f"critical, and only above sampling noise at the {PSI_NOISE_QUANTILE:.0%} level"),
+    ("out-of-range share", f"{OUT_OF_RANGE_ALERT:.0%} of a feature's values outside the "
+     "reference min-max"),
+    ("unseen categories", f"{UNSEEN_CATEGORY_ALERT:.0%} of a feature's values"),
+    ("missing-rate shift", f"{MISSING_SHIFT_ALERT:.0%} points against the reference"),
+    ("approval-rate shift", f"{APPROVAL_SHIFT_ALERT:.0%} points against the expected rate"),
+    ("AUC drop", f"{AUC_DROP_ALERT:g} below the reference AUC"),
+    ("score-band bad rate", f"binomial test at {BAND_TEST_ALPHA:g} against the expected rate"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from core.evaluation.monotonicity import check_monotonicity, declared_constraint
 from core.evaluation.run_comparison import delong_test, swap_set
 from core.evaluation.threshold_policy import ScoreTable, build_score_table, policy_at
 from core.monitoring.accuracy import with_intervals
+from core.monitoring.alerts import ALERT_LEVELS
 from core.monitoring.profiles import frozen_profile
 from core.monitoring.reference import CategoricalProfile, ReferenceProfile
 from core.monitoring.run_profile import profile_from_validation
@@ -36,32 +37,9 @@ from core.report.reproduce import reproducibility
 from core.runs.stability import StabilityRule, stability_verdict
 from core.scoring.calibrator import output_label_of
 from core.scoring.prepare import model_categories
-from core.settings import (
-    APPROVAL_SHIFT_ALERT,
-    AUC_DROP_ALERT,
-    BAND_TEST_ALPHA,
-    MISSING_SHIFT_ALERT,
-    OUT_OF_RANGE_ALERT,
-    PSI_MODERATE_SHIFT,
-    PSI_NOISE_QUANTILE,
-    PSI_SIGNIFICANT_SHIFT,
-    UNSEEN_CATEGORY_ALERT,
-    Settings,
-)
+from core.settings import Settings
 from core.store.access import load_model_unchecked, load_validation_set
 from core.store.run_record import RunRecord, load_record_model
-
-ALERT_LEVELS = (
-    ("PSI (score or feature)", f"{PSI_MODERATE_SHIFT:g} warning, {PSI_SIGNIFICANT_SHIFT:g} "
-     f"critical, and only above sampling noise at the {PSI_NOISE_QUANTILE:.0%} level"),
-    ("out-of-range share", f"{OUT_OF_RANGE_ALERT:.0%} of a feature's values outside the "
-     "reference min-max"),
-    ("unseen categories", f"{UNSEEN_CATEGORY_ALERT:.0%} of a feature's values"),
-    ("missing-rate shift", f"{MISSING_SHIFT_ALERT:.0%} points against the reference"),
-    ("approval-rate shift", f"{APPROVAL_SHIFT_ALERT:.0%} points against the expected rate"),
-    ("AUC drop", f"{AUC_DROP_ALERT:g} below the reference AUC"),
-    ("score-band bad rate", f"binomial test at {BAND_TEST_ALPHA:g} against the expected rate"),
-)  # fmt: skip
 
 # swap_set's groups in its order, named for base = the champion and challenger = this run.
 SWAP_GROUPS = (
