@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +45,7 @@ from core.scoring.scorer import scorer_for  # noqa: E402
 from core.settings import load_settings, prepare_mlflow_environment  # noqa: E402
 from core.training.configs import DEMO_CONFIGS  # noqa: E402
 from core.training.trainer import build_model  # noqa: E402
+from tests.processes import stop_process  # noqa: E402
 
 THRESHOLD = 0.4542
 HOT_SWAP_CLIENTS = 8
@@ -201,16 +201,6 @@ def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pop
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Stop a server's process group."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 def _log_run(uri: str, model, features: pd.DataFrame, target: pd.Series, name: str) -> str:
@@ -476,7 +466,7 @@ def main() -> int:
         )
     finally:
         for process in processes:
-            _stop(process)
+            stop_process(process, timeout=15)
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ import pytest
 import requests
 
 from tests.postgres_cluster import Cluster, find_pg_binary, mlflow_server_command, postgres_cluster
+from tests.processes import stop_process
 from tests.store_builders import (
     copy_file_store,
     log_foreign_runs,
@@ -109,16 +109,6 @@ def start_process(
     return subprocess.Popen(
         command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
     )
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """Stop a service's whole process group."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
 
 
 @contextmanager
