@@ -11,7 +11,7 @@ import math
 
 from core.errors import DataValidationError
 
-THRESHOLD_FIX = "Give a probability of default strictly between 0 and 1, for example 0.4542."
+THRESHOLD_FIX = "Give a score strictly between 0 and 1, for example 0.4542."
 
 
 class InvalidThresholdError(DataValidationError):
