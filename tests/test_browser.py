@@ -57,6 +57,8 @@ def test_every_page_renders_in_chromium(chromium, dashboard_url: str, path: str)
         sidebar = page.locator("[data-testid=stSidebar]")
         assert sidebar.get_by_text("Legacy file store").count() == 1
         picker = sidebar.locator("[data-testid=stSelectbox]")
+        # the root's redirect to /runs reruns the script: wait for the sidebar to be drawn again
+        picker.first.wait_for(state="visible", timeout=30_000)
         assert picker.count() == 1 and "credit_risk_experiment" in picker.inner_html()
     page.close()
 
