@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -44,3 +45,11 @@ def texts(at: AppTest) -> str:
     ):
         parts += [str(e.value) for e in at.get(kind)]
     return "\n".join(parts)
+
+
+def workbench_data(at: AppTest) -> dict:
+    """The data Diagnostics sent to its threshold workbench component (applied threshold etc.)."""
+    (element,) = [
+        e for e in at.get("bidi_component") if e.proto.component_name == "threshold_workbench"
+    ]
+    return json.loads(element.proto.json)

@@ -14,9 +14,8 @@ from core.data.synthetic import make_synthetic_credit_data
 from core.settings import DEFAULT_DECISION_THRESHOLD
 from core.store import access as store
 from core.store.client import open_client
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
+from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts, workbench_data
 from ui.diagnostics_data import PATH, UPLOAD
-from ui.diagnostics_policy import THRESHOLD_LABEL
 
 PAGE = "pages/diagnostics.py"
 
@@ -40,9 +39,24 @@ def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
 
-def threshold_slider(at: AppTest):
-    """The threshold control (its key is renewed when a suggested threshold is applied)."""
-    return next(s for s in at.slider if s.label == THRESHOLD_LABEL)
+def applied(at: AppTest) -> float:
+    """The applied (shared) threshold the workbench shows."""
+    return workbench_data(at)["applied"]
+
+
+def approval_shown(at: AppTest) -> str:
+    """The approval rate the workbench shows at the applied threshold, from the data it got."""
+    data = workbench_data(at)
+    grid = data["grid"]
+    j = int(np.searchsorted(grid["starts"], round(data["applied"] * grid["steps"]), "right")) - 1
+    approved = grid["bads_approved"][j] + grid["goods_approved"][j]
+    return f"{approved / (grid['n_bads'] + grid['n_goods']):.2%}"
+
+
+def at_threshold(at: AppTest, value: float) -> AppTest:
+    """Open the threshold from a link (?threshold=), as What-if's and shared links do."""
+    at.query_params["threshold"] = f"{value:.4f}"
+    return at.run()
 
 
 def chart_specs(at: AppTest) -> list[dict]:
@@ -101,9 +115,13 @@ def test_governed_run_shows_its_validation_metrics(file_store, app_env) -> None:
     assert metric(at, "AUC") == f"{roc_auc_score(labels, scores):.4f}"
     # and the business threshold drives the policy numbers and the plot markers
     approved = scores < DEFAULT_DECISION_THRESHOLD
-    assert metric(at, "Approval rate") == f"{approved.mean():.2%}"
-    assert metric(at, "Bad rate among approved") == f"{labels[approved].mean():.2%}"
-    assert f"model at threshold {DEFAULT_DECISION_THRESHOLD:.4f}" in trace_names(at)
+    assert applied(at) == DEFAULT_DECISION_THRESHOLD
+    assert approval_shown(at) == f"{approved.mean():.2%}"
+    charts = workbench_data(at)["charts"]
+    assert [c["mark"] for c in charts] == [
+        "roc", "line", "line", "precision_recall", "line", "strategy"
+    ]  # fmt: skip
+    assert charts[0]["title"] == "ROC curve" and charts[-1]["title"] == "Strategy curve"
     # and the declared monotone features pass the check
     open_tab(at, "Monotonicity")
     assert "monotone as declared over their whole observed range" in texts(at)
@@ -114,28 +132,26 @@ def test_governed_run_shows_its_validation_metrics(file_store, app_env) -> None:
 def test_threshold_change_and_reverse_questions(file_store, app_env) -> None:
     # given the diagnostics of a governed run
     at, labels, scores = governed_page(file_store, app_env)
-    # when the analyst moves the threshold to 0.3
-    threshold_slider(at).set_value(0.3).run()
-    # then the policy numbers and the ROC marker follow
-    assert metric(at, "Approval rate") == f"{(scores < 0.3).mean():.2%}"
-    caught = labels[scores >= 0.3].sum() / labels.sum()
-    assert metric(at, "Bads caught (declined)") == f"{caught:.2%}"
-    assert "model at threshold 0.3000" in trace_names(at)
+    # when the analyst opens the threshold 0.3 from a link
+    at = at_threshold(at, 0.3)
+    # then the workbench gets it as the applied threshold, with the policy data behind it
+    assert applied(at) == 0.3 and approval_shown(at) == f"{(scores < 0.3).mean():.2%}"
+    version = workbench_data(at)["version"]
     # when they ask for the threshold giving 85% approval and apply it
     at.button(key="diag_use_target").click().run()
-    # then the threshold moves and about 85% are approved
-    threshold = threshold_slider(at).value
-    assert threshold != 0.3
+    # then the threshold moves, the workbench's control is told to move, about 85% are approved
+    threshold = applied(at)
+    assert threshold != 0.3 and workbench_data(at)["version"] == version + 1
     assert abs((scores < threshold).mean() - 0.85) < 0.01
     # when they give a loss per bad and a profit per good
     at.number_input(key="diag_loss_per_bad").set_value(5000.0).run()
     at.number_input(key="diag_profit_per_good").set_value(1000.0).run()
-    # then the expected profit at the threshold is shown
+    # then the workbench gets them for its expected profit
+    assert (workbench_data(at)["loss"], workbench_data(at)["profit"]) == (5000.0, 1000.0)
     profit = profit_at(labels, scores, threshold)
-    assert metric(at, "Expected profit") == f"{profit:,.0f}"
     # and the profit-maximising threshold earns at least as much once applied
     at.button(key="diag_use_profit").click().run()
-    best = threshold_slider(at).value
+    best = applied(at)
     assert profit_at(labels, scores, best) >= profit
     assert exceptions(at) == []
 
@@ -204,7 +220,7 @@ def test_bad_files_get_clear_messages_and_the_page_keeps_working(
     at.text_input(key="diag_path").input(labelled_csv(tmp_path, "goods.csv", default=0)).run()
     # then AUC is said to be undefined while the threshold policy still shows
     assert any("only goods" in e.value and "undefined" in e.value for e in at.error)
-    assert metric(at, "Approval rate")
+    assert [c["mark"] for c in workbench_data(at)["charts"]] == ["line", "strategy"]
     # and no traceback was ever shown
     assert exceptions(at) == []
 
@@ -220,7 +236,7 @@ def test_a_model_that_cannot_load_leaves_the_rest_working(file_store, app_env) -
     assert exceptions(at) == []
     assert any("could not be loaded" in e.value for e in at.error)
     # and ROC, KS and the threshold policy still work from the logged scores
-    assert metric(at, "AUC") and metric(at, "Approval rate")
+    assert metric(at, "AUC") and approval_shown(at)
     assert "Needs the run's model" in texts(open_tab(at, "Explainability"))
 
 
@@ -260,19 +276,19 @@ def test_a_link_to_an_unusable_run_is_explained(file_store, app_env, link: str) 
     # then it says why and falls back to a usable run
     expected = "logged neither a model" if link == "foreign" else "is not in this experiment"
     assert any(expected in w.value for w in at.warning)
-    assert exceptions(at) == [] and metric(at, "Approval rate")
+    assert exceptions(at) == [] and approval_shown(at)
 
 
 def test_the_chosen_threshold_survives_a_change_of_data_source(file_store, app_env) -> None:
     # given the analyst moved the threshold to 0.3
     at, _, scores = governed_page(file_store, app_env)
-    threshold_slider(at).set_value(0.3).run()
+    at = at_threshold(at, 0.3)
     # when they switch to a file source (no data yet) and back to the logged validation set
     at.radio(key="diag_source").set_value(UPLOAD).run()
     at.radio(key="diag_source").set_value("Logged validation set").run()
     # then the threshold and its policy numbers are still those of 0.3
-    assert threshold_slider(at).value == 0.3
-    assert metric(at, "Approval rate") == f"{(scores < 0.3).mean():.2%}"
+    assert applied(at) == 0.3
+    assert approval_shown(at) == f"{(scores < 0.3).mean():.2%}"
 
 
 def test_an_uploaded_parquet_file_is_scored(file_store, app_env, tmp_path) -> None:
@@ -298,24 +314,6 @@ def test_file_path_source_is_off_without_data_root(file_store, app_env) -> None:
     # then only upload is offered, and the page says how to turn the path source on
     assert PATH not in at.radio(key="diag_source").options
     assert "set DATA_ROOT" in texts(at)
-
-
-def test_an_exact_threshold_can_be_typed_and_the_matrix_shows_shares(file_store, app_env) -> None:
-    # given the diagnostics of a governed run
-    at, labels, scores = governed_page(file_store, app_env)
-    # when the analyst types an exact threshold
-    exact = next(n for n in at.number_input if n.label == "Exact threshold")
-    exact.set_value(0.2345).run()
-    # then the slider and the policy numbers follow it
-    assert threshold_slider(at).value == 0.2345
-    assert metric(at, "Approval rate") == f"{(scores < 0.2345).mean():.2%}"
-    # and the confusion matrix gives each cell's share of all rows
-    matrix = next(t.value for t in at.table if "Approved" in t.value.columns)
-    bads_declined = int(((scores >= 0.2345) & (labels == 1)).sum())
-    assert matrix.loc["Bad (1)", "Declined"] == (
-        f"{bads_declined:,} ({bads_declined / len(labels):.1%})"
-    )
-    assert exceptions(at) == []
 
 
 def test_fair_lending_table_and_segments(file_store, app_env) -> None:

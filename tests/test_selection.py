@@ -9,9 +9,8 @@ from core.runs.default_run import default_run
 from core.runs.stability import StabilityRule
 from core.store.access import load_runs_table
 from core.store.client import get_experiment, open_client
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions
+from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, workbench_data
 from tests.store_builders import EXPERIMENT
-from ui.diagnostics_policy import THRESHOLD_LABEL
 
 NOTHING_IS_STABLE = StabilityRule(max_std=0.0, max_worst_fold_drop=0.0, method="absolute")
 
@@ -65,7 +64,7 @@ def test_threshold_and_run_chosen_on_diagnostics_carry_to_whatif_and_promotion(
     at.selectbox(key="diag_run").set_value(file_store.governed[1]).run()
     # when the analyst applies the threshold that gives the target approval rate
     at.button(key="diag_use_target").click().run()
-    chosen = next(s for s in at.slider if s.label == THRESHOLD_LABEL).value
+    chosen = workbench_data(at)["applied"]
     assert exceptions(at) == [] and chosen != 0.4542
     # then What-if opens on the same run and threshold
     at = at.switch_page("pages/whatif.py").run()
@@ -81,4 +80,4 @@ def test_threshold_and_run_chosen_on_diagnostics_carry_to_whatif_and_promotion(
     at = at.switch_page("pages/whatif.py").run()
     at.number_input(key="whatif_threshold").set_value(0.3).run()
     at = at.switch_page("pages/diagnostics.py").run()
-    assert next(s for s in at.slider if s.label == THRESHOLD_LABEL).value == 0.3
+    assert workbench_data(at)["applied"] == 0.3

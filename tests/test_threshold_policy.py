@@ -11,6 +11,7 @@ from core.evaluation.threshold_policy import (
     build_score_table,
     policy_at,
     policy_curve,
+    policy_grid,
     profit_maximising_threshold,
     threshold_for_approval_rate,
 )
@@ -135,3 +136,19 @@ def test_the_precomputed_table_cannot_be_modified(labelled) -> None:
     # when a caller tries to write into it / then numpy refuses
     with pytest.raises(ValueError, match="read-only"):
         table.cum_bads[0] = 5
+
+
+def test_the_policy_grid_gives_policy_at_counts_at_every_grid_threshold() -> None:
+    # given scores with ties, some exactly on grid thresholds, and their table
+    rng = np.random.default_rng(7)
+    scores = np.r_[rng.random(2_000), rng.integers(1, 10_000, 500) / 10_000, [0.5] * 50]
+    labels = rng.integers(0, 2, len(scores))
+    table = build_score_table(labels, scores)
+    # when the grid is exported
+    grid = policy_grid(table)
+    # then every grid threshold's counts (and the control's 4-decimal value) equal policy_at's
+    for index in [1, 2, 5_000, 9_998, 9_999, *rng.integers(1, 10_000, 300)]:
+        point = policy_at(table, round(index / grid.steps, 4))
+        assert grid.counts_at(int(index)) == (point.bads_approved, point.goods_approved)
+    assert (grid.n_bads, grid.n_goods) == (table.n_bads, table.n_goods)
+    assert grid.as_json()["starts"][0] == 1

@@ -1,10 +1,10 @@
-"""Model diagnostics: the threshold control, its policy numbers and the reverse questions."""
+"""Model diagnostics: the threshold workbench, its economics inputs and the reverse questions."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.charts import diagnostics as charts
+from core.evaluation.curves import Evaluation
 from core.evaluation.threshold_policy import (
     PolicyPoint,
     ScoreTable,
@@ -14,10 +14,11 @@ from core.evaluation.threshold_policy import (
 )
 from core.settings import DEFAULT_TARGET_APPROVAL_RATE, Settings
 from ui import cache_figures
+from ui.components.threshold_workbench import TRIGGER, threshold_workbench
 from ui.selection import selected_threshold, use_threshold
 
 VERSION_KEY = "diag_threshold_version"
-THRESHOLD_LABEL = "Threshold (score)"
+WORKBENCH_KEY = "diag_threshold_workbench"
 LOSS_KEY = "diag_loss_per_bad"
 PROFIT_KEY = "diag_profit_per_good"
 TARGET_KEY = "diag_target_approval"
@@ -26,19 +27,12 @@ THRESHOLD_MIN, THRESHOLD_MAX = 0.0001, 0.9999
 
 
 def _set_threshold(value: float) -> None:
-    """Button callback: make value the shared threshold and renew the slider to start there.
+    """Button callback: make value the shared threshold and move the workbench's control there.
 
-    The chosen value lives in the shared selection and the slider gets it as `value=`: a slider
-    whose key is preset through session state shows its minimum when it is mounted again
-    (after the page showed no data for a run), although the server keeps the preset value.
+    The new version tells the workbench to drop its preview and show the applied value.
     """
     use_threshold(value)
     st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
-
-
-def _typed_threshold(key: str) -> None:
-    """Number-input callback: the typed threshold becomes the shared one and moves the slider."""
-    _set_threshold(_slider_value(st.session_state[key]))
 
 
 def _slider_value(threshold: float) -> float:
@@ -51,36 +45,11 @@ def _fmt_money(value: float | None) -> str:
     return "—" if value is None else f"{value:,.0f}"
 
 
-def _show_point(point: PolicyPoint) -> None:
-    """Headline numbers and the confusion matrix of one policy point."""
-    cols = st.columns(5)
-    cols[0].metric("Approval rate", f"{point.approval_rate:.2%}", help=f"{point.approved:,} rows")
-    cols[1].metric("Reject rate", f"{point.reject_rate:.2%}", help=f"{point.declined:,} rows")
-    cols[2].metric("Bad rate among approved", f"{point.bad_rate_approved:.2%}")
-    cols[3].metric("Bads caught (declined)", f"{point.bads_caught:.2%}")
-    if point.has_economics:
-        cols[4].metric(
-            "Expected profit",
-            _fmt_money(point.expected_profit),
-            help=f"Loss from approved bads {_fmt_money(point.expected_loss)}",
-        )
-    else:
-        cols[4].metric("Expected profit", "—", help="Enter a loss per bad and a profit per good.")
-    left, right = st.columns([1, 2])
-    left.markdown("**Confusion matrix** (rows: actual, columns: decision; share of all rows)")
-    counts, shares = point.confusion_matrix(), point.confusion_matrix(share=True)
-    # A static table: a threshold change redraws it far faster than an interactive grid.
-    shown = counts.map(lambda n: f"{n:,}") + shares.map(lambda s: f" ({s:.1%})")
-    shown = shown.rename(columns=str.capitalize, index=str.capitalize)
-    left.table(shown.rename_axis(index="Actual"))
-    if point.has_economics:
-        right.markdown(
-            f"**Expected loss** from the {point.bads_approved:,} approved bads: "
-            f"{_fmt_money(point.expected_loss)}; profit from the {point.goods_approved:,} "
-            f"approved goods: {_fmt_money(point.goods_approved * point.profit_per_good)}; "
-            f"net **{_fmt_money(point.expected_profit)}**."
-        )
-    return None
+def _use_from_workbench() -> None:
+    """Workbench callback: the previewed threshold it sent back becomes the shared one."""
+    value = (st.session_state.get(WORKBENCH_KEY) or {}).get(TRIGGER)
+    if value is not None:
+        use_threshold(_slider_value(float(value)))
 
 
 def _suggestion(label: str, table: ScoreTable, suggested: PolicyPoint, key: str) -> None:
@@ -97,59 +66,50 @@ def _suggestion(label: str, table: ScoreTable, suggested: PolicyPoint, key: str)
         key=key,
         on_click=_set_threshold,
         args=(value,),
-        help="Moves the slider here; What-if and Promotion open on it too.",
+        help="Applies it and moves the workbench here; What-if and Promotion open on it too.",
     )
 
 
-def threshold_section(settings: Settings, key: str, table: ScoreTable) -> PolicyPoint:
-    """Draw the threshold control and its consequences; return the chosen policy point.
+def threshold_section(
+    settings: Settings, key: str, table: ScoreTable, evaluation: Evaluation | None
+) -> None:
+    """The threshold workbench (previews in the browser) and the reverse questions.
 
-    key names the score table (run id and data fingerprint) for the cached figure data.
+    key names the score table (run id and data fingerprint) for the cached workbench data;
+    without an evaluation (one class only) the workbench has only the policy charts.
     """
     st.subheader("Threshold policy")
     st.caption(
         "Applicants are approved when their score is below the threshold "
         f"and declined at or above it. The configured business threshold is "
-        f"**{settings.decision_threshold}**."
+        f"**{settings.decision_threshold}**. Moving the threshold below previews it at once; "
+        "**Use this threshold** makes it the one the sidebar, What-if and Promotion use."
     )
-    control, loss_col, profit_col = st.columns([3, 1, 1])
-    threshold = control.slider(
-        THRESHOLD_LABEL,
-        min_value=THRESHOLD_MIN,
-        max_value=THRESHOLD_MAX,
-        value=_slider_value(selected_threshold(settings)),
-        step=0.0001,
-        format="%.4f",
-        key=f"diag_threshold_slider_{st.session_state.get(VERSION_KEY, 0)}",
-    )
-    use_threshold(threshold)
-    exact_key = f"diag_threshold_exact_{st.session_state.get(VERSION_KEY, 0)}"
-    # The box shows the slider's value: a keyed input ignores a changed `value=` argument.
-    st.session_state[exact_key] = threshold
-    control.number_input(
-        "Exact threshold",
-        min_value=THRESHOLD_MIN,
-        max_value=THRESHOLD_MAX,
-        step=0.0001,
-        format="%.4f",
-        key=exact_key,
-        on_change=_typed_threshold,
-        args=(exact_key,),
-        help="Type a threshold to four decimals; the slider follows.",
-    )
-    control.button(
-        "Reset to the business threshold",
-        on_click=_set_threshold,
-        args=(settings.decision_threshold,),
-    )
+    loss_col, profit_col, reset_col = st.columns(3, vertical_alignment="bottom")
     loss = loss_col.number_input(
         "Loss per bad approved", min_value=0.0, value=None, step=100.0, key=LOSS_KEY
     )
     profit = profit_col.number_input(
         "Profit per good approved", min_value=0.0, value=None, step=100.0, key=PROFIT_KEY
     )
-    point = policy_at(table, threshold, loss, profit)
-    _show_point(point)
+    reset_col.button(
+        "Reset to the business threshold",
+        on_click=_set_threshold,
+        args=(settings.decision_threshold,),
+    )
+    applied = _slider_value(selected_threshold(settings))
+    use_threshold(applied)
+    threshold_workbench(
+        WORKBENCH_KEY,
+        {
+            **cache_figures.workbench_data(key, table, evaluation),
+            "applied": applied,
+            "version": st.session_state.get(VERSION_KEY, 0),
+            "loss": loss,
+            "profit": profit,
+        },
+        _use_from_workbench,
+    )
 
     st.markdown("##### Which threshold?")
     left, right = st.columns(2)
@@ -169,7 +129,7 @@ def threshold_section(settings: Settings, key: str, table: ScoreTable) -> Policy
             "diag_use_target",
         )
     with right:
-        if point.has_economics:
+        if loss is not None and profit is not None:
             _suggestion(
                 "Profit-maximising",
                 table,
@@ -181,8 +141,3 @@ def threshold_section(settings: Settings, key: str, table: ScoreTable) -> Policy
                 "Enter a loss per bad and a profit per good above to find the threshold "
                 "that maximises expected profit."
             )
-    policy, strategy = cache_figures.policy_figures_data(key, table)
-    left, right = st.columns(2)
-    left.plotly_chart(charts.marked(policy, charts.Marks(line_at=point.threshold)), width="stretch")
-    right.plotly_chart(charts.marked(strategy, charts.strategy_marks(point)), width="stretch")
-    return point

@@ -15,7 +15,6 @@ from core.evaluation.threshold_policy import ScoreTable
 from core.scoring.model_spec import LoadedModel
 from core.settings import Settings
 from ui import cache_diagnostics as cached
-from ui import cache_figures
 from ui.context import StoreContext, show_error
 from ui.diagnostics_policy import threshold_section
 from ui.plain_tables import plain_table
@@ -55,27 +54,9 @@ def policy_and_performance(
 def threshold_dependent(
     settings: Settings, key: str, table: ScoreTable, evaluation: ev.Evaluation | None
 ) -> None:
-    """Everything the threshold moves; a threshold change reruns only this part."""
-    point = threshold_section(settings, key, table)
-    if evaluation is None:
-        return
-    data = cache_figures.performance_figures_data(key, evaluation)
-    curves = {"model": evaluation}
-    left, right = st.columns(2)
-    left.plotly_chart(
-        charts.marked(data["roc"], charts.roc_marks(curves, {"model": point})), width="stretch"
-    )
-    right.plotly_chart(
-        charts.marked(data["ks"], charts.Marks(line_at=point.threshold)), width="stretch"
-    )
-    left.plotly_chart(
-        charts.marked(data["distribution"], charts.Marks(line_at=point.threshold)),
-        width="stretch",
-    )
-    right.plotly_chart(
-        charts.marked(data["precision_recall"], charts.precision_recall_marks(point)),
-        width="stretch",
-    )
+    """Everything the threshold moves: the workbench previews in the browser, and applying a
+    threshold or changing the economics reruns only this part."""
+    threshold_section(settings, key, table, evaluation)
 
 
 def ranking_and_calibration(evaluation: ev.Evaluation, table: ScoreTable) -> None:

@@ -268,3 +268,56 @@ def policy_curve(table: ScoreTable, max_points: int = 400) -> pd.DataFrame:
             ),
         }
     )
+
+
+GRID_STEPS = 10_000  # the threshold control's grid: 1/GRID_STEPS .. 1 - 1/GRID_STEPS
+
+
+@dataclass(frozen=True, eq=False)
+class PolicyGrid:
+    """Exact approved counts at every threshold g / steps of the control's grid, run-length coded.
+
+    starts[j] is the first grid index whose cut (searchsorted side='left', as ScoreTable.cut_index)
+    approves bads_approved[j] bads and goods_approved[j] goods; it holds until starts[j + 1]. A
+    client finds grid index g by a binary search over starts and recomputes every number
+    policy_at gives from these counts and the class totals, with the same arithmetic.
+    """
+
+    steps: int
+    starts: np.ndarray
+    bads_approved: np.ndarray
+    goods_approved: np.ndarray
+    n_bads: int
+    n_goods: int
+
+    def counts_at(self, index: int) -> tuple[int, int]:
+        """(bads approved, goods approved) at grid index `index` (threshold index / steps)."""
+        j = int(np.searchsorted(self.starts, index, side="right")) - 1
+        return int(self.bads_approved[j]), int(self.goods_approved[j])
+
+    def as_json(self) -> dict:
+        """Plain lists and numbers for a browser component."""
+        return {
+            "steps": self.steps,
+            "starts": self.starts.tolist(),
+            "bads_approved": self.bads_approved.tolist(),
+            "goods_approved": self.goods_approved.tolist(),
+            "n_bads": self.n_bads,
+            "n_goods": self.n_goods,
+        }
+
+
+def policy_grid(table: ScoreTable, steps: int = GRID_STEPS) -> PolicyGrid:
+    """The policy's approved counts at every grid threshold 1/steps .. (steps - 1)/steps."""
+    index = np.arange(1, steps)
+    cuts = np.searchsorted(table.scores, index / steps, side="left")
+    first = np.flatnonzero(np.r_[True, cuts[1:] != cuts[:-1]])
+    kept = cuts[first]
+    return PolicyGrid(
+        steps=steps,
+        starts=_readonly(index[first]),
+        bads_approved=_readonly(table.cum_bads[kept].copy()),
+        goods_approved=_readonly(table.cum_goods[kept].copy()),
+        n_bads=table.n_bads,
+        n_goods=table.n_goods,
+    )

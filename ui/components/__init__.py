@@ -1,0 +1,1 @@
+"""Streamlit custom components (inline html/css/js from files, no build step)."""
