@@ -8,7 +8,7 @@ side by side and are driven alternately, interaction by interaction, in the orde
 machine shared with other work loads both alike) and times in Chromium:
 
 - a threshold change on Diagnostics (PageUp / PageDown on the slider), on the demo's validation
-  set and on the 1,000,000-row file;
+  set and on the 1,000,000-row file, and "Use this threshold" after it (3,000 rows);
 - a What-if field edit (type a value, press Enter);
 - a Runs filter change at 2,000 runs (type a search, press Enter);
 - a switch between two warm pages (sidebar link);
@@ -20,7 +20,12 @@ MutationObserver, so no polling interval): Streamlit reports the script not runn
 changed value shows its new text: for a threshold change, the sidebar and every "threshold
 0.xxxx" label on the figures (as many as the page showed before) equal the slider's new value
 and the approval rate changed (the "Exact threshold" box is left out: on the baseline it keeps
-its first value, which tests/test_diagnostics_browser.py now asserts against); for a What-if
+its first value). With the threshold workbench (a components-v2 control that previews on the
+client), done is: the slider, the exact box, the "Previewing" status and every "threshold
+0.xxxx" label in the workbench show the new value, the approval rate changed, and the sidebar
+still shows the applied threshold the status names. "Use this threshold" is timed too, from the
+click to the sidebar and the link showing it (on a baseline without the workbench: the
+suggested threshold's button, the only apply there); for a What-if
 edit, the probability of default changed; for a filter, the caption names the expected count;
 for a page, its title and its first metric are shown. A stale value is never counted as done.
 The time runs from the keydown / pointerdown event in the page to that moment.
@@ -90,7 +95,30 @@ THRESHOLD_DONE = (
     HELPERS_JS
     + f"const SLIDER = '{SLIDER}';"
     + """
+// The threshold workbench (components v2): the preview moves on the client; done when the
+// slider, the exact box, the status line and every "threshold 0.xxxx" label show the new
+// value, the approval rate changed, and the sidebar still shows the applied threshold the
+// status names (it moves only with "Use this threshold").
+const workbench = (root, arg) => {
+  if (!idle()) return null;
+  const want = root.querySelector('input[type=range]').getAttribute('aria-valuetext');
+  if (root.querySelector('input[aria-label="Exact threshold"]').value !== want) return null;
+  if (root.querySelector('[data-preview]')?.dataset.preview !== want) return null;
+  const rate = root.querySelector('[data-metric="Approval rate"] .tw-metric-value').textContent;
+  if (rate === arg[0]) return null;
+  const applied = root.querySelector('.tw-status').textContent.match(/[Aa]pplied (\\d\\.\\d{4})/);
+  const side = document.querySelector('[data-testid=stSidebar]').innerText;
+  if (!applied || !side.includes('Threshold: ' + applied[1])) return null;
+  let labels = 0;
+  for (const t of root.querySelectorAll('.tw-mark-label')) {
+    const found = t.textContent.match(/threshold (\\d\\.\\d{4})/);
+    if (found) { if (found[1] !== want) return null; labels += 1; }
+  }
+  return labels >= arg[1] ? rate : null;
+};
 const threshold = (arg) => {
+  const root = document.querySelector('.tw-root');
+  if (root) return workbench(root, arg);
   if (!idle()) return null;
   const slider = document.querySelector(SLIDER);
   if (!slider) return null;
@@ -297,15 +325,31 @@ class Driver:
             raise RuntimeError(f"the app raised: {text[:500]}")
 
 
+THRESHOLD_LABELS_JS = """
+() => [...document.querySelectorAll('.js-plotly-plot text, .tw-mark-label')]
+  .filter(t => /threshold \\d\\.\\d{4}/.test(t.textContent)).length
+"""
+USE_DONE = (
+    HELPERS_JS
+    + """
+const applied = (arg) => {
+  if (!idle()) return null;
+  const side = document.querySelector('[data-testid=stSidebar]').innerText;
+  if (!side.includes('Threshold: ' + arg)) return null;
+  if (new URLSearchParams(location.search).get('threshold') !== arg) return null;
+  const status = document.querySelector('.tw-root .tw-status');
+  return !status || status.textContent.startsWith('Applied ' + arg) ? arg : null;
+};
+"""
+)
+
+
 def threshold_changes(driver: Driver) -> Iterator[float]:
     """PageUp / PageDown on the Diagnostics threshold slider, alternating."""
     driver.settle()
     slider = driver.page.locator(SLIDER)
     driver.page.wait_for_timeout(1500)  # every chart drawn: count the threshold labels to expect
-    labels = driver.page.evaluate(
-        "() => [...document.querySelectorAll('.js-plotly-plot text')]"
-        ".filter(t => /threshold \\d\\.\\d{4}/.test(t.textContent)).length"
-    )
+    labels = driver.page.evaluate(THRESHOLD_LABELS_JS)
     before = None
     for index in itertools.count():
         slider.focus()
@@ -316,6 +360,34 @@ def threshold_changes(driver: Driver) -> Iterator[float]:
             "threshold",
             [before, labels],
         )
+        yield elapsed
+
+
+def use_clicks(driver: Driver) -> Iterator[float]:
+    """ "Use this threshold", click to sidebar and link updated, after an untimed PageUp/PageDown.
+
+    With the workbench: its own button applies the preview. On a baseline without it: the
+    suggested threshold's "Use this threshold" button (the only apply there; the slider itself
+    is the shared threshold).
+    """
+    driver.settle()
+    page = driver.page
+    for index in itertools.count():
+        page.locator(SLIDER).focus()
+        page.keyboard.press("PageUp" if index % 2 == 0 else "PageDown")
+        driver.settle()
+        if page.locator(".tw-root").count():
+            page.wait_for_function(
+                "() => !document.querySelector('.tw-root .tw-use').disabled", timeout=TIMEOUT_MS
+            )
+            target = page.locator(".tw-root [data-preview]").get_attribute("data-preview")
+            button = page.locator(".tw-root .tw-use")
+        else:
+            target = page.evaluate(
+                "() => document.body.innerText.match(/approval: threshold (\\d\\.\\d{4})/)[1]"
+            )
+            button = page.get_by_role("button", name="Use this threshold", exact=True).first
+        elapsed, _ = driver.timed(button.click, USE_DONE, "applied", target)
         yield elapsed
 
 
@@ -439,6 +511,8 @@ def measure(
             if "threshold" in only:
                 sessions = {label: threshold_changes(d) for label, d in drivers.items()}
                 record("threshold change, 3,000 rows", paired(sessions, args.repeat))
+                sessions = {label: use_clicks(d) for label, d in drivers.items()}
+                record("use this threshold, 3,000 rows", paired(sessions, args.repeat))
             if "switch" in only:
                 for label, driver in drivers.items():
                     driver.open(f"{urls[label]}/whatif", *PAGES["whatif"])
