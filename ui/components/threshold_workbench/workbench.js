@@ -330,10 +330,14 @@ function build(root, data, send) {
     }
     for (const chart of drawn) chart.update(p, `threshold ${t}`);
   };
-  let frame = 0;
+  // Synchronous: one update costs about a millisecond, and requestAnimationFrame does not run
+  // in a tab the browser considers hidden.
   const moveTo = (index) => {
-    state.index = Math.min(Math.max(Math.round(index), 1), steps - 1);
-    if (!frame) frame = requestAnimationFrame(() => { frame = 0; show(); });
+    const next = Math.min(Math.max(Math.round(index), 1), steps - 1);
+    if (next !== state.index || slider.value !== String(next)) {
+      state.index = next;
+      show();
+    }
   };
   slider.addEventListener("input", () => moveTo(Number(slider.value)));
   slider.addEventListener("keydown", (e) => {
