@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ from core.scoring.scorer import scorer_for
 from core.store.access import load_model, load_runs_table, load_validation_set, run_inventory
 from core.store.client import ensure_experiment
 from core.training import attach
-from tests.apptest_helpers import APP, PAGES, TIMEOUT_SECONDS, exceptions, texts
+from tests.apptest_helpers import APP, PAGES, TIMEOUT_SECONDS, exceptions, texts, workbench_data
 from tests.store_builders import EXPERIMENT, log_seed_pattern_run
 from ui.diagnostics_data import LOGGED, PATH
 
@@ -111,8 +110,8 @@ def test_attach_then_every_page_governs_the_seed_run(
     assert all(exceptions(at) == [] for at in pages.values()), {
         p: exceptions(at) for p, at in pages.items()
     }
-    specs = [json.loads(c.proto.spec) for c in pages["pages/diagnostics.py"].get("plotly_chart")]
-    titles = " ".join(str(s.get("layout", {}).get("title", "")) for s in specs)
+    charts = workbench_data(pages["pages/diagnostics.py"])["charts"]
+    titles = " ".join(chart["title"] for chart in charts)
     assert "ROC" in titles and "KS" in titles
     assert "validation set logged by run" in texts(pages["pages/diagnostics.py"])
     # and What-if offers validation rows, Promotion an approval rate, Monitoring a reference
