@@ -45,7 +45,8 @@ def _series(index: int, trace: Mapping) -> dict:
         "kind": "bar" if trace.get("type") == "bar" else "line",
         "x": _values(trace["x"]),
         "y": _values(trace["y"]),
-        "colour": THRESHOLD_COLOUR if colour in ("black", "grey") else colour,
+        # black and grey (reference lines) follow the theme's text colour in the browser
+        "colour": None if colour in ("black", "grey", THRESHOLD_COLOUR) else colour,
         "dash": line.get("dash", ""),
         "width": line.get("width", 2),
         "markers": "markers" in mode,

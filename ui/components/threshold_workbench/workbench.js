@@ -84,6 +84,9 @@ function tickText(value, step, percent) {
   return fixed(value, decimals);
 }
 
+// A series' own colour; reference lines (no colour) follow the theme's text colour.
+const colourOf = (s) => s.colour ?? "var(--tw-muted)";
+
 class Chart {
   constructor(spec, host) {
     this.spec = spec;
@@ -163,7 +166,7 @@ class Chart {
     const sc = this.sc, sy = s.axis === "y2" ? sc.sy2 : sc.sy;
     if (s.kind === "bar") {
       const width = s.x.length > 1 ? Math.abs(sc.sx(s.x[1]) - sc.sx(s.x[0])) : 4;
-      const g = el("svg:g", { fill: s.colour, "fill-opacity": 0.55 });
+      const g = el("svg:g", { style: `fill:${colourOf(s)}`, "fill-opacity": 0.55 });
       s.x.forEach((x, i) => {
         if (s.y[i] === null) return;
         g.append(el("svg:rect", { x: sc.sx(x) - width / 2, width, y: sy(s.y[i]),
@@ -177,12 +180,12 @@ class Chart {
         d += `${pen ? "L" : "M"}${sc.sx(x).toFixed(1)},${sy(s.y[i]).toFixed(1)}`;
         pen = true;
       });
-      this.svg.append(el("svg:path", { d, fill: "none", stroke: s.colour,
+      this.svg.append(el("svg:path", { d, fill: "none", style: `stroke:${colourOf(s)}`,
         "stroke-width": s.width, "stroke-dasharray": s.dash === "dot" ? "2 3"
           : s.dash === "dash" ? "6 4" : "" }));
     }
     const item = el("span", { class: "tw-legend-item" });
-    item.append(el("span", { class: "tw-swatch", style: `background:${s.colour}` }));
+    item.append(el("span", { class: "tw-swatch", style: `background:${colourOf(s)}` }));
     item.append(document.createTextNode(s.name));
     this.legend.append(item);
   }
