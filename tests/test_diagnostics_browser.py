@@ -88,7 +88,11 @@ def _expected(point: PolicyPoint) -> dict:
         "metrics": {
             "Approval rate": [f"{point.approval_rate:.2%}", f"{point.approved:,} rows"],
             "Reject rate": [f"{point.reject_rate:.2%}", f"{point.declined:,} rows"],
-            "Bad rate among approved": [f"{point.bad_rate_approved:.2%}", ""],
+            "Bad rate among approved": (
+                [f"{point.bad_rate_approved:.2%}", ""]
+                if point.approved
+                else ["—", "Nobody is approved at this threshold."]
+            ),
             "Bads caught (declined)": [f"{point.bads_caught:.2%}", ""],
             "Expected profit": [_money(point.expected_profit), profit_help],
         },
@@ -162,6 +166,9 @@ def test_the_workbench_shows_policy_at_and_applies_the_chosen_threshold(
     # then the sidebar and the link follow, and the workbench says it is applied
     assert "Threshold: 0.3579" in used["sidebar"] and used["status"].startswith("Applied 0.3579")
     assert used["use"] == "Applied"
+    # and what lies outside the workbench follows too: the evidence pack is offered at it
+    pack = page.get_by_role("button", name="Download the validation evidence pack")
+    pack.filter(has_text="at threshold 0.3579").wait_for(timeout=30_000)
     # when a suggested threshold is applied with its own "Use this threshold"
     page.get_by_role("button", name="Use this threshold", exact=True).first.click()
     suggested = _wait_for(page, "s.url !== '0.3579'")

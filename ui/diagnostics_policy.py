@@ -19,6 +19,7 @@ from ui.selection import selected_threshold, use_threshold
 
 VERSION_KEY = "diag_threshold_version"
 WORKBENCH_KEY = "diag_threshold_workbench"
+APPLIED_KEY = "diag_threshold_just_applied"
 LOSS_KEY = "diag_loss_per_bad"
 PROFIT_KEY = "diag_profit_per_good"
 TARGET_KEY = "diag_target_approval"
@@ -33,6 +34,7 @@ def _set_threshold(value: float) -> None:
     """
     use_threshold(value)
     st.session_state[VERSION_KEY] = st.session_state.get(VERSION_KEY, 0) + 1
+    st.session_state[APPLIED_KEY] = True
 
 
 def _slider_value(threshold: float) -> float:
@@ -50,6 +52,7 @@ def _use_from_workbench() -> None:
     value = (st.session_state.get(WORKBENCH_KEY) or {}).get(TRIGGER)
     if value is not None:
         use_threshold(_slider_value(float(value)))
+        st.session_state[APPLIED_KEY] = True
 
 
 def _suggestion(label: str, table: ScoreTable, suggested: PolicyPoint, key: str) -> None:
@@ -78,6 +81,10 @@ def threshold_section(
     key names the score table (run id and data fingerprint) for the cached workbench data;
     without an evaluation (one class only) the workbench has only the policy charts.
     """
+    if st.session_state.pop(APPLIED_KEY, False):
+        # An applied threshold changes what lies outside this fragment too (the evidence
+        # pack's button, the sidebar): run the whole page once, so nothing there reads stale.
+        st.rerun(scope="app")
     st.subheader("Threshold policy")
     st.caption(
         "Applicants are approved when their score is below the threshold "

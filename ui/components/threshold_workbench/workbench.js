@@ -307,7 +307,9 @@ function build(root, data, send) {
     };
     set("Approval rate", pct(p.approval_rate, 2), `${count(p.approved)} rows`);
     set("Reject rate", pct(p.reject_rate, 2), `${count(p.declined)} rows`);
-    set("Bad rate among approved", pct(p.bad_rate_approved, 2), "");
+    const nobody = Number.isNaN(p.bad_rate_approved);
+    set("Bad rate among approved", nobody ? "—" : pct(p.bad_rate_approved, 2),
+      nobody ? "Nobody is approved at this threshold." : "");
     set("Bads caught (declined)", pct(p.bads_caught, 2), "");
     set("Expected profit", money(p.expected_profit), p.economics
       ? `Loss from approved bads ${money(p.expected_loss)}`
