@@ -12,7 +12,7 @@ PARTITION = 4  # runs per window: 30 runs make several windows
 T0 = 1_700_000_000_000
 
 
-def _all_run_ids(client: MlflowClient, experiment_id: str) -> list[str]:
+def all_run_ids(client: MlflowClient, experiment_id: str) -> list[str]:
     """MLflow's own answer: every active run, following page tokens."""
     ids, token = [], None
     while True:
@@ -23,18 +23,23 @@ def _all_run_ids(client: MlflowClient, experiment_id: str) -> list[str]:
             return ids
 
 
-@pytest.fixture(scope="module")
-def partitioned(server_store) -> tuple[MlflowClient, str]:
+def seed_partitioned(client: MlflowClient, name: str) -> str:
     """An experiment of 30 active runs (start times tied in threes, gaps uneven) and 2 deleted."""
-    client = MlflowClient(server_store.uri)
-    experiment_id = client.create_experiment("partitioned")
+    experiment_id = client.create_experiment(name)
     for i in range(32):
         start = T0 + (i // 3) * 1000 + (50_000 if i >= 24 else 0)
         run = client.create_run(experiment_id, start_time=start, run_name=f"r{i:02d}")
         client.log_metric(run.info.run_id, "val_auc", 0.7 + i / 1000)
         if i in (5, 27):
             client.delete_run(run.info.run_id)
-    return client, experiment_id
+    return experiment_id
+
+
+@pytest.fixture(scope="module")
+def partitioned(server_store) -> tuple[MlflowClient, str]:
+    """The partitioned experiment on the tracking server (SQLite behind it)."""
+    client = MlflowClient(server_store.uri)
+    return client, seed_partitioned(client, "partitioned")
 
 
 def test_windows_cover_every_start_time_once() -> None:
@@ -55,7 +60,7 @@ def test_partitioned_read_equals_mlflow_search_runs(partitioned, partition) -> N
     # when it is read in parallel windows
     runs = _search_all_runs(client, experiment_id, partition)
     # then the run ids are exactly MLflow's, once each, in MLflow's order (newest first)
-    assert [r.info.run_id for r in runs] == _all_run_ids(client, experiment_id)
+    assert [r.info.run_id for r in runs] == all_run_ids(client, experiment_id)
     assert len(runs) == 30
 
 
@@ -88,7 +93,7 @@ def test_runs_started_during_the_read_are_read_once_or_left_for_the_next(
     experiment_id = client.create_experiment("partitioned-live")
     for run in client.search_runs([source_id], max_results=1000):
         client.create_run(experiment_id, start_time=run.info.start_time)
-    before = set(_all_run_ids(client, experiment_id))
+    before = set(all_run_ids(client, experiment_id))
     client.armed = True
     # when it is read in windows while the two runs are added
     ids = [r.info.run_id for r in _search_all_runs(client, experiment_id, PARTITION)]
