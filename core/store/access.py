@@ -50,7 +50,11 @@ from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFAC
 logger = logging.getLogger(__name__)
 _SEARCH_PAGE = 1000
 _HISTORY_THREADS = 8
-_SEARCH_THREADS = 8  # parallel start-time windows; the server's workers bound the gain
+# Parallel start-time windows, each read in pages of _WINDOW_PAGE runs: small pages keep every
+# request well inside MLFLOW_HTTP_REQUEST_TIMEOUT when the server's workers share few cores
+# (8 windows x 1,000-run pages timed out at 15 s on a loaded 2-core machine).
+_SEARCH_THREADS = 4
+_WINDOW_PAGE = 250
 _MAX_WINDOWS = 64
 _tracking_uri_lock = threading.Lock()
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
@@ -179,7 +183,10 @@ def _search_all_runs(
     windows = start_time_windows(oldest, last, count)
     with ThreadPoolExecutor(_SEARCH_THREADS) as pool:
         parts = list(
-            pool.map(lambda f: _search_pages(client, experiment_id, f, page_size), windows)
+            pool.map(
+                lambda f: _search_pages(client, experiment_id, f, min(page_size, _WINDOW_PAGE)),
+                windows,
+            )
         )
     seen = {run.info.run_id for run in runs}
     for part in parts:
