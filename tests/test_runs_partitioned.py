@@ -53,6 +53,7 @@ def test_windows_cover_every_start_time_once() -> None:
     assert start_time_windows(7, 7, 8) == ["attributes.start_time < 8"]
 
 
+@pytest.mark.server
 @pytest.mark.parametrize("partition", [PARTITION, 3, 1000])
 def test_partitioned_read_equals_mlflow_search_runs(partitioned, partition) -> None:
     # given a server experiment with ties at window edges and deleted runs
@@ -84,6 +85,7 @@ class _AddsRunsWhileReading(MlflowClient):
         return page
 
 
+@pytest.mark.server
 def test_runs_started_during_the_read_are_read_once_or_left_for_the_next(
     server_store, partitioned
 ) -> None:
