@@ -26,6 +26,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 DEFAULT_SCORING_HOST = "127.0.0.1"
 DEFAULT_SCORING_PORT = 8000
 DEFAULT_SCORING_MAX_APPLICANTS = 10_000
+DEFAULT_RUNS_SEARCH_PARTITION = 1_000
 DECISION_LOG_FOLDER = "decisions"
 PSI_MODERATE_SHIFT = 0.10
 PSI_SIGNIFICANT_SHIFT = 0.25
@@ -68,6 +69,7 @@ class Settings:
     scoring_url: str | None = None
     model_card_file: Path = DEFAULT_MODEL_CARD_FILE
     chromium_path: Path | None = None
+    runs_search_partition: int = DEFAULT_RUNS_SEARCH_PARTITION
 
     @property
     def four_eyes(self) -> bool:
@@ -185,19 +187,38 @@ def _parse_request_hours(raw: str) -> float:
     return value
 
 
-def _parse_max_applicants(raw: str) -> int:
-    """SCORING_MAX_APPLICANTS as a positive integer."""
+def _positive_int(name: str, raw: str, fix: str) -> int:
+    """A setting that must be a positive whole number."""
     try:
         value = int(raw)
     except ValueError:
         value = 0
     if value < 1:
-        raise SettingsError(
-            f"SCORING_MAX_APPLICANTS '{raw}' is not a positive whole number.",
-            fix=f"Set it to the most applicants one request may carry, for example "
-            f"{DEFAULT_SCORING_MAX_APPLICANTS}.",
-        )
+        raise SettingsError(f"{name} '{raw}' is not a positive whole number.", fix=fix)
     return value
+
+
+def _parse_max_applicants(raw: str) -> int:
+    """SCORING_MAX_APPLICANTS as a positive integer."""
+    return _positive_int(
+        "SCORING_MAX_APPLICANTS",
+        raw,
+        f"Set it to the most applicants one request may carry, for example "
+        f"{DEFAULT_SCORING_MAX_APPLICANTS}.",
+    )
+
+
+def _parse_search_partition(raw: str) -> int:
+    """RUNS_SEARCH_PARTITION: about how many runs one parallel search window of a tracking
+    server should hold."""
+    if not raw:
+        return DEFAULT_RUNS_SEARCH_PARTITION
+    return _positive_int(
+        "RUNS_SEARCH_PARTITION",
+        raw,
+        f"Set it to about how many runs one parallel search of a tracking server should read, "
+        f"for example {DEFAULT_RUNS_SEARCH_PARTITION}.",
+    )
 
 
 def _parse_data_root(raw: str) -> Path | None:
@@ -287,6 +308,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         scoring_url=_parse_scoring_url(raw_scoring_url) if raw_scoring_url else None,
         model_card_file=Path(source.get("MODEL_CARD_FILE", "").strip() or DEFAULT_MODEL_CARD_FILE),
         chromium_path=_parse_chromium(source.get("CHROMIUM_PATH", "").strip()),
+        runs_search_partition=_parse_search_partition(
+            source.get("RUNS_SEARCH_PARTITION", "").strip()
+        ),
     )
 
 

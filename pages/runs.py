@@ -46,7 +46,8 @@ view = runs_analysis.table_view(
     link_paths=runs_table.LINK_PATHS,
     champion=champion,
 )
-selected = runs_table.runs_table(view, list(runs["run_id"]), label_of, primary, rule, extra_columns)
+page = runs_table.table_page(view, primary)
+selected = runs_table.runs_table(page, list(runs["run_id"]), label_of, primary, rule, extra_columns)
 runs_table.selected_run_links(table, selected, label_of)
 for note in views.table_notes(runs):
     st.caption(":material/info: " + note)

@@ -17,13 +17,14 @@ from mlflow.entities import Metric
 
 from core.data.synthetic import demo_dataset
 from core.promotion import use_cases as promotion
-from core.store.access import load_runs_table
+from core.store.access import _search_all_runs, load_runs_table
 from core.store.client import ensure_experiment, get_experiment, open_client
 from core.store.server_reader import bulk_metric_histories
 from tests.apptest_helpers import exceptions, open_page
 from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
 from tests.promotion_fixtures import settings_for
 from tests.store_builders import EXPERIMENT
+from tests.test_runs_partitioned import all_run_ids, seed_partitioned
 
 pytestmark = pytest.mark.postgres
 READERS = 6
@@ -38,6 +39,16 @@ def test_runs_page_opens_on_the_postgres_server(postgres_store, app_env) -> None
     assert exceptions(at) == []
     shown = set(at.dataframe[0].value["run_id"])
     assert {*postgres_store.governed, postgres_store.seed_pattern} <= shown
+
+
+def test_parallel_start_time_windows_read_exactly_mlflows_runs(postgres_store) -> None:
+    # given runs tied at window edges and deleted runs on the PostgreSQL-backed server
+    client = open_client(postgres_store.uri)
+    experiment_id = seed_partitioned(client, "partitioned")
+    # when they are read in windows of about 4 runs, searched in parallel
+    runs = _search_all_runs(client, experiment_id, 4)
+    # then the runs are exactly MLflow's search_runs answer, in its order
+    assert [r.info.run_id for r in runs] == all_run_ids(client, experiment_id)
 
 
 def test_concurrent_readers_all_get_the_whole_table(postgres_store) -> None:

@@ -327,3 +327,24 @@ def test_compare_overlays_roc_and_ks_and_names_runs_without_a_validation_set(
     assert sum(t.get("showlegend", True) for t in ks["data"]) == len(file_store.governed)
     warning = " ".join(str(w.value) for w in at.warning)
     assert "Not drawn: lgb_credit_risk (logged no validation set)" in warning
+
+
+def test_table_shows_one_page_of_the_ranked_runs_and_keeps_ticks_across_pages(
+    file_store, app_env, monkeypatch
+) -> None:
+    # given pages of two rows
+    from ui import runs_table
+
+    monkeypatch.setattr(runs_table, "PAGE_ROWS", 2)
+    app_env(file_store.uri)
+    at = open_page(PAGE)
+    ranked = _runs_shown(at)
+    assert len(ranked) == 2 and "Rows 1–2 of" in texts(at)
+    # when a row of page 1 is ticked and page 2 is opened
+    at = _tick_rows(at, [0])
+    at.selectbox(key=runs_table.PAGE_KEY).set_value(2).run()
+    # then page 2 holds the next runs of the same ranking, and the tick stays selected
+    assert exceptions(at) == []
+    assert "Rows 3–4 of" in texts(at)
+    assert set(_runs_shown(at)).isdisjoint(ranked)
+    assert at.multiselect(key="run").value == [ranked[0]]

@@ -15,6 +15,8 @@ from core.store.access import RunsTable, run_inventory
 DIAGNOSTICS_PAGE, WHATIF_PAGE = "pages/diagnostics.py", "pages/whatif.py"
 LINK_PATHS = {"diagnostics": "/diagnostics", "whatif": "/whatif"}
 MAX_LINKED_RUNS = 6
+PAGE_ROWS = 200  # rows sent to the browser per rerun: a 20,000-row grid serialises every row
+PAGE_KEY = "runs_page"
 TABLE_PREVIOUS_KEY = "_runs_table_previous"
 
 
@@ -78,6 +80,29 @@ def extra_column_picker(table: RunsTable) -> list[str]:
         format_func=lambda c: c.replace(".", ": ", 1),
         placeholder="Any param, metric or tag",
     )
+
+
+def table_page(view: pd.DataFrame, ranked_by: str) -> pd.DataFrame:
+    """The rows of the chosen page of a ranked view; a page picker when there is more than one.
+
+    The ranking (and the filters) cover every row; the grid's own column sorting orders the
+    rows of the page shown.
+    """
+    pages = max(1, -(-len(view) // PAGE_ROWS))
+    if pages == 1:
+        return view
+    if st.session_state.get(PAGE_KEY) not in range(1, pages + 1):
+        st.session_state[PAGE_KEY] = 1  # the filters changed the page count
+    left, right = st.columns([1, 4], vertical_alignment="bottom")
+    page = left.selectbox("Page", list(range(1, pages + 1)), key=PAGE_KEY)
+    first = (page - 1) * PAGE_ROWS
+    last = min(first + PAGE_ROWS, len(view))
+    right.caption(
+        f"Rows {first + 1:,}–{last:,} of {len(view):,}, ranked by "
+        f"{runs_analysis.metric_label(ranked_by)} over all rows; a column header sorts this "
+        "page only."
+    )
+    return view.iloc[first:last]
 
 
 def _selected_before(label_of: dict[str, str]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -27,7 +28,13 @@ from core.errors import (
     StoreUnavailableError,
 )
 from core.scoring.calibrator import attach_calibrator, read_calibrator
-from core.settings import file_store_path, prepare_mlflow_environment, sqlite_path, store_kind
+from core.settings import (
+    file_store_path,
+    load_settings,
+    prepare_mlflow_environment,
+    sqlite_path,
+    store_kind,
+)
 from core.store.client import access_denied
 from core.store.filestore_reader import RawRun, read_experiment_runs
 from core.store.postgres_reader import PostgresReadError, read_postgres_runs
@@ -43,6 +50,12 @@ from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFAC
 logger = logging.getLogger(__name__)
 _SEARCH_PAGE = 1000
 _HISTORY_THREADS = 8
+# Parallel start-time windows, each read in pages of _WINDOW_PAGE runs: small pages keep every
+# request well inside MLFLOW_HTTP_REQUEST_TIMEOUT when the server's workers share few cores
+# (8 windows x 1,000-run pages timed out at 15 s on a loaded 2-core machine).
+_SEARCH_THREADS = 4
+_WINDOW_PAGE = 250
+_MAX_WINDOWS = 64
 _tracking_uri_lock = threading.Lock()
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
@@ -101,21 +114,87 @@ def _raw_from_entity(run: Run) -> RawRun:
     )
 
 
-def _search_all_runs(client: MlflowClient, experiment_id: str) -> list[Run]:
-    """Every active run of an experiment, following page tokens."""
+def _search_pages(
+    client: MlflowClient, experiment_id: str, filter_string: str, page_size: int
+) -> list[Run]:
+    """Every active run of an experiment matching a filter, following page tokens."""
     runs: list[Run] = []
     token: str | None = None
     while True:
         page = client.search_runs(
             [experiment_id],
+            filter_string=filter_string,
             run_view_type=ViewType.ACTIVE_ONLY,
-            max_results=_SEARCH_PAGE,
+            max_results=page_size,
             page_token=token,
         )
         runs.extend(page)
         token = page.token
         if not token:
             return runs
+
+
+def start_time_windows(oldest: int, last: int, count: int) -> list[str]:
+    """Filter strings splitting start times up to `last` (inclusive) into `count` half-open
+    windows of equal length from `oldest`; the first has no lower bound, so together they
+    hold every start time <= last exactly once, equal start times included."""
+    count = max(1, min(count, last - oldest + 1))
+    edges = [oldest + (last + 1 - oldest) * i // count for i in range(count + 1)]
+    windows = []
+    for i in range(count):
+        lower = f"attributes.start_time >= {edges[i]} AND " if i else ""
+        windows.append(f"{lower}attributes.start_time < {edges[i + 1]}")
+    return windows
+
+
+def _search_all_runs(
+    client: MlflowClient, experiment_id: str, partition_size: int | None = None
+) -> list[Run]:
+    """Every active run of an experiment, newest first.
+
+    A tracking server answers search_runs at seconds per 1,000 runs and its page tokens make
+    pages sequential. So: one ordered request for the newest page, one for the oldest start
+    time, then the older runs in start-time windows of about `partition_size` runs each
+    (estimated from the newest page's density), searched in parallel. The set read is the
+    experiment as of the first request: a run started later is left for the next reload.
+    """
+    if partition_size is None:
+        partition_size = load_settings().runs_search_partition
+    page_size = min(_SEARCH_PAGE, partition_size)
+    first = client.search_runs(
+        [experiment_id],
+        run_view_type=ViewType.ACTIVE_ONLY,
+        max_results=page_size,
+        order_by=["attributes.start_time DESC"],
+    )
+    runs = list(first)
+    if not first.token:
+        return runs
+    newest, last = runs[0].info.start_time, runs[-1].info.start_time
+    oldest_page = client.search_runs(
+        [experiment_id],
+        run_view_type=ViewType.ACTIVE_ONLY,
+        max_results=1,
+        order_by=["attributes.start_time ASC"],
+    )
+    oldest = min(oldest_page[0].info.start_time, last) if oldest_page else last
+    per_ms = len(runs) / max(newest - last, 1)
+    count = min(_MAX_WINDOWS, math.ceil(per_ms * (last - oldest + 1) / partition_size))
+    windows = start_time_windows(oldest, last, count)
+    with ThreadPoolExecutor(_SEARCH_THREADS) as pool:
+        parts = list(
+            pool.map(
+                lambda f: _search_pages(client, experiment_id, f, min(page_size, _WINDOW_PAGE)),
+                windows,
+            )
+        )
+    seen = {run.info.run_id for run in runs}
+    for part in parts:
+        for run in part:
+            if run.info.run_id not in seen:  # runs at `last` are in the first page too
+                seen.add(run.info.run_id)
+                runs.append(run)
+    return sorted(runs, key=lambda r: (-(r.info.start_time or 0), r.info.run_id))
 
 
 def _needs_step_history(raw: RawRun) -> list[str]:
