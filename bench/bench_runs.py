@@ -73,6 +73,7 @@ FOLD_METRICS = ("cv_auc", "cv_ks")
 T0 = 1_790_000_000_000
 # Filter changes timed in (b): they keep 1,000, 1,000, 2,000 and 100 of the 2,000 runs.
 SEARCHES = ("run_00", "run_01", "run_0", "run_001")
+READING_BANNER = "while the older ones are read"  # ui/context.py, shown until every run is in
 
 
 def _run_content(index: int, rng: random.Random) -> dict:
@@ -333,9 +334,10 @@ def bench_table(uri: str, repeat: int, baseline_repeat: int) -> dict[str, float]
     return {"first": first, "cold": cold, "baseline": base, "warm": warm}
 
 
-def bench_rerun(uri: str, repeat: int) -> tuple[float, float, float]:
-    """(b) Open the Runs page with cold caches (first view), then time reruns after filter
-    changes; returns (first view, median rerun, max rerun) in seconds."""
+def bench_rerun(uri: str, repeat: int) -> tuple[float, float, float, float]:
+    """(b) Open the Runs page with cold caches (first view), wait for every run to show, then
+    time reruns after filter changes; returns (first view, every run shown, median rerun, max
+    rerun) in seconds."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -349,6 +351,11 @@ def bench_rerun(uri: str, repeat: int) -> tuple[float, float, float]:
     first_view = time.perf_counter() - started
     if at.exception:
         raise RuntimeError(f"the Runs page raised: {at.exception[0].value}")
+    # A server's older runs arrive in the background: rerun as the page's own poll does.
+    while any(READING_BANNER in str(e.value) for e in at.info):
+        time.sleep(0.5)
+        at.run()
+    whole_view = time.perf_counter() - started
     at.text_input(key="q").set_value("run_000").run()
     times = []
     for index in range(max(7, repeat)):
@@ -358,7 +365,7 @@ def bench_rerun(uri: str, repeat: int) -> tuple[float, float, float]:
         times.append(time.perf_counter() - started)
         if at.exception:
             raise RuntimeError(f"the Runs page raised: {at.exception[0].value}")
-    return first_view, statistics.median(times), max(times)
+    return first_view, whole_view, statistics.median(times), max(times)
 
 
 def bench_search(uri: str, repeat: int) -> None:
@@ -381,13 +388,14 @@ def report(kind: str, n_runs: int, uri: str, repeat: int, baseline_repeat: int =
     if baseline_repeat < 0:
         baseline_repeat = max(1, repeat - 1)
     table = bench_table(uri, repeat, baseline_repeat)
-    first_view, median, worst = bench_rerun(uri, repeat)
+    first_view, whole_view, median, worst = bench_rerun(uri, repeat)
     ratio = table["baseline"] / table["cold"]
     print(
         f"[{kind:6}] {n_runs} runs | baseline {table['baseline']:7.2f} s | core cold "
         f"{table['cold']:6.2f} s (first call {table['first']:.2f} s) | speed-up {ratio:5.1f}x"
         f" | warm (cache hit) {table['warm'] * 1000:6.1f} ms | Runs page first view "
-        f"{first_view:5.2f} s | rerun after a filter change {median * 1000:6.0f} ms "
+        f"{first_view:5.2f} s (every run shown {whole_view:5.2f} s) | rerun after a filter "
+        f"change {median * 1000:6.0f} ms "
         f"(median of {max(7, repeat)}; max {worst * 1000:.0f} ms)"
     )
 

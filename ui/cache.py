@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from core.scoring.model_spec import LoadedModel
+from core.settings import store_kind
 from core.store import access as store
 from core.store import client as store_client
 from core.store.client import StoreClient
 from core.store.run_record import RunRecord, fetch_run_record
+from core.store.server_runs import RunsProgress, ServerRunsCache, ServerRunsReader
 
 RUNS_TABLE_TTL_SECONDS = 30
 
@@ -26,10 +28,30 @@ def experiments(tracking_uri: str) -> list[store_client.ExperimentInfo]:
     return store_client.list_experiments(client_for(tracking_uri))
 
 
-@st.cache_data(ttl=RUNS_TABLE_TTL_SECONDS, show_spinner="Reading runs…")
 def runs_table(tracking_uri: str, experiment_id: str) -> store.RunsTable:
-    """The runs table of an experiment, refreshed every 30 s."""
+    """The runs table of an experiment: a tracking server's as read so far, any other whole."""
+    if store_kind(tracking_uri) == "server":
+        return server_runs(tracking_uri, experiment_id).table
+    return _local_runs_table(tracking_uri, experiment_id)
+
+
+@st.cache_data(ttl=RUNS_TABLE_TTL_SECONDS, show_spinner="Reading runs…")
+def _local_runs_table(tracking_uri: str, experiment_id: str) -> store.RunsTable:
+    """The runs table of a file, SQLite or PostgreSQL store, refreshed every 30 s."""
     return store.load_runs_table(client_for(tracking_uri), tracking_uri, experiment_id)
+
+
+@st.cache_resource(show_spinner=False)
+def _server_runs_cache(tracking_uri: str, experiment_id: str) -> ServerRunsCache:
+    """One renewing read of a server experiment's runs per process, shared by every session."""
+    client = client_for(tracking_uri)
+    return ServerRunsCache(lambda: ServerRunsReader(client, experiment_id), RUNS_TABLE_TTL_SECONDS)
+
+
+def server_runs(tracking_uri: str, experiment_id: str) -> RunsProgress:
+    """A tracking server's runs as read so far: the newest page at once, the rest following."""
+    with st.spinner("Reading the newest runs…"):
+        return _server_runs_cache(tracking_uri, experiment_id).current()
 
 
 @st.cache_resource(show_spinner="Reading the run…", ttl=RUNS_TABLE_TTL_SECONDS, max_entries=64)

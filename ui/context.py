@@ -13,6 +13,7 @@ from core.store.client import ExperimentInfo
 from ui import cache
 
 CONTEXT_KEY = "_store_context"
+READ_POLL_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -84,4 +85,34 @@ def require_runs(context: StoreContext) -> RunsTable:
         st.stop()
     for warning in table.warnings:
         st.warning(warning + " The other runs are shown.", icon=":material/warning:")
+    if context.settings.store_kind == "server":
+        _server_read_state(context.tracking_uri, context.experiment.experiment_id)
     return table
+
+
+def _server_read_state(tracking_uri: str, experiment_id: str) -> None:
+    """Say when a tracking server's runs are still being read, or could not all be read."""
+    progress = cache.server_runs(tracking_uri, experiment_id)
+    if progress.error is not None:
+        st.warning(
+            f"Showing only the newest {len(progress.table.runs):,} runs: "
+            f"{progress.error.message} {progress.error.fix or ''}",
+            icon=":material/warning:",
+        )
+    elif not progress.complete:
+        _reading_banner(tracking_uri, experiment_id)
+
+
+@st.fragment(run_every=READ_POLL_SECONDS)
+def _reading_banner(tracking_uri: str, experiment_id: str) -> None:
+    """Progress of the background read; the whole page reruns once every run is in."""
+    progress = cache.server_runs(tracking_uri, experiment_id)
+    if progress.complete or progress.error is not None:
+        st.rerun()
+    st.info(
+        f"Showing the newest {len(progress.table.runs):,} runs while the older ones are read "
+        f"from the tracking server ({progress.loaded:,} runs read so far). The page updates "
+        "by itself when all are in; until then the recommendation, filters and charts cover "
+        "the runs shown.",
+        icon=":material/hourglass_top:",
+    )

@@ -8,7 +8,7 @@ import math
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +115,11 @@ def _raw_from_entity(run: Run) -> RawRun:
 
 
 def _search_pages(
-    client: MlflowClient, experiment_id: str, filter_string: str, page_size: int
+    client: MlflowClient,
+    experiment_id: str,
+    filter_string: str,
+    page_size: int,
+    on_page: Callable[[int], None] | None = None,
 ) -> list[Run]:
     """Every active run of an experiment matching a filter, following page tokens."""
     runs: list[Run] = []
@@ -129,6 +133,8 @@ def _search_pages(
             page_token=token,
         )
         runs.extend(page)
+        if on_page is not None:
+            on_page(len(page))
         token = page.token
         if not token:
             return runs
@@ -147,30 +153,31 @@ def start_time_windows(oldest: int, last: int, count: int) -> list[str]:
     return windows
 
 
-def _search_all_runs(
-    client: MlflowClient, experiment_id: str, partition_size: int | None = None
-) -> list[Run]:
-    """Every active run of an experiment, newest first.
-
-    A tracking server answers search_runs at seconds per 1,000 runs and its page tokens make
-    pages sequential. So: one ordered request for the newest page, one for the oldest start
-    time, then the older runs in start-time windows of about `partition_size` runs each
-    (estimated from the newest page's density), searched in parallel. The set read is the
-    experiment as of the first request: a run started later is left for the next reload.
-    """
-    if partition_size is None:
-        partition_size = load_settings().runs_search_partition
-    page_size = min(_SEARCH_PAGE, partition_size)
-    first = client.search_runs(
+def newest_runs(client: MlflowClient, experiment_id: str, count: int) -> tuple[list[Run], bool]:
+    """The `count` newest active runs, and whether older ones remain."""
+    page = client.search_runs(
         [experiment_id],
         run_view_type=ViewType.ACTIVE_ONLY,
-        max_results=page_size,
+        max_results=count,
         order_by=["attributes.start_time DESC"],
     )
-    runs = list(first)
-    if not first.token:
-        return runs
-    newest, last = runs[0].info.start_time, runs[-1].info.start_time
+    return list(page), bool(page.token)
+
+
+def older_runs(
+    client: MlflowClient,
+    experiment_id: str,
+    newest: list[Run],
+    partition_size: int | None = None,
+    on_page: Callable[[int], None] | None = None,
+) -> list[Run]:
+    """Every active run not in `newest` (the newest page), read in start-time windows of about
+    `partition_size` runs each (estimated from the newest page's density), searched in
+    parallel; on_page(n) is called as each page of n runs arrives."""
+    if partition_size is None:
+        partition_size = load_settings().runs_search_partition
+    page_size = min(_SEARCH_PAGE, partition_size, _WINDOW_PAGE)
+    latest, last = newest[0].info.start_time, newest[-1].info.start_time
     oldest_page = client.search_runs(
         [experiment_id],
         run_view_type=ViewType.ACTIVE_ONLY,
@@ -178,22 +185,39 @@ def _search_all_runs(
         order_by=["attributes.start_time ASC"],
     )
     oldest = min(oldest_page[0].info.start_time, last) if oldest_page else last
-    per_ms = len(runs) / max(newest - last, 1)
+    per_ms = len(newest) / max(latest - last, 1)
     count = min(_MAX_WINDOWS, math.ceil(per_ms * (last - oldest + 1) / partition_size))
     windows = start_time_windows(oldest, last, count)
     with ThreadPoolExecutor(_SEARCH_THREADS) as pool:
         parts = list(
-            pool.map(
-                lambda f: _search_pages(client, experiment_id, f, min(page_size, _WINDOW_PAGE)),
-                windows,
-            )
+            pool.map(lambda f: _search_pages(client, experiment_id, f, page_size, on_page), windows)
         )
-    seen = {run.info.run_id for run in runs}
+    seen = {run.info.run_id for run in newest}
+    rest = []
     for part in parts:
         for run in part:
-            if run.info.run_id not in seen:  # runs at `last` are in the first page too
+            if run.info.run_id not in seen:  # runs at `last` are in the newest page too
                 seen.add(run.info.run_id)
-                runs.append(run)
+                rest.append(run)
+    return rest
+
+
+def _search_all_runs(
+    client: MlflowClient, experiment_id: str, partition_size: int | None = None
+) -> list[Run]:
+    """Every active run of an experiment, newest first.
+
+    A tracking server answers search_runs at seconds per 1,000 runs and its page tokens make
+    pages sequential. So: one ordered request for the newest page, one for the oldest start
+    time, then the older runs in start-time windows searched in parallel (older_runs). The set
+    read is the experiment as of the first request: a run started later is left for the next
+    reload.
+    """
+    if partition_size is None:
+        partition_size = load_settings().runs_search_partition
+    runs, more = newest_runs(client, experiment_id, min(_SEARCH_PAGE, partition_size))
+    if more:
+        runs += older_runs(client, experiment_id, runs, partition_size)
     return sorted(runs, key=lambda r: (-(r.info.start_time or 0), r.info.run_id))
 
 
