@@ -25,10 +25,12 @@ _HEADLINE_OF = {"metrics.val_auc": "val_auc", "metrics.val_ks": "val_ks"}
 def runs_caption(n_runs: int, n_children: int, experiment: str) -> str:
     """The line under the title: how many runs, nested children, and that the URL is shareable."""
     children = (
-        f"; {n_children} nested child run(s) are grouped under their parents" if n_children else ""
+        f"; {n_children:,} nested child run(s) are grouped under their parents"
+        if n_children
+        else ""
     )
     return (
-        f"{n_runs} run(s) in **{experiment}**{children}. Selections and filters live in the page "
+        f"{n_runs:,} run(s) in **{experiment}**{children}. Selections and filters live in the page "
         "address: copy it to share exactly this view."
     )
 
