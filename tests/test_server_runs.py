@@ -11,7 +11,7 @@ from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
-from core.store import server_runs
+from core.store import access, server_runs
 from core.store.server_runs import ServerRunsCache
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
 
@@ -71,7 +71,7 @@ def test_windowed_read_equals_one_whole_search(windows_experiment, first_page) -
     assert sorted(whole.table.runs["run_id"]) == sorted(run_ids)
     searched = MlflowClient(uri).search_runs([experiment_id], max_results=1000)
     assert {r.info.run_id for r in searched} == set(run_ids)
-    reference = _reader(uri, experiment_id, 1000).read_all()
+    reference = access.load_runs_table(MlflowClient(uri), uri, experiment_id)
     pd.testing.assert_frame_equal(_sorted(whole.table.runs), _sorted(reference.runs))
     assert whole.table.runs["cv_auc_mean"].notna().all()
 

@@ -25,6 +25,7 @@ from core.errors import (
     ArtifactMissingError,
     ModelLoadError,
     RunNotFoundError,
+    StoreAccessDeniedError,
     StoreUnavailableError,
 )
 from core.scoring.calibrator import attach_calibrator, read_calibrator
@@ -275,10 +276,17 @@ def read_raw_runs(
         raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
         return _fetch_histories(client, raws), []
     except MlflowException as exc:
-        raise access_denied(exc, tracking_uri) or StoreUnavailableError(
-            f"Could not read the runs of experiment {experiment_id}: {exc.message}",
-            fix="Check that the store is reachable and press 'Reload runs' in the sidebar.",
-        ) from exc
+        raise runs_read_error(exc, tracking_uri, experiment_id) from exc
+
+
+def runs_read_error(
+    exc: MlflowException, tracking_uri: str, experiment_id: str
+) -> StoreAccessDeniedError | StoreUnavailableError:
+    """Why an experiment's runs could not be read: a 401/403 as an access error, else the store."""
+    return access_denied(exc, tracking_uri) or StoreUnavailableError(
+        f"Could not read the runs of experiment {experiment_id}: {exc.message}",
+        fix="Check that the store is reachable and press 'Reload runs' in the sidebar.",
+    )
 
 
 def load_runs_table(client: MlflowClient, tracking_uri: str, experiment_id: str) -> RunsTable:

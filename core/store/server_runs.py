@@ -22,14 +22,12 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.errors import GovernanceError, StoreUnavailableError
+from core.errors import GovernanceError
 from core.store import access
 from core.store.access import RawRun, RunsTable, build_runs_table
-from core.store.client import access_denied
 
 FIRST_PAGE_RUNS = 1000
 T = TypeVar("T")
-SEARCH_PAGE_RUNS = 1000
 
 
 @dataclass(frozen=True)
@@ -91,15 +89,6 @@ class ServerRunsReader:
             return self._fail(self._store_error(exc))
         self._publish(raws, complete=True)
         return self.progress()
-
-    def read_all(self) -> RunsTable:
-        """Both steps in this thread: the whole table (raises GovernanceError when unreadable)."""
-        progress = self.read_first_page()
-        if not progress.complete:
-            progress = self.read_rest()
-        if progress.error is not None:
-            raise progress.error
-        return progress.table
 
     def start_background(self) -> threading.Thread:
         """Read the rest in a daemon thread; follow it with progress()."""
@@ -170,10 +159,7 @@ class ServerRunsReader:
 
     def _store_error(self, exc: MlflowException) -> GovernanceError:
         """A 401/403 as an access error, anything else as an unavailable store."""
-        return access_denied(exc, self._client.tracking_uri) or StoreUnavailableError(
-            f"Could not read the runs of experiment {self._experiment_id}: {exc.message}",
-            fix="Check that the server is reachable and press 'Reload runs' in the sidebar.",
-        )
+        return access.runs_read_error(exc, self._client.tracking_uri, self._experiment_id)
 
     def _publish(self, raws: list[RawRun], complete: bool) -> None:
         """Make a table of raws the one progress() returns."""
