@@ -10,6 +10,7 @@ from core.errors import GovernanceError
 from core.settings import Settings
 from core.store.access import RunsTable
 from core.store.client import ExperimentInfo
+from core.store.server_runs import RunsProgress
 from ui import cache
 
 CONTEXT_KEY = "_store_context"
@@ -78,21 +79,28 @@ def require_runs(context: StoreContext) -> RunsTable:
             "`python -m core train --demo`, or point MLFLOW_TRACKING_URI at your store."
         )
         st.stop()
+    uri, experiment_id = context.tracking_uri, context.experiment.experiment_id
     try:
-        table = cache.runs_table(context.tracking_uri, context.experiment.experiment_id)
+        # A server's table and the note on its read come from one look at the read, so the
+        # read cannot finish in between and leave a partial table without its banner.
+        progress = (
+            cache.server_runs(uri, experiment_id)
+            if context.settings.store_kind == "server"
+            else None
+        )
+        table = progress.table if progress is not None else cache.runs_table(uri, experiment_id)
     except GovernanceError as exc:
         show_error(exc)
         st.stop()
     for warning in table.warnings:
         st.warning(warning + " The other runs are shown.", icon=":material/warning:")
-    if context.settings.store_kind == "server":
-        _server_read_state(context.tracking_uri, context.experiment.experiment_id)
+    if progress is not None:
+        _server_read_state(progress, uri, experiment_id)
     return table
 
 
-def _server_read_state(tracking_uri: str, experiment_id: str) -> None:
+def _server_read_state(progress: RunsProgress, tracking_uri: str, experiment_id: str) -> None:
     """Say when a tracking server's runs are still being read, or could not all be read."""
-    progress = cache.server_runs(tracking_uri, experiment_id)
     if progress.error is not None:
         st.warning(
             f"Showing only the newest {len(progress.table.runs):,} runs: "
