@@ -162,7 +162,11 @@ def test_the_workbench_shows_policy_at_and_applies_the_chosen_threshold(
     _assert_shows(priced, table, 0.3579, 5000.0, 1000.0)
     # when the preview is applied with the workbench's "Use this threshold"
     page.locator(".tw-use").click()
-    used = _wait_for(page, "s.url === '0.3579'")
+    # (a fragment's rerun of the whole app leaves the page idle for a moment in between, so
+    # wait until the link, the sidebar and the workbench have all settled before reading them)
+    used = _wait_for(
+        page, "s.url === '0.3579' && s.sidebar.includes('Threshold: 0.3579') && s.use === 'Applied'"
+    )
     # then the sidebar and the link follow, and the workbench says it is applied
     assert "Threshold: 0.3579" in used["sidebar"] and used["status"].startswith("Applied 0.3579")
     assert used["use"] == "Applied"
@@ -171,7 +175,10 @@ def test_the_workbench_shows_policy_at_and_applies_the_chosen_threshold(
     pack.filter(has_text="at threshold 0.3579").wait_for(timeout=30_000)
     # when a suggested threshold is applied with its own "Use this threshold"
     page.get_by_role("button", name="Use this threshold", exact=True).first.click()
-    suggested = _wait_for(page, "s.url !== '0.3579'")
+    suggested = _wait_for(
+        page,
+        "s.url !== '0.3579' && s.preview === s.url && s.sidebar.includes('Threshold: ' + s.url)",
+    )
     # then the workbench's control moved there and shows core's numbers for it
     assert suggested["preview"] == suggested["url"]
     assert f"Threshold: {suggested['url']}" in suggested["sidebar"]
