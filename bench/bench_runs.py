@@ -55,6 +55,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 import mlflow  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
+from core.settings import DEFAULT_RUNS_SEARCH_PARTITION  # noqa: E402
 from core.store import access as store  # noqa: E402
 
 EXPERIMENT = "bench_runs"
@@ -321,8 +322,10 @@ def bench_table(uri: str, repeat: int, baseline_repeat: int) -> dict[str, float]
     store.load_runs_table(client, uri, experiment_id)
     first = time.perf_counter() - first_started
     cold, ours = timed(lambda: store.load_runs_table(client, uri, experiment_id), repeat)
-    cache.runs_table(uri, experiment_id)
-    warm, _ = timed(lambda: cache.runs_table(uri, experiment_id), repeat)
+    cache.runs_table(uri, experiment_id, DEFAULT_RUNS_SEARCH_PARTITION)
+    warm, _ = timed(
+        lambda: cache.runs_table(uri, experiment_id, DEFAULT_RUNS_SEARCH_PARTITION), repeat
+    )
     if baseline_repeat < 1:  # --no-baseline: the plain-MLflow reads take minutes at 20,000 runs
         return {"first": first, "cold": cold, "baseline": float("nan"), "warm": warm}
     base, reference = timed(lambda: baseline_table(uri, experiment_id), baseline_repeat)
@@ -356,7 +359,8 @@ def bench_rerun(uri: str, repeat: int) -> tuple[float, float, float, float]:
     if any(READING_BANNER in str(e.value) for e in at.info):
         from ui import cache
 
-        while not cache.server_runs(uri, _experiment_id(uri)).complete:
+        experiment_id = _experiment_id(uri)
+        while not cache.server_runs(uri, experiment_id, DEFAULT_RUNS_SEARCH_PARTITION).complete:
             time.sleep(0.2)
         at.run()
     whole_view = time.perf_counter() - started
