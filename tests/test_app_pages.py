@@ -43,6 +43,19 @@ def test_page_renders_on_missing_store_path(page: str, tmp_path, app_env) -> Non
     assert not (tmp_path / "does-not-exist").exists()
 
 
+def test_a_sqlite_uri_naming_another_file_says_so(tmp_path, app_env) -> None:
+    # given MLFLOW_TRACKING_URI naming a CSV file as if it were the SQLite database
+    csv = tmp_path / "holdout.csv"
+    csv.write_text("credit_score,default\n700,0\n")
+    app_env(f"sqlite:///{csv}")
+    # when the dashboard opens
+    at = open_page("pages/runs.py")
+    # then it says the file is not a database and what to set, and leaves the file alone
+    assert exceptions(at) == []
+    assert "is not a SQLite database" in texts(at)
+    assert csv.read_text() == "credit_score,default\n700,0\n"
+
+
 def test_unknown_experiment_says_so_and_opens_another(file_store, app_env) -> None:
     # given settings naming an experiment the store does not have
     app_env(file_store.uri, MLFLOW_EXPERIMENT_NAME="no_such_experiment")

@@ -93,7 +93,11 @@ def _expected(point: PolicyPoint) -> dict:
                 if point.approved
                 else ["—", "Nobody is approved at this threshold."]
             ),
-            "Bads caught (declined)": [f"{point.bads_caught:.2%}", ""],
+            "Bads caught (declined)": (
+                [f"{point.bads_caught:.2%}", ""]
+                if point.bads_approved + point.bads_declined
+                else ["—", "The data has no bads (label 1)."]
+            ),
             "Expected profit": [_money(point.expected_profit), profit_help],
         },
         "matrix": [f"{c:,} ({c / max(n, 1):.1%})" for c in cells],

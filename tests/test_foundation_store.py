@@ -136,4 +136,9 @@ def test_unreachable_server_and_missing_paths_fail_fast(tmp_path) -> None:
         open_client(f"file:{tmp_path / 'missing'}", must_exist=True)
     with pytest.raises(StoreUnavailableError, match="No SQLite MLflow database"):
         open_client(f"sqlite:///{tmp_path / 'missing.db'}", must_exist=True)
+    not_a_database = tmp_path / "holdout.csv"
+    not_a_database.write_text("credit_score,default\n700,0\n")
+    with pytest.raises(StoreUnavailableError, match="is not a SQLite database"):
+        open_client(f"sqlite:///{not_a_database}")
+    assert not_a_database.read_text() == "credit_score,default\n700,0\n"
     assert not (tmp_path / "missing").exists()

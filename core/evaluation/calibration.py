@@ -41,9 +41,14 @@ class CalibrationCheck:
                 f"its Brier score {self.brier:.4f} is no better than always predicting the bad "
                 f"rate ({self.base_rate_brier:.4f})"
             )
-        if not SLOPE_RANGE[0] <= self.slope <= SLOPE_RANGE[1]:
+        if not np.isfinite(self.slope):
+            found.append(
+                "the calibration slope cannot be estimated: in this sample the scores separate "
+                "bads from goods completely"
+            )
+        elif not SLOPE_RANGE[0] <= self.slope <= SLOPE_RANGE[1]:
             found.append(f"the calibration slope is {self.slope:.2f} (1 when calibrated)")
-        if abs(self.intercept) > MAX_ABS_INTERCEPT:
+        if np.isfinite(self.intercept) and abs(self.intercept) > MAX_ABS_INTERCEPT:
             found.append(
                 f"the calibration intercept is {self.intercept:+.2f} log-odds (0 when calibrated):"
                 f" the average score is {self.mean_predicted:.1%} against {self.observed_rate:.1%}"
@@ -65,12 +70,23 @@ def _counts(table: ScoreTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.log(p / (1 - p)), bads, goods
 
 
+def _log_likelihood(z: np.ndarray, bads: np.ndarray, goods: np.ndarray) -> float:
+    """Binomial log-likelihood of bads and goods at log-odds z, without overflow."""
+    return float(-(bads * np.logaddexp(0.0, -z)).sum() - (goods * np.logaddexp(0.0, z)).sum())
+
+
 def _fit(x: np.ndarray, bads: np.ndarray, goods: np.ndarray, *, slope: bool) -> tuple[float, float]:
-    """Weighted logistic fit of bad on a + b·x (b fixed at 1 and x an offset when slope=False)."""
+    """Weighted logistic fit of bad on a + b·x (b fixed at 1 and x an offset when slope=False).
+
+    Newton steps are halved until the likelihood rises, so a small book with extreme scores
+    cannot overshoot into nonsense; (nan, nan) when the fit does not settle (the scores
+    separate bads from goods, so the maximum-likelihood slope is infinite).
+    """
     a, b = 0.0, 1.0
     total = bads + goods
+    current = _log_likelihood(a + b * x, bads, goods)
     for _ in range(_NEWTON_STEPS):
-        mu = 1.0 / (1.0 + np.exp(-(a + b * x)))
+        mu = 0.5 * (1.0 + np.tanh(0.5 * (a + b * x)))  # the logistic function, overflow-free
         residual = bads - total * mu
         weight = total * mu * (1 - mu)
         if slope:
@@ -81,14 +97,19 @@ def _fit(x: np.ndarray, bads: np.ndarray, goods: np.ndarray, *, slope: bool) -> 
             try:
                 step = np.linalg.solve(hessian, gradient)
             except np.linalg.LinAlgError:
-                break
-            a, b = a + step[0], b + step[1]
+                return float("nan"), float("nan")
         else:
             step = np.array([residual.sum() / max(weight.sum(), _EPS), 0.0])
-            a += step[0]
-        if np.abs(step).max() < 1e-10:
-            break
-    return float(a), float(b)
+        scale = 1.0
+        while scale > 1e-6:
+            trial = _log_likelihood(a + scale * step[0] + (b + scale * step[1]) * x, bads, goods)
+            if trial >= current - 1e-12:
+                break
+            scale /= 2
+        a, b, current = a + scale * step[0], b + scale * step[1], trial
+        if np.abs(scale * step).max() < 1e-10:
+            return float(a), float(b)
+    return float("nan"), float("nan")
 
 
 def calibration_check(table: ScoreTable) -> CalibrationCheck:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeAlias
 
 import requests
@@ -20,6 +21,7 @@ StoreClient: TypeAlias = MlflowClient
 
 logger = logging.getLogger(__name__)
 _HEALTH_TIMEOUT_SECONDS = 3.0
+_SQLITE_HEADER = b"SQLite format 3\x00"
 USERNAME_ENV, PASSWORD_ENV = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
 _SET_CREDENTIALS = (
     f"Set {USERNAME_ENV} and {PASSWORD_ENV} to your account on that server (its admin creates "
@@ -52,6 +54,12 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
                 f"No SQLite MLflow database at '{db}'.",
                 fix="Check MLFLOW_TRACKING_URI, or create runs with `python -m core train --demo`.",
             )
+        if db.is_file() and not _is_sqlite_file(db):
+            raise StoreUnavailableError(
+                f"'{db}' (from MLFLOW_TRACKING_URI={tracking_uri}) is not a SQLite database.",
+                fix="Point MLFLOW_TRACKING_URI at the MLflow database file, for example "
+                "sqlite:///mlflow.db; the file named was left as it is.",
+            )
     elif kind == "server":
         url = tracking_uri.rstrip("/") + "/health"
         try:
@@ -69,6 +77,13 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
                 f"HTTP {response.status_code} on /health.",
                 fix="Check that the URI points at an MLflow server.",
             )
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    """True for a SQLite database file (or an empty file, which SQLite makes one of)."""
+    with path.open("rb") as handle:
+        header = handle.read(len(_SQLITE_HEADER))
+    return header in (b"", _SQLITE_HEADER)
 
 
 def access_denied(exc: MlflowException, tracking_uri: str) -> StoreAccessDeniedError | None:

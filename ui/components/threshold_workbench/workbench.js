@@ -310,7 +310,9 @@ function build(root, data, send) {
     const nobody = Number.isNaN(p.bad_rate_approved);
     set("Bad rate among approved", nobody ? "—" : pct(p.bad_rate_approved, 2),
       nobody ? "Nobody is approved at this threshold." : "");
-    set("Bads caught (declined)", pct(p.bads_caught, 2), "");
+    const noBads = Number.isNaN(p.bads_caught);
+    set("Bads caught (declined)", noBads ? "—" : pct(p.bads_caught, 2),
+      noBads ? "The data has no bads (label 1)." : "");
     set("Expected profit", money(p.expected_profit), p.economics
       ? `Loss from approved bads ${money(p.expected_loss)}`
       : "Enter a loss per bad and a profit per good.");
