@@ -19,6 +19,7 @@ import mlflow.lightgbm
 import pandas as pd
 from mlflow.entities import Run, ViewType
 from mlflow.exceptions import MlflowException
+from mlflow.models import Model
 from mlflow.tracking import MlflowClient
 
 from core.errors import (
@@ -369,12 +370,27 @@ def load_model(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
 
 
 def load_model_folder(folder: str | Path) -> lgb.LGBMClassifier | lgb.Booster:
-    """Load a local MLflow model folder with the lightgbm flavour, its calibrator attached.
+    """Load a local MLflow model folder, its calibrator attached: the lightgbm flavour, or an
+    LGBMClassifier logged with the sklearn flavour.
 
     The one loader of a model's files: a run's model (downloaded) and a promotion export alike,
     so the Scorer of either applies the same calibrator (core.scoring.calibrator).
     """
-    model = mlflow.lightgbm.load_model(str(folder))
+    flavors = Model.load(str(folder)).flavors
+    if "lightgbm" not in flavors and "sklearn" in flavors:
+        # another team's habit: an LGBMClassifier logged with mlflow.sklearn.log_model
+        from mlflow import sklearn as mlflow_sklearn  # only for such runs: a slow import
+
+        model = mlflow_sklearn.load_model(str(folder))
+        if not isinstance(model, lgb.LGBMClassifier):
+            raise ModelLoadError(
+                f"The model is a {type(model).__name__} logged with the sklearn flavour, not a "
+                "LightGBM classifier.",
+                fix="Log the LGBMClassifier itself with mlflow.lightgbm.log_model (or "
+                "mlflow.sklearn.log_model) under the name 'model'.",
+            )
+    else:
+        model = mlflow.lightgbm.load_model(str(folder))
     attach_calibrator(model, read_calibrator(folder))
     return model
 
@@ -393,7 +409,8 @@ def load_model_unchecked(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
         raise ModelLoadError(
             f"The model of run '{run_id}' could not be loaded ({type(exc).__name__}: "
             f"{str(exc).splitlines()[0][:200]}).",
-            fix="Check that the run logged a LightGBM model under the name 'model'.",
+            fix="Check that the run logged a LightGBM model under the name 'model' "
+            "(mlflow.lightgbm.log_model or mlflow.sklearn.log_model).",
         ) from exc
     if isinstance(model, lgb.Booster):
         raise ModelLoadError(
