@@ -41,6 +41,29 @@ def test_corrupt_meta_skips_only_that_run(file_store) -> None:
 
 
 @pytest.mark.parametrize(
+    ("relative", "content", "named"),
+    [
+        ("metrics/val_auc", b"1795765665724 garbage 0\n", "metrics/val_auc line 1"),
+        ("params/num_leaves", b"\xff\xfe15", "params/num_leaves is not UTF-8 text"),
+    ],
+    ids=["metric", "param"],
+)
+def test_a_damaged_file_is_named_in_the_warning(file_store, relative, content, named) -> None:
+    # given one governed run with one damaged metric or param file
+    client = MlflowClient(file_store.uri)
+    experiment_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    broken = file_store.governed[0]
+    (file_store.path / experiment_id / broken / relative).write_bytes(content)
+    # when the runs table is loaded
+    table = store.load_runs_table(client, file_store.uri, experiment_id)
+    # then the warning names the run, the file and what to do; the other runs are shown
+    assert broken not in set(table.runs["run_id"])
+    (warning,) = table.warnings
+    assert broken in warning and named in warning and "Repair or remove that file" in warning
+    assert set(file_store.governed[1:]) <= set(table.runs["run_id"])
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "run_id: 06d63cf2\nstatus: 3\nstart_time: 1795765665724\nrun_name: ''\ntags: []\n",

@@ -49,7 +49,10 @@ class RawRun:
 def _read_key_files(folder: Path | str) -> dict[str, str]:
     """Map of key (relative path, '/' separated) to file content for a params/tags folder."""
     values: dict[str, str] = {}
-    _collect_key_files(str(folder), "", values)
+    try:
+        _collect_key_files(str(folder), "", values)
+    except ValueError as exc:
+        raise ValueError(f"{Path(folder).name}/{exc}") from None
     return values
 
 
@@ -63,7 +66,10 @@ def _collect_key_files(folder: str, prefix: str, values: dict[str, str]) -> None
         if entry.is_dir():
             _collect_key_files(entry.path, f"{prefix}{entry.name}/", values)
         else:
-            values[prefix + entry.name] = _read_text(entry.path)
+            try:
+                values[prefix + entry.name] = _read_text(entry.path)
+            except UnicodeDecodeError:
+                raise ValueError(f"{prefix}{entry.name} is not UTF-8 text") from None
 
 
 def _read_text(path: str) -> str:
@@ -114,12 +120,18 @@ def _read_metrics(folder: Path) -> tuple[dict[str, float], dict[str, list[tuple[
     history: dict[str, list[tuple[int, float]]] = {}
     for key, text in _read_key_files(folder).items():
         points: list[tuple[int, int, float]] = []
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), start=1):
             parts = line.split()
             if len(parts) < 2:
                 continue
-            step = int(parts[2]) if len(parts) > 2 else 0
-            points.append((step, int(parts[0]), float(parts[1])))
+            try:
+                step = int(parts[2]) if len(parts) > 2 else 0
+                points.append((step, int(parts[0]), float(parts[1])))
+            except ValueError:
+                raise ValueError(
+                    f"metrics/{key} line {number} is not '<timestamp> <value> <step>': "
+                    f"{line[:60]!r}"
+                ) from None
         if not points:
             continue
         history[key] = [(step, value) for step, _ts, value in points]
@@ -179,7 +191,11 @@ def read_experiment_runs(store_root: Path, experiment_id: str) -> tuple[list[Raw
         try:
             run = read_run_dir(entry)
         except (ValueError, OSError, UnicodeDecodeError) as exc:
-            warnings.append(f"Skipped run folder '{entry.name}': {exc}".split("\n")[0])
+            warnings.append(
+                f"Skipped run folder '{entry.name}': {exc}".split("\n")[0]
+                + " Repair or remove that file in the run's folder (nothing else of the run is"
+                " touched), then press 'Reload runs'."
+            )
             logger.warning("Skipped corrupt run %s: %s", entry, exc)
             continue
         if run.lifecycle_stage == "active":
