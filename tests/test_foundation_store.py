@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 
 import pandas as pd
@@ -141,4 +142,21 @@ def test_unreachable_server_and_missing_paths_fail_fast(tmp_path) -> None:
     with pytest.raises(StoreUnavailableError, match="is not a SQLite database"):
         open_client(f"sqlite:///{not_a_database}")
     assert not_a_database.read_text() == "credit_score,default\n700,0\n"
+
+
+def test_a_project_folder_is_not_taken_for_a_file_store(file_store, tmp_path) -> None:
+    # given a project folder holding a README and the store in its mlruns/ folder
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "README.md").write_text("credit team\n")
+    shutil.copytree(file_store.path, project / "mlruns")
+    # when the project folder itself is given as the file store
+    with pytest.raises(StoreUnavailableError, match="not a file store") as error:
+        open_client(f"file:{project}")
+    # then the message points at the store inside it, and nothing was written to the folder
+    assert f"Did you mean file:{project / 'mlruns'}?" in (error.value.fix or "")
+    assert sorted(p.name for p in project.iterdir()) == ["README.md", "mlruns"]
+    # and the store itself, and an empty new folder, open as before
+    open_client(f"file:{project / 'mlruns'}")
+    open_client(f"file:{tmp_path / 'new'}")
     assert not (tmp_path / "missing").exists()

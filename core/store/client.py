@@ -47,6 +47,15 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
                 f"No MLflow file store at '{path}' (from MLFLOW_TRACKING_URI={tracking_uri}).",
                 fix="Check the path, or create demo runs with `python -m core train --demo`.",
             )
+        if path is not None and path.is_dir() and not _looks_like_file_store(path):
+            inner = path / "mlruns"
+            hint = f" Did you mean file:{inner}?" if _looks_like_file_store(inner) else ""
+            raise StoreUnavailableError(
+                f"'{path}' (from MLFLOW_TRACKING_URI={tracking_uri}) holds other files and no "
+                "MLflow experiments, so it is not a file store; it was left as it is.",
+                fix="Point MLFLOW_TRACKING_URI at the store's folder (the one holding the "
+                f"experiment folders and .trash), or at an empty or new folder.{hint}",
+            )
     elif kind == "sqlite":
         db = sqlite_path(tracking_uri)
         if must_exist and not db.is_file():
@@ -77,6 +86,18 @@ def check_store(tracking_uri: str, *, must_exist: bool = True) -> None:
                 f"HTTP {response.status_code} on /health.",
                 fix="Check that the URI points at an MLflow server.",
             )
+
+
+def _looks_like_file_store(path: Path) -> bool:
+    """True for an empty folder or one MLflow's file store wrote (.trash, experiment folders)."""
+    if not path.is_dir():
+        return False
+    entries = list(path.iterdir())
+    return not entries or any(
+        entry.name in (".trash", "models") or (entry / "meta.yaml").is_file()
+        for entry in entries
+        if entry.is_dir()
+    )
 
 
 def _is_sqlite_file(path: Path) -> bool:
