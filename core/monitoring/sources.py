@@ -12,6 +12,7 @@ from core.data.synthetic import coerce_binary_target, make_recent_applications
 from core.errors import DataValidationError
 from core.evaluation.eval_data import score_frame
 from core.monitoring.decision_log import DECISION, SCORE, RecentData
+from core.scoring.prepare import with_model_column_names
 
 OUTCOME = "outcome"
 ID_COLUMNS = ("request_id", "applicant_id")
@@ -58,6 +59,7 @@ def from_table(
     """Recent rows of a file: logged scores when present, else the model's scores."""
     if frame.empty:
         raise DataValidationError("The recent data has no rows.", fix="Give a file with rows.")
+    frame = with_model_column_names(frame, features)
     if SCORE in frame.columns:
         scores = pd.to_numeric(frame[SCORE], errors="coerce").to_numpy(dtype=float)
     elif model is not None:

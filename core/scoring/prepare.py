@@ -7,7 +7,7 @@ own, and reports unseen categories, values outside the training range and missin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -46,6 +46,19 @@ class PreparedFeatures:
 def model_categories(model: lgb.LGBMClassifier) -> dict[str, list[object]]:
     """The categories the model was trained with, by categorical feature name."""
     return model_spec(model).categorical
+
+
+def with_model_column_names(frame: pd.DataFrame, features: Sequence[str]) -> pd.DataFrame:
+    """The frame with its columns renamed to the model's feature names where LightGBM renamed
+    them in training (it turns spaces into underscores: 'home status' is 'home_status')."""
+    absent = {f for f in features if f not in frame.columns}
+    renames: dict[str, str] = {}
+    for column in frame.columns:
+        if isinstance(column, str) and " " in column:
+            name = column.replace(" ", "_")
+            if name in absent and name not in renames.values():
+                renames[column] = name
+    return frame.rename(columns=renames) if renames else frame
 
 
 def _check_columns(model: lgb.LGBMClassifier, applicants: pd.DataFrame) -> list[str]:
@@ -144,6 +157,7 @@ def prepare_features(
     An unseen category becomes a missing value and is reported (`on_unseen="report"`) or
     raises UnseenCategoryError (`on_unseen="raise"`): the caller decides whether to go on.
     """
+    applicants = with_model_column_names(applicants, model.feature_name_)
     features = _check_columns(model, applicants)
     spec = model_spec(model)
     categories = spec.categorical

@@ -22,6 +22,7 @@ from core.data.synthetic import coerce_binary_target
 from core.data.tables import read_table
 from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
+from core.scoring.prepare import with_model_column_names
 from core.scoring.scorer import scorer_for
 from core.store.client import open_client
 from core.store.run_record import fetch_run_record, load_record_model
@@ -93,6 +94,7 @@ def _labels(frame: pd.DataFrame, target: str, source: str) -> pd.Series:
 
 def _features(frame: pd.DataFrame, features: list[str], source: str) -> pd.DataFrame:
     """The model's feature columns of the file, or DataValidationError naming the missing ones."""
+    frame = with_model_column_names(frame, features)
     missing = [f for f in features if f not in frame.columns]
     if missing:
         raise DataValidationError(

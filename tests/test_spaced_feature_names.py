@@ -1,0 +1,53 @@
+"""Columns named as in the training data ('home status') match LightGBM's renamed features."""
+
+from __future__ import annotations
+
+import lightgbm as lgb
+import mlflow
+import mlflow.lightgbm
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from core.scoring.scorer import scorer_for
+from core.settings import prepare_mlflow_environment
+from core.store.client import ensure_experiment
+from core.training.attach import attach_validation
+
+
+def _book(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
+    """Applicants with spaces in their column names, one categorical, and their outcomes."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "credit score": rng.normal(650, 60, n),
+            "home status": pd.Categorical(rng.choice(["own", "rent", "mortgage"], n)),
+            "debt_to_income": rng.uniform(0, 0.6, n),
+        }
+    )
+    risk = -0.02 * (frame["credit score"] - 650) + 3 * frame["debt_to_income"] - 1.5
+    return frame, pd.Series((rng.random(n) < 1 / (1 + np.exp(-risk))).astype(int))
+
+
+def test_scoring_and_attaching_accept_the_training_data_names(tmp_path) -> None:
+    # given a model trained on columns with spaces (LightGBM calls them credit_score, ...)
+    frame, labels = _book(600, seed=1)
+    model = lgb.LGBMClassifier(n_estimators=15, verbose=-1).fit(frame, labels)
+    assert "home_status" in model.feature_name_
+    # when applicants are scored with the training data's own column names
+    holdout, holdout_labels = _book(200, seed=2)
+    result = scorer_for(model).score(holdout, 0.4542)
+    # then they are the model's features, scored as LightGBM scores them
+    expected = model.predict_proba(holdout.set_axis(model.feature_name_, axis=1))[:, 1]
+    np.testing.assert_allclose(result.scores["probability"], expected, rtol=1e-9)
+    # and a holdout file with those names attaches to the run as its validation set
+    uri = f"file:{tmp_path / 'mlruns'}"
+    prepare_mlflow_environment(uri)
+    mlflow.set_tracking_uri(uri)
+    with mlflow.start_run(experiment_id=ensure_experiment(MlflowClient(uri), "spaced")) as run:
+        mlflow.lightgbm.log_model(model, name="model")
+    attached = attach_validation(
+        uri, run.info.run_id, holdout.assign(default=holdout_labels), "default",
+        source="holdout.csv", sha256="0" * 64,
+    )  # fmt: skip
+    assert attached.rows == 200
