@@ -86,6 +86,7 @@ with one_tab:
         applicant_workbench(
             Workbench(
                 model=model,
+                model_uri=model_uri,
                 spec=spec,
                 threshold=threshold,
                 book=book,

@@ -1,4 +1,4 @@
-"""Cached wrappers for What-if scoring, keyed by the model URI and the uploaded bytes."""
+"""Cached wrappers for What-if scoring, keyed by the model URI and the applicant or the upload."""
 
 from __future__ import annotations
 
@@ -7,9 +7,36 @@ import streamlit as st
 
 from core.scoring import batch
 from core.scoring.reason_codes import ReasonCodeBook
-from core.scoring.scorer import scorer_for
+from core.scoring.scorer import ScoringResult, scorer_for
 
 BATCH_CACHE_ENTRIES = 4
+APPLICANT_CACHE_ENTRIES = 64
+
+
+def book_fingerprint(book: ReasonCodeBook) -> str:
+    """A text that changes whenever the reason texts or the withheld features change."""
+    return repr((sorted(book.texts.items()), book.fallback, book.missing, sorted(book.withheld)))
+
+
+def applicant_key(applicant: pd.DataFrame) -> tuple[tuple[str, str, str], ...]:
+    """One applicant's values as an immutable key: (column, dtype, value) per column."""
+    row = applicant.iloc[0]
+    return tuple((str(c), str(applicant[c].dtype), repr(row[c])) for c in applicant.columns)
+
+
+@st.cache_data(max_entries=APPLICANT_CACHE_ENTRIES, show_spinner=False)
+def applicant_score(
+    _model: object,
+    model_uri: str,
+    _applicant: pd.DataFrame,
+    key: tuple[tuple[str, str, str], ...],
+    threshold: float,
+    _book: ReasonCodeBook,
+    fingerprint: str,
+) -> ScoringResult:
+    """One applicant's score and explanation, keyed by the model URI, the applicant's values
+    (`applicant_key`), the threshold and the reason texts (`book_fingerprint`)."""
+    return scorer_for(_model).score(_applicant, threshold, reason_book=_book)
 
 
 @st.cache_data(max_entries=BATCH_CACHE_ENTRIES, show_spinner="Scoring the file…")

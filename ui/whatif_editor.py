@@ -15,6 +15,7 @@ from core.scoring.feature_policy import FeaturePolicy
 from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
+from ui import cache_whatif
 from ui.context import show_error
 
 FIELD_PREFIX = "whatif_f_"
@@ -29,6 +30,7 @@ class Workbench:
     """Everything the form needs about the model and the run, fixed while the user edits."""
 
     model: LoadedModel
+    model_uri: str  # names the model in cache keys
     spec: ModelSpec
     threshold: float
     book: ReasonCodeBook
@@ -186,7 +188,6 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
     with right:
         _numbers_table(
             shown,
-            "whatif_changed_table",
             {
                 "feature": ("Feature", None),
                 "original_value": ("Original value", None),
@@ -205,17 +206,18 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
         st.caption(f"The chart shows the {MOVED_IN_CHART} largest moves; the table lists all.")
 
 
-def _numbers_table(
-    frame: pd.DataFrame, key: str, formats: dict[str, tuple[str, str | None]]
-) -> None:
-    """A full-width table: each listed column gets a plain header and, if numeric, a format."""
-    config = {
-        column: st.column_config.NumberColumn(label, format=fmt)
-        if fmt
-        else st.column_config.TextColumn(label)
-        for column, (label, fmt) in formats.items()
-    }
-    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
+def _numbers_table(frame: pd.DataFrame, formats: dict[str, tuple[str, str | None]]) -> None:
+    """A static table (redrawn faster than an interactive grid on each edit): each listed
+    column under a plain header and, if it has a format, its numbers as text in it."""
+    shown = pd.DataFrame(
+        {
+            label: frame[column].map(lambda v, fmt=fmt: "" if pd.isna(v) else fmt % v)
+            if fmt
+            else frame[column].astype(str)
+            for column, (label, fmt) in formats.items()
+        }
+    )
+    st.table(shown, hide_index=True)
 
 
 def _shown_value(value: object) -> str:
@@ -259,7 +261,6 @@ def _counterfactuals(bench: Workbench, result: CounterfactualResult) -> None:
         table.assign(
             share_of_range=table["share_of_range"] * 100, probability=table["probability"] * 100
         ),
-        "whatif_counterfactuals",
         {
             "feature": ("Feature", None),
             "current": ("Current", None),
@@ -282,8 +283,15 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
     st.caption(label)
     edited_applicant = _edited_applicant(bench.spec)
     try:
-        original = scorer_for(bench.model).score(
-            original_applicant, bench.threshold, reason_book=bench.book
+        # The original does not change while the user edits: scored once per applicant.
+        original = cache_whatif.applicant_score(
+            bench.model,
+            bench.model_uri,
+            original_applicant,
+            cache_whatif.applicant_key(original_applicant),
+            bench.threshold,
+            bench.book,
+            cache_whatif.book_fingerprint(bench.book),
         )
         edited = scorer_for(bench.model).score(
             edited_applicant, bench.threshold, reason_book=bench.book
