@@ -199,8 +199,11 @@ def find_counterfactuals(
     new_probability = scorer.probabilities(candidates)
     flips = decide(new_probability, threshold) == target
     best: dict[str, CounterfactualChange] = {}
+    typical = _typical_values(reference)
     for i in np.flatnonzero(flips):
-        change = _change(spec.feature(features[i]), row.at[0, features[i]], proposed[i], reference)
+        change = _change(
+            spec.feature(features[i]), row.at[0, features[i]], proposed[i], typical.get(features[i])
+        )
         option = CounterfactualChange(
             feature=features[i],
             current=_plain(row.at[0, features[i]]),
@@ -237,18 +240,25 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _typical_values(reference: pd.DataFrame | None) -> dict[str, float]:
+    """The typical applicant's numeric values by feature (missing and text values left out)."""
+    if reference is None or reference.empty:
+        return {}
+    numbers = reference.head(1).apply(pd.to_numeric, errors="coerce").iloc[0]
+    return {str(name): float(value) for name, value in numbers.items() if pd.notna(value)}
+
+
 def _change(
-    feature: FeatureSpec, current: object, proposed: object, reference: pd.DataFrame | None
+    feature: FeatureSpec, current: object, proposed: object, typical: float | None
 ) -> tuple[float | None, float]:
-    """The signed numeric change (None for a category or a missing value) and its cost."""
+    """The signed numeric change (None for a category or a missing value) and its cost;
+    `typical` is the typical applicant's value, ranking values for a missing one."""
     if feature.is_categorical:
         return None, WHOLE_RANGE
     width = max(float(feature.high) - float(feature.low), 1e-12)  # type: ignore[arg-type]
     if pd.isna(current):
-        if reference is not None and feature.name in reference.columns:
-            typical = pd.to_numeric(reference[feature.name], errors="coerce").iloc[0]
-            if pd.notna(typical):
-                return None, WHOLE_RANGE + abs(float(proposed) - float(typical)) / width
+        if typical is not None:
+            return None, WHOLE_RANGE + abs(float(proposed) - typical) / width
         return None, WHOLE_RANGE
     delta = float(proposed) - float(current)
     return delta, abs(delta) / width
