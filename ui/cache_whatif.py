@@ -24,7 +24,9 @@ def applicant_key(applicant: pd.DataFrame) -> tuple[tuple[str, str, str], ...]:
     return tuple((str(c), str(applicant[c].dtype), repr(row[c])) for c in applicant.columns)
 
 
-@st.cache_data(max_entries=APPLICANT_CACHE_ENTRIES, show_spinner=False)
+# A resource, not data: unpickling a ScoringResult on every edit costs more than scoring it.
+# The result is never modified by its readers.
+@st.cache_resource(max_entries=APPLICANT_CACHE_ENTRIES, show_spinner=False)
 def applicant_score(
     _model: object,
     model_uri: str,

@@ -23,6 +23,8 @@ BASE_KEY = "_whatif_base_key"
 MISSING_OPTION = "(missing)"
 FORM_COLUMNS = 3
 MOVED_IN_CHART = 8
+# Redrawn on every edit: a static plot draws no hover layers, drag handles or mode bar.
+STATIC_CHART = {"staticPlot": True}
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
         moved_contributions_figure(moved.head(MOVED_IN_CHART)),
         width="stretch",
         key="whatif_moved_chart",
+        config=STATIC_CHART,
     )
     if len(moved) > MOVED_IN_CHART:
         st.caption(f"The chart shows the {MOVED_IN_CHART} largest moves; the table lists all.")
@@ -315,6 +318,7 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
         ),
         width="stretch",
         key="whatif_waterfall",
+        config=STATIC_CHART,
     )
     _what_changed(original, edited)
     counterfactual = find_counterfactuals(

@@ -167,6 +167,7 @@ def find_counterfactuals(
     scorer = scorer_for(model)
     spec = spec or scorer.spec
     row = scorer.prepare(applicant.head(1)).frame.reset_index(drop=True)
+    current_values = row.iloc[0].to_dict()  # one read: the loops below look values up often
     probability = float(scorer.probabilities(row)[0])
     current = str(decide(np.array([probability]), threshold)[0])
     target = APPROVE if current == DECLINE else DECLINE
@@ -176,7 +177,7 @@ def find_counterfactuals(
     for feature in spec.features:
         if policy.held_fixed(feature.name):
             continue
-        value = row.at[0, feature.name]
+        value = current_values[feature.name]
         if feature.is_categorical:
             others = policy.allowed_categories(
                 feature.name, value, feature.categories, better=lower_risk
@@ -199,14 +200,17 @@ def find_counterfactuals(
     new_probability = scorer.probabilities(candidates)
     flips = decide(new_probability, threshold) == target
     best: dict[str, CounterfactualChange] = {}
-    typical = _typical_values(reference)
     for i in np.flatnonzero(flips):
+        current_value = current_values[features[i]]
         change = _change(
-            spec.feature(features[i]), row.at[0, features[i]], proposed[i], typical.get(features[i])
+            spec.feature(features[i]),
+            current_value,
+            proposed[i],
+            _typical_value(reference, features[i]) if pd.isna(current_value) else None,
         )
         option = CounterfactualChange(
             feature=features[i],
-            current=_plain(row.at[0, features[i]]),
+            current=_plain(current_value),
             proposed=_plain(proposed[i]),
             change=change[0],
             cost=change[1],
@@ -240,12 +244,12 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _typical_values(reference: pd.DataFrame | None) -> dict[str, float]:
-    """The typical applicant's numeric values by feature (missing and text values left out)."""
-    if reference is None or reference.empty:
-        return {}
-    numbers = reference.head(1).apply(pd.to_numeric, errors="coerce").iloc[0]
-    return {str(name): float(value) for name, value in numbers.items() if pd.notna(value)}
+def _typical_value(reference: pd.DataFrame | None, feature: str) -> float | None:
+    """The typical applicant's value of a numeric feature (None when missing or unknown)."""
+    if reference is None or reference.empty or feature not in reference.columns:
+        return None
+    value = pd.to_numeric(reference[feature], errors="coerce").iloc[0]
+    return float(value) if pd.notna(value) else None
 
 
 def _change(
