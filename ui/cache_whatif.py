@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.scoring import batch
+from core.scoring import applicants, batch
+from core.scoring.model_spec import ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import ScoringResult, scorer_for
 
@@ -66,4 +67,20 @@ def batch_results(
         batch.batch_table(applicants, result, ids),
         result.prepared.unseen_categories,
         result.prepared.out_of_range,
+    )
+
+
+@st.cache_data(max_entries=APPLICANT_CACHE_ENTRIES, show_spinner=False)
+def run_defaults(
+    _spec: ModelSpec,
+    _validation: pd.DataFrame | None,
+    tracking_uri: str,
+    run_id: str,
+    has_validation: bool,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """The typical applicant and each numeric feature's granularity for a run, keyed by the
+    store, the run (its model, monotone constraints and validation set never change) and
+    whether its validation set could be read."""
+    return applicants.typical_applicant(_spec, _validation), applicants.value_steps(
+        _spec, _validation
     )

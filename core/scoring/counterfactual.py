@@ -200,13 +200,13 @@ def find_counterfactuals(
     new_probability = scorer.probabilities(candidates)
     flips = decide(new_probability, threshold) == target
     best: dict[str, CounterfactualChange] = {}
+    typical: dict[str, float | None] = {}  # per feature left missing, read once
     for i in np.flatnonzero(flips):
         current_value = current_values[features[i]]
+        if pd.isna(current_value) and features[i] not in typical:
+            typical[features[i]] = _typical_value(reference, features[i])
         change = _change(
-            spec.feature(features[i]),
-            current_value,
-            proposed[i],
-            _typical_value(reference, features[i]) if pd.isna(current_value) else None,
+            spec.feature(features[i]), current_value, proposed[i], typical.get(features[i])
         )
         option = CounterfactualChange(
             feature=features[i],
