@@ -212,15 +212,16 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
 def _numbers_table(frame: pd.DataFrame, formats: dict[str, tuple[str, str | None]]) -> None:
     """A static table (redrawn faster than an interactive grid on each edit): each listed
     column under a plain header and, if it has a format, its numbers as text in it."""
-    shown = pd.DataFrame(
-        {
-            label: frame[column].map(lambda v, fmt=fmt: "" if pd.isna(v) else fmt % v)
-            if fmt
-            else frame[column].astype(str)
-            for column, (label, fmt) in formats.items()
-        }
-    )
-    st.table(shown, hide_index=True)
+    columns = []
+    for column, (_, fmt) in formats.items():
+        values = frame[column].tolist()  # plain Python values: no pandas per cell
+        if fmt:
+            columns.append(["" if pd.isna(v) else fmt % v for v in values])
+        else:
+            columns.append([str(v) for v in values])
+    rows = list(zip(*columns, strict=True))
+    labels = [label for label, _ in formats.values()]
+    st.table(pd.DataFrame(rows, columns=labels, dtype=object), hide_index=True)
 
 
 def _shown_value(value: object) -> str:
