@@ -180,25 +180,24 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
             ],
         }
     )
-    left, right = st.columns([2, 3])
-    # A static table: three rows of text redraw faster than an interactive grid on each edit.
-    left.table(summary.set_index(""))
+    # Static tables: a few rows of text redraw faster than an interactive grid on each edit.
+    # The summary as wide as its text; the six columns of the moves below it, full width.
+    st.table(summary.set_index(""), width="content")
     shown = moved.assign(
         original_value=moved["original_value"].map(_shown_value),
         edited_value=moved["edited_value"].map(_shown_value),
     ).drop(columns=["value_changed"])
-    with right:
-        _numbers_table(
-            shown,
-            {
-                "feature": ("Feature", None),
-                "original_value": ("Original value", None),
-                "edited_value": ("Edited value", None),
-                "original": ("Original contribution", "%+.4f"),
-                "edited": ("Edited contribution", "%+.4f"),
-                "delta": ("Moved by", "%+.4f"),
-            },
-        )
+    _numbers_table(
+        shown,
+        {
+            "feature": ("Feature", None),
+            "original_value": ("Original value", None),
+            "edited_value": ("Edited value", None),
+            "original": ("Original contribution", "%+.4f"),
+            "edited": ("Edited contribution", "%+.4f"),
+            "delta": ("Moved by", "%+.4f"),
+        },
+    )
     st.plotly_chart(
         moved_contributions_figure(moved.head(MOVED_IN_CHART)),
         width="stretch",
