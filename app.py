@@ -11,6 +11,7 @@ from core.settings import load_settings, prepare_mlflow_environment
 from ui.context import set_context
 from ui.selection import attach_sidebar_slot
 from ui.sidebar import draw_sidebar
+from ui.warmup import warm_imports_once
 
 # Shipped with the app: a material-icon page icon is fetched from the internet.
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
@@ -56,3 +57,6 @@ navigation = st.navigation(PAGES)
 set_context(draw_sidebar(settings))
 attach_sidebar_slot()
 navigation.run()
+# After the first page is drawn (not before: it would compete with it), warm what the next
+# page would pay on first use, once per server process.
+warm_imports_once()

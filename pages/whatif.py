@@ -5,11 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import GovernanceError
-from core.scoring import applicants
 from core.scoring.model_spec import model_spec, monotone_from_params, with_monotone
 from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.store import access as store
-from ui import cache
+from ui import cache, cache_whatif
 from ui.context import get_context, require_runs, show_error
 from ui.feature_policy import feature_policy, held_fixed_note
 from ui.selection import threshold_input
@@ -77,7 +76,9 @@ except GovernanceError as exc:
 policy = feature_policy(context.settings)
 book = book.withholding(policy.protected)
 
-template = applicants.typical_applicant(spec, validation)
+template, steps = cache_whatif.run_defaults(
+    spec, validation, context.tracking_uri, choice.run_id, validation is not None
+)
 one_tab, batch_tab = st.tabs(["One applicant", "Batch scoring"])
 with one_tab:
     picked = pick_applicant(spec, validation, threshold)
@@ -86,10 +87,11 @@ with one_tab:
         applicant_workbench(
             Workbench(
                 model=model,
+                model_uri=model_uri,
                 spec=spec,
                 threshold=threshold,
                 book=book,
-                steps=applicants.value_steps(spec, validation),
+                steps=steps,
                 reference=template,
                 policy=policy,
             ),

@@ -24,8 +24,8 @@ def _metric(at: AppTest, label: str) -> str:
 
 
 def _table(at: AppTest, column: str) -> pd.DataFrame:
-    """The first dataframe shown that has this column (AppTest dataframes carry no key)."""
-    for element in at.dataframe:
+    """The first table or dataframe shown that has this column (AppTest ones carry no key)."""
+    for element in [*at.table, *at.dataframe]:
         if column in element.value.columns:
             return element.value
     raise AssertionError(f"no table with column {column!r} on the page")
@@ -76,8 +76,9 @@ def test_pick_row_then_edit_a_field_changes_the_score(whatif: AppTest, file_stor
     edited = _probability(whatif)
     assert exceptions(whatif) == []
     assert edited > picked
-    changed = _table(whatif, "edited_value")
-    assert "debt_to_income" in changed["feature"].tolist()
+    changed = _table(whatif, "Edited value")
+    row = changed[changed["Feature"] == "debt_to_income"]
+    assert row["Edited value"].tolist() == ["0.9"]
     waterfall = json.loads(whatif.get("plotly_chart")[0].proto.spec)
     assert waterfall["data"][0]["type"] == "waterfall"
 
@@ -106,13 +107,13 @@ def test_declined_applicant_gets_reasons_and_a_counterfactual(whatif: AppTest) -
     shown = texts(whatif)
     assert "Reasons for the decline" in shown
     assert "too low" in shown or "too high" in shown
-    table = _table(whatif, "share_of_range")
+    table = _table(whatif, "Share of range")
     assert not table.empty
-    assert set(table["decision"]) == {"approve"}
+    assert set(table["Decision"]) == {"approve"}
     # and the features the shipped policy holds fixed are listed with why, and never suggested
     held = _table(whatif, "Rule")
     assert set(held["Feature"]) == {"delinquencies_2y", "credit_history_years", "employment_length"}
-    assert not set(table["feature"]) & set(held["Feature"])
+    assert not set(table["Feature"]) & set(held["Feature"])
     # when the user applies the best change
     whatif.button(key="whatif_apply_best").click().run()
     # then the applicant is approved
@@ -139,7 +140,7 @@ def test_an_edit_on_a_borderline_applicant_survives_a_threshold_change(whatif: A
     assert exceptions(whatif) == []
     assert whatif.selectbox(key="whatif_borderline").value == picked
     assert whatif.text_input(key="whatif_f_debt_to_income").value == "0.77"
-    assert "0.77" in _table(whatif, "edited_value")["edited_value"].astype(str).tolist()
+    assert "0.77" in _table(whatif, "Edited value")["Edited value"].tolist()
 
 
 def test_threshold_change_moves_the_distance(whatif: AppTest) -> None:

@@ -54,7 +54,6 @@ def pick_run(context: StoreContext, table: RunsTable) -> pd.Series | None:
         usable,
         key=RUN_KEY,
         why_unusable="logged neither a model nor a validation set",
-        format_func=lambda rid: run_label(runs, rid),
     )
     return usable.loc[usable["run_id"] == run_id].iloc[0]
 

@@ -41,7 +41,7 @@ def held_fixed_note(policy: FeaturePolicy, spec: ModelSpec) -> None:
             "towards its better end."
         )
         if len(table):
-            st.dataframe(table, hide_index=True, width="stretch")
+            st.table(table, hide_index=True)  # static: a few rows, cheaper than a grid
         for name, categories in unplaced.items():
             st.warning(
                 f"{name}: the policy's order does not list {', '.join(categories)}; an applicant "

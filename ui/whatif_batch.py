@@ -18,11 +18,6 @@ ALLOW_UNSEEN_KEY = "whatif_allow_unseen"
 PREVIEW_ROWS = 1_000
 
 
-def _fingerprint(book: ReasonCodeBook) -> str:
-    """A text that changes whenever the reason texts change (part of the cache key)."""
-    return repr((sorted(book.texts.items()), book.fallback, book.missing))
-
-
 def batch_section(
     model: LoadedModel,
     model_uri: str,
@@ -61,7 +56,7 @@ def batch_section(
             threshold,
             allow_unseen,
             book,
-            _fingerprint(book),
+            cache_whatif.book_fingerprint(book),
         )
     except UnseenCategoryError as exc:
         show_error(exc)

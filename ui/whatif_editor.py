@@ -15,6 +15,7 @@ from core.scoring.feature_policy import FeaturePolicy
 from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
+from ui import cache_whatif
 from ui.context import show_error
 
 FIELD_PREFIX = "whatif_f_"
@@ -22,6 +23,8 @@ BASE_KEY = "_whatif_base_key"
 MISSING_OPTION = "(missing)"
 FORM_COLUMNS = 3
 MOVED_IN_CHART = 8
+# Redrawn on every edit: a static plot draws no hover layers, drag handles or mode bar.
+STATIC_CHART = {"staticPlot": True}
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Workbench:
     """Everything the form needs about the model and the run, fixed while the user edits."""
 
     model: LoadedModel
+    model_uri: str  # names the model in cache keys
     spec: ModelSpec
     threshold: float
     book: ReasonCodeBook
@@ -176,46 +180,47 @@ def _what_changed(original: ScoringResult, edited: ScoringResult) -> None:
             ],
         }
     )
-    left, right = st.columns([2, 3])
-    # A static table: three rows of text redraw faster than an interactive grid on each edit.
-    left.table(summary.set_index(""))
+    # Static tables: a few rows of text redraw faster than an interactive grid on each edit.
+    # The summary as wide as its text; the six columns of the moves below it, full width.
+    st.table(summary.set_index(""), width="content")
     shown = moved.assign(
         original_value=moved["original_value"].map(_shown_value),
         edited_value=moved["edited_value"].map(_shown_value),
     ).drop(columns=["value_changed"])
-    with right:
-        _numbers_table(
-            shown,
-            "whatif_changed_table",
-            {
-                "feature": ("Feature", None),
-                "original_value": ("Original value", None),
-                "edited_value": ("Edited value", None),
-                "original": ("Original contribution", "%+.4f"),
-                "edited": ("Edited contribution", "%+.4f"),
-                "delta": ("Moved by", "%+.4f"),
-            },
-        )
+    _numbers_table(
+        shown,
+        {
+            "feature": ("Feature", None),
+            "original_value": ("Original value", None),
+            "edited_value": ("Edited value", None),
+            "original": ("Original contribution", "%+.4f"),
+            "edited": ("Edited contribution", "%+.4f"),
+            "delta": ("Moved by", "%+.4f"),
+        },
+    )
     st.plotly_chart(
         moved_contributions_figure(moved.head(MOVED_IN_CHART)),
         width="stretch",
         key="whatif_moved_chart",
+        config=STATIC_CHART,
     )
     if len(moved) > MOVED_IN_CHART:
         st.caption(f"The chart shows the {MOVED_IN_CHART} largest moves; the table lists all.")
 
 
-def _numbers_table(
-    frame: pd.DataFrame, key: str, formats: dict[str, tuple[str, str | None]]
-) -> None:
-    """A full-width table: each listed column gets a plain header and, if numeric, a format."""
-    config = {
-        column: st.column_config.NumberColumn(label, format=fmt)
-        if fmt
-        else st.column_config.TextColumn(label)
-        for column, (label, fmt) in formats.items()
-    }
-    st.dataframe(frame, hide_index=True, width="stretch", key=key, column_config=config)
+def _numbers_table(frame: pd.DataFrame, formats: dict[str, tuple[str, str | None]]) -> None:
+    """A static table (redrawn faster than an interactive grid on each edit): each listed
+    column under a plain header and, if it has a format, its numbers as text in it."""
+    columns = []
+    for column, (_, fmt) in formats.items():
+        values = frame[column].tolist()  # plain Python values: no pandas per cell
+        if fmt:
+            columns.append(["" if pd.isna(v) else fmt % v for v in values])
+        else:
+            columns.append([str(v) for v in values])
+    rows = list(zip(*columns, strict=True))
+    labels = [label for label, _ in formats.values()]
+    st.table(pd.DataFrame(rows, columns=labels, dtype=object), hide_index=True)
 
 
 def _shown_value(value: object) -> str:
@@ -259,7 +264,6 @@ def _counterfactuals(bench: Workbench, result: CounterfactualResult) -> None:
         table.assign(
             share_of_range=table["share_of_range"] * 100, probability=table["probability"] * 100
         ),
-        "whatif_counterfactuals",
         {
             "feature": ("Feature", None),
             "current": ("Current", None),
@@ -282,8 +286,15 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
     st.caption(label)
     edited_applicant = _edited_applicant(bench.spec)
     try:
-        original = scorer_for(bench.model).score(
-            original_applicant, bench.threshold, reason_book=bench.book
+        # The original does not change while the user edits: scored once per applicant.
+        original = cache_whatif.applicant_score(
+            bench.model,
+            bench.model_uri,
+            original_applicant,
+            cache_whatif.applicant_key(original_applicant),
+            bench.threshold,
+            bench.book,
+            cache_whatif.book_fingerprint(bench.book),
         )
         edited = scorer_for(bench.model).score(
             edited_applicant, bench.threshold, reason_book=bench.book
@@ -307,6 +318,7 @@ def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, labe
         ),
         width="stretch",
         key="whatif_waterfall",
+        config=STATIC_CHART,
     )
     _what_changed(original, edited)
     counterfactual = find_counterfactuals(

@@ -167,6 +167,7 @@ def find_counterfactuals(
     scorer = scorer_for(model)
     spec = spec or scorer.spec
     row = scorer.prepare(applicant.head(1)).frame.reset_index(drop=True)
+    current_values = row.iloc[0].to_dict()  # one read: the loops below look values up often
     probability = float(scorer.probabilities(row)[0])
     current = str(decide(np.array([probability]), threshold)[0])
     target = APPROVE if current == DECLINE else DECLINE
@@ -176,7 +177,7 @@ def find_counterfactuals(
     for feature in spec.features:
         if policy.held_fixed(feature.name):
             continue
-        value = row.at[0, feature.name]
+        value = current_values[feature.name]
         if feature.is_categorical:
             others = policy.allowed_categories(
                 feature.name, value, feature.categories, better=lower_risk
@@ -199,11 +200,17 @@ def find_counterfactuals(
     new_probability = scorer.probabilities(candidates)
     flips = decide(new_probability, threshold) == target
     best: dict[str, CounterfactualChange] = {}
+    typical: dict[str, float | None] = {}  # per feature left missing, read once
     for i in np.flatnonzero(flips):
-        change = _change(spec.feature(features[i]), row.at[0, features[i]], proposed[i], reference)
+        current_value = current_values[features[i]]
+        if pd.isna(current_value) and features[i] not in typical:
+            typical[features[i]] = _typical_value(reference, features[i])
+        change = _change(
+            spec.feature(features[i]), current_value, proposed[i], typical.get(features[i])
+        )
         option = CounterfactualChange(
             feature=features[i],
-            current=_plain(row.at[0, features[i]]),
+            current=_plain(current_value),
             proposed=_plain(proposed[i]),
             change=change[0],
             cost=change[1],
@@ -237,18 +244,25 @@ def _plain(value: object) -> object:
     return value.item() if isinstance(value, np.generic) else value
 
 
+def _typical_value(reference: pd.DataFrame | None, feature: str) -> float | None:
+    """The typical applicant's value of a numeric feature (None when missing or unknown)."""
+    if reference is None or reference.empty or feature not in reference.columns:
+        return None
+    value = pd.to_numeric(reference[feature], errors="coerce").iloc[0]
+    return float(value) if pd.notna(value) else None
+
+
 def _change(
-    feature: FeatureSpec, current: object, proposed: object, reference: pd.DataFrame | None
+    feature: FeatureSpec, current: object, proposed: object, typical: float | None
 ) -> tuple[float | None, float]:
-    """The signed numeric change (None for a category or a missing value) and its cost."""
+    """The signed numeric change (None for a category or a missing value) and its cost;
+    `typical` is the typical applicant's value, ranking values for a missing one."""
     if feature.is_categorical:
         return None, WHOLE_RANGE
     width = max(float(feature.high) - float(feature.low), 1e-12)  # type: ignore[arg-type]
     if pd.isna(current):
-        if reference is not None and feature.name in reference.columns:
-            typical = pd.to_numeric(reference[feature.name], errors="coerce").iloc[0]
-            if pd.notna(typical):
-                return None, WHOLE_RANGE + abs(float(proposed) - float(typical)) / width
+        if typical is not None:
+            return None, WHOLE_RANGE + abs(float(proposed) - typical) / width
         return None, WHOLE_RANGE
     delta = float(proposed) - float(current)
     return delta, abs(delta) / width
