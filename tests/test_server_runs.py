@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pandas as pd
 import pytest
+import requests
 from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
@@ -14,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from core.store import access, server_runs
 from core.store.server_runs import ServerRunsCache
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
+from ui import cache
 
 pytestmark = pytest.mark.server
 N_RUNS = 30
@@ -131,3 +136,116 @@ def test_runs_page_shows_the_newest_runs_then_all(windows_experiment, app_env, m
     assert not exceptions(at)
     assert "while the older ones are read" not in texts(at)
     assert f"{len(run_ids)} run(s) in" in texts(at)
+
+
+class _CuttableProxy(ThreadingHTTPServer):
+    """An HTTP proxy to the real tracking server that can stop answering run searches.
+
+    `searches_allowed` run searches go through; later ones get a 503, as from a server that
+    went down in the middle of a read. Every other request is forwarded as it is.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        super().__init__(("127.0.0.1", 0), _ForwardingHandler)
+        self.upstream = upstream
+        self.searches_allowed: int | None = None
+
+    @property
+    def uri(self) -> str:
+        """The proxy's tracking URI."""
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+class _ForwardingHandler(BaseHTTPRequestHandler):
+    """Forward one request upstream, or refuse a run search past the allowance."""
+
+    server: _CuttableProxy
+
+    def _forward(self) -> None:
+        """Answer the request from the upstream server, or with a 503."""
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.split("?")[0].endswith("/runs/search") and self._refuse_search():
+            self._answer(503, b"server went down", {"Content-Type": "text/plain"})
+            return
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in {"host"}}
+        response = requests.request(
+            self.command, self.server.upstream + self.path, data=body, headers=headers, timeout=60
+        )
+        kept = {"Content-Type": response.headers.get("Content-Type", "application/json")}
+        self._answer(response.status_code, response.content, kept)
+
+    def _refuse_search(self) -> bool:
+        """Count a run search against the allowance; True when it must be refused."""
+        with _PROXY_LOCK:
+            allowed = self.server.searches_allowed
+            if allowed is None:
+                return False
+            self.server.searches_allowed = allowed - 1
+            return allowed <= 0
+
+    def _answer(self, status: int, content: bytes, headers: dict[str, str]) -> None:
+        """Send a whole response."""
+        self.send_response(status)
+        for name, value in {**headers, "Content-Length": str(len(content))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(content)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _forward
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+_PROXY_LOCK = threading.Lock()
+
+
+@pytest.fixture()
+def cuttable_server(server_store) -> Iterator[_CuttableProxy]:
+    """A proxy to the session's tracking server, answering until told to refuse searches."""
+    proxy = _CuttableProxy(server_store.uri)
+    thread = threading.Thread(target=proxy.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+
+def test_a_read_cut_short_keeps_the_newest_runs_and_says_why(
+    windows_experiment, cuttable_server, app_env, monkeypatch
+) -> None:
+    """The server goes down after the first page: the page keeps it, warns, and Reload recovers."""
+    _uri, experiment_id, run_ids = windows_experiment
+    proxy = cuttable_server
+    name = MlflowClient(proxy.uri).get_experiment(experiment_id).name
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # fail at once, not after backoff
+    monkeypatch.setattr(server_runs, "FIRST_PAGE_RUNS", 4)
+    app_env(proxy.uri, MLFLOW_EXPERIMENT_NAME=name)
+    # given a server that answers the newest page's search and then goes down
+    proxy.searches_allowed = 1
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS).run()
+    deadline = time.monotonic() + 60
+    while "Showing only the newest" not in texts(at) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    # then the page keeps the four runs it has and says why the rest is missing, and what to do
+    assert not exceptions(at)
+    warning = next(w.value for w in at.warning if "Showing only the newest 4 runs" in w.value)
+    assert f"Could not read the runs of experiment {experiment_id}" in warning
+    assert "press 'Reload runs'" in warning
+    assert "4 run(s) in" in texts(at)
+    # when the server is back and the analyst presses Reload runs
+    proxy.searches_allowed = None
+    # (AppTest does not keep app.py's sidebar elements: do what the Reload button does)
+    cache.clear_all()
+    at.run()
+    deadline = time.monotonic() + 60
+    while f"{len(run_ids)} run(s) in" not in texts(at) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    # then every run is read and the warning is gone
+    assert not exceptions(at)
+    assert f"{len(run_ids)} run(s) in" in texts(at)
+    assert "Showing only the newest" not in texts(at)

@@ -28,30 +28,40 @@ def experiments(tracking_uri: str) -> list[store_client.ExperimentInfo]:
     return store_client.list_experiments(client_for(tracking_uri))
 
 
-def runs_table(tracking_uri: str, experiment_id: str) -> store.RunsTable:
-    """The runs table of an experiment: a tracking server's as read so far, any other whole."""
+def runs_table(tracking_uri: str, experiment_id: str, partition_size: int) -> store.RunsTable:
+    """The runs table of an experiment: a tracking server's as read so far, any other whole.
+
+    partition_size is the RUNS_SEARCH_PARTITION setting (runs per parallel search window)."""
     if store_kind(tracking_uri) == "server":
-        return server_runs(tracking_uri, experiment_id).table
-    return _local_runs_table(tracking_uri, experiment_id)
+        return server_runs(tracking_uri, experiment_id, partition_size).table
+    return _local_runs_table(tracking_uri, experiment_id, partition_size)
 
 
 @st.cache_data(ttl=RUNS_TABLE_TTL_SECONDS, show_spinner="Reading runs…")
-def _local_runs_table(tracking_uri: str, experiment_id: str) -> store.RunsTable:
+def _local_runs_table(
+    tracking_uri: str, experiment_id: str, partition_size: int
+) -> store.RunsTable:
     """The runs table of a file, SQLite or PostgreSQL store, refreshed every 30 s."""
-    return store.load_runs_table(client_for(tracking_uri), tracking_uri, experiment_id)
+    client = client_for(tracking_uri)
+    return store.load_runs_table(client, tracking_uri, experiment_id, partition_size)
 
 
 @st.cache_resource(show_spinner=False)
-def _server_runs_cache(tracking_uri: str, experiment_id: str) -> ServerRunsCache:
+def _server_runs_cache(
+    tracking_uri: str, experiment_id: str, partition_size: int
+) -> ServerRunsCache:
     """One renewing read of a server experiment's runs per process, shared by every session."""
     client = client_for(tracking_uri)
-    return ServerRunsCache(lambda: ServerRunsReader(client, experiment_id), RUNS_TABLE_TTL_SECONDS)
+    return ServerRunsCache(
+        lambda: ServerRunsReader(client, experiment_id, partition_size=partition_size),
+        RUNS_TABLE_TTL_SECONDS,
+    )
 
 
-def server_runs(tracking_uri: str, experiment_id: str) -> RunsProgress:
+def server_runs(tracking_uri: str, experiment_id: str, partition_size: int) -> RunsProgress:
     """A tracking server's runs as read so far: the newest page at once, the rest following."""
     with st.spinner("Reading the newest runs…"):
-        return _server_runs_cache(tracking_uri, experiment_id).current()
+        return _server_runs_cache(tracking_uri, experiment_id, partition_size).current()
 
 
 @st.cache_resource(show_spinner="Reading the run…", ttl=RUNS_TABLE_TTL_SECONDS, max_entries=64)

@@ -80,26 +80,33 @@ def require_runs(context: StoreContext) -> RunsTable:
         )
         st.stop()
     uri, experiment_id = context.tracking_uri, context.experiment.experiment_id
+    partition = context.settings.runs_search_partition
     try:
         # A server's table and the note on its read come from one look at the read, so the
         # read cannot finish in between and leave a partial table without its banner.
         progress = (
-            cache.server_runs(uri, experiment_id)
+            cache.server_runs(uri, experiment_id, partition)
             if context.settings.store_kind == "server"
             else None
         )
-        table = progress.table if progress is not None else cache.runs_table(uri, experiment_id)
+        table = (
+            progress.table
+            if progress is not None
+            else cache.runs_table(uri, experiment_id, partition)
+        )
     except GovernanceError as exc:
         show_error(exc)
         st.stop()
     for warning in table.warnings:
         st.warning(warning + " The other runs are shown.", icon=":material/warning:")
     if progress is not None:
-        _server_read_state(progress, uri, experiment_id)
+        _server_read_state(progress, uri, experiment_id, partition)
     return table
 
 
-def _server_read_state(progress: RunsProgress, tracking_uri: str, experiment_id: str) -> None:
+def _server_read_state(
+    progress: RunsProgress, tracking_uri: str, experiment_id: str, partition_size: int
+) -> None:
     """Say when a tracking server's runs are still being read, or could not all be read."""
     if progress.error is not None:
         st.warning(
@@ -108,13 +115,13 @@ def _server_read_state(progress: RunsProgress, tracking_uri: str, experiment_id:
             icon=":material/warning:",
         )
     elif not progress.complete:
-        _reading_banner(tracking_uri, experiment_id)
+        _reading_banner(tracking_uri, experiment_id, partition_size)
 
 
 @st.fragment(run_every=READ_POLL_SECONDS)
-def _reading_banner(tracking_uri: str, experiment_id: str) -> None:
+def _reading_banner(tracking_uri: str, experiment_id: str, partition_size: int) -> None:
     """Progress of the background read; the whole page reruns once every run is in."""
-    progress = cache.server_runs(tracking_uri, experiment_id)
+    progress = cache.server_runs(tracking_uri, experiment_id, partition_size)
     if progress.complete or progress.error is not None:
         st.rerun()
     st.info(

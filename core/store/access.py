@@ -30,8 +30,8 @@ from core.errors import (
 )
 from core.scoring.calibrator import attach_calibrator, read_calibrator
 from core.settings import (
+    DEFAULT_RUNS_SEARCH_PARTITION,
     file_store_path,
-    load_settings,
     prepare_mlflow_environment,
     sqlite_path,
     store_kind,
@@ -169,14 +169,12 @@ def older_runs(
     client: MlflowClient,
     experiment_id: str,
     newest: list[Run],
-    partition_size: int | None = None,
+    partition_size: int = DEFAULT_RUNS_SEARCH_PARTITION,
     on_page: Callable[[int], None] | None = None,
 ) -> list[Run]:
     """Every active run not in `newest` (the newest page), read in start-time windows of about
     `partition_size` runs each (estimated from the newest page's density), searched in
     parallel; on_page(n) is called as each page of n runs arrives."""
-    if partition_size is None:
-        partition_size = load_settings().runs_search_partition
     page_size = min(_SEARCH_PAGE, partition_size, _WINDOW_PAGE)
     latest, last = newest[0].info.start_time, newest[-1].info.start_time
     oldest_page = client.search_runs(
@@ -204,7 +202,7 @@ def older_runs(
 
 
 def _search_all_runs(
-    client: MlflowClient, experiment_id: str, partition_size: int | None = None
+    client: MlflowClient, experiment_id: str, partition_size: int = DEFAULT_RUNS_SEARCH_PARTITION
 ) -> list[Run]:
     """Every active run of an experiment, newest first.
 
@@ -214,8 +212,6 @@ def _search_all_runs(
     read is the experiment as of the first request: a run started later is left for the next
     reload.
     """
-    if partition_size is None:
-        partition_size = load_settings().runs_search_partition
     runs, more = newest_runs(client, experiment_id, min(_SEARCH_PAGE, partition_size))
     if more:
         runs += older_runs(client, experiment_id, runs, partition_size)
@@ -254,9 +250,14 @@ def _fetch_histories(client: MlflowClient, raws: list[RawRun]) -> list[RawRun]:
 
 
 def read_raw_runs(
-    client: MlflowClient, tracking_uri: str, experiment_id: str
+    client: MlflowClient,
+    tracking_uri: str,
+    experiment_id: str,
+    partition_size: int = DEFAULT_RUNS_SEARCH_PARTITION,
 ) -> tuple[list[RawRun], list[str]]:
-    """All active runs of an experiment as RawRuns, with warnings about skipped ones."""
+    """All active runs of an experiment as RawRuns, with warnings about skipped ones.
+
+    partition_size is the RUNS_SEARCH_PARTITION setting, for a search through MLflow."""
     kind = store_kind(tracking_uri)
     if kind == "file":
         root = file_store_path(tracking_uri)
@@ -273,7 +274,8 @@ def read_raw_runs(
         except PostgresReadError as exc:
             logger.info("PostgreSQL fast path unavailable (%s); reading through MLflow.", exc)
     try:
-        raws = [_raw_from_entity(r) for r in _search_all_runs(client, experiment_id)]
+        runs = _search_all_runs(client, experiment_id, partition_size)
+        raws = [_raw_from_entity(r) for r in runs]
         return _fetch_histories(client, raws), []
     except MlflowException as exc:
         raise runs_read_error(exc, tracking_uri, experiment_id) from exc
@@ -289,9 +291,14 @@ def runs_read_error(
     )
 
 
-def load_runs_table(client: MlflowClient, tracking_uri: str, experiment_id: str) -> RunsTable:
+def load_runs_table(
+    client: MlflowClient,
+    tracking_uri: str,
+    experiment_id: str,
+    partition_size: int = DEFAULT_RUNS_SEARCH_PARTITION,
+) -> RunsTable:
     """The runs table of one experiment on any store kind."""
-    raws, warnings = read_raw_runs(client, tracking_uri, experiment_id)
+    raws, warnings = read_raw_runs(client, tracking_uri, experiment_id, partition_size)
     return build_runs_table(raws, warnings)
 
 

@@ -23,6 +23,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
+from core.settings import DEFAULT_RUNS_SEARCH_PARTITION
 from core.store import access
 from core.store.access import RawRun, RunsTable, build_runs_table
 
@@ -53,8 +54,10 @@ class ServerRunsReader:
         client: MlflowClient,
         experiment_id: str,
         first_page: int | None = None,
+        partition_size: int = DEFAULT_RUNS_SEARCH_PARTITION,
     ) -> None:
         self._client = client
+        self._partition_size = partition_size
         self._experiment_id = experiment_id
         self._first_page = max(1, first_page or FIRST_PAGE_RUNS)
         self._newest: list[Run] = []
@@ -145,7 +148,9 @@ class ServerRunsReader:
             with self._lock:
                 self._loaded += pages
 
-        rest = access.older_runs(self._client, self._experiment_id, self._newest, on_page=count)
+        rest = access.older_runs(
+            self._client, self._experiment_id, self._newest, self._partition_size, on_page=count
+        )
         with self._lock:
             self._loaded = len(self._first) + len(rest)
         return [access._raw_from_entity(run) for run in rest]
