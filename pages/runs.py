@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from core.runs import analysis as runs_analysis
 from core.runs import views
-from core.runs.stability import stability_verdicts
-from ui import runs_compare, runs_controls, runs_stability, runs_summary, runs_table, selection
+from ui import (
+    cache_runs,
+    runs_compare,
+    runs_controls,
+    runs_stability,
+    runs_summary,
+    runs_table,
+    selection,
+)
 from ui.context import get_context, require_runs
 
 context = get_context()
@@ -21,65 +29,84 @@ if runs.empty:
     )
     st.stop()
 
-label_of = runs_analysis.run_labels(runs, list(runs["run_id"]))
+fingerprint = cache_runs.runs_fingerprint(runs)
+label_of = cache_runs.run_labels(fingerprint, runs)
 champion = selection.champion_run_id(context.settings)
 st.caption(views.runs_caption(len(runs), len(table.children), context.experiment.name))
 metric_options = runs_analysis.primary_metric_options(runs)
 primary, rule = runs_controls.primary_and_rule(metric_options)
 selection.remember_stability_rule(rule)  # Promotion, What-if and Diagnostics use it too
-run_filter = runs_controls.run_filter(table, metric_options)
-shown = runs_analysis.apply_filter(runs, run_filter)
-verdicts = stability_verdicts(runs, rule)
-runs_summary.recommendation_banner(context.settings, runs, shown, rule, primary, verdicts["flag"])
+flags = cache_runs.stability_flags(fingerprint, rule, runs)
 
-extra_columns = runs_table.extra_column_picker(table)
-if run_filter.describe():
-    st.caption(f"Showing {len(shown)} of {len(runs)} runs: " + "; ".join(run_filter.describe()))
-if shown.empty:
-    st.info("No run matches these filters. Clear a filter to see runs again.")
-ranked = views.rank_runs(shown, primary)
-view = runs_analysis.table_view(
-    ranked,
-    primary,
-    verdicts["flag"].map(views.FLAG_TEXT),
-    extra_columns,
-    link_paths=runs_table.LINK_PATHS,
-    champion=champion,
-)
-page = runs_table.table_page(view, primary)
-selected = runs_table.runs_table(page, list(runs["run_id"]), label_of, primary, rule, extra_columns)
-runs_table.selected_run_links(table, selected, label_of)
-for note in views.table_notes(runs):
-    st.caption(":material/info: " + note)
 
-# Only the open tab runs (on_change="rerun"); the open tab is part of the shared link too.
-stability_tab, compare_tab, effects_tab, children_tab = st.tabs(
-    ["CV stability", "Compare selected runs", "Which hyper-parameters matter", "Child runs"],
-    key="tab",
-    on_change="rerun",
-    bind=runs_controls.URL,
-)
-with stability_tab:
-    if stability_tab.open:
-        runs_stability.stability_tab(
-            context.tracking_uri, table, ranked, selected, rule, label_of, primary
-        )
-with compare_tab:
-    if compare_tab.open:
-        runs_compare.compare_tab(
-            runs,
-            ranked,
-            selected,
-            table.param_columns,
-            metric_options,
-            primary,
-            label_of,
-            tracking_uri=context.tracking_uri,
-            champion=champion,
-        )
-with effects_tab:
-    if effects_tab.open:
-        runs_compare.effects_tab(runs, primary)
-with children_tab:
-    if children_tab.open:
-        runs_compare.children_tab(table.children, runs)
+@st.fragment
+def filtered_runs() -> None:
+    """Everything a filter, a tick, a page or a tab changes: reruns alone on those widgets.
+
+    It reads the page's values of its last full run: the store read, labels, primary metric,
+    stability rule and every run's verdict, which no widget in here changes. A change to any
+    of those reruns the whole page, this included.
+    """
+    run_filter = runs_controls.run_filter(table, metric_options)
+    shown = runs_analysis.apply_filter(runs, run_filter)
+    runs_summary.recommendation_banner(context.settings, runs, shown, rule, primary, flags)
+    extra_columns = runs_table.extra_column_picker(table)
+    if run_filter.describe():
+        st.caption(f"Showing {len(shown)} of {len(runs)} runs: " + "; ".join(run_filter.describe()))
+    if shown.empty:
+        st.info("No run matches these filters. Clear a filter to see runs again.")
+    ranked = views.rank_runs(shown, primary)
+    view = runs_analysis.table_view(
+        ranked,
+        primary,
+        flags.map(views.FLAG_TEXT),
+        extra_columns,
+        link_paths=runs_table.LINK_PATHS,
+        champion=champion,
+    )
+    page = runs_table.table_page(view, primary)
+    selected = runs_table.runs_table(
+        page, list(runs["run_id"]), label_of, primary, rule, extra_columns
+    )
+    runs_table.selected_run_links(table, selected, label_of)
+    for note in views.table_notes(runs):
+        st.caption(":material/info: " + note)
+    analysis_tabs(ranked, selected)
+
+
+def analysis_tabs(ranked: pd.DataFrame, selected: list[str]) -> None:
+    """The open analysis tab over the ranked, filtered runs and the selection."""
+    # Only the open tab runs (on_change="rerun"); the open tab is part of the shared link too.
+    stability_tab, compare_tab, effects_tab, children_tab = st.tabs(
+        ["CV stability", "Compare selected runs", "Which hyper-parameters matter", "Child runs"],
+        key="tab",
+        on_change="rerun",
+        bind=runs_controls.URL,
+    )
+    with stability_tab:
+        if stability_tab.open:
+            runs_stability.stability_tab(
+                context.tracking_uri, table, ranked, selected, rule, label_of, primary
+            )
+    with compare_tab:
+        if compare_tab.open:
+            runs_compare.compare_tab(
+                runs,
+                ranked,
+                selected,
+                table.param_columns,
+                metric_options,
+                primary,
+                label_of,
+                tracking_uri=context.tracking_uri,
+                champion=champion,
+            )
+    with effects_tab:
+        if effects_tab.open:
+            runs_compare.effects_tab(runs, primary)
+    with children_tab:
+        if children_tab.open:
+            runs_compare.children_tab(table.children, runs)
+
+
+filtered_runs()

@@ -49,3 +49,80 @@ def test_runs_page_in_a_browser(chromium, dashboard_url: str, tmp_path: Path, pa
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
     page.close()
+
+
+# What the page shows after a filter, read in the page: the filter caption, the run names in
+# the runs table's rows and in the CV stability tab (its summary grid and its verdict list),
+# the top-runs note of that tab, and whether the page is idle with nothing stale.
+SHOWN_JS = """
+() => {
+  const text = (el) => (el ? el.innerText : '');
+  const grids = [...document.querySelectorAll('[data-testid=stDataFrame]')];
+  const cells = (grid) => [...grid.querySelectorAll('table tr td')].map(text)
+    .filter(t => /^(governed|lgb_|named|nested|failed|running|no_)/.test(t));
+  const panel = document.querySelector('[role=tabpanel]:not([hidden])');
+  return {
+    idle: !!document.querySelector(
+      '[data-testid=stApp][data-test-script-state=notRunning]')
+      && !document.querySelector('[data-stale=true]'),
+    caption: [...document.querySelectorAll('[data-testid=stCaptionContainer]')]
+      .map(text).find(t => t.startsWith('Showing ')) || '',
+    table: grids.length ? cells(grids[0]) : [],
+    summary: grids.length > 1 ? cells(grids[grids.length - 1]) : [],
+    verdicts: panel ? [...panel.querySelectorAll('li strong')].map(text) : [],
+    note: panel ? text(panel).split('\\n').find(t => t.startsWith('No run selected')) || '' : '',
+  };
+}
+"""
+
+
+def _filter_shown(page, search: str, names: set[str]) -> dict:
+    """Type a search, press Enter and wait for the final state showing exactly names."""
+    field = page.locator('input[aria-label="Search name or run id"]')
+    field.fill(search)
+    field.press("Enter")
+    expected = sorted(names)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        shown = page.evaluate(SHOWN_JS)
+        if (
+            shown["idle"]
+            and f"Showing {len(names)} of" in shown["caption"]
+            and sorted(shown["table"]) == expected
+            and sorted(shown["summary"]) == expected
+            and sorted(shown["verdicts"]) == expected
+        ):
+            return shown
+        time.sleep(0.1)
+    return page.evaluate(SHOWN_JS)
+
+
+def test_a_filter_updates_caption_table_and_stability_tab_together(
+    chromium, dashboard_url: str, tmp_path: Path
+) -> None:
+    page = chromium.new_page(viewport={"width": 1500, "height": 2400})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # given the Runs page with no run selected, the CV stability tab open (the default)
+    page.goto(dashboard_url + "/runs")
+    page.wait_for_selector(SCRIPT_DONE, timeout=90_000)
+    page.get_by_text("Filters", exact=True).first.click()
+    for search, names in (
+        ("governed", {"governed_a", "governed_b"}),
+        ("governed_b", {"governed_b"}),
+        ("governed_", {"governed_a", "governed_b"}),
+    ):
+        # when a search is typed and Enter pressed
+        shown = _filter_shown(page, search, names)
+        # then the caption, the table's rows, the stability summary and verdicts and its note
+        # all show the filtered runs at once (a stale part would keep the previous runs)
+        assert shown["idle"], shown
+        assert f"Showing {len(names)} of" in shown["caption"], shown
+        assert sorted(shown["table"]) == sorted(names), shown
+        assert sorted(shown["summary"]) == sorted(names), shown
+        assert sorted(shown["verdicts"]) == sorted(names), shown
+        assert f"showing the top {len(names)} run(s)" in shown["note"], shown
+    page.screenshot(path=str(tmp_path / "runs_filtered.png"))
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert errors == []
+    page.close()
