@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from core.cli.main import main
 from core.monitoring.profiles import load_profiles
 from core.monitoring.reference import profile_path
-from core.promotion import audit, ledger, requests
+from core.promotion import approvals, audit, ledger, requests
 from core.promotion import use_cases as promotion
 from core.promotion.manifest import ledger_path
 from core.runs.stability import StabilityRule
@@ -77,3 +78,30 @@ def test_run_without_validation_set_is_promoted_without_a_profile(
     assert result.manifest.reference_profile_sha256 is None
     found = load_profiles(settings, open_client(settings.tracking_uri), [promo_store.first])
     assert found.profiles == {} and "No reference profile" in found.notes[0]
+
+
+def test_a_pending_four_eyes_request_in_the_ledger_does_not_break_monitoring(
+    promo_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    # given a promoted run, and then a four-eyes request (a ledger entry with no manifest)
+    settings = settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
+    run_id = promo_store.governed[1]
+    _promote(settings, run_id)
+    approvals.request_promotion(
+        replace(settings, promotion_approvals=2),
+        requests.PromotionRequest(
+            run_id=promo_store.governed[0], threshold=0.5, by="alice", reason="next model",
+            force=True, force_reason="test",
+            stability_rule=StabilityRule(max_std=0.1, max_worst_fold_drop=0.2),
+        ),
+    )  # fmt: skip
+    assert ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[-1].manifest is None
+    # when monitoring loads the profiles, then the promoted run's frozen profile is used
+    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
+    assert found.notes == () and found.profiles[run_id].threshold == 0.45
+    # and the monitor job runs on the log
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", promo_store.uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(settings.promotion_manifest))
+    write_scored_log(tmp_path / "deploy" / "decisions", promo_store.uri, run_id, n_rows=300)
+    assert main(["monitor"]) in (0, 3)
+    assert "Traceback" not in capsys.readouterr().err

@@ -24,9 +24,10 @@ class ProfileSet:
 
 
 def _promotions(settings: Settings) -> dict[str, PromotionManifest]:
-    """The latest ledger manifest of every promoted run (empty without a ledger)."""
+    """The latest ledger manifest of every promoted run (empty without a ledger); entries that
+    install no manifest (four-eyes requests, acknowledgements) are not promotions."""
     chain = read_chain(ledger_path(settings.promotion_manifest))
-    return {entry.manifest.run_id: entry.manifest for entry in chain.entries}
+    return {entry.manifest.run_id: entry.manifest for entry in chain.installs}
 
 
 def frozen_profile(settings: Settings, manifest: PromotionManifest) -> ReferenceProfile | None:
