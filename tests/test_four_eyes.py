@@ -57,7 +57,7 @@ def test_requester_cannot_approve_but_another_person_can(promo_store, tmp_path) 
     assert read_manifest(settings.promotion_manifest) is None
     assert [s.request_id for s in approvals.pending_requests(settings)] == ["R1"]
     # when alice (any case or spacing) approves her own request / then it is refused
-    for name in ("alice", "  ALICE\t"):
+    for name in ("alice", "  ALICE\t", "Ａlice", "ａｌｉｃｅ"):  # full-width look-alikes too
         with pytest.raises(approvals.ApprovalError, match="cannot approve it too"):
             approvals.approve(settings, "R1", by=name, reason="looks fine")
     assert read_manifest(settings.promotion_manifest) is None
@@ -126,6 +126,8 @@ def test_emergency_rollback_needs_review_by_a_second_person(promo_store, tmp_pat
     # when bob acknowledges his own rollback / then it is refused
     with pytest.raises(approvals.ApprovalError, match="cannot acknowledge it too"):
         approvals.acknowledge(settings, back.entry.seq, by=" BOB", reason="fine")
+    with pytest.raises(approvals.ApprovalError, match="cannot acknowledge it too"):
+        approvals.acknowledge(settings, back.entry.seq, by="ＢＯＢ", reason="fine")
     with pytest.raises(approvals.ApprovalError, match="not a rollback"):
         approvals.acknowledge(settings, 1, by="carol")
     # when carol acknowledges it / then the flag clears and the manifest is untouched

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -13,12 +14,13 @@ REQUEST_PREFIX = "R"
 
 
 def normalise_name(name: str) -> str:
-    """A person's name for comparison: case-folded, whitespace collapsed."""
-    return " ".join(name.split()).casefold()
+    """A person's name for comparison: Unicode look-alikes folded (NFKC: full-width 'Ａ' is
+    'A'), case-folded, whitespace collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def same_person(first: str, second: str) -> bool:
-    """True when two names denote the same person (case and whitespace ignored)."""
+    """True when two names denote the same person (look-alikes, case and spacing ignored)."""
     return normalise_name(first) == normalise_name(second)
 
 
