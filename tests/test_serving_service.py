@@ -152,6 +152,7 @@ BAD_INPUTS = [
     ("list for a category", _numbers(home_ownership=[1]), 422, "home_ownership", "category"),
     ("NaN", _numbers(debt_to_income=float("nan")), 422, "debt_to_income", "NaN"),
     ("infinity", _numbers(loan_amount=float("inf")), 422, "loan_amount", "Infinity"),
+    ("huge integer", _numbers(credit_score=10**400), 422, "credit_score", "too large"),
     ("missing feature", _without("term_months"), 422, "applicants[0].term_months", "missing"),
     ("object as id", _numbers(id={"a": 1}), 422, "applicants[0].id", "text"),
 ]

@@ -163,7 +163,16 @@ def _numeric(value: object, where: str, problems: _Collector) -> float:
         shown = f"the text {value!r}" if isinstance(value, str) else _json_kind(value)
         problems.add(where, f"must be a number, got {shown}.", _NUMBER_FIX)
         return math.nan
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # a JSON integer beyond a double's range (about 1.8e308)
+        problems.add(
+            where,
+            f"is an integer of {len(str(abs(value)))} digits, too large to score.",
+            "Send the value in the feature's own unit (see /version for its training range), "
+            "or null when the value is unknown.",
+        )
+        return math.nan
     if not math.isfinite(number):
         shown = "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
         problems.add(
@@ -182,7 +191,9 @@ def _categorical(
         return None
     if isinstance(value, str):
         return value.strip() or None
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
         return str(value)
     shown = ", ".join(repr(str(c)) for c in list(categories)[:6])
     problems.add(
