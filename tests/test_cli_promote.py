@@ -224,6 +224,9 @@ def test_cli_four_eyes_request_approve_and_auditor_export(
     code, out, _ = _cli(monkeypatch, capsys, *run, "--history", "--format", "csv")
     assert code == 0 and out.splitlines()[0].endswith("prev_hash,verified,verification")
     assert len(out.strip().splitlines()) == 3
+    # and the table shows a dash, never NaN, where an entry has no value
+    code, out, _ = _cli(monkeypatch, capsys, *run, "--history")
+    assert code == 0 and "request R1" in out and "NaN" not in out
 
 
 def test_cli_force_overrides_the_cv_gate_with_a_reason(

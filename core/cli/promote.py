@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 
 from core.errors import GovernanceError
 from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
+from core.promotion.manifest import GateResult
 from core.promotion.repair import repair
 from core.scoring.calibrator import scale_label
 from core.serving.version_check import compare_with_service
@@ -85,9 +87,7 @@ def _print_result(result: requests.PromotionResult) -> None:
         f"{scale_label(m.score_scale)} scale by {m.promoted_by} "
         f"at {m.promoted_at}; ledger entry {result.entry.seq} {result.entry.hash[:12]}"
     )
-    for gate in m.gate_results:
-        mark = "pass" if gate.passed else ("OVERRIDDEN" if gate.overridden else "FAIL")
-        print(f"  [{mark}] {gate.name}: {gate.detail}")
+    _print_gate_lines(m.gate_results)
     print(f"  export: {m.exported_model_path} sha256 {m.exported_model_sha256}")
     if m.evidence_pack_sha256:
         print(f"  evidence pack: sha256 {m.evidence_pack_sha256} (in the ledger entry)")
@@ -116,7 +116,8 @@ def _history(settings: Settings, fmt: str) -> int:
     if table.empty:
         print("The ledger is empty: nothing promoted yet.")
         return 0
-    print(table.drop(columns=["val_auc"]).to_string(index=False))
+    shown = table.drop(columns=["val_auc"]).astype(object).where(table.notna(), "—")
+    print(shown.to_string(index=False))
     return 0
 
 
@@ -157,10 +158,16 @@ def _request(args: argparse.Namespace, settings: Settings) -> requests.Promotion
     )
 
 
+def _print_gate_lines(gates: Iterable[GateResult]) -> None:
+    """One line per gate: [pass], [OVERRIDDEN] (failed, forced with a reason) or [FAIL]."""
+    for gate in gates:
+        mark = "pass" if gate.passed else ("OVERRIDDEN" if gate.overridden else "FAIL")
+        print(f"  [{mark}] {gate.name}: {gate.detail}")
+
+
 def _print_gates(exc: requests.GateFailedError) -> None:
     """Each gate's outcome, before the one-line error."""
-    for gate in exc.results:
-        print(f"  [{'pass' if gate.ok else 'FAIL'}] {gate.name}: {gate.detail}")
+    _print_gate_lines(exc.results)
 
 
 def _decide(args: argparse.Namespace, settings: Settings) -> int:
