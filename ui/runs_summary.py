@@ -23,7 +23,8 @@ def recommendation_banner(
 ) -> None:
     """The recommended run among those shown and why, then one line about the champion."""
     recommendation = recommend_run(shown, rule, primary, flags=flags)
-    scope = f" (among the {len(shown)} runs shown)" if len(shown) < len(runs) else ""
+    noun = "run" if len(shown) == 1 else "runs"
+    scope = f" (among the {len(shown):,} {noun} shown)" if len(shown) < len(runs) else ""
     if recommendation.run_id:
         st.success(
             f"**Recommended{scope}: {recommendation.run_name}.** {recommendation.reason}",
