@@ -165,6 +165,17 @@ def test_filters_narrow_the_table(file_store, app_env, key, value, expected_name
     assert f"Showing {len(expected_names)} of 8 runs" in texts(at)
 
 
+def test_a_search_that_matches_nothing_says_so(file_store, app_env) -> None:
+    # given the page, when a search matches no run
+    app_env(file_store.uri)
+    at = open_page(PAGE).text_input(key="q").set_value("no such run").run()
+    # then it says no run matches and that there is nothing to recommend, not a wrong reason
+    assert exceptions(at) == []
+    assert "No run matches these filters" in texts(at)
+    assert "There is no run to choose from." in _recommendation(at)
+    assert "No run logged" not in texts(at)
+
+
 def test_param_and_metric_range_filters(file_store, app_env) -> None:
     # given the page
     app_env(file_store.uri)

@@ -287,7 +287,9 @@ def recommend_run(
     if maximize is None:
         maximize = higher_is_better(metric)
     label = metric.removeprefix("metrics.")
-    if runs.empty or metric not in runs.columns:
+    if runs.empty:
+        return Recommendation(None, None, metric, None, "There is no run to choose from.")
+    if metric not in runs.columns:
         return Recommendation(None, None, metric, None, f"No run logged {label}.")
     flags = stability_flags(runs, rule) if flags is None else flags.reindex(runs.index)
     values = pd.to_numeric(runs[metric], errors="coerce")
