@@ -172,7 +172,7 @@ def test_a_search_that_matches_nothing_says_so(file_store, app_env) -> None:
     # then it says no run matches and that there is nothing to recommend, not a wrong reason
     assert exceptions(at) == []
     assert "No run matches these filters" in texts(at)
-    assert "There is no run to choose from." in _recommendation(at)
+    assert "There is no run to rank by val_auc." in _recommendation(at)
     assert "No run logged" not in texts(at)
 
 

@@ -288,7 +288,7 @@ def recommend_run(
         maximize = higher_is_better(metric)
     label = metric.removeprefix("metrics.")
     if runs.empty:
-        return Recommendation(None, None, metric, None, "There is no run to choose from.")
+        return Recommendation(None, None, metric, None, f"There is no run to rank by {label}.")
     if metric not in runs.columns:
         return Recommendation(None, None, metric, None, f"No run logged {label}.")
     flags = stability_flags(runs, rule) if flags is None else flags.reindex(runs.index)
