@@ -24,15 +24,25 @@ from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
 )
 
 
-def _promote(settings, run_id: str) -> promotion.PromotionResult:
-    """Promote a run at 0.45 with loose gates (the test is about profiles, not the gates)."""
-    return promotion.promote(
-        settings,
-        requests.PromotionRequest(
-            run_id=run_id, threshold=0.45, by="alice", reason="monitoring test", force=True,
-            force_reason="test", stability_rule=StabilityRule(max_std=0.1, max_worst_fold_drop=0.2),
-        ),
+def _ask(run_id: str, threshold: float = 0.45) -> requests.PromotionRequest:
+    """A request by alice with loose gates (the tests are about profiles, not the gates)."""
+    return requests.PromotionRequest(
+        run_id=run_id, threshold=threshold, by="alice", reason="monitoring test", force=True,
+        force_reason="test", stability_rule=StabilityRule(max_std=0.1, max_worst_fold_drop=0.2),
     )  # fmt: skip
+
+
+def _promote(settings, run_id: str) -> promotion.PromotionResult:
+    """Promote a run at 0.45."""
+    return promotion.promote(settings, _ask(run_id))
+
+
+def _run_monitor_job(settings, store_uri: str, run_id: str, folder: Path, monkeypatch) -> int:
+    """The monitor job's exit code on a 300-row decision log scored by run_id."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", store_uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(settings.promotion_manifest))
+    write_scored_log(folder / "decisions", store_uri, run_id, n_rows=300)
+    return main(["monitor"])
 
 
 def test_promotion_freezes_the_profile_and_monitoring_uses_it(
@@ -55,10 +65,9 @@ def test_promotion_freezes_the_profile_and_monitoring_uses_it(
     found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
     assert found.notes == () and found.profiles[run_id].threshold == 0.45
     # and the monitor job reads the log against it
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", promo_store.uri)
-    monkeypatch.setenv("PROMOTION_MANIFEST", str(settings.promotion_manifest))
-    write_scored_log(tmp_path / "deploy" / "decisions", promo_store.uri, run_id, n_rows=300)
-    assert main(["monitor"]) in (0, 3)
+    assert _run_monitor_job(
+        settings, promo_store.uri, run_id, tmp_path / "deploy", monkeypatch
+    ) in (0, 3)
     assert "built now" not in capsys.readouterr().err
     # when someone edits the frozen profile
     path.write_bytes(path.read_bytes().replace(b'"threshold": 0.45', b'"threshold": 0.5'))
@@ -87,21 +96,14 @@ def test_a_pending_four_eyes_request_in_the_ledger_does_not_break_monitoring(
     settings = settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
     run_id = promo_store.governed[1]
     _promote(settings, run_id)
-    approvals.request_promotion(
-        replace(settings, promotion_approvals=2),
-        requests.PromotionRequest(
-            run_id=promo_store.governed[0], threshold=0.5, by="alice", reason="next model",
-            force=True, force_reason="test",
-            stability_rule=StabilityRule(max_std=0.1, max_worst_fold_drop=0.2),
-        ),
-    )  # fmt: skip
+    four_eyes = replace(settings, promotion_approvals=2)
+    approvals.request_promotion(four_eyes, _ask(promo_store.governed[0], threshold=0.5))
     assert ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[-1].manifest is None
     # when monitoring loads the profiles, then the promoted run's frozen profile is used
     found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
     assert found.notes == () and found.profiles[run_id].threshold == 0.45
     # and the monitor job runs on the log
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", promo_store.uri)
-    monkeypatch.setenv("PROMOTION_MANIFEST", str(settings.promotion_manifest))
-    write_scored_log(tmp_path / "deploy" / "decisions", promo_store.uri, run_id, n_rows=300)
-    assert main(["monitor"]) in (0, 3)
+    assert _run_monitor_job(
+        settings, promo_store.uri, run_id, tmp_path / "deploy", monkeypatch
+    ) in (0, 3)
     assert "Traceback" not in capsys.readouterr().err
