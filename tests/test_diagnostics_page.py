@@ -306,6 +306,28 @@ def test_an_uploaded_parquet_file_is_scored(file_store, app_env, tmp_path) -> No
     assert 0.5 < float(metric(at, "AUC")) < 1.0
 
 
+def test_an_empty_or_semicolon_upload_is_explained_or_read(file_store, app_env) -> None:
+    # given the seed-pattern run evaluated at threshold 0.3 on an uploaded semicolon CSV
+    app_env(file_store.uri)
+    data = make_synthetic_credit_data(n_rows=500, seed=32).to_csv(index=False, sep=";").encode()
+    at = at_threshold(open_diagnostics(file_store.seed_pattern), 0.3)
+    at.radio(key="diag_source").set_value(UPLOAD).run()
+    at.file_uploader(key="diag_upload").upload("holdout.csv", data).run()
+    # then its columns are read as columns (the label is found) and the run is evaluated
+    assert exceptions(at) == [] and [e.value for e in at.error] == []
+    assert at.selectbox(key="diag_label").value == "default"
+    auc = metric(at, "AUC")
+    # when an empty file is uploaded instead
+    at.file_uploader(key="diag_upload").upload("empty.csv", b"").run()
+    # then the page says it is empty and what to give, with no label picker
+    errors = " ".join(e.value for e in at.error)
+    assert "'empty.csv' is empty" in errors and "header row" in errors
+    assert exceptions(at) == []
+    # and the run and the threshold chosen before are kept for the next file
+    at.file_uploader(key="diag_upload").upload("holdout.csv", data).run()
+    assert metric(at, "AUC") == auc and applied(at) == 0.3
+
+
 def test_file_path_source_is_off_without_data_root(file_store, app_env) -> None:
     # given no DATA_ROOT configured
     app_env(file_store.uri)

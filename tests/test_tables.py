@@ -65,3 +65,29 @@ def test_a_file_over_the_byte_limit_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="the limit is") as caught:
         read_table_bytes("big.csv", b"x\n" + b"1\n" * 1000, max_bytes=100, max_rows=50)
     assert "50 rows" in (caught.value.fix or "")
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|", ","])
+def test_a_csv_with_another_delimiter_is_read_as_its_columns(
+    tmp_path: Path, delimiter: str
+) -> None:
+    # given the same table written with each delimiter (decimals with a dot, a quoted field)
+    frame = FRAME.assign(note=["a, b", "c; d", "e"])
+    content = frame.to_csv(index=False, sep=delimiter).encode()
+    path = tmp_path / "a.csv"
+    path.write_bytes(content)
+    # when read from an upload, from a path and from the header alone
+    # then each gives the table's own columns and values, not one column of joined text
+    for read in (read_table_bytes("a.csv", content), read_table(path)):
+        pd.testing.assert_frame_equal(read, frame)
+    assert read_columns("a.csv", content) == ["credit_score", "home", "note"]
+
+
+@pytest.mark.parametrize("content", [b"", b" \n\n"])
+def test_an_empty_upload_is_refused_from_its_header_too(content: bytes) -> None:
+    # given an empty file / when only its columns are read (the Diagnostics label picker)
+    # then it is refused as empty, saying what to give, instead of offering no columns
+    with pytest.raises(DataValidationError, match="is empty") as caught:
+        read_columns("empty.csv", content)
+    assert caught.value.message == "'empty.csv' is empty."
+    assert "header row" in (caught.value.fix or "")

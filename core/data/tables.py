@@ -1,9 +1,10 @@
 """The one reader of user tables: uploads (bytes) and server paths, CSV or Parquet.
 
 Every page and command that reads a user's file goes through here: the format comes from the
-name, the size and row limits are checked before parsing where possible, duplicate column
-names are refused from the raw header (pandas would silently rename them), and every problem
-is a DataValidationError that says what to fix.
+name, the size and row limits are checked before parsing where possible, a CSV's delimiter
+(`,` `;` tab or `|`) is sniffed from its header and first row, duplicate column names are
+refused from the raw header (pandas would silently rename them), and every problem is a
+DataValidationError that says what to fix.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from core.errors import DataValidationError
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 MAX_TABLE_BYTES = 2 * 1024**3
+CSV_DELIMITERS = (",", ";", "\t", "|")
+_SNIFF_BYTES = 1024 * 1024
 _UNREADABLE = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError)
 
 
@@ -37,7 +40,7 @@ def _suffix(name: str) -> str:
 def _check_size(name: str, size: int, max_bytes: int, max_rows: int | None) -> None:
     """Refuse an empty file or one above the byte limit."""
     if size == 0:
-        raise DataValidationError(f"'{name}' is empty.", fix="Give a file with a header and rows.")
+        _check_not_blank(name, b"")
     if size > max_bytes:
         rows = f" of at most {max_rows:,} rows" if max_rows else ""
         raise DataValidationError(
@@ -68,15 +71,43 @@ def check_unique_columns(columns: Sequence[str], name: str) -> None:
         )
 
 
-def _header(source: io.BytesIO | Path, suffix: str) -> list[str]:
+def sniff_delimiter(head: str) -> str:
+    """The delimiter of a CSV from its first lines: the one of `,` `;` tab `|` that splits the
+    header into the most fields and the first data row into as many (comma on a tie)."""
+    lines = head.splitlines()[:2]
+    if not lines:
+        return ","
+
+    def fields(line: str, delimiter: str) -> int:
+        return len(next(csv.reader([line], delimiter=delimiter), []))
+
+    def score(delimiter: str) -> tuple[bool, int]:
+        header = fields(lines[0], delimiter)
+        agrees = len(lines) < 2 or fields(lines[1], delimiter) == header
+        return (agrees and header > 1, header)
+
+    return max(CSV_DELIMITERS, key=score)  # max keeps the first (comma) among equals
+
+
+def _head(source: io.BytesIO | Path) -> str:
+    """The first bytes of a CSV as text, enough for its header and first row."""
+    if isinstance(source, Path):
+        with source.open("rb") as handle:
+            raw = handle.read(_SNIFF_BYTES)
+    else:
+        raw = source.getvalue()[:_SNIFF_BYTES]
+    return raw.decode("utf-8-sig", errors="replace")
+
+
+def _header(source: io.BytesIO | Path, suffix: str, delimiter: str = ",") -> list[str]:
     """Column names as written in the file, before pandas renames duplicates."""
     if suffix in CSV_SUFFIXES:
         if isinstance(source, Path):
             with source.open(newline="", encoding="utf-8-sig") as handle:
-                return next(csv.reader(handle), [])
+                return next(csv.reader(handle, delimiter=delimiter), [])
         text = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
         try:
-            return next(csv.reader(text), [])
+            return next(csv.reader(text, delimiter=delimiter), [])
         finally:
             text.detach()
     import pyarrow.parquet as pq
@@ -87,19 +118,20 @@ def _header(source: io.BytesIO | Path, suffix: str) -> list[str]:
 def _parse(source: io.BytesIO | Path, name: str, suffix: str) -> pd.DataFrame:
     """Parse CSV or Parquet, with the raw header checked for duplicates."""
     try:
-        header = _header(source, suffix)
+        delimiter = sniff_delimiter(_head(source)) if suffix in CSV_SUFFIXES else ","
+        header = _header(source, suffix, delimiter)
         if isinstance(source, io.BytesIO):
             source.seek(0)
         if suffix in CSV_SUFFIXES:
-            frame = pd.read_csv(source, encoding="utf-8-sig")
+            frame = pd.read_csv(source, encoding="utf-8-sig", sep=delimiter)
         else:
             frame = pd.read_parquet(source)
     except _UNREADABLE as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataValidationError(
             f"'{name}' could not be read: {first}",
-            fix="Check that it is a valid CSV (UTF-8, comma-separated, one header row) "
-            "or Parquet file.",
+            fix="Check that it is a valid CSV (UTF-8, one header row, fields separated by "
+            "commas, semicolons, tabs or pipes) or Parquet file.",
         ) from exc
     check_unique_columns(header, name)
     return frame
@@ -119,6 +151,15 @@ def _check_rows(frame: pd.DataFrame, name: str, max_rows: int | None) -> pd.Data
     return frame
 
 
+def _check_not_blank(name: str, content: bytes) -> None:
+    """Refuse a file with nothing in it but white space."""
+    if not content.strip():
+        raise DataValidationError(
+            f"'{name}' is empty.",
+            fix="Give a file with a header row naming the columns and at least one data row.",
+        )
+
+
 def read_table_bytes(
     name: str,
     content: bytes,
@@ -130,8 +171,7 @@ def read_table_bytes(
     """Read an uploaded CSV or Parquet file from memory (its name decides the format)."""
     shown = Path(name).name
     suffix = _suffix(name)
-    if not content.strip():
-        raise DataValidationError(f"'{shown}' is empty.", fix="Give a file with a header and rows.")
+    _check_not_blank(shown, content)
     _check_size(shown, len(content), max_bytes, max_rows)
     if suffix in CSV_SUFFIXES:
         _check_row_estimate(shown, content, max_rows)
@@ -167,8 +207,10 @@ def read_table(
 def read_columns(name: str, content: bytes) -> list[str]:
     """A table's column names from its header alone (the full read happens once, later)."""
     suffix = _suffix(name)
+    _check_not_blank(Path(name).name, content)
     try:
-        columns = _header(io.BytesIO(content), suffix)
+        delimiter = sniff_delimiter(_head(io.BytesIO(content))) if suffix in CSV_SUFFIXES else ","
+        columns = _header(io.BytesIO(content), suffix, delimiter)
     except _UNREADABLE:
         columns = list(read_table_bytes(name, content).columns)
     check_unique_columns(columns, Path(name).name)
