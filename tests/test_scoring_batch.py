@@ -17,6 +17,7 @@ from core.scoring.applicants import (
 )
 from core.scoring.batch import batch_table, read_applicants_csv
 from core.scoring.model_spec import model_spec
+from core.scoring.prepare import UnseenCategoryError
 from core.scoring.scorer import scorer_for
 from core.training.trainer import ID_COLUMN, SCORE_COLUMN, TrainConfig, build_model
 
@@ -99,3 +100,50 @@ def test_template_uses_medians_and_most_frequent_categories(model_and_data) -> N
     assert bare["credit_score"].iloc[0] == (low + high) / 2
     assert 0 < scorer_for(model).score(bare, 0.45).scores["probability"].iloc[0] < 1
     assert isinstance(bare, pd.DataFrame)
+
+
+def _upload_with(validation: pd.DataFrame, cells: dict[tuple[int, str], str]) -> pd.DataFrame:
+    """The first 60 applicants as an uploaded file with ids A-0001..., some cells replaced."""
+    frame = validation.drop(columns=[SCORE_COLUMN, ID_COLUMN]).head(60).astype(object)
+    frame.insert(0, "applicant_id", [f"A-{i:04d}" for i in range(1, 61)])
+    for (row, column), value in cells.items():
+        frame.loc[row - 1, column] = value
+    return read_applicants_csv(frame.to_csv(index=False).encode(), "batch.csv")
+
+
+def test_values_that_are_not_numbers_are_named_by_row_id_and_column(model_and_data) -> None:
+    # given a batch file with text in numeric columns in seven rows
+    model, validation = model_and_data
+    bad = {(7, "credit_score"): "abc", (3, "debt_to_income"): "unknown", (9, "credit_score"): "1,5"}
+    bad |= {(row, "credit_score"): "x" for row in (20, 30, 40, 50)}
+    applicants = _upload_with(validation, bad)
+    # when it is scored
+    with pytest.raises(DataValidationError) as caught:
+        scorer_for(model).score(applicants, 0.3)
+    # then the message counts them and names the first five by row, id and column, in row order
+    message = caught.value.message
+    assert message.startswith("7 values in 7 rows cannot be scored: row 3 (applicant_id A-0003)")
+    assert "row 7 (applicant_id A-0007), column credit_score: 'abc' is not a number" in message
+    assert "row 9 (applicant_id A-0009), column credit_score: '1,5' is not a number" in message
+    assert message.endswith(
+        "row 30 (applicant_id A-0030), column credit_score: 'x' is not a number; and 2 more."
+    )
+    assert "first row after the header" in (caught.value.fix or "")
+
+
+def test_unseen_categories_in_a_batch_name_their_rows(model_and_data) -> None:
+    # given a batch file with a home_ownership the model never saw in rows 4 and 11
+    model, validation = model_and_data
+    applicants = _upload_with(
+        validation, {(4, "home_ownership"): "BOAT", (11, "home_ownership"): "BOAT"}
+    )
+    # when the caller refuses unseen categories, then the error names the value and its rows
+    with pytest.raises(UnseenCategoryError) as caught:
+        scorer_for(model).score(applicants, 0.3, on_unseen="raise")
+    assert (
+        "home_ownership: BOAT (2 rows: row 4 (applicant_id A-0004), row 11 (applicant_id A-0011))"
+        in caught.value.message
+    )
+    # and when it accepts them, the prepared rows say how many carry one
+    result = scorer_for(model).score(applicants, 0.3)
+    assert result.prepared.unseen_rows["home_ownership"].count == 2

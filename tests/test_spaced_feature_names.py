@@ -7,8 +7,10 @@ import mlflow
 import mlflow.lightgbm
 import numpy as np
 import pandas as pd
+import pytest
 from mlflow.tracking import MlflowClient
 
+from core.errors import DataValidationError
 from core.scoring.scorer import scorer_for
 from core.settings import prepare_mlflow_environment
 from core.store.client import ensure_experiment
@@ -51,3 +53,17 @@ def test_scoring_and_attaching_accept_the_training_data_names(tmp_path) -> None:
         source="holdout.csv", sha256="0" * 64,
     )  # fmt: skip
     assert attached.rows == 200
+
+
+def test_a_file_naming_one_feature_twice_is_refused_naming_both() -> None:
+    # given a model trained on 'home status' (LightGBM: home_status)
+    frame, labels = _book(300, seed=3)
+    model = lgb.LGBMClassifier(n_estimators=5, verbose=-1).fit(frame, labels)
+    # when applicants carry both spellings of it
+    both = frame.head(5).assign(home_status="own")
+    # then scoring refuses, naming both columns, instead of silently dropping one
+    with pytest.raises(DataValidationError) as caught:
+        scorer_for(model).score(both, 0.4542)
+    assert caught.value.message == (
+        "'home status' and 'home_status' both name the model feature home_status."
+    )
