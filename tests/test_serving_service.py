@@ -254,6 +254,33 @@ def test_invocations_refuses_bad_requests(service, payload, content_type, status
     assert words in response.json()["message"]
 
 
+def test_features_are_accepted_as_the_training_data_spelled_them(service) -> None:
+    # given an applicant whose features use the training data's spaces ('credit score' for
+    # LightGBM's credit_score), as the dashboard's uploads may
+    applicant = _applicants(1)[0]
+    spaced = {k.replace("_", " ") if k != "id" else k: v for k, v in applicant.items()}
+    # when it is scored
+    for path in ("/predict", "/explain"):
+        response = service.post(path, {"applicants": [applicant, spaced]})
+        # then it is the same applicant, with no warning about unknown fields
+        assert response.status_code == 200, response.text
+        first, second = response.json()["predictions"]
+        assert second["probability_of_default"] == first["probability_of_default"]
+        assert not [w for w in second["warnings"] if "unknown field" in w]
+    # when one feature is given under both names
+    both = dict(applicant, **{"credit score": 500})
+    response = service.post("/predict", {"applicants": [applicant, both]})
+    # then the answer is a 422 naming both spellings
+    assert response.status_code == 422
+    problem = response.json()["problems"][0]
+    assert problem["field"] == "applicants[1].credit_score"
+    assert "'credit_score' and 'credit score' both name the model feature" in problem["message"]
+    # and /version and the OpenAPI schema document the names accepted
+    assert service.get("/version").json()["feature_aliases"]["credit score"] == "credit_score"
+    body = service.get("/openapi.json").json()["paths"]["/predict"]["post"]["requestBody"]
+    assert "`credit score` for `credit_score`" in body["description"]
+
+
 def test_docs_carry_an_example_built_from_the_model(service) -> None:
     schema = service.get("/openapi.json").json()
     example = schema["paths"]["/predict"]["post"]["requestBody"]["content"]["application/json"]

@@ -10,6 +10,7 @@ from fastapi.openapi.utils import get_openapi
 
 from core.scoring.applicants import typical_applicant
 from core.scoring.model_spec import ModelSpec
+from core.scoring.prepare import ROW_ID_COLUMNS, spaced_names
 
 _APPLICANT = {"type": "object", "additionalProperties": True}
 APPLICANTS_BODY: dict[str, Any] = {
@@ -55,11 +56,33 @@ def example_applicant(spec: ModelSpec) -> dict[str, object]:
     return example
 
 
+def names_accepted(spec: ModelSpec) -> str:
+    """How applicants may name the model's features, with the training data's spellings."""
+    aliases = spaced_names(spec.names)
+    text = "Each applicant gives the model's features by name: " + ", ".join(
+        f"`{n}`" for n in spec.names
+    )
+    if aliases:
+        text += (
+            ". LightGBM wrote the training data's spaces as underscores; either spelling is "
+            "accepted ("
+            + ", ".join(f"`{alias}` for `{name}`" for alias, name in aliases.items())
+            + "), but not both for one applicant (422)"
+        )
+    ids = " or ".join(f"`{c}`" for c in ROW_ID_COLUMNS)
+    return text + f". An optional id field: {ids}."
+
+
 def _with_examples(schema: dict[str, Any], spec: ModelSpec) -> dict[str, Any]:
-    """The schema with request examples for the scoring routes and /invocations."""
+    """The schema with request examples and accepted names for the scoring routes and
+    /invocations."""
     applicant = example_applicant(spec)
     features = {k: v for k, v in applicant.items() if k != "id"}
     paths = schema.get("paths", {})
+    for path in (*_SCORING_PATHS, "/invocations"):
+        body = paths.get(path, {}).get("post", {}).get("requestBody", {})
+        if body:
+            body["description"] = names_accepted(spec)
     for path in _SCORING_PATHS:
         content = paths.get(path, {}).get("post", {}).get("requestBody", {}).get("content", {})
         if "application/json" in content:

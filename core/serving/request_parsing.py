@@ -1,9 +1,11 @@
 """Parse and validate scoring requests against the model's features, naming each bad field.
 
 The service refuses what it cannot score faithfully (wrong types, missing features, NaN or
-infinity, empty or malformed bodies, too many applicants) with a 4xx that names the field and
-the fix; it scores what it can and warns about the rest (unknown fields, unseen categories,
-values outside the training range, missing values).
+infinity, empty or malformed bodies, too many applicants, one feature given under two names)
+with a 4xx that names the field and the fix; it scores what it can and warns about the rest
+(unknown fields, unseen categories, values outside the training range, missing values).
+Features are named as the model names them or as the training data did ('home status' for
+LightGBM's 'home_status'), through the one mapping `core.scoring.prepare.model_feature_name`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,16 @@ import pandas as pd
 from starlette.requests import Request
 
 from core.scoring.model_spec import FeatureSpec, ModelSpec
+from core.scoring.prepare import (
+    NAMED_TWICE_FIX,
+    ROW_ID_COLUMNS,
+    model_feature_name,
+    named_twice,
+    named_twice_message,
+)
 from core.serving.errors import Problem, RequestError, request_error
-from core.training.trainer import ID_COLUMN
 
-ID_KEYS = ("id", "applicant_id", ID_COLUMN)
+ID_KEYS = ROW_ID_COLUMNS
 BODY_BYTES_PER_APPLICANT = 4096
 BODY_BYTES_FLOOR = 64 * 1024
 MAX_PROBLEMS = 20
@@ -252,6 +260,21 @@ def _feature_value(
     return number, None
 
 
+def _with_model_names(row: dict, checks: _FeatureChecks, where: str, problems: _Collector) -> dict:
+    """The applicant with fields spelled as in the training data ('home status') renamed to
+    the model's features; a feature given under two names is a problem naming both."""
+    if all(key in checks.known or key in ID_KEYS for key in row):
+        return row
+    twice = named_twice(row, checks.known)
+    for feature, names in twice.items():
+        problems.add(f"{where}.{feature}", named_twice_message(feature, names), NAMED_TWICE_FIX)
+    renamed: dict = {}
+    for key, value in row.items():
+        feature = model_feature_name(key, checks.known)
+        renamed[feature if feature is not None and feature not in twice else key] = value
+    return renamed
+
+
 def validate_rows(rows: Sequence[object], spec: ModelSpec, label: str) -> ParsedApplicants:
     """Check every applicant against the model's features; 422 listing each bad field."""
     checks = _FeatureChecks(spec)
@@ -269,6 +292,7 @@ def validate_rows(rows: Sequence[object], spec: ModelSpec, label: str) -> Parsed
             )
             continue
         notes: list[str] = []
+        row = _with_model_names(row, checks, where, problems)
         for feature in spec.features:
             if feature.name not in row:
                 missing.setdefault(feature.name, []).append(i)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from core.scoring.prepare import spaced_names
 from core.serving.service_state import service_of
 from core.serving.versions import code_version, package_versions
 
@@ -40,7 +41,12 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/version", summary="What is being served")
 async def version(request: Request) -> dict[str, object]:
-    """The served model's run, sha256, threshold, promotion record, and code/package versions."""
+    """The served model's run, sha256, threshold, promotion record, and code/package versions.
+
+    `features` are the model's names; `feature_aliases` maps the training data's spelling of
+    each name LightGBM wrote with underscores ('home status') to it: /predict, /explain and
+    /invocations accept either (not both for one applicant).
+    """
     loaded = service_of(request).holder.model
     identity = loaded.identity
     return {
@@ -57,6 +63,7 @@ async def version(request: Request) -> dict[str, object]:
         "manifest_schema_version": identity.manifest_schema_version,
         "loaded_at": loaded.loaded_at,
         "features": loaded.scorer.features,
+        "feature_aliases": spaced_names(loaded.scorer.features),
         "code": code_version(),
         "packages": package_versions(),
         "promoted_with": identity.promoted_with,
