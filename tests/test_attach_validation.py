@@ -168,6 +168,34 @@ def test_a_target_with_one_class_is_refused(seed_store, tmp_path, monkeypatch, c
     assert code == 2 and "one class only" in err
 
 
+def _with_unseen(path: Path, rows: tuple[int, ...] = (2, 9, 40)) -> Path:
+    """A copy of the labelled file whose home_ownership is HOUSEBOAT (never trained) in rows."""
+    frame = make_synthetic_credit_data(n_rows=SEED_FEATURES_ROWS, seed=31)
+    frame["home_ownership"] = frame["home_ownership"].astype(object)
+    frame.loc[[r - 1 for r in rows], "home_ownership"] = "HOUSEBOAT"
+    unseen = path.with_name("unseen.csv")
+    frame.to_csv(unseen, index=False)
+    return unseen
+
+
+def test_unseen_categories_are_attached_with_a_warning(
+    seed_store, labelled_csv, monkeypatch, capsys
+) -> None:
+    uri, run_id, _ = seed_store
+    # given a file whose home_ownership is HOUSEBOAT, never seen in training, in three rows
+    unseen = _with_unseen(labelled_csv)
+    # when it is attached
+    code, out, err = _cli(monkeypatch, capsys, uri, *_attach_args(run_id, unseen))
+    # then it is attached, with a warning naming the feature, the level, the rows and the scoring
+    assert code == 0, err
+    assert len(load_validation_set(MlflowClient(uri), run_id)) == SEED_FEATURES_ROWS
+    warning = out.splitlines()[1]
+    assert warning.startswith(
+        "warning: home_ownership: 3 rows have categories the model never saw in training "
+        "(HOUSEBOAT). The model scores them as a missing home_ownership"
+    )
+
+
 def test_attach_on_a_sqlite_store(tmp_path, labelled_csv, monkeypatch) -> None:
     # a sqlite store's default artifact root is ./mlruns of the working directory: keep it here
     monkeypatch.chdir(tmp_path)
@@ -200,7 +228,7 @@ def test_diagnostics_attaches_a_labelled_file_to_the_run(seed_store, labelled_cs
     app_env(uri, DATA_ROOT=str(labelled_csv.parent))
     at = _open("pages/diagnostics.py", {"run_id": run_id})
     at.radio(key="diag_source").set_value(PATH).run()
-    at = at.text_input(key="diag_path").input(str(labelled_csv)).run()
+    at = at.text_input(key="diag_path").input(str(_with_unseen(labelled_csv, (5,)))).run()
     assert exceptions(at) == []
     assert at.selectbox(key="diag_label").value == DEMO_TARGET
     # when the analyst attaches it to the run, with its id column
@@ -209,8 +237,10 @@ def test_diagnostics_attaches_a_labelled_file_to_the_run(seed_store, labelled_cs
     # then the page says what was logged, and the run carries the governed validation set
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert f"Attached {SEED_FEATURES_ROWS:,} labelled rows" in texts(at)
+    # with the warning that one row's home_ownership was never seen in training
+    assert any("home_ownership: 1 row has categories" in w.value for w in at.warning)
     validation = load_validation_set(MlflowClient(uri), run_id)
     assert validation["row_id"].iloc[0] == "A031-000000"
-    assert MlflowClient(uri).get_run(run_id).data.tags[attach.SOURCE_TAG] == "holdout.csv"
+    assert MlflowClient(uri).get_run(run_id).data.tags[attach.SOURCE_TAG] == "unseen.csv"
     # and the logged validation set is now offered as evaluation data
     assert LOGGED in at.radio(key="diag_source").options

@@ -33,6 +33,8 @@ def offer_attach(
     done = st.session_state.get(DONE_KEY)
     if done and done[0] == run_id:
         st.success(done[1], icon=":material/task_alt:")
+        for warning in done[2]:
+            st.warning(warning, icon=":material/warning:")
         return
     if not attachable:
         return
@@ -64,5 +66,5 @@ def offer_attach(
         show_error(exc)
         return
     cache.clear_all()
-    st.session_state[DONE_KEY] = (run_id, result.summary())
+    st.session_state[DONE_KEY] = (run_id, result.summary(), result.warnings())
     st.rerun()

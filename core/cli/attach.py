@@ -41,6 +41,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         replace=args.replace,
     )
     print(result.summary())
-    for name, values in result.unseen_categories.items():
-        print(f"warning: {name} has categories the model never saw, scored as missing: {values}")
+    for warning in result.warnings():
+        print(f"warning: {warning}")
     return 0

@@ -3,6 +3,8 @@
 The file is scored with the run's own model through the one scoring path, logged as the same
 artifact `core` training writes (validation/validation.parquet with row_id, features, label and
 score), val_auc / val_ks are logged when the run lacks them, and tags record what was attached.
+Category levels the model never saw do not refuse the attach: the result warns, per feature,
+with the levels and how many rows carry them, scored as missing as LightGBM scores them.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from core.data.synthetic import coerce_binary_target
 from core.data.tables import read_table
 from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
-from core.scoring.prepare import with_model_column_names
+from core.scoring.prepare import RowSample, with_model_column_names
 from core.scoring.scorer import scorer_for
 from core.store.client import open_client
 from core.store.run_record import fetch_run_record, load_record_model
@@ -61,6 +63,14 @@ class AttachResult:
     logged_metrics: tuple[str, ...]
     replaced: str | None = None
     unseen_categories: dict[str, list[str]] = field(default_factory=dict)
+    unseen_rows: dict[str, RowSample] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """One sentence per feature whose levels the model never saw in training."""
+        return [
+            unseen_warning(name, values, self.unseen_rows.get(name))
+            for name, values in self.unseen_categories.items()
+        ]
 
     def summary(self) -> str:
         """One line for the CLI and the page."""
@@ -74,6 +84,23 @@ class AttachResult:
             f"[sha256 {self.sha256[:12]}] to run {self.run_name} ({self.run_id[:8]}): "
             f"{values}{replaced}."
         )
+
+
+UNSEEN_SHOWN = 5
+
+
+def unseen_warning(name: str, values: list[str], rows: RowSample | None) -> str:
+    """'home_ownership: 3 rows have categories the model never saw in training (HOUSEBOAT) …'."""
+    shown = ", ".join(values[:UNSEEN_SHOWN]) + (
+        f" and {len(values) - UNSEEN_SHOWN} more" if len(values) > UNSEEN_SHOWN else ""
+    )
+    count = f"{rows.count:,} row{'s' if rows.count != 1 else ''}" if rows else "some rows"
+    return (
+        f"{name}: {count} {'has' if rows and rows.count == 1 else 'have'} categories the model "
+        f"never saw in training ({shown}). The model scores them as a missing {name}, as "
+        "LightGBM treats any unseen category, so their scores (and val_auc / val_ks) reflect "
+        "that; the file was attached as it is."
+    )
 
 
 def _labels(frame: pd.DataFrame, target: str, source: str) -> pd.Series:
@@ -200,6 +227,7 @@ def attach_validation(
         logged_metrics=to_log,
         replaced=replaced,
         unseen_categories=prepared.unseen_categories,
+        unseen_rows=prepared.unseen_rows,
     )
 
 
