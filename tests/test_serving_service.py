@@ -267,6 +267,14 @@ def test_features_are_accepted_as_the_training_data_spelled_them(service) -> Non
         first, second = response.json()["predictions"]
         assert second["probability_of_default"] == first["probability_of_default"]
         assert not [w for w in second["warnings"] if "unknown field" in w]
+    # and so is it through the MLflow protocol, as JSON and as CSV
+    mlflow_split = service.post("/invocations", {"dataframe_split": _split([spaced])})
+    csv = pd.DataFrame([spaced]).drop(columns="id").to_csv(index=False).encode()
+    mlflow_csv = requests.post(
+        f"{service.url}/invocations", data=csv, headers={"Content-Type": "text/csv"}, timeout=30
+    )
+    for answer in (mlflow_split, mlflow_csv):
+        assert answer.json()["predictions"] == [first["probability_of_default"]], answer.text
     # when one feature is given under both names
     both = dict(applicant, **{"credit score": 500})
     response = service.post("/predict", {"applicants": [applicant, both]})

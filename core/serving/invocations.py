@@ -13,6 +13,7 @@ import numpy as np
 
 from core.data.tables import read_table_bytes
 from core.errors import DataValidationError
+from core.scoring.prepare import model_feature_name
 from core.serving.errors import request_error
 from core.serving.request_parsing import check_count, decode_json
 
@@ -159,4 +160,5 @@ def csv_rows(body: bytes, max_applicants: int, numeric: set[str]) -> list[object
         raise request_error(status, "body", exc.message, exc.fix or "") from None
     check_count(len(frame), "body", max_applicants)
     records = frame.astype(object).to_dict("records")
-    return [{k: _csv_value(v, k in numeric) for k, v in row.items()} for row in records]
+    is_numeric = {k: model_feature_name(k, numeric) is not None for k in frame.columns}
+    return [{k: _csv_value(v, is_numeric[k]) for k, v in row.items()} for row in records]
