@@ -210,6 +210,7 @@ def test_bad_files_get_clear_messages_and_the_page_keeps_working(
     unseen = labelled_csv(tmp_path, "unseen.csv", home_ownership="CARAVAN")
     at.text_input(key="diag_path").input(unseen).run()
     # then they are counted and listed, and the evaluation still runs
+    assert any("CARAVAN in 600 rows: row 1 (applicant_id" in w.value for w in at.warning)
     assert any("CARAVAN" in w.value and "missing" in w.value for w in at.warning)
     assert metric(at, "AUC")
     # when the label is not binary

@@ -173,7 +173,13 @@ def describe_data(data: eval_data.EvaluationData, score_name: str = "risk score"
     )
     if data.unseen_categories:
         listed = "; ".join(
-            f"{name}: {', '.join(values[:10])}" + (" …" if len(values) > 10 else "")
+            f"{name}: {', '.join(values[:10])}"
+            + (" …" if len(values) > 10 else "")
+            + (
+                f" in {data.unseen_rows[name].describe(shown=3)}"
+                if name in data.unseen_rows
+                else ""
+            )
             for name, values in data.unseen_categories.items()
         )
         count = sum(len(v) for v in data.unseen_categories.values())

@@ -13,6 +13,7 @@ import pandas as pd
 from core.data.data_root import read_in_root
 from core.data.synthetic import coerce_binary_target
 from core.errors import DataValidationError
+from core.scoring.prepare import PreparedFeatures, RowSample
 from core.scoring.scorer import scorer_for
 from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 
@@ -30,6 +31,7 @@ class EvaluationData:
     fingerprint: str
     unseen_categories: dict[str, list[str]] = field(default_factory=dict)
     missing_values: dict[str, int] = field(default_factory=dict)
+    unseen_rows: dict[str, RowSample] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -52,17 +54,19 @@ class EvaluationData:
         return 0 < self.n_bads < self.n
 
 
+def _scored(model: lgb.LGBMClassifier, frame: pd.DataFrame) -> tuple[np.ndarray, PreparedFeatures]:
+    """Probabilities of raw rows and the prepared features (what the model could not see)."""
+    scorer = scorer_for(model)
+    prepared = scorer.prepare(frame)
+    return scorer.probabilities(prepared), prepared
+
+
 def score_frame(
     model: lgb.LGBMClassifier, frame: pd.DataFrame
 ) -> tuple[np.ndarray, dict[str, list[str]], dict[str, int]]:
     """Score raw rows with a model: probabilities, unseen categories and missing-value counts."""
-    scorer = scorer_for(model)
-    prepared = scorer.prepare(frame)
-    return (
-        scorer.probabilities(prepared),
-        prepared.unseen_categories,
-        prepared.missing_values,
-    )
+    scores, prepared = _scored(model, frame)
+    return scores, prepared.unseen_categories, prepared.missing_values
 
 
 def _feature_columns(frame: pd.DataFrame, label_column: str) -> pd.DataFrame:
@@ -106,15 +110,16 @@ def from_labelled_frame(
         raise DataValidationError(f"{source} has no rows.", fix="Give a file with data rows.")
     labels = coerce_binary_target(frame[label_column], label_column).to_numpy()
     features = _feature_columns(frame, label_column)
-    scores, unseen, missing = score_frame(model, features)
+    scores, prepared = _scored(model, features)
     return EvaluationData(
         source=source,
         labels=labels,
         scores=scores,
         features=features,
         fingerprint=fingerprint,
-        unseen_categories=unseen,
-        missing_values=missing,
+        unseen_categories=prepared.unseen_categories,
+        missing_values=prepared.missing_values,
+        unseen_rows=prepared.unseen_rows,
     )
 
 
