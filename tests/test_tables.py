@@ -91,3 +91,13 @@ def test_an_empty_upload_is_refused_from_its_header_too(content: bytes) -> None:
         read_columns("empty.csv", content)
     assert caught.value.message == "'empty.csv' is empty."
     assert "header row" in (caught.value.fix or "")
+
+
+def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers() -> None:
+    # given a spreadsheet export: semicolons between fields, commas in decimals, a text column
+    content = b"rate;score;note\n0,25;700;a,b\n-1,5;650;c\n;;\n"
+    # when read / then the decimal-comma column is numbers; the others keep their type
+    frame = read_table_bytes("export.csv", content)
+    assert frame["rate"].tolist()[:2] == [0.25, -1.5] and pd.isna(frame["rate"].iloc[2])
+    assert frame["score"].tolist()[:2] == [700, 650]
+    assert frame["note"].tolist()[:2] == ["a,b", "c"]

@@ -2,15 +2,17 @@
 
 Every page and command that reads a user's file goes through here: the format comes from the
 name, the size and row limits are checked before parsing where possible, a CSV's delimiter
-(`,` `;` tab or `|`) is sniffed from its header and first row, duplicate column names are
-refused from the raw header (pandas would silently rename them), and every problem is a
-DataValidationError that says what to fix.
+(`,` `;` tab or `|`) is sniffed from its header and first row (in a `;` file, a column whose
+every value is a number written with a decimal comma, as spreadsheets in many locales export
+it, is read as numbers), duplicate column names are refused from the raw header (pandas would
+silently rename them), and every problem is a DataValidationError that says what to fix.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,7 @@ PARQUET_SUFFIXES = (".parquet", ".pq")
 MAX_TABLE_BYTES = 2 * 1024**3
 CSV_DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 1024 * 1024
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+(,\d+)?")
 _UNREADABLE = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError)
 
 
@@ -99,6 +102,28 @@ def _head(source: io.BytesIO | Path) -> str:
     return raw.decode("utf-8-sig", errors="replace")
 
 
+def _decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with text columns whose every value is a decimal-comma number ('1,5') read as
+    numbers (a `;`-separated file from a spreadsheet writes decimals that way)."""
+    for column in frame.columns:
+        values = frame[column]
+        if not pd.api.types.is_string_dtype(values):
+            continue
+        present = values.dropna().astype(str).str.strip()
+        if (
+            len(present)
+            and present.str.contains(",", regex=False).any()
+            and present.str.fullmatch(_DECIMAL_COMMA).all()
+        ):
+            frame[column] = pd.to_numeric(
+                values.astype(str)
+                .str.strip()
+                .str.replace(",", ".", regex=False)
+                .where(values.notna())
+            )
+    return frame
+
+
 def _header(source: io.BytesIO | Path, suffix: str, delimiter: str = ",") -> list[str]:
     """Column names as written in the file, before pandas renames duplicates."""
     if suffix in CSV_SUFFIXES:
@@ -124,6 +149,8 @@ def _parse(source: io.BytesIO | Path, name: str, suffix: str) -> pd.DataFrame:
             source.seek(0)
         if suffix in CSV_SUFFIXES:
             frame = pd.read_csv(source, encoding="utf-8-sig", sep=delimiter)
+            if delimiter == ";":
+                frame = _decimal_commas(frame)
         else:
             frame = pd.read_parquet(source)
     except _UNREADABLE as exc:
