@@ -219,6 +219,7 @@ class _FeatureChecks:
         self.spec = spec
         self.names = spec.names
         self.known = set(self.names)
+        self.plain_keys = self.known | set(ID_KEYS)  # keys that need no renaming
         self.categories = {f.name: {str(c) for c in f.categories} for f in spec.features}
         self.ranges = spec.ranges
 
@@ -263,7 +264,7 @@ def _feature_value(
 def _with_model_names(row: dict, checks: _FeatureChecks, where: str, problems: _Collector) -> dict:
     """The applicant with fields spelled as in the training data ('home status') renamed to
     the model's features; a feature given under two names is a problem naming both."""
-    if all(key in checks.known or key in ID_KEYS for key in row):
+    if checks.plain_keys.issuperset(row):
         return row
     twice = named_twice(row, checks.known)
     for feature, names in twice.items():
