@@ -84,13 +84,21 @@ def test_a_csv_with_another_delimiter_is_read_as_its_columns(
 
 
 @pytest.mark.parametrize("content", [b"", b" \n\n"])
-def test_an_empty_upload_is_refused_from_its_header_too(content: bytes) -> None:
-    # given an empty file / when only its columns are read (the Diagnostics label picker)
-    # then it is refused as empty, saying what to give, instead of offering no columns
-    with pytest.raises(DataValidationError, match="is empty") as caught:
-        read_columns("empty.csv", content)
-    assert caught.value.message == "'empty.csv' is empty."
-    assert "header row" in (caught.value.fix or "")
+def test_an_empty_file_is_refused_by_every_reader(tmp_path: Path, content: bytes) -> None:
+    # given an empty file (or white space only), uploaded or on disk
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    # when its columns alone are read (the Diagnostics label picker), or all of it
+    for read in (
+        lambda: read_columns("empty.csv", content),
+        lambda: read_table_bytes("empty.csv", content),
+        lambda: read_table(path),
+    ):
+        # then it is refused as empty, saying what to give, instead of offering no columns
+        with pytest.raises(DataValidationError, match="is empty") as caught:
+            read()
+        assert caught.value.message == "'empty.csv' is empty."
+        assert "header row" in (caught.value.fix or "")
 
 
 def test_a_semicolon_file_with_decimal_commas_is_read_as_numbers() -> None:

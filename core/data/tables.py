@@ -227,6 +227,8 @@ def read_table(
         )
     suffix = _suffix(file.name)
     _check_size(file.name, file.stat().st_size, max_bytes, max_rows)
+    if suffix in CSV_SUFFIXES:
+        _check_not_blank(file.name, _head(file).encode())
     frame = _parse(file, file.name, suffix)
     return frame if allow_empty else _check_rows(frame, file.name, max_rows)
 
