@@ -21,6 +21,7 @@ from ui.context import show_error
 
 FIELD_PREFIX = "whatif_f_"
 BASE_KEY = "_whatif_base_key"
+UNSEEN_KEY = "_whatif_unseen_levels"  # feature -> the loaded applicant's level unseen in training
 MISSING_OPTION = "(missing)"
 FORM_COLUMNS = 3
 MOVED_IN_CHART = 8
@@ -52,18 +53,34 @@ def _as_text(value: object) -> str:
     return f"{float(value):.10g}"
 
 
+def _form_level(feature: FeatureSpec, value: object) -> str:
+    """A category value as the form shows it: the model's level it names (matched as text, as
+    the scorer matches it), else the value itself (a level unseen in training), else missing."""
+    if value is None or pd.isna(value):
+        return MISSING_OPTION
+    text = str(value).strip()
+    if not text:
+        return MISSING_OPTION
+    return next((str(c) for c in feature.categories if str(c) == text), text)
+
+
 def load_applicant_into_form(spec: ModelSpec, applicant: pd.DataFrame, key: str) -> None:
-    """Fill the form with an applicant's values when the picked applicant changed."""
+    """Fill the form with an applicant's values when the picked applicant changed; a category
+    level the model never saw is kept (the form offers it, marked) and remembered."""
     if st.session_state.get(BASE_KEY) == key:
         return
     row = applicant.iloc[0]
+    unseen: dict[str, str] = {}
     for feature in spec.features:
         value = row[feature.name]
         if feature.is_categorical:
-            text = MISSING_OPTION if pd.isna(value) else str(value)
-            st.session_state[field_key(feature.name)] = text
+            level = _form_level(feature, value)
+            if level != MISSING_OPTION and level not in map(str, feature.categories):
+                unseen[feature.name] = level
+            st.session_state[field_key(feature.name)] = level
         else:
             st.session_state[field_key(feature.name)] = _as_text(value)
+    st.session_state[UNSEEN_KEY] = unseen
     st.session_state[BASE_KEY] = key
 
 
@@ -81,10 +98,19 @@ def _feature_input(feature: FeatureSpec) -> object:
     marker, note = _monotone_note(feature)
     if feature.is_categorical:
         options = [MISSING_OPTION, *(str(c) for c in feature.categories)]
+        unseen = st.session_state.get(UNSEEN_KEY, {}).get(feature.name)
+        if unseen is not None:
+            # The applicant's own level, which training never saw: scored as missing.
+            options.append(unseen)
         if st.session_state.get(field_key(feature.name)) not in options:
             st.session_state[field_key(feature.name)] = MISSING_OPTION
         value = st.selectbox(
-            feature.name, options, key=field_key(feature.name), help="The model's own categories."
+            feature.name,
+            options,
+            key=field_key(feature.name),
+            format_func=lambda level: f"{level} (unseen in training)" if level == unseen else level,
+            help="The model's own categories"
+            + (f", and this applicant's {unseen}, which training never saw." if unseen else "."),
         )
         return None if value == MISSING_OPTION else value
     span = f"{feature.low:g} – {feature.high:g}" if feature.has_range else "unknown"
