@@ -20,6 +20,10 @@ from ui import whatif_result as view
 from ui.context import show_error
 
 FIELD_PREFIX = "whatif_f_"
+# The form and the result are two fragments: an edit reruns only the result (the field the user
+# typed in already shows its value), so the form's inputs are not re-sent on every edit.
+FORM_FRAGMENT = "whatif_form"
+RESULT_FRAGMENT = "whatif_result"
 BASE_KEY = "_whatif_base_key"
 UNSEEN_KEY = "_whatif_unseen_levels"  # feature -> the loaded applicant's level unseen in training
 MISSING_OPTION = "(missing)"
@@ -93,7 +97,12 @@ def _monotone_note(feature: FeatureSpec) -> tuple[str, str]:
     return "", ""
 
 
-def _feature_input(feature: FeatureSpec) -> object:
+def _rerun_result() -> None:
+    """Input callback: rerun the result alone (the form keeps what the browser shows)."""
+    st.rerun(scope=RESULT_FRAGMENT)
+
+
+def _feature_input(feature: FeatureSpec) -> None:
     """One input: a selectbox of the model's categories, or a text field for a number."""
     marker, note = _monotone_note(feature)
     if feature.is_categorical:
@@ -104,41 +113,53 @@ def _feature_input(feature: FeatureSpec) -> object:
             options.append(unseen)
         if st.session_state.get(field_key(feature.name)) not in options:
             st.session_state[field_key(feature.name)] = MISSING_OPTION
-        value = st.selectbox(
+        st.selectbox(
             feature.name,
             options,
             key=field_key(feature.name),
             format_func=lambda level: f"{level} (unseen in training)" if level == unseen else level,
             help="The model's own categories"
             + (f", and this applicant's {unseen}, which training never saw." if unseen else "."),
+            on_change=_rerun_result,
         )
-        return None if value == MISSING_OPTION else value
+        return
     span = f"{feature.low:g} – {feature.high:g}" if feature.has_range else "unknown"
-    return st.text_input(
+    st.text_input(
         f"{feature.name}{marker}  ·  range {span}",
         key=field_key(feature.name),
         placeholder="missing",
         help=f"Training range {span}. Leave empty for a missing value. {note}".strip(),
+        on_change=_rerun_result,
     )
 
 
-def _edited_applicant(spec: ModelSpec) -> pd.DataFrame:
-    """The form as a one-row frame of raw inputs (text for numbers, category names)."""
+@st.fragment(key=FORM_FRAGMENT)
+def applicant_form(spec: ModelSpec) -> None:
+    """The applicant's inputs; an edit reruns the result fragment, not this one."""
     columns = st.columns(FORM_COLUMNS)
-    values: dict[str, object] = {}
     for i, feature in enumerate(spec.features):
         with columns[i % FORM_COLUMNS]:
-            values[feature.name] = _feature_input(feature)
+            _feature_input(feature)
     st.caption(
         "↑ / ↓: monotone features (the model's risk only rises / only falls as the value rises). "
         "Ranges are those seen in training; leave a number empty to score it as missing."
     )
+
+
+def _edited_applicant(spec: ModelSpec) -> pd.DataFrame:
+    """The form's values (from session state) as a one-row frame of raw inputs: text for
+    numbers, category names, None for a missing category."""
+    values: dict[str, object] = {}
+    for feature in spec.features:
+        value = st.session_state.get(field_key(feature.name))
+        values[feature.name] = None if value == MISSING_OPTION else value
     return pd.DataFrame([values], columns=spec.names, dtype=object)
 
 
 def _apply_change(feature: str, value: object, categorical: bool) -> None:
-    """Button callback: put a counterfactual value into the form."""
+    """Button callback: put a counterfactual value into the form; rerun the form and result."""
     st.session_state[field_key(feature)] = str(value) if categorical else _as_text(value)
+    st.rerun(scope=[FORM_FRAGMENT, RESULT_FRAGMENT])
 
 
 def _result_html(
@@ -187,12 +208,17 @@ def _result_html(
     return "".join(parts)
 
 
-@st.fragment
 def applicant_workbench(bench: Workbench, original_applicant: pd.DataFrame, label: str) -> None:
-    """The form and everything computed from it; reruns alone while the user edits. The result
-    is one HTML block and, when a change flips the decision, its button: few elements to
-    re-send and redraw per edit."""
+    """The form, then everything computed from it; each is a fragment."""
     st.caption(label)
+    applicant_form(bench.spec)
+    applicant_result(bench, original_applicant)
+
+
+@st.fragment(key=RESULT_FRAGMENT)
+def applicant_result(bench: Workbench, original_applicant: pd.DataFrame) -> None:
+    """The score of the form's applicant and everything computed from it, as one HTML block and,
+    when a change flips the decision, its button; reruns alone on every edit."""
     edited_applicant = _edited_applicant(bench.spec)
     try:
         # The original does not change while the user edits: scored once per applicant.
