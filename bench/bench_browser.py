@@ -25,10 +25,10 @@ client), done is: the slider, the exact box, the "Previewing" status and every "
 0.xxxx" label in the workbench show the new value, the approval rate changed, and the sidebar
 still shows the applied threshold the status names. "Use this threshold" is timed too, from the
 click to the sidebar and the link showing it (on a baseline without the workbench: the
-suggested threshold's button, the only apply there); for a What-if
-edit, the probability of default changed; for a filter, the caption names the expected count;
-for a page, its title and its first metric are shown. A stale value is never counted as done.
-The time runs from the keydown / pointerdown event in the page to that moment.
+suggested threshold's button, the only apply there); for a What-if edit, the score changed
+(a metric, or the result block's first metric); for a filter, the caption names the expected
+count; for a page, its title and its first metric are shown. A stale value is never counted
+as done. The time runs from the keydown / pointerdown event in the page to that moment.
 
 Usage: python bench/bench_browser.py [--repeat 20] [--fresh 3] [--base REV] [--only NAME,...]
 """
@@ -139,8 +139,11 @@ const threshold = (arg) => {
 WHATIF_DONE = (
     HELPERS_JS
     + """
+// The score: a metric on older commits, the first metric of the one result block since.
 const whatif = (arg) => {
-  const pd = metric('Probability of default') ?? metric('Risk score');
+  const block = document.querySelector('.wi-metric .wi-metric-value');
+  const pd = metric('Probability of default') ?? metric('Risk score')
+    ?? (block ? block.textContent.trim() : null);
   return idle() && pd !== null && pd !== arg ? pd : null;
 };
 """

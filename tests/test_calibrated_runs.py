@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -41,6 +40,7 @@ from core.store.run_record import fetch_run_record
 from core.training.calibration import fit_calibrator
 from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, TrainConfig, train_and_log
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
+from tests.whatif_html import result_block
 
 DEMO_RUN = TrainConfig(n_estimators=100, cv_folds=3, monotone_constraints=DEMO_MONOTONE)
 
@@ -225,10 +225,9 @@ def test_pages_name_the_calibrated_output(calibrated, app_env) -> None:
     whatif = at.switch_page("pages/whatif.py").run()
     assert exceptions(whatif) == []
     # then What-if names its output a calibrated probability of default, the waterfall too
-    assert "Probability of default (calibrated)" in [m.label for m in whatif.metric]
-    figures = [json.loads(c.proto.spec) for c in whatif.get("plotly_chart")]
-    titles = [f["layout"].get("title", {}).get("text", "") for f in figures]
-    assert any("probability of default (calibrated)" in t for t in titles)
+    block = result_block(whatif)
+    assert "Probability of default (calibrated)" in block.metrics
+    assert "probability of default (calibrated)" in block.charts["waterfall"].title
     diagnostics = whatif.switch_page("pages/diagnostics.py").run()
     assert exceptions(diagnostics) == []
     assert "The score is the probability of default (calibrated)" in texts(diagnostics)

@@ -13,13 +13,14 @@ from tests.conftest import SCRIPT_DONE
 
 pytestmark = pytest.mark.browser
 
+# The result of an edit is one HTML block (.wi-result): metrics, tables and CSS bar charts.
 # Done when the script is idle, nothing is marked stale and the "What changed" table shows
 # the edited value: the final state of the edit, not a first sign of change.
 EDIT_SHOWN = """
 (want) => {
   if (!document.querySelector('[data-testid=stApp][data-test-script-state=notRunning]')
       || document.querySelector('[data-stale=true]')) return false;
-  for (const table of document.querySelectorAll('[data-testid=stTable]')) {
+  for (const table of document.querySelectorAll('.wi-result table')) {
     const head = [...table.querySelectorAll('thead th')].map(c => c.innerText.trim());
     const column = head.indexOf('Edited value');
     if (column < 0) continue;
@@ -32,15 +33,18 @@ EDIT_SHOWN = """
 }
 """
 TABLES_JS = """
-() => [...document.querySelectorAll('[data-testid=stTable]')].map(table => ({
+() => [...document.querySelectorAll('.wi-result table')].map(table => ({
   head: [...table.querySelectorAll('thead th')].map(c => c.innerText.trim()),
   rows: [...table.querySelectorAll('tbody tr')].map(
     r => [...r.querySelectorAll('th, td')].map(c => c.innerText.trim())),
 }))
 """
+# Each chart's texts: title, row labels, printed values and axis note.
 CHART_TEXTS_JS = """
-() => [...document.querySelectorAll('.js-plotly-plot')].map(
-  plot => [...plot.querySelectorAll('text')].map(t => t.textContent))
+() => Object.fromEntries([...document.querySelectorAll('.wi-result [data-chart]')].map(
+  chart => [chart.dataset.chart, [...chart.querySelectorAll(
+    '.wi-chart-title, .wi-label, .wi-value, .wi-axis')].flatMap(
+      t => t.innerText.split('\\n')).map(t => t.trim())]))
 """
 
 
@@ -51,11 +55,9 @@ def _settle(page) -> None:
 
 
 def _metric(page, label: str) -> str:
-    """The shown value of the metric with this label."""
-    metric = page.locator("[data-testid=stMetric]").filter(
-        has=page.locator("[data-testid=stMetricLabel]", has_text=label)
-    )
-    return metric.locator("[data-testid=stMetricValue]").first.inner_text().strip()
+    """The shown value of the result's metric with this label."""
+    metric = page.locator(f'.wi-result .wi-metric[data-label="{label}"] .wi-metric-value')
+    return metric.first.inner_text().strip()
 
 
 def _percent(text: str) -> float:
@@ -103,7 +105,8 @@ def _assert_nothing_stale(page, original: str) -> None:
     else:
         assert "Approved: no reason codes are given for an approval." in shown
     # the waterfall explains this score; the moved-contributions chart shows the edit
-    waterfall, moved = page.evaluate(CHART_TEXTS_JS)
+    charts = page.evaluate(CHART_TEXTS_JS)
+    waterfall, moved = charts["waterfall"], charts["moved"]
     title = next(t for t in waterfall if t.startswith("Why this score"))
     found = re.search(r"risk score (\d+\.\d)% \(log-odds (-?\d+\.\d{3})\)", title)
     assert float(found.group(1)) == pytest.approx(_percent(score), abs=0.051)
@@ -111,6 +114,9 @@ def _assert_nothing_stale(page, original: str) -> None:
     log_odds = float(found.group(2))
     assert 100 / (1 + math.exp(-log_odds)) == pytest.approx(_percent(score), abs=0.03)
     assert found.group(2) in waterfall  # the total bar
+    # the waterfall's row of the edited feature shows the edited value
+    want = page.locator('input[aria-label^="debt_to_income"]').first.input_value()
+    assert f"debt_to_income = {float(want):.6g}" in waterfall
     assert "debt_to_income" in moved
     # the counterfactuals flip this decision, from this applicant's value
     flipped = {"approve": "decline", "decline": "approve"}[decision]

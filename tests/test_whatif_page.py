@@ -14,21 +14,28 @@ from core.store.access import load_validation_set
 from core.store.client import open_client
 from core.training.trainer import SCORE_COLUMN
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
+from tests.whatif_html import result_block
 
 PAGE = "pages/whatif.py"
 
 
 def _metric(at: AppTest, label: str) -> str:
-    """The shown value of the metric with this label."""
-    return next(m.value for m in at.metric if m.label == label)
+    """The shown value of the result's metric with this label."""
+    return result_block(at).metrics[label]
 
 
 def _table(at: AppTest, column: str) -> pd.DataFrame:
-    """The first table or dataframe shown that has this column (AppTest ones carry no key)."""
+    """The first table that has this column: a Streamlit table or dataframe (AppTest ones carry
+    no key), else one of the result block's."""
     for element in [*at.table, *at.dataframe]:
         if column in element.value.columns:
             return element.value
-    raise AssertionError(f"no table with column {column!r} on the page")
+    return result_block(at).table(column)
+
+
+def _shown(at: AppTest) -> str:
+    """Every text on the page: Streamlit's text elements and the result block's."""
+    return texts(at) + "\n" + result_block(at).text
 
 
 def _probability(at: AppTest) -> float:
@@ -79,8 +86,10 @@ def test_pick_row_then_edit_a_field_changes_the_score(whatif: AppTest, file_stor
     changed = _table(whatif, "Edited value")
     row = changed[changed["Feature"] == "debt_to_income"]
     assert row["Edited value"].tolist() == ["0.9"]
-    waterfall = json.loads(whatif.get("plotly_chart")[0].proto.spec)
-    assert waterfall["data"][0]["type"] == "waterfall"
+    # and the waterfall explains the edited score, from the edited value
+    waterfall = result_block(whatif).charts["waterfall"]
+    assert waterfall.title.startswith(f"Why this score: risk score {edited:.1%}")
+    assert "debt_to_income = 0.9" in waterfall.labels
 
 
 def test_non_numeric_text_shows_a_message_not_a_traceback(whatif: AppTest) -> None:
@@ -94,7 +103,10 @@ def test_non_numeric_text_shows_a_message_not_a_traceback(whatif: AppTest) -> No
 
 
 def test_declined_applicant_gets_reasons_and_a_counterfactual(whatif: AppTest) -> None:
-    # given an applicant pushed into a decline
+    # given the features the shipped policy holds fixed, listed with why under the form
+    held = _table(whatif, "Rule")
+    assert set(held["Feature"]) == {"delinquencies_2y", "credit_history_years", "employment_length"}
+    # and an applicant pushed into a decline (an edit reruns the result fragment alone)
     for key, value in (
         ("whatif_f_credit_score", "560"),
         ("whatif_f_debt_to_income", "0.6"),
@@ -104,15 +116,13 @@ def test_declined_applicant_gets_reasons_and_a_counterfactual(whatif: AppTest) -
     whatif.run()
     # then the decision, plain-language reasons and a flipping change are shown
     assert _metric(whatif, "Decision") == "DECLINE"
-    shown = texts(whatif)
+    shown = _shown(whatif)
     assert "Reasons for the decline" in shown
     assert "too low" in shown or "too high" in shown
     table = _table(whatif, "Share of range")
     assert not table.empty
     assert set(table["Decision"]) == {"approve"}
-    # and the features the shipped policy holds fixed are listed with why, and never suggested
-    held = _table(whatif, "Rule")
-    assert set(held["Feature"]) == {"delinquencies_2y", "credit_history_years", "employment_length"}
+    # and the features held fixed are never suggested
     assert not set(table["Feature"]) & set(held["Feature"])
     # when the user applies the best change
     whatif.button(key="whatif_apply_best").click().run()
@@ -134,6 +144,9 @@ def test_an_edit_on_a_borderline_applicant_survives_a_threshold_change(whatif: A
     whatif.radio(key="whatif_source").set_value("Borderline").run()
     picked = whatif.selectbox(key="whatif_borderline").value
     whatif.text_input(key="whatif_f_debt_to_income").set_value("0.77").run()
+    # (the edit reran the result alone: AppTest then holds only what that run drew, where the
+    # browser keeps the rest of the page, so run the page once more to reach the threshold)
+    whatif.run()
     # when the threshold moves far enough to change the closest applicants
     whatif.number_input(key="whatif_threshold").set_value(0.15).run()
     # then the same applicant stays, with the user's edit

@@ -1,17 +1,46 @@
-"""What-if figures: the SHAP waterfall and the contributions that moved after an edit."""
+"""What-if figures as data: the SHAP waterfall and the contributions that moved after an edit.
+
+Each builder returns plain bars on one numeric axis (frozen dataclasses). The What-if page
+draws them as HTML/CSS bars inside its one result block, so an edit redraws no chart library.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
-RISK_UP = "#c0392b"
-RISK_DOWN = "#1f77b4"
-TOTAL = "#555555"
 DEFAULT_WATERFALL_FEATURES = 10
+BASE, UP, DOWN, TOTAL = "base", "up", "down", "total"
+ORIGINAL, EDITED = "original", "edited"
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One horizontal bar from `start` to `end` on the chart's axis, with its row label, kind
+    (base, up, down, total; original, edited) and the number printed beside it."""
+
+    label: str
+    start: float
+    end: float
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """A titled horizontal bar chart: bars top to bottom, the axis range, an optional marked
+    value (the threshold) with its note, and what the axis measures."""
+
+    title: str
+    bars: tuple[Bar, ...]
+    low: float
+    high: float
+    axis_title: str
+    marker: float | None = None
+    marker_text: str = ""
 
 
 def _logit(probability: float) -> float:
@@ -21,14 +50,21 @@ def _logit(probability: float) -> float:
 
 def _value_text(value: object) -> str:
     """A feature value for a bar label."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)) or pd.isna(value):
         return "missing"
     if isinstance(value, float | np.floating):
         return f"{float(value):.6g}"
     return str(value)
 
 
-def waterfall_figure(
+def _axis(values: list[float]) -> tuple[float, float]:
+    """An axis range holding every value and zero, with a little room at both ends."""
+    low, high = min([0.0, *values]), max([0.0, *values])
+    pad = 0.04 * (high - low) if high > low else 1.0
+    return low - pad, high + pad
+
+
+def waterfall(
     contributions: pd.Series,
     values: pd.Series,
     base_value: float,
@@ -38,7 +74,7 @@ def waterfall_figure(
     score_name: str = "risk score",
     output: float | None = None,
     threshold_raw: float | None = None,
-) -> go.Figure:
+) -> BarChart:
     """SHAP waterfall in log-odds from the base value to the applicant's score, largest first.
 
     SHAP is always on the raw log-odds scale. For a calibrated run pass its output (the
@@ -48,85 +84,56 @@ def waterfall_figure(
     magnitude = contributions.abs()
     order = magnitude[magnitude > 0].sort_values(ascending=False, kind="stable").index
     shown = list(order[:top_n])
-    rest = contributions.drop(index=shown).sum()
-    labels = ["Base value (average applicant)"]
-    measures = ["absolute"]
-    amounts = [base_value]
-    for name in shown:
-        labels.append(f"{name} = {_value_text(values.get(name))}")
-        measures.append("relative")
-        amounts.append(float(contributions[name]))
+    bars = [Bar("Base value (average applicant)", 0.0, base_value, BASE, f"{base_value:.3f}")]
+    running = base_value
+    steps = [
+        (f"{name} = {_value_text(values.get(name))}", float(contributions[name])) for name in shown
+    ]
     if len(contributions) > len(shown):
-        labels.append(f"{len(contributions) - len(shown)} other features")
-        measures.append("relative")
-        amounts.append(float(rest))
-    raw = base_value + float(contributions.sum())
-    probability = 1.0 / (1.0 + math.exp(-raw)) if output is None else output
-    labels.append("Applicant's score")
-    measures.append("total")
-    amounts.append(raw)
-    figure = go.Figure(
-        go.Waterfall(
-            orientation="h",
-            y=labels,
-            x=amounts,
-            measure=measures,
-            text=[
-                f"{a:+.3f}" if m == "relative" else f"{a:.3f}"
-                for a, m in zip(amounts, measures, strict=True)
-            ],
-            textposition="outside",
-            increasing={"marker": {"color": RISK_UP}},
-            decreasing={"marker": {"color": RISK_DOWN}},
-            totals={"marker": {"color": TOTAL}},
-            connector={"line": {"color": "#bbbbbb", "width": 1}},
+        rest = float(contributions.drop(index=shown).sum())
+        steps.append((f"{len(contributions) - len(shown)} other features", rest))
+    for label, amount in steps:
+        bars.append(
+            Bar(label, running, running + amount, UP if amount >= 0 else DOWN, f"{amount:+.3f}")
         )
-    )
+        running += amount
+    raw = base_value + float(contributions.sum())
+    bars.append(Bar("Applicant's score", 0.0, raw, TOTAL, f"{raw:.3f}"))
+    probability = 1.0 / (1.0 + math.exp(-raw)) if output is None else output
     cut = _logit(threshold) if threshold_raw is None else threshold_raw
-    # the threshold line as plain layout data: add_vline costs more than the whole figure
-    shapes, annotations = [], []
-    if math.isfinite(cut):
-        shapes.append(
-            {"type": "line", "x0": cut, "x1": cut, "xref": "x", "y0": 0, "y1": 1,
-             "yref": "y domain", "line": {"dash": "dash", "color": "#333333"}}
-        )  # fmt: skip
-        annotations.append(
-            {"x": cut, "xref": "x", "y": 1, "yref": "y domain", "yanchor": "bottom",
-             "showarrow": False, "text": f"threshold {threshold:.2%} = log-odds {cut:+.3f}"}
-        )  # fmt: skip
-    figure.update_layout(
-        shapes=shapes,
-        annotations=annotations,
+    marker = cut if math.isfinite(cut) else None
+    ends = (
+        [b.end for b in bars] + [b.start for b in bars] + ([marker] if marker is not None else [])
+    )
+    low, high = _axis(ends)
+    return BarChart(
         title=f"Why this score: {score_name} {probability:.1%} (log-odds {raw:.3f})",
-        xaxis_title="Raw log-odds of default, before any calibration "
+        bars=tuple(bars),
+        low=low,
+        high=high,
+        axis_title="Raw log-odds of default, before any calibration "
         "(red pushes risk up, blue pulls it down)",
-        yaxis={"autorange": "reversed"},
-        height=max(360, 34 * len(labels) + 140),
-        margin={"l": 10, "r": 40, "t": 70, "b": 50},
-        showlegend=False,
+        marker=marker,
+        marker_text=f"threshold {threshold:.2%} = log-odds {cut:+.3f}"
+        if marker is not None
+        else "",
     )
-    return figure
 
 
-def moved_contributions_figure(moved: pd.DataFrame) -> go.Figure:
-    """Original vs edited contribution of each feature that moved (feature, original, edited)."""
-    figure = go.Figure()
-    figure.add_bar(
-        y=moved["feature"],
-        x=moved["original"],
-        name="original",
-        orientation="h",
-        marker_color="#999999",
-    )
-    figure.add_bar(
-        y=moved["feature"], x=moved["edited"], name="edited", orientation="h", marker_color=RISK_UP
-    )
-    figure.update_layout(
-        barmode="group",
+def moved_contributions(moved: pd.DataFrame) -> BarChart:
+    """Original vs edited contribution of each feature that moved (feature, original, edited):
+    two bars per feature, from zero."""
+    bars: list[Bar] = []
+    for feature, before, after in zip(
+        moved["feature"], moved["original"], moved["edited"], strict=True
+    ):
+        bars.append(Bar(str(feature), 0.0, float(before), ORIGINAL, f"{before:+.4f}"))
+        bars.append(Bar(str(feature), 0.0, float(after), EDITED, f"{after:+.4f}"))
+    low, high = _axis([b.end for b in bars])
+    return BarChart(
         title="Contributions that moved (log-odds)",
-        xaxis_title="Contribution to the log-odds of default",
-        yaxis={"autorange": "reversed"},
-        height=max(260, 60 * len(moved) + 120),
-        margin={"l": 10, "r": 20, "t": 60, "b": 40},
+        bars=tuple(bars),
+        low=low,
+        high=high,
+        axis_title="Contribution to the log-odds of default (grey: original, red: edited)",
     )
-    return figure

@@ -86,8 +86,8 @@ def borderline_rows(
 
 
 def typical_applicant(spec: ModelSpec, validation: pd.DataFrame | None = None) -> pd.DataFrame:
-    """A template applicant: medians and most frequent categories (training-range midpoints
-    and first categories when no validation set exists)."""
+    """A template applicant: medians and the most frequent categories the model saw in training
+    (training-range midpoints and first categories when no validation set exists)."""
     values: dict[str, object] = {}
     for feature in spec.features:
         column = (
@@ -96,7 +96,12 @@ def typical_applicant(spec: ModelSpec, validation: pd.DataFrame | None = None) -
             else None
         )
         if feature.is_categorical:
-            modes = column.dropna().mode() if column is not None else pd.Series([], dtype=object)
+            # Only the model's own levels: an unseen one, however frequent, scores as missing.
+            seen = {str(c) for c in feature.categories}
+            text = pd.Series([], dtype=object)
+            if column is not None:
+                text = column.dropna().map(lambda v: str(v).strip())
+            modes = text[text.isin(seen)].mode()
             values[feature.name] = (
                 str(modes.iloc[0])
                 if len(modes)
