@@ -10,12 +10,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.errors import GovernanceError
 from core.promotion.manifest import ManifestError, read_manifest
 from core.runs.default_run import DefaultRun, default_run
 from core.runs.stability import StabilityRule
 from core.settings import Settings
+from core.store.run_lookup import locate_run
 from core.threshold import InvalidThresholdError, Threshold
+from ui import cache
 from ui.context import StoreContext, show_error
+from ui.markdown_text import literal
 
 RUN_PARAM = "run_id"
 THRESHOLD_PARAM = "threshold"
@@ -94,12 +98,31 @@ def opening_run(context: StoreContext, runs: pd.DataFrame) -> DefaultRun:
     return default_run(runs, stability_rule(), champion_run_id(context.settings))
 
 
-def _warn_unusable_link(wanted: str, runs: pd.DataFrame, why_unusable: str) -> None:
-    """Say why the run named in the link cannot be used on this page."""
-    reason = why_unusable if wanted in set(runs["run_id"]) else "is not in this experiment"
-    st.warning(
-        f"Run '{wanted}' from the link {reason}; pick another run below.", icon=":material/warning:"
-    )
+def _link_problem(context: StoreContext, wanted: str, runs: pd.DataFrame, why: str) -> str:
+    """Why the run named in the link cannot be opened here, as markdown (the id as typed in
+    the link is shown literally until the store knows it)."""
+    unusable = f"Run `{wanted}` from the link {why}; pick another run below."
+    if wanted in set(runs["run_id"]):
+        return unusable
+    experiment = context.experiment.experiment_id if context.experiment else None
+    try:
+        where = locate_run(cache.client_for(context.tracking_uri), wanted, experiment)
+    except GovernanceError as exc:
+        return f"Run {literal(wanted)} from the link could not be looked up: {literal(exc)}"
+    if where.place == "deleted":
+        return (
+            f"Run `{wanted}` was deleted (in MLflow's trash); restore it with "
+            f"`{where.restore_command}` or pick another run."
+        )
+    if where.place == "elsewhere":
+        return (
+            f"Run `{wanted}` from the link belongs to experiment "
+            f"**{literal(where.experiment_name)}**; choose that experiment in the sidebar or "
+            "pick another run below."
+        )
+    if where.place == "here":
+        return unusable
+    return f"Run {literal(wanted)} from the link is not in this store; pick another run below."
 
 
 def selected_run(
@@ -113,7 +136,7 @@ def selected_run(
     if wanted and wanted in usable_ids:
         return wanted, None
     if wanted:
-        _warn_unusable_link(wanted, runs, why_unusable)
+        st.warning(_link_problem(context, wanted, runs, why_unusable), icon=":material/warning:")
     remembered = st.session_state.get(RUN_KEY)
     if remembered in usable_ids:
         return remembered, None
