@@ -34,6 +34,7 @@ from core.promotion.review import (
     request_states,
     rollback_reviews,
     same_person,
+    the_person_who,
 )
 from core.promotion.state import LedgerState, read_state
 from core.promotion.use_cases import install_promotion, promote
@@ -179,7 +180,8 @@ def approve(
         current = _open_request(state, request_id, "approved")
         if same_person(current.event.by, by):
             raise ApprovalError(
-                f"{by} requested {current.request_id} and cannot approve it too.",
+                the_person_who(by, current.event.by, f"requested {current.request_id}")
+                + " and cannot approve it too.",
                 fix="A second person must approve (four-eyes rule).",
             )
         return current
@@ -262,7 +264,8 @@ def acknowledge(
         actor, _ = actor_of(entry)
         if same_person(actor, by):
             raise ApprovalError(
-                f"{by} made rollback {seq} and cannot acknowledge it too.",
+                the_person_who(by, actor, f"made rollback {seq}")
+                + " and cannot acknowledge it too.",
                 fix="A second person must review an emergency rollback.",
             )
 
