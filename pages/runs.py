@@ -17,6 +17,7 @@ from ui import (
     selection,
 )
 from ui.context import get_context, require_runs
+from ui.markdown_text import literal
 
 context = get_context()
 st.title("Runs")
@@ -24,7 +25,7 @@ table = require_runs(context)
 runs = table.runs
 if runs.empty:
     st.info(
-        f"Experiment '{context.experiment.name}' has no runs yet. Train some with "
+        f"Experiment '{literal(context.experiment.name)}' has no runs yet. Train some with "
         "`python -m core train --demo`."
     )
     st.stop()

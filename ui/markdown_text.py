@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import string
 
+from core.sentence import render
+
 _SPECIALS = frozenset(string.punctuation)
 
 
@@ -16,3 +18,9 @@ def literal(name: object) -> str:
     """
     text = " ".join(str(name).splitlines())
     return "".join(f"\\{c}" if c in _SPECIALS else c for c in text)
+
+
+def with_literal_names(text: str) -> str:
+    """Core's text for markdown: the names a core Sentence keeps apart shown verbatim, core's
+    own words (and their formatting) as written."""
+    return render(text, literal)

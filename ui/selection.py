@@ -19,7 +19,7 @@ from core.store.run_lookup import locate_run
 from core.threshold import InvalidThresholdError, Threshold
 from ui import cache
 from ui.context import StoreContext, show_error
-from ui.markdown_text import literal
+from ui.markdown_text import literal, with_literal_names
 
 RUN_PARAM = "run_id"
 THRESHOLD_PARAM = "threshold"
@@ -44,7 +44,7 @@ def _show_in_sidebar() -> None:
     lines = []
     if st.session_state.get(RUN_KEY):
         name = st.session_state.get(RUN_NAME_KEY) or ""
-        lines.append(f"Run: **{name}** `{st.session_state[RUN_KEY][:8]}`")
+        lines.append(f"Run: **{literal(name)}** `{st.session_state[RUN_KEY][:8]}`")
     if st.session_state.get(THRESHOLD_KEY) is not None:
         lines.append(f"Threshold: **{st.session_state[THRESHOLD_KEY]:.4f}**")
     if lines:
@@ -126,16 +126,22 @@ def _link_problem(context: StoreContext, wanted: str, runs: pd.DataFrame, why: s
 
 
 def selected_run(
-    context: StoreContext, runs: pd.DataFrame, usable_ids: list[str], why_unusable: str
+    context: StoreContext,
+    runs: pd.DataFrame,
+    usable_ids: list[str],
+    why_unusable: str,
+    *,
+    quiet: bool = False,
 ) -> tuple[str, str | None]:
     """The run to open among usable_ids, and why it was chosen when it is the default.
 
-    The link's run wins, then the run selected on another page, then the default rule.
+    The link's run wins, then the run selected on another page, then the default rule. A link
+    to a run that cannot be opened is explained, unless quiet.
     """
     wanted = st.query_params.get(RUN_PARAM)
     if wanted and wanted in usable_ids:
         return wanted, None
-    if wanted:
+    if wanted and not quiet:
         st.warning(_link_problem(context, wanted, runs, why_unusable), icon=":material/warning:")
     remembered = st.session_state.get(RUN_KEY)
     if remembered in usable_ids:
@@ -144,6 +150,15 @@ def selected_run(
     if default.run_id in usable_ids:
         return default.run_id, default.reason
     return usable_ids[0], "the most recent usable run"
+
+
+def shown_run(context: StoreContext, runs: pd.DataFrame, usable_ids: list[str], key: str) -> str:
+    """The run the run_selectbox with this key shows on this rerun, without showing anything
+    (for what must be decided above the selectbox)."""
+    chosen, _ = selected_run(context, runs, usable_ids, "", quiet=True)
+    current = st.session_state.get(key)
+    follows = st.session_state.get(f"{key}_follows") == chosen
+    return current if current in usable_ids and follows else chosen
 
 
 def select_run(run_id: str, run_name: str = "") -> None:
@@ -191,7 +206,7 @@ def run_selectbox(
     st.session_state[f"{key}_follows"] = run_id
     select_run(run_id, str(names.get(run_id, "")))
     if reason and run_id == chosen:
-        st.caption(f"Opened on {reason.rstrip('.')}.")
+        st.caption(f"Opened on {with_literal_names(reason).rstrip('.')}.")
     return run_id
 
 

@@ -39,6 +39,7 @@ from core.promotion.review import (
 from core.promotion.state import LedgerState, read_state
 from core.promotion.use_cases import install_promotion, promote
 from core.runs.stability import StabilityRule
+from core.sentence import Sentence
 from core.settings import Settings
 from core.threshold import parse_threshold
 
@@ -305,8 +306,13 @@ def describe_request(state: RequestState) -> tuple[str, str]:
     record = state.record
     who = actor_label(state.event.by, state.event.identity)
     return (
-        f"{state.request_id} · {record.run_name or record.run_id[:8]} at threshold "
-        f"{record.threshold:g}",
-        f"Requested by {who} on {readable_time(state.event.at)}, expires "
-        f"{readable_time(record.expires_at)} · run `{record.run_id}`",
+        Sentence(
+            f"{state.request_id} · {{0}} at threshold {record.threshold:g}",
+            record.run_name or record.run_id[:8],
+        ),
+        Sentence(
+            f"Requested by {{0}} on {readable_time(state.event.at)}, expires "
+            f"{readable_time(record.expires_at)} · run `{record.run_id}`",
+            who,
+        ),
     )
