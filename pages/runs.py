@@ -17,7 +17,7 @@ from ui import (
     selection,
 )
 from ui.context import get_context, require_runs
-from ui.markdown_text import literal
+from ui.markdown_text import literal, with_literal_names
 
 context = get_context()
 st.title("Runs")
@@ -33,7 +33,8 @@ if runs.empty:
 fingerprint = cache_runs.runs_fingerprint(runs)
 label_of = cache_runs.run_labels(fingerprint, runs)
 champion = selection.champion_run_id(context.settings)
-st.caption(views.runs_caption(len(runs), len(table.children), context.experiment.name))
+caption = views.runs_caption(len(runs), len(table.children), context.experiment.name)
+st.caption(with_literal_names(caption))
 metric_options = runs_analysis.primary_metric_options(runs)
 primary, rule = runs_controls.primary_and_rule(metric_options)
 selection.remember_stability_rule(rule)  # Promotion, What-if and Diagnostics use it too

@@ -27,6 +27,10 @@ def test_literal_escapes_every_markdown_special() -> None:
     name = "**a** | [x](y) `c` _u_ $x$ :red[z] <b>\nnext"
     # when it is made literal / then every punctuation mark is escaped and the break is a space
     assert literal(name) == (r"\*\*a\*\* \| \[x\]\(y\) \`c\` \_u\_ \$x\$ \:red\[z\] \<b\> next")
+    # and a name markdown shows as written is left as it is
+    for plain in ("governed_b", "purpose.v2 (A-G)", "région_2", "a__b"):
+        assert literal(plain) == plain
+    assert literal("_x") == r"\_x" and literal("x_ y") == r"x\_ y"
     # and a core sentence escapes only its names, never core's own formatting
     sentence = Sentence("**{0}** beat `{1}`", "*a*", "b")
     assert with_literal_names(sentence) == r"**\*a\*** beat `b`"
@@ -54,6 +58,8 @@ def test_runs_page_shows_the_run_name_verbatim(open_on) -> None:
     (banner,) = [e.value for e in [*at.success, *at.warning] if "ecommend" in e.value]
     assert RUN_NAME not in banner
     assert SHOWN_RUN in banner
+    # and the caption under the title names the experiment literally, in core's bold
+    assert any(f"run(s) in **{literal(EXPERIMENT)}**." in c.value for c in at.caption)
 
 
 def test_promotion_banner_and_sidebar_show_the_name_verbatim(
@@ -93,3 +99,14 @@ def test_monitoring_offers_no_simulation_for_a_model_of_other_features(open_on) 
     (why,) = [c.value for c in at.caption if c.value.startswith("No simulated feed")]
     assert f"**{SHOWN_RUN}**" in why
     assert "needs 2 it does not" in why and all(literal(f) in why for f in RENAMED.values())
+
+
+def test_whatif_feature_labels_show_feature_names_verbatim(open_on) -> None:
+    # given a model whose features are named with markdown / when What-if opens
+    at = open_on("pages/whatif.py")
+    # then each such feature's input label escapes its name, plain names stay as they are
+    labels = [w.label for w in at.text_input]
+    for feature in RENAMED.values():
+        assert any(label.startswith(f"{literal(feature)}  ·  range") for label in labels)
+        assert not any(label.startswith(feature) for label in labels)
+    assert any(label.startswith("annual_income") for label in labels)

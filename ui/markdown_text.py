@@ -3,20 +3,28 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 from core.sentence import render
 
 _SPECIALS = frozenset(string.punctuation)
+# Text markdown shows as written: word characters, spaces and inert punctuation, with every
+# underscore inside a word (an underscore at a word's edge may start or end emphasis).
+_INERT = re.compile(r"[\w .,'\"/@%&?;=+()-]*")
+_EDGE_UNDERSCORE = re.compile(r"(?:^|\W)_|_(?:\W|$)")
 
 
 def literal(name: object) -> str:
-    """name as markdown text that renders exactly as written: every ASCII punctuation mark is
-    backslash-escaped (CommonMark allows it for all of them) and line breaks become spaces.
+    """name as markdown text that renders exactly as written, line breaks as spaces.
 
-    Not for code spans (between backticks), where a backslash shows as itself.
+    A name markdown would show as written ('governed_b', 'purpose.v2', 'grade(A-G)') is kept
+    as it is; any other has every ASCII punctuation mark backslash-escaped (CommonMark allows
+    it for all of them). Not for code spans (between backticks), where a backslash shows.
     """
     text = " ".join(str(name).splitlines())
+    if _INERT.fullmatch(text) and not _EDGE_UNDERSCORE.search(text):
+        return text
     return "".join(f"\\{c}" if c in _SPECIALS else c for c in text)
 
 

@@ -15,7 +15,7 @@ from core.monitoring.output import report_dict
 from core.monitoring.profiles import ProfileSet
 from core.monitoring.report import MonitoringReport
 from core.monitoring.sources import OUTCOME
-from ui.markdown_text import with_literal_names
+from ui.markdown_text import literal, with_literal_names
 from ui.plain_tables import plain_table
 
 DIAGNOSTICS_PAGE = "pages/diagnostics.py"
@@ -61,7 +61,7 @@ def alerts(report: MonitoringReport, recent: RecentData) -> None:
     st.subheader(f"{len(report.alerts)} alert(s), {len(critical)} critical")
     for alert in critical[:_SHOWN_CRITICAL]:
         st.warning(
-            f"**Critical — {alert.title}** ({alert.period}) — {alert.message}",
+            f"**Critical — {literal(alert.title)}** ({alert.period}) — {alert.message}",
             icon=":material/notification_important:",
         )
     table = pd.DataFrame([a.as_dict() for a in report.alerts])

@@ -17,6 +17,7 @@ from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import DECLINE, ScoringResult, compare_applicants, scorer_for
 from ui import cache_whatif
 from ui.context import show_error
+from ui.markdown_text import literal
 
 FIELD_PREFIX = "whatif_f_"
 BASE_KEY = "_whatif_base_key"
@@ -85,12 +86,15 @@ def _feature_input(feature: FeatureSpec) -> object:
         if st.session_state.get(field_key(feature.name)) not in options:
             st.session_state[field_key(feature.name)] = MISSING_OPTION
         value = st.selectbox(
-            feature.name, options, key=field_key(feature.name), help="The model's own categories."
+            literal(feature.name),
+            options,
+            key=field_key(feature.name),
+            help="The model's own categories.",
         )
         return None if value == MISSING_OPTION else value
     span = f"{feature.low:g} – {feature.high:g}" if feature.has_range else "unknown"
     return st.text_input(
-        f"{feature.name}{marker}  ·  range {span}",
+        f"{literal(feature.name)}{marker}  ·  range {span}",
         key=field_key(feature.name),
         placeholder="missing",
         help=f"Training range {span}. Leave empty for a missing value. {note}".strip(),
