@@ -4,6 +4,7 @@ page puts them into markdown, core's own formatting is kept (ui/markdown_text.py
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from core.promotion import requests
 from core.promotion import use_cases as promotion
@@ -110,3 +111,19 @@ def test_whatif_feature_labels_show_feature_names_verbatim(open_on) -> None:
         assert any(label.startswith(f"{literal(feature)}  ·  range") for label in labels)
         assert not any(label.startswith(feature) for label in labels)
     assert any(label.startswith("annual_income") for label in labels)
+
+
+def _error_naming_a_run() -> None:
+    """A page script showing a core error whose message names a run (for AppTest)."""
+    from core.errors import ModelLoadError
+    from core.sentence import Sentence
+    from ui.context import show_error
+
+    show_error(ModelLoadError(Sentence("Run '{0}' logged no model.", "**x** | y"), fix="Pick one."))
+
+
+def test_a_core_error_naming_a_run_shows_the_name_verbatim() -> None:
+    # given a core error whose message keeps a run's name apart / when a page shows it
+    at = AppTest.from_function(_error_naming_a_run).run()
+    # then the name is escaped inside the bold message, the fix follows
+    assert at.error[0].value == "**Run '\\*\\*x\\*\\* \\| y' logged no model.**\n\nPick one."
