@@ -121,13 +121,13 @@ def _input_notes(result: ScoringResult, spec: ModelSpec) -> None:
     for name in result.prepared.out_of_range:
         feature = spec.feature(name)
         st.warning(
-            f"{name} = {row[name]:g} is outside the training range "
+            f"{literal(name)} = {row[name]:g} is outside the training range "
             f"{feature.low:g} – {feature.high:g}: the model never saw such a value, "
             "so its score there is an extrapolation.",
             icon=":material/warning:",
         )
     if result.prepared.missing_values:
-        st.caption("Scored as missing: " + ", ".join(result.prepared.missing_values))
+        st.caption("Scored as missing: " + ", ".join(map(literal, result.prepared.missing_values)))
 
 
 def _score_panel(result: ScoringResult, original: ScoringResult | None) -> None:
