@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from core.data.tables import read_table_bytes
@@ -45,7 +46,7 @@ def promoted(context: StoreContext) -> PromotionManifest | None:
         return None
 
 
-def _usable(table: RunsTable):
+def _usable(table: RunsTable) -> pd.DataFrame:
     """Runs with a model and a validation set: those that can score files and the demo."""
     return table.runs[table.runs["has_model"] & table.runs["has_validation_set"]]
 

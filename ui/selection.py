@@ -156,6 +156,11 @@ def shown_run(context: StoreContext, runs: pd.DataFrame, usable_ids: list[str], 
     """The run the run_selectbox with this key shows on this rerun, without showing anything
     (for what must be decided above the selectbox)."""
     chosen, _ = selected_run(context, runs, usable_ids, "", quiet=True)
+    return _widget_run(key, usable_ids, chosen)
+
+
+def _widget_run(key: str, usable_ids: list[str], chosen: str) -> str:
+    """The widget's own pick while it still follows the shared selection, else chosen."""
     current = st.session_state.get(key)
     follows = st.session_state.get(f"{key}_follows") == chosen
     return current if current in usable_ids and follows else chosen
@@ -193,8 +198,7 @@ def run_selectbox(
     """A run selectbox over the usable runs that follows and updates the shared selection."""
     ids = usable["run_id"].astype(str).tolist()
     chosen, reason = selected_run(context, runs, ids, why_unusable)
-    if st.session_state.get(key) not in ids or st.session_state.get(f"{key}_follows") != chosen:
-        st.session_state[key] = chosen
+    st.session_state[key] = _widget_run(key, ids, chosen)
     names = dict(zip(usable["run_id"], usable["run_name"], strict=True))
     run_id = st.selectbox(
         label,
