@@ -22,7 +22,7 @@ st.caption(
 )
 table = require_runs(context)
 manifest = source.promoted(context)
-choice = source.pick_source(context, manifest)
+choice = source.pick_source(context, table, manifest)
 picked = source.pick_recent(context, table, manifest, choice)
 if picked is None:
     st.stop()

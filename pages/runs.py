@@ -17,6 +17,7 @@ from ui import (
     selection,
 )
 from ui.context import get_context, require_runs
+from ui.markdown_text import literal, with_literal_names
 
 context = get_context()
 st.title("Runs")
@@ -24,7 +25,7 @@ table = require_runs(context)
 runs = table.runs
 if runs.empty:
     st.info(
-        f"Experiment '{context.experiment.name}' has no runs yet. Train some with "
+        f"Experiment '{literal(context.experiment.name)}' has no runs yet. Train some with "
         "`python -m core train --demo`."
     )
     st.stop()
@@ -32,7 +33,8 @@ if runs.empty:
 fingerprint = cache_runs.runs_fingerprint(runs)
 label_of = cache_runs.run_labels(fingerprint, runs)
 champion = selection.champion_run_id(context.settings)
-st.caption(views.runs_caption(len(runs), len(table.children), context.experiment.name))
+caption = views.runs_caption(len(runs), len(table.children), context.experiment.name)
+st.caption(with_literal_names(caption))
 metric_options = runs_analysis.primary_metric_options(runs)
 primary, rule = runs_controls.primary_and_rule(metric_options)
 selection.remember_stability_rule(rule)  # Promotion, What-if and Diagnostics use it too

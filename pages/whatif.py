@@ -11,6 +11,7 @@ from core.store import access as store
 from ui import cache, cache_whatif
 from ui.context import get_context, require_runs, show_error
 from ui.feature_policy import feature_policy, held_fixed_note
+from ui.markdown_text import literal
 from ui.selection import threshold_input
 from ui.whatif_batch import batch_section
 from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
@@ -105,7 +106,7 @@ with one_tab:
         if book.source == str(path)
         else f"Reason texts: {book.source}; write {path} to change them"
     )
-    fallback = f" (features without a text use the fallback: {', '.join(unmapped)})"
+    fallback = f" (features without a text use the fallback: {', '.join(map(literal, unmapped))})"
     st.caption(origin + (fallback if unmapped else "") + ".")
     held_fixed_note(policy, spec)
 with batch_tab:

@@ -82,6 +82,16 @@ def test_cli_round_trip_on_file_store(promo_store, tmp_path, monkeypatch, capsys
     # then the registry step says it was skipped and why
     assert shown["registry"] is None
     assert "file store has no MLflow model registry" in shown["registry_note"]
+    # when carol acknowledges bob's rollback (entry 3)
+    run = (promo_store.uri, tmp_path / "d" / "p.json")
+    code, out, err = _cli(monkeypatch, capsys, *run, "--acknowledge", "3", "--by", "carol")
+    assert code == 0 and out.startswith("acknowledged rollback 3"), err
+    # then the history's acknowledgement row shows a dash, not a blank, in every column it has
+    # no value for (status, run name, threshold, reason, gates, registry, run id)
+    code, out, _ = _cli(monkeypatch, capsys, *run, "--history")
+    (acknowledged,) = [line for line in out.splitlines() if "acknowledge #3" in line]
+    assert code == 0 and acknowledged.count("—") == 7
+    assert "NaN" not in out and "None" not in out and "nan" not in out
 
 
 def _assert_registry_agrees(uri: str, shown: dict) -> None:

@@ -275,7 +275,7 @@ def test_a_link_to_an_unusable_run_is_explained(file_store, app_env, link: str) 
     # when the page opens
     at = open_diagnostics(run_id)
     # then it says why and falls back to a usable run
-    expected = "logged neither a model" if link == "foreign" else "is not in this experiment"
+    expected = "logged neither a model" if link == "foreign" else "is not in this store"
     assert any(expected in w.value for w in at.warning)
     assert exceptions(at) == [] and approval_shown(at)
 

@@ -58,8 +58,13 @@ def test_requester_cannot_approve_but_another_person_can(promo_store, tmp_path) 
     assert [s.request_id for s in approvals.pending_requests(settings)] == ["R1"]
     # when alice (any case or spacing) approves her own request / then it is refused
     for name in ("alice", "  ALICE\t", "Ａlice", "ａｌｉｃｅ"):  # full-width look-alikes too
-        with pytest.raises(approvals.ApprovalError, match="cannot approve it too"):
+        with pytest.raises(approvals.ApprovalError, match="cannot approve it too") as refused:
             approvals.approve(settings, "R1", by=name, reason="looks fine")
+        # and the refusal says the two spellings name one person
+        assert f"'{name.strip()}' and 'Alice' name one person" in refused.value.message
+    with pytest.raises(approvals.ApprovalError) as refused:
+        approvals.approve(settings, "R1", by="Alice", reason="looks fine")
+    assert refused.value.message == "Alice requested R1 and cannot approve it too."
     assert read_manifest(settings.promotion_manifest) is None
     # when bob approves / then the gates re-run and the manifest ships the requested run
     result = approvals.approve(settings, "r1", by="Bob", reason="checked the evidence")
@@ -126,8 +131,9 @@ def test_emergency_rollback_needs_review_by_a_second_person(promo_store, tmp_pat
     # when bob acknowledges his own rollback / then it is refused
     with pytest.raises(approvals.ApprovalError, match="cannot acknowledge it too"):
         approvals.acknowledge(settings, back.entry.seq, by=" BOB", reason="fine")
-    with pytest.raises(approvals.ApprovalError, match="cannot acknowledge it too"):
+    with pytest.raises(approvals.ApprovalError, match="cannot acknowledge it too") as refused:
         approvals.acknowledge(settings, back.entry.seq, by="ＢＯＢ", reason="fine")
+    assert "'ＢＯＢ' and 'bob' name one person" in refused.value.message
     with pytest.raises(approvals.ApprovalError, match="not a rollback"):
         approvals.acknowledge(settings, 1, by="carol")
     # when carol acknowledges it / then the flag clears and the manifest is untouched

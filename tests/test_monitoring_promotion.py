@@ -16,6 +16,7 @@ from core.promotion import use_cases as promotion
 from core.promotion.manifest import ledger_path
 from core.runs.stability import StabilityRule
 from core.store.client import open_client
+from tests.apptest_helpers import exceptions, open_page, texts
 from tests.decision_log_writer import write_scored_log
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
@@ -107,3 +108,36 @@ def test_a_pending_four_eyes_request_in_the_ledger_does_not_break_monitoring(
         settings, promo_store.uri, run_id, tmp_path / "deploy", monkeypatch
     ) in (0, 3)
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_monitoring_page_after_approval_rollback_and_acknowledgements(
+    promo_store, app_env, tmp_path: Path
+) -> None:
+    # given four-eyes promotions: R1 approved, R3 approved, then rolled back by carol and
+    # the rollback acknowledged by dave (the ledger ends on an entry with no manifest)
+    deploy = app_env(promo_store.uri, DECISION_LOG=str(tmp_path / "log")) / "deploy"
+    settings = replace(settings_for(promo_store.uri, deploy / "promotion.json"),
+                       promotion_approvals=2)  # fmt: skip
+    first, second = promo_store.governed[1], promo_store.governed[0]
+    for run_id, threshold in ((first, 0.45), (second, 0.5)):
+        asked = approvals.request_promotion(settings, _ask(run_id, threshold))
+        approvals.approve(settings, asked.request_id, by="bob", reason="checked")
+    back = promotion.rollback(settings, by="carol", reason="approval rate fell")
+    approvals.acknowledge(settings, back.entry.seq, by="dave", reason="seen")
+    kinds = [e.kind for e in ledger.read_chain(ledger_path(settings.promotion_manifest)).entries]
+    assert kinds[-2:] == ["rollback", "acknowledge"]
+    write_scored_log(tmp_path / "log", promo_store.uri, first, n_rows=300)
+    # when Monitoring opens
+    at = open_page("pages/monitoring.py")
+    # then it reads the decision log against the restored run's frozen profile
+    assert exceptions(at) == []
+    assert at.radio(key="monitoring_source").value == "Decision log"
+    shown = texts(at)
+    assert f"The promoted run is `{first[:8]}` at threshold 0.45" in shown
+    assert "No reference profile" not in shown and "built now" not in shown
+    # when the user scores a file with the promoted run instead
+    at.radio(key="monitoring_source").set_value("Upload a file").run()
+    # then the page names the restored champion, its threshold, and that carol restored it
+    (promoted,) = [s.value for s in at.success if "Monitoring the promoted run" in s.value]
+    assert f"(`{first}`) at threshold **0.45**, restored by a rollback by carol" in promoted
+    assert exceptions(at) == []

@@ -12,6 +12,7 @@ from core.store.access import RunsTable
 from core.store.client import ExperimentInfo
 from core.store.server_runs import RunsProgress
 from ui import cache
+from ui.markdown_text import with_literal_names
 
 CONTEXT_KEY = "_store_context"
 READ_POLL_SECONDS = 2.0
@@ -64,7 +65,8 @@ def _leave_legacy_multipage_mode() -> None:
 def show_error(error: GovernanceError) -> None:
     """Show a core error as a message with its fix, never a traceback."""
     st.error(
-        f"**{error.message}**" + (f"\n\n{error.fix}" if error.fix else ""), icon=":material/error:"
+        f"**{with_literal_names(error.message)}**" + (f"\n\n{error.fix}" if error.fix else ""),
+        icon=":material/error:",
     )
 
 

@@ -17,6 +17,7 @@ from core.settings import Settings
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
 from ui.diagnostics_policy import threshold_section
+from ui.markdown_text import literal
 from ui.plain_tables import plain_table
 
 SHAP_SAMPLES = (500, 2_000, 5_000)
@@ -195,8 +196,8 @@ def monotonicity_tab(
         )
     if check.unused:
         st.info(
-            f"Not used by the model: {', '.join(check.unused)}. A feature with no split has a "
-            "flat curve, which says nothing about its direction.",
+            f"Not used by the model: {', '.join(map(literal, check.unused))}. A feature with no "
+            "split has a flat curve, which says nothing about its direction.",
             icon=":material/info:",
         )
     st.dataframe(

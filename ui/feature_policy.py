@@ -9,6 +9,7 @@ from core.scoring.feature_policy import FeaturePolicy, load_feature_policy
 from core.scoring.model_spec import ModelSpec
 from core.settings import Settings
 from ui.context import show_error
+from ui.markdown_text import literal
 
 
 def feature_policy(settings: Settings) -> FeaturePolicy:
@@ -44,7 +45,8 @@ def held_fixed_note(policy: FeaturePolicy, spec: ModelSpec) -> None:
             st.table(table, hide_index=True)  # static: a few rows, cheaper than a grid
         for name, categories in unplaced.items():
             st.warning(
-                f"{name}: the policy's order does not list {', '.join(categories)}; an applicant "
+                f"{literal(name)}: the policy's order does not list "
+                f"{', '.join(map(literal, categories))}; an applicant "
                 "in one of these categories gets no suggestion for this feature.",
                 icon=":material/help:",
             )

@@ -15,6 +15,7 @@ from core.monitoring.output import report_dict
 from core.monitoring.profiles import ProfileSet
 from core.monitoring.report import MonitoringReport
 from core.monitoring.sources import OUTCOME
+from ui.markdown_text import literal, with_literal_names
 from ui.plain_tables import plain_table
 
 DIAGNOSTICS_PAGE = "pages/diagnostics.py"
@@ -26,7 +27,7 @@ RATIO = "%.3f"
 def notes(report: MonitoringReport) -> None:
     """What the input lacked or how it was read, one caption each."""
     for note in report.notes:
-        st.warning(note, icon=":material/info:")
+        st.warning(with_literal_names(note), icon=":material/info:")
 
 
 def _labelled_csv(recent: RecentData) -> bytes | None:
@@ -60,7 +61,7 @@ def alerts(report: MonitoringReport, recent: RecentData) -> None:
     st.subheader(f"{len(report.alerts)} alert(s), {len(critical)} critical")
     for alert in critical[:_SHOWN_CRITICAL]:
         st.warning(
-            f"**Critical — {alert.title}** ({alert.period}) — {alert.message}",
+            f"**Critical — {literal(alert.title)}** ({alert.period}) — {alert.message}",
             icon=":material/notification_important:",
         )
     table = pd.DataFrame([a.as_dict() for a in report.alerts])

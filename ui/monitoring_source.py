@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from core.data.tables import read_table_bytes
@@ -12,16 +13,20 @@ from core.evaluation.eval_data import content_fingerprint
 from core.monitoring import sources
 from core.monitoring.decision_log import RecentData
 from core.promotion.manifest import PromotionManifest, read_manifest
-from core.store.access import RunsTable
+from core.store.access import RunsTable, model_uri
+from ui import cache
 from ui import cache_monitoring as cached
 from ui.context import StoreContext, show_error
+from ui.markdown_text import literal
+from ui.promotion_candidate import PAST_TENSE
 from ui.run_picker import run_names
-from ui.selection import run_selectbox, selected_threshold
+from ui.selection import run_selectbox, selected_threshold, shown_run
 
 LOG = "Decision log"
 UPLOADED = "Upload a file"
 SIMULATED = "Simulated recent applications (demo)"
 NONE = "(none)"
+RUN_WIDGET = "monitoring_run"
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,11 +46,16 @@ def promoted(context: StoreContext) -> PromotionManifest | None:
         return None
 
 
+def _usable(table: RunsTable) -> pd.DataFrame:
+    """Runs with a model and a validation set: those that can score files and the demo."""
+    return table.runs[table.runs["has_model"] & table.runs["has_validation_set"]]
+
+
 def pick_monitored_run(
     context: StoreContext, table: RunsTable, manifest: PromotionManifest | None
 ) -> tuple[str, float]:
     """The run files and the demo are scored with (the shared selection) and its threshold."""
-    usable = table.runs[table.runs["has_model"] & table.runs["has_validation_set"]]
+    usable = _usable(table)
     if usable.empty:
         st.info(
             "No run has both a model and a logged validation set, so there is no reference to "
@@ -57,14 +67,15 @@ def pick_monitored_run(
         context,
         table.runs,
         usable,
-        key="monitoring_run",
+        key=RUN_WIDGET,
         why_unusable="logged no model and validation set to monitor against",
     )
     if manifest is not None and manifest.run_id == run_id:
         names = run_names(usable)
         st.success(
-            f"Monitoring the promoted run **{names[run_id]}** (`{run_id}`) at threshold "
-            f"**{manifest.threshold}**, promoted by {manifest.promoted_by} on "
+            f"Monitoring the promoted run **{literal(names[run_id])}** (`{run_id}`) at threshold "
+            f"**{manifest.threshold}**, {PAST_TENSE.get(manifest.action, manifest.action)} by "
+            f"{literal(manifest.promoted_by)} on "
             f"{manifest.promoted_at[:10]}.",
             icon=":material/verified:",
         )
@@ -106,13 +117,40 @@ def _uploaded(context: StoreContext, run_id: str, threshold: float) -> Picked | 
     return Picked(recent, f"file|{run_id}|{threshold}|{fingerprint}|{date_column}|{outcome_column}")
 
 
-def pick_source(context: StoreContext, manifest: PromotionManifest | None) -> str:
-    """The recent-data source: the decision log by default once a run is promoted."""
-    options = [LOG, UPLOADED, SIMULATED]
+def _not_simulated(context: StoreContext, table: RunsTable) -> tuple[str, list[str]]:
+    """The run that would score the simulated feed and its features the feed does not make
+    (none when the run is a model of the demo book, or when its model cannot be read here:
+    the simulated source then shows why)."""
+    usable = _usable(table)
+    if usable.empty:
+        return "", []
+    run_id = shown_run(context, table.runs, usable["run_id"].astype(str).tolist(), RUN_WIDGET)
+    try:
+        model = cache.model(context.tracking_uri, model_uri(run_id))
+    except GovernanceError:
+        return run_id, []
+    return run_id, sources.features_not_simulated(list(model.feature_name_))
+
+
+def pick_source(context: StoreContext, table: RunsTable, manifest: PromotionManifest | None) -> str:
+    """The recent-data source: the decision log by default once a run is promoted; the
+    simulated feed only for a model of the demo book (it generates the demo's features)."""
+    run_id, missing = _not_simulated(context, table)
+    options = [LOG, UPLOADED] if missing else [LOG, UPLOADED, SIMULATED]
     if st.session_state.get("monitoring_source") not in options:
         has_log = manifest is not None and context.settings.decision_log_dir.is_dir()
-        st.session_state["monitoring_source"] = LOG if has_log else SIMULATED
-    return st.radio("Recent data", options, horizontal=True, key="monitoring_source")
+        fallback = UPLOADED if missing else SIMULATED
+        st.session_state["monitoring_source"] = LOG if has_log else fallback
+    choice = st.radio("Recent data", options, horizontal=True, key="monitoring_source")
+    if missing:
+        name = literal(run_names(table.runs).get(run_id, run_id))
+        shown = ", ".join(literal(f) for f in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        st.caption(
+            f"No simulated feed for **{name}**: the simulation generates the demo book's "
+            f"features, and this model needs {len(missing)} it does not ({shown}{more}).",
+        )
+    return choice
 
 
 def _logged(context: StoreContext, manifest: PromotionManifest | None) -> Picked:

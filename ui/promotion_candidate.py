@@ -16,6 +16,7 @@ from core.store.access import RunsTable
 from core.store.run_record import RunRecord
 from ui import cache
 from ui.context import StoreContext, show_error
+from ui.markdown_text import literal, with_literal_names
 from ui.promotion_actions import GATES_KEY, run_action, show_gates
 from ui.promotion_identity import Signer
 from ui.selection import run_selectbox, stability_rule, threshold_input
@@ -33,10 +34,10 @@ def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]
         return None, True
     if champion is not None:
         st.info(
-            f"**Champion:** {champion.run_name} (`{champion.run_id}`) at threshold "
+            f"**Champion:** {literal(champion.run_name)} (`{champion.run_id}`) at threshold "
             f"**{champion.threshold}** · {PAST_TENSE.get(champion.action, champion.action)} by "
-            f"{champion.promoted_by} "
-            f"on {readable_time(champion.promoted_at)} · “{champion.reason}”",
+            f"{literal(champion.promoted_by)} "
+            f"on {readable_time(champion.promoted_at)} · “{literal(champion.reason)}”",
             icon=":material/emoji_events:",
         )
     else:
@@ -71,7 +72,7 @@ def candidate(
     )
     recommended = recommend_run(runs, rule)
     if recommended.run_id != run_id:
-        st.caption(f"Recommended: {recommended.reason}")
+        st.caption(f"Recommended: {with_literal_names(recommended.reason)}")
     try:
         record = cache.run_record(context.tracking_uri, run_id)
     except GovernanceError as exc:
@@ -128,12 +129,13 @@ def _done(result: requests.PromotionResult | approvals.RequestResult) -> str:
     if isinstance(result, approvals.RequestResult):
         record = result.record
         return (
-            f"Requested {result.request_id}: {record.run_name or record.run_id} at threshold "
+            f"Requested {result.request_id}: {literal(record.run_name or record.run_id)} at "
+            f"threshold "
             f"{record.threshold}. Another person must approve it below before it ships."
         )
     m = result.manifest
     return (
-        f"Promoted {m.run_name} (`{m.run_id}`) at threshold {m.threshold}; ledger entry "
+        f"Promoted {literal(m.run_name)} (`{m.run_id}`) at threshold {m.threshold}; ledger entry "
         f"{result.entry.seq}. {result.registry_message} {' '.join(result.warnings)}"
     )
 

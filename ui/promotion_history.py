@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -13,6 +11,7 @@ from core.promotion.approvals import readable_time
 from core.promotion.manifest import PromotionManifest
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
+from ui.markdown_text import literal
 from ui.promotion_actions import run_action
 from ui.promotion_identity import Signer
 
@@ -34,7 +33,6 @@ HISTORY_COLUMNS = {
 
 
 REASONS_SHOWN = 20
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$])")  # shown as typed, not as markdown
 
 
 def _reasons_in_full(shown: pd.DataFrame) -> None:
@@ -44,10 +42,10 @@ def _reasons_in_full(shown: pd.DataFrame) -> None:
         return
     with st.expander(f"Reasons in full (newest {len(with_reason)})", icon=":material/notes:"):
         for row in with_reason.itertuples(index=False):
-            reason = _MARKDOWN.sub(r"\\\1", str(row.reason))
+            reason = "  \n".join(map(literal, str(row.reason).splitlines()))
             st.markdown(
-                f"**#{row.entry}** · {row.when} · {row.action} by {row.who} · "
-                f"{row.run_name or row.run_id[:8]}  \n{reason}"
+                f"**#{row.entry}** · {row.when} · {row.action} by {literal(row.who)} · "
+                f"{literal(row.run_name or row.run_id[:8])}  \n{reason}"
             )
 
 
@@ -154,7 +152,8 @@ def rollback_form(
                 settings, by=by, reason=reason, to_seq=target, identity=identity
             ),
             lambda result: (
-                f"Rolled back to {result.manifest.run_name} (`{result.manifest.run_id}`) at "
+                f"Rolled back to {literal(result.manifest.run_name)} (`{result.manifest.run_id}`) "
+                "at "
                 f"threshold {result.manifest.threshold}; ledger entry {result.entry.seq}, "
                 f"needs review by a second person. {result.registry_message}"
             ),

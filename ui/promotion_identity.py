@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core.promotion.ledger import Identity
+from ui.markdown_text import literal
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,7 @@ class Signer:
     def name_field(self, label: str, key: str) -> tuple[str, Identity]:
         """The acting name: the signed-in user's (no text box), else a declared one typed in."""
         if self.signed_in is not None:
-            st.caption(f"{label}: **{self.signed_in}** (signed in)")
+            st.caption(f"{label}: **{literal(self.signed_in)}** (signed in)")
             return self.signed_in, "signed-in"
         return st.text_input(f"{label} (declared name)", key=key), "declared"
 

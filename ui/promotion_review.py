@@ -10,6 +10,7 @@ from core.promotion.review import RequestState, actor_label, actor_of, same_pers
 from core.promotion.tables import gate_outcomes
 from core.settings import Settings
 from ui.context import show_error
+from ui.markdown_text import literal, with_literal_names
 from ui.promotion_actions import run_action
 from ui.promotion_identity import Signer
 
@@ -18,7 +19,7 @@ def _approved(result) -> str:
     """The flash message after an approval."""
     m = result.manifest
     return (
-        f"Approved and promoted {m.run_name} (`{m.run_id}`) at threshold {m.threshold}; "
+        f"Approved and promoted {literal(m.run_name)} (`{m.run_id}`) at threshold {m.threshold}; "
         f"ledger entry {result.entry.seq}. {result.registry_message}"
     )
 
@@ -28,9 +29,10 @@ def _request_card(settings: Settings, state: RequestState, signer: Signer) -> No
     rid = state.request_id
     with st.container(border=True):
         what, who = approvals.describe_request(state)
-        st.markdown(f"**{what}**")
+        st.markdown(f"**{with_literal_names(what)}**")
         st.caption(
-            f"{who}  \nReason: “{state.event.reason}” · gates when requested: "
+            f"{with_literal_names(who)}  \nReason: “{literal(state.event.reason)}” · gates when "
+            "requested: "
             f"{gate_outcomes(state.record.gate_results)}"
         )
         own = signer.signed_in is not None and same_person(signer.signed_in, state.event.by)
@@ -83,11 +85,11 @@ def _rollback_card(entry: ledger.LedgerEntry, settings: Settings, signer: Signer
     reason = entry.event.reason if entry.event else m.reason if m else ""
     with st.container(border=True):
         st.markdown(
-            f"**#{entry.seq} · rollback to {m.run_name if m else '?'} at threshold "
+            f"**#{entry.seq} · rollback to {literal(m.run_name) if m else '?'} at threshold "
             f"{m.threshold if m else '?'}**"
         )
         when = approvals.readable_time(m.promoted_at) if m else "?"
-        st.caption(f"By {who} on {when} · reason: “{reason}”")
+        st.caption(f"By {literal(who)} on {when} · reason: “{literal(reason)}”")
         with st.form(f"ack_form_{entry.seq}", border=False):
             by, identity = signer.name_field("Reviewed by", f"ack_by_{entry.seq}")
             note = st.text_input("Review note", key=f"ack_note_{entry.seq}")

@@ -11,6 +11,7 @@ from core.runs import views
 from core.runs.stability import StabilityRule, stability_verdicts
 from core.store.access import RunsTable
 from ui import cache_runs
+from ui.markdown_text import literal
 
 MAX_DEFAULT_FOLD_RUNS = 5
 _NUMBER = st.column_config.NumberColumn
@@ -74,7 +75,7 @@ def stability_tab(
         column_config=_summary_config(rule),
     )
     for name, sentence in zip(chosen["run_name"], verdicts["explanation"], strict=True):
-        st.markdown(f"- **{name}**: {sentence}")
+        st.markdown(f"- **{literal(name)}**: {sentence}")
     folds = _folds_of(tracking_uri, table, chosen)
     focus_labels = {r: label_of[r] for r in focus}
     if folds.empty:

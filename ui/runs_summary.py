@@ -11,6 +11,7 @@ from core.runs import analysis as runs_analysis
 from core.runs.stability import StabilityRule, recommend_run
 from core.settings import Settings
 from ui.context import show_error
+from ui.markdown_text import literal, with_literal_names
 
 
 def recommendation_banner(
@@ -27,7 +28,8 @@ def recommendation_banner(
     scope = f" (among the {len(shown):,} {noun} shown)" if len(shown) < len(runs) else ""
     if recommendation.run_id:
         st.success(
-            f"**Recommended{scope}: {recommendation.run_name}.** {recommendation.reason}",
+            f"**Recommended{scope}: {literal(recommendation.run_name)}.** "
+            f"{with_literal_names(recommendation.reason)}",
             icon=":material/emoji_events:",
         )
     else:
@@ -40,4 +42,8 @@ def recommendation_banner(
         manifest = None
         show_error(exc)
     note = runs_analysis.champion_comparison(runs, recommendation, manifest)
-    st.caption(note or "No promotion manifest yet: there is no champion to compare with.")
+    st.caption(
+        with_literal_names(note)
+        if note
+        else "No promotion manifest yet: there is no champion to compare with."
+    )

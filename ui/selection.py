@@ -10,12 +10,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from core.errors import GovernanceError
 from core.promotion.manifest import ManifestError, read_manifest
 from core.runs.default_run import DefaultRun, default_run
 from core.runs.stability import StabilityRule
 from core.settings import Settings
+from core.store.run_lookup import locate_run
 from core.threshold import InvalidThresholdError, Threshold
+from ui import cache
 from ui.context import StoreContext, show_error
+from ui.markdown_text import literal, with_literal_names
 
 RUN_PARAM = "run_id"
 THRESHOLD_PARAM = "threshold"
@@ -40,7 +44,7 @@ def _show_in_sidebar() -> None:
     lines = []
     if st.session_state.get(RUN_KEY):
         name = st.session_state.get(RUN_NAME_KEY) or ""
-        lines.append(f"Run: **{name}** `{st.session_state[RUN_KEY][:8]}`")
+        lines.append(f"Run: **{literal(name)}** `{st.session_state[RUN_KEY][:8]}`")
     if st.session_state.get(THRESHOLD_KEY) is not None:
         lines.append(f"Threshold: **{st.session_state[THRESHOLD_KEY]:.4f}**")
     if lines:
@@ -94,26 +98,51 @@ def opening_run(context: StoreContext, runs: pd.DataFrame) -> DefaultRun:
     return default_run(runs, stability_rule(), champion_run_id(context.settings))
 
 
-def _warn_unusable_link(wanted: str, runs: pd.DataFrame, why_unusable: str) -> None:
-    """Say why the run named in the link cannot be used on this page."""
-    reason = why_unusable if wanted in set(runs["run_id"]) else "is not in this experiment"
-    st.warning(
-        f"Run '{wanted}' from the link {reason}; pick another run below.", icon=":material/warning:"
-    )
+def _link_problem(context: StoreContext, wanted: str, runs: pd.DataFrame, why: str) -> str:
+    """Why the run named in the link cannot be opened here, as markdown (the id as typed in
+    the link is shown literally until the store knows it)."""
+    unusable = f"Run `{wanted}` from the link {why}; pick another run below."
+    if wanted in set(runs["run_id"]):
+        return unusable
+    experiment = context.experiment.experiment_id if context.experiment else None
+    try:
+        where = locate_run(cache.client_for(context.tracking_uri), wanted, experiment)
+    except GovernanceError as exc:
+        return f"Run {literal(wanted)} from the link could not be looked up: {literal(exc)}"
+    if where.place == "deleted":
+        return (
+            f"Run `{wanted}` was deleted (in MLflow's trash); restore it with "
+            f"`{where.restore_command}` or pick another run."
+        )
+    if where.place == "elsewhere":
+        return (
+            f"Run `{wanted}` from the link belongs to experiment "
+            f"**{literal(where.experiment_name)}**; choose that experiment in the sidebar or "
+            "pick another run below."
+        )
+    if where.place == "here":
+        return unusable
+    return f"Run {literal(wanted)} from the link is not in this store; pick another run below."
 
 
 def selected_run(
-    context: StoreContext, runs: pd.DataFrame, usable_ids: list[str], why_unusable: str
+    context: StoreContext,
+    runs: pd.DataFrame,
+    usable_ids: list[str],
+    why_unusable: str,
+    *,
+    quiet: bool = False,
 ) -> tuple[str, str | None]:
     """The run to open among usable_ids, and why it was chosen when it is the default.
 
-    The link's run wins, then the run selected on another page, then the default rule.
+    The link's run wins, then the run selected on another page, then the default rule. A link
+    to a run that cannot be opened is explained, unless quiet.
     """
     wanted = st.query_params.get(RUN_PARAM)
     if wanted and wanted in usable_ids:
         return wanted, None
-    if wanted:
-        _warn_unusable_link(wanted, runs, why_unusable)
+    if wanted and not quiet:
+        st.warning(_link_problem(context, wanted, runs, why_unusable), icon=":material/warning:")
     remembered = st.session_state.get(RUN_KEY)
     if remembered in usable_ids:
         return remembered, None
@@ -121,6 +150,20 @@ def selected_run(
     if default.run_id in usable_ids:
         return default.run_id, default.reason
     return usable_ids[0], "the most recent usable run"
+
+
+def shown_run(context: StoreContext, runs: pd.DataFrame, usable_ids: list[str], key: str) -> str:
+    """The run the run_selectbox with this key shows on this rerun, without showing anything
+    (for what must be decided above the selectbox)."""
+    chosen, _ = selected_run(context, runs, usable_ids, "", quiet=True)
+    return _widget_run(key, usable_ids, chosen)
+
+
+def _widget_run(key: str, usable_ids: list[str], chosen: str) -> str:
+    """The widget's own pick while it still follows the shared selection, else chosen."""
+    current = st.session_state.get(key)
+    follows = st.session_state.get(f"{key}_follows") == chosen
+    return current if current in usable_ids and follows else chosen
 
 
 def select_run(run_id: str, run_name: str = "") -> None:
@@ -155,8 +198,7 @@ def run_selectbox(
     """A run selectbox over the usable runs that follows and updates the shared selection."""
     ids = usable["run_id"].astype(str).tolist()
     chosen, reason = selected_run(context, runs, ids, why_unusable)
-    if st.session_state.get(key) not in ids or st.session_state.get(f"{key}_follows") != chosen:
-        st.session_state[key] = chosen
+    st.session_state[key] = _widget_run(key, ids, chosen)
     names = dict(zip(usable["run_id"], usable["run_name"], strict=True))
     run_id = st.selectbox(
         label,
@@ -168,7 +210,7 @@ def run_selectbox(
     st.session_state[f"{key}_follows"] = run_id
     select_run(run_id, str(names.get(run_id, "")))
     if reason and run_id == chosen:
-        st.caption(f"Opened on {reason.rstrip('.')}.")
+        st.caption(f"Opened on {with_literal_names(reason).rstrip('.')}.")
     return run_id
 
 

@@ -9,6 +9,7 @@ from core.settings import DEFAULT_EXPERIMENT_NAME, Settings
 from core.store.client import ExperimentInfo, check_experiment_access
 from ui import cache
 from ui.context import StoreContext
+from ui.markdown_text import literal
 
 EXPERIMENT_KEY = "experiment_name"
 
@@ -36,8 +37,8 @@ def _pick_experiment(
         st.session_state[EXPERIMENT_KEY] = wanted if wanted in names else fallback
         if settings.experiment_name not in names:
             st.sidebar.warning(
-                f"Experiment '{settings.experiment_name}' (MLFLOW_EXPERIMENT_NAME) is not in "
-                "this store; showing another one."
+                f"Experiment '{literal(settings.experiment_name)}' (MLFLOW_EXPERIMENT_NAME) is "
+                "not in this store; showing another one."
             )
     name = st.sidebar.selectbox("Experiment", names, key=EXPERIMENT_KEY)
     return experiments[names.index(name)]

@@ -18,6 +18,7 @@ from core.scoring.scorer import ScoringResult, compare_applicants, scorer_for
 from ui import cache_whatif
 from ui import whatif_result as view
 from ui.context import show_error
+from ui.markdown_text import literal
 
 FIELD_PREFIX = "whatif_f_"
 # The form and the result are two fragments: an edit reruns only the result (the field the user
@@ -114,18 +115,22 @@ def _feature_input(feature: FeatureSpec) -> None:
         if st.session_state.get(field_key(feature.name)) not in options:
             st.session_state[field_key(feature.name)] = MISSING_OPTION
         st.selectbox(
-            feature.name,
+            literal(feature.name),
             options,
             key=field_key(feature.name),
             format_func=lambda level: f"{level} (unseen in training)" if level == unseen else level,
             help="The model's own categories"
-            + (f", and this applicant's {unseen}, which training never saw." if unseen else "."),
+            + (
+                f", and this applicant's {literal(unseen)}, which training never saw."
+                if unseen
+                else "."
+            ),
             on_change=_rerun_result,
         )
         return
     span = f"{feature.low:g} – {feature.high:g}" if feature.has_range else "unknown"
     st.text_input(
-        f"{feature.name}{marker}  ·  range {span}",
+        f"{literal(feature.name)}{marker}  ·  range {span}",
         key=field_key(feature.name),
         placeholder="missing",
         help=f"Training range {span}. Leave empty for a missing value. {note}".strip(),

@@ -116,7 +116,8 @@ def _history(settings: Settings, fmt: str) -> int:
     if table.empty:
         print("The ledger is empty: nothing promoted yet.")
         return 0
-    shown = table.drop(columns=["val_auc"]).astype(object).where(table.notna(), "—")
+    shown = table.drop(columns=["val_auc"]).astype(object)
+    shown = shown.where(shown.notna() & (shown != ""), "—")
     print(shown.to_string(index=False))
     return 0
 

@@ -18,6 +18,7 @@ from core.monitoring.decision_log import DECISION, SCORE, RecentData
 from core.monitoring.drift_tables import feature_rows, score_drift
 from core.monitoring.periods import Groups, Period, group_rows
 from core.monitoring.reference import ReferenceProfile
+from core.sentence import Sentence
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,8 +78,14 @@ def _input_notes(
     absent = sorted(expected - set(recent.features.columns))
     extra = sorted(set(recent.features.columns) - expected)
     if absent:
-        hint = f" Columns not in the reference: {', '.join(extra[:8])} (renamed?)." if extra else ""
-        notes.append(f"Model features absent from the recent data: {', '.join(absent)}.{hint}")
+        hint = " Columns not in the reference: {1} (renamed?)." if extra else ""
+        notes.append(
+            Sentence(
+                "Model features absent from the recent data: {0}." + hint,
+                ", ".join(absent),
+                ", ".join(extra[:8]),
+            )
+        )
     return notes
 
 

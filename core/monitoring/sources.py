@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from core.data.synthetic import coerce_binary_target, make_recent_applications
+from core.data.synthetic import (
+    DEMO_ID_COLUMN,
+    DEMO_TARGET,
+    coerce_binary_target,
+    make_recent_applications,
+    make_synthetic_credit_data,
+)
 from core.errors import DataValidationError
 from core.evaluation.eval_data import score_frame
 from core.monitoring.decision_log import DECISION, SCORE, RecentData
@@ -99,10 +106,34 @@ def _outcome_values(values: pd.Series, name: str) -> np.ndarray:
     return result
 
 
+@functools.cache
+def simulated_features() -> frozenset[str]:
+    """The feature columns the simulated feed generates (the demo book's)."""
+    columns = make_synthetic_credit_data(n_rows=10).columns
+    return frozenset(map(str, columns)) - {DEMO_ID_COLUMN, DEMO_TARGET}
+
+
+def features_not_simulated(features: Sequence[str]) -> list[str]:
+    """The model's features the simulated feed does not generate, in the model's order; empty
+    when the simulation can stand in for the model's applicants (a model of the demo book)."""
+    generated = simulated_features()
+    return [str(f) for f in features if str(f) not in generated]
+
+
 def simulated(
     model: lgb.LGBMClassifier, run_id: str, threshold: float, max_drift: float, n_rows: int = 6_000
 ) -> RecentData:
-    """Six months of simulated applications with outcomes, scored by the model (the demo)."""
+    """Six months of simulated applications with outcomes, scored by the model (the demo).
+
+    Raises DataValidationError for a model with features the generator does not make.
+    """
+    missing = features_not_simulated(list(model.feature_name_))
+    if missing:
+        raise DataValidationError(
+            f"The simulated feed generates the demo book's features only; this model also needs "
+            f"{len(missing)} others ({_examples(missing)}).",
+            fix="Monitor this model on its decision log or on an uploaded file.",
+        )
     frame = make_recent_applications(n_rows=n_rows, max_drift=max_drift)
     return from_table(
         frame,

@@ -34,10 +34,12 @@ from core.promotion.review import (
     request_states,
     rollback_reviews,
     same_person,
+    the_person_who,
 )
 from core.promotion.state import LedgerState, read_state
 from core.promotion.use_cases import install_promotion, promote
 from core.runs.stability import StabilityRule
+from core.sentence import Sentence
 from core.settings import Settings
 from core.threshold import parse_threshold
 
@@ -179,7 +181,8 @@ def approve(
         current = _open_request(state, request_id, "approved")
         if same_person(current.event.by, by):
             raise ApprovalError(
-                f"{by} requested {current.request_id} and cannot approve it too.",
+                the_person_who(by, current.event.by, f"requested {current.request_id}")
+                + " and cannot approve it too.",
                 fix="A second person must approve (four-eyes rule).",
             )
         return current
@@ -262,7 +265,8 @@ def acknowledge(
         actor, _ = actor_of(entry)
         if same_person(actor, by):
             raise ApprovalError(
-                f"{by} made rollback {seq} and cannot acknowledge it too.",
+                the_person_who(by, actor, f"made rollback {seq}")
+                + " and cannot acknowledge it too.",
                 fix="A second person must review an emergency rollback.",
             )
 
@@ -302,8 +306,13 @@ def describe_request(state: RequestState) -> tuple[str, str]:
     record = state.record
     who = actor_label(state.event.by, state.event.identity)
     return (
-        f"{state.request_id} · {record.run_name or record.run_id[:8]} at threshold "
-        f"{record.threshold:g}",
-        f"Requested by {who} on {readable_time(state.event.at)}, expires "
-        f"{readable_time(record.expires_at)} · run `{record.run_id}`",
+        Sentence(
+            f"{state.request_id} · {{0}} at threshold {record.threshold:g}",
+            record.run_name or record.run_id[:8],
+        ),
+        Sentence(
+            f"Requested by {{0}} on {readable_time(state.event.at)}, expires "
+            f"{readable_time(record.expires_at)} · run `{record.run_id}`",
+            who,
+        ),
     )

@@ -24,6 +24,18 @@ def same_person(first: str, second: str) -> bool:
     return normalise_name(first) == normalise_name(second)
 
 
+def the_person_who(given: str, recorded: str, did: str) -> str:
+    """The subject of a four-eyes refusal: "Alice requested R3" when the names are written
+    alike, else both spellings and that they name one person ("'Ａlice' and 'Alice' name one
+    person (…), who requested R3")."""
+    if given.strip() == recorded.strip():
+        return f"{given.strip()} {did}"
+    return (
+        f"'{given}' and '{recorded}' name one person (names are compared ignoring case, "
+        f"spacing and look-alike characters), who {did}"
+    )
+
+
 def request_id_for(seq: int) -> str:
     """The id of the request recorded at ledger entry seq (R7 for entry 7)."""
     return f"{REQUEST_PREFIX}{seq}"

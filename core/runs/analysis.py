@@ -11,6 +11,7 @@ from scipy.stats import f_oneway, spearmanr
 
 from core.promotion.manifest import PromotionManifest
 from core.runs.stability import DEFAULT_PRIMARY_METRIC, Recommendation, higher_is_better
+from core.sentence import Sentence
 
 CV_STAT_COLUMNS = [f"cv_{m}_{s}" for m in ("auc", "ks") for s in ("mean", "std", "min", "max")]
 _PREFERRED_METRICS = (
@@ -292,21 +293,26 @@ def champion_comparison(
     label = metric_label(recommendation.metric)
     name = manifest.run_name or manifest.run_id[:8]
     if recommendation.run_id is None:
-        return f"The current champion is {name}; no stable run is recommended to replace it."
+        return Sentence(
+            "The current champion is {0}; no stable run is recommended to replace it.", name
+        )
     if recommendation.run_id == manifest.run_id:
-        return f"The recommended run is already the promoted champion ({name})."
+        return Sentence("The recommended run is already the promoted champion ({0}).", name)
     champion_value = numeric_column(runs, recommendation.metric)[runs["run_id"] == manifest.run_id]
     value = champion_value.iloc[0] if len(champion_value) else float("nan")
     if np.isnan(value):
         value = manifest.metrics.get(label, float("nan"))
     if value is None or np.isnan(value) or recommendation.value is None:
-        return f"The current champion is {name}; its {label} is not known, so compare by hand."
+        return Sentence(
+            f"The current champion is {{0}}; its {label} is not known, so compare by hand.", name
+        )
     delta = recommendation.value - value
     better = delta > 0 if higher_is_better(recommendation.metric) else delta < 0
     verdict = "better than" if better else ("equal to" if delta == 0 else "worse than")
-    return (
-        f"The recommended run is {verdict} the champion {name} on {label} "
-        f"({recommendation.value:.4f} vs {value:.4f}, {delta:+.4f})."
+    return Sentence(
+        f"The recommended run is {verdict} the champion {{0}} on {label} "
+        f"({recommendation.value:.4f} vs {value:.4f}, {delta:+.4f}).",
+        name,
     )
 
 

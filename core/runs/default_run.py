@@ -12,6 +12,7 @@ from core.runs.stability import (
     higher_is_better,
     recommend_run,
 )
+from core.sentence import prefixed
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,9 @@ def default_run(
             return DefaultRun(champion_run_id, "the champion (the promoted run)")
     recommendation = recommend_run(runs, rule, metric)
     if recommendation.run_id is not None:
-        return DefaultRun(recommendation.run_id, "the recommended run: " + recommendation.reason)
+        return DefaultRun(
+            recommendation.run_id, prefixed("the recommended run: ", recommendation.reason)
+        )
     usable = _usable(runs, metric)
     if not usable.any():
         return DefaultRun(None, f"No finished run with a model logged {label}.")

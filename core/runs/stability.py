@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from core.runs.fold_noise import fold_noise
+from core.sentence import Sentence
 
 StabilityFlag = Literal["stable", "unstable", "no CV logged"]
 RuleMethod = Literal["noise", "absolute"]
@@ -262,7 +263,7 @@ def stability_flags(runs: pd.DataFrame, rule: StabilityRule) -> pd.Series:
 
 @dataclass(frozen=True)
 class Recommendation:
-    """The recommended run and the reason, in one sentence."""
+    """The recommended run and the reason, in one sentence (naming the run apart)."""
 
     run_id: str | None
     run_name: str | None
@@ -309,10 +310,11 @@ def recommend_run(
     best = runs.loc[best_index]
     n_unstable = int((eligible & (flags == UNSTABLE)).sum())
     direction = "highest" if maximize else "lowest"
-    reason = (
-        f"{best['run_name']} has the {direction} {label} ({values[best_index]:.4f}) of "
+    reason = Sentence(
+        f"{{0}} has the {direction} {label} ({values[best_index]:.4f}) of "
         f"{len(candidates)} stable run(s) ({rule.describe()})"
-        + (f"; {n_unstable} unstable run(s) were set aside." if n_unstable else ".")
+        + (f"; {n_unstable} unstable run(s) were set aside." if n_unstable else "."),
+        best["run_name"],
     )
     return Recommendation(
         str(best["run_id"]), str(best["run_name"]), metric, float(values[best_index]), reason

@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.runs.analysis import numeric_column
 from core.runs.stability import NO_CV, STABLE, UNSTABLE, higher_is_better
+from core.sentence import Sentence
 
 FLAG_TEXT = {STABLE: "✔ stable", UNSTABLE: "⚠ unstable", NO_CV: "— no CV logged"}
 # Links come right after the headline columns so they stay visible without scrolling.
@@ -29,9 +30,10 @@ def runs_caption(n_runs: int, n_children: int, experiment: str) -> str:
         if n_children
         else ""
     )
-    return (
-        f"{n_runs:,} run(s) in **{experiment}**{children}. Selections and filters live in the page "
-        "address: copy it to share exactly this view."
+    return Sentence(
+        f"{n_runs:,} run(s) in **{{0}}**{children}. Selections and filters live in the page "
+        "address: copy it to share exactly this view.",
+        experiment,
     )
 
 

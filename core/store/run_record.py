@@ -16,6 +16,7 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import ModelLoadError
 from core.scoring.calibrator import CALIBRATED_PD, RISK_SCORE
+from core.sentence import Sentence
 from core.store import folds as fold_lib
 from core.store.access import RunInventory, get_run, load_model_unchecked, run_folds
 from core.store.runs_table import LOG_MODEL_HISTORY_TAG
@@ -131,7 +132,7 @@ def load_record_model(tracking_uri: str, record: RunRecord) -> lgb.LGBMClassifie
     """The record's LightGBM classifier (the record already proved the run exists)."""
     if not record.has_model:
         raise ModelLoadError(
-            f"Run '{record.run_name}' logged no model.",
+            Sentence("Run '{0}' logged no model.", record.run_name),
             fix="Pick a run with a model, or log one with "
             "mlflow.lightgbm.log_model(model, name='model').",
         )

@@ -1,0 +1,82 @@
+"""In Chromium, names holding markdown read exactly as written (escaping renders verbatim)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.promotion import requests
+from core.promotion import use_cases as promotion
+from core.settings import load_settings
+from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
+from tests.markdown_store import (  # noqa: F401 (fixtures)
+    EXPERIMENT,
+    RUN_NAME,
+    markdown_store_template_fixture,
+)
+from tests.store_builders import copy_file_store
+from tests.test_browser import open_and_wait
+
+pytestmark = pytest.mark.browser
+PERSON = "_ann_ **b**"
+REASON = "why | not [x](y)"
+
+
+@pytest.fixture(scope="module", name="markdown_url")
+def markdown_url_fixture(markdown_store_template, tmp_path_factory):
+    """The dashboard on a copy of the markdown-named store, its run promoted."""
+    folder = tmp_path_factory.mktemp("markdown_browser")
+    store = copy_file_store(markdown_store_template.path, folder / "mlruns")
+    manifest = folder / "deploy" / "promotion.json"
+    settings = load_settings(
+        {"MLFLOW_TRACKING_URI": f"file:{store}", "PROMOTION_MANIFEST": str(manifest)}
+    )
+    promotion.promote(settings, requests.PromotionRequest(
+        run_id=markdown_store_template.run_id, threshold=0.4, by=PERSON, reason=REASON,
+        force=True, force_reason="small test run",
+    ))  # fmt: skip
+    port = _free_port()
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"file:{store}",
+           "MLFLOW_EXPERIMENT_NAME": EXPERIMENT, "PROMOTION_MANIFEST": str(manifest)}  # fmt: skip
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.port", str(port), "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+    ]  # fmt: skip
+    process = start_process(command, ROOT, env, folder / "streamlit.log")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{url}/_stcore/health", "ok", timeout=90)
+        yield url
+    finally:
+        stop_process(process)
+
+
+def _shots() -> Path | None:
+    return Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
+
+
+def test_runs_and_promotion_show_names_as_written(chromium, markdown_url: str) -> None:
+    # given a store whose experiment, run, promoter and reason hold markdown
+    # when the Runs page opens
+    page, errors = open_and_wait(chromium, f"{markdown_url}/runs", _shots(), "markdown_runs")
+    # then the caption and the recommendation read the names exactly as written
+    main = page.locator("[data-testid=stMain]")
+    assert f"run(s) in {EXPERIMENT}." in main.inner_text()
+    banner = main.locator("[data-testid=stAlert]").first.inner_text()
+    assert f"Recommended: {RUN_NAME}." in banner
+    assert errors == [] and page.locator("[data-testid=stException]").count() == 0
+    page.close()
+    # when the Promotion page opens / then the champion banner and sidebar do too
+    page, errors = open_and_wait(
+        chromium, f"{markdown_url}/promotion", _shots(), "markdown_promotion"
+    )
+    banner = page.locator("[data-testid=stMain] [data-testid=stAlert]").first.inner_text()
+    assert f"Champion: {RUN_NAME} (" in banner
+    assert f"by {PERSON} on" in banner and f"“{REASON}”" in banner
+    assert f"Run: {RUN_NAME}" in page.locator("[data-testid=stSidebar]").inner_text()
+    assert errors == []
+    page.close()

@@ -1,0 +1,129 @@
+"""Names holding markdown show verbatim: run, experiment and feature names are escaped where a
+page puts them into markdown, core's own formatting is kept (ui/markdown_text.py)."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.promotion import requests
+from core.promotion import use_cases as promotion
+from core.sentence import Sentence
+from core.settings import load_settings
+from tests.apptest_helpers import exceptions, open_page
+from tests.markdown_store import (  # noqa: F401 (fixtures)
+    EXPERIMENT,
+    RENAMED,
+    RUN_NAME,
+    markdown_store_fixture,
+    markdown_store_template_fixture,
+)
+from ui.markdown_text import literal, with_literal_names
+
+SHOWN_RUN = literal(RUN_NAME)
+
+
+def test_literal_escapes_every_markdown_special() -> None:
+    # given a name with markdown, a formula, a colour directive and a line break
+    name = "**a** | [x](y) `c` _u_ $x$ :red[z] <b>\nnext"
+    # when it is made literal / then every punctuation mark is escaped and the break is a space
+    assert literal(name) == (r"\*\*a\*\* \| \[x\]\(y\) \`c\` \_u\_ \$x\$ \:red\[z\] \<b\> next")
+    # and a name markdown shows as written is left as it is
+    for plain in ("governed_b", "purpose.v2 (A-G)", "région_2", "a__b"):
+        assert literal(plain) == plain
+    assert literal("_x") == r"\_x" and literal("x_ y") == r"x\_ y"
+    # and a core sentence escapes only its names, never core's own formatting
+    sentence = Sentence("**{0}** beat `{1}`", "*a*", "b")
+    assert with_literal_names(sentence) == r"**\*a\*** beat `b`"
+    assert with_literal_names("plain **core** text") == "plain **core** text"
+    assert sentence == "***a*** beat `b`"
+
+
+@pytest.fixture(name="open_on")
+def open_on_fixture(markdown_store, app_env):
+    """Open a page of the dashboard on the markdown-named store."""
+
+    def open_on(page: str, **extra: str):
+        app_env(markdown_store.uri, MLFLOW_EXPERIMENT_NAME=EXPERIMENT, **extra)
+        at = open_page(page)
+        assert exceptions(at) == []
+        return at
+
+    return open_on
+
+
+def test_runs_page_shows_the_run_name_verbatim(open_on) -> None:
+    # given a run named with markdown / when the Runs page opens
+    at = open_on("pages/runs.py")
+    # then the recommendation's markdown source escapes the name wherever it appears
+    (banner,) = [e.value for e in [*at.success, *at.warning] if "ecommend" in e.value]
+    assert RUN_NAME not in banner
+    assert SHOWN_RUN in banner
+    # and the caption under the title names the experiment literally, in core's bold
+    assert any(f"run(s) in **{literal(EXPERIMENT)}**." in c.value for c in at.caption)
+
+
+def test_promotion_banner_and_sidebar_show_the_name_verbatim(
+    open_on, markdown_store, tmp_path
+) -> None:
+    # given the markdown-named run promoted by a person whose name holds markdown too
+    settings = load_settings(
+        {
+            "MLFLOW_TRACKING_URI": markdown_store.uri,
+            "PROMOTION_MANIFEST": str(tmp_path / "deploy" / "promotion.json"),
+        }
+    )
+    ask = requests.PromotionRequest(
+        run_id=markdown_store.run_id, threshold=0.4, by="_ann_ **b**", reason="why | not",
+        force=True, force_reason="small test run",
+    )  # fmt: skip
+    promotion.promote(settings, ask)
+    # when the Promotion page opens
+    at = open_on("pages/promotion.py")
+    # then the champion banner's markdown escapes the run name, the person and the reason
+    (banner,) = [i.value for i in at.info if "Champion:" in i.value]
+    assert f"**Champion:** {SHOWN_RUN} (`{markdown_store.run_id}`)" in banner
+    assert literal("_ann_ **b**") in banner and literal("why | not") in banner
+    # and the sidebar's selection names the run literally
+    assert any(f"Run: **{SHOWN_RUN}**" in c.value for c in at.sidebar.caption)
+
+
+def test_monitoring_offers_no_simulation_for_a_model_of_other_features(open_on) -> None:
+    # given a model whose features are not the demo book's (two renamed, holding markdown)
+    # when Monitoring opens with nothing promoted and no decision log
+    at = open_on("pages/monitoring.py")
+    # then the simulated feed is not offered; the default is an upload
+    source = at.radio(key="monitoring_source")
+    assert source.options == ["Decision log", "Upload a file"]
+    assert source.value == "Upload a file"
+    # and one line says why, naming the run and the features verbatim
+    (why,) = [c.value for c in at.caption if c.value.startswith("No simulated feed")]
+    assert f"**{SHOWN_RUN}**" in why
+    assert "needs 2 it does not" in why and all(literal(f) in why for f in RENAMED.values())
+
+
+def test_whatif_feature_labels_show_feature_names_verbatim(open_on) -> None:
+    # given a model whose features are named with markdown / when What-if opens
+    at = open_on("pages/whatif.py")
+    # then each such feature's input label escapes its name, plain names stay as they are
+    labels = [w.label for w in at.text_input]
+    for feature in RENAMED.values():
+        assert any(label.startswith(f"{literal(feature)}  ·  range") for label in labels)
+        assert not any(label.startswith(feature) for label in labels)
+    assert any(label.startswith("annual_income") for label in labels)
+
+
+def _error_naming_a_run() -> None:
+    """A page script showing a core error whose message names a run (for AppTest)."""
+    from core.errors import ModelLoadError
+    from core.sentence import Sentence
+    from ui.context import show_error
+
+    show_error(ModelLoadError(Sentence("Run '{0}' logged no model.", "**x** | y"), fix="Pick one."))
+
+
+def test_a_core_error_naming_a_run_shows_the_name_verbatim() -> None:
+    # given a core error whose message keeps a run's name apart / when a page shows it
+    at = AppTest.from_function(_error_naming_a_run).run()
+    # then the name is escaped inside the bold message, the fix follows
+    assert at.error[0].value == "**Run '\\*\\*x\\*\\* \\| y' logged no model.**\n\nPick one."
