@@ -15,6 +15,7 @@ from ui import cache
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
 from ui.diagnostics_attach import offer_attach
+from ui.markdown_text import literal
 from ui.selection import run_selectbox
 
 RUN_KEY = "diag_run"
@@ -173,7 +174,7 @@ def describe_data(data: eval_data.EvaluationData, score_name: str = "risk score"
     )
     if data.unseen_categories:
         listed = "; ".join(
-            f"{name}: {', '.join(values[:10])}"
+            f"{literal(name)}: {', '.join(map(literal, values[:10]))}"
             + (" …" if len(values) > 10 else "")
             + (
                 f" in {data.unseen_rows[name].describe(shown=3)}"
@@ -190,5 +191,5 @@ def describe_data(data: eval_data.EvaluationData, score_name: str = "risk score"
             icon=":material/warning:",
         )
     if data.missing_values:
-        listed = ", ".join(f"{k} ({v:,})" for k, v in data.missing_values.items())
+        listed = ", ".join(f"{literal(k)} ({v:,})" for k, v in data.missing_values.items())
         st.caption(f"Missing values scored as missing: {listed}.")

@@ -12,6 +12,7 @@ from core.scoring.prepare import UnseenCategoryError
 from core.scoring.reason_codes import ReasonCodeBook
 from ui import cache_whatif
 from ui.context import show_error
+from ui.markdown_text import literal
 
 UPLOAD_KEY = "whatif_upload"
 ALLOW_UNSEEN_KEY = "whatif_allow_unseen"
@@ -29,7 +30,8 @@ def batch_section(
     """Upload, score and download; every bad file gets a message, never a traceback."""
     st.markdown(
         f"Upload a CSV with one row per applicant and a column per model feature "
-        f"(`{'`, `'.join(spec.names)}`). Other columns (ids) are carried into the results. "
+        f"({', '.join(map(literal, spec.names))}). Other columns (ids) are carried into the "
+        "results. "
         f"Up to {MAX_BATCH_ROWS:,} rows per file."
     )
     st.download_button(
@@ -66,13 +68,13 @@ def batch_section(
         show_error(exc)
         return
     if unseen:
-        listed = "; ".join(f"{k}: {', '.join(v)}" for k, v in unseen.items())
+        listed = "; ".join(f"{literal(k)}: {', '.join(map(literal, v))}" for k, v in unseen.items())
         st.warning(
             f"Scored as missing (categories the model never saw): {listed}.",
             icon=":material/warning:",
         )
     if out_of_range:
-        listed = ", ".join(f"{k} ({n} row(s))" for k, n in out_of_range.items())
+        listed = ", ".join(f"{literal(k)} ({n} row(s))" for k, n in out_of_range.items())
         st.warning(f"Values outside the training range: {listed}.", icon=":material/warning:")
     declined = int((table["decision"] == "decline").sum())
     left, middle, right = st.columns(3)
