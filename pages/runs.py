@@ -65,9 +65,7 @@ def filtered_runs() -> None:
         champion=champion,
     )
     page = runs_table.table_page(view, primary)
-    selected = runs_table.runs_table(
-        page, list(runs["run_id"]), label_of, primary, rule, extra_columns
-    )
+    selected = runs_table.runs_table(page, label_of, primary, rule, extra_columns)
     runs_table.selected_run_links(table, selected, label_of)
     for note in views.table_notes(runs):
         st.caption(":material/info: " + note)

@@ -1,5 +1,5 @@
-"""Runs page figure builders: CV folds, AUC gaps, param effects, parallel coords, scatter, and
-the ROC / KS overlays of the selected runs."""
+"""Runs page figure builders: CV stability (folds and AUC gaps in one figure), param effects,
+parallel coords, scatter, and the ROC / KS overlays of the selected runs."""
 
 from __future__ import annotations
 
@@ -36,57 +36,129 @@ def _layout(fig: go.Figure, title: str, **kwargs: object) -> go.Figure:
     return fig
 
 
-def fold_figure(folds: pd.DataFrame, labels: Mapping[str, str], metric: str) -> go.Figure:
-    """Box plus every fold as a point, one box per run, for fold AUC or KS."""
-    fig = go.Figure()
-    subset = folds[folds["metric"] == metric]
-    for run_id, label in labels.items():
+# The CV-stability figure: panels side by side sharing one axis of runs (pixels per run).
+_ROW_HEIGHT = 42
+_STABILITY_TITLES = {
+    "auc": "Fold AUC by run",
+    "ks": "Fold KS by run",
+    "gap": "Train vs CV vs validation AUC",
+}
+# Series of the gap panel: column, legend name, marker symbol and a fixed colour (the same
+# whatever the number of fold boxes before them).
+_GAP_SERIES = (
+    ("train_auc", "train", "circle-open", "#555555"),
+    ("cv_auc_mean", "CV mean", "diamond", "#1f77b4"),
+    ("val_auc", "validation", "circle", "#ff7f0e"),
+)
+
+
+def _fold_boxes(
+    subset: pd.DataFrame, labels: Mapping[str, str], metric: str, xaxis: str
+) -> list[go.Box]:
+    """One horizontal box per run with every fold as a point, coloured per run."""
+    boxes = []
+    for index, (run_id, label) in enumerate(labels.items()):
         points = subset[subset["run_id"] == run_id].sort_values("fold")
         if points.empty:
             continue
-        fig.add_trace(
+        boxes.append(
             go.Box(
-                y=points["value"],
+                x=points["value"].to_numpy(),
+                y=[label] * len(points),
                 name=label,
+                orientation="h",
+                xaxis=xaxis,
                 boxpoints="all",
                 jitter=0.3,
                 pointpos=0,
+                marker_color=RUN_COLOURS[index % len(RUN_COLOURS)],
+                showlegend=False,
                 text=[f"fold {f}" for f in points["fold"]],
-                hovertemplate="%{text}: %{y:.4f}<extra>" + label + "</extra>",
+                hovertemplate=f"%{{text}}: {metric.upper()} %{{x:.4f}}<extra>{label}</extra>",
             )
         )
-    return _layout(
-        fig, f"Fold {metric.upper()} by run", yaxis_title=f"fold {metric.upper()}", showlegend=False
-    )
+    return boxes
 
 
-def gap_figure(gaps: pd.DataFrame, labels: Mapping[str, str]) -> go.Figure:
-    """Train, CV-mean and validation AUC per run on one axis: wide gaps mean over-fitting."""
-    fig = go.Figure()
+def _gap_markers(gaps: pd.DataFrame, labels: Mapping[str, str], xaxis: str) -> list[go.Scatter]:
+    """Train, CV-mean and validation AUC per run: three marker series."""
     frame = gaps[gaps["run_id"].isin(list(labels))]
     names = [labels[r] for r in frame["run_id"]]
-    for column, title, symbol in (
-        ("train_auc", "train", "circle-open"),
-        ("cv_auc_mean", "CV mean", "diamond"),
-        ("val_auc", "validation", "circle"),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=frame[column],
-                y=names,
-                mode="markers",
-                name=title,
-                marker={"size": 12, "symbol": symbol},
-                hovertemplate="%{y}: " + title + " AUC %{x:.4f}<extra></extra>",
-            )
+    return [
+        go.Scatter(
+            x=frame[column].to_numpy(),
+            y=names,
+            xaxis=xaxis,
+            mode="markers",
+            name=title,
+            marker={"size": 11, "symbol": symbol, "color": colour},
+            hovertemplate="%{y}: " + title + " AUC %{x:.4f}<extra></extra>",
         )
-    return _layout(
-        fig,
-        "Train vs CV vs validation AUC",
-        xaxis_title="AUC",
-        height=max(240, 90 + 45 * len(names)),
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.22},
+        for column, title, symbol, colour in _GAP_SERIES
+    ]
+
+
+def stability_figure(
+    folds: pd.DataFrame, gaps: pd.DataFrame | None, labels: Mapping[str, str]
+) -> go.Figure:
+    """The CV-stability charts as one figure: per run (one row each, in the order of labels),
+    fold AUC and fold KS (a box with every fold as a point) and train vs CV vs validation AUC,
+    side by side; a panel without data is left out. gaps is None when there is no gap to show.
+
+    One figure, not three: each plotly figure costs the browser a full draw on every filter.
+    """
+    panels = [m for m in ("auc", "ks") if (folds["metric"] == m).any()]
+    if gaps is not None:
+        panels.append("gap")
+    fig = go.Figure()
+    layout: dict[str, object] = {}
+    titles = []
+    width = 1.0 / max(len(panels), 1)
+    for index, panel in enumerate(panels):
+        suffix = str(index + 1) if index else ""
+        left, right = index * width + (0.03 if index else 0.0), (index + 1) * width - 0.03
+        title = "AUC" if panel == "gap" else f"fold {panel.upper()}"
+        layout[f"xaxis{suffix}"] = {"domain": [left, right], "anchor": "y", "title": title}
+        if panel == "gap":
+            fig.add_traces(_gap_markers(gaps, labels, f"x{suffix}"))
+        else:
+            fig.add_traces(
+                _fold_boxes(folds[folds["metric"] == panel], labels, panel, f"x{suffix}")
+            )
+        titles.append(
+            {
+                "text": f"<b>{_STABILITY_TITLES[panel]}</b>",
+                "x": left,
+                "y": 1.0,
+                "xref": "paper",
+                "yref": "paper",
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "yshift": 26,
+                "showarrow": False,
+            }
+        )
+    fig.update_layout(
+        height=110 + _ROW_HEIGHT * max(len(labels), 2),
+        margin={"l": 10, "r": 10, "t": 64, "b": 10},
+        annotations=titles,
+        yaxis={
+            "categoryorder": "array",
+            "categoryarray": list(labels.values()),
+            "autorange": "reversed",
+            "automargin": True,
+        },
+        legend={
+            "orientation": "h",
+            "x": 1,
+            "xanchor": "right",
+            "y": 1.0,
+            "yanchor": "bottom",
+            "yref": "paper",
+        },
+        **layout,
     )
+    return fig
 
 
 def effects_figure(effects: pd.DataFrame, metric: str) -> go.Figure:
