@@ -48,6 +48,8 @@ def filtered_runs() -> None:
     of those reruns the whole page, this included.
     """
     run_filter = runs_controls.run_filter(table, metric_options)
+    if problem := run_filter.range_problem():
+        st.warning(problem, icon=":material/swap_vert:")
     shown = runs_analysis.apply_filter(runs, run_filter)
     runs_summary.recommendation_banner(context.settings, runs, shown, rule, primary, flags)
     extra_columns = runs_table.extra_column_picker(table)
