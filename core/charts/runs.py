@@ -54,48 +54,68 @@ _GAP_SERIES = (
 
 def _fold_boxes(
     subset: pd.DataFrame, labels: Mapping[str, str], metric: str, xaxis: str
-) -> list[go.Box]:
+) -> list[dict[str, object]]:
     """One horizontal box per run with every fold as a point, coloured per run."""
+    by_run = {run_id: points for run_id, points in subset.sort_values("fold").groupby("run_id")}
     boxes = []
     for index, (run_id, label) in enumerate(labels.items()):
-        points = subset[subset["run_id"] == run_id].sort_values("fold")
-        if points.empty:
+        points = by_run.get(run_id)
+        if points is None:
             continue
         boxes.append(
-            go.Box(
-                x=points["value"].to_numpy(),
-                y=[label] * len(points),
-                name=label,
-                orientation="h",
-                xaxis=xaxis,
-                boxpoints="all",
-                jitter=0.3,
-                pointpos=0,
-                marker_color=RUN_COLOURS[index % len(RUN_COLOURS)],
-                showlegend=False,
-                text=[f"fold {f}" for f in points["fold"]],
-                hovertemplate=f"%{{text}}: {metric.upper()} %{{x:.4f}}<extra>{label}</extra>",
-            )
+            {
+                "type": "box",
+                "x": points["value"].tolist(),
+                "y": [label] * len(points),
+                "name": label,
+                "orientation": "h",
+                "xaxis": xaxis,
+                "boxpoints": "all",
+                "jitter": 0.3,
+                "pointpos": 0,
+                "marker": {"color": RUN_COLOURS[index % len(RUN_COLOURS)]},
+                "showlegend": False,
+                "text": [f"fold {f}" for f in points["fold"]],
+                "hovertemplate": f"%{{text}}: {metric.upper()} %{{x:.4f}}<extra>{label}</extra>",
+            }
         )
     return boxes
 
 
-def _gap_markers(gaps: pd.DataFrame, labels: Mapping[str, str], xaxis: str) -> list[go.Scatter]:
+def _gap_markers(
+    gaps: pd.DataFrame, labels: Mapping[str, str], xaxis: str
+) -> list[dict[str, object]]:
     """Train, CV-mean and validation AUC per run: three marker series."""
     frame = gaps[gaps["run_id"].isin(list(labels))]
     names = [labels[r] for r in frame["run_id"]]
     return [
-        go.Scatter(
-            x=frame[column].to_numpy(),
-            y=names,
-            xaxis=xaxis,
-            mode="markers",
-            name=title,
-            marker={"size": 11, "symbol": symbol, "color": colour},
-            hovertemplate="%{y}: " + title + " AUC %{x:.4f}<extra></extra>",
-        )
+        {
+            "type": "scatter",
+            "x": frame[column].astype("float").tolist(),
+            "y": names,
+            "xaxis": xaxis,
+            "mode": "markers",
+            "name": title,
+            "marker": {"size": 11, "symbol": symbol, "color": colour},
+            "hovertemplate": "%{y}: " + title + " AUC %{x:.4f}<extra></extra>",
+        }
         for column, title, symbol, colour in _GAP_SERIES
     ]
+
+
+def _panel_title(text: str, left: float) -> dict[str, object]:
+    """A panel's title, above its top-left corner."""
+    return {
+        "text": f"<b>{text}</b>",
+        "x": left,
+        "y": 1.0,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "yshift": 26,
+        "showarrow": False,
+    }
 
 
 def stability_figure(
@@ -106,13 +126,25 @@ def stability_figure(
     side by side; a panel without data is left out. gaps is None when there is no gap to show.
 
     One figure, not three: each plotly figure costs the browser a full draw on every filter.
+    Built as plain dicts (not validated graph objects, which cost more than the rest of a
+    filter's rerun).
     """
     panels = [m for m in ("auc", "ks") if (folds["metric"] == m).any()]
     if gaps is not None:
         panels.append("gap")
-    fig = go.Figure()
-    layout: dict[str, object] = {}
-    titles = []
+    traces: list[dict[str, object]] = []
+    layout: dict[str, object] = {
+        "height": 110 + _ROW_HEIGHT * max(len(labels), 2),
+        "margin": {"l": 10, "r": 10, "t": 64, "b": 10},
+        "annotations": [],
+        "yaxis": {
+            "categoryorder": "array",
+            "categoryarray": list(labels.values()),
+            "autorange": "reversed",
+            "automargin": True,
+        },
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+    }
     width = 1.0 / max(len(panels), 1)
     for index, panel in enumerate(panels):
         suffix = str(index + 1) if index else ""
@@ -120,45 +152,11 @@ def stability_figure(
         title = "AUC" if panel == "gap" else f"fold {panel.upper()}"
         layout[f"xaxis{suffix}"] = {"domain": [left, right], "anchor": "y", "title": title}
         if panel == "gap":
-            fig.add_traces(_gap_markers(gaps, labels, f"x{suffix}"))
+            traces += _gap_markers(gaps, labels, f"x{suffix}")
         else:
-            fig.add_traces(
-                _fold_boxes(folds[folds["metric"] == panel], labels, panel, f"x{suffix}")
-            )
-        titles.append(
-            {
-                "text": f"<b>{_STABILITY_TITLES[panel]}</b>",
-                "x": left,
-                "y": 1.0,
-                "xref": "paper",
-                "yref": "paper",
-                "xanchor": "left",
-                "yanchor": "bottom",
-                "yshift": 26,
-                "showarrow": False,
-            }
-        )
-    fig.update_layout(
-        height=110 + _ROW_HEIGHT * max(len(labels), 2),
-        margin={"l": 10, "r": 10, "t": 64, "b": 10},
-        annotations=titles,
-        yaxis={
-            "categoryorder": "array",
-            "categoryarray": list(labels.values()),
-            "autorange": "reversed",
-            "automargin": True,
-        },
-        legend={
-            "orientation": "h",
-            "x": 1,
-            "xanchor": "right",
-            "y": 1.0,
-            "yanchor": "bottom",
-            "yref": "paper",
-        },
-        **layout,
-    )
-    return fig
+            traces += _fold_boxes(folds[folds["metric"] == panel], labels, panel, f"x{suffix}")
+        layout["annotations"].append(_panel_title(_STABILITY_TITLES[panel], left))
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 def effects_figure(effects: pd.DataFrame, metric: str) -> go.Figure:
