@@ -379,3 +379,8 @@ def test_table_shows_one_page_of_the_ranked_runs_and_keeps_ticks_across_pages(
     assert "Rows 3–4 of" in texts(at)
     assert set(_runs_shown(at)).isdisjoint(ranked)
     assert at.multiselect(key="run").value == [ranked[0]]
+    # and the 'Selected runs' box offers the selection and this page's runs, not every run
+    page_two = _runs_shown(at)
+    offered = at.multiselect(key="run").options
+    assert len(offered) == 3, offered
+    assert [o.rsplit(" · ", 1)[1] for o in offered] == [r[:8] for r in [ranked[0], *page_two]]
