@@ -46,40 +46,52 @@ _STABILITY_TITLES = {
 # Series of the gap panel: column, legend name, marker symbol and a fixed colour (the same
 # whatever the number of fold boxes before them).
 _GAP_SERIES = (
-    ("train_auc", "train", "circle-open", "#555555"),
-    ("cv_auc_mean", "CV mean", "diamond", "#1f77b4"),
-    ("val_auc", "validation", "circle", "#ff7f0e"),
+    ("train_auc", "train", "circle-open", "#777777"),
+    ("cv_auc_mean", "CV mean", "diamond", "#222222"),
+    ("val_auc", "validation", "circle", "#17becf"),
 )
 
 
-def _fold_boxes(
+def _fold_points(
     subset: pd.DataFrame, labels: Mapping[str, str], metric: str, xaxis: str
 ) -> list[dict[str, object]]:
-    """One horizontal box per run with every fold as a point, coloured per run."""
+    """Per run (one row each): its folds' range as a line, every fold as a point in the run's
+    colour, and the folds' mean as a tick. Three scatter traces for all runs: a plotly box per
+    run costs the browser several times more to draw."""
     by_run = {run_id: points for run_id, points in subset.sort_values("fold").groupby("run_id")}
-    boxes = []
+    ranges_x: list[float | None] = []
+    ranges_y: list[str | None] = []
+    points_x: list[float] = []
+    points_y: list[str] = []
+    colours: list[str] = []
+    folds: list[str] = []
+    means_x: list[float] = []
+    means_y: list[str] = []
     for index, (run_id, label) in enumerate(labels.items()):
         points = by_run.get(run_id)
         if points is None:
             continue
-        boxes.append(
-            {
-                "type": "box",
-                "x": points["value"].tolist(),
-                "y": [label] * len(points),
-                "name": label,
-                "orientation": "h",
-                "xaxis": xaxis,
-                "boxpoints": "all",
-                "jitter": 0.3,
-                "pointpos": 0,
-                "marker": {"color": RUN_COLOURS[index % len(RUN_COLOURS)]},
-                "showlegend": False,
-                "text": [f"fold {f}" for f in points["fold"]],
-                "hovertemplate": f"%{{text}}: {metric.upper()} %{{x:.4f}}<extra>{label}</extra>",
-            }
-        )
-    return boxes
+        values = points["value"].astype("float")
+        ranges_x += [float(values.min()), float(values.max()), None]
+        ranges_y += [label, label, None]
+        points_x += values.tolist()
+        points_y += [label] * len(values)
+        colours += [RUN_COLOURS[index % len(RUN_COLOURS)]] * len(values)
+        folds += [f"fold {f}" for f in points["fold"]]
+        means_x.append(float(values.mean()))
+        means_y.append(label)
+    name = metric.upper()
+    common = {"type": "scatter", "xaxis": xaxis, "showlegend": False}
+    return [
+        {**common, "x": ranges_x, "y": ranges_y, "mode": "lines",
+         "line": {"color": OTHER_RUNS_COLOUR, "width": 2}, "hoverinfo": "skip"},
+        {**common, "x": points_x, "y": points_y, "mode": "markers", "text": folds,
+         "marker": {"color": colours, "size": 9, "line": {"width": 1, "color": "white"}},
+         "hovertemplate": f"%{{y}}, %{{text}}: {name} %{{x:.4f}}<extra></extra>"},
+        {**common, "x": means_x, "y": means_y, "mode": "markers",
+         "marker": {"symbol": "line-ns-open", "size": 18, "color": "#222222"},
+         "hovertemplate": f"%{{y}}: mean {name} %{{x:.4f}}<extra></extra>"},
+    ]  # fmt: skip
 
 
 def _gap_markers(
@@ -122,8 +134,9 @@ def stability_figure(
     folds: pd.DataFrame, gaps: pd.DataFrame | None, labels: Mapping[str, str]
 ) -> go.Figure:
     """The CV-stability charts as one figure: per run (one row each, in the order of labels),
-    fold AUC and fold KS (a box with every fold as a point) and train vs CV vs validation AUC,
-    side by side; a panel without data is left out. gaps is None when there is no gap to show.
+    fold AUC and fold KS (every fold a point, their range and mean) and train vs CV vs
+    validation AUC, side by side; a panel without data is left out. gaps is None when there is
+    no gap to show.
 
     One figure, not three: each plotly figure costs the browser a full draw on every filter.
     Built as plain dicts (not validated graph objects, which cost more than the rest of a
@@ -150,11 +163,15 @@ def stability_figure(
         suffix = str(index + 1) if index else ""
         left, right = index * width + (0.03 if index else 0.0), (index + 1) * width - 0.03
         title = "AUC" if panel == "gap" else f"fold {panel.upper()}"
-        layout[f"xaxis{suffix}"] = {"domain": [left, right], "anchor": "y", "title": title}
+        layout[f"xaxis{suffix}"] = {
+            "domain": [left, right],
+            "anchor": "y",
+            "title": {"text": title},
+        }
         if panel == "gap":
             traces += _gap_markers(gaps, labels, f"x{suffix}")
         else:
-            traces += _fold_boxes(folds[folds["metric"] == panel], labels, panel, f"x{suffix}")
+            traces += _fold_points(folds[folds["metric"] == panel], labels, panel, f"x{suffix}")
         layout["annotations"].append(_panel_title(_STABILITY_TITLES[panel], left))
     return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
