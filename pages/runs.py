@@ -50,6 +50,8 @@ def filtered_runs() -> None:
     of those reruns the whole page, this included.
     """
     run_filter = runs_controls.run_filter(table, metric_options)
+    if problem := run_filter.range_problem():
+        st.warning(problem, icon=":material/swap_vert:")
     shown = runs_analysis.apply_filter(runs, run_filter)
     runs_summary.recommendation_banner(context.settings, runs, shown, rule, primary, flags)
     extra_columns = runs_table.extra_column_picker(table)
@@ -67,9 +69,7 @@ def filtered_runs() -> None:
         champion=champion,
     )
     page = runs_table.table_page(view, primary)
-    selected = runs_table.runs_table(
-        page, list(runs["run_id"]), label_of, primary, rule, extra_columns
-    )
+    selected = runs_table.runs_table(page, label_of, primary, rule, extra_columns)
     runs_table.selected_run_links(table, selected, label_of)
     for note in views.table_notes(runs):
         st.caption(":material/info: " + note)

@@ -84,6 +84,28 @@ def test_filter_describes_itself() -> None:
     assert ra.RunFilter().describe() == []
 
 
+def test_an_inverted_metric_range_is_named_and_not_applied() -> None:
+    # given a search and a val_auc range whose minimum is above its maximum
+    run_filter = ra.RunFilter(
+        search="r", range_metric="metrics.val_auc", range_min=0.9, range_max=0.7
+    )
+    # when it is applied and described
+    shown = ra.apply_filter(_runs(), run_filter)
+    # then the cause is named with its fix, the range is left out and the search still applies
+    assert run_filter.range_problem() == (
+        "The minimum 0.9 is above the maximum 0.7 for val_auc: swap them. The range is not "
+        "applied until then; the other filters are."
+    )
+    assert list(shown["run_id"]) == ["r1", "r2", "r3", "r4", "r5", "r6"]
+    assert run_filter.describe() == ["name or id contains 'r'"]
+    # and an ordered or open range has no problem
+    assert (
+        ra.RunFilter(range_metric="metrics.val_auc", range_min=0.7, range_max=0.7).range_problem()
+        is None
+    )
+    assert ra.RunFilter(range_metric="metrics.val_auc", range_min=0.9).range_problem() is None
+
+
 def test_primary_metric_options_put_headline_metrics_first() -> None:
     # given runs with val_auc, train_auc and CV stats but no val_ks
     # when the options are listed

@@ -69,6 +69,12 @@ SHOWN_JS = """
       .map(text).find(t => t.startsWith('Showing ')) || '',
     table: grids.length ? cells(grids[0]) : [],
     summary: grids.length > 1 ? cells(grids[grids.length - 1]) : [],
+    ticked: grids.length
+      ? [...grids[0].querySelectorAll('table tr[aria-selected=true] td')].map(text)
+        .filter(t => /^(governed|lgb_|named|nested|failed|running|no_)/.test(t))
+      : [],
+    picked: [...document.querySelectorAll('[data-testid=stMultiSelect]')].map(text)
+      .filter(t => t.startsWith('Selected runs')).join(''),
     verdicts: panel ? [...panel.querySelectorAll('li strong')].map(text) : [],
     note: panel ? text(panel).split('\\n').find(t => t.startsWith('No run selected')) || '' : '',
   };
@@ -76,25 +82,38 @@ SHOWN_JS = """
 """
 
 
-def _filter_shown(page, search: str, names: set[str]) -> dict:
-    """Type a search, press Enter and wait for the final state showing exactly names."""
-    field = page.locator('input[aria-label="Search name or run id"]')
-    field.fill(search)
-    field.press("Enter")
-    expected = sorted(names)
+def _settled(page, names: set[str], focus: set[str], ticked: set[str] | frozenset[str]) -> dict:
+    """Wait for the final state: names in the table (ticked rows among them), focus in the
+    stability tab's summary and verdicts; the last state read when it does not come."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         shown = page.evaluate(SHOWN_JS)
         if (
             shown["idle"]
             and f"Showing {len(names)} of" in shown["caption"]
-            and sorted(shown["table"]) == expected
-            and sorted(shown["summary"]) == expected
-            and sorted(shown["verdicts"]) == expected
+            and sorted(shown["table"]) == sorted(names)
+            and sorted(shown["ticked"]) == sorted(ticked)
+            and sorted(shown["summary"]) == sorted(focus)
+            and sorted(shown["verdicts"]) == sorted(focus)
         ):
             return shown
         time.sleep(0.1)
     return page.evaluate(SHOWN_JS)
+
+
+def _filter_shown(
+    page,
+    search: str,
+    names: set[str],
+    focus: set[str] | None = None,
+    ticked: frozenset[str] = frozenset(),
+) -> dict:
+    """Type a search, press Enter and wait for the final state showing exactly names (and
+    focus, the runs the stability tab explains: names when none is selected)."""
+    field = page.locator('input[aria-label="Search name or run id"]')
+    field.fill(search)
+    field.press("Enter")
+    return _settled(page, names, names if focus is None else focus, ticked)
 
 
 def test_a_filter_updates_caption_table_and_stability_tab_together(
@@ -123,6 +142,28 @@ def test_a_filter_updates_caption_table_and_stability_tab_together(
         assert sorted(shown["verdicts"]) == sorted(names), shown
         assert f"showing the top {len(names)} run(s)" in shown["note"], shown
     page.screenshot(path=str(tmp_path / "runs_filtered.png"))
+    # when the first row is ticked (the grid stays mounted across filters from here on)
+    grid = page.locator("[data-testid=stDataFrame]").first
+    box = grid.bounding_box()
+    assert box is not None
+    first, other = shown["table"][0], shown["table"][1]
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)
+    page.mouse.move(5, 5)
+    # then that run is selected, ticked and the one the stability tab explains
+    shown = _settled(page, {"governed_a", "governed_b"}, {first}, {first})
+    assert sorted(shown["ticked"]) == [first] and shown["summary"] == [first], shown
+    assert shown["note"] == "" and first in shown["picked"], shown
+    assert "run=" in page.evaluate("location.search")
+    # when a search leaves only the other run, in the row the tick was on
+    shown = _filter_shown(page, other, {other}, focus={first}, ticked=set())
+    # then the tick does not pass to it: the selection is still the first run only
+    assert shown["table"] == [other] and shown["ticked"] == [], shown
+    assert shown["summary"] == [first] and shown["verdicts"] == [first], shown
+    assert first in shown["picked"] and other not in shown["picked"], shown
+    # when the search shows both again, the selected run's row is ticked again
+    shown = _filter_shown(page, "governed_", {"governed_a", "governed_b"}, {first}, {first})
+    assert shown["ticked"] == [first] and shown["summary"] == [first], shown
+    assert other not in shown["picked"], shown
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
     page.close()

@@ -195,6 +195,26 @@ def test_param_and_metric_range_filters(file_store, app_env) -> None:
     assert "val_auc in [0.8, ∞]" in texts(at)
 
 
+def test_an_inverted_metric_range_is_named_and_keeps_the_other_filters(file_store, app_env) -> None:
+    # given the page narrowed to the governed runs by a search
+    app_env(file_store.uri)
+    at = open_page(PAGE)
+    at.text_input(key="q").set_value("governed").run()
+    # when a val_auc range is set with its minimum above its maximum
+    at.selectbox(key="range").set_value("metrics.val_auc").run()
+    at.number_input(key="max").set_value(0.7).run()
+    at.number_input(key="min").set_value(0.9).run()
+    # then the page names the cause and the fix, and still shows the searched runs
+    assert exceptions(at) == []
+    warnings = " ".join(str(w.value) for w in at.warning)
+    assert "The minimum 0.9 is above the maximum 0.7 for val_auc: swap them." in warnings
+    assert set(at.dataframe[0].value["run_name"]) == {"governed_a", "governed_b"}
+    assert "Showing 2 of" in texts(at)
+    assert "No run matches these filters" not in texts(at)
+    # and the inputs keep what the user typed
+    assert (at.number_input(key="min").value, at.number_input(key="max").value) == (0.9, 0.7)
+
+
 def test_shared_link_restores_selection_filters_and_rule(file_store, app_env) -> None:
     # given a link carrying two selected runs, a search, a primary metric and a rule
     app_env(file_store.uri)
@@ -359,3 +379,8 @@ def test_table_shows_one_page_of_the_ranked_runs_and_keeps_ticks_across_pages(
     assert "Rows 3–4 of" in texts(at)
     assert set(_runs_shown(at)).isdisjoint(ranked)
     assert at.multiselect(key="run").value == [ranked[0]]
+    # and the 'Selected runs' box offers the selection and this page's runs, not every run
+    page_two = _runs_shown(at)
+    offered = at.multiselect(key="run").options
+    assert len(offered) == 3, offered
+    assert [o.rsplit(" · ", 1)[1] for o in offered] == [r[:8] for r in [ranked[0], *page_two]]

@@ -14,6 +14,7 @@ from ui import cache_runs
 from ui.markdown_text import literal
 
 MAX_DEFAULT_FOLD_RUNS = 5
+STATIC = {"staticPlot": True}  # no hover layer: the summary above gives every number
 _NUMBER = st.column_config.NumberColumn
 
 
@@ -73,6 +74,7 @@ def stability_tab(
         width="stretch",
         placeholder="",
         column_config=_summary_config(rule),
+        key="stability_summary",  # stays mounted across filters: only its rows change
     )
     for name, sentence in zip(chosen["run_name"], verdicts["explanation"], strict=True):
         st.markdown(f"- **{literal(name)}**: {sentence}")
@@ -83,20 +85,22 @@ def stability_tab(
             "None of these runs logged per-fold CV metrics, so there are no folds to plot. "
             "Log cv_auc with step = fold, per-fold metrics (cv_auc_fold_0…) or nested runs."
         )
-    else:
-        auc_col, ks_col = st.columns(2)
-        auc_col.plotly_chart(charts.fold_figure(folds, focus_labels, "auc"), width="stretch")
-        if (folds["metric"] == "ks").any():
-            ks_col.plotly_chart(charts.fold_figure(folds, focus_labels, "ks"), width="stretch")
-        else:
-            ks_col.info("No fold KS logged for these runs.")
+    elif not (folds["metric"] == "ks").any():
+        st.caption("No fold KS logged for these runs.")
     gaps = runs_analysis.auc_gaps(chosen)
-    if not views.has_gap_data(gaps):
+    has_gaps = views.has_gap_data(gaps)
+    if not has_gaps:
         st.info("These runs lack at least two of train_auc, CV AUC and val_auc: no gap to show.")
+    if folds.empty and not has_gaps:
         return
-    st.plotly_chart(charts.gap_figure(gaps, focus_labels), width="stretch")
-    st.caption(
-        "A train AUC far above CV and validation AUC means over-fitting; CV far from "
-        "validation means the validation split is unlike the training data. "
-        "Runs that logged no train_auc show CV and validation only."
+    st.plotly_chart(
+        charts.stability_figure(folds, gaps if has_gaps else None, focus_labels),
+        width="stretch",
+        config=STATIC,
     )
+    if has_gaps:
+        st.caption(
+            "A train AUC far above CV and validation AUC means over-fitting; CV far from "
+            "validation means the validation split is unlike the training data. "
+            "Runs that logged no train_auc show CV and validation only."
+        )

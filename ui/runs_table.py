@@ -18,6 +18,8 @@ MAX_LINKED_RUNS = 6
 PAGE_ROWS = 200  # rows sent to the browser per rerun: a 20,000-row grid serialises every row
 PAGE_KEY = "runs_page"
 TABLE_PREVIOUS_KEY = "_runs_table_previous"
+TABLE_KEY = "runs_table"  # one key: the grid stays mounted across filters and pages
+TABLE_VIEW_KEY = "_runs_table_view"
 
 
 def _column_config(primary: str, rule: StabilityRule, extra_columns: list[str]) -> dict:
@@ -112,45 +114,73 @@ def _selected_before(label_of: dict[str, str]) -> list[str]:
     return [r for r in st.query_params.get_all("run") if r in label_of]
 
 
+def _ticks_shown(view_ids: list[str]) -> set[str] | None:
+    """The runs the grid shows ticked now (its state from the browser), if it shows view_ids.
+
+    None when the grid showed other rows on the last run (a filter, a page or the data
+    changed): its ticks are then row numbers of those other rows, and mean nothing here.
+    """
+    previous_view = st.session_state.get(TABLE_VIEW_KEY)
+    state = st.session_state.get(TABLE_KEY)
+    if previous_view != _view_signature(view_ids) or state is None:
+        return None
+    return {view_ids[i] for i in state["selection"]["rows"] if i < len(view_ids)}
+
+
+def _view_signature(view_ids: list[str]) -> str:
+    """A short key of the rows the grid shows, in order."""
+    return hashlib.sha1("\n".join(view_ids).encode()).hexdigest()[:16]
+
+
+def _tick(view_ids: list[str], runs: list[str]) -> None:
+    """Set the grid's ticks to runs (those of view_ids) before it is drawn."""
+    rows = [view_ids.index(r) for r in runs if r in view_ids]
+    st.session_state[TABLE_KEY] = {"selection": {"rows": rows, "columns": [], "cells": []}}
+
+
 def runs_table(
     view: pd.DataFrame,
-    all_ids: list[str],
     label_of: dict[str, str],
     primary: str,
     rule: StabilityRule,
     extra_columns: list[str],
 ) -> list[str]:
-    """Show the table with tickable rows and the 'Selected runs' box; return the selection.
+    """Show the table page view with tickable rows and the 'Selected runs' box; return the
+    selection. The box offers the selected runs and this page's runs only (not every run).
 
-    The table's ticks and the box (mirrored in the URL) are kept in step: ticks added or
-    removed since the last run of this same table are applied to the selection.
+    The grid keeps one key, so it stays mounted across filters and pages (redrawing only its
+    rows). Its ticks and the box (mirrored in the URL) are kept in step: ticks added or removed
+    since the last run of the same rows are applied to the selection; when the rows change, or
+    the box changed the selection, the grid's ticks are set from the selection, so a tick left
+    on a row number from other rows never reaches the selection.
     """
     view_ids = list(view["run_id"])
     selected_before = _selected_before(label_of)
-    table_key = "runs_table_" + hashlib.sha1("".join(view_ids).encode()).hexdigest()[:12]
+    wanted = set(selected_before) & set(view_ids)
+    ticks_now = _ticks_shown(view_ids)
+    previous_key, previous = st.session_state.get(TABLE_PREVIOUS_KEY, (None, None))
+    if ticks_now is None or (ticks_now == previous and ticks_now != wanted):
+        _tick(view_ids, selected_before)  # new rows, or the box changed: the grid follows
     event = st.dataframe(
         view,
         hide_index=True,
         column_order=table_column_order(primary, extra_columns, view.columns),
         width="stretch",
         height=min(420, 38 + 35 * max(len(view), 1)),
-        key=table_key,
+        key=TABLE_KEY,
         column_config=_column_config(primary, rule, extra_columns),
         on_select="rerun",
         selection_mode="multi-row",
-        selection_default={
-            "selection": {"rows": [view_ids.index(r) for r in selected_before if r in view_ids]}
-        },
         placeholder="",
     )
     ticked = {view_ids[i] for i in event.selection.rows if i < len(view_ids)}
-    previous_key, previous = st.session_state.get(TABLE_PREVIOUS_KEY, (None, None))
-    baseline = previous if previous_key == table_key else set(selected_before) & set(view_ids)
+    baseline = previous if previous_key == TABLE_KEY and ticks_now is not None else wanted
     st.session_state["run"] = sync_selection(selected_before, view_ids, ticked, baseline)
-    st.session_state[TABLE_PREVIOUS_KEY] = (table_key, ticked)
+    st.session_state[TABLE_PREVIOUS_KEY] = (TABLE_KEY, ticked)
+    st.session_state[TABLE_VIEW_KEY] = _view_signature(view_ids)
     selected = st.multiselect(
-        "Selected runs (tick rows above, or pick here)",
-        all_ids,
+        "Selected runs (tick rows above, or pick from this page's runs)",
+        list(dict.fromkeys([*st.session_state["run"], *view_ids])),
         key="run",
         format_func=lambda r: f"{label_of[r]} · {r[:8]}",
     )

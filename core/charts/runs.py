@@ -1,5 +1,5 @@
-"""Runs page figure builders: CV folds, AUC gaps, param effects, parallel coords, scatter, and
-the ROC / KS overlays of the selected runs."""
+"""Runs page figure builders: CV stability (folds and AUC gaps in one figure), param effects,
+parallel coords, scatter, and the ROC / KS overlays of the selected runs."""
 
 from __future__ import annotations
 
@@ -36,57 +36,144 @@ def _layout(fig: go.Figure, title: str, **kwargs: object) -> go.Figure:
     return fig
 
 
-def fold_figure(folds: pd.DataFrame, labels: Mapping[str, str], metric: str) -> go.Figure:
-    """Box plus every fold as a point, one box per run, for fold AUC or KS."""
-    fig = go.Figure()
-    subset = folds[folds["metric"] == metric]
-    for run_id, label in labels.items():
-        points = subset[subset["run_id"] == run_id].sort_values("fold")
-        if points.empty:
+# The CV-stability figure: panels side by side sharing one axis of runs (pixels per run).
+_ROW_HEIGHT = 42
+_STABILITY_TITLES = {
+    "auc": "Fold AUC by run",
+    "ks": "Fold KS by run",
+    "gap": "Train vs CV vs validation AUC",
+}
+# Series of the gap panel: column, legend name, marker symbol and a fixed colour (the same
+# whatever the number of fold boxes before them).
+_GAP_SERIES = (
+    ("train_auc", "train", "circle-open", "#777777"),
+    ("cv_auc_mean", "CV mean", "diamond", "#222222"),
+    ("val_auc", "validation", "circle", "#17becf"),
+)
+
+
+def _fold_points(
+    subset: pd.DataFrame, labels: Mapping[str, str], metric: str, xaxis: str
+) -> list[dict[str, object]]:
+    """Per run (one row each): its folds' range as a line, every fold as a point in the run's
+    colour, and the folds' mean as a tick. Three scatter traces for all runs: a plotly box per
+    run costs the browser several times more to draw."""
+    by_run = {run_id: points for run_id, points in subset.sort_values("fold").groupby("run_id")}
+    ranges_x: list[float | None] = []
+    ranges_y: list[str | None] = []
+    points_x: list[float] = []
+    points_y: list[str] = []
+    colours: list[str] = []
+    folds: list[str] = []
+    means_x: list[float] = []
+    means_y: list[str] = []
+    for index, (run_id, label) in enumerate(labels.items()):
+        points = by_run.get(run_id)
+        if points is None:
             continue
-        fig.add_trace(
-            go.Box(
-                y=points["value"],
-                name=label,
-                boxpoints="all",
-                jitter=0.3,
-                pointpos=0,
-                text=[f"fold {f}" for f in points["fold"]],
-                hovertemplate="%{text}: %{y:.4f}<extra>" + label + "</extra>",
-            )
-        )
-    return _layout(
-        fig, f"Fold {metric.upper()} by run", yaxis_title=f"fold {metric.upper()}", showlegend=False
-    )
+        values = points["value"].astype("float")
+        ranges_x += [float(values.min()), float(values.max()), None]
+        ranges_y += [label, label, None]
+        points_x += values.tolist()
+        points_y += [label] * len(values)
+        colours += [RUN_COLOURS[index % len(RUN_COLOURS)]] * len(values)
+        folds += [f"fold {f}" for f in points["fold"]]
+        means_x.append(float(values.mean()))
+        means_y.append(label)
+    name = metric.upper()
+    common = {"type": "scatter", "xaxis": xaxis, "showlegend": False}
+    return [
+        {**common, "x": ranges_x, "y": ranges_y, "mode": "lines",
+         "line": {"color": OTHER_RUNS_COLOUR, "width": 2}, "hoverinfo": "skip"},
+        {**common, "x": points_x, "y": points_y, "mode": "markers", "text": folds,
+         "marker": {"color": colours, "size": 9, "line": {"width": 1, "color": "white"}},
+         "hovertemplate": f"%{{y}}, %{{text}}: {name} %{{x:.4f}}<extra></extra>"},
+        {**common, "x": means_x, "y": means_y, "mode": "markers",
+         "marker": {"symbol": "line-ns-open", "size": 18, "color": "#222222"},
+         "hovertemplate": f"%{{y}}: mean {name} %{{x:.4f}}<extra></extra>"},
+    ]  # fmt: skip
 
 
-def gap_figure(gaps: pd.DataFrame, labels: Mapping[str, str]) -> go.Figure:
-    """Train, CV-mean and validation AUC per run on one axis: wide gaps mean over-fitting."""
-    fig = go.Figure()
+def _gap_markers(
+    gaps: pd.DataFrame, labels: Mapping[str, str], xaxis: str
+) -> list[dict[str, object]]:
+    """Train, CV-mean and validation AUC per run: three marker series."""
     frame = gaps[gaps["run_id"].isin(list(labels))]
     names = [labels[r] for r in frame["run_id"]]
-    for column, title, symbol in (
-        ("train_auc", "train", "circle-open"),
-        ("cv_auc_mean", "CV mean", "diamond"),
-        ("val_auc", "validation", "circle"),
-    ):
-        fig.add_trace(
-            go.Scatter(
-                x=frame[column],
-                y=names,
-                mode="markers",
-                name=title,
-                marker={"size": 12, "symbol": symbol},
-                hovertemplate="%{y}: " + title + " AUC %{x:.4f}<extra></extra>",
-            )
-        )
-    return _layout(
-        fig,
-        "Train vs CV vs validation AUC",
-        xaxis_title="AUC",
-        height=max(240, 90 + 45 * len(names)),
-        legend={"orientation": "h", "x": 1, "xanchor": "right", "y": 1.22},
-    )
+    return [
+        {
+            "type": "scatter",
+            "x": frame[column].astype("float").tolist(),
+            "y": names,
+            "xaxis": xaxis,
+            "mode": "markers",
+            "name": title,
+            "marker": {"size": 11, "symbol": symbol, "color": colour},
+            "hovertemplate": "%{y}: " + title + " AUC %{x:.4f}<extra></extra>",
+        }
+        for column, title, symbol, colour in _GAP_SERIES
+    ]
+
+
+def _panel_title(text: str, left: float) -> dict[str, object]:
+    """A panel's title, above its top-left corner."""
+    return {
+        "text": f"<b>{text}</b>",
+        "x": left,
+        "y": 1.0,
+        "xref": "paper",
+        "yref": "paper",
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "yshift": 26,
+        "showarrow": False,
+    }
+
+
+def stability_figure(
+    folds: pd.DataFrame, gaps: pd.DataFrame | None, labels: Mapping[str, str]
+) -> go.Figure:
+    """The CV-stability charts as one figure: per run (one row each, in the order of labels),
+    fold AUC and fold KS (every fold a point, their range and mean) and train vs CV vs
+    validation AUC, side by side; a panel without data is left out. gaps is None when there is
+    no gap to show.
+
+    One figure, not three: each plotly figure costs the browser a full draw on every filter.
+    Built as plain dicts (not validated graph objects, which cost more than the rest of a
+    filter's rerun).
+    """
+    panels = [m for m in ("auc", "ks") if (folds["metric"] == m).any()]
+    if gaps is not None:
+        panels.append("gap")
+    traces: list[dict[str, object]] = []
+    layout: dict[str, object] = {
+        "height": 110 + _ROW_HEIGHT * max(len(labels), 2),
+        "margin": {"l": 10, "r": 10, "t": 64, "b": 10},
+        "annotations": [],
+        "yaxis": {
+            "categoryorder": "array",
+            "categoryarray": list(labels.values()),
+            "autorange": "reversed",
+            "automargin": True,
+        },
+        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+    }
+    width = 1.0 / max(len(panels), 1)
+    for index, panel in enumerate(panels):
+        suffix = str(index + 1) if index else ""
+        left, right = index * width + (0.03 if index else 0.0), (index + 1) * width - 0.03
+        title = "AUC" if panel == "gap" else f"fold {panel.upper()}"
+        layout[f"xaxis{suffix}"] = {
+            "domain": [left, right],
+            "anchor": "y",
+            "title": {"text": title},
+        }
+        if panel == "gap":
+            traces += _gap_markers(gaps, labels, f"x{suffix}")
+        else:
+            traces += _fold_points(folds[folds["metric"] == panel], labels, panel, f"x{suffix}")
+        layout["annotations"].append(_panel_title(_STABILITY_TITLES[panel], left))
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)
 
 
 def effects_figure(effects: pd.DataFrame, metric: str) -> go.Figure:

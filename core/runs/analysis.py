@@ -86,11 +86,31 @@ class RunFilter:
             parts.append(f"tag {self.tag.strip()}")
         if self.param and self.param_values:
             parts.append(f"{metric_label(self.param)} in " + ", ".join(self.param_values))
-        if self.range_metric and (self.range_min is not None or self.range_max is not None):
+        if self.range_applies():
             low = "−∞" if self.range_min is None else f"{self.range_min:g}"
             high = "∞" if self.range_max is None else f"{self.range_max:g}"
             parts.append(f"{metric_label(self.range_metric)} in [{low}, {high}]")
         return parts
+
+    def range_applies(self) -> bool:
+        """True when a metric range is set and makes sense (its minimum not above its maximum)."""
+        bounds = (self.range_min, self.range_max)
+        return bool(self.range_metric) and bounds != (None, None) and not self.range_problem()
+
+    def range_problem(self) -> str | None:
+        """What is wrong with the metric range, in a sentence with the fix, or None.
+
+        A minimum above the maximum would match no run; the range is then not applied (the
+        other filters are) and this sentence names the cause.
+        """
+        low, high = self.range_min, self.range_max
+        if not self.range_metric or low is None or high is None or low <= high:
+            return None
+        return (
+            f"The minimum {low:g} is above the maximum {high:g} for "
+            f"{metric_label(self.range_metric)}: swap them. The range is not applied until "
+            "then; the other filters are."
+        )
 
 
 def _tag_mask(runs: pd.DataFrame, expression: str) -> pd.Series:
@@ -106,7 +126,8 @@ def _tag_mask(runs: pd.DataFrame, expression: str) -> pd.Series:
 
 
 def apply_filter(runs: pd.DataFrame, run_filter: RunFilter) -> pd.DataFrame:
-    """The runs that pass every active filter (a metric range drops runs without the metric)."""
+    """The runs that pass every active filter (a metric range drops runs without the metric;
+    an inverted range, minimum above maximum, is not applied: see RunFilter.range_problem)."""
     mask = pd.Series(True, index=runs.index)
     needle = run_filter.search.strip().lower()
     if needle:
@@ -122,7 +143,7 @@ def apply_filter(runs: pd.DataFrame, run_filter: RunFilter) -> pd.DataFrame:
             mask &= runs[run_filter.param].astype("str").isin(run_filter.param_values)
         else:
             mask &= False
-    if run_filter.range_metric:
+    if run_filter.range_applies():
         values = numeric_column(runs, run_filter.range_metric)
         if run_filter.range_min is not None:
             mask &= values >= run_filter.range_min
