@@ -125,6 +125,50 @@ def _assert_nothing_stale(page, original: str) -> None:
     assert set(_column(counterfactuals, "Decision")) == {flipped}
 
 
+def _wait_until(page, condition, what: str) -> None:
+    """Poll until the app is idle and the condition holds (the final state, not a first sign)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        idle = page.locator(SCRIPT_DONE).count() and not page.locator("[data-stale=true]").count()
+        if idle and condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _apply_then_change_threshold(page) -> None:
+    """Apply the smallest change: the form shows it and the result scores it; a threshold edit
+    after it keeps the applied value and moves only the decision's distance."""
+    shown = page.locator("[data-testid=stMain]").inner_text()
+    feature, proposed = re.search(r"(?:Raise|Lower) (\S+) from \S+ to (\S+) \(", shown).groups()
+    new_score = _column(_table_with(page.evaluate(TABLES_JS), "Share of range"), "New score")[0]
+    field = page.locator(f'input[aria-label^="{feature}"]').first
+    page.get_by_role("button", name="Apply the smallest change to the form").click()
+    _wait_until(
+        page,
+        lambda: (
+            float(field.input_value() or "nan") == pytest.approx(float(proposed), rel=1e-5)
+            and _metric(page, "Risk score") == new_score
+        ),
+        f"the form's {feature} to show {proposed} and the result to score it",
+    )
+    box = page.locator(".st-key-whatif_threshold input")
+    box.fill("0.3")
+    box.press("Enter")
+    _wait_until(
+        page,
+        lambda: (
+            _percent(_metric(page, "Distance to threshold"))
+            == pytest.approx(_percent(new_score) - 30, abs=0.011)
+        ),
+        "the distance to the new threshold 0.3",
+    )
+    # the applied value survived the full rerun the threshold edit caused
+    assert float(field.input_value()) == pytest.approx(float(proposed), rel=1e-5)
+    assert _metric(page, "Risk score") == new_score
+    assert "threshold 30.00%" in page.locator(".wi-result").inner_text()
+
+
 def test_whatif_page_scores_and_rescores_in_a_browser(chromium, dashboard_url: str) -> None:
     page = chromium.new_page(viewport={"width": 1500, "height": 1000})
     errors: list[str] = []
@@ -145,6 +189,7 @@ def test_whatif_page_scores_and_rescores_in_a_browser(chromium, dashboard_url: s
         assert page.locator("[data-testid=stException]").count() == 0
         assert _metric(page, "Risk score") != original
         _assert_nothing_stale(page, original)
+    _apply_then_change_threshold(page)
     # (404s for optional static resources are the server's, not the page's)
     assert [e for e in errors if not e.startswith("Failed to load resource")] == []
     page.close()

@@ -162,9 +162,13 @@ def _edited_applicant(spec: ModelSpec) -> pd.DataFrame:
 
 
 def _apply_change(feature: str, value: object, categorical: bool) -> None:
-    """Button callback: put a counterfactual value into the form; rerun the form and result."""
+    """Button callback: put a counterfactual value into the form and rerun the whole page.
+
+    A keyed rerun of the two fragments left the browser's field showing the old value, which the
+    next full rerun then sent back, undoing the change (and that rerun's threshold edit with it).
+    """
     st.session_state[field_key(feature)] = str(value) if categorical else _as_text(value)
-    st.rerun(scope=[FORM_FRAGMENT, RESULT_FRAGMENT])
+    st.rerun()
 
 
 def _result_html(
