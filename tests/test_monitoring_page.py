@@ -7,6 +7,7 @@ from pathlib import Path
 from core.data.synthetic import make_recent_applications
 from tests.apptest_helpers import exceptions, open_page, texts
 from tests.decision_log_writer import write_scored_log
+from tests.store_builders import log_seed_pattern_run
 
 PAGE = "pages/monitoring.py"
 
@@ -87,3 +88,21 @@ def test_missing_log_and_bad_uploads_are_explained(file_store, app_env, tmp_path
     assert exceptions(at) == []
     assert _metrics(at)["Decisions"] != ""
     assert "By month" in texts(at)
+
+
+def test_no_simulated_feed_without_a_run_to_score_it(app_env, tmp_path: Path) -> None:
+    # given a store whose only run has a model of the demo's features but no validation set
+    app_env(f"file:{tmp_path / 'mlruns'}")
+    log_seed_pattern_run(f"file:{tmp_path / 'mlruns'}")
+    # when Monitoring opens
+    at = open_page(PAGE)
+    assert exceptions(at) == []
+    # then the simulated feed is not offered (it needs a run with a reference to compare with)
+    source = at.radio(key="monitoring_source")
+    assert source.options == ["Decision log", "Upload a file"]
+    assert source.value == "Upload a file"
+    # and one line says why
+    assert any(
+        c.value.startswith("No simulated feed: no run in this experiment has both a model")
+        for c in at.caption
+    )

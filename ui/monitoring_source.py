@@ -136,13 +136,21 @@ def pick_source(context: StoreContext, table: RunsTable, manifest: PromotionMani
     """The recent-data source: the decision log by default once a run is promoted; the
     simulated feed only for a model of the demo book (it generates the demo's features)."""
     run_id, missing = _not_simulated(context, table)
-    options = [LOG, UPLOADED] if missing else [LOG, UPLOADED, SIMULATED]
+    no_reference = _usable(table).empty
+    simulated = not missing and not no_reference
+    options = [LOG, UPLOADED, SIMULATED] if simulated else [LOG, UPLOADED]
     if st.session_state.get("monitoring_source") not in options:
         has_log = manifest is not None and context.settings.decision_log_dir.is_dir()
-        fallback = UPLOADED if missing else SIMULATED
-        st.session_state["monitoring_source"] = LOG if has_log else fallback
+        st.session_state["monitoring_source"] = (
+            LOG if has_log else SIMULATED if simulated else UPLOADED
+        )
     choice = st.radio("Recent data", options, horizontal=True, key="monitoring_source")
-    if missing:
+    if no_reference:
+        st.caption(
+            "No simulated feed: no run in this experiment has both a model and a logged "
+            "validation set to score it and compare it with."
+        )
+    elif missing:
         name = literal(run_names(table.runs).get(run_id, run_id))
         shown = ", ".join(literal(f) for f in missing[:3])
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
