@@ -112,7 +112,7 @@ def pick_applicant(
         frame = picks.typical_applicant(spec, validation)
         origin = "medians and most frequent categories of the validation set"
         if validation is None:
-            origin = "training-range midpoints (this run logged no validation set)"
+            origin = "training-range midpoints: this run logged no validation set"
         return PickedApplicant(frame, f"Template of typical values ({origin})", "template")
     try:
         return _pick_from_validation(source, validation, spec, threshold)

@@ -43,9 +43,11 @@ async def ready(request: Request) -> JSONResponse:
 async def version(request: Request) -> dict[str, object]:
     """The served model's run, sha256, threshold, promotion record, and code/package versions.
 
-    `features` are the model's names; `feature_aliases` maps the training data's spelling of
-    each name LightGBM wrote with underscores ('home status') to it: /predict, /explain and
-    /invocations accept either (not both for one applicant).
+    `features` are the model's names; `feature_aliases` maps the spelling with spaces of each
+    name holding underscores ('home status') to it. LightGBM writes a training column's spaces
+    as underscores and keeps no record of which underscores were spaces, so every such name
+    gets its alias, whether or not the training data spelled it that way: /predict, /explain
+    and /invocations accept either (not both for one applicant).
     """
     loaded = service_of(request).holder.model
     identity = loaded.identity
