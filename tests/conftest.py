@@ -212,13 +212,20 @@ def dashboard_url(file_store_template: Store, tmp_path_factory: pytest.TempPathF
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("browser")
     store = copy_file_store(file_store_template.path, folder / "mlruns")
+    with dashboard_server(
+        folder,
+        MLFLOW_TRACKING_URI=f"file:{store}",
+        MLFLOW_EXPERIMENT_NAME="credit_risk_experiment",
+        PROMOTION_MANIFEST=str(folder / "deploy" / "promotion.json"),
+    ) as url:
+        yield url
+
+
+@contextmanager
+def dashboard_server(folder: Path, **settings: str) -> Iterator[str]:
+    """`streamlit run app.py` on a free loopback port with these settings; yields its URL."""
     port = _free_port()
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": f"file:{store}",
-        "MLFLOW_EXPERIMENT_NAME": "credit_risk_experiment",
-        "PROMOTION_MANIFEST": str(folder / "deploy" / "promotion.json"),
-    }
+    env = {**os.environ, **settings}
     command = [
         sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
         "--server.port", str(port), "--server.headless", "true",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from core.promotion import requests
 from core.promotion import use_cases as promotion
 from core.settings import load_settings
-from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
+from tests.conftest import dashboard_server
 from tests.markdown_store import (  # noqa: F401 (fixtures)
     EXPERIMENT,
     RUN_NAME,
@@ -38,21 +37,13 @@ def markdown_url_fixture(markdown_store_template, tmp_path_factory):
         run_id=markdown_store_template.run_id, threshold=0.4, by=PERSON, reason=REASON,
         force=True, force_reason="small test run",
     ))  # fmt: skip
-    port = _free_port()
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"file:{store}",
-           "MLFLOW_EXPERIMENT_NAME": EXPERIMENT, "PROMOTION_MANIFEST": str(manifest)}  # fmt: skip
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    process = start_process(command, ROOT, env, folder / "streamlit.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/_stcore/health", "ok", timeout=90)
+    with dashboard_server(
+        folder,
+        MLFLOW_TRACKING_URI=f"file:{store}",
+        MLFLOW_EXPERIMENT_NAME=EXPERIMENT,
+        PROMOTION_MANIFEST=str(manifest),
+    ) as url:
         yield url
-    finally:
-        stop_process(process)
 
 
 def _shots() -> Path | None:
