@@ -82,9 +82,13 @@ def test_load_parquet(tmp_path: Path) -> None:
     ("content", "target", "message"),
     [
         ("a,b\n1,0\n2,1\n", "bad", "Target column 'bad' is not in"),
-        ("a,bad\n1,0\n2,2\n3,1\n", "bad", "is not binary: found values 0, 1, 2"),
+        (
+            "a,bad\n1,0\n2,2\n3,1\n",
+            "bad",
+            r"is not binary: found values 0, 1, 2 \(row 2 not 0 or 1\)",
+        ),
         ("a,bad\n1,yes\n2,no\n", "bad", "is not binary"),
-        ("a,bad\n1,0\n2,\n", "bad", "has 1 missing values"),
+        ("a,bad\n1,0\n2,\n", "bad", r"has 1 missing values \(row 2\)"),
         ("a,bad\n1,0\n2,0\n", "bad", "one class only"),
         ("a,a,bad\n1,2,0\n2,3,1\n", "bad", "duplicate columns: a"),
         ("a,b,bad\n1,,0\n2,,1\n", "bad", "no values at all: b"),

@@ -213,8 +213,10 @@ def coerce_binary_target(values: pd.Series, target: str) -> pd.Series:
     """Return the target as 0/1 integers, or raise naming the offending values."""
     if values.isna().any():
         raise DataValidationError(
-            f"Target '{target}' has {int(values.isna().sum())} missing values.",
-            fix="Drop or label those rows; the target must be 0/1 for every row.",
+            f"Target '{target}' has {int(values.isna().sum())} missing values "
+            f"({_rows(values.isna())}).",
+            fix="Drop or label those rows; the target must be 0/1 for every row. Rows are "
+            "counted from the first row after the header.",
         )
     if pd.api.types.is_bool_dtype(values):
         return values.astype(int)
@@ -222,10 +224,24 @@ def coerce_binary_target(values: pd.Series, target: str) -> pd.Series:
     if not distinct <= {0, 1}:
         shown = ", ".join(repr(v) for v in sorted(distinct, key=str)[:6])
         raise DataValidationError(
-            f"Target '{target}' is not binary: found values {shown}.",
-            fix="Encode the target as 0 (good) and 1 (bad/default).",
+            f"Target '{target}' is not binary: found values {shown} "
+            f"({_rows(~values.isin([0, 1]))} not 0 or 1).",
+            fix="Encode the target as 0 (good) and 1 (bad/default). Rows are counted from the "
+            "first row after the header.",
         )
     return values.astype(int)
+
+
+def _rows(flags: pd.Series, shown: int = 5) -> str:
+    """Which rows a mask flags, counted from 1: 'row 2', 'rows 2, 7 and 3 more' (by the
+    file's row index, which a subset keeps; by position when the index is not row numbers)."""
+    positions = flags.to_numpy().nonzero()[0]
+    index = flags.index
+    rows = index[positions] if pd.api.types.is_integer_dtype(index) else positions
+    numbers = [str(int(i) + 1) for i in rows]
+    listed = ", ".join(numbers[:shown])
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return f"row{'s' if len(numbers) > 1 else ''} {listed}{more}"
 
 
 def dataset_from_frame(
