@@ -14,7 +14,7 @@ from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
 from core.scoring.model_spec import model_spec, monotone_from_params, with_monotone
 from core.scoring.prepare import UnseenCategoryError, feature_matrix, prepare_features
 from core.scoring.reason_codes import ReasonCodeBook
-from core.scoring.scorer import DECLINE, compare_applicants, scorer_for, sigmoid
+from core.scoring.scorer import DECLINE, SHOWN_MOVE, compare_applicants, scorer_for, sigmoid
 from core.store.access import load_model, load_validation_set
 from core.store.client import open_client
 from core.training.trainer import SCORE_COLUMN, TrainConfig, build_model
@@ -244,6 +244,11 @@ def test_compare_applicants_lists_what_moved(model, data) -> None:
     changed = moved[moved["value_changed"]]
     assert changed["feature"].tolist() == ["debt_to_income"]
     assert compare_applicants(original, original).empty
+    # and with the tolerance the page prints (4 decimals), only moves it can show are listed
+    shown = compare_applicants(original, edited, tolerance=SHOWN_MOVE)
+    unchanged = shown[~shown["value_changed"]]
+    assert (unchanged["delta"].abs() > SHOWN_MOVE).all()
+    assert set(moved["feature"]) >= set(shown["feature"]) >= {"debt_to_income"}
 
 
 def test_scores_of_a_logged_model_match_its_logged_validation_scores(file_store) -> None:

@@ -14,7 +14,7 @@ from core.scoring.counterfactual import CounterfactualResult, find_counterfactua
 from core.scoring.feature_policy import FeaturePolicy
 from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
-from core.scoring.scorer import ScoringResult, compare_applicants, scorer_for
+from core.scoring.scorer import SHOWN_MOVE, ScoringResult, compare_applicants, scorer_for
 from ui import cache_whatif
 from ui import whatif_result as view
 from ui.context import show_error
@@ -197,7 +197,7 @@ def _result_html(
         ),
         "<h3>What changed</h3>",
     ]
-    moved = compare_applicants(original, edited)
+    moved = compare_applicants(original, edited, tolerance=SHOWN_MOVE)
     if moved.empty or not moved["value_changed"].any():
         parts.append(
             '<p class="wi-caption">Edit any field above to compare with the original applicant.</p>'

@@ -261,6 +261,10 @@ COMPARISON_COLUMNS = [
 ]
 
 
+# What-if prints contributions to 4 decimals: a smaller move of an unchanged value is not shown.
+SHOWN_MOVE = 5e-5
+
+
 def compare_applicants(
     original: ScoringResult, edited: ScoringResult, tolerance: float = 1e-9
 ) -> pd.DataFrame:
