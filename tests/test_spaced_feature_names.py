@@ -67,3 +67,16 @@ def test_a_file_naming_one_feature_twice_is_refused_naming_both() -> None:
     assert caught.value.message == (
         "'home status' and 'home_status' both name the model feature home_status."
     )
+
+
+def test_a_bad_value_is_named_by_the_column_as_the_file_spells_it() -> None:
+    # given a model trained on 'credit score' (LightGBM: credit_score)
+    frame, labels = _book(300, seed=4)
+    model = lgb.LGBMClassifier(n_estimators=5, verbose=-1).fit(frame, labels)
+    # when a file spelled as the training data holds text in that column
+    bad = frame.head(3).astype({"credit score": object})
+    bad.loc[1, "credit score"] = "abc"
+    # then the message names the column as the file spells it, so the user can find it
+    with pytest.raises(DataValidationError) as caught:
+        scorer_for(model).score(bad, 0.4542)
+    assert "row 2, column credit score: 'abc' is not a number" in caught.value.message

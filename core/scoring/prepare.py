@@ -323,6 +323,8 @@ def prepare_features(
     An unseen category becomes a missing value and is reported (`on_unseen="report"`) or
     raises UnseenCategoryError (`on_unseen="raise"`): the caller decides whether to go on.
     """
+    # messages name a column as the caller spelled it ('credit score', not credit_score)
+    spelled = {model_feature_name(c, model.feature_name_): str(c) for c in applicants.columns}
     applicants = with_model_column_names(applicants, model.feature_name_)
     features = _check_columns(model, applicants)
     spec = model_spec(model)
@@ -337,7 +339,7 @@ def prepare_features(
             if bad and rows is not None:
                 unseen[name], unseen_masks[name] = bad, rows
         else:
-            columns[name] = _to_float(applicants[name], name, order, unscorable)
+            columns[name] = _to_float(applicants[name], spelled.get(name, name), order, unscorable)
     ids = _row_ids(applicants, features) if unscorable.positions or unseen else None
     unscorable.check(ids, len(applicants))
     unseen_rows = {name: _row_sample(mask, ids) for name, mask in unseen_masks.items()}
