@@ -136,7 +136,7 @@ def pick_source(context: StoreContext, table: RunsTable, manifest: PromotionMani
     """The recent-data source: the decision log by default once a run is promoted; the
     simulated feed only for a model of the demo book (it generates the demo's features)."""
     run_id, missing = _not_simulated(context, table)
-    no_reference = _usable(table).empty
+    no_reference = not run_id  # no run has a model and a validation set
     simulated = not missing and not no_reference
     options = [LOG, UPLOADED, SIMULATED] if simulated else [LOG, UPLOADED]
     if st.session_state.get("monitoring_source") not in options:
