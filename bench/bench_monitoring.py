@@ -32,7 +32,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.monitoring.decision_log import RecentData, read_decision_log
+from core.decision_log.contract import SCORE
+from core.decision_log.reader import RecentData, read_decision_log
+from core.decision_log.writer import records_from_frames, write_records
 from core.monitoring.reference import build_profile
 from core.monitoring.report import build_report
 
@@ -121,32 +123,10 @@ def make_data(
 def write_log(folder: Path, recent: RecentData) -> None:
     """Write the decisions as the service's decision log (one JSONL file per day)."""
     meta = recent.decisions
-    day = meta["time"].dt.strftime("%Y-%m-%d").to_numpy()
-    stamps = meta["time"].map(lambda t: t.isoformat(timespec="microseconds")).to_numpy()
-    feature_rows = recent.features.astype(object).where(recent.features.notna(), None)
-    records = feature_rows.to_dict(orient="records")
-    handles: dict[str, object] = {}
-    for i, features_row in enumerate(records):
-        line = json.dumps(
-            {
-                "time": stamps[i],
-                "request_id": meta["request_id"].iat[i],
-                "run_id": "bench-run",
-                "threshold": THRESHOLD,
-                "applicant_id": None,
-                "probability_of_default": float(meta["probability_of_default"].iat[i]),
-                "decision": meta["decision"].iat[i],
-                "reasons": [],
-                "warnings": [],
-                "features": features_row,
-            }
-        )
-        handle = handles.get(day[i]) or handles.setdefault(
-            day[i], (folder / f"decisions-{day[i]}.jsonl").open("w", encoding="utf-8")
-        )
-        handle.write(line + "\n")
-    for handle in handles.values():
-        handle.close()
+    records = records_from_frames(
+        recent.features, meta[SCORE].to_numpy(), meta["time"], "bench-run", THRESHOLD
+    )
+    write_records(folder, records)
 
 
 def evidently_seconds(

@@ -41,7 +41,8 @@ from core.store.access import load_validation_set
 from core.store.client import open_client
 from core.store.run_record import fetch_run_record
 from core.training.attach import attach_validation
-from core.training.trainer import TrainConfig, train_and_log
+from core.training.model_config import TrainConfig
+from core.training.trainer import train_and_log
 
 PACK_GOAL_S = 15.0
 TRAIN_ROWS = 20_000

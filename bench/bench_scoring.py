@@ -25,7 +25,7 @@ from core.scoring.reason_codes import load_reason_codes
 from core.scoring.scorer import scorer_for
 from core.settings import DEFAULT_DECISION_THRESHOLD
 from core.training.configs import DEMO_CONFIGS
-from core.training.trainer import build_model
+from core.training.model_config import build_model
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:

@@ -44,7 +44,7 @@ from core.scoring.reason_codes import load_reason_codes  # noqa: E402
 from core.scoring.scorer import scorer_for  # noqa: E402
 from core.settings import load_settings, prepare_mlflow_environment  # noqa: E402
 from core.training.configs import DEMO_CONFIGS  # noqa: E402
-from core.training.trainer import build_model  # noqa: E402
+from core.training.model_config import build_model  # noqa: E402
 from tests.processes import stop_process  # noqa: E402
 
 THRESHOLD = 0.4542

@@ -6,7 +6,7 @@ import streamlit as st
 
 from core.errors import GovernanceError
 from core.evaluation.curves import require_both_classes
-from core.scoring.calibrator import output_label_of
+from core.scoring.loaded_model import output_label
 from ui import cache_diagnostics as cached
 from ui.context import get_context, require_runs
 from ui.diagnostics_comparison import comparison_tab
@@ -30,7 +30,7 @@ model = load_model(context, run)
 data = pick_data(context, run, model)
 if data is None:
     st.stop()
-describe_data(data, output_label_of(model))
+describe_data(data, output_label(model))
 diagnostics_pack_button(context.settings, run["run_id"], run["run_name"])
 
 table_key = f"{run['run_id']}:{data.fingerprint}"

@@ -48,7 +48,7 @@ with top_right:
 model_uri = store.model_uri(choice.run_id)
 try:
     model = cache.model(context.tracking_uri, model_uri)
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
 except GovernanceError as exc:
     show_error(exc)
     st.stop()

@@ -12,6 +12,8 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from core.scoring.loaded_model import LoadedModel
+
 CREDIT_HISTORY = (
     "critical account/ other credits existing (not at this bank)",
     "delay in paying off in the past",
@@ -57,11 +59,9 @@ def german_like_frame(n_rows: int = 2_000, seed: int = 5) -> tuple[pd.DataFrame,
     return features, pd.Series(target, name="default")
 
 
-def german_like_model(
-    n_rows: int = 2_000, seed: int = 5
-) -> tuple[lgb.LGBMClassifier, pd.DataFrame]:
+def german_like_model(n_rows: int = 2_000, seed: int = 5) -> tuple[LoadedModel, pd.DataFrame]:
     """The seed's way: an LGBMClassifier with default settings (few trees), and its rows."""
     features, target = german_like_frame(n_rows, seed)
     model = lgb.LGBMClassifier(n_estimators=40, verbose=-1, random_state=42)
     model.fit(features, target)
-    return model, features
+    return LoadedModel(model), features

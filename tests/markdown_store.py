@@ -15,7 +15,8 @@ from core.data.synthetic import (
     make_synthetic_credit_data,
 )
 from core.settings import prepare_mlflow_environment
-from core.training.trainer import TrainConfig, train_and_log
+from core.training.model_config import TrainConfig
+from core.training.trainer import train_and_log
 from tests.store_builders import copy_file_store
 
 EXPERIMENT = "**bold** | pipe [x](y) `tick` _under_"

@@ -16,7 +16,8 @@ from sklearn.metrics import roc_auc_score
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.settings import prepare_mlflow_environment
 from core.store.client import ensure_experiment
-from core.training.trainer import TrainConfig, train_and_log
+from core.training.model_config import TrainConfig
+from core.training.trainer import train_and_log
 
 EXPERIMENT = "credit_risk_experiment"
 SMALL_ROWS = 3_000

@@ -88,11 +88,11 @@ def test_attach_then_every_page_governs_the_seed_run(
     validation = load_validation_set(client, run_id)
     model = load_model(uri, run_id)
     frame = make_synthetic_credit_data(n_rows=SEED_FEATURES_ROWS, seed=31)
-    expected = scorer_for(model).probability_of(frame[model.feature_name_])
+    expected = scorer_for(model).probability_of(frame[model.feature_names])
     np.testing.assert_array_equal(validation["score"].to_numpy(), expected)
     assert list(validation["row_id"]) == list(frame[DEMO_ID_COLUMN])
     assert validation["label"].tolist() == frame[DEMO_TARGET].tolist()
-    assert set(model.feature_name_) <= set(validation.columns)
+    assert set(model.feature_names) <= set(validation.columns)
     # and val_ks is logged, the run's own val_auc kept, the file's name and hash tagged
     run = client.get_run(run_id)
     assert run.data.metrics["val_auc"] == logged_auc

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from core.run_schema import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 from core.store.access import load_validation_set
 from core.store.client import open_client
-from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions
 
 

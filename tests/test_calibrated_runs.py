@@ -17,17 +17,19 @@ from core.errors import DataValidationError
 from core.evaluation.calibration import SLOPE_RANGE, calibration_check
 from core.evaluation.threshold_policy import build_score_table
 from core.promotion import use_cases
-from core.promotion.manifest import PromotionManifest, read_manifest
 from core.promotion.requests import PromotionRequest
 from core.promotion.tables import comparison_table
+from core.record.manifest import PromotionManifest, read_manifest
+from core.run_schema import LABEL_COLUMN, SCORE_COLUMN
 from core.runs.stability import StabilityRule
 from core.scoring.calibrator import (
     CALIBRATED_PD,
     RISK_SCORE,
     Calibrator,
     scale_label,
+    sigmoid,
 )
-from core.scoring.scorer import scorer_for, sigmoid
+from core.scoring.scorer import scorer_for
 from core.serving.app import create_app
 from core.serving.errors import ServiceStartError
 from core.serving.model_holder import ModelHolder, ModelIdentity, load_bundle, load_promoted
@@ -38,7 +40,8 @@ from core.store.access import load_model, load_validation_set
 from core.store.client import open_client
 from core.store.run_record import fetch_run_record
 from core.training.calibration import fit_calibrator
-from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, TrainConfig, train_and_log
+from core.training.model_config import TrainConfig
+from core.training.trainer import train_and_log
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
 from tests.whatif_html import result_block
 

@@ -53,7 +53,7 @@ def _first(model, data: pd.DataFrame, decision: str, skip: int = 0) -> pd.DataFr
 def test_best_change_flips_a_decline_and_a_smaller_one_does_not(model, data, skip) -> None:
     # given a declined applicant
     applicant = _first(model, data, DECLINE, skip)
-    steps = value_steps(model_spec(model), data)
+    steps = value_steps(model_spec(model.classifier), data)
     # when counterfactuals are searched
     result = find_counterfactuals(model, applicant, THRESHOLD, steps=steps)
     # then every proposed change, applied alone, gets the applicant approved
@@ -77,7 +77,7 @@ def test_best_change_flips_a_decline_and_a_smaller_one_does_not(model, data, ski
 
 def test_changes_respect_monotone_direction_and_training_range(model, data) -> None:
     # given several declined applicants
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     for skip in range(6):
         applicant = _first(model, data, DECLINE, skip)
         result = find_counterfactuals(model, applicant, THRESHOLD)
@@ -120,7 +120,7 @@ def test_says_so_when_no_single_change_flips(model, data) -> None:
 def test_missing_value_can_be_filled_in(model, data) -> None:
     # given a declined applicant with a missing income and a typical reference
     applicant = _first(model, data, DECLINE).assign(annual_income=np.nan)
-    reference = typical_applicant(model_spec(model), data)
+    reference = typical_applicant(model_spec(model.classifier), data)
     # when searched
     result = find_counterfactuals(model, applicant, THRESHOLD, reference=reference)
     # then any income proposal is a value (not a change) and flips the decision

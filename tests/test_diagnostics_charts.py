@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from core.charts import diagnostics as charts
+from core.charts import explanations
 from core.evaluation import curves as ev
 from core.evaluation.curves import calibration, evaluate
 from core.evaluation.threshold_policy import build_score_table, policy_at, policy_curve
@@ -99,11 +100,11 @@ def test_long_feature_names_fit_the_axis_and_keep_their_ends() -> None:
     # given a hostile, very long feature name
     name = "installment_rate_in_percentage_of_disposable_income"
     # when it labels a bar / then the label fits and still shows how it starts and ends
-    label = charts.short_label(name)
+    label = explanations.short_label(name)
     assert len(label) <= charts.LABEL_LIMIT
     assert label.startswith("installment") and label.endswith("income")
     frame = pd.DataFrame({"feature": [name, "age"], "importance": [3.0, 1.0]})
-    figure = charts.bar_figure(frame, "importance", "Importance", "gain")
+    figure = explanations.bar_figure(frame, "importance", "Importance", "gain")
     assert list(figure.data[0].customdata) == ["age", name]
     assert figure.layout.yaxis.automargin is True
 

@@ -27,6 +27,7 @@ from core.evaluation.explain_global import (
 )
 from core.evaluation.monotonicity import check_monotonicity, declared_constraints
 from core.evaluation.run_comparison import delong_test, swap_set
+from core.scoring.loaded_model import LoadedModel
 from core.store import access as store
 from core.store.client import open_client
 
@@ -74,8 +75,8 @@ def test_labelled_file_is_scored_by_the_runs_model(seed_model) -> None:
     # when scored
     data = from_labelled_frame(frame, seed_model, DEMO_TARGET, "holdout.csv", "sha:1")
     # then the scores are the model's probabilities on the rows cast as in training
-    as_trained = make_synthetic_credit_data(n_rows=400, seed=5)[seed_model.feature_name_]
-    expected = seed_model.predict_proba(as_trained)[:, 1]
+    as_trained = make_synthetic_credit_data(n_rows=400, seed=5)[seed_model.feature_names]
+    expected = seed_model.classifier.predict_proba(as_trained)[:, 1]
     np.testing.assert_allclose(data.scores, expected, rtol=1e-12)
     assert data.n == 400 and data.has_both_classes
     assert data.unseen_categories == {}
@@ -157,10 +158,10 @@ def test_importance_gain_and_split(governed) -> None:
     gain, split = feature_importance(model, "gain"), feature_importance(model, "split")
     # then both cover every feature, sorted, with shares adding up to 1
     for frame in (gain, split):
-        assert set(frame["feature"]) == set(model.feature_name_)
+        assert set(frame["feature"]) == set(model.feature_names)
         assert frame["importance"].is_monotonic_decreasing
         assert frame["share"].sum() == pytest.approx(1.0)
-    assert split["importance"].sum() == model.booster_.feature_importance("split").sum()
+    assert split["importance"].sum() == model.classifier.booster_.feature_importance("split").sum()
 
 
 def test_global_shap_sums_to_the_raw_score_on_a_sample(governed) -> None:
@@ -171,10 +172,10 @@ def test_global_shap_sums_to_the_raw_score_on_a_sample(governed) -> None:
     shap = global_shap(model, features, sample_size=300)
     # then it says it is a sample, and each row's values plus base value give its log-odds
     assert shap.is_sample and shap.n_sample == 300 and shap.n_total == len(frame)
-    raw = model.booster_.predict(shap.features, raw_score=True)
+    raw = model.classifier.booster_.predict(shap.features, raw_score=True)
     np.testing.assert_allclose(shap.values.sum(axis=1) + shap.base_value, raw, atol=1e-6)
     # and the summaries have one entry per feature and row
-    assert len(shap.mean_abs()) == len(model.feature_name_)
+    assert len(shap.mean_abs()) == len(model.feature_names)
     assert len(beeswarm_frame(shap, top=5)) == 5 * 300
     assert len(dependence(shap, "loan_purpose")) == 300
 
@@ -193,7 +194,7 @@ def test_declared_constraints_parse_json_and_lists() -> None:
 def test_constrained_run_passes_the_monotonicity_check(governed) -> None:
     # given a governed run trained with monotone constraints
     model, frame, raw = governed
-    constraints = declared_constraints(raw, list(model.feature_name_))
+    constraints = declared_constraints(raw, model.feature_names)
     assert constraints == DEMO_MONOTONE == json.loads(raw)
     # when its partial dependence is checked
     check = check_monotonicity(model, frame.drop(columns=["label", "score"]), constraints)
@@ -207,7 +208,7 @@ def test_unconstrained_model_with_a_u_shape_is_flagged() -> None:
     rng = np.random.default_rng(3)
     x = pd.DataFrame({"x": rng.uniform(-2, 2, 3_000), "z": rng.normal(size=3_000)})
     y = (rng.random(3_000) < 1 / (1 + np.exp(-(2 * x["x"] ** 2 - 2)))).astype(int)
-    model = lgb.LGBMClassifier(n_estimators=40, verbose=-1).fit(x, y)
+    model = LoadedModel(lgb.LGBMClassifier(n_estimators=40, verbose=-1).fit(x, y))
     # when its partial dependence is checked against 'increasing'
     check = check_monotonicity(model, x, {"x": 1})
     # then x is flagged with a positive worst violation
@@ -282,7 +283,7 @@ def test_a_declared_feature_the_model_never_uses_is_reported_as_unused() -> None
     )
     target = frame["score"] + 0.5 * frame["delinquencies"] + rng.normal(size=600) > 0.5
     model = lgb.LGBMClassifier(n_estimators=20, verbose=-1, monotone_constraints=[-1, 1, 1])
-    model.fit(frame, target.astype(int))
+    model = LoadedModel(model.fit(frame, target.astype(int)))
     # when the declared features are checked
     check = check_monotonicity(model, frame, {"constant": 1, "delinquencies": 1})
     verdicts = dict(zip(check.summary["feature"], check.summary["verdict"], strict=True))

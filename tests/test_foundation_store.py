@@ -110,8 +110,8 @@ def test_corrupt_meta_yaml_skips_that_run_and_keeps_the_rest(file_store) -> None
 def test_models_load_from_every_store(store_fixture: str, request) -> None:
     store = request.getfixturevalue(store_fixture)
     model = load_model(store.uri, store.governed[0])
-    assert model.feature_name_[0] == "credit_score"
-    assert load_model(store.uri, store.seed_pattern).n_estimators == 20
+    assert model.feature_names[0] == "credit_score"
+    assert load_model(store.uri, store.seed_pattern).classifier.n_estimators == 20
 
 
 def test_bad_runs_and_experiments_get_clear_errors(file_store) -> None:

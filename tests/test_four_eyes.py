@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from core.promotion import approvals, audit, audit_export, ledger, requests
+from core.promotion import approvals, audit, audit_export, requests
 from core.promotion import use_cases as promotion
-from core.promotion.manifest import ledger_path, read_manifest
+from core.record import ledger
+from core.record.manifest import ledger_path, read_manifest
 from core.runs.stability import StabilityRule
 from core.settings import load_settings
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)

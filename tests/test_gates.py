@@ -12,6 +12,7 @@ import pytest
 from core.data.synthetic import demo_dataset
 from core.promotion import gates
 from core.runs.stability import StabilityRule
+from core.scoring.loaded_model import LoadedModel
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +22,10 @@ def dataset():
 
 
 @pytest.fixture(scope="module")
-def model(dataset) -> lgb.LGBMClassifier:
+def model(dataset) -> LoadedModel:
     """A small fitted classifier with category columns."""
     fitted = lgb.LGBMClassifier(n_estimators=15, num_leaves=7, verbose=-1, random_state=1)
-    return fitted.fit(dataset.features, dataset.target)
+    return LoadedModel(fitted.fit(dataset.features, dataset.target))
 
 
 def test_threshold_gate_fails_outside_the_interval() -> None:
@@ -110,7 +111,7 @@ def test_smoke_passes_when_export_equals_the_run_model(model, dataset) -> None:
 def test_smoke_fails_when_export_differs_from_the_run_model(model, dataset) -> None:
     # given an "exported" model that is not the run's model
     other = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbose=-1, random_state=2)
-    other.fit(dataset.features, dataset.target)
+    other = LoadedModel(other.fit(dataset.features, dataset.target))
     applicants, source = gates.smoke_applicants(model, None)
     # when the smoke test compares them
     result = gates.gate_smoke(other, model, applicants, source, 0.4542)
@@ -123,14 +124,14 @@ def test_smoke_applicants_without_validation_cover_the_model_ranges(model) -> No
     # given no validation set / when applicants are built from the model
     applicants, source = gates.smoke_applicants(model, None)
     # then every model feature is present and scoring works
-    assert list(applicants.columns) == list(model.feature_name_)
+    assert list(applicants.columns) == model.feature_names
     assert "feature ranges" in source
     assert gates.gate_smoke(model, model, applicants, source, 0.5).passed
 
 
 def test_model_gate_fails_on_a_folder_without_a_model(tmp_path: Path) -> None:
     # given an empty folder / when it is loaded / then the gate fails with the reason
-    loaded, result = gates.load_exported_model(tmp_path)
+    loaded, result = gates.gate_model_loads(tmp_path)
     assert loaded is None and not result.passed
     assert "load failed" in result.detail
 
@@ -146,13 +147,13 @@ def exported_folder(model, tmp_path_factory) -> Path:
     import mlflow.lightgbm
 
     folder = tmp_path_factory.mktemp("export") / "model"
-    mlflow.lightgbm.save_model(model, str(folder))
+    mlflow.lightgbm.save_model(model.classifier, str(folder))
     return folder
 
 
 def test_service_smoke_serves_the_export_over_http(model, dataset, exported_folder) -> None:
     # given an export identical to the run's model, and a run with or without validation
-    from core.promotion.export import tree_sha256
+    from core.record.export import tree_sha256
 
     sha = tree_sha256(exported_folder)
     validation = dataset.features.head(20).assign(row_id=range(20), label=0, score=0.1)
@@ -167,10 +168,10 @@ def test_service_smoke_serves_the_export_over_http(model, dataset, exported_fold
 
 
 def test_service_smoke_fails_on_another_model_or_a_wrong_sha(model, dataset, exported_folder):
-    from core.promotion.export import tree_sha256
+    from core.record.export import tree_sha256
 
     other = lgb.LGBMClassifier(n_estimators=5, num_leaves=3, verbose=-1, random_state=2)
-    other.fit(dataset.features, dataset.target)
+    other = LoadedModel(other.fit(dataset.features, dataset.target))
     sha = tree_sha256(exported_folder)
     differs = gates.gate_service_smoke(
         exported_folder, sha, model, other, None, ("run1", "name"), 0.4542

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core.promotion import ledger
-from core.promotion.atomic_io import commit_file
-from core.promotion.manifest import GateResult, PromotionManifest
+from core.record import ledger
+from core.record.atomic_io import commit_file
+from core.record.manifest import GateResult, PromotionManifest
 
 
 def _manifest(run_id: str, threshold: float = 0.45) -> PromotionManifest:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from core.promotion import atomic_io
-from core.promotion.manifest import (
+from core.record import atomic_io
+from core.record.manifest import (
     ManifestError,
     PromotionManifest,
     ledger_path,
@@ -87,7 +87,7 @@ def test_failed_rename_leaves_the_old_manifest_and_no_temp_file(
 _KILLED_WRITER = """
 import sys, time
 from pathlib import Path
-from core.promotion import atomic_io
+from core.record import atomic_io
 staged = atomic_io.stage_file(Path(sys.argv[1]), sys.argv[2].encode())
 print("staged", flush=True)
 time.sleep(120)

@@ -11,11 +11,12 @@ import pandas as pd
 import pytest
 
 from core.data.synthetic import make_recent_applications, make_synthetic_credit_data
+from core.decision_log.reader import RecentData, read_decision_log
+from core.decision_log.writer import records_from_frames, write_records
 from core.errors import DataValidationError
 from core.evaluation.metrics import auc_score, ks_statistic
 from core.monitoring import drift
 from core.monitoring.accuracy import auc_and_ks, discrimination
-from core.monitoring.decision_log import RecentData, read_decision_log
 from core.monitoring.output import report_dict, write_report
 from core.monitoring.reference import (
     ProfileError,
@@ -27,7 +28,6 @@ from core.monitoring.reference import (
 )
 from core.monitoring.report import build_report
 from core.monitoring.sources import OUTCOME, from_table, join_outcomes
-from tests.decision_log_writer import decision_records, write_decision_log
 
 CATEGORICAL = ["home_ownership", "loan_purpose"]
 THRESHOLD = 0.4542
@@ -146,9 +146,11 @@ def test_log_reader_skips_corrupt_lines_and_names_missing_days(reference, tmp_pa
     recent = _recent(400, 0.0, months=1)
     days = pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-04"])
     times = pd.Series(np.repeat(days, [134, 133, 133]))
-    records = decision_records(recent[list(profile.features)], recent["probability_of_default"],
-                               times, "run-a")  # fmt: skip
-    paths = write_decision_log(tmp_path, records)
+    features = recent[list(profile.features)]
+    records = records_from_frames(
+        features, recent["probability_of_default"], times, "run-a", 0.4542
+    )
+    paths = write_records(tmp_path, records)
     with paths["2026-01-02"].open("a") as handle:
         handle.write("not json at all\n")
     with paths["2026-01-04"].open("a") as handle:

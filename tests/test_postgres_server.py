@@ -17,9 +17,9 @@ from mlflow.entities import Metric
 
 from core.data.synthetic import demo_dataset
 from core.promotion import use_cases as promotion
-from core.store.access import _search_all_runs, load_runs_table
+from core.store.access import load_runs_table
 from core.store.client import ensure_experiment, get_experiment, open_client
-from core.store.server_reader import bulk_metric_histories
+from core.store.server_reader import bulk_metric_histories, search_all_runs
 from tests.apptest_helpers import exceptions, open_page
 from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
 from tests.promotion_fixtures import settings_for
@@ -46,7 +46,7 @@ def test_parallel_start_time_windows_read_exactly_mlflows_runs(postgres_store) -
     client = open_client(postgres_store.uri)
     experiment_id = seed_partitioned(client, "partitioned")
     # when they are read in windows of about 4 runs, searched in parallel
-    runs = _search_all_runs(client, experiment_id, 4)
+    runs = search_all_runs(client, experiment_id, 4)
     # then the runs are exactly MLflow's search_runs answer, in its order
     assert [r.info.run_id for r in runs] == all_run_ids(client, experiment_id)
 

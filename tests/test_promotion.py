@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from core.errors import GovernanceError, RunNotFoundError
-from core.promotion import audit, checklist, ledger, requests
+from core.promotion import audit, checklist, requests
 from core.promotion import use_cases as promotion
-from core.promotion.export import tree_sha256
 from core.promotion.gates import PromotionInputError
-from core.promotion.manifest import ManifestError, ledger_path, read_manifest
+from core.record import ledger
+from core.record.export import tree_sha256
+from core.record.manifest import ManifestError, ledger_path, read_manifest
 from core.runs.stability import StabilityRule
 from core.threshold import InvalidThresholdError
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
@@ -298,18 +299,18 @@ def test_bad_input_leaves_manifest_and_ledger_unchanged(
     if case == "invalid JSON manifest":
         settings.promotion_manifest.write_text('{"run_id": ')
     before = _files(settings)
-    request = {
-        "unknown run": _request("0" * 32),
-        "deleted run": _request(promo_store.foreign["deleted"]),
-        "run without a model": _request(promo_store.foreign["named_folds"]),
-        "threshold 1.5": _request(promo_store.second, "1.5"),
-        "threshold abc": _request(promo_store.second, "abc"),
-        "empty by": requests.PromotionRequest(promo_store.second, 0.5, by="  ", reason="x"),
-        "invalid JSON manifest": _request(promo_store.second, 0.5),
+    make_request = {
+        "unknown run": lambda: _request("0" * 32),
+        "deleted run": lambda: _request(promo_store.foreign["deleted"]),
+        "run without a model": lambda: _request(promo_store.foreign["named_folds"]),
+        "threshold 1.5": lambda: _request(promo_store.second, "1.5"),
+        "threshold abc": lambda: _request(promo_store.second, "abc"),
+        "empty by": lambda: requests.PromotionRequest(promo_store.second, 0.5, by="  ", reason="x"),
+        "invalid JSON manifest": lambda: _request(promo_store.second, 0.5),
     }[case]
-    # when the bad promotion is attempted
+    # when the bad promotion is asked for (a bad threshold is refused as the request is made)
     with pytest.raises(error) as info:
-        promotion.promote(settings, request)
+        promotion.promote(settings, make_request())
     # then the message is clear and nothing changed
     assert info.value.message
     assert _files(settings) == before
@@ -331,7 +332,7 @@ def test_unwritable_manifest_path_is_refused(promo_store, tmp_path: Path) -> Non
 
 def test_concurrent_promotions_wait_for_each_other(promo_store, settings) -> None:
     # given the promotion lock held, and two promotions started meanwhile
-    from core.promotion.atomic_io import exclusive_lock
+    from core.record.atomic_io import exclusive_lock
 
     waiting = [threading.Event(), threading.Event()]
     errors: list[BaseException] = []

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from core.promotion import audit, crash_points, ledger, requests
+from core.promotion import audit, requests
 from core.promotion import use_cases as promotion
-from core.promotion.atomic_io import exclusive_lock, lock_path
-from core.promotion.manifest import ledger_path, read_manifest
-from core.promotion.repair import installed_manifest, repair
+from core.record import crash_points, ledger
+from core.record.atomic_io import exclusive_lock, lock_path
+from core.record.manifest import ledger_path, read_manifest
+from core.record.repair import installed_manifest, repair
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,

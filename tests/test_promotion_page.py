@@ -6,7 +6,7 @@ import re
 
 from streamlit.testing.v1 import AppTest
 
-from core.promotion.manifest import read_manifest
+from core.record.manifest import read_manifest
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
 from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,

@@ -21,17 +21,17 @@ from core.evaluation.eval_data import score_frame
 from core.evaluation.run_comparison import delong_test
 from core.evaluation.threshold_policy import build_score_table, policy_at
 from core.promotion import audit
-from core.promotion.manifest import read_manifest
 from core.promotion.requests import PromotionRequest
 from core.promotion.use_cases import promote
+from core.record.frozen_pack import frozen_pack_path
+from core.record.manifest import read_manifest
 from core.report.figures import embed
-from core.report.frozen import frozen_pack_path
 from core.report.reproduce import train_command
 from core.report.use_cases import run_pack_html
+from core.run_schema import LABEL_COLUMN, SCORE_COLUMN
 from core.settings import Settings, load_settings
 from core.store.access import load_model, load_validation_set
 from core.store.run_record import fetch_run_record
-from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
 from tests.store_builders import copy_file_store
 
 THRESHOLD = 0.37

@@ -6,7 +6,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from core.settings import SettingsError, load_settings
-from core.store.access import _search_all_runs, start_time_windows
+from core.store.server_reader import search_all_runs, start_time_windows
 
 PARTITION = 4  # runs per window: 30 runs make several windows
 T0 = 1_700_000_000_000
@@ -59,7 +59,7 @@ def test_partitioned_read_equals_mlflow_search_runs(partitioned, partition) -> N
     # given a server experiment with ties at window edges and deleted runs
     client, experiment_id = partitioned
     # when it is read in parallel windows
-    runs = _search_all_runs(client, experiment_id, partition)
+    runs = search_all_runs(client, experiment_id, partition)
     # then the run ids are exactly MLflow's, once each, in MLflow's order (newest first)
     assert [r.info.run_id for r in runs] == all_run_ids(client, experiment_id)
     assert len(runs) == 30
@@ -98,13 +98,13 @@ def test_runs_started_during_the_read_are_read_once_or_left_for_the_next(
     before = set(all_run_ids(client, experiment_id))
     client.armed = True
     # when it is read in windows while the two runs are added
-    ids = [r.info.run_id for r in _search_all_runs(client, experiment_id, PARTITION)]
+    ids = [r.info.run_id for r in search_all_runs(client, experiment_id, PARTITION)]
     # then no run is read twice, the older newcomer is in a window, the newer one waits
     assert len(ids) == len(set(ids))
     assert set(ids) == before | {client.added["older"]}
     # and a deleted run is not read
     client.delete_run(ids[-1])
-    assert ids[-1] not in {r.info.run_id for r in _search_all_runs(client, experiment_id, 3)}
+    assert ids[-1] not in {r.info.run_id for r in search_all_runs(client, experiment_id, 3)}
 
 
 def test_partition_setting_is_validated() -> None:

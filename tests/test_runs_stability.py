@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.promotion.manifest import PromotionManifest
+from core.record.manifest import PromotionManifest
 from core.runs.analysis import champion_comparison
 from core.runs.stability import (
     NO_CV,

@@ -6,34 +6,36 @@ import numpy as np
 import pandas as pd
 import pytest
 import shap
-from lightgbm import LGBMClassifier
 
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.errors import DataValidationError
+from core.run_schema import SCORE_COLUMN
+from core.scoring.calibrator import sigmoid
 from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import model_spec, monotone_from_params, with_monotone
 from core.scoring.prepare import UnseenCategoryError, feature_matrix, prepare_features
 from core.scoring.reason_codes import ReasonCodeBook
-from core.scoring.scorer import DECLINE, SHOWN_MOVE, compare_applicants, scorer_for, sigmoid
+from core.scoring.scorer import DECLINE, SHOWN_MOVE, compare_applicants, scorer_for
 from core.store.access import load_model, load_validation_set
 from core.store.client import open_client
-from core.training.trainer import SCORE_COLUMN, TrainConfig, build_model
+from core.training.model_config import TrainConfig, build_model
 
 THRESHOLD = 0.4542
 
 
-def train_small_model(seed: int, n_estimators: int) -> tuple[LGBMClassifier, pd.DataFrame]:
+def train_small_model(seed: int, n_estimators: int) -> tuple[LoadedModel, pd.DataFrame]:
     """A small monotone LightGBM model and the 2,000 demo applicants it was fitted on."""
     dataset = demo_dataset(n_rows=2_000, seed=seed)
     config = TrainConfig(
         n_estimators=n_estimators, num_leaves=15, monotone_constraints=DEMO_MONOTONE
     )
     model = build_model(config, list(dataset.features.columns))
-    return model.fit(dataset.features, dataset.target), dataset.features
+    return LoadedModel(model.fit(dataset.features, dataset.target)), dataset.features
 
 
 @pytest.fixture(scope="module")
-def fitted() -> tuple[LGBMClassifier, pd.DataFrame]:
+def fitted() -> tuple[LoadedModel, pd.DataFrame]:
     """The module's model and its data."""
     return train_small_model(seed=5, n_estimators=40)
 
@@ -45,7 +47,7 @@ def data(fitted) -> pd.DataFrame:
 
 
 @pytest.fixture()
-def model(fitted) -> LGBMClassifier:
+def model(fitted) -> LoadedModel:
     """A small monotone LightGBM model on the demo data."""
     return fitted[0]
 
@@ -56,9 +58,9 @@ def test_reordered_columns_score_like_the_model_order(model, data) -> None:
     # when scored
     result = scorer_for(model).score(applicants, THRESHOLD)
     # then probabilities equal predict_proba on the model's own column order
-    expected = model.predict_proba(data.head(50))[:, 1]
+    expected = model.classifier.predict_proba(data.head(50))[:, 1]
     np.testing.assert_allclose(result.scores["probability"], expected, rtol=0, atol=1e-12)
-    assert list(result.contributions.columns) == list(model.feature_name_)
+    assert list(result.contributions.columns) == model.feature_names
 
 
 def test_contributions_add_up_to_the_raw_score_and_match_shap(model, data) -> None:
@@ -71,12 +73,12 @@ def test_contributions_add_up_to_the_raw_score_and_match_shap(model, data) -> No
     np.testing.assert_allclose(total, result.scores["raw_score"], rtol=0, atol=1e-9)
     np.testing.assert_allclose(
         sigmoid(result.scores["raw_score"]),
-        model.predict_proba(applicants)[:, 1],
+        model.classifier.predict_proba(applicants)[:, 1],
         rtol=0,
         atol=1e-12,
     )
     # and they are the exact TreeSHAP values of shap.TreeExplainer
-    explainer = shap.TreeExplainer(model)
+    explainer = shap.TreeExplainer(model.classifier)
     reference = np.asarray(explainer.shap_values(applicants))
     reference = reference[-1] if reference.ndim == 3 else reference
     np.testing.assert_allclose(result.contributions.to_numpy(), reference, rtol=0, atol=1e-9)
@@ -93,7 +95,7 @@ def test_unseen_category_is_reported_and_scored_as_missing(model, data) -> None:
     as_missing = data.head(3).copy()
     as_missing.loc[as_missing.index[1], "home_ownership"] = np.nan
     np.testing.assert_allclose(
-        result.scores["probability"], model.predict_proba(as_missing)[:, 1], atol=1e-12
+        result.scores["probability"], model.classifier.predict_proba(as_missing)[:, 1], atol=1e-12
     )
 
 
@@ -116,7 +118,9 @@ def test_categories_given_as_text_in_another_order_are_cast_to_the_models(model,
     result = scorer_for(model).score(applicants, THRESHOLD)
     # then the scores equal the model's on its own categoricals
     np.testing.assert_allclose(
-        result.scores["probability"], model.predict_proba(data.head(30))[:, 1], atol=1e-12
+        result.scores["probability"],
+        model.classifier.predict_proba(data.head(30))[:, 1],
+        atol=1e-12,
     )
 
 
@@ -139,7 +143,7 @@ def test_missing_values_are_allowed_and_reported(model, data) -> None:
     expected = data.head(1).copy()
     expected.loc[expected.index[0], ["annual_income", "loan_purpose"]] = np.nan
     np.testing.assert_allclose(
-        result.scores["probability"], model.predict_proba(expected)[:, 1], atol=1e-12
+        result.scores["probability"], model.classifier.predict_proba(expected)[:, 1], atol=1e-12
     )
 
 
@@ -155,11 +159,11 @@ def test_non_numeric_or_infinite_text_is_an_error(model, data, bad: str) -> None
 
 def test_values_outside_the_training_range_are_counted(model, data) -> None:
     # given one credit score above anything seen in training
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     applicants = data.head(4).copy()
     applicants.loc[applicants.index[0], "credit_score"] = spec.ranges["credit_score"][1] + 50
     # when prepared with the model's own ranges
-    prepared = prepare_features(model, applicants)
+    prepared = prepare_features(model.classifier, applicants)
     # then the feature is reported with one row outside
     assert prepared.out_of_range == {"credit_score": 1}
 
@@ -200,22 +204,26 @@ def test_constant_category_column_keeps_categories_aligned(data) -> None:
     frame = data.copy()
     frame["home_ownership"] = pd.Categorical(["RENT"] * len(frame))
     target = demo_dataset(n_rows=2_000, seed=5).target
-    model = build_model(TrainConfig(n_estimators=20), list(frame.columns)).fit(frame, target)
+    model = LoadedModel(
+        build_model(TrainConfig(n_estimators=20), list(frame.columns)).fit(frame, target)
+    )
     # when the spec is read and text categoricals are scored
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     applicants = frame.head(20).astype({"home_ownership": "str", "loan_purpose": "str"})
     result = scorer_for(model).score(applicants, THRESHOLD)
     # then each categorical keeps its own categories and scores match the model
     assert spec.categorical["home_ownership"] == ["RENT"]
     assert "car" in spec.categorical["loan_purpose"]
     np.testing.assert_allclose(
-        result.scores["probability"], model.predict_proba(frame.head(20))[:, 1], atol=1e-12
+        result.scores["probability"],
+        model.classifier.predict_proba(frame.head(20))[:, 1],
+        atol=1e-12,
     )
 
 
 def test_model_spec_reads_monotone_directions_and_ranges(model, data) -> None:
     # when the spec is read from the model text
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     # then monotone directions, training ranges and split thresholds are known
     assert spec.feature("credit_score").monotone == -1
     assert spec.feature("debt_to_income").monotone == 1
@@ -268,10 +276,10 @@ def test_grouped_batch_shap_equals_lightgbm_per_row_shap(model) -> None:
     # given a batch large enough for the grouped path, with missing values and categories
     batch = demo_dataset(n_rows=3_000, seed=21).features
     batch.loc[batch.index[:50], "debt_to_income"] = 0.0
-    matrix = feature_matrix(prepare_features(model, batch).frame)
+    matrix = feature_matrix(prepare_features(model.classifier, batch).frame)
     # when contributions are computed per distinct path pattern
-    grouped = grouped_contributions(model.booster_, matrix)
+    grouped = grouped_contributions(model.classifier.booster_, matrix)
     # then they equal LightGBM's per-row TreeSHAP
-    plain = model.booster_.predict(matrix, pred_contrib=True)
+    plain = model.classifier.booster_.predict(matrix, pred_contrib=True)
     np.testing.assert_allclose(grouped, plain, rtol=0, atol=1e-9)
     assert len(batch) >= GROUPING_MIN_ROWS

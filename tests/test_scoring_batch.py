@@ -7,6 +7,7 @@ import pytest
 
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.errors import DataValidationError
+from core.run_schema import ID_COLUMN, SCORE_COLUMN
 from core.scoring.applicants import (
     applicant_by_id,
     applicant_by_row,
@@ -16,10 +17,11 @@ from core.scoring.applicants import (
     typical_applicant,
 )
 from core.scoring.batch import batch_table, read_applicants_csv
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import model_spec
 from core.scoring.prepare import UnseenCategoryError
 from core.scoring.scorer import scorer_for
-from core.training.trainer import ID_COLUMN, SCORE_COLUMN, TrainConfig, build_model
+from core.training.model_config import TrainConfig, build_model
 
 
 @pytest.fixture(scope="module")
@@ -27,12 +29,12 @@ def model_and_data():
     """A small model and a validation-like frame with ids and logged scores."""
     dataset = demo_dataset(n_rows=1_500, seed=3)
     config = TrainConfig(n_estimators=30, monotone_constraints=DEMO_MONOTONE)
-    model = build_model(config, list(dataset.features.columns)).fit(
-        dataset.features, dataset.target
+    model = LoadedModel(
+        build_model(config, list(dataset.features.columns)).fit(dataset.features, dataset.target)
     )
     validation = dataset.features.copy()
     validation.insert(0, ID_COLUMN, dataset.ids.to_numpy())
-    validation[SCORE_COLUMN] = model.predict_proba(dataset.features)[:, 1]
+    validation[SCORE_COLUMN] = model.classifier.predict_proba(dataset.features)[:, 1]
     return model, validation
 
 
@@ -71,7 +73,7 @@ def test_batch_table_carries_ids_decisions_and_three_reasons(model_and_data) -> 
 
 def test_applicant_picks_from_the_validation_set(model_and_data) -> None:
     model, validation = model_and_data
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     # by row and by id give the same applicant
     some_id = validation[ID_COLUMN].iloc[17]
     assert applicant_by_row(validation, spec, 17).equals(applicant_by_id(validation, spec, some_id))
@@ -90,7 +92,7 @@ def test_applicant_picks_from_the_validation_set(model_and_data) -> None:
 
 def test_template_uses_medians_and_most_frequent_categories(model_and_data) -> None:
     model, validation = model_and_data
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     template = typical_applicant(spec, validation)
     assert template["credit_score"].iloc[0] == validation["credit_score"].median()
     assert template["home_ownership"].iloc[0] == validation["home_ownership"].mode().iloc[0]

@@ -10,18 +10,15 @@ from core.data.synthetic import demo_dataset
 from core.evaluation.eval_data import from_labelled_frame, score_frame
 from core.evaluation.explain_global import global_shap
 from core.promotion.gates import gate_smoke
-from core.scoring.calibrator import reference_probability
+from core.run_schema import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
+from core.scoring.calibrator import sigmoid
 from core.scoring.counterfactual import find_counterfactuals
-from core.scoring.scorer import scorer_for, sigmoid
+from core.scoring.cross_check import reference_probability
+from core.scoring.scorer import scorer_for
 from core.store.access import load_model, load_validation_set
 from core.store.client import open_client
-from core.training.trainer import (
-    ID_COLUMN,
-    LABEL_COLUMN,
-    SCORE_COLUMN,
-    TrainConfig,
-    train_and_log,
-)
+from core.training.model_config import TrainConfig
+from core.training.trainer import train_and_log
 
 THRESHOLD = 0.4542
 EXACT = 1e-12

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from core.cli.main import main
+from core.decision_log.writer import DecisionBatch, DecisionLog
 from core.errors import GovernanceError, SettingsError
-from core.promotion.manifest import read_manifest
+from core.record.manifest import read_manifest
 from core.serving.app import create_app
-from core.serving.decision_log import DecisionBatch, DecisionLog
 from core.serving.model_holder import ModelHolder, load_promoted
 from core.serving.service_state import ServiceState
 from core.settings import load_settings
@@ -201,20 +201,23 @@ def test_batched_requests_get_exactly_their_own_scores() -> None:
     import numpy as np
 
     from core.data.synthetic import demo_dataset
+    from core.scoring.loaded_model import LoadedModel
     from core.scoring.reason_codes import ReasonCodeBook
     from core.scoring.scorer import scorer_for
     from core.serving.batcher import ScoringBatcher, score_with
-    from core.serving.model_holder import LoadedModel, ModelIdentity
+    from core.serving.model_holder import ModelIdentity, ServedModel
 
     data = demo_dataset(n_rows=600, seed=5)
     models = [
-        lgb.LGBMClassifier(n_estimators=n, verbose=-1, random_state=1).fit(
-            data.features, data.target
+        LoadedModel(
+            lgb.LGBMClassifier(n_estimators=n, verbose=-1, random_state=1).fit(
+                data.features, data.target
+            )
         )
         for n in (10, 20)
     ]
     loaded = [
-        LoadedModel(ModelIdentity.candidate(f"r{i}", "n", 0.3, "x"), m, scorer_for(m),
+        ServedModel(ModelIdentity.candidate(f"r{i}", "n", 0.3, "x"), m, scorer_for(m),
                     ReasonCodeBook(), "")
         for i, m in enumerate(models)
     ]  # fmt: skip

@@ -17,9 +17,9 @@ import requests
 
 from core.cli.main import main
 from core.data.synthetic import demo_dataset
-from core.monitoring.decision_log import LOG_KEYS as DECISION_LOG_KEYS
+from core.decision_log.contract import LOG_KEYS as DECISION_LOG_KEYS
 from core.promotion import use_cases as promotion
-from core.promotion.manifest import read_manifest
+from core.record.manifest import read_manifest
 from core.scoring.reason_codes import load_reason_codes
 from core.scoring.scorer import scorer_for
 from core.store.access import load_model

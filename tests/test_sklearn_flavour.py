@@ -49,7 +49,7 @@ def test_an_lgbm_classifier_logged_with_the_sklearn_flavour_scores(tmp_path, opt
     loaded = load_model(uri, run_id)
     result = scorer_for(loaded).score(data.features.head(20), 0.4542)
     # then it is the same classifier, with the same probabilities
-    assert isinstance(loaded, lgb.LGBMClassifier)
+    assert isinstance(loaded.classifier, lgb.LGBMClassifier) and loaded.calibrator is None
     expected = model.predict_proba(data.features.head(20))[:, 1]
     np.testing.assert_allclose(result.scores["probability"], expected, rtol=1e-9)
 

@@ -26,12 +26,8 @@ from core.runs.stability import (
 from core.settings import DEMO_DATA_ROWS, DEMO_SEED
 from core.store.access import load_runs_table, load_validation_set
 from core.training.configs import DEMO_CONFIGS
-from core.training.trainer import (
-    TrainConfig,
-    cross_validate,
-    cv_fold_sizes,
-    train_and_log,
-)
+from core.training.model_config import TrainConfig
+from core.training.trainer import cross_validate, cv_fold_sizes, train_and_log
 
 RULE = StabilityRule()
 

@@ -14,7 +14,8 @@ from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.errors import DataValidationError
 from core.store.access import load_model, load_validation_set
 from core.training.configs import grid_configs
-from core.training.trainer import TrainConfig, monotone_vector, train_and_log
+from core.training.model_config import TrainConfig, monotone_vector
+from core.training.trainer import train_and_log
 
 CONFIG = TrainConfig(run_name="t", n_estimators=25, num_leaves=7, cv_folds=3,
                      monotone_constraints=DEMO_MONOTONE)  # fmt: skip
@@ -58,7 +59,7 @@ def test_governed_run_logs_params_metrics_folds_and_artifacts(tmp_path: Path) ->
     # and the model loads through runs:/<id>/model and reproduces the logged scores
     model = load_model(uri, result.run_id)
     validation = load_validation_set(client, result.run_id)
-    scores = model.predict_proba(validation[model.feature_name_])[:, 1]
+    scores = model.classifier.predict_proba(validation[model.feature_names])[:, 1]
     assert abs(scores - validation["score"].to_numpy()).max() < 1e-12
     assert validation["label"].isin([0, 1]).all()
 
@@ -77,7 +78,7 @@ def test_monotone_constraint_is_respected_by_the_model(tmp_path: Path) -> None:
     model = load_model(f"file:{tmp_path / 'm'}", result.run_id)
     applicant = dataset.features.iloc[[0] * 12].copy()
     applicant["credit_score"] = range(300, 900, 50)
-    scores = model.predict_proba(applicant)[:, 1]
+    scores = model.classifier.predict_proba(applicant)[:, 1]
     assert (np.diff(scores) <= 1e-12).all()
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.run_schema import SCORE_COLUMN
 from core.store.access import load_validation_set
 from core.store.client import open_client
-from core.training.trainer import SCORE_COLUMN
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
 from tests.whatif_html import result_block
 

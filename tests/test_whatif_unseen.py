@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.scoring.applicants import typical_applicant
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import model_spec
 from core.scoring.scorer import scorer_for
 from tests.apptest_helpers import exceptions
@@ -20,7 +21,7 @@ THRESHOLD = 0.5
 
 
 @pytest.fixture(scope="module")
-def model() -> lgb.LGBMClassifier:
+def model() -> LoadedModel:
     """A small LightGBM model on one category feature (three levels) and one number."""
     rng = np.random.default_rng(3)
     frame = pd.DataFrame(
@@ -30,7 +31,8 @@ def model() -> lgb.LGBMClassifier:
         }
     )
     label = ((frame["home status"] == "rent") ^ (rng.random(400) < 0.2)).astype(int)
-    return lgb.LGBMClassifier(n_estimators=20, min_child_samples=5, verbose=-1).fit(frame, label)
+    classifier = lgb.LGBMClassifier(n_estimators=20, min_child_samples=5, verbose=-1)
+    return LoadedModel(classifier.fit(frame, label))
 
 
 def _validation() -> pd.DataFrame:
@@ -42,7 +44,7 @@ def _validation() -> pd.DataFrame:
 
 def test_typical_applicant_takes_the_most_frequent_seen_level(model) -> None:
     # given a validation set whose most frequent level was never seen in training
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     # when the typical applicant is built
     typical = typical_applicant(spec, _validation())
     # then it takes the most frequent level the model knows
@@ -56,7 +58,7 @@ def _page(model, validation) -> None:
     from core.scoring.reason_codes import ReasonCodeBook
     from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
 
-    spec = model_spec(model)
+    spec = model_spec(model.classifier)
     applicant = applicant_by_row(validation, spec, 0)
     load_applicant_into_form(spec, applicant, "row:0")
     bench = Workbench(

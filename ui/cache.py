@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.scoring.model_spec import LoadedModel
+from core.scoring.loaded_model import LoadedModel
 from core.settings import store_kind
 from core.store import access as store
 from core.store import client as store_client

@@ -14,7 +14,7 @@ from core.data.tables import read_columns, read_table_bytes
 from core.evaluation import curves as evaluation
 from core.evaluation import eval_data, explain_global, monotonicity, run_comparison
 from core.evaluation.threshold_policy import ScoreTable, build_score_table
-from core.store.access import model_uri
+from core.run_schema import model_uri
 from ui import cache
 
 _ENTRIES = 8

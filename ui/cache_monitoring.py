@@ -7,14 +7,14 @@ from pathlib import Path
 import streamlit as st
 
 from core.data.tables import read_table_bytes
+from core.decision_log.reader import RecentData, read_decision_log
 from core.monitoring import sources
-from core.monitoring.decision_log import RecentData, read_decision_log
 from core.monitoring.periods import Period
 from core.monitoring.profiles import ProfileSet, load_profiles
 from core.monitoring.report import MonitoringReport
 from core.monitoring.use_cases import report_with_profiles
+from core.run_schema import model_uri
 from core.settings import Settings
-from core.store.access import model_uri
 from ui import cache
 
 LOG_TTL_SECONDS = 30
@@ -50,7 +50,7 @@ def uploaded(
     model = cache.model(tracking_uri, model_uri(run_id))
     return sources.from_table(
         frame,
-        features=list(model.feature_name_),
+        features=model.feature_names,
         run_id=run_id,
         threshold=threshold,
         model=None if sources.SCORE in frame.columns else model,

@@ -9,8 +9,9 @@ import streamlit as st
 
 from core.errors import GovernanceError
 from core.evaluation import eval_data
-from core.scoring.model_spec import LoadedModel
-from core.store.access import RunsTable, model_uri
+from core.run_schema import model_uri
+from core.scoring.loaded_model import LoadedModel
+from core.store.access import RunsTable
 from ui import cache
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error

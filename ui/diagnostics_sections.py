@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import diagnostics as charts
+from core.charts import explanations
 from core.errors import GovernanceError
 from core.evaluation import curves as ev
 from core.evaluation.eval_data import EvaluationData
 from core.evaluation.explain_global import beeswarm_frame, dependence, feature_importance
 from core.evaluation.monotonicity import declared_constraints
 from core.evaluation.threshold_policy import ScoreTable
-from core.scoring.model_spec import LoadedModel
+from core.scoring.loaded_model import LoadedModel
 from core.settings import Settings
 from ui import cache_diagnostics as cached
 from ui.context import StoreContext, show_error
@@ -135,7 +136,7 @@ def explain_tab(
     kind = st.radio("Importance", ["gain", "split"], horizontal=True, key="diag_importance_type")
     importance = feature_importance(model, kind)
     st.plotly_chart(
-        charts.bar_figure(importance, "importance", f"Feature importance ({kind})", kind),
+        explanations.bar_figure(importance, "importance", f"Feature importance ({kind})", kind),
         width="stretch",
     )
     sample_size = st.select_slider(
@@ -154,14 +155,16 @@ def explain_tab(
         )
     left, right = st.columns(2)
     left.plotly_chart(
-        charts.bar_figure(shap.mean_abs(), "mean_abs_shap", "Mean |SHAP|", "mean |SHAP|"),
+        explanations.bar_figure(shap.mean_abs(), "mean_abs_shap", "Mean |SHAP|", "mean |SHAP|"),
         width="stretch",
     )
-    right.plotly_chart(charts.beeswarm_figure(beeswarm_frame(shap)), width="stretch")
+    right.plotly_chart(explanations.beeswarm_figure(beeswarm_frame(shap)), width="stretch")
     feature = st.selectbox(
         "Dependence for feature", shap.mean_abs()["feature"].tolist(), key="diag_dependence"
     )
-    st.plotly_chart(charts.dependence_figure(dependence(shap, feature), feature), width="stretch")
+    st.plotly_chart(
+        explanations.dependence_figure(dependence(shap, feature), feature), width="stretch"
+    )
 
 
 def monotonicity_tab(
@@ -171,9 +174,7 @@ def monotonicity_tab(
     data: EvaluationData,
 ) -> None:
     """Partial-dependence check of the features the run declared monotone."""
-    constraints = declared_constraints(
-        run.get("params.monotone_constraints"), list(model.feature_name_)
-    )
+    constraints = declared_constraints(run.get("params.monotone_constraints"), model.feature_names)
     if not constraints:
         st.info(
             "This run declared no monotone constraints (params.monotone_constraints), so "
@@ -219,4 +220,4 @@ def monotonicity_tab(
     plotted = check.curves["feature"].unique().tolist()
     if plotted:
         feature = st.selectbox("Partial dependence of", plotted, key="diag_pd_feature")
-        st.plotly_chart(charts.monotonicity_figure(check.curves, feature), width="stretch")
+        st.plotly_chart(explanations.monotonicity_figure(check.curves, feature), width="stretch")

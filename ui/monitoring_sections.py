@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import monitoring as charts
-from core.monitoring.decision_log import RecentData
+from core.decision_log.reader import RecentData
 from core.monitoring.drift import distribution_comparison, drift_status
 from core.monitoring.output import report_dict
 from core.monitoring.profiles import ProfileSet

@@ -8,12 +8,13 @@ import pandas as pd
 import streamlit as st
 
 from core.data.tables import read_table_bytes
+from core.decision_log.reader import RecentData
 from core.errors import GovernanceError
 from core.evaluation.eval_data import content_fingerprint
 from core.monitoring import sources
-from core.monitoring.decision_log import RecentData
-from core.promotion.manifest import PromotionManifest, read_manifest
-from core.store.access import RunsTable, model_uri
+from core.record.manifest import PromotionManifest, read_manifest
+from core.run_schema import model_uri
+from core.store.access import RunsTable
 from ui import cache
 from ui import cache_monitoring as cached
 from ui.context import StoreContext, show_error
@@ -129,7 +130,7 @@ def _not_simulated(context: StoreContext, table: RunsTable) -> tuple[str, list[s
         model = cache.model(context.tracking_uri, model_uri(run_id))
     except GovernanceError:
         return run_id, []
-    return run_id, sources.features_not_simulated(list(model.feature_name_))
+    return run_id, sources.features_not_simulated(model.feature_names)
 
 
 def pick_source(context: StoreContext, table: RunsTable, manifest: PromotionManifest | None) -> str:

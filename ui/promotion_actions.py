@@ -8,10 +8,10 @@ from typing import TypeVar
 import streamlit as st
 
 from core.errors import GovernanceError
-from core.promotion.atomic_io import PromotionLockedError
-from core.promotion.repair import repair
 from core.promotion.requests import GateFailedError
 from core.promotion.tables import gate_table
+from core.record.atomic_io import PromotionLockedError
+from core.record.repair import repair
 from core.settings import Settings
 from ui.context import show_error
 

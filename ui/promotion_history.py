@@ -8,7 +8,7 @@ import streamlit as st
 from core.promotion import audit, audit_export
 from core.promotion import use_cases as promotion
 from core.promotion.approvals import readable_time
-from core.promotion.manifest import PromotionManifest
+from core.record.manifest import PromotionManifest
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
 from ui.markdown_text import literal

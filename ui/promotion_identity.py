@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.promotion.ledger import Identity
+from core.record.ledger import Identity
 from ui.markdown_text import literal
 
 

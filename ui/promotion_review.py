@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import GovernanceError
-from core.promotion import approvals, ledger
+from core.promotion import approvals
 from core.promotion.review import RequestState, actor_label, actor_of, same_person
 from core.promotion.tables import gate_outcomes
+from core.record import ledger
 from core.settings import Settings
 from ui.context import show_error
 from ui.markdown_text import literal, with_literal_names

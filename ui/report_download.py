@@ -12,6 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from core.errors import GovernanceError
+from core.promotion import audit
 from core.report.use_cases import run_pack_html
 from core.settings import Settings
 from ui.selection import selected_threshold
@@ -20,7 +21,7 @@ from ui.selection import selected_threshold
 def pack_or_error(settings: Settings, run_id: str, threshold: float | None) -> bytes:
     """The run's pack; a small HTML page naming the problem and its fix if it cannot be made."""
     try:
-        return run_pack_html(settings, run_id, threshold)
+        return run_pack_html(settings, run_id, threshold, audit.verify_or_none(settings))
     except GovernanceError as exc:
         text = html.escape(f"The evidence pack could not be made: {exc}")
         return f"<!DOCTYPE html><meta charset='utf-8'><p>{text}</p>\n".encode()

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import GovernanceError
-from core.promotion.manifest import read_manifest
+from core.record.manifest import read_manifest
 from core.runs import analysis as runs_analysis
 from core.runs.stability import StabilityRule, recommend_run
 from core.settings import Settings

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import GovernanceError
-from core.promotion.manifest import ManifestError, read_manifest
+from core.record.manifest import ManifestError, read_manifest
 from core.runs.default_run import DefaultRun, default_run
 from core.runs.stability import StabilityRule
 from core.settings import Settings

@@ -7,7 +7,8 @@ import streamlit as st
 
 from core.errors import DataValidationError
 from core.scoring.batch import MAX_BATCH_ROWS
-from core.scoring.model_spec import LoadedModel, ModelSpec
+from core.scoring.loaded_model import LoadedModel
+from core.scoring.model_spec import ModelSpec
 from core.scoring.prepare import UnseenCategoryError
 from core.scoring.reason_codes import ReasonCodeBook
 from ui import cache_whatif

@@ -12,7 +12,8 @@ from core.charts.whatif import moved_contributions, waterfall
 from core.errors import DataValidationError
 from core.scoring.counterfactual import CounterfactualResult, find_counterfactuals
 from core.scoring.feature_policy import FeaturePolicy
-from core.scoring.model_spec import FeatureSpec, LoadedModel, ModelSpec
+from core.scoring.loaded_model import LoadedModel
+from core.scoring.model_spec import FeatureSpec, ModelSpec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import SHOWN_MOVE, ScoringResult, compare_applicants, scorer_for
 from ui import cache_whatif

@@ -20,7 +20,7 @@ HEIGHT = 380
 LABEL_LIMIT = 32
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
+def figure_layout(fig: go.Figure, title: str, x_title: str, y_title: str) -> go.Figure:
     """Common layout: title, axis titles, legend at the bottom, compact margins."""
     fig.update_layout(
         title=title,
@@ -87,7 +87,7 @@ def roc_data(curves: Mapping[str, Evaluation]) -> dict:
     fig.add_scatter(
         x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
     )
-    fig = _layout(
+    fig = figure_layout(
         fig, "ROC curve", "False positive rate (goods declined)", "True positive rate (bads caught)"
     )
     fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
@@ -142,7 +142,7 @@ def ks_data(curves: Mapping[str, Evaluation]) -> dict:
             name=f"{prefix}KS {evaluation.ks:.4f} at score {evaluation.ks_score:.4g}",
             line={"color": "black" if len(curves) == 1 else colour, "width": 3},
         )
-    fig = _layout(fig, "KS: cumulative bads and goods", "Score", "Share")
+    fig = figure_layout(fig, "KS: cumulative bads and goods", "Score", "Share")
     fig.update_layout(height=HEIGHT + 60 * (len(curves) - 1))
     return fig.to_dict()
 
@@ -169,7 +169,7 @@ def distribution_data(evaluation: Evaluation) -> dict:
             opacity=0.6,
         )
     fig.update_layout(barmode="overlay")
-    return _layout(fig, "Score distribution by class", "Score", "Share of class").to_dict()
+    return figure_layout(fig, "Score distribution by class", "Score", "Share of class").to_dict()
 
 
 def distribution_figure(evaluation: Evaluation, threshold: float | None = None) -> go.Figure:
@@ -183,7 +183,7 @@ def precision_recall_data(evaluation: Evaluation) -> dict:
     label = f"average precision {evaluation.average_precision:.4f}"
     fig = go.Figure(go.Scatter(x=pr["recall"], y=pr["precision"], mode="lines", name=label))
     fig.add_hline(y=evaluation.bad_rate, line_dash="dot", line_color="grey")
-    return _layout(fig, "Precision-recall (declining bads)", "Recall", "Precision").to_dict()
+    return figure_layout(fig, "Precision-recall (declining bads)", "Recall", "Precision").to_dict()
 
 
 def precision_recall_marks(point: PolicyPoint | None) -> Marks:
@@ -214,7 +214,7 @@ def calibration_figure(table: pd.DataFrame, brier: float) -> go.Figure:
     fig.add_scatter(
         x=[0, top], y=[0, top], mode="lines", name="perfect", line={"dash": "dot", "color": "grey"}
     )
-    return _layout(fig, "Calibration", "Mean predicted score", "Observed bad rate")
+    return figure_layout(fig, "Calibration", "Mean predicted score", "Observed bad rate")
 
 
 def policy_data(curve: pd.DataFrame) -> dict:
@@ -242,7 +242,7 @@ def policy_data(curve: pd.DataFrame) -> dict:
             "showgrid": False,
         },
     )
-    return _layout(fig, "Policy curve", "Threshold", "Approval rate").to_dict()
+    return figure_layout(fig, "Policy curve", "Threshold", "Approval rate").to_dict()
 
 
 def policy_figure(curve: pd.DataFrame, point: PolicyPoint) -> go.Figure:
@@ -272,7 +272,9 @@ def strategy_data(curve: pd.DataFrame) -> dict:
     fig.update_layout(
         xaxis={"tickformat": ".0%"}, yaxis={"tickformat": ".1%", "rangemode": "tozero"}
     )
-    return _layout(fig, "Strategy curve", "Approval rate", "Bad rate among approved").to_dict()
+    return figure_layout(
+        fig, "Strategy curve", "Approval rate", "Bad rate among approved"
+    ).to_dict()
 
 
 def strategy_marks(point: PolicyPoint) -> Marks:
@@ -296,7 +298,7 @@ def gains_figure(bands: pd.DataFrame) -> go.Figure:
         x=[0, 1], y=[0, 1], mode="lines", name="random", line={"dash": "dot", "color": "grey"}
     )
     fig.update_layout(xaxis={"tickformat": ".0%"}, yaxis={"tickformat": ".0%"})
-    return _layout(
+    return figure_layout(
         fig, "Cumulative gains", "Applicants, riskiest first", "Share of all bads caught"
     )
 
@@ -320,84 +322,6 @@ def lift_figure(bands: pd.DataFrame) -> go.Figure:
         line={"color": THRESHOLD_COLOUR},
     )
     fig.add_hline(y=1.0, line_dash="dot", line_color="grey")
-    return _layout(fig, "Lift by score band", "Band (1 = riskiest)", "Lift (× overall bad rate)")
-
-
-def short_label(name: str, limit: int = LABEL_LIMIT) -> str:
-    """An axis label that fits: long names keep their start and end around an ellipsis."""
-    if len(name) <= limit:
-        return name
-    keep = (limit - 1) // 2
-    return f"{name[:keep]}…{name[-keep:]}"
-
-
-def bar_figure(frame: pd.DataFrame, value: str, title: str, x_title: str) -> go.Figure:
-    """Horizontal bars of value by feature, largest at the top."""
-    ordered = frame.iloc[::-1]
-    fig = go.Figure(
-        go.Bar(
-            x=ordered[value],
-            y=[short_label(str(n)) for n in ordered["feature"]],
-            orientation="h",
-            customdata=ordered["feature"],
-            hovertemplate="%{customdata}: %{x:.4g}<extra></extra>",
-        )
+    return figure_layout(
+        fig, "Lift by score band", "Band (1 = riskiest)", "Lift (× overall bad rate)"
     )
-    fig.update_yaxes(automargin=True)
-    fig = _layout(fig, title, x_title, "")
-    fig.update_layout(height=max(HEIGHT, 28 * len(frame) + 100))
-    return fig
-
-
-def beeswarm_figure(swarm: pd.DataFrame) -> go.Figure:
-    """SHAP value per row and feature, coloured by the feature value's rank (beeswarm-like)."""
-    names = swarm.drop_duplicates("feature")["feature"].tolist()
-    fig = go.Figure(
-        go.Scattergl(
-            x=swarm["shap"],
-            y=swarm["position"],
-            mode="markers",
-            marker={
-                "size": 4,
-                "color": swarm["value_rank"],
-                "colorscale": "RdBu_r",
-                "colorbar": {
-                    "title": {"text": "value", "side": "right"},
-                    "tickvals": [0, 1],
-                    "ticktext": ["low", "high"],
-                    "thickness": 12,
-                },
-                "opacity": 0.6,
-            },
-            showlegend=False,
-        )
-    )
-    fig.update_yaxes(
-        tickvals=list(range(len(names))),
-        ticktext=[short_label(str(n)) for n in names],
-        autorange="reversed",
-        automargin=True,
-    )
-    fig = _layout(fig, "SHAP values per feature", "SHAP value (log-odds)", "")
-    fig.update_layout(height=max(HEIGHT, 40 * len(names) + 100))
-    return fig
-
-
-def dependence_figure(frame: pd.DataFrame, feature: str) -> go.Figure:
-    """SHAP dependence: a feature's value against its SHAP value."""
-    if pd.api.types.is_numeric_dtype(frame["value"]):
-        fig = go.Figure(
-            go.Scattergl(x=frame["value"], y=frame["shap"], mode="markers", marker={"size": 4})
-        )
-    else:
-        fig = go.Figure(go.Box(x=frame["value"], y=frame["shap"], boxpoints=False))
-    fig.add_hline(y=0, line_dash="dot", line_color="grey")
-    return _layout(fig, f"SHAP dependence: {feature}", feature, "SHAP value (log-odds)")
-
-
-def monotonicity_figure(curves: pd.DataFrame, feature: str) -> go.Figure:
-    """Partial dependence of one declared-monotone feature."""
-    curve = curves.loc[curves["feature"] == feature]
-    fig = go.Figure(go.Scatter(x=curve["value"], y=curve["mean_pd"], mode="lines+markers"))
-    fig.update_yaxes(rangemode="tozero")
-    return _layout(fig, f"Partial dependence: {feature}", feature, "Mean predicted score")

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from core.errors import GovernanceError
 from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
-from core.promotion.manifest import GateResult
-from core.promotion.repair import repair
+from core.record.manifest import GateResult
+from core.record.repair import repair
 from core.scoring.calibrator import scale_label
 from core.serving.version_check import compare_with_service
 from core.settings import Settings

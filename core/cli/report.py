@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from core.promotion import audit
 from core.report.use_cases import write_pack
 from core.settings import Settings
 from core.threshold import parse_threshold
@@ -38,7 +39,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Write the pack and print where it went."""
     out = args.out or Path(f"pack-{args.run_id}.html")
     threshold = parse_threshold(args.threshold) if args.threshold is not None else None
-    written = write_pack(settings, args.run_id, out, args.pdf, threshold)
+    verification = audit.verify_or_none(settings)
+    written = write_pack(settings, args.run_id, out, args.pdf, threshold, verification)
     print(f"Evidence pack written to {written.html_path} (sha256 {written.sha256}).")
     if written.pdf_path is not None:
         print(f"PDF printed to {written.pdf_path}.")

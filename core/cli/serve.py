@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Verify and load the promoted model, then serve until SIGTERM or Ctrl-C."""
     import uvicorn
 
-    from core.promotion.repair import repair
+    from core.record.repair import repair
     from core.serving.app import app_from_settings
     from core.settings import prepare_mlflow_environment
 

@@ -14,7 +14,8 @@ from core.settings import DEMO_DATA_ROWS, DEMO_SEED, Settings
 from core.store.access import load_runs_table
 from core.store.client import ExperimentNotFoundError, get_experiment, open_client
 from core.training.configs import demo_configs, grid_configs
-from core.training.trainer import CLI_HYPER_PARAMETERS, TrainConfig, TrainedRun, train_many
+from core.training.model_config import CLI_HYPER_PARAMETERS, TrainConfig
+from core.training.trainer import TrainedRun, train_many
 
 _SWEEP_SPACE: dict[str, list[object]] = {
     "num_leaves": [7, 15, 31, 63],

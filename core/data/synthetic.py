@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
 
 from core.data.tables import check_unique_columns, read_table
 from core.errors import DataValidationError
@@ -71,17 +72,12 @@ class Dataset:
         return float(self.target.mean())
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    """Logistic function."""
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _solve_intercept(linear: np.ndarray, rate: float) -> float:
     """Find the intercept that makes the mean of sigmoid(intercept + linear) equal rate."""
     low, high = -20.0, 20.0
     for _ in range(60):
         mid = (low + high) / 2
-        if _sigmoid(mid + linear).mean() > rate:
+        if expit(mid + linear).mean() > rate:
             high = mid
         else:
             low = mid
@@ -139,7 +135,7 @@ def make_synthetic_credit_data(
         linear = linear + drift * rng.normal(0.0, 1.2, n_rows)
     else:
         intercept = _solve_intercept(linear, _TARGET_DEFAULT_RATE)
-    default = (rng.random(n_rows) < _sigmoid(intercept + linear)).astype(int)
+    default = (rng.random(n_rows) < expit(intercept + linear)).astype(int)
 
     income = np.where(rng.random(n_rows) < 0.03, np.nan, income)
     employment = np.where(rng.random(n_rows) < 0.04, np.nan, employment)

@@ -6,16 +6,16 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from core.data.data_root import read_in_root
 from core.data.synthetic import coerce_binary_target
 from core.errors import DataValidationError
+from core.run_schema import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.prepare import PreparedFeatures, RowSample
 from core.scoring.scorer import scorer_for
-from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 
 LABEL_CANDIDATES = (LABEL_COLUMN, "default", "target", "bad", "y")
 
@@ -54,7 +54,7 @@ class EvaluationData:
         return 0 < self.n_bads < self.n
 
 
-def _scored(model: lgb.LGBMClassifier, frame: pd.DataFrame) -> tuple[np.ndarray, PreparedFeatures]:
+def _scored(model: LoadedModel, frame: pd.DataFrame) -> tuple[np.ndarray, PreparedFeatures]:
     """Probabilities of raw rows and the prepared features (what the model could not see)."""
     scorer = scorer_for(model)
     prepared = scorer.prepare(frame)
@@ -62,7 +62,7 @@ def _scored(model: lgb.LGBMClassifier, frame: pd.DataFrame) -> tuple[np.ndarray,
 
 
 def score_frame(
-    model: lgb.LGBMClassifier, frame: pd.DataFrame
+    model: LoadedModel, frame: pd.DataFrame
 ) -> tuple[np.ndarray, dict[str, list[str]], dict[str, int]]:
     """Score raw rows with a model: probabilities, unseen categories and missing-value counts."""
     scores, prepared = _scored(model, frame)
@@ -95,7 +95,7 @@ def guess_label_column(columns: list[str]) -> str | None:
 
 def from_labelled_frame(
     frame: pd.DataFrame,
-    model: lgb.LGBMClassifier,
+    model: LoadedModel,
     label_column: str,
     source: str,
     fingerprint: str,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.scorer import scorer_for
 
 ImportanceType = Literal["gain", "split"]
@@ -17,15 +17,15 @@ DEFAULT_SHAP_SAMPLE = 2_000
 SHAP_SEED = 0
 
 
-def feature_importance(model: lgb.LGBMClassifier, kind: ImportanceType = "gain") -> pd.DataFrame:
+def feature_importance(model: LoadedModel, kind: ImportanceType = "gain") -> pd.DataFrame:
     """Importance per feature (gain or split count) with its share, largest first."""
     if kind not in ("gain", "split"):
         raise DataValidationError(f"Unknown importance type '{kind}'.", fix="Use gain or split.")
-    values = model.booster_.feature_importance(importance_type=kind).astype(float)
+    values = model.classifier.booster_.feature_importance(importance_type=kind).astype(float)
     total = values.sum()
     frame = pd.DataFrame(
         {
-            "feature": list(model.feature_name_),
+            "feature": model.feature_names,
             "importance": values,
             "share": values / total if total else 0.0,
         }
@@ -67,7 +67,7 @@ def sample_rows(frame: pd.DataFrame, size: int, seed: int = SHAP_SEED) -> pd.Dat
 
 
 def global_shap(
-    model: lgb.LGBMClassifier, features: pd.DataFrame, sample_size: int = DEFAULT_SHAP_SAMPLE
+    model: LoadedModel, features: pd.DataFrame, sample_size: int = DEFAULT_SHAP_SAMPLE
 ) -> GlobalShap:
     """Exact TreeSHAP (LightGBM pred_contrib, equal to shap.TreeExplainer) on a row sample."""
     if features.empty:

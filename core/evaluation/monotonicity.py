@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from core.evaluation.explain_global import sample_rows
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.scorer import scorer_for
 
 GRID_POINTS = 25
@@ -78,14 +78,14 @@ def _grid(values: pd.Series, points: int) -> np.ndarray:
     return np.unique(np.quantile(clean, np.linspace(0.0, 1.0, points)))
 
 
-def unused_features(model: lgb.LGBMClassifier) -> set[str]:
+def unused_features(model: LoadedModel) -> set[str]:
     """Features no split of the model uses (zero gain): their curve is flat by construction."""
-    gains = model.booster_.feature_importance(importance_type="gain")
-    return {name for name, gain in zip(model.feature_name_, gains, strict=True) if gain <= 0}
+    gains = model.classifier.booster_.feature_importance(importance_type="gain")
+    return {name for name, gain in zip(model.feature_names, gains, strict=True) if gain <= 0}
 
 
 def partial_dependence(
-    model: lgb.LGBMClassifier, sample: pd.DataFrame, feature: str, grid: np.ndarray
+    model: LoadedModel, sample: pd.DataFrame, feature: str, grid: np.ndarray
 ) -> np.ndarray:
     """Mean predicted probability of default with the feature set to each grid value."""
     stacked = pd.concat([sample] * len(grid), ignore_index=True)
@@ -95,7 +95,7 @@ def partial_dependence(
 
 
 def check_monotonicity(
-    model: lgb.LGBMClassifier,
+    model: LoadedModel,
     features: pd.DataFrame,
     constraints: dict[str, int],
     grid_points: int = GRID_POINTS,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest, norm
 
-from core.monitoring.decision_log import SCORE
+from core.decision_log.contract import SCORE
 from core.monitoring.reference import ReferenceProfile
 from core.monitoring.sources import OUTCOME
 from core.settings import MONITOR_MIN_LABELLED

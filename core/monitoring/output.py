@@ -11,7 +11,7 @@ import pandas as pd
 
 from core.errors import DataValidationError
 from core.monitoring.report import MonitoringReport
-from core.promotion.atomic_io import write_atomic
+from core.record.atomic_io import write_atomic
 
 REPORT_SCHEMA_VERSION = 1
 _TABLES = ("segments", "features", "categories", "score_bins", "bands")

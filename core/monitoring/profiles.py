@@ -10,8 +10,8 @@ from mlflow.tracking import MlflowClient
 from core.errors import GovernanceError
 from core.monitoring.reference import ProfileError, ReferenceProfile, profile_path, read_profile
 from core.monitoring.run_profile import profile_from_run
-from core.promotion.ledger import read_chain
-from core.promotion.manifest import PromotionManifest, ledger_path
+from core.record.ledger import read_chain
+from core.record.manifest import PromotionManifest, ledger_path
 from core.settings import Settings
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.decision_log.contract import DECISION, SCORE
+from core.decision_log.reader import RecentData
 from core.monitoring import drift
 from core.monitoring.accuracy import band_table, outcome_columns
 from core.monitoring.alerts import Alert, find_alerts
-from core.monitoring.decision_log import DECISION, SCORE, RecentData
 from core.monitoring.drift_tables import feature_rows, score_drift
 from core.monitoring.periods import Groups, Period, group_rows
 from core.monitoring.reference import ReferenceProfile

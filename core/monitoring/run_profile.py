@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import lightgbm as lgb
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from core.monitoring.reference import ReferenceProfile, build_profile
+from core.run_schema import LABEL_COLUMN, SCORE_COLUMN
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.prepare import model_categories
 from core.store.access import load_model, load_validation_set
-from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN
 
 
 def profile_from_validation(
-    model: lgb.LGBMClassifier, validation: pd.DataFrame, run_id: str, threshold: float
+    model: LoadedModel, validation: pd.DataFrame, run_id: str, threshold: float
 ) -> ReferenceProfile:
     """Profile a logged validation set with the model's features and the logged scores."""
     return build_profile(
         validation,
-        list(model.feature_name_),
+        model.feature_names,
         list(model_categories(model)),
         validation[SCORE_COLUMN].to_numpy(),
         threshold,

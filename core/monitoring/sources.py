@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
@@ -16,9 +15,11 @@ from core.data.synthetic import (
     make_recent_applications,
     make_synthetic_credit_data,
 )
+from core.decision_log.contract import DECISION, SCORE
+from core.decision_log.reader import RecentData
 from core.errors import DataValidationError
 from core.evaluation.eval_data import score_frame
-from core.monitoring.decision_log import DECISION, SCORE, RecentData
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.prepare import with_model_column_names
 
 OUTCOME = "outcome"
@@ -58,7 +59,7 @@ def from_table(
     features: Sequence[str],
     run_id: str,
     threshold: float,
-    model: lgb.LGBMClassifier | None = None,
+    model: LoadedModel | None = None,
     date_column: str | None = None,
     outcome_column: str | None = None,
     source: str = "uploaded file",
@@ -121,13 +122,13 @@ def features_not_simulated(features: Sequence[str]) -> list[str]:
 
 
 def simulated(
-    model: lgb.LGBMClassifier, run_id: str, threshold: float, max_drift: float, n_rows: int = 6_000
+    model: LoadedModel, run_id: str, threshold: float, max_drift: float, n_rows: int = 6_000
 ) -> RecentData:
     """Six months of simulated applications with outcomes, scored by the model (the demo).
 
     Raises DataValidationError for a model with features the generator does not make.
     """
-    missing = features_not_simulated(list(model.feature_name_))
+    missing = features_not_simulated(model.feature_names)
     if missing:
         raise DataValidationError(
             f"The simulated feed generates the demo book's features only; this model also needs "
@@ -137,7 +138,7 @@ def simulated(
     frame = make_recent_applications(n_rows=n_rows, max_drift=max_drift)
     return from_table(
         frame,
-        features=list(model.feature_name_),
+        features=model.feature_names,
         run_id=run_id,
         threshold=threshold,
         model=model,

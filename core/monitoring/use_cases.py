@@ -10,13 +10,14 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from core.data.tables import read_table
+from core.decision_log.contract import SCORE
+from core.decision_log.reader import RecentData, read_decision_log
 from core.errors import DataValidationError
 from core.monitoring import sources
-from core.monitoring.decision_log import SCORE, RecentData, read_decision_log
 from core.monitoring.periods import Period
 from core.monitoring.profiles import ProfileSet, load_profiles
 from core.monitoring.report import MonitoringReport, build_report
-from core.promotion.manifest import read_manifest
+from core.record.manifest import read_manifest
 from core.settings import Settings
 from core.store.access import load_model
 
@@ -51,7 +52,7 @@ def recent_from_file(
     model = load_model(settings.tracking_uri, run)
     return sources.from_table(
         frame,
-        features=list(model.feature_name_),
+        features=model.feature_names,
         run_id=run,
         threshold=threshold,
         model=None if SCORE in frame.columns else model,

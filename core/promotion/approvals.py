@@ -14,10 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from core.errors import GovernanceError
-from core.promotion import checklist, clock, ledger
-from core.promotion.atomic_io import commit_file, ensure_writable_dir, exclusive_lock
-from core.promotion.manifest import ledger_path
-from core.promotion.repair import repair, repair_locked
+from core.promotion import checklist
 from core.promotion.requests import (
     GateFailedError,
     LockWaitHook,
@@ -36,12 +33,15 @@ from core.promotion.review import (
     same_person,
     the_person_who,
 )
-from core.promotion.state import LedgerState, read_state
 from core.promotion.use_cases import install_promotion, promote
+from core.record import clock, ledger
+from core.record.atomic_io import commit_file, ensure_writable_dir, exclusive_lock
+from core.record.manifest import ledger_path
+from core.record.repair import repair, repair_locked
+from core.record.state import LedgerState, read_state
 from core.runs.stability import StabilityRule
 from core.sentence import Sentence
 from core.settings import Settings
-from core.threshold import parse_threshold
 
 
 class ApprovalError(GovernanceError):
@@ -85,7 +85,7 @@ def request_promotion(
     settings: Settings, request: PromotionRequest, *, on_lock_wait: LockWaitHook = None
 ) -> RequestResult:
     """Run the gates (writing nothing) and, when they pass, record a pending request."""
-    threshold = parse_threshold(request.threshold)
+    threshold = request.threshold
     by = require_text(request.by, "Who requests", "--by")
     reason = require_text(request.reason, "The reason", "--reason")
     if request.force:

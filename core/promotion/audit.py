@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from core.errors import GovernanceError
 from core.monitoring.profiles import frozen_profile
 from core.monitoring.reference import ProfileError
-from core.promotion import ledger, review
-from core.promotion.export import ExportError, verify_export
-from core.promotion.manifest import (
+from core.promotion import registry, review
+from core.record import ledger
+from core.record.export import ExportError, verify_export
+from core.record.frozen_pack import EvidencePackError, verify_pack
+from core.record.manifest import (
     GateResult,
     ManifestError,
     PromotionManifest,
     ledger_path,
     read_manifest,
 )
-from core.promotion.state import manifest_problem
-from core.report.frozen import EvidencePackError, verify_pack
+from core.record.state import manifest_problem
+from core.record.verification import Check, VerificationReport
 from core.settings import Settings
-from core.store import registry
 
 NEEDS_REVIEW = "needs review"
 HISTORY_COLUMNS = (
@@ -39,29 +40,6 @@ HISTORY_COLUMNS = (
     "run_id",
     "hash",
 )
-
-
-@dataclass(frozen=True)
-class Check:
-    """One verification check and its outcome."""
-
-    name: str
-    ok: bool
-    detail: str
-
-
-@dataclass(frozen=True)
-class VerificationReport:
-    """Ledger chain, manifest agreement, exported model checksum and registry agreement."""
-
-    checks: tuple[Check, ...]
-    entries: int = 0
-    problems: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        """True when every check passed."""
-        return all(c.ok for c in self.checks)
 
 
 def show(settings: Settings) -> PromotionManifest | None:
@@ -233,3 +211,11 @@ def verify(settings: Settings) -> VerificationReport:
         else:
             checks.append(Check("registry", True, manifest.registry_note or "not used"))
     return VerificationReport(tuple(checks), len(chain.entries), chain.problems)
+
+
+def verify_or_none(settings: Settings) -> VerificationReport | None:
+    """The verification of the record, or None when it cannot be read at all."""
+    try:
+        return verify(settings)
+    except GovernanceError:
+        return None

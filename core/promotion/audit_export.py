@@ -6,8 +6,9 @@ import io
 import json
 from typing import Literal
 
-from core.promotion import audit, clock, ledger
-from core.promotion.manifest import ledger_path
+from core.promotion import audit
+from core.record import clock, ledger
+from core.record.manifest import ledger_path
 from core.settings import Settings
 
 ExportFormat = Literal["csv", "json"]

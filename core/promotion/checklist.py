@@ -13,14 +13,15 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import ArtifactMissingError, GovernanceError
 from core.promotion import gates
-from core.promotion.export import ExportedModel, ExportError, staged_export
-from core.promotion.manifest import GateResult, PromotionManifest, read_manifest
+from core.promotion.export import staged_export
 from core.promotion.requests import PromotionRequest
+from core.record.export import ExportedModel, ExportError
+from core.record.manifest import GateResult, PromotionManifest, read_manifest
 from core.settings import Settings
 from core.store.access import load_validation_set
 from core.store.client import open_client
 from core.store.run_record import RunRecord, fetch_run_record, load_record_model
-from core.threshold import Threshold, parse_threshold
+from core.threshold import Threshold
 
 
 def validation_or_none(client: MlflowClient, run_id: str) -> pd.DataFrame | None:
@@ -47,7 +48,7 @@ def model_gates(
 ) -> list[GateResult]:
     """Model loads from the export, the smoke test against the run's own model, then the same
     checks through the scoring service serving the export over HTTP."""
-    exported, loads = gates.load_exported_model(staged.path)
+    exported, loads = gates.gate_model_loads(staged.path)
     skipped = gates.not_run(gates.SERVICE_SMOKE_TEST, "the model does not load")
     if exported is None:
         return [loads, gates.not_run(gates.SMOKE_TEST, "the model does not load"), skipped]
@@ -94,9 +95,7 @@ def promotion_gates(
             request.auc_tolerance,
             force_reason,
         ),
-        gates.gate_cv_stable(
-            gates.record_stability_row(record), request.stability_rule, force_reason
-        ),
+        gates.gate_cv_stable(record.stability_row(), request.stability_rule, force_reason),
     ]
     if staged is None:
         error = export_error or ExportError("The model could not be exported.")
@@ -135,7 +134,7 @@ def checked_run(
     settings: Settings, request: PromotionRequest
 ) -> tuple[RunRecord, tuple[GateResult, ...]]:
     """The run record and the gates' dry run for a request (writes nothing)."""
-    threshold = parse_threshold(request.threshold)
+    threshold = request.threshold
     client = open_client(settings.tracking_uri)
     record = fetch_run_record(client, request.run_id)
     champion = read_manifest(settings.promotion_manifest)

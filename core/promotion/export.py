@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -15,44 +14,18 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.errors import ArtifactMissingError, GovernanceError, ModelLoadError
+from core.errors import ArtifactMissingError, ModelLoadError
 from core.monitoring.reference import ReferenceProfile, profile_path
 from core.monitoring.run_profile import profile_from_validation
-from core.promotion.atomic_io import write_atomic
+from core.record.atomic_io import write_atomic
+from core.record.export import ExportedModel, describe, tree_sha256
+from core.run_schema import model_uri
 from core.settings import prepare_mlflow_environment
-from core.store.access import load_validation_set, model_uri
+from core.store.access import load_validation_set
 from core.store.run_record import RunRecord, load_record_model
 from core.store.runs_table import LOG_MODEL_HISTORY_TAG
 
-_CHUNK = 1 << 20
 MODEL_NAME = "model"
-
-
-class ExportError(GovernanceError):
-    """The exported model is missing or does not match its recorded sha256."""
-
-
-@dataclass(frozen=True)
-class ExportedModel:
-    """A model folder on disk and the sha256 over its files."""
-
-    path: Path
-    sha256: str
-    files: tuple[str, ...]
-
-
-def tree_sha256(folder: Path) -> str:
-    """sha256 over every file under folder: relative path and content, in sorted path order."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in folder.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(file.relative_to(folder).as_posix().encode("utf-8") + b"\0")
-        file_digest = hashlib.sha256()
-        with file.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                file_digest.update(chunk)
-        digest.update(file_digest.digest())
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -124,31 +97,6 @@ def install_export(staged: ExportedModel, target: Path) -> ExportedModel:
     target.parent.mkdir(parents=True, exist_ok=True)
     staged.path.rename(target)
     return describe(target)
-
-
-def describe(folder: Path) -> ExportedModel:
-    """An exported folder's files and sha256."""
-    files = tuple(
-        sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    )
-    return ExportedModel(folder, tree_sha256(folder), files)
-
-
-def verify_export(folder: Path, expected_sha256: str) -> ExportedModel:
-    """The exported folder when its sha256 matches the recorded one, else ExportError."""
-    if not folder.is_dir():
-        raise ExportError(
-            f"The exported model folder '{folder}' is missing.",
-            fix="Promote the run again to re-export it.",
-        )
-    exported = describe(folder)
-    if exported.sha256 != expected_sha256:
-        raise ExportError(
-            f"The exported model in '{folder}' does not match its recorded sha256 "
-            f"(recorded {expected_sha256[:12]}…, found {exported.sha256[:12]}…).",
-            fix="Someone changed the deployed files: promote or roll back to re-export them.",
-        )
-    return exported
 
 
 def promotion_profile(

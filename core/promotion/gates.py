@@ -10,25 +10,28 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 from mlflow.entities import Run
-from mlflow.exceptions import MlflowException
 
 from core.errors import DataValidationError, GovernanceError, ModelLoadError
-from core.promotion.manifest import GateResult
-from core.runs.stability import NO_CV, STABLE, StabilityRule, stability_row, stability_verdict
+from core.record.export import load_export
+from core.record.manifest import GateResult
+from core.run_schema import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
+from core.runs.stability import NO_CV, STABLE, StabilityRule, stability_verdict
 from core.scoring.applicants import typical_applicant
-from core.scoring.calibrator import reference_probability
+from core.scoring.cross_check import (
+    PROBABILITY_TOLERANCE,
+    RAW_SCORE_TOLERANCE,
+    reference_probabilities,
+)
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.prepare import model_categories
 from core.scoring.scorer import scorer_for
+from core.serving.model_holder import ModelIdentity
+from core.serving.smoke import service_smoke
 from core.settings import DEFAULT_PROMOTION_AUC_TOLERANCE
-from core.store.access import load_model_folder
-from core.store.run_record import RunRecord
 from core.threshold import InvalidThresholdError, Threshold
-from core.training.trainer import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 
 DEFAULT_AUC_TOLERANCE = DEFAULT_PROMOTION_AUC_TOLERANCE
 SMOKE_SAMPLE_SIZE = 50
-PROBABILITY_TOLERANCE = 1e-9
-RAW_SCORE_TOLERANCE = 1e-6
 
 RUN_FINISHED = "run finished"
 MODEL_LOADS = "model loads"
@@ -100,20 +103,12 @@ def gate_auc(
     return forceable_gate(AUC_VS_CHAMPION, passed, detail, force_reason)
 
 
-def record_stability_row(record: RunRecord) -> dict[str, object] | None:
-    """The record's CV statistics, fold count, metrics and params for the stability rule."""
-    if record.cv is None:
-        return None
-    n_folds = int((record.folds["metric"] == "auc").sum()) if not record.folds.empty else None
-    return stability_row(record.cv, record.metrics, record.params, n_folds)
-
-
 def gate_cv_stable(
     cv: Mapping[str, object] | None, rule: StabilityRule, force_reason: str | None = None
 ) -> GateResult:
     """CV is stable by the Runs page's rule; a run that logged no CV fails.
 
-    `cv` is a runs-table-shaped row (see record_stability_row); an unstable verdict, or no CV
+    `cv` is a runs-table-shaped row (see RunRecord.stability_row); an unstable verdict, or no CV
     at all, is overridden by a force reason, as the AUC gate is (the reason is recorded).
     """
     verdict = stability_verdict(cv or {}, rule)
@@ -124,23 +119,18 @@ def gate_cv_stable(
     return forceable_gate(CV_STABLE, verdict.flag == STABLE, detail, force_reason)
 
 
-def load_exported_model(folder: Path) -> tuple[lgb.LGBMClassifier | None, GateResult]:
+def gate_model_loads(folder: Path) -> tuple[LoadedModel | None, GateResult]:
     """Load the exported folder with the lightgbm flavour; the gate says whether it worked."""
     try:
-        model = load_model_folder(folder)
-    except (MlflowException, OSError, ValueError, ImportError, ModelLoadError) as exc:
-        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return None, GateResult(name=MODEL_LOADS, passed=False, detail=f"load failed: {first}")
-    if not isinstance(model, lgb.LGBMClassifier):
+        model = load_export(folder)
+    except ModelLoadError as exc:
         return None, GateResult(
-            name=MODEL_LOADS,
-            passed=False,
-            detail=f"the model is a {type(model).__name__}, not an LGBMClassifier",
+            name=MODEL_LOADS, passed=False, detail=f"load failed: {exc.message}"
         )
     return model, GateResult(
         name=MODEL_LOADS,
         passed=True,
-        detail=f"LGBMClassifier with {len(model.feature_name_)} features from the export",
+        detail=f"LGBMClassifier with {len(model.feature_names)} features from the export",
     )
 
 
@@ -155,7 +145,7 @@ def not_run(name: str, because: str) -> GateResult:
 
 
 def smoke_applicants(
-    model: lgb.LGBMClassifier, validation: pd.DataFrame | None, n: int = SMOKE_SAMPLE_SIZE
+    model: LoadedModel, validation: pd.DataFrame | None, n: int = SMOKE_SAMPLE_SIZE
 ) -> tuple[pd.DataFrame, str]:
     """A fixed applicant set: the first n validation rows by row_id, else the model's ranges."""
     if validation is not None and len(validation):
@@ -166,14 +156,14 @@ def smoke_applicants(
     return _synthetic_applicants(model), "applicants built from the model's feature ranges"
 
 
-def _synthetic_applicants(model: lgb.LGBMClassifier, n: int = 11) -> pd.DataFrame:
+def _synthetic_applicants(model: LoadedModel, n: int = 11) -> pd.DataFrame:
     """Applicants spread over each numeric feature's trained range and each category."""
     categories = model_categories(model)
-    text = model.booster_.model_to_string(num_iteration=0)
+    text = model.classifier.booster_.model_to_string(num_iteration=0)
     line = next(ln for ln in text.splitlines() if ln.startswith("feature_infos="))
     infos = line.removeprefix("feature_infos=").split(" ")
     columns: dict[str, list[object]] = {}
-    for name, info in zip(model.feature_name_, infos, strict=True):
+    for name, info in zip(model.feature_names, infos, strict=True):
         if name in categories:
             cats = categories[name] or [None]
             columns[name] = [cats[i % len(cats)] for i in range(n)]
@@ -186,8 +176,8 @@ def _synthetic_applicants(model: lgb.LGBMClassifier, n: int = 11) -> pd.DataFram
 
 
 def gate_smoke(
-    exported: lgb.LGBMClassifier,
-    reference: lgb.LGBMClassifier,
+    exported: LoadedModel,
+    reference: LoadedModel,
     applicants: pd.DataFrame,
     source: str,
     threshold: float,
@@ -199,13 +189,13 @@ def gate_smoke(
     """
     try:
         result = scorer_for(exported).score(applicants, threshold)
-        expected = reference_probability(reference, scorer_for(reference).prepare(applicants).frame)
+        expected = reference_probabilities(reference, applicants)
     except (DataValidationError, ValueError, lgb.basic.LightGBMError) as exc:
         message = exc.message if isinstance(exc, DataValidationError) else str(exc)[:200]
         return GateResult(name=SMOKE_TEST, passed=False, detail=f"scoring failed: {message}")
     probability = result.scores["probability"].to_numpy()
     prob_gap = float(np.max(np.abs(probability - expected))) if len(expected) else 0.0
-    raw = exported.booster_.predict(result.prepared.frame, raw_score=True)
+    raw = exported.classifier.booster_.predict(result.prepared.frame, raw_score=True)
     sums = result.contributions.sum(axis=1).to_numpy() + result.base_value
     raw_gap = float(np.max(np.abs(sums - raw))) if len(raw) else 0.0
     problems = []
@@ -227,7 +217,7 @@ def gate_smoke(
 
 
 def service_applicants(
-    model: lgb.LGBMClassifier, validation: pd.DataFrame | None
+    model: LoadedModel, validation: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, str]:
     """Validation applicants (first by row id), else the model's template applicant."""
     if validation is not None and len(validation):
@@ -238,8 +228,8 @@ def service_applicants(
 def gate_service_smoke(
     folder: Path,
     sha256: str,
-    exported: lgb.LGBMClassifier,
-    reference: lgb.LGBMClassifier,
+    exported: LoadedModel,
+    reference: LoadedModel,
     validation: pd.DataFrame | None,
     run: tuple[str, str],
     threshold: float,
@@ -249,9 +239,6 @@ def gate_service_smoke(
     `run` is (run_id, run_name). The probabilities must equal the run model's predict_proba and
     the contributions plus the base value must add up to the raw score.
     """
-    from core.serving.model_holder import ModelIdentity  # the service imports promotion
-    from core.serving.smoke import service_smoke
-
     applicants, source = service_applicants(exported, validation)
     scale = scorer_for(exported).scale
     identity = ModelIdentity.candidate(run[0], run[1], threshold, sha256, scale)

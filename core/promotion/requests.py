@@ -6,9 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.errors import GovernanceError
-from core.promotion import gates, ledger
-from core.promotion.manifest import GateResult, PromotionManifest
+from core.promotion import gates
+from core.record import ledger
+from core.record.manifest import GateResult, PromotionManifest
 from core.runs.stability import StabilityRule
+from core.threshold import Threshold, parse_threshold
 
 LockWaitHook = Callable[[], None] | None
 
@@ -35,10 +37,14 @@ class RollbackError(GovernanceError):
 
 @dataclass(frozen=True)
 class PromotionRequest:
-    """What the user asked for: a run, a threshold, who, why, and an optional force."""
+    """What the user asked for: a run, a threshold, who, why, and an optional force.
+
+    The threshold is validated once, here: a request holds a Threshold whatever it was given
+    (a string from the command line, a float from the page), or InvalidThresholdError.
+    """
 
     run_id: str
-    threshold: str | float
+    threshold: Threshold
     by: str
     reason: str
     force: bool = False
@@ -46,6 +52,10 @@ class PromotionRequest:
     auc_tolerance: float = gates.DEFAULT_AUC_TOLERANCE
     stability_rule: StabilityRule = field(default_factory=StabilityRule)
     identity: ledger.Identity = "declared"
+
+    def __post_init__(self) -> None:
+        """Turn the threshold given into a validated Threshold."""
+        object.__setattr__(self, "threshold", parse_threshold(self.threshold))
 
 
 @dataclass(frozen=True)

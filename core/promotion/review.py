@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from core.promotion import clock, ledger
+from core.record import clock, ledger
 
 RequestStatus = Literal["pending", "approved", "rejected", "expired"]
 REQUEST_PREFIX = "R"

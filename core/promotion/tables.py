@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from core.promotion.manifest import GateResult, PromotionManifest
+from core.record.manifest import GateResult, PromotionManifest
 from core.runs.stability import NO_CV, StabilityRule, stability_row, stability_verdict
 from core.scoring.calibrator import scale_label
 from core.store.run_record import RunRecord

@@ -3,7 +3,7 @@
 Each action reads one run record, runs the checklist (core.promotion.checklist) on a staged
 export, then installs the export, appends a hash-chained ledger entry and replaces the manifest,
 in that order, under a file lock, after repairing any earlier interrupted write
-(core.promotion.repair). Maker-checker requests and approvals are in core.promotion.approvals;
+(core.record.repair). Maker-checker requests and approvals are in core.promotion.approvals;
 reading the record (show, history, verify) is in core.promotion.audit.
 """
 
@@ -20,34 +20,9 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
 from core.monitoring.reference import ReferenceProfile
-from core.promotion import clock, gates, ledger
-from core.promotion.atomic_io import commit_file, ensure_writable_dir, exclusive_lock, stage_file
+from core.promotion import audit, gates, registry
 from core.promotion.checklist import model_gates, promotion_gates, try_export
-from core.promotion.crash_points import (
-    EXPORT_INSTALLED,
-    FILES_STAGED,
-    LEDGER_COMMITTED,
-    MANIFEST_COMMITTED,
-    crash_point,
-)
-from core.promotion.export import (
-    ExportedModel,
-    ExportError,
-    install_export,
-    install_profile,
-    locate_model,
-    promotion_profile,
-    tree_sha256,
-    verify_export,
-)
-from core.promotion.manifest import (
-    EXPORT_FOLDER,
-    GateResult,
-    PromotionManifest,
-    RegistryRecord,
-    ledger_path,
-)
-from core.promotion.repair import repair_locked
+from core.promotion.export import install_export, install_profile, locate_model, promotion_profile
 from core.promotion.requests import (
     GateFailedError,
     LockWaitHook,
@@ -56,16 +31,32 @@ from core.promotion.requests import (
     RollbackError,
     require_text,
 )
-from core.promotion.state import LedgerState, read_state
-from core.report.frozen import install_pack
+from core.record import clock, ledger
+from core.record.atomic_io import commit_file, ensure_writable_dir, exclusive_lock, stage_file
+from core.record.crash_points import (
+    EXPORT_INSTALLED,
+    FILES_STAGED,
+    LEDGER_COMMITTED,
+    MANIFEST_COMMITTED,
+    crash_point,
+)
+from core.record.export import ExportedModel, ExportError, tree_sha256, verify_export
+from core.record.frozen_pack import install_pack
+from core.record.manifest import (
+    EXPORT_FOLDER,
+    GateResult,
+    PromotionManifest,
+    RegistryRecord,
+    ledger_path,
+)
+from core.record.repair import repair_locked
+from core.record.state import LedgerState, read_state
 from core.report.use_cases import promotion_pack
+from core.run_schema import model_uri
 from core.scoring.calibrator import read_calibrator, scale_of
 from core.settings import Settings
-from core.store import registry
-from core.store.access import model_uri
 from core.store.client import open_client
 from core.store.run_record import RunRecord, fetch_run_record
-from core.threshold import parse_threshold
 
 StateCheck = Callable[[LedgerState], object] | None
 
@@ -164,7 +155,6 @@ def promote(
             fix="Request it (`python -m core promote --run-id ...` records a pending request), "
             "then another person approves it with `--approve REQUEST_ID`.",
         )
-    parse_threshold(request.threshold)
     by = require_text(request.by, "Who promotes", "--by")
     reason = require_text(request.reason, "The reason", "--reason")
     event = ledger.LedgerEvent(
@@ -182,7 +172,7 @@ def install_promotion(
     check_state: StateCheck = None,
 ) -> PromotionResult:
     """Under the lock: repair, check_state, run the gates, then commit request's promotion."""
-    threshold = parse_threshold(request.threshold)
+    threshold = request.threshold
     by = require_text(request.by, "Who promotes", "--by")
     reason = require_text(request.reason, "The reason", "--reason")
     force_reason = ""
@@ -237,7 +227,10 @@ def install_promotion(
                 registry=registered,
                 registry_note=note,
             )
-            manifest, pack = promotion_pack(settings, client, record, manifest, profile)
+            verification = audit.verify_or_none(settings)
+            manifest, pack = promotion_pack(
+                settings, client, record, manifest, profile, verification
+            )
             return _commit(
                 settings, state, manifest, staged, None, reg_client, event, profile, pack
             )

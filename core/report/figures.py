@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from core.charts import diagnostics as charts
+from core.charts import explanations
 from core.evaluation.explain_global import beeswarm_frame
 from core.report import pack as p
 
@@ -52,7 +53,7 @@ def soundness_figures(soundness: p.SoundnessSection) -> list[tuple[str, go.Figur
         found.append(
             (
                 "fig-importance",
-                charts.bar_figure(
+                explanations.bar_figure(
                     soundness.importance, "importance", "Feature importance (gain)", "gain"
                 ),
             )
@@ -62,14 +63,18 @@ def soundness_figures(soundness: p.SoundnessSection) -> list[tuple[str, go.Figur
         found.append(
             (
                 "fig-shap-mean",
-                charts.bar_figure(shap.mean_abs(), "mean_abs_shap", "Mean |SHAP|", "mean |SHAP|"),
+                explanations.bar_figure(
+                    shap.mean_abs(), "mean_abs_shap", "Mean |SHAP|", "mean |SHAP|"
+                ),
             )
         )
-        found.append(("fig-shap-beeswarm", charts.beeswarm_figure(beeswarm_frame(shap))))
+        found.append(("fig-shap-beeswarm", explanations.beeswarm_figure(beeswarm_frame(shap))))
     check = soundness.monotonicity
     if check is not None:
         for index, feature in enumerate(check.curves["feature"].unique()):
-            found.append((f"fig-pd-{index}", charts.monotonicity_figure(check.curves, feature)))
+            found.append(
+                (f"fig-pd-{index}", explanations.monotonicity_figure(check.curves, feature))
+            )
     return found
 
 

@@ -18,8 +18,8 @@ from core.evaluation.run_comparison import AucComparison
 from core.evaluation.threshold_policy import PolicyPoint
 from core.monitoring.accuracy import Discrimination
 from core.monitoring.reference import ReferenceProfile
-from core.promotion.audit import VerificationReport
-from core.promotion.manifest import GateResult, PromotionManifest
+from core.record.manifest import GateResult, PromotionManifest
+from core.record.verification import VerificationReport
 from core.report.model_card import ModelCard
 from core.runs.stability import StabilityVerdict
 

@@ -6,11 +6,11 @@ import json
 import re
 import shlex
 
-from core.promotion.manifest import PromotionManifest
+from core.code_version import package_versions
+from core.record.manifest import PromotionManifest
 from core.report.pack import ReproducibilitySection
-from core.serving.versions import package_versions
 from core.store.run_record import RunRecord
-from core.training.trainer import CLI_HYPER_PARAMETERS
+from core.training.model_config import CLI_HYPER_PARAMETERS
 
 _SYNTHETIC = re.compile(r"synthetic\(n_rows=(\d+), seed=(\d+)\)")
 _DEFAULT_VALIDATION_FRACTION = "0.25"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import lightgbm as lgb
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
@@ -27,15 +26,15 @@ from core.monitoring.alerts import ALERT_LEVELS
 from core.monitoring.profiles import frozen_profile
 from core.monitoring.reference import CategoricalProfile, ReferenceProfile
 from core.monitoring.run_profile import profile_from_validation
-from core.promotion import audit, ledger
-from core.promotion.gates import record_stability_row
-from core.promotion.manifest import PromotionManifest, ledger_path, read_manifest
+from core.record import ledger
+from core.record.manifest import PromotionManifest, ledger_path, read_manifest
+from core.record.verification import VerificationReport
 from core.report import pack as p
 from core.report.limitations import detect_limitations
 from core.report.model_card import ModelCard, load_model_card
 from core.report.reproduce import reproducibility
 from core.runs.stability import StabilityRule, stability_verdict
-from core.scoring.calibrator import output_label_of
+from core.scoring.loaded_model import LoadedModel, output_label
 from core.scoring.prepare import model_categories
 from core.settings import Settings
 from core.store.access import load_model_unchecked, load_validation_set
@@ -109,11 +108,11 @@ def _entries_frame(entries: tuple[ledger.LedgerEntry, ...]) -> pd.DataFrame:
 
 
 def _features(
-    model: lgb.LGBMClassifier | None, data: EvaluationData | None, profile: ReferenceProfile | None
+    model: LoadedModel | None, data: EvaluationData | None, profile: ReferenceProfile | None
 ) -> pd.DataFrame:
     """Feature, type and missing rate (from the reference profile) of the model's inputs."""
     if model is not None:
-        names = list(model.feature_name_)
+        names = model.feature_names
         categorical = set(model_categories(model))
     elif data is not None:
         names = list(data.features.columns)
@@ -136,9 +135,7 @@ def _features(
     return pd.DataFrame(rows, columns=["feature", "type", "missing_rate"])
 
 
-def _unseen(
-    model: lgb.LGBMClassifier | None, profile: ReferenceProfile | None
-) -> dict[str, list[str]]:
+def _unseen(model: LoadedModel | None, profile: ReferenceProfile | None) -> dict[str, list[str]]:
     """Categories in the reference rows that the model never saw in training."""
     if model is None or profile is None:
         return {}
@@ -206,7 +203,7 @@ def _benchmark(
 def _profile(
     settings: Settings,
     promoted: PromotionManifest | None,
-    model: lgb.LGBMClassifier | None,
+    model: LoadedModel | None,
     validation: pd.DataFrame | None,
     run_id: str,
     threshold: float,
@@ -222,13 +219,11 @@ def _profile(
 
 
 def _governance(
-    settings: Settings, entries: tuple[ledger.LedgerEntry, ...], pending: PromotionManifest | None
+    entries: tuple[ledger.LedgerEntry, ...],
+    pending: PromotionManifest | None,
+    verification: VerificationReport | None,
 ) -> p.GovernanceSection:
     """Manifest, gate results, ledger entries and the verification of the record as it is."""
-    try:
-        verification = audit.verify(settings)
-    except GovernanceError:
-        verification = None
     manifest = pending or (entries[-1].manifest if entries else None)
     note = ""
     if pending is not None:
@@ -256,8 +251,10 @@ def build_pack(
     *,
     pending: PromotionManifest | None = None,
     profile: ReferenceProfile | None = None,
+    verification: VerificationReport | None = None,
 ) -> p.EvidencePack:
-    """The evidence pack of a run; `pending` is the promotion it is being frozen with."""
+    """The evidence pack of a run; `pending` is the promotion it is being frozen with, and
+    `verification` the record's verification as the caller found it (None: not verified)."""
     missing = _Collector([])
     run_id = record.run_id
     try:
@@ -335,7 +332,7 @@ def build_pack(
         )
 
     constraints = (
-        declared_constraints(record.params.get("monotone_constraints"), list(model.feature_name_))
+        declared_constraints(record.params.get("monotone_constraints"), model.feature_names)
         if model is not None
         else {}
     )
@@ -383,7 +380,7 @@ def build_pack(
             )
 
     stability = None
-    row = record_stability_row(record)
+    row = record.stability_row()
     if row is None:
         missing.add(
             "outcomes",
@@ -396,7 +393,7 @@ def build_pack(
         stability = p.StabilitySection(stability_verdict(row, rule), rule.describe(), record.folds)
 
     monitoring = p.MonitoringSection(profile, frozen, ALERT_LEVELS) if profile is not None else None
-    governance = _governance(settings, entries, pending)
+    governance = _governance(entries, pending, verification)
     repro = reproducibility(record, promoted)
     if repro.command is None:
         missing.add("reproducibility", repro.command_note, "Train with `python -m core train`.")
@@ -425,5 +422,5 @@ def build_pack(
         governance=governance,
         reproducibility=repro,
         missing=tuple(missing.notes),
-        score_label=output_label_of(model),
+        score_label=output_label(model),
     )

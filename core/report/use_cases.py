@@ -9,8 +9,9 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 
 from core.monitoring.reference import ReferenceProfile
-from core.promotion.atomic_io import write_atomic
-from core.promotion.manifest import PromotionManifest
+from core.record.atomic_io import write_atomic
+from core.record.manifest import PromotionManifest
+from core.record.verification import VerificationReport
 from core.report.pdf import print_pdf
 from core.report.render import render_html
 from core.report.sections import build_pack
@@ -28,11 +29,17 @@ class WrittenPack:
     pdf_path: Path | None
 
 
-def run_pack_html(settings: Settings, run_id: str, threshold: float | None = None) -> bytes:
+def run_pack_html(
+    settings: Settings,
+    run_id: str,
+    threshold: float | None = None,
+    verification: VerificationReport | None = None,
+) -> bytes:
     """The pack of a run id (opens a client and reads the run record once)."""
     client = open_client(settings.tracking_uri)
     record = fetch_run_record(client, run_id)
-    return render_html(build_pack(settings, client, record, threshold)).encode("utf-8")
+    pack = build_pack(settings, client, record, threshold, verification=verification)
+    return render_html(pack).encode("utf-8")
 
 
 def write_pack(
@@ -41,9 +48,10 @@ def write_pack(
     out: Path,
     pdf: Path | None = None,
     threshold: float | None = None,
+    verification: VerificationReport | None = None,
 ) -> WrittenPack:
     """Write the HTML pack (atomically), then print the PDF; the HTML stays if printing fails."""
-    content = run_pack_html(settings, run_id, threshold)
+    content = run_pack_html(settings, run_id, threshold, verification)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, content)
     if pdf is not None:
@@ -57,10 +65,17 @@ def promotion_pack(
     record: RunRecord,
     manifest: PromotionManifest,
     profile: ReferenceProfile | None,
+    verification: VerificationReport | None,
 ) -> tuple[PromotionManifest, bytes]:
     """The pack frozen with a promotion, and the manifest that records its sha256."""
     pack = build_pack(
-        settings, client, record, manifest.threshold, pending=manifest, profile=profile
+        settings,
+        client,
+        record,
+        manifest.threshold,
+        pending=manifest,
+        profile=profile,
+        verification=verification,
     )
     content = render_html(pack).encode("utf-8")
     sha256 = hashlib.sha256(content).hexdigest()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import f_oneway, spearmanr
 
-from core.promotion.manifest import PromotionManifest
+from core.record.manifest import PromotionManifest
 from core.runs.stability import DEFAULT_PRIMARY_METRIC, Recommendation, higher_is_better
 from core.sentence import Sentence
 

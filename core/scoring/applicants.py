@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.run_schema import ID_COLUMN, SCORE_COLUMN
 from core.scoring.model_spec import ModelSpec
-from core.training.trainer import ID_COLUMN, SCORE_COLUMN
 
 DEFAULT_BORDERLINE_COUNT = 10
 DEFAULT_SEARCH_LIMIT = 20

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeAlias
@@ -35,13 +34,12 @@ SCALE_LABELS: dict[ScoreScale, str] = {
 }
 # Isotonic steps can reach 0 or 1; a PD is kept strictly inside (0, 1).
 _PD_FLOOR = 1e-6
-_CALIBRATORS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _sigmoid(values: np.ndarray) -> np.ndarray:
-    """Log-odds to probability."""
+def sigmoid(raw: np.ndarray) -> np.ndarray:
+    """Log-odds to probability (very negative log-odds overflow exp to inf, giving 0)."""
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-values))
+        return 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype="float64")))
 
 
 @dataclass(frozen=True)
@@ -77,9 +75,9 @@ class Calibrator:
         """The calibrated probability of default of raw log-odds."""
         raw = np.asarray(raw, dtype="float64")
         if self.kind == "sigmoid":
-            calibrated = _sigmoid(self.slope * raw + self.intercept)
+            calibrated = sigmoid(self.slope * raw + self.intercept)
         else:
-            calibrated = np.interp(_sigmoid(raw), self.x, self.y)
+            calibrated = np.interp(sigmoid(raw), self.x, self.y)
         return np.clip(calibrated, _PD_FLOOR, 1 - _PD_FLOOR)
 
     def raw_at(self, probability: float) -> float:
@@ -137,24 +135,6 @@ def read_calibrator(model_folder: str | Path) -> Calibrator | None:
         ) from exc
 
 
-def attach_calibrator(model: object, calibrator: Calibrator | None) -> None:
-    """Record a loaded model's calibrator (before its Scorer is first built)."""
-    if calibrator is None:
-        _CALIBRATORS.pop(model, None)
-    else:
-        _CALIBRATORS[model] = calibrator
-
-
-def calibrator_of(model: object) -> Calibrator | None:
-    """The calibrator attached to a loaded model, or None (its output is a risk score)."""
-    return _CALIBRATORS.get(model)
-
-
-def output_label_of(model: object | None) -> str:
-    """What a loaded model's output is called ('risk score' when there is no model)."""
-    return scale_label(scale_of(calibrator_of(model) if model is not None else None))
-
-
 def scale_of(calibrator: Calibrator | None) -> ScoreScale:
     """The scale a model's output is on."""
     return RISK_SCORE if calibrator is None else CALIBRATED_PD
@@ -163,14 +143,3 @@ def scale_of(calibrator: Calibrator | None) -> ScoreScale:
 def scale_label(scale: str | None) -> str:
     """What to call the output on a scale: 'risk score' unless it is a calibrated PD."""
     return SCALE_LABELS[CALIBRATED_PD] if scale == CALIBRATED_PD else SCALE_LABELS[RISK_SCORE]
-
-
-def reference_probability(model: object, frame: object) -> np.ndarray:
-    """A loaded model's output on prepared rows without the Scorer (for cross-checks).
-
-    LightGBM's own predict_proba, or its calibrator on LightGBM's own raw score.
-    """
-    calibrator = calibrator_of(model)
-    if calibrator is None:
-        return np.asarray(model.predict_proba(frame)[:, 1])  # type: ignore[attr-defined]
-    return calibrator.apply(model.predict(frame, raw_score=True))  # type: ignore[attr-defined]

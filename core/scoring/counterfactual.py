@@ -16,11 +16,11 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from core.scoring.feature_policy import FeaturePolicy
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import FeatureSpec, ModelSpec
 from core.scoring.scorer import APPROVE, DECLINE, decide, scorer_for
 from core.threshold import Threshold
@@ -144,8 +144,41 @@ def _allowed_directions(feature: FeatureSpec, lower_risk: bool) -> set[int]:
     return {wanted}
 
 
+def _proposals(
+    spec: ModelSpec,
+    current_values: Mapping[str, object],
+    policy: FeaturePolicy,
+    steps: Mapping[str, float] | None,
+    lower_risk: bool,
+) -> tuple[list[str], list[object]]:
+    """Every single-feature value to try, as parallel lists (feature name, proposed value)."""
+    features: list[str] = []
+    proposed: list[object] = []
+    for feature in spec.features:
+        if policy.held_fixed(feature.name):
+            continue
+        value = current_values[feature.name]
+        if feature.is_categorical:
+            others = policy.allowed_categories(
+                feature.name, value, feature.categories, better=lower_risk
+            )
+            features += [feature.name] * len(others)
+            proposed += others
+        elif feature.has_range:
+            values = _numeric_candidates(
+                feature,
+                float(value),  # type: ignore[arg-type]
+                spec.split_thresholds.get(feature.name, np.array([])),
+                float((steps or {}).get(feature.name, 0.0)),
+                _allowed_directions(feature, lower_risk),
+            )
+            features += [feature.name] * len(values)
+            proposed += values.tolist()
+    return features, proposed
+
+
 def find_counterfactuals(
-    model: lgb.LGBMClassifier,
+    model: LoadedModel,
     applicant: pd.DataFrame,
     threshold: float,
     *,
@@ -171,29 +204,7 @@ def find_counterfactuals(
     probability = float(scorer.probabilities(row)[0])
     current = str(decide(np.array([probability]), threshold)[0])
     target = APPROVE if current == DECLINE else DECLINE
-    lower_risk = current == DECLINE
-    features: list[str] = []
-    proposed: list[object] = []
-    for feature in spec.features:
-        if policy.held_fixed(feature.name):
-            continue
-        value = current_values[feature.name]
-        if feature.is_categorical:
-            others = policy.allowed_categories(
-                feature.name, value, feature.categories, better=lower_risk
-            )
-            features += [feature.name] * len(others)
-            proposed += others
-        elif feature.has_range:
-            values = _numeric_candidates(
-                feature,
-                float(value),
-                spec.split_thresholds.get(feature.name, np.array([])),
-                float((steps or {}).get(feature.name, 0.0)),
-                _allowed_directions(feature, lower_risk),
-            )
-            features += [feature.name] * len(values)
-            proposed += values.tolist()
+    features, proposed = _proposals(spec, current_values, policy, steps, current == DECLINE)
     if not features:
         return CounterfactualResult(probability, current, target, (), _none_note(target))
     candidates = _candidate_frame(row, spec, features, proposed)

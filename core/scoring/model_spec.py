@@ -13,7 +13,7 @@ import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, TypeAlias
+from typing import Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -22,7 +22,6 @@ from core.errors import DataValidationError
 
 FeatureKind = Literal["numeric", "categorical"]
 # The fitted model every part of the product scores with (what a run logs under "model").
-LoadedModel: TypeAlias = lgb.LGBMClassifier
 _SPEC_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PARAM_LINE = re.compile(r"^\[(?P<name>[a-z_]+): (?P<value>.*)\]$")
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import model_spec
 
 UnseenPolicy = Literal["report", "raise"]
@@ -86,9 +87,9 @@ def _first_values(values: Sequence[str], shown: int = SHOWN_ROWS) -> str:
     return ", ".join(values[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
-def model_categories(model: lgb.LGBMClassifier) -> dict[str, list[object]]:
+def model_categories(model: LoadedModel) -> dict[str, list[object]]:
     """The categories the model was trained with, by categorical feature name."""
-    return model_spec(model).categorical
+    return model_spec(model.classifier).categorical
 
 
 def model_feature_name(name: object, features: Collection[str]) -> str | None:

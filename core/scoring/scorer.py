@@ -26,11 +26,12 @@ from core.scoring.calibrator import (
     RISK_SCORE,
     Calibrator,
     ScoreScale,
-    calibrator_of,
     scale_label,
     scale_of,
+    sigmoid,
 )
 from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import ModelSpec, model_spec
 from core.scoring.prepare import (
     PreparedFeatures,
@@ -88,12 +89,6 @@ def decide(probability: np.ndarray, threshold: float) -> np.ndarray:
     return np.where(np.asarray(probability) >= threshold, DECLINE, APPROVE)
 
 
-def sigmoid(raw: np.ndarray) -> np.ndarray:
-    """Log-odds to probability (very negative log-odds overflow exp to inf, giving 0)."""
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-np.asarray(raw, dtype="float64")))
-
-
 def _threads(rows: int) -> int:
     """One thread for small batches, LightGBM's default (0) otherwise."""
     return 1 if rows <= SINGLE_THREAD_MAX_ROWS else 0
@@ -114,12 +109,12 @@ def contributions_matrix(booster: lgb.Booster, matrix: np.ndarray) -> np.ndarray
 class Scorer:
     """The scoring path of one loaded model; build it with `scorer_for(model)`."""
 
-    def __init__(self, model: lgb.LGBMClassifier) -> None:
+    def __init__(self, model: LoadedModel) -> None:
         """Read the model's input spec once (raises DataValidationError for an unfitted model)."""
-        self.spec: ModelSpec = model_spec(model)
-        self.model = model
-        self.booster: lgb.Booster = model.booster_
-        self.calibrator: Calibrator | None = calibrator_of(model)
+        self.spec: ModelSpec = model_spec(model.classifier)
+        self.model = model.classifier
+        self.booster: lgb.Booster = model.classifier.booster_
+        self.calibrator: Calibrator | None = model.calibrator
 
     @property
     def scale(self) -> ScoreScale:
@@ -234,8 +229,8 @@ class Scorer:
         )
 
 
-def scorer_for(model: lgb.LGBMClassifier) -> Scorer:
-    """The Scorer of a loaded model, built once per model object."""
+def scorer_for(model: LoadedModel) -> Scorer:
+    """The Scorer of a loaded model, built once per loaded model."""
     scorer = _SCORERS.get(model)
     if scorer is None:
         scorer = Scorer(model)

@@ -10,9 +10,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.decision_log.writer import DecisionLog
 from core.errors import GovernanceError
 from core.serving import routes_info, routes_invocations, routes_scoring
-from core.serving.decision_log import DecisionLog
 from core.serving.errors import RequestError
 from core.serving.middleware import RequestContextMiddleware
 from core.serving.model_holder import ModelHolder, load_promoted

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS
-from core.serving.model_holder import LoadedModel
+from core.serving.model_holder import ServedModel
 from core.serving.request_parsing import applicant_frame
 from core.serving.scored_rows import ScoredRows
 
@@ -27,13 +27,13 @@ COALESCE_MAX_ROWS = SINGLE_THREAD_MAX_ROWS
 class _Pending:
     """One request waiting to be scored: its validated columns and applicant count."""
 
-    loaded: LoadedModel
+    loaded: ServedModel
     columns: dict[str, list[object]]
     count: int
     future: asyncio.Future
 
 
-def score_with(loaded: LoadedModel, frame: pd.DataFrame) -> ScoredRows:
+def score_with(loaded: ServedModel, frame: pd.DataFrame) -> ScoredRows:
     """The one scoring path, with the manifest's threshold and the reason-code texts."""
     result = loaded.scorer.score(frame, loaded.threshold, reason_book=loaded.book)
     return ScoredRows.from_result(result)
@@ -100,7 +100,7 @@ class ScoringBatcher:
         self._scheduled = False
 
     async def score(
-        self, loaded: LoadedModel, columns: dict[str, list[object]], count: int
+        self, loaded: ServedModel, columns: dict[str, list[object]], count: int
     ) -> ScoredRows:
         """The Scorer's numbers for count applicants' validated columns with this model (scored
         with its neighbours in one frame)."""

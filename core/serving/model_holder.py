@@ -1,6 +1,6 @@
 """The model the service scores with: verified against the manifest and ledger, hot swapped.
 
-A `LoadedModel` is immutable; a request takes `holder.model` once and scores with it to the end,
+A `ServedModel` is immutable; a request takes `holder.model` once and scores with it to the end,
 so a swap never mixes two models inside one response. The watcher thread polls the manifest
 and the ledger; when they change it loads and verifies the new model beside the old one and
 only then replaces the reference. A bad new manifest or export leaves the old model serving and
@@ -16,21 +16,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import lightgbm as lgb
-
-from core.errors import GovernanceError
-from core.promotion import ledger
-from core.promotion.export import verify_export
-from core.promotion.gates import load_exported_model
-from core.promotion.manifest import (
+from core.errors import GovernanceError, ModelLoadError
+from core.record import ledger
+from core.record.export import load_export, verify_export
+from core.record.manifest import (
     MANIFEST_SCHEMA_VERSION,
     PromotionManifest,
     ledger_path,
     read_manifest,
 )
-from core.promotion.state import manifest_problem
+from core.record.state import manifest_problem
 from core.scoring.applicants import typical_applicant
 from core.scoring.calibrator import RISK_SCORE, ScoreScale, scale_label
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.scoring.scorer import Scorer, scorer_for
 from core.serving.errors import ServiceStartError
@@ -115,11 +113,11 @@ class ModelIdentity:
 
 
 @dataclass(frozen=True)
-class LoadedModel:
+class ServedModel:
     """A verified, loaded model with its Scorer, reason texts and identity."""
 
     identity: ModelIdentity
-    model: lgb.LGBMClassifier
+    model: LoadedModel
     scorer: Scorer
     book: ReasonCodeBook
     loaded_at: str
@@ -130,14 +128,15 @@ class LoadedModel:
         return self.identity.threshold
 
 
-def load_bundle(folder: Path, identity: ModelIdentity, book: ReasonCodeBook) -> LoadedModel:
+def load_bundle(folder: Path, identity: ModelIdentity, book: ReasonCodeBook) -> ServedModel:
     """Verify an exported folder's sha256, load it and warm its Scorer (raises on failure)."""
     verify_export(folder, identity.model_sha256)
-    model, loads = load_exported_model(folder)
-    if model is None:
+    try:
+        model = load_export(folder)
+    except ModelLoadError as exc:
         raise ServiceStartError(
-            f"The exported model in '{folder}' does not load ({loads.detail}).", fix=_RESTORE_FIX
-        )
+            f"The exported model in '{folder}' does not load ({exc.message}).", fix=_RESTORE_FIX
+        ) from exc
     scorer = scorer_for(model)
     if scorer.scale != identity.score_scale:
         raise ServiceStartError(
@@ -146,7 +145,7 @@ def load_bundle(folder: Path, identity: ModelIdentity, book: ReasonCodeBook) -> 
             fix=_RESTORE_FIX,
         )
     scorer.score(typical_applicant(scorer.spec), identity.threshold, reason_book=book)
-    return LoadedModel(identity, model, scorer, book, datetime.now(UTC).isoformat())
+    return ServedModel(identity, model, scorer, book, datetime.now(UTC).isoformat())
 
 
 def verified_manifest(manifest_path: Path) -> PromotionManifest:
@@ -168,7 +167,7 @@ def verified_manifest(manifest_path: Path) -> PromotionManifest:
 
 def load_promoted(
     manifest_path: Path, reason_codes_file: Path, feature_policy_file: Path | None = None
-) -> LoadedModel:
+) -> ServedModel:
     """The promoted model: manifest checked against the ledger head, export against both."""
     manifest = verified_manifest(manifest_path)
     book = load_reason_codes(reason_codes_file, feature_policy_file)
@@ -198,7 +197,7 @@ class ModelHolder:
 
     def __init__(
         self,
-        model: LoadedModel,
+        model: ServedModel,
         manifest_path: Path | None = None,
         reason_codes_file: Path | None = None,
         poll_seconds: float = POLL_SECONDS,
@@ -217,7 +216,7 @@ class ModelHolder:
         self._check_lock = threading.Lock()
 
     @property
-    def model(self) -> LoadedModel:
+    def model(self) -> ServedModel:
         """The model in force (take it once per request)."""
         return self._model
 
@@ -258,7 +257,7 @@ class ModelHolder:
                 else self._model.book
             )
             if identity.model_sha256 == current.model_sha256:
-                loaded = LoadedModel(
+                loaded = ServedModel(
                     identity, self._model.model, self._model.scorer, book, self._model.loaded_at
                 )
             else:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core.decision_log.writer import DecisionBatch
 from core.serving.batcher import ScoringBatcher
-from core.serving.decision_log import DecisionBatch
-from core.serving.model_holder import LoadedModel
+from core.serving.model_holder import ServedModel
 from core.serving.request_parsing import ParsedApplicants
 from core.serving.scored_rows import ScoredRows
 
@@ -16,12 +16,12 @@ from core.serving.scored_rows import ScoredRows
 class Scored:
     """Applicants and the Scorer's numbers on them, with the model that scored them."""
 
-    loaded: LoadedModel
+    loaded: ServedModel
     parsed: ParsedApplicants
     rows: ScoredRows
 
 
-async def score(batcher: ScoringBatcher, loaded: LoadedModel, parsed: ParsedApplicants) -> Scored:
+async def score(batcher: ScoringBatcher, loaded: ServedModel, parsed: ParsedApplicants) -> Scored:
     """Score through the one scoring path (batched with concurrent requests on the same model)."""
     rows = await batcher.score(loaded, parsed.columns, len(parsed.ids))
     return Scored(loaded, parsed, rows)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from core.code_version import code_version, package_versions
 from core.scoring.prepare import spaced_names
 from core.serving.service_state import service_of
-from core.serving.versions import code_version, package_versions
 
 router = APIRouter(tags=["service"])
 

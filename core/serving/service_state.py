@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
+from core.decision_log.writer import DecisionLog
 from core.serving.batcher import ScoringBatcher
-from core.serving.decision_log import DecisionLog
 from core.serving.model_holder import ModelHolder
 from core.serving.request_parsing import body_limit
 

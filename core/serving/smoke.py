@@ -9,22 +9,24 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from core.errors import GovernanceError
-from core.promotion.export import verify_export
-from core.scoring.calibrator import reference_probability
+from core.record.export import verify_export
+from core.scoring.cross_check import (
+    PROBABILITY_TOLERANCE,
+    RAW_SCORE_TOLERANCE,
+    reference_probabilities,
+)
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import scorer_for
 from core.serving.app import create_app
 from core.serving.local_server import serve_in_thread
-from core.serving.model_holder import LoadedModel, ModelHolder, ModelIdentity
+from core.serving.model_holder import ModelHolder, ModelIdentity, ServedModel
 from core.serving.service_state import ServiceState
 
-PROBABILITY_TOLERANCE = 1e-9
-RAW_SCORE_TOLERANCE = 1e-6
 REQUEST_TIMEOUT_SECONDS = 60.0
 
 
@@ -75,7 +77,7 @@ def _post(url: str, payload: object) -> dict:
 
 
 def _problems(
-    loaded: LoadedModel, predicted: dict, explained: dict, expected: np.ndarray
+    loaded: ServedModel, predicted: dict, explained: dict, expected: np.ndarray
 ) -> tuple[list[str], float, float]:
     """What disagrees between the answers and the run model; the largest gaps."""
     problems = []
@@ -103,9 +105,9 @@ def _problems(
 
 def service_smoke(
     folder: Path,
-    model: lgb.LGBMClassifier,
+    model: LoadedModel,
     identity: ModelIdentity,
-    reference: lgb.LGBMClassifier,
+    reference: LoadedModel,
     applicants: pd.DataFrame,
     source: str,
 ) -> SmokeOutcome:
@@ -113,13 +115,13 @@ def service_smoke(
     try:
         verify_export(folder, identity.model_sha256)
         scorer = scorer_for(model)
-        loaded = LoadedModel(identity, model, scorer, ReasonCodeBook(), "smoke test")
+        loaded = ServedModel(identity, model, scorer, ReasonCodeBook(), "smoke test")
         state = ServiceState(ModelHolder(loaded), None, max(len(applicants), 1))
         payload = {"applicants": applicant_records(applicants)}
         with serve_in_thread(create_app(state)) as url:
             predicted = _post(f"{url}/predict", payload)
             explained = _post(f"{url}/explain", payload)
-        expected = reference_probability(reference, scorer_for(reference).prepare(applicants).frame)
+        expected = reference_probabilities(reference, applicants)
     except GovernanceError as exc:
         return SmokeOutcome(False, f"the service failed: {exc}")
     problems, prob_gap, raw_gap = _problems(loaded, predicted, explained, expected)

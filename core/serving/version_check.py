@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.promotion.manifest import PromotionManifest
+from core.record.manifest import PromotionManifest
 
 TIMEOUT_SECONDS = 3.0
 _FIELDS = (

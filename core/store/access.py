@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-import lightgbm as lgb
 import mlflow
 import mlflow.lightgbm
 import pandas as pd
-from mlflow.entities import Run, ViewType
+from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
-from mlflow.models import Model
 from mlflow.tracking import MlflowClient
 
 from core.errors import (
@@ -29,7 +24,8 @@ from core.errors import (
     StoreAccessDeniedError,
     StoreUnavailableError,
 )
-from core.scoring.calibrator import attach_calibrator, read_calibrator
+from core.run_schema import LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT, model_uri
+from core.scoring.loaded_model import LoadedModel, load_model_folder
 from core.settings import (
     DEFAULT_RUNS_SEARCH_PARTITION,
     file_store_path,
@@ -45,19 +41,10 @@ from core.store.runs_table import (
     RunsTable,
     build_runs_table,
 )
-from core.store.server_reader import bulk_metric_histories
+from core.store.server_reader import fetch_histories, raw_from_entity, search_all_runs
 from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
-from core.training.trainer import LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT
 
 logger = logging.getLogger(__name__)
-_SEARCH_PAGE = 1000
-_HISTORY_THREADS = 8
-# Parallel start-time windows, each read in pages of _WINDOW_PAGE runs: small pages keep every
-# request well inside MLFLOW_HTTP_REQUEST_TIMEOUT when the server's workers share few cores
-# (8 windows x 1,000-run pages timed out at 15 s on a loaded 2-core machine).
-_SEARCH_THREADS = 4
-_WINDOW_PAGE = 250
-_MAX_WINDOWS = 64
 _tracking_uri_lock = threading.Lock()
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 
@@ -94,162 +81,6 @@ class RunInventory:
         return notes
 
 
-def _raw_from_entity(run: Run) -> RawRun:
-    """Convert an MLflow Run entity to the store-neutral RawRun."""
-    info, data = run.info, run.data
-    outputs = getattr(run, "outputs", None)
-    model_outputs = getattr(outputs, "model_outputs", None) if outputs is not None else None
-    return RawRun(
-        run_id=info.run_id,
-        experiment_id=info.experiment_id,
-        run_name=info.run_name or data.tags.get("mlflow.runName", ""),
-        status=info.status,
-        start_time=info.start_time,
-        end_time=info.end_time,
-        lifecycle_stage=info.lifecycle_stage,
-        user=info.user_id or "",
-        params=dict(data.params),
-        metrics=dict(data.metrics),
-        history={},
-        tags=dict(data.tags),
-        has_model_output=bool(model_outputs),
-    )
-
-
-def _search_pages(
-    client: MlflowClient,
-    experiment_id: str,
-    filter_string: str,
-    page_size: int,
-    on_page: Callable[[int], None] | None = None,
-) -> list[Run]:
-    """Every active run of an experiment matching a filter, following page tokens."""
-    runs: list[Run] = []
-    token: str | None = None
-    while True:
-        page = client.search_runs(
-            [experiment_id],
-            filter_string=filter_string,
-            run_view_type=ViewType.ACTIVE_ONLY,
-            max_results=page_size,
-            page_token=token,
-        )
-        runs.extend(page)
-        if on_page is not None:
-            on_page(len(page))
-        token = page.token
-        if not token:
-            return runs
-
-
-def start_time_windows(oldest: int, last: int, count: int) -> list[str]:
-    """Filter strings splitting start times up to `last` (inclusive) into `count` half-open
-    windows of equal length from `oldest`; the first has no lower bound, so together they
-    hold every start time <= last exactly once, equal start times included."""
-    count = max(1, min(count, last - oldest + 1))
-    edges = [oldest + (last + 1 - oldest) * i // count for i in range(count + 1)]
-    windows = []
-    for i in range(count):
-        lower = f"attributes.start_time >= {edges[i]} AND " if i else ""
-        windows.append(f"{lower}attributes.start_time < {edges[i + 1]}")
-    return windows
-
-
-def newest_runs(client: MlflowClient, experiment_id: str, count: int) -> tuple[list[Run], bool]:
-    """The `count` newest active runs, and whether older ones remain."""
-    page = client.search_runs(
-        [experiment_id],
-        run_view_type=ViewType.ACTIVE_ONLY,
-        max_results=count,
-        order_by=["attributes.start_time DESC"],
-    )
-    return list(page), bool(page.token)
-
-
-def older_runs(
-    client: MlflowClient,
-    experiment_id: str,
-    newest: list[Run],
-    partition_size: int = DEFAULT_RUNS_SEARCH_PARTITION,
-    on_page: Callable[[int], None] | None = None,
-) -> list[Run]:
-    """Every active run not in `newest` (the newest page), read in start-time windows of about
-    `partition_size` runs each (estimated from the newest page's density), searched in
-    parallel; on_page(n) is called as each page of n runs arrives."""
-    page_size = min(_SEARCH_PAGE, partition_size, _WINDOW_PAGE)
-    latest, last = newest[0].info.start_time, newest[-1].info.start_time
-    oldest_page = client.search_runs(
-        [experiment_id],
-        run_view_type=ViewType.ACTIVE_ONLY,
-        max_results=1,
-        order_by=["attributes.start_time ASC"],
-    )
-    oldest = min(oldest_page[0].info.start_time, last) if oldest_page else last
-    per_ms = len(newest) / max(latest - last, 1)
-    count = min(_MAX_WINDOWS, math.ceil(per_ms * (last - oldest + 1) / partition_size))
-    windows = start_time_windows(oldest, last, count)
-    with ThreadPoolExecutor(_SEARCH_THREADS) as pool:
-        parts = list(
-            pool.map(lambda f: _search_pages(client, experiment_id, f, page_size, on_page), windows)
-        )
-    seen = {run.info.run_id for run in newest}
-    rest = []
-    for part in parts:
-        for run in part:
-            if run.info.run_id not in seen:  # runs at `last` are in the newest page too
-                seen.add(run.info.run_id)
-                rest.append(run)
-    return rest
-
-
-def _search_all_runs(
-    client: MlflowClient, experiment_id: str, partition_size: int = DEFAULT_RUNS_SEARCH_PARTITION
-) -> list[Run]:
-    """Every active run of an experiment, newest first.
-
-    A tracking server answers search_runs at seconds per 1,000 runs and its page tokens make
-    pages sequential. So: one ordered request for the newest page, one for the oldest start
-    time, then the older runs in start-time windows searched in parallel (older_runs). The set
-    read is the experiment as of the first request: a run started later is left for the next
-    reload.
-    """
-    runs, more = newest_runs(client, experiment_id, min(_SEARCH_PAGE, partition_size))
-    if more:
-        runs += older_runs(client, experiment_id, runs, partition_size)
-    return sorted(runs, key=lambda r: (-(r.info.start_time or 0), r.info.run_id))
-
-
-def _needs_step_history(raw: RawRun) -> list[str]:
-    """Step-convention fold metrics whose history must be fetched (no summary logged)."""
-    names = []
-    for name in ("cv_auc", "cv_ks"):
-        if name in raw.metrics and f"{name}_mean" not in raw.metrics:
-            names.append(name)
-    return names
-
-
-def _fetch_histories(client: MlflowClient, raws: list[RawRun]) -> list[RawRun]:
-    """Fill in fold-metric histories for runs that need them, in parallel."""
-    jobs = [(i, name) for i, raw in enumerate(raws) for name in _needs_step_history(raw)]
-    if not jobs:
-        return raws
-    bulk = bulk_metric_histories(client, [(raws[i].run_id, name) for i, name in jobs])
-    if bulk is not None:
-        for index, name in jobs:
-            raws[index].history[name] = bulk[(raws[index].run_id, name)]
-        return raws
-
-    def fetch(job: tuple[int, str]) -> tuple[int, str, list[tuple[int, float]]]:
-        index, name = job
-        points = client.get_metric_history(raws[index].run_id, name)
-        return index, name, [(m.step, m.value) for m in points]
-
-    with ThreadPoolExecutor(_HISTORY_THREADS) as pool:
-        for index, name, points in pool.map(fetch, jobs):
-            raws[index].history[name] = points
-    return raws
-
-
 def read_raw_runs(
     client: MlflowClient,
     tracking_uri: str,
@@ -275,9 +106,9 @@ def read_raw_runs(
         except PostgresReadError as exc:
             logger.info("PostgreSQL fast path unavailable (%s); reading through MLflow.", exc)
     try:
-        runs = _search_all_runs(client, experiment_id, partition_size)
-        raws = [_raw_from_entity(r) for r in runs]
-        return _fetch_histories(client, raws), []
+        runs = search_all_runs(client, experiment_id, partition_size)
+        raws = [raw_from_entity(r) for r in runs]
+        return fetch_histories(client, raws), []
     except MlflowException as exc:
         raise runs_read_error(exc, tracking_uri, experiment_id) from exc
 
@@ -305,7 +136,7 @@ def load_runs_table(
 
 def run_folds(client: MlflowClient, run: Run) -> pd.DataFrame:
     """All CV folds of a fetched run, reading metric histories and child runs as needed."""
-    raw = _raw_from_entity(run)
+    raw = raw_from_entity(run)
     run_id = run.info.run_id
     for name in ("cv_auc", "cv_ks"):
         if name in raw.metrics:
@@ -313,7 +144,7 @@ def run_folds(client: MlflowClient, run: Run) -> pd.DataFrame:
     kids = client.search_runs(
         [run.info.experiment_id], filter_string=f"tags.`{PARENT_TAG}` = '{run_id}'"
     )
-    table = build_runs_table([raw, *(_raw_from_entity(k) for k in kids)])
+    table = build_runs_table([raw, *(raw_from_entity(k) for k in kids)])
     return table.folds
 
 
@@ -357,45 +188,14 @@ def _tracking_uri(tracking_uri: str) -> Iterator[None]:
                 os.environ[TRACKING_URI_ENV] = previous_env
 
 
-def model_uri(run_id: str) -> str:
-    """The immutable URI of a run's model."""
-    return f"runs:/{run_id}/model"
-
-
-def load_model(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
+def load_model(tracking_uri: str, run_id: str) -> LoadedModel:
     """Load a live run's LightGBM classifier (RunNotFoundError for an unknown or deleted run)."""
     prepare_mlflow_environment(tracking_uri)
     get_run(MlflowClient(tracking_uri=tracking_uri), run_id)
     return load_model_unchecked(tracking_uri, run_id)
 
 
-def load_model_folder(folder: str | Path) -> lgb.LGBMClassifier | lgb.Booster:
-    """Load a local MLflow model folder, its calibrator attached: the lightgbm flavour, or an
-    LGBMClassifier logged with the sklearn flavour.
-
-    The one loader of a model's files: a run's model (downloaded) and a promotion export alike,
-    so the Scorer of either applies the same calibrator (core.scoring.calibrator).
-    """
-    flavors = Model.load(str(folder)).flavors
-    if "lightgbm" not in flavors and "sklearn" in flavors:
-        # another team's habit: an LGBMClassifier logged with mlflow.sklearn.log_model
-        from mlflow import sklearn as mlflow_sklearn  # only for such runs: a slow import
-
-        model = mlflow_sklearn.load_model(str(folder))
-        if not isinstance(model, lgb.LGBMClassifier):
-            raise ModelLoadError(
-                f"The model is a {type(model).__name__} logged with the sklearn flavour, not a "
-                "LightGBM classifier.",
-                fix="Log the LGBMClassifier itself with mlflow.lightgbm.log_model (or "
-                "mlflow.sklearn.log_model) under the name 'model'.",
-            )
-    else:
-        model = mlflow.lightgbm.load_model(str(folder))
-    attach_calibrator(model, read_calibrator(folder))
-    return model
-
-
-def load_model_unchecked(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
+def load_model_unchecked(tracking_uri: str, run_id: str) -> LoadedModel:
     """Load a run's LightGBM classifier with the lightgbm flavour (pyfunc cannot do categories)."""
     prepare_mlflow_environment(tracking_uri)
     try:
@@ -405,6 +205,8 @@ def load_model_unchecked(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
                     artifact_uri=model_uri(run_id), dst_path=tmp
                 )
             model = load_model_folder(local)
+    except ModelLoadError as exc:
+        raise ModelLoadError(f"Run '{run_id}': {exc.message}", fix=exc.fix) from exc
     except (MlflowException, OSError, ValueError, ImportError) as exc:
         raise ModelLoadError(
             f"The model of run '{run_id}' could not be loaded ({type(exc).__name__}: "
@@ -412,11 +214,6 @@ def load_model_unchecked(tracking_uri: str, run_id: str) -> lgb.LGBMClassifier:
             fix="Check that the run logged a LightGBM model under the name 'model' "
             "(mlflow.lightgbm.log_model or mlflow.sklearn.log_model).",
         ) from exc
-    if isinstance(model, lgb.Booster):
-        raise ModelLoadError(
-            f"Run '{run_id}' logged a raw LightGBM Booster, not an LGBMClassifier.",
-            fix="Log the scikit-learn LGBMClassifier with mlflow.lightgbm.log_model.",
-        )
     return model
 
 

@@ -9,18 +9,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import lightgbm as lgb
 import pandas as pd
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from core.errors import ModelLoadError
+from core.run_schema import GOVERNED_TAG, SCORE_SCALE_TAG, VALIDATION_ARTIFACT
+from core.runs.stability import stability_row
 from core.scoring.calibrator import CALIBRATED_PD, RISK_SCORE
+from core.scoring.loaded_model import LoadedModel
 from core.sentence import Sentence
 from core.store import folds as fold_lib
 from core.store.access import RunInventory, get_run, load_model_unchecked, run_folds
 from core.store.runs_table import LOG_MODEL_HISTORY_TAG
-from core.training.trainer import GOVERNED_TAG, SCORE_SCALE_TAG, VALIDATION_ARTIFACT
 
 CV_STATISTICS = ("cv_auc_mean", "cv_auc_std", "cv_auc_min", "cv_ks_mean", "cv_ks_std")
 
@@ -93,6 +94,13 @@ class RunRecord:
         tag = self.run.data.tags.get(SCORE_SCALE_TAG)
         return CALIBRATED_PD if tag == CALIBRATED_PD else RISK_SCORE
 
+    def stability_row(self) -> dict[str, object] | None:
+        """The CV statistics, fold count, metrics and params the stability rule reads."""
+        if self.cv is None:
+            return None
+        n_folds = int((self.folds["metric"] == "auc").sum()) if not self.folds.empty else None
+        return stability_row(self.cv, self.metrics, self.params, n_folds)
+
     @property
     def has_model(self) -> bool:
         """True when the run logged a model."""
@@ -128,7 +136,7 @@ def fetch_run_record(client: MlflowClient, run_id: str) -> RunRecord:
     return RunRecord(run, experiment.name, folds, cv, metrics)
 
 
-def load_record_model(tracking_uri: str, record: RunRecord) -> lgb.LGBMClassifier:
+def load_record_model(tracking_uri: str, record: RunRecord) -> LoadedModel:
     """The record's LightGBM classifier (the record already proved the run exists)."""
     if not record.has_model:
         raise ModelLoadError(

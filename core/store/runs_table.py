@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.run_schema import GOVERNED_TAG, VALIDATION_ARTIFACT
 from core.store import folds as fold_lib
 from core.store.filestore_reader import RawRun
-from core.training.trainer import GOVERNED_TAG, VALIDATION_ARTIFACT
 
 PARENT_TAG = "mlflow.parentRunId"
 LOG_MODEL_HISTORY_TAG = "mlflow.log-model.history"

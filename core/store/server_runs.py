@@ -1,11 +1,11 @@
 """A tracking server's runs for the pages: the newest page at once, the older ones later.
 
 A server's `search_runs` costs about 1.6 s of server time per 1,000 runs with 20 params and
-10 metrics each, so even read in parallel start-time windows (core.store.access.older_runs)
+10 metrics each, so even read in parallel start-time windows (core.store.server_reader.older_runs)
 20,000 runs take tens of seconds on a small machine. ServerRunsReader reads the newest page
 first (one request, shown at once) and the rest in the background; ServerRunsCache keeps one
 such read per experiment and renews it when it gets old, showing the last whole table meanwhile.
-The union is exact (access.older_runs: half-open windows up to the newest page's oldest start
+The union is exact (server_reader.older_runs: half-open windows up to the newest page's oldest start
 time, ties included, de-duplicated); runs started after the first request belong to the next
 read.
 """
@@ -24,7 +24,7 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
 from core.settings import DEFAULT_RUNS_SEARCH_PARTITION
-from core.store import access
+from core.store import access, server_reader
 from core.store.access import RawRun, RunsTable, build_runs_table
 
 FIRST_PAGE_RUNS = 1000
@@ -71,11 +71,11 @@ class ServerRunsReader:
     def read_first_page(self) -> RunsProgress:
         """Read the newest page (and its fold histories); the read is complete if it is all."""
         runs, more = self._guarded(
-            lambda: access.newest_runs(self._client, self._experiment_id, self._first_page)
+            lambda: server_reader.newest_runs(self._client, self._experiment_id, self._first_page)
         )
         self._newest = runs
-        first = [access._raw_from_entity(r) for r in runs]
-        self._first = self._guarded(lambda: access._fetch_histories(self._client, first))
+        first = [server_reader.raw_from_entity(r) for r in runs]
+        self._first = self._guarded(lambda: server_reader.fetch_histories(self._client, first))
         complete = not more
         self._loaded = len(self._first)
         self._publish(self._first, complete=complete)
@@ -85,7 +85,7 @@ class ServerRunsReader:
         """Read the runs older than the first page in concurrent windows, then publish them all."""
         try:
             rest = self._read_rest_runs()
-            raws = self._first + access._fetch_histories(self._client, rest)
+            raws = self._first + server_reader.fetch_histories(self._client, rest)
         except GovernanceError as exc:
             return self._fail(exc)
         except MlflowException as exc:
@@ -148,12 +148,12 @@ class ServerRunsReader:
             with self._lock:
                 self._loaded += pages
 
-        rest = access.older_runs(
+        rest = server_reader.older_runs(
             self._client, self._experiment_id, self._newest, self._partition_size, on_page=count
         )
         with self._lock:
             self._loaded = len(self._first) + len(rest)
-        return [access._raw_from_entity(run) for run in rest]
+        return [server_reader.raw_from_entity(run) for run in rest]
 
     def _guarded(self, read: Callable[[], T]) -> T:
         """Run a read, turning MLflow's errors into the store's GovernanceErrors."""

@@ -24,16 +24,12 @@ from core.data.synthetic import coerce_binary_target
 from core.data.tables import read_table
 from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
+from core.run_schema import VALIDATION_ARTIFACT, VALIDATION_ARTIFACT_DIR, VALIDATION_ARTIFACT_FILE
 from core.scoring.prepare import RowSample, with_model_column_names
 from core.scoring.scorer import scorer_for
 from core.store.client import open_client
 from core.store.run_record import fetch_run_record, load_record_model
-from core.training.trainer import (
-    VALIDATION_ARTIFACT,
-    VALIDATION_ARTIFACT_DIR,
-    VALIDATION_ARTIFACT_FILE,
-    validation_frame,
-)
+from core.training.trainer import validation_frame
 
 ARTIFACT_TAG = "governance.validation_artifact"
 SOURCE_TAG = "governance.validation_source"
@@ -181,7 +177,7 @@ def attach_validation(
     labels = _labels(frame, target, source)
     ids = _ids(frame, id_column, source)
     model = load_record_model(tracking_uri, record)
-    features = _features(frame, list(model.feature_name_), source)
+    features = _features(frame, model.feature_names, source)
     scorer = scorer_for(model)
     prepared = scorer.prepare(features)
     scores = scorer.probabilities(prepared)

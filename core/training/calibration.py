@@ -21,8 +21,8 @@ from core.scoring.calibrator import (
     CALIBRATION_KINDS,
     CalibrationKind,
     Calibrator,
+    sigmoid,
 )
-from core.scoring.scorer import sigmoid
 
 # Platt scaling is a plain maximum-likelihood fit: next to no regularisation.
 _PLATT_C = 1e6

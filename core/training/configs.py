@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.errors import DataValidationError
-from core.training.trainer import TrainConfig
+from core.training.model_config import TrainConfig
 
 DEMO_CONFIGS: tuple[TrainConfig, ...] = (
     TrainConfig(run_name="lgb_baseline", n_estimators=200, max_depth=5, learning_rate=0.05),

@@ -5,9 +5,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
-import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,92 +20,35 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
+from core.code_version import git_commit
 from core.data.synthetic import Dataset
-from core.errors import DataValidationError
 from core.evaluation.metrics import auc_score, ks_statistic
+from core.run_schema import (
+    CODE_VERSION_TAG,
+    GOVERNED_SCHEMA_VERSION,
+    GOVERNED_TAG,
+    ID_COLUMN,
+    LABEL_COLUMN,
+    SCORE_COLUMN,
+    SCORE_SCALE_TAG,
+    VALIDATION_ARTIFACT,
+    VALIDATION_ARTIFACT_DIR,
+    VALIDATION_ARTIFACT_FILE,
+)
 from core.runs.fold_noise import FOLD_BADS_PARAM, FOLD_ROWS_PARAM, format_fold_counts
 from core.scoring.calibrator import (
     CALIBRATION_PARAM,
-    CalibrationKind,
-    attach_calibrator,
 )
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.scorer import scorer_for
 from core.store.client import ensure_experiment, open_client
 from core.training import run_figures
-from core.training.calibration import check_calibration, fit_calibrator, log_calibrator
+from core.training.calibration import fit_calibrator, log_calibrator
+from core.training.model_config import TrainConfig, build_model
 
 logger = logging.getLogger(__name__)
 
-VALIDATION_ARTIFACT_DIR = "validation"
-VALIDATION_ARTIFACT_FILE = "validation.parquet"
-VALIDATION_ARTIFACT = f"{VALIDATION_ARTIFACT_DIR}/{VALIDATION_ARTIFACT_FILE}"
-LABEL_COLUMN = "label"
-SCORE_COLUMN = "score"
-ID_COLUMN = "row_id"
-GOVERNED_TAG = "governance.schema"
-GOVERNED_SCHEMA_VERSION = "1"
-SCORE_SCALE_TAG = "governance.score_scale"
 _BATCH = 900
-# TrainConfig hyper-parameters `python -m core train` takes as --flag VALUE, in its order.
-CLI_HYPER_PARAMETERS = (
-    "n_estimators",
-    "max_depth",
-    "num_leaves",
-    "learning_rate",
-    "subsample",
-    "colsample_bytree",
-    "reg_alpha",
-    "reg_lambda",
-    "min_child_samples",
-)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyper-parameters and protocol of one training run (the seed's list plus CV and seed)."""
-
-    run_name: str = "lgb_credit_risk"
-    n_estimators: int = 200
-    max_depth: int = 5
-    num_leaves: int = 31
-    learning_rate: float = 0.05
-    subsample: float = 0.8
-    colsample_bytree: float = 0.8
-    reg_alpha: float = 1.0
-    reg_lambda: float = 1.0
-    min_child_samples: int = 20
-    is_unbalance: bool = True
-    monotone_constraints: dict[str, int] | None = None
-    cv_folds: int = 5
-    seed: int = 42
-    validation_fraction: float = 0.25
-    n_jobs: int = 1
-    calibrate: CalibrationKind | None = None
-
-    def __post_init__(self) -> None:
-        """Refuse a calibration without CV folds to fit it on (DataValidationError)."""
-        check_calibration(self.calibrate, self.cv_folds)
-
-    def lgbm_params(self) -> dict[str, object]:
-        """Keyword arguments for LGBMClassifier, without the monotone constraints."""
-        return {
-            "n_estimators": self.n_estimators,
-            "max_depth": self.max_depth,
-            "num_leaves": self.num_leaves,
-            "learning_rate": self.learning_rate,
-            "subsample": self.subsample,
-            "subsample_freq": 1 if self.subsample < 1.0 else 0,
-            "colsample_bytree": self.colsample_bytree,
-            "reg_alpha": self.reg_alpha,
-            "reg_lambda": self.reg_lambda,
-            "min_child_samples": self.min_child_samples,
-            "is_unbalance": self.is_unbalance,
-            "random_state": self.seed,
-            "deterministic": True,
-            "force_col_wise": True,
-            "n_jobs": self.n_jobs,
-            "verbose": -1,
-        }
 
 
 @dataclass(frozen=True)
@@ -121,26 +63,6 @@ class TrainedRun:
     cv_ks: tuple[float, ...]
     metrics: dict[str, float] = field(default_factory=dict)
     scale: str = "risk_score"
-
-
-def monotone_vector(features: Iterable[str], constraints: dict[str, int] | None) -> list[int]:
-    """Translate constraints by name into LightGBM's list in feature order (it rejects a dict)."""
-    names = list(features)
-    unknown = sorted(set(constraints or {}) - set(names))
-    if unknown:
-        raise DataValidationError(
-            f"Monotone constraints name unknown features: {', '.join(unknown)}.",
-            fix=f"Use feature names from: {', '.join(names)}.",
-        )
-    return [int((constraints or {}).get(name, 0)) for name in names]
-
-
-def build_model(config: TrainConfig, features: list[str]) -> lgb.LGBMClassifier:
-    """An unfitted classifier with the config's parameters and monotone constraints."""
-    return lgb.LGBMClassifier(
-        **config.lgbm_params(),
-        monotone_constraints=monotone_vector(features, config.monotone_constraints),
-    )
 
 
 @dataclass(frozen=True)
@@ -165,7 +87,7 @@ def cross_validate_folds(
     for train_idx, test_idx in folds.split(dataset_x, y):
         model = build_model(config, list(dataset_x.columns))
         model.fit(dataset_x.iloc[train_idx], y.iloc[train_idx])
-        scorer = scorer_for(model)
+        scorer = scorer_for(LoadedModel(model))
         raw = scorer.raw_scores(scorer.prepare(dataset_x.iloc[test_idx]))
         out_of_fold[test_idx] = raw
         scores = scorer.probability_from_raw(raw)
@@ -198,21 +120,6 @@ def _model_requirements() -> list[str]:
     """Pinned requirements of the logged model (MLflow's inference costs ~10 s a run)."""
     names = ("mlflow", "lightgbm", "scikit-learn", "skops", "pandas", "numpy", "scipy")
     return [f"{name}=={importlib.metadata.version(name)}" for name in names]
-
-
-def _code_version() -> str:
-    """The git commit of this checkout, or 'unknown' outside git."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
 
 
 def _run_params(config: TrainConfig, dataset: Dataset) -> dict[str, str]:
@@ -266,6 +173,28 @@ def validation_frame(
     return frame.reset_index(drop=True)
 
 
+def _fit_final(
+    config: TrainConfig,
+    x_train: pd.DataFrame,
+    y_train: pd.Series,
+    x_val: pd.DataFrame,
+    y_val: pd.Series,
+) -> tuple[lgb.LGBMClassifier, list[float]]:
+    """The final model fitted on the training rows, and its validation loss per iteration."""
+    model = build_model(config, list(x_train.columns))
+    evals: dict[str, dict[str, list[float]]] = {}
+    model.fit(
+        x_train,
+        y_train,
+        eval_X=(x_val,),
+        eval_y=(y_val,),
+        eval_names=["validation"],
+        eval_metric="binary_logloss",
+        callbacks=[lgb.record_evaluation(evals)],
+    )
+    return model, list(evals.get("validation", {}).get("binary_logloss", []))
+
+
 def train_and_log(
     tracking_uri: str,
     experiment_name: str,
@@ -281,22 +210,11 @@ def train_and_log(
     )
     folds = cross_validate_folds(x_train, y_train, config)
     cv_auc, cv_ks = folds.aucs, folds.kss
-    model = build_model(config, list(x.columns))
-    evals: dict[str, dict[str, list[float]]] = {}
-    model.fit(
-        x_train,
-        y_train,
-        eval_X=(x_val,),
-        eval_y=(y_val,),
-        eval_names=["validation"],
-        eval_metric="binary_logloss",
-        callbacks=[lgb.record_evaluation(evals)],
-    )
+    model, losses = _fit_final(config, x_train, y_train, x_val, y_val)
     calibrator = None
     if config.calibrate is not None:
         calibrator = fit_calibrator(config.calibrate, folds.out_of_fold_raw, y_train.to_numpy())
-        attach_calibrator(model, calibrator)
-    scorer = scorer_for(model)
+    scorer = scorer_for(LoadedModel(model, calibrator))
     val_scores = scorer.probability_of(x_val)
     train_scores = scorer.probability_of(x_train)
     headline = {
@@ -310,7 +228,7 @@ def train_and_log(
     mlflow.set_tracking_uri(tracking_uri)
     tags = {
         "data_version": dataset.data_version,
-        "code_version": _code_version(),
+        CODE_VERSION_TAG: (git_commit() or "unknown")[:7],
         GOVERNED_TAG: GOVERNED_SCHEMA_VERSION,
         "governance.validation_artifact": VALIDATION_ARTIFACT,
         SCORE_SCALE_TAG: scorer.scale,
@@ -331,7 +249,6 @@ def train_and_log(
         metrics = [Metric(k, float(v), timestamp, 0) for k, v in headline.items()]
         metrics += _fold_metrics("cv_auc", cv_auc, timestamp)
         metrics += _fold_metrics("cv_ks", cv_ks, timestamp)
-        losses = evals.get("validation", {}).get("binary_logloss", [])
         metrics += [Metric("val_logloss", float(v), timestamp, i) for i, v in enumerate(losses)]
         _log_in_batches(client, run_id, metrics)
         _log_artifacts(

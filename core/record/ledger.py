@@ -16,8 +16,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import GovernanceError
-from core.promotion.atomic_io import stage_file
-from core.promotion.manifest import GateResult, PromotionManifest
+from core.record.atomic_io import stage_file
+from core.record.manifest import GateResult, PromotionManifest
 
 GENESIS_HASH = "0" * 64
 EventKind = Literal["promote", "rollback", "request", "approve", "reject", "acknowledge", "repair"]

@@ -1,15 +1,13 @@
 """Read the scoring service's decision log (one JSONL file per UTC day) into columns.
 
-Contract: files `decisions-YYYY-MM-DD.jsonl`, one JSON object per line with the keys in
-LOG_KEYS; "features" maps feature name -> value (null when missing). Corrupt or truncated
-lines are skipped and counted, and days with no file between the first and last are listed.
+The files and lines follow core.decision_log.contract. Corrupt or truncated lines are skipped
+and counted, and days with no file between the first and last are listed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,25 +17,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from core.decision_log.contract import (
+    DECISION,
+    DECISIONS,
+    LOG_KEYS,
+    META_COLUMNS,
+    SCORE,
+    log_day,
+)
 from core.errors import DataValidationError
 
-LOG_FILE = re.compile(r"^decisions-(\d{4}-\d{2}-\d{2})\.jsonl$")
-LOG_KEYS = (
-    "time",
-    "request_id",
-    "run_id",
-    "threshold",
-    "applicant_id",
-    "probability_of_default",
-    "decision",
-    "reasons",
-    "warnings",
-    "features",
-)
-META_COLUMNS = ("time", "request_id", "run_id", "threshold", "applicant_id")
-SCORE = "probability_of_default"
-DECISION = "decision"
-DECISIONS = ("approve", "decline")
 _SHOWN_PROBLEMS = 5
 
 
@@ -74,9 +63,9 @@ def log_files(folder: Path) -> dict[dt.date, Path]:
         )
     found = {}
     for path in folder.iterdir():
-        match = LOG_FILE.match(path.name)
-        if match and path.is_file():
-            found[dt.date.fromisoformat(match.group(1))] = path
+        day = log_day(path.name)
+        if day is not None and path.is_file():
+            found[day] = path
     return dict(sorted(found.items()))
 
 

@@ -15,22 +15,22 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.promotion import clock, ledger
-from core.promotion.atomic_io import (
+from core.record import clock, ledger
+from core.record.atomic_io import (
     DEFAULT_LOCK_TIMEOUT_SECONDS,
     commit_file,
     exclusive_lock,
     write_atomic,
 )
-from core.promotion.crash_points import REPAIR_NOTED, crash_point
-from core.promotion.manifest import (
+from core.record.crash_points import REPAIR_NOTED, crash_point
+from core.record.manifest import (
     EXPORT_FOLDER,
     ManifestError,
     PromotionManifest,
     ledger_path,
     read_manifest,
 )
-from core.promotion.state import manifest_problem
+from core.record.state import manifest_problem
 from core.settings import Settings
 
 SYSTEM_ACTOR = "system"

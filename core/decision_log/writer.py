@@ -1,36 +1,40 @@
-"""The decision log: every decision the service makes, appended to one JSONL file per UTC day.
+"""Write the decision log: every decision the service makes, appended to one file per UTC day.
 
 Writing never blocks a response: requests put a batch on a queue and a background thread
 wakes every FLUSH_SECONDS, serialises what is queued, appends and flushes it (waking once per
 request instead would fight the request thread for the GIL). `close()` drains the queue,
 flushes and fsyncs; the service calls it on a graceful stop (SIGTERM included), so nothing is
-lost. The line format is the contract
-monitoring reads: time, request_id, run_id, threshold, applicant_id, probability_of_default,
-decision, reasons, warnings, features.
+lost. The file names and the line format are core.decision_log.contract, which monitoring
+reads; `write_records` writes whole records at once (simulated logs, tests, benches).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-FILE_PREFIX = "decisions-"
-FILE_SUFFIX = ".jsonl"
+import pandas as pd
+
+from core.decision_log.contract import (
+    APPROVE,
+    DECLINE,
+    decision_record,
+    json_value,
+    log_file_name,
+    record_line,
+    time_stamp,
+)
+
 CLOSE_TIMEOUT_SECONDS = 30.0
 FLUSH_SECONDS = 0.1
 _LOG = logging.getLogger(__name__)
-
-
-def log_file_name(day: str) -> str:
-    """The file name for a UTC day given as YYYY-MM-DD."""
-    return f"{FILE_PREFIX}{day}{FILE_SUFFIX}"
 
 
 @dataclass(frozen=True)
@@ -50,23 +54,24 @@ class DecisionBatch:
 
     def lines(self) -> list[str]:
         """One JSON line per decision."""
-        stamp = self.time.isoformat(timespec="microseconds")
-        out = []
-        for i, probability in enumerate(self.probabilities):
-            record = {
-                "time": stamp,
-                "request_id": self.request_id,
-                "run_id": self.run_id,
-                "threshold": float(self.threshold),
-                "applicant_id": self.applicant_ids[i],
-                "probability_of_default": float(probability),
-                "decision": self.decisions[i],
-                "reasons": self.reasons[i],
-                "warnings": self.warnings[i],
-                "features": self.features[i],
-            }
-            out.append(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
-        return out
+        stamp = time_stamp(self.time)
+        return [
+            record_line(
+                decision_record(
+                    time=stamp,
+                    request_id=self.request_id,
+                    run_id=self.run_id,
+                    threshold=self.threshold,
+                    applicant_id=self.applicant_ids[i],
+                    probability=probability,
+                    decision=self.decisions[i],
+                    reasons=self.reasons[i],
+                    warnings=self.warnings[i],
+                    features=self.features[i],
+                )
+            )
+            for i, probability in enumerate(self.probabilities)
+        ]
 
 
 class DecisionLog:
@@ -149,3 +154,45 @@ class DecisionLog:
         """Write everything queued so far, fsync and stop the writer thread."""
         self._stop.set()
         self._thread.join(timeout)
+
+
+def write_records(folder: Path, records: list[dict[str, object]]) -> dict[str, Path]:
+    """Write whole contract records into their UTC days' files (replacing them); paths by day."""
+    folder.mkdir(parents=True, exist_ok=True)
+    by_day: dict[str, list[str]] = {}
+    for record in records:
+        by_day.setdefault(str(record["time"])[:10], []).append(record_line(record))
+    paths = {}
+    for day, lines in by_day.items():
+        path = folder / log_file_name(day)
+        with path.open("w", encoding="utf-8") as handle:
+            handle.writelines(lines)
+        paths[day] = path
+    return paths
+
+
+def records_from_frames(
+    features: pd.DataFrame,
+    scores: Sequence[float],
+    times: pd.Series,
+    run_id: str | Sequence[str],
+    threshold: float,
+    applicant_ids: Sequence[str | None] | None = None,
+) -> list[dict[str, object]]:
+    """Contract records of scored rows (request ids req-<n>), decided at the threshold."""
+    runs = [run_id] * len(features) if isinstance(run_id, str) else list(run_id)
+    stamps = [time_stamp(t) for t in pd.to_datetime(times, utc=True)]
+    rows = features.to_dict(orient="records")
+    return [
+        decision_record(
+            time=stamps[i],
+            request_id=f"req-{i}",
+            run_id=runs[i],
+            threshold=threshold,
+            applicant_id=applicant_ids[i] if applicant_ids is not None else None,
+            probability=float(score),
+            decision=DECLINE if score >= threshold else APPROVE,
+            features={name: json_value(value) for name, value in row.items()},
+        )
+        for i, (row, score) in enumerate(zip(rows, scores, strict=True))
+    ]

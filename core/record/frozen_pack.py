@@ -6,7 +6,7 @@ import hashlib
 from pathlib import Path
 
 from core.errors import GovernanceError
-from core.promotion.atomic_io import write_atomic
+from core.record.atomic_io import write_atomic
 
 PACK_SUFFIX = ".evidence-pack"
 

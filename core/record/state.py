@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.promotion import ledger
-from core.promotion.manifest import ManifestError, PromotionManifest, ledger_path, read_manifest
+from core.record import ledger
+from core.record.manifest import ManifestError, PromotionManifest, ledger_path, read_manifest
 from core.settings import Settings
 
 

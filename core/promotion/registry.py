@@ -6,7 +6,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
-from core.promotion.manifest import CHAMPION_ALIAS, PromotionManifest, RegistryRecord
+from core.record.manifest import CHAMPION_ALIAS, PromotionManifest, RegistryRecord
 from core.settings import store_kind
 
 THRESHOLD_TAG = "governance.threshold"

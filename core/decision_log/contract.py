@@ -1,0 +1,100 @@
+"""The decision-log contract: file names by UTC day, and the keys and values of one line.
+
+A log folder holds `decisions-YYYY-MM-DD.jsonl` files; each line is one JSON object with the
+keys in LOG_KEYS, in that order: time (ISO-8601, UTC), request_id, run_id, threshold,
+applicant_id (or null), probability_of_default, decision (approve | decline), reasons (feature
+names), warnings (sentences), features (feature name -> value, null when missing).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+FILE_PREFIX = "decisions-"
+FILE_SUFFIX = ".jsonl"
+LOG_FILE = re.compile(r"^decisions-(\d{4}-\d{2}-\d{2})\.jsonl$")
+LOG_KEYS = (
+    "time",
+    "request_id",
+    "run_id",
+    "threshold",
+    "applicant_id",
+    "probability_of_default",
+    "decision",
+    "reasons",
+    "warnings",
+    "features",
+)
+META_COLUMNS = ("time", "request_id", "run_id", "threshold", "applicant_id")
+SCORE = "probability_of_default"
+DECISION = "decision"
+APPROVE = "approve"
+DECLINE = "decline"
+DECISIONS = (APPROVE, DECLINE)
+
+
+def log_file_name(day: str | dt.date) -> str:
+    """The file name for a UTC day (a date, or YYYY-MM-DD)."""
+    text = day.isoformat() if isinstance(day, dt.date) else day
+    return f"{FILE_PREFIX}{text}{FILE_SUFFIX}"
+
+
+def log_day(name: str) -> dt.date | None:
+    """The UTC day a file name is the log of, or None for any other file."""
+    match = LOG_FILE.match(name)
+    return dt.date.fromisoformat(match.group(1)) if match else None
+
+
+def time_stamp(time: dt.datetime) -> str:
+    """A decision's time as the contract writes it (ISO-8601 to the microsecond)."""
+    return time.isoformat(timespec="microseconds")
+
+
+def json_value(value: object) -> object:
+    """A feature value as JSON: None for missing, plain numbers and strings otherwise."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalars
+        value = value.item()  # type: ignore[union-attr]
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    if isinstance(value, bool | int | float | str):
+        return value
+    return None if str(value) in ("<NA>", "NaT") else str(value)
+
+
+def decision_record(
+    *,
+    time: str,
+    request_id: str,
+    run_id: str,
+    threshold: float,
+    applicant_id: str | None,
+    probability: float,
+    decision: str,
+    reasons: Sequence[str] = (),
+    warnings: Sequence[str] = (),
+    features: Mapping[str, object],
+) -> dict[str, object]:
+    """One decision as the contract's record, keys in LOG_KEYS order."""
+    return {
+        "time": time,
+        "request_id": request_id,
+        "run_id": run_id,
+        "threshold": float(threshold),
+        "applicant_id": applicant_id,
+        "probability_of_default": float(probability),
+        "decision": decision,
+        "reasons": list(reasons),
+        "warnings": list(warnings),
+        "features": dict(features),
+    }
+
+
+def record_line(record: Mapping[str, object]) -> str:
+    """One record as its log line (UTF-8 JSON, no NaN, newline-terminated)."""
+    return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"

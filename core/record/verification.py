@@ -1,0 +1,28 @@
+"""The outcome of verifying the deployed record: one check per part, and whether all passed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Check:
+    """One verification check and its outcome."""
+
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """Ledger chain, manifest agreement, exported model checksum and registry agreement."""
+
+    checks: tuple[Check, ...]
+    entries: int = 0
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed."""
+        return all(c.ok for c in self.checks)

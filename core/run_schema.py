@@ -1,0 +1,24 @@
+"""What a governed run carries in MLflow: artifact paths, validation-set columns and tag names.
+
+The one schema every layer reads (store, scoring, evaluation, monitoring, promotion) and training
+writes; it imports nothing of the product, so it sits below all of them.
+"""
+
+from __future__ import annotations
+
+VALIDATION_ARTIFACT_DIR = "validation"
+VALIDATION_ARTIFACT_FILE = "validation.parquet"
+VALIDATION_ARTIFACT = f"{VALIDATION_ARTIFACT_DIR}/{VALIDATION_ARTIFACT_FILE}"
+LABEL_COLUMN = "label"
+SCORE_COLUMN = "score"
+ID_COLUMN = "row_id"
+GOVERNED_TAG = "governance.schema"
+GOVERNED_SCHEMA_VERSION = "1"
+SCORE_SCALE_TAG = "governance.score_scale"
+CODE_VERSION_TAG = "code_version"
+MODEL_NAME = "model"
+
+
+def model_uri(run_id: str) -> str:
+    """The immutable URI of a run's model."""
+    return f"runs:/{run_id}/{MODEL_NAME}"
