@@ -1,13 +1,15 @@
-# Quick start: `make run` (dashboard on demo runs), `make serve` (scoring service) and `make test`.
+# Quick start: `make run` (dashboard on demo runs), `make serve` (scoring service) and `make test`;
+# `make bundle` writes the promoted model's service folder with a Dockerfile (BUNDLE_DIR).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 PORT ?= 8501
 SERVE_PORT ?= 8000
+BUNDLE_DIR ?= dist/scoring-service
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
-.PHONY: run serve test lint bench bench-evidently demo clean
+.PHONY: run serve bundle test lint bench bench-evidently demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,9 @@ run: demo
 
 serve: $(VENV)/.runtime
 	$(PY) -m core serve --port $(SERVE_PORT)
+
+bundle: $(VENV)/.runtime
+	$(PY) -m core bundle --out $(BUNDLE_DIR)
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

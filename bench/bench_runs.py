@@ -57,6 +57,7 @@ from mlflow.tracking import MlflowClient  # noqa: E402
 
 from core.settings import DEFAULT_RUNS_SEARCH_PARTITION, store_kind  # noqa: E402
 from core.store import access as store  # noqa: E402
+from core.store import server_reader  # noqa: E402
 
 EXPERIMENT = "bench_runs"
 N_FOLDS = 5
@@ -396,8 +397,10 @@ def bench_search(uri: str, repeat: int) -> None:
     against start-time windows searched in parallel; both must find the same runs."""
     client = MlflowClient(uri)
     experiment_id = _experiment_id(uri)
-    serial, paged = timed(lambda: store._search_pages(client, experiment_id, "", 1000), repeat)
-    windows, parallel = timed(lambda: store._search_all_runs(client, experiment_id), repeat)
+    serial, paged = timed(
+        lambda: server_reader._search_pages(client, experiment_id, "", 1000), repeat
+    )
+    windows, parallel = timed(lambda: server_reader.search_all_runs(client, experiment_id), repeat)
     if sorted(r.info.run_id for r in paged) != sorted(r.info.run_id for r in parallel):
         raise RuntimeError("the windowed search and the paged search found different runs")
     print(

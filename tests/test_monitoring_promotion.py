@@ -10,10 +10,10 @@ import pytest
 
 from core.cli.main import main
 from core.monitoring.profiles import load_profiles
-from core.monitoring.reference import profile_path
 from core.promotion import approvals, audit, requests
 from core.promotion import use_cases as promotion
 from core.record import ledger
+from core.record.frozen import profile_path
 from core.record.manifest import ledger_path
 from core.runs.stability import StabilityRule
 from core.store.client import open_client

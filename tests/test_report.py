@@ -23,7 +23,7 @@ from core.evaluation.threshold_policy import build_score_table, policy_at
 from core.promotion import audit
 from core.promotion.requests import PromotionRequest
 from core.promotion.use_cases import promote
-from core.record.frozen_pack import frozen_pack_path
+from core.record.frozen import frozen_pack_path
 from core.record.manifest import read_manifest
 from core.report.figures import embed
 from core.report.reproduce import train_command

@@ -7,6 +7,7 @@ import yaml
 from mlflow.tracking import MlflowClient
 
 from core.store import access as store
+from core.store import server_reader
 from core.store.filestore_reader import _parse_meta, read_experiment_runs
 from tests.runs_asserts import assert_same_run
 from tests.store_builders import EXPERIMENT
@@ -18,12 +19,12 @@ def test_reader_matches_the_mlflow_client(file_store) -> None:
     experiment_id = client.get_experiment_by_name(EXPERIMENT).experiment_id
     # when it is read directly and through the client
     fast, warnings = read_experiment_runs(file_store.path, experiment_id)
-    slow = {r.info.run_id: r for r in store._search_all_runs(client, experiment_id)}
+    slow = {r.info.run_id: r for r in server_reader.search_all_runs(client, experiment_id)}
     # then both see the same runs with the same info, params, tags and latest metrics
     assert warnings == []
     assert {r.run_id for r in fast} == set(slow)
     for raw in fast:
-        assert_same_run(raw, store._raw_from_entity(slow[raw.run_id]))
+        assert_same_run(raw, server_reader.raw_from_entity(slow[raw.run_id]))
 
 
 def test_corrupt_meta_skips_only_that_run(file_store) -> None:

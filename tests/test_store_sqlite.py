@@ -10,6 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from core.store import access as store
+from core.store import server_reader
 from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
 from tests.runs_asserts import assert_same_run
 from tests.store_builders import EXPERIMENT
@@ -28,8 +29,8 @@ def test_fast_path_matches_the_mlflow_client(sqlite_store) -> None:
     db = store.sqlite_path(sqlite_store.uri)
     fast = {r.run_id: r for r in read_sqlite_runs(db, experiment_id)}
     slow = {
-        r.info.run_id: store._raw_from_entity(r)
-        for r in store._search_all_runs(client, experiment_id)
+        r.info.run_id: server_reader.raw_from_entity(r)
+        for r in server_reader.search_all_runs(client, experiment_id)
     }
     # then both see the same active runs with the same fields
     assert fast.keys() == slow.keys()

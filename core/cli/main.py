@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from mlflow.exceptions import MlflowException
 
 from core.cli import attach as cli_attach
+from core.cli import bundle as cli_bundle
 from core.cli import monitor as cli_monitor
 from core.cli import promote as cli_promote
 from core.cli import report as cli_report
@@ -20,7 +21,7 @@ from core.errors import GovernanceError
 from core.settings import load_settings
 from core.store.client import access_denied
 
-SUBCOMMANDS = (cli_train, cli_promote, cli_attach, cli_monitor, cli_serve, cli_report)
+SUBCOMMANDS = (cli_train, cli_promote, cli_attach, cli_monitor, cli_serve, cli_report, cli_bundle)
 
 
 def build_parser() -> argparse.ArgumentParser:

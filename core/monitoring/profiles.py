@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
-from core.monitoring.reference import ProfileError, ReferenceProfile, profile_path, read_profile
+from core.monitoring.reference import ProfileError, ReferenceProfile, read_profile
 from core.monitoring.run_profile import profile_from_run
+from core.record.frozen import profile_path
 from core.record.ledger import read_chain
 from core.record.manifest import PromotionManifest, ledger_path
 from core.settings import Settings

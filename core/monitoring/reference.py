@@ -15,7 +15,6 @@ from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
 
 PROFILE_SCHEMA_VERSION = 1
-PROFILE_SUFFIX = ".reference_profile.json"
 N_QUANTILE_BINS = 10
 
 
@@ -222,11 +221,6 @@ def parse_profile(data: bytes, origin: str) -> ReferenceProfile:
     except ValidationError as exc:
         first = str(exc).splitlines()[0][:200]
         raise ProfileError(f"The reference profile '{origin}' is invalid ({first}).") from exc
-
-
-def profile_path(export_dir: Path) -> Path:
-    """Where an exported model's profile lives: beside its folder (models/<run>.reference_…)."""
-    return export_dir.with_name(export_dir.name + PROFILE_SUFFIX)
 
 
 def read_profile(path: Path, expected_sha256: str | None = None) -> ReferenceProfile:

@@ -12,7 +12,7 @@ from core.monitoring.reference import ProfileError
 from core.promotion import registry, review
 from core.record import ledger
 from core.record.export import ExportError, verify_export
-from core.record.frozen_pack import EvidencePackError, verify_pack
+from core.record.frozen import EvidencePackError, verify_pack
 from core.record.manifest import (
     GateResult,
     ManifestError,

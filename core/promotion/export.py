@@ -15,10 +15,11 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.errors import ArtifactMissingError, ModelLoadError
-from core.monitoring.reference import ReferenceProfile, profile_path
+from core.monitoring.reference import ReferenceProfile
 from core.monitoring.run_profile import profile_from_validation
 from core.record.atomic_io import write_atomic
 from core.record.export import ExportedModel, describe, tree_sha256
+from core.record.frozen import profile_path
 from core.run_schema import model_uri
 from core.settings import prepare_mlflow_environment
 from core.store.access import load_validation_set

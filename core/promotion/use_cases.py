@@ -41,7 +41,7 @@ from core.record.crash_points import (
     crash_point,
 )
 from core.record.export import ExportedModel, ExportError, tree_sha256, verify_export
-from core.record.frozen_pack import install_pack
+from core.record.frozen import install_pack
 from core.record.manifest import (
     EXPORT_FOLDER,
     GateResult,

@@ -1,4 +1,5 @@
-"""The pack frozen with a promotion: beside the exported model, its sha256 in the ledger entry."""
+"""Files frozen with a promotion beside the exported model, each with its sha256 in the ledger
+entry: the evidence pack and the reference profile."""
 
 from __future__ import annotations
 
@@ -9,10 +10,38 @@ from core.errors import GovernanceError
 from core.record.atomic_io import write_atomic
 
 PACK_SUFFIX = ".evidence-pack"
+PROFILE_SUFFIX = ".reference_profile.json"
 
 
-class EvidencePackError(GovernanceError):
+class FrozenFileError(GovernanceError):
+    """A file frozen with a promotion is missing or does not match its sha256."""
+
+
+class EvidencePackError(FrozenFileError):
     """The evidence pack frozen with a promotion is missing or does not match its sha256."""
+
+
+def profile_path(export_dir: Path) -> Path:
+    """Where an exported model's profile lives: beside its folder (models/<run>.reference_…)."""
+    return export_dir.with_name(export_dir.name + PROFILE_SUFFIX)
+
+
+def verify_profile_file(export_dir: Path, expected_sha256: str) -> Path:
+    """The frozen profile's path when its bytes match the ledger's sha256, else FrozenFileError."""
+    path = profile_path(export_dir)
+    try:
+        found = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise FrozenFileError(
+            f"Cannot read the reference profile '{path}' ({exc.strerror}).",
+            fix="Someone removed the deployed files: promote or roll back to re-export them.",
+        ) from exc
+    if found != expected_sha256:
+        raise FrozenFileError(
+            f"The reference profile '{path}' does not match the sha256 in the ledger.",
+            fix="Someone changed the deployed files: promote or roll back to re-export them.",
+        )
+    return path
 
 
 def frozen_pack_path(export_dir: Path, sha256: str) -> Path:
