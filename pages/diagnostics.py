@@ -7,18 +7,18 @@ import streamlit as st
 from core.errors import GovernanceError
 from core.evaluation.curves import require_both_classes
 from core.scoring.calibrator import output_label_of
-from ui import cache_diagnostics as cached
-from ui.context import get_context, require_runs
-from ui.diagnostics_comparison import comparison_tab
-from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
-from ui.diagnostics_fairness import fairness_tab
-from ui.diagnostics_sections import (
+from ui.diagnostics import cache as cached
+from ui.diagnostics.comparison import comparison_tab
+from ui.diagnostics.data import describe_data, load_model, pick_data, pick_run
+from ui.diagnostics.fairness import fairness_tab
+from ui.diagnostics.sections import (
     bands_tab,
     explain_tab,
     monotonicity_tab,
     policy_and_performance,
 )
-from ui.report_download import diagnostics_pack_button
+from ui.shared.context import get_context, require_runs
+from ui.shared.report_download import diagnostics_pack_button
 
 context = get_context()
 st.title("Model diagnostics")
