@@ -15,8 +15,8 @@ from core.monitoring.decision_log import RecentData
 from core.promotion.manifest import PromotionManifest, read_manifest
 from core.store.access import RunsTable, model_uri
 from ui.monitoring import cache as cached
-from ui.promotion.candidate import PAST_TENSE
 from ui.shared import cache
+from ui.shared.champion import put_in_force
 from ui.shared.context import StoreContext, show_error
 from ui.shared.markdown_text import literal
 from ui.shared.run_picker import run_names
@@ -74,7 +74,7 @@ def pick_monitored_run(
         names = run_names(usable)
         st.success(
             f"Monitoring the promoted run **{literal(names[run_id])}** (`{run_id}`) at threshold "
-            f"**{manifest.threshold}**, {PAST_TENSE.get(manifest.action, manifest.action)} by "
+            f"**{manifest.threshold}**, {put_in_force(manifest.action)} by "
             f"{literal(manifest.promoted_by)} on "
             f"{manifest.promoted_at[:10]}.",
             icon=":material/verified:",

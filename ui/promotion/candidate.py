@@ -17,12 +17,10 @@ from core.store.run_record import RunRecord
 from ui.promotion.actions import GATES_KEY, run_action, show_gates
 from ui.promotion.identity import Signer
 from ui.shared import cache
+from ui.shared.champion import put_in_force
 from ui.shared.context import StoreContext, show_error
 from ui.shared.markdown_text import literal, with_literal_names
 from ui.shared.selection import run_selectbox, stability_rule, threshold_input
-
-# How the banner says what put the champion in force ("promoted by Bob on ...").
-PAST_TENSE = {"promote": "promoted", "rollback": "restored by a rollback", "approve": "approved"}
 
 
 def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]:
@@ -35,7 +33,7 @@ def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]
     if champion is not None:
         st.info(
             f"**Champion:** {literal(champion.run_name)} (`{champion.run_id}`) at threshold "
-            f"**{champion.threshold}** · {PAST_TENSE.get(champion.action, champion.action)} by "
+            f"**{champion.threshold}** · {put_in_force(champion.action)} by "
             f"{literal(champion.promoted_by)} "
             f"on {readable_time(champion.promoted_at)} · “{literal(champion.reason)}”",
             icon=":material/emoji_events:",
