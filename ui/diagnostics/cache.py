@@ -1,8 +1,9 @@
 """Cached wrappers for Model diagnostics, keyed by run id and evaluation-data fingerprint.
 
-Results are immutable (frozen dataclasses over read-only arrays) and can be large (a score
-table over a million rows), so they are held with st.cache_resource rather than copied on
-every rerun by st.cache_data: a threshold change then costs a lookup, not a copy.
+Results are immutable (frozen dataclasses over read-only arrays) and can be large, so they are
+held with st.cache_resource rather than copied on every rerun by st.cache_data. The validation
+set, its score table and curves are cached in ui/shared/cache_evaluation.py (Runs › Compare
+draws them too).
 """
 
 from __future__ import annotations
@@ -11,19 +12,11 @@ import numpy as np
 import streamlit as st
 
 from core.data.tables import read_columns, read_table_bytes
-from core.evaluation import curves as evaluation
 from core.evaluation import eval_data, explain_global, monotonicity, run_comparison
-from core.evaluation.threshold_policy import ScoreTable, build_score_table
 from core.store.access import model_uri
 from ui.shared import cache
 
 _ENTRIES = 8
-
-
-@st.cache_resource(show_spinner="Reading the validation set…", max_entries=_ENTRIES)
-def validation_data(tracking_uri: str, run_id: str) -> eval_data.EvaluationData:
-    """The run's logged validation set as evaluation data."""
-    return eval_data.from_validation_set(cache.validation_set(tracking_uri, run_id), run_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=_ENTRIES)
@@ -42,18 +35,6 @@ def labelled_file_data(
     return eval_data.from_labelled_frame(
         frame, model, label_column, source=name, fingerprint=f"{fingerprint}:{label_column}"
     )
-
-
-@st.cache_resource(show_spinner="Sorting scores…", max_entries=_ENTRIES)
-def score_table(key: str, _labels: np.ndarray, _scores: np.ndarray) -> ScoreTable:
-    """The sorted-score table behind every metric and threshold lookup."""
-    return build_score_table(_labels, _scores)
-
-
-@st.cache_resource(show_spinner=False, max_entries=_ENTRIES)
-def evaluation_of(key: str, _table: ScoreTable) -> evaluation.Evaluation:
-    """ROC, KS, precision-recall and the score distribution of a score table."""
-    return evaluation.evaluate(_table)
 
 
 @st.cache_resource(show_spinner="Computing SHAP values…", max_entries=_ENTRIES)

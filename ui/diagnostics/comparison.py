@@ -20,6 +20,7 @@ from core.store.access import RunsTable
 from ui.diagnostics import cache as cached
 from ui.diagnostics.data import run_label
 from ui.diagnostics.policy import THRESHOLD_MAX, THRESHOLD_MIN
+from ui.shared import cache_evaluation
 from ui.shared.context import StoreContext, show_error
 
 OWN_THRESHOLDS = "Each run's own threshold"
@@ -40,8 +41,8 @@ def _challenger_evaluation(
             icon=":material/warning:",
         )
     key = f"{challenger_id}:{data.fingerprint}"
-    table = cached.score_table(key, data.labels, scores)
-    return scores, table, cached.evaluation_of(key, table)
+    table = cache_evaluation.score_table(key, data.labels, scores)
+    return scores, table, cache_evaluation.evaluation_of(key, table)
 
 
 def _threshold_input(column: object, label: str, context: StoreContext, role: str) -> float:

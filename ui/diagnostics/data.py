@@ -13,7 +13,7 @@ from core.scoring.model_spec import LoadedModel
 from core.store.access import RunsTable, model_uri
 from ui.diagnostics import cache as cached
 from ui.diagnostics.attach import offer_attach
-from ui.shared import cache
+from ui.shared import cache, cache_evaluation
 from ui.shared.context import StoreContext, show_error
 from ui.shared.markdown_text import literal
 from ui.shared.selection import run_selectbox
@@ -148,7 +148,7 @@ def pick_data(
         )
     try:
         if source == LOGGED:
-            return cached.validation_data(context.tracking_uri, run["run_id"])
+            return cache_evaluation.validation_data(context.tracking_uri, run["run_id"])
         if model is None:
             st.warning("Scoring a file needs the run's model, which is unavailable (see above).")
             return None

@@ -15,14 +15,14 @@ from core.runs.overlays import (
     curve_overlay,
     not_drawn_sentence,
 )
-from ui.diagnostics import cache as diagnostics_cache
+from ui.shared import cache_evaluation
 
 
 def _evaluation(tracking_uri: str, run_id: str) -> Evaluation:
-    """One run's ROC/KS on its logged validation set (cached like Diagnostics)."""
-    data = diagnostics_cache.validation_data(tracking_uri, run_id)
-    table = diagnostics_cache.score_table(data.fingerprint, data.labels, data.scores)
-    return diagnostics_cache.evaluation_of(data.fingerprint, table)
+    """One run's ROC/KS on its logged validation set (the same cache entries as Diagnostics)."""
+    data = cache_evaluation.validation_data(tracking_uri, run_id)
+    table = cache_evaluation.score_table(data.fingerprint, data.labels, data.scores)
+    return cache_evaluation.evaluation_of(data.fingerprint, table)
 
 
 def selected_overlay(tracking_uri: str, runs: pd.DataFrame, selected: list[str]) -> CurveOverlay:

@@ -1,4 +1,4 @@
-"""The one core module that imports streamlit: cached wrappers keyed by immutable inputs."""
+"""Cached wrappers used across pages, keyed by immutable inputs: clients, runs, models, records."""
 
 from __future__ import annotations
 
