@@ -15,7 +15,12 @@ from core.errors import GovernanceError
 from core.evaluation import curves as ev
 from core.evaluation.eval_data import EvaluationData
 from core.evaluation.run_comparison import swap_set
-from core.evaluation.threshold_policy import ScoreTable, policy_at, threshold_for_approval_rate
+from core.evaluation.threshold_policy import (
+    PolicyPoint,
+    ScoreTable,
+    policy_at,
+    threshold_for_approval_rate,
+)
 from core.store.access import RunsTable
 from ui.diagnostics import cache as cached
 from ui.diagnostics.data import run_label
@@ -29,7 +34,7 @@ EQUAL_APPROVAL = "Equal approval rate"
 
 def _challenger_evaluation(
     context: StoreContext, challenger_id: str, data: EvaluationData
-) -> tuple[object, ScoreTable, ev.Evaluation]:
+) -> tuple[np.ndarray, ScoreTable, ev.Evaluation]:
     """Challenger scores on the same rows, their score table and evaluation."""
     scores, unseen = cached.challenger_scores(
         context.tracking_uri, challenger_id, data.fingerprint, data
@@ -58,6 +63,88 @@ def _threshold_input(column: object, label: str, context: StoreContext, role: st
     )
 
 
+def _pick_challenger(
+    context: StoreContext, frame: pd.DataFrame, others: pd.Series
+) -> tuple[str | None, float, float]:
+    """The challenger picked (None until one is), this run's threshold and the challenger's."""
+    left, middle, right = st.columns([2, 1, 1])
+    challenger_id = left.selectbox(
+        "Challenger run",
+        others.tolist(),
+        format_func=lambda rid: run_label(frame, rid),
+        index=None,
+        placeholder="Pick a run to compare with",
+        key="diag_challenger",
+    )
+    run_threshold = _threshold_input(middle, "This run's threshold", context, "this_run")
+    challenger_threshold = _threshold_input(right, "Challenger threshold", context, "challenger")
+    return challenger_id, run_threshold, challenger_threshold
+
+
+def _aligned_points(
+    table: ScoreTable,
+    challenger_table: ScoreTable,
+    run_threshold: float,
+    challenger_threshold: float,
+) -> tuple[str, float, dict[str, PolicyPoint]]:
+    """How decisions are compared, the challenger's threshold under it, and both runs' points."""
+    align = st.radio(
+        "Compare decisions at",
+        [OWN_THRESHOLDS, EQUAL_APPROVAL],
+        horizontal=True,
+        key="diag_swap_alignment",
+        help="A credit committee compares models at the same approval rate.",
+    )
+    this_point = policy_at(table, run_threshold)
+    if align == EQUAL_APPROVAL:
+        challenger_point = threshold_for_approval_rate(challenger_table, this_point.approval_rate)
+        challenger_threshold = challenger_point.threshold
+        st.caption(
+            f"The challenger's threshold {challenger_threshold:.4f} approves "
+            f"{challenger_point.approval_rate:.2%}, as this run does at {run_threshold:.4f} "
+            f"({this_point.approval_rate:.2%})."
+        )
+    points = {
+        "this run": this_point,
+        "challenger": policy_at(challenger_table, challenger_threshold),
+    }
+    return align, challenger_threshold, points
+
+
+def _auc_difference(key: str, data: EvaluationData, scores: np.ndarray) -> None:
+    """DeLong's AUC difference (challenger minus this run) with its confidence interval."""
+    comparison = cached.delong(key, data.labels, data.scores, scores)
+    st.markdown(
+        f"**AUC difference (challenger − this run): {comparison.difference:+.4f}**, "
+        f"{comparison.confidence:.0%} CI [{comparison.ci_low:+.4f}, {comparison.ci_high:+.4f}], "
+        f"DeLong p = {comparison.p_value:.3g} "
+        f"(this run {comparison.auc_base:.4f}, challenger {comparison.auc_challenger:.4f})."
+    )
+
+
+def _swap_section(
+    data: EvaluationData, scores: np.ndarray, thresholds: tuple[float, float], align: str
+) -> None:
+    """The swap set: applicants one run approves and the other declines, at each threshold."""
+    swaps = swap_set(data.labels, data.scores, scores, *thresholds)
+    st.markdown(f"**Swap set** at {align.lower()}")
+    st.dataframe(
+        swaps.assign(
+            bad_rate=swaps["bad_rate"].map(lambda r: "—" if pd.isna(r) else f"{r:.2%}"),
+            share=swaps["share"].map(lambda s: f"{s:.2%}"),
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "group": st.column_config.TextColumn("Group", width="large"),
+            "count": st.column_config.NumberColumn("Applicants"),
+            "share": st.column_config.TextColumn("Share"),
+            "bads": st.column_config.NumberColumn("Bads"),
+            "bad_rate": st.column_config.TextColumn("Bad rate"),
+        },
+    )
+
+
 def comparison_tab(
     context: StoreContext,
     runs: RunsTable,
@@ -72,17 +159,7 @@ def comparison_tab(
     if others.empty:
         st.info("No other run with a model in this experiment to compare with.")
         return
-    left, middle, right = st.columns([2, 1, 1])
-    challenger_id = left.selectbox(
-        "Challenger run",
-        others.tolist(),
-        format_func=lambda rid: run_label(frame, rid),
-        index=None,
-        placeholder="Pick a run to compare with",
-        key="diag_challenger",
-    )
-    run_threshold = _threshold_input(middle, "This run's threshold", context, "this_run")
-    challenger_threshold = _threshold_input(right, "Challenger threshold", context, "challenger")
+    challenger_id, run_threshold, challenger_threshold = _pick_challenger(context, frame, others)
     if challenger_id is None:
         st.info(
             "Pick a challenger: both runs are scored on the same rows, their ROC and KS are "
@@ -108,56 +185,12 @@ def comparison_tab(
             icon=":material/info:",
         )
         return
-    align = st.radio(
-        "Compare decisions at",
-        [OWN_THRESHOLDS, EQUAL_APPROVAL],
-        horizontal=True,
-        key="diag_swap_alignment",
-        help="A credit committee compares models at the same approval rate.",
+    align, challenger_threshold, points = _aligned_points(
+        table, challenger_table, run_threshold, challenger_threshold
     )
-    this_point = policy_at(table, run_threshold)
-    if align == EQUAL_APPROVAL:
-        challenger_point = threshold_for_approval_rate(challenger_table, this_point.approval_rate)
-        challenger_threshold = challenger_point.threshold
-        st.caption(
-            f"The challenger's threshold {challenger_threshold:.4f} approves "
-            f"{challenger_point.approval_rate:.2%}, as this run does at {run_threshold:.4f} "
-            f"({this_point.approval_rate:.2%})."
-        )
     curves = {"this run": evaluation, "challenger": challenger_eval}
-    points = {
-        "this run": this_point,
-        "challenger": policy_at(challenger_table, challenger_threshold),
-    }
     plot_left, plot_right = st.columns(2)
     plot_left.plotly_chart(charts.roc_figure(curves, points), width="stretch")
     plot_right.plotly_chart(charts.ks_figure(curves), width="stretch")
-    comparison = cached.delong(
-        f"{run['run_id']}:{challenger_id}:{data.fingerprint}",
-        data.labels,
-        data.scores,
-        scores,
-    )
-    st.markdown(
-        f"**AUC difference (challenger − this run): {comparison.difference:+.4f}**, "
-        f"{comparison.confidence:.0%} CI [{comparison.ci_low:+.4f}, {comparison.ci_high:+.4f}], "
-        f"DeLong p = {comparison.p_value:.3g} "
-        f"(this run {comparison.auc_base:.4f}, challenger {comparison.auc_challenger:.4f})."
-    )
-    swaps = swap_set(data.labels, data.scores, scores, run_threshold, challenger_threshold)
-    st.markdown(f"**Swap set** at {align.lower()}")
-    st.dataframe(
-        swaps.assign(
-            bad_rate=swaps["bad_rate"].map(lambda r: "—" if pd.isna(r) else f"{r:.2%}"),
-            share=swaps["share"].map(lambda s: f"{s:.2%}"),
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "group": st.column_config.TextColumn("Group", width="large"),
-            "count": st.column_config.NumberColumn("Applicants"),
-            "share": st.column_config.TextColumn("Share"),
-            "bads": st.column_config.NumberColumn("Bads"),
-            "bad_rate": st.column_config.TextColumn("Bad rate"),
-        },
-    )
+    _auc_difference(f"{run['run_id']}:{challenger_id}:{data.fingerprint}", data, scores)
+    _swap_section(data, scores, (run_threshold, challenger_threshold), align)
