@@ -8,10 +8,10 @@ import streamlit as st
 
 from core.errors import SettingsError
 from core.settings import load_settings, prepare_mlflow_environment
-from ui.context import set_context
-from ui.selection import attach_sidebar_slot
-from ui.sidebar import draw_sidebar
-from ui.warmup import warm_imports_once
+from ui.shared.context import set_context
+from ui.shared.selection import attach_sidebar_slot
+from ui.shared.sidebar import draw_sidebar
+from ui.shared.warmup import warm_imports_once
 
 # Shipped with the app: a material-icon page icon is fetched from the internet.
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"

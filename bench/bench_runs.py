@@ -75,7 +75,7 @@ FOLD_METRICS = ("cv_auc", "cv_ks")
 T0 = 1_790_000_000_000
 # Filter changes timed in (b): they keep 1,000, 1,000, 2,000 and 100 of the 2,000 runs.
 SEARCHES = ("run_00", "run_01", "run_0", "run_001")
-READING_BANNER = "while the older ones are read"  # ui/context.py, shown until every run is in
+READING_BANNER = "while the older ones are read"  # ui/shared/context.py, until every run is in
 
 
 def _run_content(index: int, rng: random.Random) -> dict:
@@ -313,7 +313,7 @@ def timed(function: Callable[[], object], repeat: int) -> tuple[float, object]:
 def _wait_for_whole_read(uri: str, experiment_id: str) -> None:
     """Wait until the dashboard's cached read of a tracking server's runs is whole (no-op for
     other stores, whose read is whole at once)."""
-    from ui import cache
+    from ui.shared import cache
 
     if store_kind(uri) != "server":
         return
@@ -330,7 +330,7 @@ def bench_table(uri: str, repeat: int, baseline_repeat: int) -> dict[str, float]
     """(a) Baseline vs core cold vs cached warm, checking both agree on the CV means."""
     import streamlit as st
 
-    from ui import cache
+    from ui.shared import cache
 
     experiment_id = _experiment_id(uri)
     client = MlflowClient(uri)

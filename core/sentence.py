@@ -2,8 +2,8 @@
 
 Core writes "{0} has the highest val_auc" with the run's name as a separate value. The sentence
 is equal to its plain text, so the CLI, the evidence pack and tests read it as before; a page
-renders it for markdown with each name escaped (`ui.shared.markdown_text.literal`), so a name holding
-`**`, `|` or `[x](y)` shows verbatim while core's own formatting stays.
+renders it for markdown with each name escaped (`ui.shared.markdown_text.literal`), so a name
+holding `**`, `|` or `[x](y)` shows verbatim while core's own formatting stays.
 """
 
 from __future__ import annotations

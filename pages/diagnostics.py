@@ -7,18 +7,18 @@ import streamlit as st
 from core.errors import GovernanceError
 from core.evaluation.curves import require_both_classes
 from core.scoring.loaded_model import output_label
-from ui import cache_diagnostics as cached
-from ui.context import get_context, require_runs
-from ui.diagnostics_comparison import comparison_tab
-from ui.diagnostics_data import describe_data, load_model, pick_data, pick_run
-from ui.diagnostics_fairness import fairness_tab
-from ui.diagnostics_sections import (
+from ui.diagnostics.comparison import comparison_tab
+from ui.diagnostics.data import describe_data, load_model, pick_data, pick_run
+from ui.diagnostics.fairness import fairness_tab
+from ui.diagnostics.sections import (
     bands_tab,
     explain_tab,
     monotonicity_tab,
     policy_and_performance,
 )
-from ui.report_download import diagnostics_pack_button
+from ui.shared import cache_evaluation
+from ui.shared.context import get_context, require_runs
+from ui.shared.report_download import diagnostics_pack_button
 
 context = get_context()
 st.title("Model diagnostics")
@@ -34,10 +34,10 @@ describe_data(data, output_label(model))
 diagnostics_pack_button(context.settings, run["run_id"], run["run_name"])
 
 table_key = f"{run['run_id']}:{data.fingerprint}"
-table = cached.score_table(table_key, data.labels, data.scores)
+table = cache_evaluation.score_table(table_key, data.labels, data.scores)
 try:
     require_both_classes(table)
-    evaluation, error = cached.evaluation_of(table_key, table), None
+    evaluation, error = cache_evaluation.evaluation_of(table_key, table), None
 except GovernanceError as exc:
     evaluation, error = None, exc
 

@@ -8,10 +8,9 @@ from core.errors import GovernanceError
 from core.monitoring.periods import PERIODS
 from core.monitoring.use_cases import run_ids
 from core.scoring.calibrator import scale_label
-from ui import cache_monitoring as cached
-from ui import monitoring_sections as sections
-from ui import monitoring_source as source
-from ui.context import get_context, require_runs, show_error
+from ui.monitoring import cache as cached
+from ui.monitoring import sections, source
+from ui.shared.context import get_context, require_runs, show_error
 
 context = get_context()
 st.title("Monitoring")

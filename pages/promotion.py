@@ -1,18 +1,16 @@
 """Promotion: compare a candidate with the champion, run the gates, promote or request, approve,
-audit, roll back. Only wiring: the sections live in ui/promotion_*.py, the logic in
+audit, roll back. Only wiring: the sections live in ui/promotion/, the logic in
 core/promotion."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import promotion_candidate as candidate
-from ui import promotion_history as history
-from ui import promotion_review as review
-from ui.context import get_context, require_runs
-from ui.promotion_actions import repair_on_open, show_flash
-from ui.promotion_identity import current_signer
-from ui.report_download import evidence_pack_button
+from ui.promotion import candidate, history, review
+from ui.promotion.actions import repair_on_open, show_flash
+from ui.promotion.identity import current_signer
+from ui.shared.context import get_context, require_runs
+from ui.shared.report_download import evidence_pack_button
 
 context = get_context()
 settings = context.settings

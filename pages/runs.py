@@ -7,17 +7,12 @@ import streamlit as st
 
 from core.runs import analysis as runs_analysis
 from core.runs import views
-from ui import (
-    cache_runs,
-    runs_compare,
-    runs_controls,
-    runs_stability,
-    runs_summary,
-    runs_table,
-    selection,
-)
-from ui.context import get_context, require_runs
-from ui.markdown_text import literal, with_literal_names
+from ui.runs import cache as cached
+from ui.runs import compare, controls, stability, summary
+from ui.runs import table as runs_table
+from ui.shared import selection
+from ui.shared.context import get_context, require_runs
+from ui.shared.markdown_text import literal, with_literal_names
 
 context = get_context()
 st.title("Runs")
@@ -30,15 +25,15 @@ if runs.empty:
     )
     st.stop()
 
-fingerprint = cache_runs.runs_fingerprint(runs)
-label_of = cache_runs.run_labels(fingerprint, runs)
+fingerprint = cached.runs_fingerprint(runs)
+label_of = cached.run_labels(fingerprint, runs)
 champion = selection.champion_run_id(context.settings)
 caption = views.runs_caption(len(runs), len(table.children), context.experiment.name)
 st.caption(with_literal_names(caption))
 metric_options = runs_analysis.primary_metric_options(runs)
-primary, rule = runs_controls.primary_and_rule(metric_options)
+primary, rule = controls.primary_and_rule(metric_options)
 selection.remember_stability_rule(rule)  # Promotion, What-if and Diagnostics use it too
-flags = cache_runs.stability_flags(fingerprint, rule, runs)
+flags = cached.stability_flags(fingerprint, rule, runs)
 
 
 @st.fragment
@@ -49,11 +44,11 @@ def filtered_runs() -> None:
     stability rule and every run's verdict, which no widget in here changes. A change to any
     of those reruns the whole page, this included.
     """
-    run_filter = runs_controls.run_filter(table, metric_options)
+    run_filter = controls.run_filter(table, metric_options)
     if problem := run_filter.range_problem():
         st.warning(problem, icon=":material/swap_vert:")
     shown = runs_analysis.apply_filter(runs, run_filter)
-    runs_summary.recommendation_banner(context.settings, runs, shown, rule, primary, flags)
+    summary.recommendation_banner(context.settings, runs, shown, rule, primary, flags)
     extra_columns = runs_table.extra_column_picker(table)
     if run_filter.describe():
         st.caption(f"Showing {len(shown)} of {len(runs)} runs: " + "; ".join(run_filter.describe()))
@@ -83,16 +78,16 @@ def analysis_tabs(ranked: pd.DataFrame, selected: list[str]) -> None:
         ["CV stability", "Compare selected runs", "Which hyper-parameters matter", "Child runs"],
         key="tab",
         on_change="rerun",
-        bind=runs_controls.URL,
+        bind=controls.URL,
     )
     with stability_tab:
         if stability_tab.open:
-            runs_stability.stability_tab(
+            stability.stability_tab(
                 context.tracking_uri, table, ranked, selected, rule, label_of, primary
             )
     with compare_tab:
         if compare_tab.open:
-            runs_compare.compare_tab(
+            compare.compare_tab(
                 runs,
                 ranked,
                 selected,
@@ -105,10 +100,10 @@ def analysis_tabs(ranked: pd.DataFrame, selected: list[str]) -> None:
             )
     with effects_tab:
         if effects_tab.open:
-            runs_compare.effects_tab(runs, primary)
+            compare.effects_tab(runs, primary)
     with children_tab:
         if children_tab.open:
-            runs_compare.children_tab(table.children, runs)
+            compare.children_tab(table.children, runs)
 
 
 filtered_runs()

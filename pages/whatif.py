@@ -8,15 +8,16 @@ from core.errors import GovernanceError
 from core.scoring.model_spec import model_spec, monotone_from_params, with_monotone
 from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.store import access as store
-from ui import cache, cache_whatif
-from ui.context import get_context, require_runs, show_error
-from ui.feature_policy import feature_policy, held_fixed_note
-from ui.markdown_text import literal
-from ui.selection import threshold_input
-from ui.whatif_batch import batch_section
-from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
-from ui.whatif_picker import pick_applicant
-from ui.whatif_run import pick_run
+from ui.shared import cache
+from ui.shared.context import get_context, require_runs, show_error
+from ui.shared.feature_policy import feature_policy, held_fixed_note
+from ui.shared.markdown_text import literal
+from ui.shared.selection import threshold_input
+from ui.whatif import cache as cached
+from ui.whatif.batch import batch_section
+from ui.whatif.editor import Workbench, applicant_workbench, load_applicant_into_form
+from ui.whatif.picker import pick_applicant
+from ui.whatif.run import pick_run
 
 context = get_context()
 st.title("What-if scoring")
@@ -77,7 +78,7 @@ except GovernanceError as exc:
 policy = feature_policy(context.settings)
 book = book.withholding(policy.protected)
 
-template, steps = cache_whatif.run_defaults(
+template, steps = cached.run_defaults(
     spec, validation, context.tracking_uri, choice.run_id, validation is not None
 )
 one_tab, batch_tab = st.tabs(["One applicant", "Batch scoring"])

@@ -19,7 +19,7 @@ from core.store.client import ensure_experiment
 from core.training import attach
 from tests.apptest_helpers import APP, PAGES, TIMEOUT_SECONDS, exceptions, texts, workbench_data
 from tests.store_builders import EXPERIMENT, log_seed_pattern_run
-from ui.diagnostics_data import LOGGED, PATH
+from ui.diagnostics.data import LOGGED, PATH
 
 SEED_FEATURES_ROWS = 800
 

@@ -15,7 +15,7 @@ from core.settings import DEFAULT_DECISION_THRESHOLD
 from core.store import access as store
 from core.store.client import open_client
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts, workbench_data
-from ui.diagnostics_data import PATH, UPLOAD
+from ui.diagnostics.data import PATH, UPLOAD
 
 PAGE = "pages/diagnostics.py"
 

@@ -1,5 +1,5 @@
 """Names holding markdown show verbatim: run, experiment and feature names are escaped where a
-page puts them into markdown, core's own formatting is kept (ui/markdown_text.py)."""
+page puts them into markdown, core's own formatting is kept (ui/shared/markdown_text.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.markdown_store import (  # noqa: F401 (fixtures)
     markdown_store_fixture,
     markdown_store_template_fixture,
 )
-from ui.markdown_text import literal, with_literal_names
+from ui.shared.markdown_text import literal, with_literal_names
 
 SHOWN_RUN = literal(RUN_NAME)
 
@@ -117,7 +117,7 @@ def _error_naming_a_run() -> None:
     """A page script showing a core error whose message names a run (for AppTest)."""
     from core.errors import ModelLoadError
     from core.sentence import Sentence
-    from ui.context import show_error
+    from ui.shared.context import show_error
 
     show_error(ModelLoadError(Sentence("Run '{0}' logged no model.", "**x** | y"), fix="Pick one."))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from core.plain_words import plain_header
-from ui.plain_tables import PERCENT, POINTS, plain_table
+from ui.shared.plain_tables import PERCENT, POINTS, plain_table
 
 
 def test_headers_read_as_words_and_numbers_share_a_format() -> None:

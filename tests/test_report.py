@@ -244,7 +244,7 @@ def test_promotion_freezes_the_pack_and_verify_detects_tampering(
 
 
 def test_download_generator_makes_the_pack_on_call(report_store: ReportStore) -> None:
-    from ui.report_download import pack_generator
+    from ui.shared.report_download import pack_generator
 
     settings = replace(report_store.settings)
     made = pack_generator(settings, report_store.seed_pattern, None)()

@@ -364,7 +364,7 @@ def test_table_shows_one_page_of_the_ranked_runs_and_keeps_ticks_across_pages(
     file_store, app_env, monkeypatch
 ) -> None:
     # given pages of two rows
-    from ui import runs_table
+    from ui.runs import table as runs_table
 
     monkeypatch.setattr(runs_table, "PAGE_ROWS", 2)
     app_env(file_store.uri)

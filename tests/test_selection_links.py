@@ -1,5 +1,5 @@
 """A link to a run the page cannot open says where the run is: trash, another experiment, or
-nowhere in the store (ui/selection.py on core/store/run_lookup.py)."""
+nowhere in the store (ui/shared/selection.py on core/store/run_lookup.py)."""
 
 from __future__ import annotations
 

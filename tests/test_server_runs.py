@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from core.store import access, server_runs
 from core.store.server_runs import ServerRunsCache
 from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
-from ui import cache
+from ui.shared import cache
 
 pytestmark = pytest.mark.server
 N_RUNS = 30

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 
-from ui import warmup
+from ui.shared import warmup
 
 
 def test_warm_imports_start_once_and_import_the_modules(monkeypatch) -> None:

@@ -56,7 +56,7 @@ def _page(model, validation) -> None:
     from core.scoring.applicants import applicant_by_row
     from core.scoring.model_spec import model_spec
     from core.scoring.reason_codes import ReasonCodeBook
-    from ui.whatif_editor import Workbench, applicant_workbench, load_applicant_into_form
+    from ui.whatif.editor import Workbench, applicant_workbench, load_applicant_into_form
 
     spec = model_spec(model.classifier)
     applicant = applicant_by_row(validation, spec, 0)
@@ -102,7 +102,7 @@ def test_form_shows_an_unseen_level_and_scores_it_as_missing(model) -> None:
 def test_result_block_escapes_names_and_values() -> None:
     # given a hostile feature name and value
     from core.charts.whatif import Bar, BarChart
-    from ui.whatif_result import chart_html, html_table
+    from ui.whatif.result import chart_html, html_table
 
     name = '<img src=x onerror=alert(1)> **bold** "q"'
     chart = BarChart(name, (Bar(name, 0.0, 1.0, "up", name),), -1.0, 2.0, name, 0.5, name)

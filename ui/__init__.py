@@ -1,1 +1,1 @@
-"""Streamlit helpers shared by the pages: the store context and how errors are shown."""
+"""Streamlit helpers for the pages: one package per page, and ui.shared for what several use."""

@@ -1,1 +1,0 @@
-"""Streamlit custom components (inline html/css/js from files, no build step)."""

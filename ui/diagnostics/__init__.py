@@ -1,0 +1,1 @@
+"""Model diagnostics' sections: evaluation data, threshold workbench, comparison, fairness."""

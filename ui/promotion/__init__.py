@@ -1,0 +1,1 @@
+"""The Promotion page's sections: candidate and checklist, review, history, signer, actions."""

@@ -1,0 +1,1 @@
+"""What several pages use: store context, selection, sidebar, caches, markdown names, tables."""

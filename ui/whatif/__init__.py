@@ -1,0 +1,1 @@
+"""The What-if page's sections: run and applicant pickers, the editor, its result, batch scoring."""
