@@ -15,7 +15,16 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # Lowest first; the base modules may import each other only as listed in BASE_IMPORTS.
 CORE_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "sentence", "plain_words", "run_schema", "code_version", "threshold", "settings"),
+    (
+        "errors",
+        "sentence",
+        "plain_words",
+        "run_schema",
+        "code_version",
+        "templating",
+        "threshold",
+        "settings",
+    ),
     ("data",),
     ("scoring",),
     ("evaluation", "record", "decision_log"),

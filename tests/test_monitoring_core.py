@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from core.errors import DataValidationError
 from core.evaluation.metrics import auc_score, ks_statistic
 from core.monitoring import drift
 from core.monitoring.accuracy import auc_and_ks, discrimination
-from core.monitoring.output import report_dict, write_report
+from core.monitoring.output import report_dict, report_html, write_report
 from core.monitoring.reference import (
     ProfileError,
     ReferenceProfile,
@@ -28,6 +29,7 @@ from core.monitoring.reference import (
 )
 from core.monitoring.report import build_report
 from core.monitoring.sources import OUTCOME, from_table, join_outcomes
+from tests.html_asserts import BREAKOUT, SCRIPT, assert_shown_as_text
 
 CATEGORICAL = ["home_ownership", "loan_purpose"]
 THRESHOLD = 0.4542
@@ -280,6 +282,26 @@ def test_report_writes_json_and_html_and_refuses_other_suffixes(reference, tmp_p
     assert "Monitoring report" in (tmp_path / "r.html").read_text()
     with pytest.raises(DataValidationError, match=r"report\.json or report\.html"):
         write_report(report, tmp_path / "r.txt")
+
+
+def test_report_html_shows_names_from_the_data_as_text() -> None:
+    # given features, a source and a note whose names hold markup, and drift that raises alerts
+    names = {"credit_score": f"credit_score {SCRIPT}", "loan_purpose": f"purpose {BREAKOUT}"}
+    frame = make_synthetic_credit_data(3_000, seed=1)
+    features = [names.get(c, c) for c in frame.columns if c not in ("applicant_id", "default")]
+    profile = build_profile(
+        frame.rename(columns=names), features, [names.get(c, c) for c in CATEGORICAL],
+        _scores(frame), THRESHOLD, run_id="run-a", source="test sample",
+    )  # fmt: skip
+    recent = _from(_recent(600, 1.5).rename(columns=names), profile)
+    recent = replace(recent, source=f"upload {BREAKOUT}", notes=(f"note {SCRIPT}",))
+    report = build_report(recent, {"run-a": profile})
+    assert any(names["credit_score"] in alert.line() for alert in report.alerts)
+    # when it is written as HTML
+    page = report_html(report)
+    # then every such name shows as text: no element or attribute comes from it
+    assert "<script>alert" not in page and "<img" not in page
+    assert_shown_as_text(page, names["credit_score"], names["loan_purpose"], BREAKOUT, scripts=0)
 
 
 def test_one_sort_auc_and_ks_equal_the_evaluation_metrics() -> None:

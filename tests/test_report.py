@@ -26,16 +26,20 @@ from core.promotion.use_cases import promote
 from core.record.frozen import frozen_pack_path
 from core.record.manifest import read_manifest
 from core.report.figures import embed
+from core.report.pack import Missing
+from core.report.render import render_html
 from core.report.reproduce import train_command
+from core.report.sections import build_pack
 from core.report.use_cases import run_pack_html
 from core.run_schema import LABEL_COLUMN, SCORE_COLUMN
 from core.settings import Settings, load_settings
 from core.store.access import load_model, load_validation_set
 from core.store.run_record import fetch_run_record
+from tests.html_asserts import BREAKOUT, SCRIPT, assert_shown_as_text
 from tests.store_builders import copy_file_store
 
 THRESHOLD = 0.37
-HOSTILE = "<script>alert('x')</script>\"&"
+HOSTILE = SCRIPT
 
 
 class _Numbers(HTMLParser):
@@ -163,21 +167,58 @@ def test_run_logged_by_other_code_names_what_is_missing(report_store: ReportStor
     assert "auc" not in numbers.by_id
 
 
+def _scripts(page: str) -> int:
+    """The script elements a pack should have: plotly.js, then one per figure."""
+    return 1 + page.count('<div class="figure"')
+
+
 def test_hostile_names_are_escaped(report_store: ReportStore) -> None:
-    # given a run whose name and a param hold markup
+    # given a run whose name, a param and a tag hold markup
     client, run_id = report_store.client, report_store.seed_pattern
     client.set_tag(run_id, "mlflow.runName", HOSTILE)
     client.log_param(run_id, "note", HOSTILE)
+    client.log_param(run_id, "note_attribute", BREAKOUT)
+    client.set_tag(run_id, "data_version", BREAKOUT)
     try:
         text = run_pack_html(report_store.settings, run_id).decode("utf-8")
     finally:
         client.set_tag(run_id, "mlflow.runName", "lgb_credit_risk")
-    # then the markup appears only escaped
-    assert "<script>alert" not in text
-    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;&quot;&amp;" in text
+        client.delete_tag(run_id, "data_version")
+    # then the markup appears only escaped, as text
+    assert "<script>alert" not in text and "<img" not in text
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&#34;&amp;" in text
+    assert_shown_as_text(text, HOSTILE, BREAKOUT, scripts=_scripts(text))
     # and a figure's text cannot close its script element
     figure = embed(go.Figure(layout={"title": {"text": "</script><script>alert(1)"}}), "f")
     assert "</script><script>alert" not in figure
+
+
+def test_feature_names_reasons_and_card_texts_are_escaped(report_store: ReportStore) -> None:
+    # given a pack whose feature names, model card, promotion reason and notes hold markup
+    settings, client = report_store.settings, report_store.client
+    pack = build_pack(settings, client, fetch_run_record(client, report_store.seed_pattern))
+
+    def renamed(frame):
+        return frame.assign(feature=[f"{BREAKOUT}{name}" for name in frame["feature"]])
+
+    manifest = read_manifest(settings.promotion_manifest)
+    hostile = replace(
+        pack,
+        card=replace(pack.card, owner=HOSTILE, out_of_scope=(BREAKOUT,)),
+        data=replace(pack.data, features=renamed(pack.data.features)),
+        soundness=replace(pack.soundness, importance=renamed(pack.soundness.importance)),
+        limitations=(HOSTILE,),
+        governance=replace(
+            pack.governance,
+            manifest=manifest.model_copy(update={"reason": HOSTILE, "promoted_by": BREAKOUT}),
+        ),
+        missing=(*pack.missing, Missing("data", HOSTILE, BREAKOUT)),
+    )
+    # when it is rendered
+    text = render_html(hostile)
+    # then each shows as text (in cells, data-row attributes and the importance figure's JSON)
+    assert f'data-row="{BREAKOUT}' not in text
+    assert_shown_as_text(text, HOSTILE, BREAKOUT, scripts=_scripts(text))
 
 
 def test_cli_writes_html_and_a_pdf_with_its_text(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import html
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -12,9 +12,20 @@ import pandas as pd
 from core.errors import DataValidationError
 from core.monitoring.report import MonitoringReport
 from core.record.atomic_io import write_atomic
+from core.templating import html_environment
 
 REPORT_SCHEMA_VERSION = 1
 _TABLES = ("segments", "features", "categories", "score_bins", "bands")
+_TEMPLATES = html_environment("core.monitoring")
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One report table as the page prints it: title, column names, cell texts."""
+
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, object]]:
@@ -38,28 +49,30 @@ def report_dict(report: MonitoringReport) -> dict[str, object]:
     }
 
 
+def _cell(value: object) -> str:
+    """A cell as text: floats to 4 significant digits, missing values blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _tables(report: MonitoringReport) -> list[_Table]:
+    """The report's non-empty tables, each cell as text (the template escapes it)."""
+    return [
+        _Table(
+            name.replace("_", " "),
+            [str(c) for c in frame.columns],
+            [[_cell(row[c]) for c in frame.columns] for row in frame.to_dict(orient="records")],
+        )
+        for name in _TABLES
+        if not (frame := getattr(report, name)).empty
+    ]
+
+
 def report_html(report: MonitoringReport) -> str:
     """A plain HTML page: alerts, notes, then the tables."""
-    alerts = (
-        "".join(f"<li class='{a.level}'>{html.escape(a.line())}</li>" for a in report.alerts)
-        or "<li>No alert: nothing crosses an alert level.</li>"
-    )
-    notes = "".join(f"<li>{html.escape(n)}</li>" for n in report.notes) or "<li>none</li>"
-    tables = "".join(
-        f"<h2>{name.replace('_', ' ')}</h2>"
-        + getattr(report, name).to_html(index=False, float_format=lambda v: f"{v:.4g}", na_rep="")
-        for name in _TABLES
-        if not getattr(report, name).empty
-    )
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Monitoring report</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse;"
-        "font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}.critical{color:#c62828}"
-        ".warning{color:#a66f00}</style></head><body>"
-        f"<h1>Monitoring report</h1><p>{html.escape(report.source)}, by {report.period}</p>"
-        f"<h2>Alerts</h2><ul>{alerts}</ul><h2>Notes on the input</h2><ul>{notes}</ul>"
-        f"{tables}</body></html>"
-    )
+    template = _TEMPLATES.get_template("monitoring_report.html.j2")
+    return template.render(report=report, tables=_tables(report))
 
 
 def write_report(report: MonitoringReport, path: Path) -> None:

@@ -1,44 +1,38 @@
-"""Gather the evidence pack of one run from the store: every number from the core functions.
-
-Nothing here computes a metric: AUC, KS and bands come from core.evaluation.curves, intervals
-from core.monitoring.accuracy, the verdict from core.runs.stability, DeLong and the swap set from
-core.evaluation.run_comparison, the profile from core.monitoring, the record from
-core.promotion. What a run cannot supply becomes a `Missing` note with the way to supply it.
-"""
+"""Build a run's evidence pack, one builder per section; every number from a core function."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
 from core.evaluation import curves
-from core.evaluation.eval_data import EvaluationData, from_validation_set, score_frame
+from core.evaluation.eval_data import EvaluationData, score_frame
 from core.evaluation.explain_global import DEFAULT_SHAP_SAMPLE, feature_importance, global_shap
 from core.evaluation.monotonicity import check_monotonicity, declared_constraints
 from core.evaluation.run_comparison import delong_test, swap_set
-from core.evaluation.threshold_policy import ScoreTable, build_score_table, policy_at
+from core.evaluation.threshold_policy import build_score_table, policy_at
 from core.monitoring.accuracy import with_intervals
 from core.monitoring.alerts import ALERT_LEVELS
 from core.monitoring.profiles import frozen_profile
 from core.monitoring.reference import CategoricalProfile, ReferenceProfile
 from core.monitoring.run_profile import profile_from_validation
 from core.record import ledger
-from core.record.manifest import PromotionManifest, ledger_path, read_manifest
+from core.record.manifest import PromotionManifest
 from core.record.verification import VerificationReport
 from core.report import pack as p
 from core.report.limitations import detect_limitations
 from core.report.model_card import ModelCard, load_model_card
 from core.report.reproduce import reproducibility
+from core.report.run_inputs import MissingNotes, RunInputs, attach_hint, gather
 from core.runs.stability import StabilityRule, stability_verdict
 from core.scoring.loaded_model import LoadedModel, output_label
 from core.scoring.prepare import model_categories
 from core.settings import Settings
-from core.store.access import load_model_unchecked, load_validation_set
-from core.store.run_record import RunRecord, load_record_model
+from core.store.access import load_model_unchecked
+from core.store.run_record import RunRecord
 
 # swap_set's groups in its order, named for base = the champion and challenger = this run.
 SWAP_GROUPS = (
@@ -47,41 +41,6 @@ SWAP_GROUPS = (
     "swap-out: the champion approves, this run declines",
     "declined by both",
 )
-
-
-def attach_hint(run_id: str) -> str:
-    """The command that gives a run a validation set."""
-    return (
-        f"`python -m core attach-validation --run-id {run_id} --data holdout.csv --target "
-        "default` (or Model diagnostics › Attach to this run)"
-    )
-
-
-@dataclass
-class _Collector:
-    """Missing notes gathered while sections are built."""
-
-    notes: list[p.Missing]
-
-    def add(self, section: str, what: str, how: str) -> None:
-        self.notes.append(p.Missing(section, what, how))
-
-
-def _threshold(
-    record: RunRecord, threshold: float | None, promoted: PromotionManifest | None, default: float
-) -> tuple[float, str]:
-    """The threshold the policy is shown at, and where it comes from."""
-    if threshold is not None:
-        return float(threshold), "selected"
-    if promoted is not None:
-        return promoted.threshold, f"the promotion manifest of run {record.run_name}"
-    return float(default), "DECISION_THRESHOLD (the run was never promoted)"
-
-
-def _promotions_of(settings: Settings, run_id: str) -> tuple[ledger.LedgerEntry, ...]:
-    """The ledger entries that installed this run, oldest first."""
-    chain = ledger.read_chain(ledger_path(settings.promotion_manifest))
-    return tuple(e for e in chain.entries if e.manifest is not None and e.manifest.run_id == run_id)
 
 
 def _entries_frame(entries: tuple[ledger.LedgerEntry, ...]) -> pd.DataFrame:
@@ -150,72 +109,181 @@ def _unseen(model: LoadedModel | None, profile: ReferenceProfile | None) -> dict
     return found
 
 
-def _outcomes(table: ScoreTable, threshold: float, source: str) -> p.OutcomesSection:
-    """Discrimination with intervals, calibration, deciles and the policy at the threshold."""
+def _purpose(settings: Settings, missing: MissingNotes) -> ModelCard:
+    """1. The model card; a note when it cannot be read or is empty."""
+    try:
+        card = load_model_card(settings.model_card_file)
+    except GovernanceError as exc:
+        missing.add("purpose", exc.message, exc.fix or "")
+        return ModelCard()
+    if card.is_empty:
+        missing.add(
+            "purpose",
+            "No model card: owner, intended use and out-of-scope uses are not written down.",
+            f"Fill in {settings.model_card_file} (or point MODEL_CARD_FILE at your card).",
+        )
+    return card
+
+
+def _data(run: RunInputs, profile: ReferenceProfile | None, missing: MissingNotes) -> p.DataSection:
+    """2. The validation rows, training rows, data version and the model's features."""
+    record, data = run.record, run.data
+    if record.data_version is None:
+        missing.add(
+            "data",
+            "No data_version: the training data is not identified.",
+            "Log a data_version tag or param (python -m core train logs a content hash).",
+        )
+    return p.DataSection(
+        data_version=record.data_version,
+        source=data.source if data else None,
+        rows=data.n if data else None,
+        bads=data.n_bads if data else None,
+        n_train=int(record.metrics["n_train"]) if "n_train" in record.metrics else None,
+        features=_features(run.model, data, profile),
+    )
+
+
+def _soundness(run: RunInputs, missing: MissingNotes) -> p.SoundnessSection:
+    """3. Hyper-parameters and, with a model, constraints and their check, importance, SHAP."""
+    record, model, data = run.record, run.model, run.data
+    if model is None:
+        return p.SoundnessSection(params=record.params, constraints={})
+    constraints = declared_constraints(
+        record.params.get("monotone_constraints"), model.feature_names
+    )
+    if data is None:
+        missing.add(
+            "soundness",
+            "No validation set: the SHAP summary and the monotonicity check need rows.",
+            attach_hint(record.run_id),
+        )
+    if not constraints:
+        missing.add(
+            "soundness",
+            "No monotone constraints declared (params.monotone_constraints).",
+            "Train with `python -m core train --monotone credit_score:-1,...` to declare "
+            "the directions the business expects.",
+        )
+    return p.SoundnessSection(
+        params=record.params,
+        constraints=constraints,
+        importance=feature_importance(model, "gain"),
+        shap=global_shap(model, data.features, DEFAULT_SHAP_SAMPLE) if data else None,
+        monotonicity=(
+            check_monotonicity(model, data.features, constraints)
+            if data is not None and constraints
+            else None
+        ),
+    )
+
+
+def _outcomes(run: RunInputs, missing: MissingNotes) -> p.OutcomesSection | None:
+    """4. Discrimination with intervals, calibration, deciles and the policy at the threshold."""
+    if run.data is None:
+        return None
+    table = build_score_table(run.data.labels, run.data.scores)
+    if not table.has_both_classes:
+        missing.add(
+            "outcomes",
+            "The validation set holds one class only: AUC, KS and Gini are undefined.",
+            attach_hint(run.record.run_id) + " with --replace, using a file with goods and bads",
+        )
+        return None
     evaluation = curves.evaluate(table)
     return p.OutcomesSection(
         evaluation=evaluation,
         intervals=with_intervals(evaluation.auc, evaluation.ks, table.n_bads, table.n_goods),
         calibration=curves.calibration(table),
         bands=curves.score_bands(table),
-        policy=policy_at(table, threshold),
-        threshold_source=source,
+        policy=policy_at(table, run.threshold),
+        threshold_source=run.threshold_source,
     )
 
 
-def _benchmark(
-    settings: Settings,
-    run_id: str,
-    data: EvaluationData,
-    threshold: float,
-    champion: PromotionManifest | None,
-    missing: _Collector,
-) -> p.BenchmarkSection | None:
-    """This run against the champion on the same rows, or None with a note saying why."""
-    if champion is None:
+def _stability(record: RunRecord, missing: MissingNotes) -> p.StabilitySection | None:
+    """4, continued. The noise-aware verdict on the CV folds, or a note that none are logged."""
+    row = record.stability_row()
+    if row is None:
         missing.add(
-            "benchmarking",
-            "No champion: nothing is promoted yet, so there is nothing to benchmark against.",
-            "Promote a run (`python -m core promote`); its packs then compare with it.",
+            "outcomes",
+            "No cross-validation folds logged: CV stability cannot be judged.",
+            "Log cv_auc per fold (step = fold) with each fold's rows and bads (params "
+            "cv_fold_rows, cv_fold_bads), or train with `python -m core train`.",
         )
         return None
-    if champion.run_id == run_id:
-        missing.add(
-            "benchmarking",
-            "This run is the champion: it is benchmarked when a challenger's pack is made.",
-            "Make the pack of a challenger run to compare it with this one.",
-        )
-        return None
-    model = load_model_unchecked(settings.tracking_uri, champion.run_id)
+    rule = StabilityRule()
+    return p.StabilitySection(stability_verdict(row, rule), rule.describe(), record.folds)
+
+
+def _champion_comparison(run: RunInputs, data: EvaluationData) -> p.BenchmarkSection:
+    """This run against the champion (who is another run), scored on the same rows."""
+    champion = run.champion
+    model = load_model_unchecked(run.settings.tracking_uri, champion.run_id)
     scores, _, _ = score_frame(model, data.features)
+    swap = swap_set(data.labels, scores, data.scores, champion.threshold, run.threshold)
     return p.BenchmarkSection(
         champion_run_id=champion.run_id,
         champion_name=champion.run_name,
         champion_threshold=champion.threshold,
         champion_evaluation=curves.evaluate(build_score_table(data.labels, scores)),
         comparison=delong_test(data.labels, scores, data.scores),
-        swap=swap_set(data.labels, scores, data.scores, champion.threshold, threshold).assign(
-            group=SWAP_GROUPS
-        ),
+        swap=swap.assign(group=SWAP_GROUPS),
     )
 
 
-def _profile(
-    settings: Settings,
-    promoted: PromotionManifest | None,
-    model: LoadedModel | None,
-    validation: pd.DataFrame | None,
-    run_id: str,
-    threshold: float,
-) -> tuple[ReferenceProfile | None, bool]:
+def _benchmarking(
+    run: RunInputs, outcomes: p.OutcomesSection | None, missing: MissingNotes
+) -> p.BenchmarkSection | None:
+    """5. The champion comparison when this run has outcomes, or None with a note saying why."""
+    if outcomes is None or run.data is None:
+        return None
+    if run.champion is None:
+        missing.add(
+            "benchmarking",
+            "No champion: nothing is promoted yet, so there is nothing to benchmark against.",
+            "Promote a run (`python -m core promote`); its packs then compare with it.",
+        )
+        return None
+    if run.champion.run_id == run.record.run_id:
+        missing.add(
+            "benchmarking",
+            "This run is the champion: it is benchmarked when a challenger's pack is made.",
+            "Make the pack of a challenger run to compare it with this one.",
+        )
+        return None
+    try:
+        return _champion_comparison(run, run.data)
+    except GovernanceError as exc:
+        missing.add("benchmarking", exc.message, exc.fix or "")
+        return None
+
+
+def _reference_profile(run: RunInputs) -> tuple[ReferenceProfile | None, bool]:
     """The frozen profile of the run's promotion, else one built from its validation set."""
+    promoted = run.promoted
     if promoted is not None and promoted.reference_profile_sha256:
-        found = frozen_profile(settings, promoted)
+        found = frozen_profile(run.settings, promoted)
         if found is not None:
             return found, True
-    if model is None or validation is None:
+    if run.model is None or run.validation is None:
         return None, False
-    return profile_from_validation(model, validation, run_id, threshold), False
+    profile = profile_from_validation(run.model, run.validation, run.record.run_id, run.threshold)
+    return profile, False
+
+
+def _monitoring(
+    run: RunInputs, profile: ReferenceProfile | None, missing: MissingNotes
+) -> p.MonitoringSection | None:
+    """6. The reference profile given (frozen with a promotion), else the run's own."""
+    frozen = True
+    if profile is None:
+        try:
+            profile, frozen = _reference_profile(run)
+        except GovernanceError as exc:
+            profile, frozen = None, False
+            missing.add("monitoring", exc.message, exc.fix or "Promote the run again.")
+    return p.MonitoringSection(profile, frozen, ALERT_LEVELS) if profile is not None else None
 
 
 def _governance(
@@ -243,6 +311,14 @@ def _governance(
     )
 
 
+def _reproducibility(run: RunInputs, missing: MissingNotes) -> p.ReproducibilitySection:
+    """9. Code and package versions, seed, and the command that reproduces val_auc."""
+    found = reproducibility(run.record, run.promoted)
+    if found.command is None:
+        missing.add("reproducibility", found.command_note, "Train with `python -m core train`.")
+    return found
+
+
 def build_pack(
     settings: Settings,
     client: MlflowClient,
@@ -253,174 +329,42 @@ def build_pack(
     profile: ReferenceProfile | None = None,
     verification: VerificationReport | None = None,
 ) -> p.EvidencePack:
-    """The evidence pack of a run; `pending` is the promotion it is being frozen with, and
-    `verification` the record's verification as the caller found it (None: not verified)."""
-    missing = _Collector([])
-    run_id = record.run_id
-    try:
-        card = load_model_card(settings.model_card_file)
-    except GovernanceError as exc:
-        card = ModelCard()
-        missing.add("purpose", exc.message, exc.fix or "")
-    if card.is_empty and not missing.notes:
-        missing.add(
-            "purpose",
-            "No model card: owner, intended use and out-of-scope uses are not written down.",
-            f"Fill in {settings.model_card_file} (or point MODEL_CARD_FILE at your card).",
-        )
-    entries = _promotions_of(settings, run_id)
-    promoted = pending or (entries[-1].manifest if entries else None)
-    try:
-        champion = read_manifest(settings.promotion_manifest)
-    except GovernanceError:
-        champion = None
-    cut, threshold_source = _threshold(record, threshold, promoted, settings.decision_threshold)
-
-    model = None
-    if record.has_model:
-        try:
-            model = load_record_model(settings.tracking_uri, record)
-        except GovernanceError as exc:
-            missing.add(
-                "soundness", f"The run's model cannot be loaded: {exc.message}", exc.fix or ""
-            )
-    else:
-        missing.add(
-            "soundness",
-            "No model logged: hyper-parameters only; no importance, SHAP or monotonicity check.",
-            "Log the model with mlflow.lightgbm.log_model(model, name='model').",
-        )
-    validation, data = None, None
-    if record.has_validation_set:
-        try:
-            validation = load_validation_set(client, run_id)
-            data = from_validation_set(validation, run_id)
-        except GovernanceError as exc:
-            missing.add("data", exc.message, attach_hint(run_id))
-    else:
-        for section, lacks in (
-            ("data", "rows, bad rate and missing rates"),
-            ("outcomes", "ROC, KS, Gini, calibration, score bands and the threshold policy"),
-            ("benchmarking", "the DeLong test and swap set against the champion"),
-            ("monitoring", "the reference profile production is compared with"),
-        ):
-            missing.add(
-                section, f"No validation set logged: {lacks} need one.", attach_hint(run_id)
-            )
-
-    if profile is None:
-        try:
-            profile, frozen = _profile(settings, promoted, model, validation, run_id, cut)
-        except GovernanceError as exc:
-            profile, frozen = None, False
-            missing.add("monitoring", exc.message, exc.fix or "Promote the run again.")
-    else:
-        frozen = True
-    data_section = p.DataSection(
-        data_version=record.data_version,
-        source=data.source if data else None,
-        rows=data.n if data else None,
-        bads=data.n_bads if data else None,
-        n_train=int(record.metrics["n_train"]) if "n_train" in record.metrics else None,
-        features=_features(model, data, profile),
-    )
-    if record.data_version is None:
-        missing.add(
-            "data",
-            "No data_version: the training data is not identified.",
-            "Log a data_version tag or param (python -m core train logs a content hash).",
-        )
-
-    constraints = (
-        declared_constraints(record.params.get("monotone_constraints"), model.feature_names)
-        if model is not None
-        else {}
-    )
-    soundness = p.SoundnessSection(params=record.params, constraints=constraints)
-    if model is not None:
-        soundness = p.SoundnessSection(
-            params=record.params,
-            constraints=constraints,
-            importance=feature_importance(model, "gain"),
-            shap=global_shap(model, data.features, DEFAULT_SHAP_SAMPLE) if data else None,
-            monotonicity=(
-                check_monotonicity(model, data.features, constraints)
-                if data is not None and constraints
-                else None
-            ),
-        )
-        if data is None:
-            missing.add(
-                "soundness",
-                "No validation set: the SHAP summary and the monotonicity check need rows.",
-                attach_hint(run_id),
-            )
-        if not constraints:
-            missing.add(
-                "soundness",
-                "No monotone constraints declared (params.monotone_constraints).",
-                "Train with `python -m core train --monotone credit_score:-1,...` to declare "
-                "the directions the business expects.",
-            )
-
-    outcomes, benchmark = None, None
-    if data is not None:
-        table = build_score_table(data.labels, data.scores)
-        if table.has_both_classes:
-            outcomes = _outcomes(table, cut, threshold_source)
-            try:
-                benchmark = _benchmark(settings, run_id, data, cut, champion, missing)
-            except GovernanceError as exc:
-                missing.add("benchmarking", exc.message, exc.fix or "")
-        else:
-            missing.add(
-                "outcomes",
-                "The validation set holds one class only: AUC, KS and Gini are undefined.",
-                attach_hint(run_id) + " with --replace, using a file with goods and bads",
-            )
-
-    stability = None
-    row = record.stability_row()
-    if row is None:
-        missing.add(
-            "outcomes",
-            "No cross-validation folds logged: CV stability cannot be judged.",
-            "Log cv_auc per fold (step = fold) with each fold's rows and bads (params "
-            "cv_fold_rows, cv_fold_bads), or train with `python -m core train`.",
-        )
-    else:
-        rule = StabilityRule()
-        stability = p.StabilitySection(stability_verdict(row, rule), rule.describe(), record.folds)
-
-    monitoring = p.MonitoringSection(profile, frozen, ALERT_LEVELS) if profile is not None else None
-    governance = _governance(entries, pending, verification)
-    repro = reproducibility(record, promoted)
-    if repro.command is None:
-        missing.add("reproducibility", repro.command_note, "Train with `python -m core train`.")
-    parts = {
-        "data": data_section,
-        "soundness": soundness,
-        "stability": stability,
-        "unseen": (data.unseen_categories if data else {}) | _unseen(model, profile),
-        "missing": missing.notes,
-    }
+    """The evidence pack of a run; `pending` is the promotion it is frozen with, `profile` its
+    reference profile, `verification` the record's verification as the caller found it (None:
+    not verified). Sections are built in this order so that missing notes keep theirs."""
+    missing = MissingNotes()
+    card = _purpose(settings, missing)
+    run = gather(settings, client, record, threshold, pending, missing)
+    monitoring = _monitoring(run, profile, missing)
+    profile = monitoring.profile if monitoring is not None else None
+    data = _data(run, profile, missing)
+    soundness = _soundness(run, missing)
+    outcomes = _outcomes(run, missing)
+    benchmark = _benchmarking(run, outcomes, missing)
+    stability = _stability(record, missing)
+    governance = _governance(run.entries, pending, verification)
+    repro = _reproducibility(run, missing)
+    unseen = (run.data.unseen_categories if run.data else {}) | _unseen(run.model, profile)
     return p.EvidencePack(
-        run_id=run_id,
+        run_id=record.run_id,
         run_name=record.run_name,
         experiment_name=record.experiment_name,
         status=record.status,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        threshold=cut,
+        threshold=run.threshold,
         card=card,
-        data=data_section,
+        data=data,
         soundness=soundness,
         outcomes=outcomes,
         stability=stability,
         benchmark=benchmark,
         monitoring=monitoring,
-        limitations=(*detect_limitations(**parts), *card.limitations),
+        limitations=(
+            *detect_limitations(data, soundness, stability, unseen, missing.notes),
+            *card.limitations,
+        ),
         governance=governance,
         reproducibility=repro,
         missing=tuple(missing.notes),
-        score_label=output_label(model),
+        score_label=output_label(run.model),
     )
