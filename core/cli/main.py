@@ -14,13 +14,14 @@ from core.cli import attach as cli_attach
 from core.cli import monitor as cli_monitor
 from core.cli import promote as cli_promote
 from core.cli import report as cli_report
+from core.cli import runs as cli_runs
 from core.cli import serve as cli_serve
 from core.cli import train as cli_train
 from core.errors import GovernanceError
 from core.settings import load_settings
 from core.store.client import access_denied
 
-SUBCOMMANDS = (cli_train, cli_promote, cli_attach, cli_monitor, cli_serve, cli_report)
+SUBCOMMANDS = (cli_train, cli_runs, cli_promote, cli_attach, cli_monitor, cli_serve, cli_report)
 
 
 def build_parser() -> argparse.ArgumentParser:
