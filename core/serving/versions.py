@@ -10,16 +10,17 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+DISTRIBUTION = "credit-risk-governance"
 PACKAGES = ("fastapi", "uvicorn", "lightgbm", "mlflow", "pandas", "numpy", "scikit-learn")
 
 
 @functools.cache
 def code_version() -> dict[str, str | None]:
-    """The project's version and, when run from a git checkout, its commit."""
+    """The project's version (pyproject.toml, else the installed package's) and git commit."""
     try:
         version = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["version"]
     except (OSError, KeyError, tomllib.TOMLDecodeError):
-        version = None
+        version = _installed_version()
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -32,6 +33,14 @@ def code_version() -> dict[str, str | None]:
     except (OSError, subprocess.SubprocessError):
         commit = None
     return {"version": version, "commit": commit or None}
+
+
+def _installed_version() -> str | None:
+    """The version of the installed distribution, or None when it is not installed."""
+    try:
+        return metadata.version(DISTRIBUTION)
+    except metadata.PackageNotFoundError:
+        return None
 
 
 @functools.cache
