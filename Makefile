@@ -1,4 +1,5 @@
-# Quick start: `make run` (dashboard on demo runs), `make serve` (scoring service) and `make test`.
+# Quick start: `make run` (dashboard on demo runs), `make demo-serve` (promote the recommended
+# demo run and serve it), `make serve` (scoring service of what is promoted) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ PORT ?= 8501
 SERVE_PORT ?= 8000
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
-.PHONY: run serve test lint bench bench-evidently demo clean
+.PHONY: run serve demo-serve test lint bench bench-evidently demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +29,13 @@ run: demo
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 serve: $(VENV)/.runtime
+	$(PY) -m core serve --port $(SERVE_PORT)
+
+# The whole loop on the demo: train (if the store is empty), promote the run the Runs page
+# recommends (unless a run is already promoted), serve it.
+demo-serve: demo
+	$(PY) -m core promote --recommended --if-none --by "make demo-serve" \
+		--reason "demo: the run the Runs page recommends"
 	$(PY) -m core serve --port $(SERVE_PORT)
 
 test: $(VENV)/.dev
