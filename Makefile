@@ -1,4 +1,5 @@
-# Quick start: `make run` (dashboard on demo runs), `make serve` (scoring service) and `make test`;
+# Quick start: `make run` (dashboard on demo runs), `make demo-serve` (promote the recommended
+# demo run and serve it), `make serve` (scoring service of what is promoted) and `make test`;
 # `make bundle` writes the promoted model's service folder with a Dockerfile (BUNDLE_DIR).
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ SERVE_PORT ?= 8000
 BUNDLE_DIR ?= dist/scoring-service
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
-.PHONY: run serve bundle test lint bench bench-evidently demo clean
+.PHONY: run serve demo-serve bundle test lint bench bench-evidently demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,13 @@ serve: $(VENV)/.runtime
 
 bundle: $(VENV)/.runtime
 	$(PY) -m core bundle --out $(BUNDLE_DIR)
+
+# The whole loop on the demo: train (if the store is empty), promote the run the Runs page
+# recommends (unless a run is already promoted), serve it.
+demo-serve: demo
+	$(PY) -m core promote --recommended --if-none --by "make demo-serve" \
+		--reason "demo: the run the Runs page recommends"
+	$(PY) -m core serve --port $(SERVE_PORT)
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .

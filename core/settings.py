@@ -19,9 +19,11 @@ DEFAULT_DECISION_THRESHOLD = Threshold(0.4542)
 DEFAULT_PROMOTION_MANIFEST = "deploy/promotion.json"
 DEFAULT_TARGET_APPROVAL_RATE = 0.85
 DEFAULT_PROMOTION_AUC_TOLERANCE = 0.005
-DEFAULT_REASON_CODES_FILE = Path(__file__).resolve().parent.parent / "config" / "reason_codes.toml"
-DEFAULT_FEATURE_POLICY_FILE = DEFAULT_REASON_CODES_FILE.with_name("feature_policy.toml")
-DEFAULT_MODEL_CARD_FILE = Path(__file__).resolve().parent.parent / "config" / "model_card.toml"
+# The editable defaults ship inside the package (core/config/), so an installed copy has them.
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
+DEFAULT_REASON_CODES_FILE = CONFIG_DIR / "reason_codes.toml"
+DEFAULT_FEATURE_POLICY_FILE = CONFIG_DIR / "feature_policy.toml"
+DEFAULT_MODEL_CARD_FILE = CONFIG_DIR / "model_card.toml"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 DEFAULT_SCORING_HOST = "127.0.0.1"
 DEFAULT_SCORING_PORT = 8000

@@ -51,7 +51,7 @@ def _suggested(
 
 
 def test_shipped_policy_protects_the_fair_lending_attributes() -> None:
-    # given the policy file shipped in config/
+    # given the policy file shipped in core/config/
     policy = load_feature_policy(DEFAULT_FEATURE_POLICY_FILE)
     # then the German-credit protected attributes are protected, the demo's history is immutable
     assert set(PROTECTED) <= set(policy.protected)

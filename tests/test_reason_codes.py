@@ -17,7 +17,7 @@ from core.scoring.reason_codes import (
 
 
 def test_shipped_file_maps_every_demo_feature() -> None:
-    # given the reason-code file in config/
+    # given the reason-code file in core/config/
     book = load_reason_codes(DEFAULT_REASON_CODES_PATH)
     # then every demo feature has its own text
     features = list(demo_dataset(n_rows=50).features.columns)

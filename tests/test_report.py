@@ -147,7 +147,7 @@ def test_pack_has_every_section_in_order(pack_a: bytes) -> None:
     ids += ["limitations", "governance", "reproducibility"]
     positions = [text.index(f'<section id="{name}">') for name in ids]
     assert positions == sorted(positions)
-    assert "Consumer loan default model" in text  # from config/model_card.toml
+    assert "Consumer loan default model" in text  # from core/config/model_card.toml
     assert text.count("<script>") - text.count("Plotly.newPlot") == 1  # plotly.js inlined once
     assert "cdn" not in text.split("<script>")[0].lower()
 

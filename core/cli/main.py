@@ -7,6 +7,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from mlflow.exceptions import MlflowException
 
@@ -15,19 +16,35 @@ from core.cli import bundle as cli_bundle
 from core.cli import monitor as cli_monitor
 from core.cli import promote as cli_promote
 from core.cli import report as cli_report
+from core.cli import runs as cli_runs
 from core.cli import serve as cli_serve
 from core.cli import train as cli_train
 from core.errors import GovernanceError
 from core.settings import load_settings
 from core.store.client import access_denied
 
-SUBCOMMANDS = (cli_train, cli_promote, cli_attach, cli_monitor, cli_serve, cli_report, cli_bundle)
+SUBCOMMANDS = (
+    cli_train,
+    cli_runs,
+    cli_promote,
+    cli_attach,
+    cli_monitor,
+    cli_serve,
+    cli_report,
+    cli_bundle,
+)
+
+
+def _prog() -> str:
+    """The name the user typed: the console script's (credit-gov), else `python -m core`."""
+    name = Path(sys.argv[0]).name
+    return "python -m core" if name in ("__main__.py", "-m", "-c", "") else name
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The top-level parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
-        prog="python -m core",
+        prog=_prog(),
         description="Govern LightGBM credit-risk models tracked in MLflow.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

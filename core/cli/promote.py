@@ -11,6 +11,7 @@ from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
 from core.record.manifest import GateResult
 from core.record.repair import repair
+from core.runs.listing import recommended_run
 from core.scoring.calibrator import scale_label
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
@@ -54,6 +55,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     mode.add_argument(
         "--run-id", help="promote this run (with PROMOTION_APPROVALS=2: request its promotion)"
     )
+    mode.add_argument(
+        "--recommended",
+        action="store_true",
+        help="promote the run `runs` recommends (the Runs page's rule: the stable run with the "
+        "highest val_auc), like --run-id",
+    )
     for flag, metavar, text in _ID_MODES:
         mode.add_argument(flag, metavar=metavar, help=text)
     for flag, text in _MODES:
@@ -63,6 +70,11 @@ def register(commands: argparse._SubParsersAction) -> None:
             flag, default=None if flag in ("--threshold", "--to") else "", help=text
         )
     parser.add_argument("--force", action="store_true", help=_FORCE_HELP)
+    parser.add_argument(
+        "--if-none",
+        action="store_true",
+        help="with --run-id or --recommended: do nothing when a run is already promoted",
+    )
     parser.add_argument(
         "--auc-tolerance",
         type=float,
@@ -145,7 +157,7 @@ def _request(args: argparse.Namespace, settings: Settings) -> requests.Promotion
     if args.to:
         raise gates.PromotionInputError("--to only goes with --rollback.")
     return requests.PromotionRequest(
-        run_id=args.run_id,
+        run_id=args.run_id or _recommended_id(settings),
         threshold=args.threshold if args.threshold is not None else settings.decision_threshold,
         by=args.by,
         reason=args.reason,
@@ -157,6 +169,24 @@ def _request(args: argparse.Namespace, settings: Settings) -> requests.Promotion
             else settings.promotion_auc_tolerance
         ),
     )
+
+
+def _recommended_id(settings: Settings) -> str:
+    """The recommended run's id, after a line saying which run it is and why."""
+    found = recommended_run(settings)
+    print(f"recommended run {found.run_name} ({found.run_id}): {found.reason}")
+    return str(found.run_id)
+
+
+def _already_promoted(settings: Settings) -> bool:
+    """With --if-none: True, after a line naming it, when a run is already promoted."""
+    manifest = audit.show(settings)
+    if manifest is not None:
+        print(
+            f"Run {manifest.run_id} ({manifest.run_name}) is already promoted at threshold "
+            f"{manifest.threshold}; nothing to promote."
+        )
+    return manifest is not None
 
 
 def _print_gate_lines(gates: Iterable[GateResult]) -> None:
@@ -204,6 +234,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Dispatch the promote subcommand's modes."""
     if args.format != "table" and not args.history:
         raise gates.PromotionInputError("--format goes with --history.")
+    if args.if_none and not (args.run_id or args.recommended):
+        raise gates.PromotionInputError("--if-none goes with --run-id or --recommended.")
     if args.show:
         return _show(settings)
     if args.history:
@@ -225,6 +257,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         _print_result(result)
         print("  flagged 'needs review' until a second person acknowledges it with "
               f"--acknowledge {result.entry.seq}")  # fmt: skip
+        return 0
+    if args.if_none and _already_promoted(settings):
         return 0
     try:
         if args.approve:

@@ -1,4 +1,4 @@
-"""The editable model card (config/model_card.toml): owner, intended use, out-of-scope uses."""
+"""The editable model card (core/config/model_card.toml): owner, intended use, out-of-scope uses."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def load_model_card(path: Path) -> ModelCard:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SettingsError(
             f"The model card {path} cannot be read ({exc}).",
-            fix="Fix its TOML syntax (see config/model_card.toml) or set MODEL_CARD_FILE.",
+            fix="Fix its TOML syntax (see core/config/model_card.toml) or set MODEL_CARD_FILE.",
         ) from exc
     model = raw.get("model", {})
     limitations = raw.get("limitations", {})

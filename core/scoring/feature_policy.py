@@ -1,6 +1,6 @@
 """Feature policy: which inputs may be a reason code or a suggested change, and which way is better.
 
-Read from a TOML file the user edits (config/feature_policy.toml by default):
+Read from a TOML file the user edits (core/config/feature_policy.toml by default):
 
     [features]
     personal_status_and_sex = "protected"   # never a reason code, never suggested

@@ -1,6 +1,6 @@
 """Plain-language reason codes: the features that pushed a declined applicant's risk up, in words.
 
-The texts come from a TOML file the user edits (config/reason_codes.toml by default):
+The texts come from a TOML file the user edits (core/config/reason_codes.toml by default):
 
     [texts]
     debt_to_income = "Debt-to-income ratio too high"
@@ -9,7 +9,7 @@ The texts come from a TOML file the user edits (config/reason_codes.toml by defa
     text = "{feature} raised the estimated risk"   # for features without a line
     missing = "{feature} not reported"             # when the applicant left it empty
 
-Protected features of the feature policy (config/feature_policy.toml) are never a reason.
+Protected features of the feature policy (core/config/feature_policy.toml) are never a reason.
 """
 
 from __future__ import annotations

@@ -61,6 +61,16 @@ class RunInventory:
     is_governed: bool
 
     @property
+    def carries(self) -> dict[str, bool]:
+        """Whether the run has each thing a governed run carries, by its short name."""
+        return {
+            "model": self.has_model,
+            "validation set": self.has_validation_set,
+            "CV folds": self.has_cv,
+            "KS": self.has_ks,
+        }
+
+    @property
     def missing(self) -> list[str]:
         """Sentences naming what is missing and how to supply it."""
         notes = []
@@ -239,10 +249,14 @@ def run_inventory(table: RunsTable, run_id: str) -> RunInventory:
     row = table.runs.loc[table.runs["run_id"] == run_id]
     if row.empty:
         raise RunNotFoundError(f"Run '{run_id}' is not in this experiment.")
-    record = row.iloc[0]
-    has_ks = bool(pd.notna(record.get("metrics.val_ks"))) if "metrics.val_ks" in row else False
+    return row_inventory(row.iloc[0])
+
+
+def row_inventory(record: pd.Series) -> RunInventory:
+    """What the run of one runs-table row carries and lacks."""
+    has_ks = bool(pd.notna(record.get("metrics.val_ks")))
     return RunInventory(
-        run_id=run_id,
+        run_id=str(record["run_id"]),
         has_model=bool(record["has_model"]),
         has_validation_set=bool(record["has_validation_set"]),
         has_cv=bool(pd.notna(record.get("cv_auc_mean"))),
