@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from core.runs import analysis as ra
+from core.runs.labels import run_labels
 from core.runs.stability import StabilityRule, stability_flags
 
 
@@ -165,7 +166,7 @@ def test_labels_disambiguate_repeated_names() -> None:
     runs = _runs()
     runs.loc[1, "run_name"] = "alpha"
     # when labelled
-    labels = ra.run_labels(runs, ["r1", "r2", "r3"])
+    labels = run_labels(runs, ["r1", "r2", "r3"])
     # then repeated names carry a short id
     assert labels == {"r1": "alpha (r1)", "r2": "alpha (r2)", "r3": "gamma"}
 

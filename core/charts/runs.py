@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.runs.analysis import metric_label, numeric_column
+from core.runs.labels import short_id
 from core.runs.overlays import CurveOverlay
 
 _HEIGHT = 380
@@ -265,7 +266,7 @@ def scatter_figure(
                 mode="markers",
                 name=name,
                 marker={**marker, "line": {"width": 1, "color": "white"}},
-                text=[labels.get(r, r[:8]) for r in runs["run_id"][mask]],
+                text=[labels.get(r, short_id(r)) for r in runs["run_id"][mask]],
                 hovertemplate="%{text}<br>%{x} → %{y:.4f}<extra></extra>",
             )
         )
@@ -279,7 +280,7 @@ def scatter_figure(
 
 def _run_name(run_id: str, labels: Mapping[str, str], champion: str | None) -> str:
     """A run's legend name, with the champion said."""
-    name = labels.get(run_id, run_id[:8])
+    name = labels.get(run_id, short_id(run_id))
     return f"{name} ({CHAMPION})" if run_id == champion else name
 
 

@@ -11,10 +11,10 @@ from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
 from core.record.manifest import GateResult
 from core.record.repair import repair
-from core.runs.listing import recommended_run
 from core.scoring.calibrator import scale_label
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
+from core.store.runs_listing import recommended_run
 
 _MODES = (
     ("--rollback", "emergency: restore the previous promotion (or --to RUN_ID); flagged "

@@ -7,9 +7,9 @@ import json
 import sys
 
 from core.runs.analysis import metric_label
-from core.runs.listing import RunsListing, list_runs
 from core.runs.stability import ABSOLUTE, NOISE, StabilityRule
 from core.settings import Settings
+from core.store.runs_listing import RunsListing, list_runs
 
 FORMATS = ("table", "json")
 _NONE = "—"

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.stats import f_oneway, spearmanr
 
 from core.record.manifest import PromotionManifest
+from core.runs.labels import run_labels
 from core.runs.stability import DEFAULT_PRIMARY_METRIC, Recommendation, higher_is_better
 from core.sentence import Sentence
 
@@ -150,17 +151,6 @@ def apply_filter(runs: pd.DataFrame, run_filter: RunFilter) -> pd.DataFrame:
         if run_filter.range_max is not None:
             mask &= values <= run_filter.range_max
     return runs[mask]
-
-
-def run_labels(runs: pd.DataFrame, run_ids: Sequence[str]) -> dict[str, str]:
-    """A readable, unique label per run id: its name, with a short id when names repeat."""
-    names = dict(zip(runs["run_id"], runs["run_name"].astype("str"), strict=True))
-    repeated = set(runs["run_name"][runs["run_name"].duplicated(keep=False)].astype("str"))
-    labels = {}
-    for run_id in run_ids:
-        name = names.get(run_id, run_id[:8])
-        labels[run_id] = f"{name} ({run_id[:6]})" if name in repeated else name
-    return labels
 
 
 def auc_gaps(runs: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,8 @@ from core.scoring.loaded_model import LoadedModel
 from core.sentence import Sentence
 from core.store import folds as fold_lib
 from core.store.access import RunInventory, get_run, load_model_unchecked, run_folds
-from core.store.runs_table import LOG_MODEL_HISTORY_TAG
+from core.store.runs_table import has_model
+from core.store.server_reader import raw_from_entity
 
 CV_STATISTICS = ("cv_auc_mean", "cv_auc_std", "cv_auc_min", "cv_ks_mean", "cv_ks_std")
 
@@ -39,12 +40,6 @@ def cv_statistics(folds: pd.DataFrame, run: Run) -> dict[str, float] | None:
         if name not in cv and logged is not None and math.isfinite(logged):
             cv[name] = float(logged)
     return cv if "cv_auc_mean" in cv and "cv_auc_std" in cv else None
-
-
-def _has_model(run: Run) -> bool:
-    """True when the run logged a model (MLflow 3 model output or MLflow 2 history tag)."""
-    outputs = getattr(run, "outputs", None)
-    return bool(getattr(outputs, "model_outputs", None)) or LOG_MODEL_HISTORY_TAG in run.data.tags
 
 
 @dataclass(frozen=True)
@@ -104,7 +99,7 @@ class RunRecord:
     @property
     def has_model(self) -> bool:
         """True when the run logged a model."""
-        return _has_model(self.run)
+        return has_model(raw_from_entity(self.run))
 
     @property
     def has_validation_set(self) -> bool:

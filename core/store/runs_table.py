@@ -59,7 +59,7 @@ class RunsTable:
         return [c for c in self.runs.columns if c.startswith("tags.")]
 
 
-def _has_model(raw: RawRun) -> bool:
+def has_model(raw: RawRun) -> bool:
     """True when the run logged a model (MLflow 3 output or MLflow 2 history tag)."""
     return raw.has_model_output or LOG_MODEL_HISTORY_TAG in raw.tags
 
@@ -75,7 +75,7 @@ def _base_row(raw: RawRun, n_children: int) -> dict[str, object]:
         "duration_s": None,
         "user": raw.user,
         "n_child_runs": n_children,
-        "has_model": _has_model(raw),
+        "has_model": has_model(raw),
         "has_validation_set": raw.tags.get("governance.validation_artifact") == VALIDATION_ARTIFACT,
         "is_governed": GOVERNED_TAG in raw.tags,
         "data_version": raw.tags.get("data_version") or raw.params.get("data_version"),

@@ -10,6 +10,7 @@ import streamlit as st
 from core.errors import GovernanceError
 from core.evaluation import eval_data
 from core.run_schema import model_uri
+from core.runs import labels
 from core.scoring.loaded_model import LoadedModel
 from core.store.access import RunsTable
 from ui.diagnostics import cache as cached
@@ -32,7 +33,7 @@ PATH = "File path"
 def run_label(runs: pd.DataFrame, run_id: str) -> str:
     """'name · abcd1234' for a run id."""
     name = runs.loc[runs["run_id"] == run_id, "run_name"]
-    return f"{name.iloc[0] if len(name) else '?'} · {run_id[:8]}"
+    return labels.run_label(name.iloc[0] if len(name) else "?", run_id)
 
 
 def pick_run(context: StoreContext, table: RunsTable) -> pd.Series | None:

@@ -9,6 +9,7 @@ from core.promotion import audit, audit_export
 from core.promotion import use_cases as promotion
 from core.promotion.approvals import readable_time
 from core.record.manifest import PromotionManifest
+from core.runs.labels import run_label
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
 from ui.promotion.actions import run_action
@@ -129,7 +130,7 @@ def rollback_form(
     st.caption("An emergency action one person may take; it shows “needs review” in the "
                "history until a second person acknowledges it.")  # fmt: skip
     labels = {
-        e.seq: f"#{e.seq} {e.manifest.run_name} · {e.manifest.run_id[:8]} · threshold "
+        e.seq: f"#{e.seq} {run_label(e.manifest.run_name, e.manifest.run_id)} · threshold "
         f"{e.manifest.threshold} · {readable_time(e.manifest.promoted_at)} by "
         f"{e.manifest.promoted_by}"
         for e in choices

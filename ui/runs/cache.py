@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.runs import analysis as runs_analysis
+from core.runs import labels
 from core.runs.stability import StabilityRule, stability_verdicts
 from core.store import access as store
 from ui.shared import cache
@@ -39,4 +39,4 @@ def stability_flags(fingerprint: str, rule: StabilityRule, _runs: pd.DataFrame) 
 @st.cache_data(show_spinner=False, max_entries=DERIVED_ENTRIES)
 def run_labels(fingerprint: str, _runs: pd.DataFrame) -> dict[str, str]:
     """A readable, unique label per run of the frame fingerprint identifies."""
-    return runs_analysis.run_labels(_runs, list(_runs["run_id"]))
+    return labels.run_labels(_runs, list(_runs["run_id"]))

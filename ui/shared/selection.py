@@ -13,6 +13,7 @@ import streamlit as st
 from core.errors import GovernanceError
 from core.record.manifest import ManifestError, read_manifest
 from core.runs.default_run import DefaultRun, default_run
+from core.runs.labels import run_label
 from core.runs.stability import StabilityRule
 from core.settings import Settings
 from core.store.run_lookup import locate_run
@@ -204,7 +205,7 @@ def run_selectbox(
         label,
         ids,
         key=key,
-        format_func=format_func or (lambda rid: f"{names[rid]} · {rid[:8]}"),
+        format_func=format_func or (lambda rid: run_label(names[rid], rid)),
         help=help,
     )
     st.session_state[f"{key}_follows"] = run_id

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from core.runs.labels import run_label
 from ui.shared.context import StoreContext
 from ui.shared.selection import run_selectbox
 
@@ -29,7 +30,7 @@ def _labels(runs: pd.DataFrame) -> dict[str, str]:
     for i, (run_id, name) in enumerate(zip(runs["run_id"], runs["run_name"], strict=True)):
         auc = None if aucs is None else aucs.iloc[i]
         auc_text = f" · val AUC {auc:.4f}" if auc is not None and pd.notna(auc) else ""
-        labels[run_id] = f"{name} · {run_id[:8]}{auc_text}"
+        labels[run_id] = f"{run_label(name, run_id)}{auc_text}"
     return labels
 
 
