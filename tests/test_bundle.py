@@ -26,7 +26,7 @@ from core.record.frozen import frozen_pack_path, profile_path
 from core.record.manifest import PromotionManifest, ledger_path, read_manifest
 from core.scoring.reason_codes import load_reason_codes
 from core.scoring.scorer import scorer_for
-from core.serving.bundle import verified_record
+from core.serving.bundle import FEATURE_POLICY, REASON_CODES, verified_record
 from core.settings import DEFAULT_REASON_CODES_FILE
 from core.store.access import load_model
 from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
@@ -220,8 +220,8 @@ def test_the_bundle_holds_the_verified_record_code_and_config(bundled: Bundled) 
     assert tree_sha256(export) == manifest.exported_model_sha256
     # and the code, the pinned requirements and the reason texts in force came along
     assert (out / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
-    assert (out / "config" / "reason_codes.toml").read_bytes() == bundled.reason_codes.read_bytes()
-    assert (out / "config" / "feature_policy.toml").is_file()
+    assert (out / REASON_CODES).read_bytes() == bundled.reason_codes.read_bytes()
+    assert (out / FEATURE_POLICY).is_file()
     assert (out / "core" / "serving" / "app.py").is_file()
     stray = [p for p in out.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
     assert stray == [] and not (out / "tests").exists()

@@ -141,7 +141,8 @@ def _copy_code(root: Path) -> list[str]:
     if (SOURCE_ROOT / PROJECT_FILE).is_file():
         shutil.copyfile(SOURCE_ROOT / PROJECT_FILE, root / PROJECT_FILE)
         names.append(PROJECT_FILE)
-    return [*names, f"{PACKAGE}/", f"{REASON_CODES.parts[0]}/", f"{MANIFEST.parts[0]}/"]
+    folders = dict.fromkeys([f"{PACKAGE}/", f"{REASON_CODES.parts[0]}/", f"{MANIFEST.parts[0]}/"])
+    return [*names, *folders]
 
 
 def _check_copy(root: Path, manifest: PromotionManifest) -> ModelIdentity:
@@ -193,8 +194,8 @@ def _facts(root: Path, manifest: PromotionManifest, config: tuple[str, ...]) -> 
 def _fill(settings: Settings, manifest: PromotionManifest, root: Path) -> ServiceBundle:
     """Write every file of the bundle into root and check the copy."""
     _copy_record(settings.promotion_manifest, manifest, root)
+    copied = _copy_code(root)  # first: the settings' config files then replace the defaults
     config = _copy_config(settings, root)
-    copied = _copy_code(root)
     identity = _check_copy(root, manifest)
     facts = _facts(root, manifest, config)
     (root / "Dockerfile").write_text(dockerfile(facts, copied), encoding="utf-8")

@@ -104,7 +104,8 @@ python{python} -m venv .venv && .venv/bin/pip install -r requirements.txt
   the repository is tested with.
 - `core/`: the package source the service runs (no tests, no caches); `pyproject.toml` gives
   its version on /version.
-- `config/`: {config}.
+- the reason codes and feature policy the service reads: {config} (inside `core/config/`,
+  replacing the packaged defaults).
 - `{deploy}/`: the manifest, the whole ledger (the service checks the chain at start-up) and
   the promoted export with the files frozen with it (listed above); no other run's export.
 """
