@@ -13,7 +13,7 @@ from core.promotion import use_cases as promotion
 from core.promotion.manifest import ledger_path, read_manifest
 from core.runs.stability import StabilityRule
 from core.settings import load_settings
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
+from tests.helpers.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,
 )

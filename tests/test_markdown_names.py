@@ -10,8 +10,8 @@ from core.promotion import requests
 from core.promotion import use_cases as promotion
 from core.sentence import Sentence
 from core.settings import load_settings
-from tests.apptest_helpers import exceptions, open_page
-from tests.markdown_store import (  # noqa: F401 (fixtures)
+from tests.helpers.apptest_helpers import exceptions, open_page
+from tests.helpers.markdown_store import (  # noqa: F401 (fixtures)
     EXPERIMENT,
     RENAMED,
     RUN_NAME,

@@ -16,9 +16,9 @@ from core.promotion import use_cases as promotion
 from core.promotion.manifest import ledger_path
 from core.runs.stability import StabilityRule
 from core.store.client import open_client
-from tests.apptest_helpers import exceptions, open_page, texts
 from tests.decision_log_writer import write_scored_log
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
+from tests.helpers.apptest_helpers import exceptions, open_page, texts
+from tests.helpers.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,
     settings_for,

@@ -17,7 +17,7 @@ from core.promotion.gates import PromotionInputError
 from core.promotion.manifest import ManifestError, ledger_path, read_manifest
 from core.runs.stability import StabilityRule
 from core.threshold import InvalidThresholdError
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
+from tests.helpers.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,
     settings_for,

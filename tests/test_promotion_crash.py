@@ -23,7 +23,7 @@ from core.promotion import use_cases as promotion
 from core.promotion.atomic_io import exclusive_lock, lock_path
 from core.promotion.manifest import ledger_path, read_manifest
 from core.promotion.repair import installed_manifest, repair
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
+from tests.helpers.promotion_fixtures import (  # noqa: F401 (fixtures)
     promo_store_fixture,
     promotion_template_fixture,
     settings_for,

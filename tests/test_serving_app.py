@@ -17,8 +17,8 @@ from core.serving.decision_log import DecisionBatch, DecisionLog
 from core.serving.model_holder import ModelHolder, load_promoted
 from core.serving.service_state import ServiceState
 from core.settings import load_settings
-from tests.promotion_fixtures import promotion_template_fixture  # noqa: F401 (fixture)
-from tests.serving_fixtures import Promoted, promote_run, promoted_copy
+from tests.helpers.promotion_fixtures import promotion_template_fixture  # noqa: F401 (fixture)
+from tests.helpers.serving_fixtures import Promoted, promote_run, promoted_copy
 
 TOKEN = "s3cret-token"
 

@@ -16,7 +16,7 @@ from core.data.synthetic import (
 )
 from core.settings import prepare_mlflow_environment
 from core.training.trainer import TrainConfig, train_and_log
-from tests.store_builders import copy_file_store
+from tests.helpers.store_builders import copy_file_store
 
 EXPERIMENT = "**bold** | pipe [x](y) `tick` _under_"
 RUN_NAME = "**best** | [link](http://x) `code` _u_"

@@ -9,7 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from core.settings import Settings, load_settings, prepare_mlflow_environment
-from tests.store_builders import (
+from tests.helpers.store_builders import (
     STABLE_FOLD_AUCS,
     UNSTABLE_FOLD_AUCS,
     copy_file_store,

@@ -13,9 +13,10 @@ import requests
 
 from core.promotion import use_cases as promotion
 from core.settings import Settings
-from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
-from tests.promotion_fixtures import PromotionStore, settings_for
-from tests.store_builders import copy_file_store
+from tests.helpers import ROOT
+from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.promotion_fixtures import PromotionStore, settings_for
+from tests.helpers.store_builders import copy_file_store
 
 SERVED_THRESHOLD = 0.45
 MAX_APPLICANTS = 200
@@ -80,7 +81,7 @@ def service_fixture(promotion_template, tmp_path_factory) -> Iterator[Service]:
     """`python -m core serve` on a free loopback port over a promoted copy (own process group)."""
     folder = tmp_path_factory.mktemp("serving")
     promoted = promoted_copy(promotion_template, folder)
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
     process = start_process(command, ROOT, promoted.env, folder / "service.log")
     url = f"http://127.0.0.1:{port}"
