@@ -25,6 +25,12 @@ from tests.helpers.store_builders import (
     train_governed_runs,
 )
 
+# Fixture modules: each fixture is defined once, so a session-scoped one is built once.
+pytest_plugins = (
+    "tests.helpers.markdown_store",
+    "tests.helpers.promotion_fixtures",
+    "tests.helpers.serving_fixtures",
+)
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 

@@ -14,10 +14,6 @@ from mlflow.tracking import MlflowClient
 from core.cli.main import main
 from core.promotion.manifest import CHAMPION_ALIAS
 from core.store.registry import LEDGER_HASH_TAG, THRESHOLD_TAG
-from tests.helpers.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from core.promotion import requests
-from core.promotion import use_cases as promotion
 from core.settings import load_settings
 from tests.helpers.browser import dashboard_server, open_and_wait, screenshot_dir
-from tests.helpers.markdown_store import (  # noqa: F401 (fixtures)
-    EXPERIMENT,
-    RUN_NAME,
-    markdown_store_template_fixture,
-)
+from tests.helpers.markdown_store import EXPERIMENT, PERSON, REASON, RUN_NAME, install_champion
 from tests.helpers.store_builders import copy_file_store
 
 pytestmark = pytest.mark.browser
-PERSON = "_ann_ **b**"
-REASON = "why | not [x](y)"
 
 
 @pytest.fixture(scope="module", name="markdown_url")
-def markdown_url_fixture(markdown_store_template, tmp_path_factory):
+def markdown_url_fixture(markdown_store_template, promoted_states, tmp_path_factory):
     """The dashboard on a copy of the markdown-named store, its run promoted."""
     folder = tmp_path_factory.mktemp("markdown_browser")
     store = copy_file_store(markdown_store_template.path, folder / "mlruns")
@@ -29,10 +21,7 @@ def markdown_url_fixture(markdown_store_template, tmp_path_factory):
     settings = load_settings(
         {"MLFLOW_TRACKING_URI": f"file:{store}", "PROMOTION_MANIFEST": str(manifest)}
     )
-    promotion.promote(settings, requests.PromotionRequest(
-        run_id=markdown_store_template.run_id, threshold=0.4, by=PERSON, reason=REASON,
-        force=True, force_reason="small test run",
-    ))  # fmt: skip
+    install_champion(promoted_states, markdown_store_template, settings)
     with dashboard_server(
         folder,
         MLFLOW_TRACKING_URI=f"file:{store}",

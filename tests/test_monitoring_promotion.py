@@ -18,11 +18,7 @@ from core.runs.stability import StabilityRule
 from core.store.client import open_client
 from tests.decision_log_writer import write_scored_log
 from tests.helpers.apptest_helpers import exceptions, open_page, texts
-from tests.helpers.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-    settings_for,
-)
+from tests.helpers.promotion_fixtures import settings_for
 
 
 def _ask(run_id: str, threshold: float = 0.45) -> requests.PromotionRequest:

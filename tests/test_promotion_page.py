@@ -8,10 +8,6 @@ from streamlit.testing.v1 import AppTest
 
 from core.promotion.manifest import read_manifest
 from tests.helpers.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
-from tests.helpers.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-)
 
 PAGE = "pages/promotion.py"
 

@@ -25,13 +25,7 @@ from core.scoring.scorer import scorer_for
 from core.store.access import load_model
 from tests.helpers.apptest_helpers import exceptions, open_page, texts
 from tests.helpers.processes import free_port
-from tests.helpers.promotion_fixtures import promotion_template_fixture  # noqa: F401 (fixture)
-from tests.helpers.serving_fixtures import (  # noqa: F401 (fixture)
-    MAX_APPLICANTS,
-    SERVED_THRESHOLD,
-    promote_run,
-    service_fixture,
-)
+from tests.helpers.serving_fixtures import MAX_APPLICANTS, SERVED_THRESHOLD, promote_run
 
 EXACT = 1e-9
 # The writer must write exactly what Monitoring's reader reads: one contract, one list.
