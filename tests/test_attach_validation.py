@@ -23,7 +23,7 @@ from tests.helpers.apptest_helpers import (
     texts,
     workbench_data,
 )
-from tests.helpers.store_builders import EXPERIMENT, log_seed_pattern_run
+from tests.helpers.store_builders import EXPERIMENT, copy_file_store, log_seed_pattern_run
 from ui.diagnostics_data import LOGGED, PATH
 
 SEED_FEATURES_ROWS = 800
@@ -48,10 +48,18 @@ def _seed_store(root: Path) -> tuple[str, str, str]:
     return uri, run_id, bare.run_id
 
 
+@pytest.fixture(scope="module")
+def seed_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
+    """The seed-pattern store, built once for the module (do not write to it)."""
+    return _seed_store(tmp_path_factory.mktemp("seed"))
+
+
 @pytest.fixture()
-def seed_store(tmp_path: Path) -> tuple[str, str, str]:
-    """A fresh seed-pattern store per test (run ids are never shared between stores)."""
-    return _seed_store(tmp_path)
+def seed_store(seed_template: tuple[str, str, str], tmp_path: Path) -> tuple[str, str, str]:
+    """A private copy of the seed-pattern store per test (attaching writes to its run)."""
+    uri, run_id, bare = seed_template
+    path = copy_file_store(Path(uri.removeprefix("file:")), tmp_path / "mlruns")
+    return f"file:{path}", run_id, bare
 
 
 def _cli(monkeypatch, capsys, uri: str, *args: str) -> tuple[int, str, str]:

@@ -42,6 +42,18 @@ def _run_monitor_job(settings, store_uri: str, run_id: str, folder: Path, monkey
     return main(["monitor"])
 
 
+def _monitors_with_the_frozen_profile(
+    settings, run_id: str, folder: Path, monkeypatch, capsys
+) -> str:
+    """Monitoring loads run_id's frozen profile (threshold 0.45) without a note and the monitor
+    job reads a log against it; returns what the job wrote to stderr."""
+    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
+    assert found.notes == () and found.profiles[run_id].threshold == 0.45
+    code = _run_monitor_job(settings, settings.tracking_uri, run_id, folder, monkeypatch)
+    assert code in (0, 3)
+    return capsys.readouterr().err
+
+
 def test_promotion_freezes_the_profile_and_monitoring_uses_it(
     promo_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
@@ -58,14 +70,12 @@ def test_promotion_freezes_the_profile_and_monitoring_uses_it(
     entry = ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[-1]
     assert entry.manifest.reference_profile_sha256 == manifest.reference_profile_sha256
     assert audit.verify(settings).ok
-    # when monitoring loads profiles, the frozen one is used without a note
-    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
-    assert found.notes == () and found.profiles[run_id].threshold == 0.45
-    # and the monitor job reads the log against it
-    assert _run_monitor_job(
-        settings, promo_store.uri, run_id, tmp_path / "deploy", monkeypatch
-    ) in (0, 3)
-    assert "built now" not in capsys.readouterr().err
+    # when monitoring loads profiles, the frozen one is used without a note, and the monitor
+    # job reads the log against it
+    err = _monitors_with_the_frozen_profile(
+        settings, run_id, tmp_path / "deploy", monkeypatch, capsys
+    )
+    assert "built now" not in err
     # when someone edits the frozen profile
     path.write_bytes(path.read_bytes().replace(b'"threshold": 0.45', b'"threshold": 0.5'))
     # then verify fails on it and monitoring rebuilds the profile from the run, saying why
@@ -96,14 +106,12 @@ def test_a_pending_four_eyes_request_in_the_ledger_does_not_break_monitoring(
     four_eyes = replace(settings, promotion_approvals=2)
     approvals.request_promotion(four_eyes, _ask(promo_store.governed[0], threshold=0.5))
     assert ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[-1].manifest is None
-    # when monitoring loads the profiles, then the promoted run's frozen profile is used
-    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
-    assert found.notes == () and found.profiles[run_id].threshold == 0.45
-    # and the monitor job runs on the log
-    assert _run_monitor_job(
-        settings, promo_store.uri, run_id, tmp_path / "deploy", monkeypatch
-    ) in (0, 3)
-    assert "Traceback" not in capsys.readouterr().err
+    # when monitoring loads the profiles, then the promoted run's frozen profile is used, and
+    # the monitor job runs on the log
+    err = _monitors_with_the_frozen_profile(
+        settings, run_id, tmp_path / "deploy", monkeypatch, capsys
+    )
+    assert "Traceback" not in err
 
 
 def test_monitoring_page_after_approval_rollback_and_acknowledgements(
