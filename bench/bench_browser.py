@@ -39,7 +39,6 @@ import argparse
 import itertools
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -55,6 +54,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from tests.helpers.processes import free_port  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 DEMO_EXPERIMENT = "credit_risk_experiment"
 EVAL_ROWS = 1_000_000
@@ -240,20 +242,13 @@ def build_fixture(cache: Path) -> Fixture:
     return Fixture(demo, runs, data_root, eval_file)
 
 
-def _free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def app_server(checkout: Path, store: Path, experiment: str, data_root: Path) -> Iterator[str]:
     """`streamlit run app.py` of checkout on a private copy of store; yields its URL."""
     with tempfile.TemporaryDirectory(prefix="bench-browser-app-") as folder:
         copy = Path(folder) / "mlruns"
         shutil.copytree(store, copy)
-        port = _free_port()
+        port = free_port()
         env = {
             **os.environ,
             "MLFLOW_TRACKING_URI": f"file:{copy}",

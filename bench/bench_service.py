@@ -21,7 +21,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from core.scoring.scorer import scorer_for  # noqa: E402
 from core.settings import load_settings, prepare_mlflow_environment  # noqa: E402
 from core.training.configs import DEMO_CONFIGS  # noqa: E402
 from core.training.model_config import build_model  # noqa: E402
-from tests.processes import stop_process  # noqa: E402
+from tests.helpers.processes import free_port, stop_process  # noqa: E402
 
 THRESHOLD = 0.4542
 HOT_SWAP_CLIENTS = 8
@@ -81,13 +80,6 @@ class Load:
             f"  {label:<46} p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms  "
             f"{self.rps:8.1f} req/s  failed {self.failures}"
         )
-
-
-def _free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def _client(
@@ -229,7 +221,7 @@ def _promote(uri: str, manifest: Path, run_id: str) -> promotion.PromotionResult
 
 def _service(uri: str, manifest: Path, folder: Path, name: str) -> tuple[subprocess.Popen, int]:
     """`python -m core serve` over a manifest."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": uri,
@@ -242,7 +234,7 @@ def _service(uri: str, manifest: Path, folder: Path, name: str) -> tuple[subproc
 
 def _mlflow_serve(uri: str, run_id: str, folder: Path, name: str) -> tuple[subprocess.Popen, int]:
     """`mlflow models serve --env-manager local` on a run's model, one worker."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": uri,

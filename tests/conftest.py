@@ -3,29 +3,34 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import requests
 
-from tests.postgres_cluster import Cluster, find_pg_binary, mlflow_server_command, postgres_cluster
-from tests.processes import stop_process
-from tests.store_builders import (
+from tests.helpers.browser import CHROMIUM, CHROMIUM_ARGS, dashboard_server
+from tests.helpers.postgres_cluster import (
+    Cluster,
+    find_pg_binary,
+    mlflow_server_command,
+    postgres_cluster,
+)
+from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.store_builders import (
     copy_file_store,
     log_foreign_runs,
     log_seed_pattern_run,
     train_governed_runs,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+# Fixture modules: each fixture is defined once, so a session-scoped one is built once.
+pytest_plugins = (
+    "tests.helpers.markdown_store",
+    "tests.helpers.promotion_fixtures",
+    "tests.helpers.serving_fixtures",
+)
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
@@ -80,41 +85,10 @@ def sqlite_store(tmp_path_factory: pytest.TempPathFactory) -> Store:
     return Store(uri, folder / "mlflow.db", governed, seed, foreign)
 
 
-def _free_port() -> int:
-    """An unused loopback port."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, expected: str, timeout: float = 60.0) -> None:
-    """Poll url until its body starts with expected, or fail after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            response = requests.get(url, timeout=1)
-            if response.ok and response.text.strip().startswith(expected):
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{url} did not answer '{expected}' within {timeout} s")
-
-
-def start_process(
-    command: list[str], cwd: Path, env: dict[str, str], log: Path
-) -> subprocess.Popen:
-    """Start a service in its own process group, logging to a file."""
-    handle = log.open("w")
-    return subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
 @contextmanager
 def _populated_server(folder: Path, backend_uri: str) -> Iterator[Store]:
     """A real `mlflow server` on loopback over a backend store, populated, stopped after."""
-    port = _free_port()
+    port = free_port()
     command = mlflow_server_command(backend_uri, folder / "artifacts", port)
     process = start_process(command, folder, dict(os.environ), folder / "server.log")
     uri = f"http://127.0.0.1:{port}"
@@ -185,24 +159,6 @@ def app_env(
     yield configure
 
 
-def clean_dir(path: Path) -> None:
-    """Remove a folder if it exists."""
-    shutil.rmtree(path, ignore_errors=True)
-
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SCRIPT_DONE = "[data-testid=stApp][data-test-script-state=notRunning]"
-
-
 @pytest.fixture(scope="session")
 def dashboard_url(file_store_template: Store, tmp_path_factory: pytest.TempPathFactory):
     """`streamlit run app.py` on a free loopback port over a copy of the populated store."""
@@ -219,25 +175,6 @@ def dashboard_url(file_store_template: Store, tmp_path_factory: pytest.TempPathF
         PROMOTION_MANIFEST=str(folder / "deploy" / "promotion.json"),
     ) as url:
         yield url
-
-
-@contextmanager
-def dashboard_server(folder: Path, **settings: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port with these settings; yields its URL."""
-    port = _free_port()
-    env = {**os.environ, **settings}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-    ]  # fmt: skip
-    process = start_process(command, ROOT, env, folder / "streamlit.log")
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/_stcore/health", "ok", timeout=90)
-        yield url
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture(scope="session")

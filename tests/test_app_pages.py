@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from tests.apptest_helpers import APP, PAGES, TIMEOUT_SECONDS, exceptions, open_page, texts
+from tests.helpers.apptest_helpers import PAGES, exceptions, open_page, texts
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -74,9 +73,7 @@ def test_experiment_from_a_shared_link(file_store, app_env) -> None:
     MlflowClient(file_store.uri).create_experiment("challenger_experiments")
     app_env(file_store.uri)
     # when the user opens a link naming it (the sidebar picker starts from ?experiment=)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.query_params["experiment"] = "challenger_experiments"
-    at = at.run().switch_page("pages/runs.py").run()
+    at = open_page("pages/runs.py", {"experiment": "challenger_experiments"})
     # then the page says it has no runs yet, without exception
     assert exceptions(at) == []
     assert "has no runs yet" in texts(at)

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from mlflow.entities import Metric
 from mlflow.tracking import MlflowClient
-from streamlit.testing.v1 import AppTest
 
 from core.cli.main import main
 from core.data.synthetic import DEMO_ID_COLUMN, DEMO_TARGET, make_synthetic_credit_data
@@ -17,8 +16,14 @@ from core.scoring.scorer import scorer_for
 from core.store.access import load_model, load_runs_table, load_validation_set, run_inventory
 from core.store.client import ensure_experiment
 from core.training import attach
-from tests.apptest_helpers import APP, PAGES, TIMEOUT_SECONDS, exceptions, texts, workbench_data
-from tests.store_builders import EXPERIMENT, log_seed_pattern_run
+from tests.helpers.apptest_helpers import (
+    PAGES,
+    exceptions,
+    open_page,
+    texts,
+    workbench_data,
+)
+from tests.helpers.store_builders import EXPERIMENT, copy_file_store, log_seed_pattern_run
 from ui.diagnostics.data import LOGGED, PATH
 
 SEED_FEATURES_ROWS = 800
@@ -43,10 +48,18 @@ def _seed_store(root: Path) -> tuple[str, str, str]:
     return uri, run_id, bare.run_id
 
 
+@pytest.fixture(scope="module")
+def seed_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, str]:
+    """The seed-pattern store, built once for the module (do not write to it)."""
+    return _seed_store(tmp_path_factory.mktemp("seed"))
+
+
 @pytest.fixture()
-def seed_store(tmp_path: Path) -> tuple[str, str, str]:
-    """A fresh seed-pattern store per test (run ids are never shared between stores)."""
-    return _seed_store(tmp_path)
+def seed_store(seed_template: tuple[str, str, str], tmp_path: Path) -> tuple[str, str, str]:
+    """A private copy of the seed-pattern store per test (attaching writes to its run)."""
+    uri, run_id, bare = seed_template
+    path = copy_file_store(Path(uri.removeprefix("file:")), tmp_path / "mlruns")
+    return f"file:{path}", run_id, bare
 
 
 def _cli(monkeypatch, capsys, uri: str, *args: str) -> tuple[int, str, str]:
@@ -60,14 +73,6 @@ def _cli(monkeypatch, capsys, uri: str, *args: str) -> tuple[int, str, str]:
 def _attach_args(run_id: str, data: Path, *extra: str) -> list[str]:
     """The CLI arguments for the labelled CSV."""
     return ["--run-id", run_id, "--data", str(data), "--target", DEMO_TARGET, *extra]
-
-
-def _open(page: str, query: dict[str, str]) -> AppTest:
-    """Run the app with query params and switch to the page."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run().switch_page(page).run()
 
 
 def test_attach_then_every_page_governs_the_seed_run(
@@ -105,7 +110,7 @@ def test_attach_then_every_page_governs_the_seed_run(
     assert not any("validation set" in m for m in run_inventory(table, run_id).missing)
     # when every page opens on that run
     app_env(uri)
-    pages = {page: _open(page, {"run_id": run_id, "run": run_id}) for page in PAGES}
+    pages = {page: open_page(page, {"run_id": run_id, "run": run_id}) for page in PAGES}
     # then none raises, Diagnostics draws ROC and KS on the attached set
     assert all(exceptions(at) == [] for at in pages.values()), {
         p: exceptions(at) for p, at in pages.items()
@@ -226,7 +231,7 @@ def test_diagnostics_attaches_a_labelled_file_to_the_run(seed_store, labelled_cs
     # given Diagnostics on the seed-pattern run, evaluated on a labelled file by path
     uri, run_id, _ = seed_store
     app_env(uri, DATA_ROOT=str(labelled_csv.parent))
-    at = _open("pages/diagnostics.py", {"run_id": run_id})
+    at = open_page("pages/diagnostics.py", {"run_id": run_id})
     at.radio(key="diag_source").set_value(PATH).run()
     at = at.text_input(key="diag_path").input(str(_with_unseen(labelled_csv, (5,)))).run()
     assert exceptions(at) == []

@@ -20,10 +20,10 @@ from core.store.client import (
     get_experiment,
     open_client,
 )
-from tests.apptest_helpers import exceptions, open_page, texts
-from tests.conftest import _free_port, start_process, stop_process, wait_for_http
-from tests.postgres_cluster import mlflow_server_command
-from tests.store_builders import EXPERIMENT
+from tests.helpers.apptest_helpers import exceptions, open_page, texts
+from tests.helpers.postgres_cluster import mlflow_server_command
+from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.store_builders import EXPERIMENT
 
 pytestmark = pytest.mark.server
 ADMIN, ADMIN_PASSWORD = "admin", "admin-pass-1234"
@@ -57,7 +57,7 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
         "MLFLOW_AUTH_CONFIG_PATH": str(config),
         "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-only-secret",
     }
-    port = _free_port()
+    port = free_port()
     command = mlflow_server_command(
         f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts", port, "--app-name", "basic-auth"
     )

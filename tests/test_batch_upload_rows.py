@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from streamlit.testing.v1 import AppTest
-
 from core.run_schema import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
 from core.store.access import load_validation_set
 from core.store.client import open_client
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions
+from tests.helpers.apptest_helpers import (
+    exceptions,
+    open_page,
+)
 
 
 def test_batch_errors_name_the_row_its_id_and_the_column(file_store, app_env) -> None:
     # given What-if on a governed run, and 20 of its applicants with text in credit_score
     # in the 7th row
     app_env(file_store.uri)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.query_params["run_id"] = file_store.governed[0]
-    at = at.run().switch_page("pages/whatif.py").run()
+    at = open_page("pages/whatif.py", {"run_id": file_store.governed[0]})
     validation = load_validation_set(open_client(file_store.uri), file_store.governed[0])
     frame = validation.drop(columns=[LABEL_COLUMN, SCORE_COLUMN]).head(20)
     frame = frame.astype({"credit_score": object})

@@ -2,49 +2,20 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from urllib.parse import urlparse
-
 import pytest
 
-from tests.conftest import SCRIPT_DONE
+from tests.helpers.browser import SCRIPT_DONE, open_and_wait, screenshot_dir
 
 # The root opens the Runs page at /runs; every page has its own address.
 PAGE_PATHS = ("", "runs", "diagnostics", "whatif", "promotion", "monitoring")
-LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 pytestmark = pytest.mark.browser
-
-
-def open_and_wait(browser, url: str, shots: Path | None, name: str):
-    """Open url in a fresh page, wait for the script to finish, screenshot it."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "request",
-        lambda request: (
-            errors.append(f"request left the machine: {request.url}")
-            if urlparse(request.url).hostname not in LOCAL_HOSTS
-            and urlparse(request.url).scheme in ("http", "https")
-            else None
-        ),
-    )
-    page.goto(url, wait_until="domcontentloaded")
-    page.wait_for_selector(SCRIPT_DONE, timeout=90_000)
-    page.wait_for_timeout(800)
-    page.wait_for_selector(SCRIPT_DONE, timeout=90_000)
-    if shots is not None:
-        shots.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
-    return page, errors
 
 
 @pytest.mark.parametrize("path", PAGE_PATHS)
 def test_every_page_renders_in_chromium(chromium, dashboard_url: str, path: str) -> None:
     # given the dashboard running on a populated store
-    shots = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
+    shots = screenshot_dir()
     # when a user opens the page
     page, errors = open_and_wait(chromium, f"{dashboard_url}/{path}", shots, path or "runs")
     # then it shows no exception, no uncaught script error, no request off the machine (an
@@ -65,7 +36,7 @@ def test_every_page_renders_in_chromium(chromium, dashboard_url: str, path: str)
 
 def test_fair_lending_table_in_chromium(chromium, dashboard_url: str) -> None:
     # given the Model diagnostics page in a browser
-    shots = Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
+    shots = screenshot_dir()
     page, errors = open_and_wait(chromium, f"{dashboard_url}/diagnostics", None, "")
     # when the validator opens the fair-lending tab and marks home_ownership as protected
     page.get_by_role("tab", name="Fair lending & segments").click()

@@ -29,9 +29,9 @@ from core.scoring.scorer import scorer_for
 from core.serving.bundle import FEATURE_POLICY, REASON_CODES, verified_record
 from core.settings import DEFAULT_REASON_CODES_FILE
 from core.store.access import load_model
-from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
-from tests.promotion_fixtures import promotion_template_fixture  # noqa: F401 (fixture)
-from tests.serving_fixtures import SERVED_THRESHOLD, Promoted, promoted_copy
+from tests.helpers import ROOT
+from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.serving_fixtures import SERVED_THRESHOLD, Promoted, promoted_copy
 
 EXACT = 1e-9
 BUNDLED_MARK = "Bundled: "
@@ -150,10 +150,10 @@ def _listing(folder: Path) -> tuple[tuple[str, int], ...]:
 
 
 @pytest.fixture(scope="module", name="bundled")
-def bundled_fixture(promotion_template, tmp_path_factory) -> Bundled:
+def bundled_fixture(promotion_template, promoted_states, tmp_path_factory) -> Bundled:
     """The first run promoted, bundled into an existing empty folder with edited reason texts."""
     folder = tmp_path_factory.mktemp("bundle")
-    promoted = promoted_copy(promotion_template, folder)
+    promoted = promoted_copy(promotion_template, promoted_states, folder)
     reason_codes = folder / "reason_codes.toml"
     text = DEFAULT_REASON_CODES_FILE.read_text(encoding="utf-8")
     reason_codes.write_text(text.replace(' = "', f' = "{BUNDLED_MARK}'), encoding="utf-8")
@@ -292,7 +292,7 @@ def bundled_service_fixture(bundled: Bundled, bundle_venv: Venv, tmp_path) -> It
         "LANG": "C.UTF-8",
         **{k: v.replace("/app", str(bundled.folder)) for k, v in docker.env.items()},
         "HOST": "127.0.0.1",
-        "PORT": str(_free_port()),
+        "PORT": str(free_port()),
     }
     assert not {"MLFLOW_TRACKING_URI", "PYTHONPATH"} & set(env)
     where = subprocess.run(

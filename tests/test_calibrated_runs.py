@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sklearn.isotonic import IsotonicRegression
-from streamlit.testing.v1 import AppTest
 
 from core.cli.main import main
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
@@ -42,8 +41,12 @@ from core.store.run_record import fetch_run_record
 from core.training.calibration import fit_calibrator
 from core.training.model_config import TrainConfig
 from core.training.trainer import train_and_log
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
-from tests.whatif_html import result_block
+from tests.helpers.apptest_helpers import (
+    exceptions,
+    open_app,
+    texts,
+)
+from tests.helpers.whatif_html import result_block
 
 DEMO_RUN = TrainConfig(n_estimators=100, cv_folds=3, monotone_constraints=DEMO_MONOTONE)
 
@@ -221,9 +224,7 @@ def test_raw_threshold_maps_back_to_the_threshold(calibrated, kind) -> None:
 def test_pages_name_the_calibrated_output(calibrated, app_env) -> None:
     # given the app on the store, the isotonic-calibrated run selected
     app_env(calibrated.uri, MLFLOW_EXPERIMENT_NAME="calibration")
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.query_params["run_id"] = calibrated.runs["isotonic"]
-    at.run()
+    at = open_app({"run_id": calibrated.runs["isotonic"]})
     # when What-if and Diagnostics open on it
     whatif = at.switch_page("pages/whatif.py").run()
     assert exceptions(whatif) == []

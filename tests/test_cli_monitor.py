@@ -11,7 +11,7 @@ import pytest
 from core.cli.main import main
 from core.store.access import load_validation_set
 from core.store.client import open_client
-from tests.decision_log_writer import write_scored_log
+from tests.helpers.decision_log_writer import write_scored_log
 
 
 @pytest.fixture()

@@ -14,10 +14,7 @@ from mlflow.tracking import MlflowClient
 from core.cli.main import main
 from core.promotion.registry import LEDGER_HASH_TAG, THRESHOLD_TAG
 from core.record.manifest import CHAMPION_ALIAS
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-)
+from tests.helpers.promotion_fixtures import ask, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,33 +112,23 @@ def test_cli_round_trip_on_sqlite_store(sqlite_store, tmp_path, monkeypatch, cap
     _assert_registry_agrees(uri, shown)
 
 
+def _round_trip_on_server(monkeypatch, capsys, store, manifest: Path) -> None:
+    """Round-trip the server store's seed-pattern run; the registry mirrors the manifest."""
+    shown = _round_trip(monkeypatch, capsys, store.uri, store.seed_pattern, manifest, force=True)
+    _assert_registry_agrees(store.uri, shown)
+
+
 @pytest.mark.server
 def test_cli_round_trip_on_server_store(server_store, tmp_path, monkeypatch, capsys) -> None:
     # given a real tracking server / when round-tripped / then the registry mirrors the manifest
-    shown = _round_trip(
-        monkeypatch,
-        capsys,
-        server_store.uri,
-        server_store.seed_pattern,
-        tmp_path / "p.json",
-        force=True,
-    )
-    _assert_registry_agrees(server_store.uri, shown)
+    _round_trip_on_server(monkeypatch, capsys, server_store, tmp_path / "p.json")
 
 
 @pytest.mark.postgres
 def test_cli_round_trip_on_postgres_store(postgres_store, tmp_path, monkeypatch, capsys) -> None:
     # given a tracking server on PostgreSQL / when round-tripped (the smoke gate serves the export
     # over HTTP) / then the registry's champion alias mirrors the manifest
-    shown = _round_trip(
-        monkeypatch,
-        capsys,
-        postgres_store.uri,
-        postgres_store.seed_pattern,
-        tmp_path / "p.json",
-        force=True,
-    )
-    _assert_registry_agrees(postgres_store.uri, shown)
+    _round_trip_on_server(monkeypatch, capsys, postgres_store, tmp_path / "p.json")
 
 
 def test_cli_bad_input_is_one_line_and_exit_2(promo_store, tmp_path, monkeypatch, capsys) -> None:
@@ -161,16 +148,15 @@ def test_cli_bad_input_is_one_line_and_exit_2(promo_store, tmp_path, monkeypatch
 
 
 def test_cli_verify_exits_1_on_a_tampered_ledger(
-    promo_store, tmp_path, monkeypatch, capsys
+    promo_store, tmp_path, monkeypatch, capsys, given_promoted
 ) -> None:
-    manifest = tmp_path / "p.json"
-    who = ["--by", "a", "--reason", "x"]
-    assert (
-        _cli(monkeypatch, capsys, promo_store.uri, manifest, "--run-id", promo_store.first, *who)[0]
-        == 0
-    )
-    ledger = tmp_path / "p.ledger.jsonl"
-    ledger.write_text(ledger.read_text().replace('"promoted_by":"a"', '"promoted_by":"z"'))
+    # given a promotion by alice (copied), then its ledger entry edited to name someone else
+    manifest = tmp_path / "deploy" / "promotion.json"
+    given_promoted(settings_for(promo_store.uri, manifest), ask(promo_store.first))
+    ledger = manifest.with_name("promotion.ledger.jsonl")
+    edited = ledger.read_text().replace('"promoted_by":"alice"', '"promoted_by":"z"')
+    assert edited != ledger.read_text()
+    ledger.write_text(edited)
     code, out, err = _cli(monkeypatch, capsys, promo_store.uri, manifest, "--verify")
     assert code == 1
     assert "[FAIL] ledger chain" in out and "edited" in err

@@ -78,9 +78,12 @@ def test_best_change_flips_a_decline_and_a_smaller_one_does_not(model, data, ski
 def test_changes_respect_monotone_direction_and_training_range(model, data) -> None:
     # given several declined applicants
     spec = model_spec(model.classifier)
+    checked: dict[str, int] = {"monotone": 0, "free": 0}
     for skip in range(6):
         applicant = _first(model, data, DECLINE, skip)
         result = find_counterfactuals(model, applicant, THRESHOLD)
+        # (each gets at least one numeric change, so the checks below always run)
+        assert any(c.change is not None for c in result.changes), skip
         for change in result.changes:
             feature = spec.feature(change.feature)
             if feature.is_categorical or change.change is None:
@@ -88,8 +91,11 @@ def test_changes_respect_monotone_direction_and_training_range(model, data) -> N
             # then a monotone feature only moves in its risk-lowering direction
             if feature.monotone:
                 assert np.sign(change.change) == -feature.monotone
+            checked["monotone" if feature.monotone else "free"] += 1
             # and stays inside the training range
             assert feature.low <= change.proposed <= feature.high
+    # and both monotone and unconstrained features were among the changes checked
+    assert checked["monotone"] > 0 and checked["free"] > 0, checked
 
 
 def test_approved_applicant_gets_the_change_that_would_decline_it(model, data) -> None:
@@ -98,7 +104,7 @@ def test_approved_applicant_gets_the_change_that_would_decline_it(model, data) -
     # when searched
     result = find_counterfactuals(model, applicant, THRESHOLD)
     # then the target is a decline and changes lead there
-    assert result.target_decision == DECLINE
+    assert result.target_decision == DECLINE and result.found
     for change in result.changes:
         rescored = scorer_for(model).score(
             _with(applicant, change.feature, change.proposed), 0.4542
@@ -117,14 +123,32 @@ def test_says_so_when_no_single_change_flips(model, data) -> None:
     assert "No change to a single feature" in result.note
 
 
+def _income_can_approve(model, applicant: pd.DataFrame) -> bool:
+    """Whether some income across the training range, filled in alone, approves the applicant."""
+    feature = model_spec(model).feature("annual_income")
+    incomes = np.linspace(float(feature.low), float(feature.high), 2_001)
+    filled = pd.concat([applicant] * len(incomes), ignore_index=True).assign(annual_income=incomes)
+    decisions = scorer_for(model).score(filled, THRESHOLD).scores["decision"]
+    return bool((decisions == APPROVE).any())
+
+
 def test_missing_value_can_be_filled_in(model, data) -> None:
-    # given a declined applicant with a missing income and a typical reference
-    applicant = _first(model, data, DECLINE).assign(annual_income=np.nan)
-    reference = typical_applicant(model_spec(model.classifier), data)
-    # when searched
-    result = find_counterfactuals(model, applicant, THRESHOLD, reference=reference)
-    # then any income proposal is a value (not a change) and flips the decision
-    for change in result.changes:
-        if change.feature == "annual_income":
-            assert change.change is None
-            assert change.current != change.current or change.current is None
+    # given a declined applicant with a missing income whom some income would get approved
+    # (found by scoring the whole income range, not by the search under test)
+    missing = (_first(model, data, DECLINE, s).assign(annual_income=np.nan) for s in range(40))
+    applicant = next(a for a in missing if _income_can_approve(model, a))
+    spec = model_spec(model.classifier)
+    reference = typical_applicant(spec, data)
+    # when searched for every feature that can flip it (not only the cheapest few)
+    result = find_counterfactuals(
+        model, applicant, THRESHOLD, reference=reference, n=len(spec.features)
+    )
+    # then filling in the income is proposed, as a value (not a change) for a missing one
+    (income,) = [c for c in result.changes if c.feature == "annual_income"]
+    assert income.change is None
+    assert income.current != income.current or income.current is None
+    # and that value alone flips the decision, at the probability the search reported
+    filled = _with(applicant, "annual_income", income.proposed)
+    rescored = scorer_for(model).score(filled, THRESHOLD)
+    assert rescored.scores["decision"].iloc[0] == APPROVE
+    assert rescored.scores["probability"].iloc[0] == pytest.approx(income.probability)

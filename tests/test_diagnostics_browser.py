@@ -12,7 +12,7 @@ import pytest
 from core.evaluation.threshold_policy import PolicyPoint, build_score_table, policy_at
 from core.store import access as store
 from core.store.client import open_client
-from tests.conftest import SCRIPT_DONE
+from tests.helpers.browser import SCRIPT_DONE
 
 pytestmark = pytest.mark.browser
 

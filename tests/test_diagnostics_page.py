@@ -14,7 +14,12 @@ from core.data.synthetic import make_synthetic_credit_data
 from core.settings import DEFAULT_DECISION_THRESHOLD
 from core.store import access as store
 from core.store.client import open_client
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts, workbench_data
+from tests.helpers.apptest_helpers import (
+    exceptions,
+    open_page,
+    texts,
+    workbench_data,
+)
 from ui.diagnostics.data import PATH, UPLOAD
 
 PAGE = "pages/diagnostics.py"
@@ -22,10 +27,7 @@ PAGE = "pages/diagnostics.py"
 
 def open_diagnostics(run_id: str | None = None) -> AppTest:
     """Open the app with ?run_id= (as the Runs page links) and switch to Model diagnostics."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    if run_id is not None:
-        at.query_params["run_id"] = run_id
-    return at.run().switch_page(PAGE).run()
+    return open_page(PAGE, None if run_id is None else {"run_id": run_id})
 
 
 def open_tab(at: AppTest, label: str) -> AppTest:

@@ -16,7 +16,7 @@ from core.scoring.feature_policy import (
 from core.scoring.reason_codes import ReasonCodeBook, load_reason_codes
 from core.scoring.scorer import APPROVE, DECLINE, scorer_for
 from core.settings import DEFAULT_FEATURE_POLICY_FILE, DEFAULT_REASON_CODES_FILE, load_settings
-from tests.german_like import CREDIT_HISTORY, german_like_model
+from tests.helpers.german_like import CREDIT_HISTORY, german_like_model
 
 PROTECTED = ("personal_status_and_sex", "foreign_worker", "age")
 APPLICANTS = 40

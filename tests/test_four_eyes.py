@@ -14,10 +14,7 @@ from core.record import ledger
 from core.record.manifest import ledger_path, read_manifest
 from core.runs.stability import StabilityRule
 from core.settings import load_settings
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-)
+from tests.helpers.promotion_fixtures import ask
 
 
 def _settings(promo_store, tmp_path: Path, approvals_needed: int = 2, **extra: str):
@@ -86,10 +83,12 @@ def test_requester_cannot_approve_but_another_person_can(promo_store, tmp_path) 
     assert audit.verify(settings).ok
 
 
-def test_a_rejected_request_never_touches_the_manifest(promo_store, tmp_path) -> None:
+def test_a_rejected_request_never_touches_the_manifest(
+    promo_store, tmp_path, given_promoted
+) -> None:
     # given a champion promoted by one person, then the four-eyes rule switched on
     single = _settings(promo_store, tmp_path, approvals_needed=1)
-    promotion.promote(single, _ask(promo_store.first))
+    given_promoted(single, ask(promo_store.first))
     settings = _settings(promo_store, tmp_path)
     manifest_bytes = settings.promotion_manifest.read_bytes()
     asked = approvals.request_promotion(settings, _ask(promo_store.second, threshold=0.5))
@@ -119,11 +118,12 @@ def test_an_expired_request_cannot_be_approved(promo_store, tmp_path) -> None:
     assert audit.history(settings)["status"].iloc[0] == "expired"
 
 
-def test_emergency_rollback_needs_review_by_a_second_person(promo_store, tmp_path) -> None:
+def test_emergency_rollback_needs_review_by_a_second_person(
+    promo_store, tmp_path, given_promoted
+) -> None:
     # given two promotions, then bob rolls back alone
     settings = _settings(promo_store, tmp_path, approvals_needed=1)
-    promotion.promote(settings, _ask(promo_store.first))
-    promotion.promote(settings, _ask(promo_store.second, threshold=0.5))
+    given_promoted(settings, ask(promo_store.first), ask(promo_store.second, 0.5))
     back = promotion.rollback(settings, by="bob", reason="approval rate collapsed")
     # then the rollback is in force and flagged for review
     assert read_manifest(settings.promotion_manifest).run_id == promo_store.first

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SCRIPT_DONE
+from tests.helpers.browser import SCRIPT_DONE
 
 pytestmark = pytest.mark.browser
 

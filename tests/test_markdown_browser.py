@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from core.promotion import requests
-from core.promotion import use_cases as promotion
 from core.settings import load_settings
-from tests.conftest import dashboard_server
-from tests.markdown_store import (  # noqa: F401 (fixtures)
-    EXPERIMENT,
-    RUN_NAME,
-    markdown_store_template_fixture,
-)
-from tests.store_builders import copy_file_store
-from tests.test_browser import open_and_wait
+from tests.helpers.browser import dashboard_server, open_and_wait, screenshot_dir
+from tests.helpers.markdown_store import EXPERIMENT, PERSON, REASON, RUN_NAME, install_champion
+from tests.helpers.store_builders import copy_file_store
 
 pytestmark = pytest.mark.browser
-PERSON = "_ann_ **b**"
-REASON = "why | not [x](y)"
 
 
 @pytest.fixture(scope="module", name="markdown_url")
-def markdown_url_fixture(markdown_store_template, tmp_path_factory):
+def markdown_url_fixture(markdown_store_template, promoted_states, tmp_path_factory):
     """The dashboard on a copy of the markdown-named store, its run promoted."""
     folder = tmp_path_factory.mktemp("markdown_browser")
     store = copy_file_store(markdown_store_template.path, folder / "mlruns")
@@ -33,10 +21,7 @@ def markdown_url_fixture(markdown_store_template, tmp_path_factory):
     settings = load_settings(
         {"MLFLOW_TRACKING_URI": f"file:{store}", "PROMOTION_MANIFEST": str(manifest)}
     )
-    promotion.promote(settings, requests.PromotionRequest(
-        run_id=markdown_store_template.run_id, threshold=0.4, by=PERSON, reason=REASON,
-        force=True, force_reason="small test run",
-    ))  # fmt: skip
+    install_champion(promoted_states, markdown_store_template, settings)
     with dashboard_server(
         folder,
         MLFLOW_TRACKING_URI=f"file:{store}",
@@ -46,14 +31,12 @@ def markdown_url_fixture(markdown_store_template, tmp_path_factory):
         yield url
 
 
-def _shots() -> Path | None:
-    return Path(os.environ["SCREENSHOT_DIR"]) if os.environ.get("SCREENSHOT_DIR") else None
-
-
 def test_runs_and_promotion_show_names_as_written(chromium, markdown_url: str) -> None:
     # given a store whose experiment, run, promoter and reason hold markdown
     # when the Runs page opens
-    page, errors = open_and_wait(chromium, f"{markdown_url}/runs", _shots(), "markdown_runs")
+    page, errors = open_and_wait(
+        chromium, f"{markdown_url}/runs", screenshot_dir(), "markdown_runs"
+    )
     # then the caption and the recommendation read the names exactly as written
     main = page.locator("[data-testid=stMain]")
     assert f"run(s) in {EXPERIMENT}." in main.inner_text()
@@ -63,7 +46,7 @@ def test_runs_and_promotion_show_names_as_written(chromium, markdown_url: str) -
     page.close()
     # when the Promotion page opens / then the champion banner and sidebar do too
     page, errors = open_and_wait(
-        chromium, f"{markdown_url}/promotion", _shots(), "markdown_promotion"
+        chromium, f"{markdown_url}/promotion", screenshot_dir(), "markdown_promotion"
     )
     banner = page.locator("[data-testid=stMain] [data-testid=stAlert]").first.inner_text()
     assert f"Champion: {RUN_NAME} (" in banner

@@ -6,17 +6,16 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.promotion import requests
-from core.promotion import use_cases as promotion
 from core.sentence import Sentence
 from core.settings import load_settings
-from tests.apptest_helpers import exceptions, open_page
-from tests.markdown_store import (  # noqa: F401 (fixtures)
+from tests.helpers.apptest_helpers import exceptions, open_page
+from tests.helpers.markdown_store import (
     EXPERIMENT,
+    PERSON,
+    REASON,
     RENAMED,
     RUN_NAME,
-    markdown_store_fixture,
-    markdown_store_template_fixture,
+    install_champion,
 )
 from ui.shared.markdown_text import literal, with_literal_names
 
@@ -64,7 +63,7 @@ def test_runs_page_shows_the_run_name_verbatim(open_on) -> None:
 
 
 def test_promotion_banner_and_sidebar_show_the_name_verbatim(
-    open_on, markdown_store, tmp_path
+    open_on, markdown_store_template, markdown_store, promoted_states, tmp_path
 ) -> None:
     # given the markdown-named run promoted by a person whose name holds markdown too
     settings = load_settings(
@@ -73,17 +72,13 @@ def test_promotion_banner_and_sidebar_show_the_name_verbatim(
             "PROMOTION_MANIFEST": str(tmp_path / "deploy" / "promotion.json"),
         }
     )
-    ask = requests.PromotionRequest(
-        run_id=markdown_store.run_id, threshold=0.4, by="_ann_ **b**", reason="why | not",
-        force=True, force_reason="small test run",
-    )  # fmt: skip
-    promotion.promote(settings, ask)
+    install_champion(promoted_states, markdown_store_template, settings)
     # when the Promotion page opens
     at = open_on("pages/promotion.py")
     # then the champion banner's markdown escapes the run name, the person and the reason
     (banner,) = [i.value for i in at.info if "Champion:" in i.value]
     assert f"**Champion:** {SHOWN_RUN} (`{markdown_store.run_id}`)" in banner
-    assert literal("_ann_ **b**") in banner and literal("why | not") in banner
+    assert literal(PERSON) in banner and literal(REASON) in banner
     # and the sidebar's selection names the run literally
     assert any(f"Run: **{SHOWN_RUN}**" in c.value for c in at.sidebar.caption)
 

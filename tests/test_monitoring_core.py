@@ -29,7 +29,7 @@ from core.monitoring.reference import (
 )
 from core.monitoring.report import build_report
 from core.monitoring.sources import OUTCOME, from_table, join_outcomes
-from tests.html_asserts import BREAKOUT, SCRIPT, assert_shown_as_text
+from tests.helpers.html_asserts import BREAKOUT, SCRIPT, assert_shown_as_text
 
 CATEGORICAL = ["home_ownership", "loan_purpose"]
 THRESHOLD = 0.4542

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.data.synthetic import make_recent_applications
-from tests.apptest_helpers import exceptions, open_page, texts
-from tests.decision_log_writer import write_scored_log
-from tests.store_builders import log_seed_pattern_run
+from tests.helpers.apptest_helpers import exceptions, open_page, texts
+from tests.helpers.decision_log_writer import write_scored_log
+from tests.helpers.store_builders import log_seed_pattern_run
 
 PAGE = "pages/monitoring.py"
 

@@ -17,13 +17,9 @@ from core.record.frozen import profile_path
 from core.record.manifest import ledger_path
 from core.runs.stability import StabilityRule
 from core.store.client import open_client
-from tests.apptest_helpers import exceptions, open_page, texts
-from tests.decision_log_writer import write_scored_log
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-    settings_for,
-)
+from tests.helpers.apptest_helpers import exceptions, open_page, texts
+from tests.helpers.decision_log_writer import write_scored_log
+from tests.helpers.promotion_fixtures import settings_for
 
 
 def _ask(run_id: str, threshold: float = 0.45) -> requests.PromotionRequest:
@@ -47,6 +43,18 @@ def _run_monitor_job(settings, store_uri: str, run_id: str, folder: Path, monkey
     return main(["monitor"])
 
 
+def _monitors_with_the_frozen_profile(
+    settings, run_id: str, folder: Path, monkeypatch, capsys
+) -> str:
+    """Monitoring loads run_id's frozen profile (threshold 0.45) without a note and the monitor
+    job reads a log against it; returns what the job wrote to stderr."""
+    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
+    assert found.notes == () and found.profiles[run_id].threshold == 0.45
+    code = _run_monitor_job(settings, settings.tracking_uri, run_id, folder, monkeypatch)
+    assert code in (0, 3)
+    return capsys.readouterr().err
+
+
 def test_promotion_freezes_the_profile_and_monitoring_uses_it(
     promo_store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
@@ -63,14 +71,12 @@ def test_promotion_freezes_the_profile_and_monitoring_uses_it(
     entry = ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[-1]
     assert entry.manifest.reference_profile_sha256 == manifest.reference_profile_sha256
     assert audit.verify(settings).ok
-    # when monitoring loads profiles, the frozen one is used without a note
-    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
-    assert found.notes == () and found.profiles[run_id].threshold == 0.45
-    # and the monitor job reads the log against it
-    assert _run_monitor_job(
-        settings, promo_store.uri, run_id, tmp_path / "deploy", monkeypatch
-    ) in (0, 3)
-    assert "built now" not in capsys.readouterr().err
+    # when monitoring loads profiles, the frozen one is used without a note, and the monitor
+    # job reads the log against it
+    err = _monitors_with_the_frozen_profile(
+        settings, run_id, tmp_path / "deploy", monkeypatch, capsys
+    )
+    assert "built now" not in err
     # when someone edits the frozen profile
     path.write_bytes(path.read_bytes().replace(b'"threshold": 0.45', b'"threshold": 0.5'))
     # then verify fails on it and monitoring rebuilds the profile from the run, saying why
@@ -101,14 +107,12 @@ def test_a_pending_four_eyes_request_in_the_ledger_does_not_break_monitoring(
     four_eyes = replace(settings, promotion_approvals=2)
     approvals.request_promotion(four_eyes, _ask(promo_store.governed[0], threshold=0.5))
     assert ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[-1].manifest is None
-    # when monitoring loads the profiles, then the promoted run's frozen profile is used
-    found = load_profiles(settings, open_client(settings.tracking_uri), [run_id])
-    assert found.notes == () and found.profiles[run_id].threshold == 0.45
-    # and the monitor job runs on the log
-    assert _run_monitor_job(
-        settings, promo_store.uri, run_id, tmp_path / "deploy", monkeypatch
-    ) in (0, 3)
-    assert "Traceback" not in capsys.readouterr().err
+    # when monitoring loads the profiles, then the promoted run's frozen profile is used, and
+    # the monitor job runs on the log
+    err = _monitors_with_the_frozen_profile(
+        settings, run_id, tmp_path / "deploy", monkeypatch, capsys
+    )
+    assert "Traceback" not in err
 
 
 def test_monitoring_page_after_approval_rollback_and_acknowledgements(

@@ -20,10 +20,11 @@ from core.promotion import use_cases as promotion
 from core.store.access import load_runs_table
 from core.store.client import ensure_experiment, get_experiment, open_client
 from core.store.server_reader import bulk_metric_histories, search_all_runs
-from tests.apptest_helpers import exceptions, open_page
-from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
-from tests.promotion_fixtures import settings_for
-from tests.store_builders import EXPERIMENT
+from tests.helpers import ROOT
+from tests.helpers.apptest_helpers import exceptions, open_page
+from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.promotion_fixtures import settings_for
+from tests.helpers.store_builders import EXPERIMENT
 from tests.test_runs_partitioned import all_run_ids, seed_partitioned
 
 pytestmark = pytest.mark.postgres
@@ -84,7 +85,7 @@ def test_scoring_service_serves_a_run_promoted_from_postgres(postgres_store, tmp
         "PROMOTION_MANIFEST": str(settings.promotion_manifest),
         "DECISION_LOG": str(tmp_path / "decisions"),
     }
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
     process = start_process(command, ROOT, {**os.environ, **env}, tmp_path / "service.log")
     url = f"http://127.0.0.1:{port}"

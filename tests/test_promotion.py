@@ -18,11 +18,7 @@ from core.record.export import tree_sha256
 from core.record.manifest import ManifestError, ledger_path, read_manifest
 from core.runs.stability import StabilityRule
 from core.threshold import InvalidThresholdError
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-    settings_for,
-)
+from tests.helpers.promotion_fixtures import ask, settings_for
 
 
 @pytest.fixture()
@@ -31,11 +27,23 @@ def settings(promo_store, tmp_path: Path):
     return settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
 
 
-def _request(run_id: str, threshold: str | float = 0.45, **extra) -> requests.PromotionRequest:
-    """A promotion request by alice."""
-    return requests.PromotionRequest(
-        run_id=run_id, threshold=threshold, by="alice", reason="best stable run", **extra
-    )
+@pytest.fixture()
+def champion(promo_store, settings, given_promoted):
+    """The first run promoted at 0.45 (a copy of the state, promoted once per session)."""
+    given_promoted(settings, ask(promo_store.first))
+    return settings
+
+
+@pytest.fixture()
+def two_promoted(promo_store, settings, given_promoted):
+    """The first run promoted at 0.45, then the second at 0.5 (copied, as champion)."""
+    given_promoted(settings, ask(promo_store.first), ask(promo_store.second, 0.5))
+    return settings
+
+
+def _first_manifest(settings):
+    """The manifest the ledger's first entry installed."""
+    return ledger.read_chain(ledger_path(settings.promotion_manifest)).entries[0].manifest
 
 
 def _files(settings) -> tuple[bytes | None, bytes | None]:
@@ -51,7 +59,7 @@ def _files(settings) -> tuple[bytes | None, bytes | None]:
 def test_promote_writes_manifest_ledger_and_export(promo_store, settings) -> None:
     # given a store with a promotable run and nothing promoted
     # when it is promoted
-    result = promotion.promote(settings, _request(promo_store.first))
+    result = promotion.promote(settings, ask(promo_store.first))
     # then the manifest names the run, threshold, export and its sha256
     manifest = read_manifest(settings.promotion_manifest)
     assert manifest == result.manifest
@@ -83,9 +91,9 @@ def test_promote_writes_manifest_ledger_and_export(promo_store, settings) -> Non
     assert audit.verify(settings).ok
 
 
-def test_second_promotion_records_the_previous_champion(promo_store, settings) -> None:
-    promotion.promote(settings, _request(promo_store.first, 0.45))
-    result = promotion.promote(settings, _request(promo_store.second, "0.5"))
+def test_second_promotion_records_the_previous_champion(promo_store, champion) -> None:
+    settings = champion
+    result = promotion.promote(settings, ask(promo_store.second, "0.5"))
     assert result.manifest.previous_run_id == promo_store.first
     assert result.manifest.previous_threshold == 0.45
     assert result.entry.seq == 2
@@ -95,11 +103,11 @@ def test_second_promotion_records_the_previous_champion(promo_store, settings) -
     assert audit.verify(settings).ok
 
 
-def test_rollback_restores_previous_then_earlier(promo_store, settings) -> None:
+def test_rollback_restores_previous_then_earlier(promo_store, settings, given_promoted) -> None:
     # given three promotions: first, second, first at another threshold
-    promotion.promote(settings, _request(promo_store.first, 0.45))
-    promotion.promote(settings, _request(promo_store.second, 0.5))
-    promotion.promote(settings, _request(promo_store.first, 0.3))
+    given_promoted(
+        settings, ask(promo_store.first), ask(promo_store.second, 0.5), ask(promo_store.first, 0.3)
+    )
     # when rolled back twice
     back1 = promotion.rollback(settings, by="bob", reason="approval rate too high")
     back2 = promotion.rollback(settings, by="bob", reason="incident 42")
@@ -117,9 +125,8 @@ def test_rollback_restores_previous_then_earlier(promo_store, settings) -> None:
     assert len(ledger.read_chain(ledger_path(settings.promotion_manifest)).entries) == 5
 
 
-def test_rollback_to_a_named_run(promo_store, settings) -> None:
-    promotion.promote(settings, _request(promo_store.first, 0.45))
-    promotion.promote(settings, _request(promo_store.second, 0.5))
+def test_rollback_to_a_named_run(promo_store, two_promoted) -> None:
+    settings = two_promoted
     with pytest.raises(requests.RollbackError, match="already the champion"):
         promotion.rollback(settings, by="bob", reason="x", to_run_id=promo_store.second)
     with pytest.raises(requests.RollbackError, match="never promoted"):
@@ -128,10 +135,10 @@ def test_rollback_to_a_named_run(promo_store, settings) -> None:
     assert result.manifest.run_id == promo_store.first
 
 
-def test_rollback_reexports_a_tampered_model_and_checks_its_sha(promo_store, settings) -> None:
+def test_rollback_reexports_a_tampered_model_and_checks_its_sha(two_promoted) -> None:
     # given two promotions, then the first run's exported files are changed
-    first = promotion.promote(settings, _request(promo_store.first, 0.45)).manifest
-    promotion.promote(settings, _request(promo_store.second, 0.5))
+    settings = two_promoted
+    first = _first_manifest(settings)
     folder = first.exported_model_dir(settings.promotion_manifest)
     (folder / "MLmodel").write_text("tampered")
     # when rolling back to it
@@ -142,8 +149,9 @@ def test_rollback_reexports_a_tampered_model_and_checks_its_sha(promo_store, set
     assert result.manifest.gate_results[0].passed
 
 
-def test_verify_detects_a_changed_export(promo_store, settings) -> None:
-    manifest = promotion.promote(settings, _request(promo_store.first)).manifest
+def test_verify_detects_a_changed_export(champion) -> None:
+    settings = champion
+    manifest = read_manifest(settings.promotion_manifest)
     folder = manifest.exported_model_dir(settings.promotion_manifest)
     (folder / "extra.txt").write_text("not part of the model")
     report = audit.verify(settings)
@@ -151,10 +159,9 @@ def test_verify_detects_a_changed_export(promo_store, settings) -> None:
     assert any(c.name == "exported model" and not c.ok for c in report.checks)
 
 
-def test_tampered_ledger_is_detected_and_blocks_promotion(promo_store, settings) -> None:
+def test_tampered_ledger_is_detected_and_blocks_promotion(promo_store, two_promoted) -> None:
     # given two promotions, then the first entry's reason is edited in the ledger
-    promotion.promote(settings, _request(promo_store.first, 0.45))
-    promotion.promote(settings, _request(promo_store.second, 0.5))
+    settings = two_promoted
     path = ledger_path(settings.promotion_manifest)
     lines = path.read_text().splitlines()
     raw = json.loads(lines[0])
@@ -165,14 +172,13 @@ def test_tampered_ledger_is_detected_and_blocks_promotion(promo_store, settings)
     report = audit.verify(settings)
     assert not report.ok and "entry 1" in report.checks[0].detail
     with pytest.raises(ledger.LedgerError):
-        promotion.promote(settings, _request(promo_store.first, 0.3))
+        promotion.promote(settings, ask(promo_store.first, 0.3))
     assert _files(settings) == before
 
 
-def test_removed_last_entry_is_detected_by_the_manifest(promo_store, settings) -> None:
+def test_removed_last_entry_is_detected_by_the_manifest(two_promoted) -> None:
     # given two promotions, then the last ledger line is removed
-    promotion.promote(settings, _request(promo_store.first, 0.45))
-    promotion.promote(settings, _request(promo_store.second, 0.5))
+    settings = two_promoted
     path = ledger_path(settings.promotion_manifest)
     path.write_text(path.read_text().splitlines()[0] + "\n")
     # when verified / then the manifest no longer points at the ledger head
@@ -181,39 +187,37 @@ def test_removed_last_entry_is_detected_by_the_manifest(promo_store, settings) -
     assert any(c.name == "manifest matches ledger" and not c.ok for c in report.checks)
 
 
-def test_hand_edited_manifest_is_refused_then_restored_by_rollback(promo_store, settings) -> None:
+def test_hand_edited_manifest_is_refused_then_restored_by_rollback(promo_store, champion) -> None:
     # given a promotion, then the manifest's threshold edited by hand (still valid JSON)
-    promotion.promote(settings, _request(promo_store.first, 0.45))
+    settings = champion
     path = settings.promotion_manifest
     path.write_text(path.read_text().replace('"threshold": 0.45', '"threshold": 0.2'))
     # when verified or promoted over / then it is named and refused
     assert not audit.verify(settings).ok
     with pytest.raises(ManifestError, match="cannot be trusted"):
-        promotion.promote(settings, _request(promo_store.second, 0.5))
+        promotion.promote(settings, ask(promo_store.second, 0.5))
     # and a rollback restores the last recorded state
     result = promotion.rollback(settings, by="ops", reason="restore edited manifest")
     assert result.manifest.threshold == 0.45
     assert audit.verify(settings).ok
 
 
-def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, settings) -> None:
+def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, champion) -> None:
     # given a champion, and a tolerance that demands a strict improvement
-    promotion.promote(settings, _request(promo_store.first, 0.45))
+    settings = champion
     before = _files(settings)
     # when an equal-AUC run is promoted / then the AUC gate stops it
     with pytest.raises(requests.GateFailedError, match="AUC vs champion") as info:
-        promotion.promote(settings, _request(promo_store.second, 0.5, auc_tolerance=-0.01))
+        promotion.promote(settings, ask(promo_store.second, 0.5, auc_tolerance=-0.01))
     assert [g.name for g in info.value.results if not g.ok] == ["AUC vs champion"]
     assert _files(settings) == before
     # and force without a reason is refused
     with pytest.raises(PromotionInputError, match="force reason"):
-        promotion.promote(
-            settings, _request(promo_store.second, 0.5, auc_tolerance=-0.01, force=True)
-        )
+        promotion.promote(settings, ask(promo_store.second, 0.5, auc_tolerance=-0.01, force=True))
     # when forced with a reason / then it is promoted and both are recorded
     result = promotion.promote(
         settings,
-        _request(
+        ask(
             promo_store.second,
             0.5,
             auc_tolerance=-0.01,
@@ -229,13 +233,13 @@ def test_auc_gate_blocks_unless_forced_with_a_reason(promo_store, settings) -> N
 
 def test_unstable_cv_blocks_promotion(promo_store, settings) -> None:
     # given a run whose CV is unstable by the default rule
-    gates_ = checklist.check_gates(settings, _request(promo_store.unstable))
+    gates_ = checklist.check_gates(settings, ask(promo_store.unstable))
     cv = next(g for g in gates_ if g.name == "CV stable")
     assert not cv.passed and "unstable" in cv.detail
     assert "expected from sampling noise alone" in cv.detail
     # when promoted / then it is refused and nothing is written
     with pytest.raises(requests.GateFailedError, match="CV stable"):
-        promotion.promote(settings, _request(promo_store.unstable))
+        promotion.promote(settings, ask(promo_store.unstable))
     assert _files(settings) == (None, None)
 
 
@@ -244,8 +248,8 @@ def test_absolute_rule_in_the_request_judges_the_small_governed_runs(promo_store
     run_id = promo_store.governed[0]
     absolute = StabilityRule(method="absolute")
     # when the gates are checked with the default rule and with the absolute one
-    default = checklist.check_gates(settings, _request(run_id))
-    fixed = checklist.check_gates(settings, _request(run_id, stability_rule=absolute))
+    default = checklist.check_gates(settings, ask(run_id))
+    fixed = checklist.check_gates(settings, ask(run_id, stability_rule=absolute))
     # then sampling noise explains its spread, while the fixed limits fail it
     assert next(g for g in default if g.name == "CV stable").passed
     assert not next(g for g in fixed if g.name == "CV stable").passed
@@ -254,13 +258,11 @@ def test_absolute_rule_in_the_request_judges_the_small_governed_runs(promo_store
 def test_cv_gate_is_overridden_with_force_and_a_reason(promo_store, settings) -> None:
     # given the unstable run, forced without a reason / then refused, nothing written
     with pytest.raises(PromotionInputError, match="force reason"):
-        promotion.promote(settings, _request(promo_store.unstable, force=True))
+        promotion.promote(settings, ask(promo_store.unstable, force=True))
     assert _files(settings) == (None, None)
     # when forced with a reason
     why = "fold 0 is the 2019 vintage; accepted by the validator"
-    result = promotion.promote(
-        settings, _request(promo_store.unstable, force=True, force_reason=why)
-    )
+    result = promotion.promote(settings, ask(promo_store.unstable, force=True, force_reason=why))
     # then it is promoted, the gate is recorded as overridden with the reason, in the ledger
     gate = next(g for g in result.manifest.gate_results if g.name == "CV stable")
     assert gate.overridden and not gate.passed and why in gate.detail
@@ -274,7 +276,7 @@ def test_cv_gate_is_overridden_with_force_and_a_reason(promo_store, settings) ->
 
 
 def test_check_gates_writes_nothing(promo_store, settings) -> None:
-    results = checklist.check_gates(settings, _request(promo_store.first))
+    results = checklist.check_gates(settings, ask(promo_store.first))
     assert all(g.ok for g in results)
     assert not settings.promotion_manifest.parent.exists()
 
@@ -292,21 +294,21 @@ def test_check_gates_writes_nothing(promo_store, settings) -> None:
     ],
 )
 def test_bad_input_leaves_manifest_and_ledger_unchanged(
-    case: str, error: type[GovernanceError], promo_store, settings
+    case: str, error: type[GovernanceError], promo_store, champion
 ) -> None:
     # given one successful promotion
-    promotion.promote(settings, _request(promo_store.first, 0.45))
+    settings = champion
     if case == "invalid JSON manifest":
         settings.promotion_manifest.write_text('{"run_id": ')
     before = _files(settings)
     make_request = {
-        "unknown run": lambda: _request("0" * 32),
-        "deleted run": lambda: _request(promo_store.foreign["deleted"]),
-        "run without a model": lambda: _request(promo_store.foreign["named_folds"]),
-        "threshold 1.5": lambda: _request(promo_store.second, "1.5"),
-        "threshold abc": lambda: _request(promo_store.second, "abc"),
+        "unknown run": lambda: ask("0" * 32),
+        "deleted run": lambda: ask(promo_store.foreign["deleted"]),
+        "run without a model": lambda: ask(promo_store.foreign["named_folds"]),
+        "threshold 1.5": lambda: ask(promo_store.second, "1.5"),
+        "threshold abc": lambda: ask(promo_store.second, "abc"),
         "empty by": lambda: requests.PromotionRequest(promo_store.second, 0.5, by="  ", reason="x"),
-        "invalid JSON manifest": lambda: _request(promo_store.second, 0.5),
+        "invalid JSON manifest": lambda: ask(promo_store.second, 0.5),
     }[case]
     # when the bad promotion is asked for (a bad threshold is refused as the request is made)
     with pytest.raises(error) as info:
@@ -318,7 +320,7 @@ def test_bad_input_leaves_manifest_and_ledger_unchanged(
 
 def test_run_without_a_model_names_the_missing_model(promo_store, settings) -> None:
     with pytest.raises(requests.GateFailedError, match="logged no model"):
-        promotion.promote(settings, _request(promo_store.foreign["named_folds"]))
+        promotion.promote(settings, ask(promo_store.foreign["named_folds"]))
 
 
 def test_unwritable_manifest_path_is_refused(promo_store, tmp_path: Path) -> None:
@@ -326,7 +328,7 @@ def test_unwritable_manifest_path_is_refused(promo_store, tmp_path: Path) -> Non
     blocker.write_text("x")
     settings = settings_for(promo_store.uri, blocker / "promotion.json")
     with pytest.raises(GovernanceError, match="deploy folder"):
-        promotion.promote(settings, _request(promo_store.first))
+        promotion.promote(settings, ask(promo_store.first))
     assert blocker.read_text() == "x"
 
 
@@ -339,9 +341,7 @@ def test_concurrent_promotions_wait_for_each_other(promo_store, settings) -> Non
 
     def run(index: int, run_id: str, threshold: float) -> None:
         try:
-            promotion.promote(
-                settings, _request(run_id, threshold), on_lock_wait=waiting[index].set
-            )
+            promotion.promote(settings, ask(run_id, threshold), on_lock_wait=waiting[index].set)
         except BaseException as exc:
             errors.append(exc)
 
@@ -368,12 +368,11 @@ def test_concurrent_promotions_wait_for_each_other(promo_store, settings) -> Non
     assert audit.verify(settings).ok
 
 
-def test_rollback_to_a_run_deleted_since_is_refused(promo_store, settings) -> None:
+def test_rollback_to_a_run_deleted_since_is_refused(promo_store, two_promoted) -> None:
     # given two promotions, then the first run deleted in MLflow
     from mlflow.tracking import MlflowClient
 
-    promotion.promote(settings, _request(promo_store.first, 0.45))
-    promotion.promote(settings, _request(promo_store.second, 0.5))
+    settings = two_promoted
     MlflowClient(promo_store.uri).delete_run(promo_store.first)
     before = _files(settings)
     # when rolling back to it / then it is refused with the reason and nothing changes
@@ -396,6 +395,6 @@ def test_a_promotion_reads_the_run_once(promo_store, settings, monkeypatch) -> N
     monkeypatch.setattr(access, "get_run", counting_get_run)
     monkeypatch.setattr(run_record, "get_run", counting_get_run)
     # when a run is promoted
-    promotion.promote(settings, _request(promo_store.first))
+    promotion.promote(settings, ask(promo_store.first))
     # then the run was fetched once, as one run record
     assert calls == [promo_store.first]

@@ -18,17 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from core.promotion import audit, requests
+from core.promotion import audit
 from core.promotion import use_cases as promotion
 from core.record import crash_points, ledger
 from core.record.atomic_io import exclusive_lock, lock_path
 from core.record.manifest import ledger_path, read_manifest
 from core.record.repair import installed_manifest, repair
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-    settings_for,
-)
+from tests.helpers.promotion_fixtures import ask, settings_for
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITERS = 4
@@ -77,12 +73,11 @@ def _consistent(settings) -> None:
 
 
 @pytest.fixture()
-def crashed(promo_store, tmp_path: Path, request: pytest.FixtureRequest):
-    """A champion promoted in-process, then a second promotion SIGKILLed at request.param."""
+def crashed(promo_store, tmp_path: Path, given_promoted, request: pytest.FixtureRequest):
+    """A champion promoted in-process (once per session, copied), then a second promotion
+    SIGKILLed at request.param."""
     settings = settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
-    promotion.promote(
-        settings, requests.PromotionRequest(promo_store.first, 0.45, by="alice", reason="first")
-    )
+    given_promoted(settings, ask(promo_store.first))
     before = _chain(settings)
     process = _cli(
         settings,

@@ -7,11 +7,7 @@ import re
 from streamlit.testing.v1 import AppTest
 
 from core.record.manifest import read_manifest
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
-from tests.promotion_fixtures import (  # noqa: F401 (fixtures)
-    promo_store_fixture,
-    promotion_template_fixture,
-)
+from tests.helpers.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
 
 PAGE = "pages/promotion.py"
 

@@ -35,8 +35,8 @@ from core.run_schema import LABEL_COLUMN, SCORE_COLUMN
 from core.settings import Settings, load_settings
 from core.store.access import load_model, load_validation_set
 from core.store.run_record import fetch_run_record
-from tests.html_asserts import BREAKOUT, SCRIPT, assert_shown_as_text
-from tests.store_builders import copy_file_store
+from tests.helpers.html_asserts import BREAKOUT, SCRIPT, assert_shown_as_text
+from tests.helpers.store_builders import copy_file_store
 
 THRESHOLD = 0.37
 HOSTILE = SCRIPT
@@ -296,7 +296,7 @@ def test_download_generator_makes_the_pack_on_call(report_store: ReportStore) ->
 
 @pytest.mark.parametrize("page", ["pages/diagnostics.py", "pages/promotion.py"])
 def test_pages_offer_the_pack_as_a_download(report_store: ReportStore, app_env, page: str) -> None:
-    from tests.apptest_helpers import exceptions, open_page
+    from tests.helpers.apptest_helpers import exceptions, open_page
 
     app_env(report_store.settings.tracking_uri)
     at = open_page(page)

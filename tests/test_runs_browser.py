@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SCRIPT_DONE
+from tests.helpers.browser import SCRIPT_DONE
 
 pytestmark = pytest.mark.browser
 

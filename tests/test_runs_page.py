@@ -12,20 +12,17 @@ from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
 from core.store.client import ensure_experiment
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
-from tests.store_builders import EXPERIMENT
+from tests.helpers.apptest_helpers import (
+    exceptions,
+    open_app,
+    open_page,
+    texts,
+)
+from tests.helpers.store_builders import EXPERIMENT
 
 PAGE = "pages/runs.py"
 TABLE_STATE = "_runs_table_previous"
 COMPARE_TAB, EFFECTS_TAB = "Compare selected runs", "Which hyper-parameters matter"
-
-
-def _open_with_query(query: dict[str, str | list[str]]) -> AppTest:
-    """Open the Runs page as a shared link with these query params would."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 def _runs_shown(at: AppTest) -> list[str]:
@@ -75,7 +72,7 @@ def test_absolute_rule_flags_the_small_books_noisy_folds(file_store, app_env) ->
     # given a link choosing the absolute rule (the small test runs have 3 noisy folds)
     app_env(file_store.uri)
     # when it is opened
-    at = _open_with_query({"rule": "absolute limits"})
+    at = open_app({"rule": "absolute limits"})
     # then no run is stable by the fixed limits, which the noise-aware default passes
     assert exceptions(at) == []
     assert at.radio(key="rule").value == "absolute limits"
@@ -131,7 +128,7 @@ def test_tightening_the_stability_rule_changes_flags_and_recommendation(
 ) -> None:
     # given the page with a loose absolute rule (the small test runs have 3 noisy folds)
     app_env(file_store.uri)
-    at = _open_with_query({"rule": "absolute limits", "max_std": "0.05", "max_drop": "0.05"})
+    at = open_app({"rule": "absolute limits", "max_std": "0.05", "max_drop": "0.05"})
     assert "Recommended: governed_a" in _recommendation(at)
     # when std(CV AUC) must be 0
     at.number_input(key="max_std").set_value(0.0).run()
@@ -220,7 +217,7 @@ def test_shared_link_restores_selection_filters_and_rule(file_store, app_env) ->
     app_env(file_store.uri)
     first, second = file_store.governed
     # when it is opened
-    at = _open_with_query(
+    at = open_app(
         {
             "run": [first, second],
             "q": "governed",
@@ -247,7 +244,7 @@ def test_shared_link_restores_selection_filters_and_rule(file_store, app_env) ->
 def test_stability_tab_plots_folds_and_gaps(file_store, app_env) -> None:
     # given the page with the two governed runs selected
     app_env(file_store.uri)
-    at = _open_with_query({"run": list(file_store.governed)})
+    at = open_app({"run": list(file_store.governed)})
     # when the charts are read
     charts = [c.proto.spec for c in at.get("plotly_chart")]
     # then fold AUC and KS and the train/CV/validation gap are drawn
@@ -316,7 +313,7 @@ def test_experiment_with_a_single_run_and_a_metric_few_runs_have(tmp_path, app_e
     client.set_terminated(run_id)
     app_env(uri)
     # when the page opens ranked by the loss, with the run selected, on every tab
-    at = _open_with_query({"metric": "val_logloss", "run": run_id})
+    at = open_app({"metric": "val_logloss", "run": run_id})
     # then each part says what it cannot show, without exception or error
     assert exceptions(at) == []
     assert [e.value for e in at.error] == []
@@ -332,7 +329,7 @@ def test_a_selected_run_says_what_it_lacks(file_store, app_env) -> None:
     # given a link selecting the seed-pattern run (params, val_auc and a model only)
     app_env(file_store.uri)
     # when it is opened
-    at = _open_with_query({"run": [file_store.seed_pattern]})
+    at = open_app({"run": [file_store.seed_pattern]})
     # then the page says, for that run, what is missing and how to supply it
     assert exceptions(at) == []
     assert "No validation set logged: upload a labelled file" in texts(at)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import pandas as pd
-from streamlit.testing.v1 import AppTest
 
 from core.runs.default_run import default_run
 from core.runs.stability import StabilityRule
 from core.store.access import load_runs_table
 from core.store.client import get_experiment, open_client
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, workbench_data
-from tests.store_builders import EXPERIMENT
+from tests.helpers.apptest_helpers import (
+    exceptions,
+    open_page,
+    workbench_data,
+)
+from tests.helpers.store_builders import EXPERIMENT
 
 NOTHING_IS_STABLE = StabilityRule(max_std=0.0, max_worst_fold_drop=0.0, method="absolute")
 
@@ -59,8 +62,7 @@ def test_threshold_and_run_chosen_on_diagnostics_carry_to_whatif_and_promotion(
 ) -> None:
     # given the diagnostics page on the second governed run
     app_env(file_store.uri)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS).run()
-    at = at.switch_page("pages/diagnostics.py").run()
+    at = open_page("pages/diagnostics.py")
     at.selectbox(key="diag_run").set_value(file_store.governed[1]).run()
     # when the analyst applies the threshold that gives the target approval rate
     at.button(key="diag_use_target").click().run()

@@ -8,7 +8,10 @@ from mlflow.tracking import MlflowClient
 from streamlit.testing.v1 import AppTest
 
 from core.store.run_lookup import locate_run
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions
+from tests.helpers.apptest_helpers import (
+    exceptions,
+    open_page,
+)
 
 OTHER_EXPERIMENT = "other **team** | book"
 
@@ -21,9 +24,8 @@ def _run_elsewhere(uri: str) -> str:
 
 
 def _open_promotion(run_id: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.query_params["run_id"] = run_id
-    return at.run().switch_page("pages/promotion.py").run()
+    """The Promotion page opened by a link naming run_id."""
+    return open_page("pages/promotion.py", {"run_id": run_id})
 
 
 def test_the_store_lookup_tells_trash_other_experiment_and_unknown(file_store) -> None:

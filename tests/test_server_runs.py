@@ -13,11 +13,14 @@ import pytest
 import requests
 from mlflow.entities import Metric, Param
 from mlflow.tracking import MlflowClient
-from streamlit.testing.v1 import AppTest
 
 from core.store import access, server_runs
 from core.store.server_runs import ServerRunsCache
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, texts
+from tests.helpers.apptest_helpers import (
+    exceptions,
+    open_app,
+    texts,
+)
 from ui.shared import cache
 
 pytestmark = pytest.mark.server
@@ -125,7 +128,7 @@ def test_runs_page_shows_the_newest_runs_then_all(windows_experiment, app_env, m
     monkeypatch.setattr(server_runs, "FIRST_PAGE_RUNS", 4)
     app_env(uri, MLFLOW_EXPERIMENT_NAME=name)
     # app.py opens on Runs: its first run is the one that reads the first page
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS).run()
+    at = open_app()
     assert not exceptions(at)
     # The banner is drawn right after the first page is read, long before 8 windows are.
     assert "Showing the newest 4 runs while the older ones are read" in texts(at)
@@ -225,7 +228,7 @@ def test_a_read_cut_short_keeps_the_newest_runs_and_says_why(
     app_env(proxy.uri, MLFLOW_EXPERIMENT_NAME=name)
     # given a server that answers the newest page's search and then goes down
     proxy.searches_allowed = 1
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS).run()
+    at = open_app()
     deadline = time.monotonic() + 60
     while "Showing only the newest" not in texts(at) and time.monotonic() < deadline:
         time.sleep(0.3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,16 +16,9 @@ from core.serving.app import create_app
 from core.serving.model_holder import ModelHolder, load_promoted
 from core.serving.service_state import ServiceState
 from core.settings import load_settings
-from tests.promotion_fixtures import promotion_template_fixture  # noqa: F401 (fixture)
-from tests.serving_fixtures import Promoted, promote_run, promoted_copy
+from tests.helpers.serving_fixtures import Promoted, promote_run
 
 TOKEN = "s3cret-token"
-
-
-@pytest.fixture(name="promoted")
-def promoted_fixture(promotion_template, tmp_path: Path) -> Promoted:
-    """A private store with its first run promoted."""
-    return promoted_copy(promotion_template, tmp_path)
 
 
 def _client(promoted: Promoted, token: str | None = None) -> TestClient:

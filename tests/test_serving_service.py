@@ -23,15 +23,9 @@ from core.record.manifest import read_manifest
 from core.scoring.reason_codes import load_reason_codes
 from core.scoring.scorer import scorer_for
 from core.store.access import load_model
-from tests.apptest_helpers import exceptions, open_page, texts
-from tests.conftest import _free_port
-from tests.promotion_fixtures import promotion_template_fixture  # noqa: F401 (fixture)
-from tests.serving_fixtures import (  # noqa: F401 (fixture)
-    MAX_APPLICANTS,
-    SERVED_THRESHOLD,
-    promote_run,
-    service_fixture,
-)
+from tests.helpers.apptest_helpers import exceptions, open_page, texts
+from tests.helpers.processes import free_port
+from tests.helpers.serving_fixtures import MAX_APPLICANTS, SERVED_THRESHOLD, promote_run
 
 EXACT = 1e-9
 # The writer must write exactly what Monitoring's reader reads: one contract, one list.
@@ -389,7 +383,7 @@ def test_promote_verify_compares_the_live_service(service, monkeypatch, capsys) 
     out = capsys.readouterr().out
     # then the service's /version agrees with the manifest
     assert code == 0 and "[ok] scoring service:" in out and "in step" in out
-    monkeypatch.setenv("SCORING_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("SCORING_URL", f"http://127.0.0.1:{free_port()}")
     assert main(["promote", "--verify"]) == 1
     captured = capsys.readouterr()
     assert "[FAIL] scoring service:" in captured.out and "did not answer" in captured.err

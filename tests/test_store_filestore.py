@@ -9,8 +9,8 @@ from mlflow.tracking import MlflowClient
 from core.store import access as store
 from core.store import server_reader
 from core.store.filestore_reader import _parse_meta, read_experiment_runs
-from tests.runs_asserts import assert_same_run
-from tests.store_builders import EXPERIMENT
+from tests.helpers.runs_asserts import assert_same_run
+from tests.helpers.store_builders import EXPERIMENT
 
 
 def test_reader_matches_the_mlflow_client(file_store) -> None:

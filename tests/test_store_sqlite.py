@@ -12,8 +12,8 @@ from mlflow.tracking import MlflowClient
 from core.store import access as store
 from core.store import server_reader
 from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
-from tests.runs_asserts import assert_same_run
-from tests.store_builders import EXPERIMENT
+from tests.helpers.runs_asserts import assert_same_run
+from tests.helpers.store_builders import EXPERIMENT
 
 
 def _experiment_id(uri: str) -> str:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.conftest import SCRIPT_DONE
+from tests.helpers.browser import SCRIPT_DONE
 
 pytestmark = pytest.mark.browser
 

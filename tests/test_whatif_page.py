@@ -13,8 +13,8 @@ from streamlit.testing.v1 import AppTest
 from core.run_schema import SCORE_COLUMN
 from core.store.access import load_validation_set
 from core.store.client import open_client
-from tests.apptest_helpers import APP, TIMEOUT_SECONDS, exceptions, open_page, texts
-from tests.whatif_html import result_block
+from tests.helpers.apptest_helpers import APP, exceptions, open_page, texts
+from tests.helpers.whatif_html import result_block
 
 PAGE = "pages/whatif.py"
 
@@ -53,17 +53,9 @@ def _points(shown: str) -> float:
 def whatif(file_store, app_env) -> AppTest:
     """The page opened on the first governed run of a populated store."""
     app_env(file_store.uri)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.query_params["run_id"] = file_store.governed[0]
-    at = open_page_with(at)
+    at = open_page(PAGE, {"run_id": file_store.governed[0]})
     assert exceptions(at) == []
     return at
-
-
-def open_page_with(at: AppTest) -> AppTest:
-    """Run the app and switch to the What-if page."""
-    at.run()
-    return at.switch_page(PAGE).run()
 
 
 def test_pick_row_then_edit_a_field_changes_the_score(whatif: AppTest, file_store) -> None:
@@ -222,9 +214,7 @@ def test_unseen_category_upload_is_refused_until_the_user_accepts(
 def test_run_without_a_model_in_the_link_says_so(file_store, app_env) -> None:
     # given a link to a run that logged no model
     app_env(file_store.uri)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.query_params["run_id"] = file_store.foreign["named_folds"]
-    at = open_page_with(at)
+    at = open_page(PAGE, {"run_id": file_store.foreign["named_folds"]})
     # then the page says it cannot be scored and opens another run
     assert exceptions(at) == []
     assert "logged no model" in " ".join(w.value for w in at.warning)
@@ -234,9 +224,7 @@ def test_run_without_a_model_in_the_link_says_so(file_store, app_env) -> None:
 def test_seed_pattern_run_scores_from_the_template(file_store, app_env) -> None:
     # given the run logged the seed's way (no validation set)
     app_env(file_store.uri)
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
-    at.query_params["run_id"] = file_store.seed_pattern
-    at = open_page_with(at)
+    at = open_page(PAGE, {"run_id": file_store.seed_pattern})
     # then the page explains and still scores the typical applicant
     assert exceptions(at) == []
     assert "logged no validation set" in texts(at)

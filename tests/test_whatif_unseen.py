@@ -13,8 +13,8 @@ from core.scoring.applicants import typical_applicant
 from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import model_spec
 from core.scoring.scorer import scorer_for
-from tests.apptest_helpers import exceptions
-from tests.whatif_html import result_block
+from tests.helpers.apptest_helpers import exceptions
+from tests.helpers.whatif_html import result_block
 
 LEVELS = ["own", "rent", "<b>other</b>"]
 THRESHOLD = 0.5

@@ -1,5 +1,6 @@
 """A store whose experiment, run and feature names hold markdown (`**`, `|`, `[x](y)`,
-backticks, `_`), with a governed run of a model that is not the demo book's."""
+backticks, `_`), with a governed run of a model that is not the demo book's, and that run
+promoted by a person whose name, like the reason, holds markdown too."""
 
 from __future__ import annotations
 
@@ -14,14 +15,18 @@ from core.data.synthetic import (
     dataset_from_frame,
     make_synthetic_credit_data,
 )
-from core.settings import prepare_mlflow_environment
+from core.promotion.requests import PromotionRequest
+from core.settings import Settings, prepare_mlflow_environment
 from core.training.model_config import TrainConfig
 from core.training.trainer import train_and_log
-from tests.store_builders import copy_file_store
+from tests.helpers.promotion_fixtures import PromotedStates
+from tests.helpers.store_builders import copy_file_store
 
 EXPERIMENT = "**bold** | pipe [x](y) `tick` _under_"
 RUN_NAME = "**best** | [link](http://x) `code` _u_"
 RENAMED = {"credit_score": "**credit_score**", "debt_to_income": "dti|ratio"}
+PERSON = "_ann_ **b**"
+REASON = "why | not [x](y)"
 
 
 @dataclass(frozen=True)
@@ -51,3 +56,12 @@ def markdown_store_fixture(markdown_store_template: MarkdownStore, tmp_path: Pat
     """A private copy of the markdown-named store."""
     path = copy_file_store(markdown_store_template.path, tmp_path / "mlruns")
     return MarkdownStore(f"file:{path}", path, markdown_store_template.run_id)
+
+
+def install_champion(states: PromotedStates, template: MarkdownStore, settings: Settings) -> None:
+    """The run promoted by PERSON for REASON into settings' deploy folder (once per session)."""
+    ask = PromotionRequest(
+        run_id=template.run_id, threshold=0.4, by=PERSON, reason=REASON,
+        force=True, force_reason="small test run",
+    )  # fmt: skip
+    states.install(template.path, settings, ask)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Mapping
 
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from tests.helpers import ROOT
+
+APP = str(ROOT / "app.py")
 PAGES = (
     "pages/runs.py",
     "pages/diagnostics.py",
@@ -16,12 +18,20 @@ PAGES = (
     "pages/monitoring.py",
 )
 TIMEOUT_SECONDS = 120
+Query = Mapping[str, str | list[str]]
 
 
-def open_page(page: str) -> AppTest:
-    """Run app.py, switch to page, and return the AppTest after the page ran."""
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS).run()
-    return at.switch_page(page).run()
+def open_app(query: Query | None = None) -> AppTest:
+    """Run app.py as a link with these query parameters opens it; return the AppTest."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT_SECONDS)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def open_page(page: str, query: Query | None = None) -> AppTest:
+    """Open the app (with query parameters), switch to page, and return it after it ran."""
+    return open_app(query).switch_page(page).run()
 
 
 def exceptions(at: AppTest) -> list[str]:

@@ -11,6 +11,7 @@ import mlflow
 import mlflow.lightgbm
 from mlflow.entities import Metric, Param, RunStatus, RunTag
 from mlflow.tracking import MlflowClient
+from mlflow.tracking._tracking_service import utils as tracking_utils
 from sklearn.metrics import roc_auc_score
 
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
@@ -138,11 +139,17 @@ def log_foreign_runs(tracking_uri: str, experiment: str = EXPERIMENT) -> dict[st
 
 
 def copy_file_store(template: Path, target: Path) -> Path:
-    """Copy a file store and rewrite the absolute artifact locations it records."""
+    """Copy a file store and rewrite the absolute artifact locations it records.
+
+    The copy's runs keep the template's ids, and MLflow caches each run's artifact repository
+    by run id alone, process-wide: that cache is emptied, so the copy's artifacts are read and
+    written in the copy, not in whichever store of the same run was used first.
+    """
     shutil.copytree(template, target)
     old, new = template.resolve().as_posix(), target.resolve().as_posix()
     for meta in target.rglob("meta.yaml"):
         text = meta.read_text(encoding="utf-8")
         if old in text:
             meta.write_text(text.replace(old, new), encoding="utf-8")
+    tracking_utils._artifact_repos_cache.clear()
     return target

@@ -13,9 +13,10 @@ import requests
 
 from core.promotion import use_cases as promotion
 from core.settings import Settings
-from tests.conftest import ROOT, _free_port, start_process, stop_process, wait_for_http
-from tests.promotion_fixtures import PromotionStore, settings_for
-from tests.store_builders import copy_file_store
+from tests.helpers import ROOT
+from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.promotion_fixtures import PromotedStates, PromotionStore, ask, settings_for
+from tests.helpers.store_builders import copy_file_store
 
 SERVED_THRESHOLD = 0.45
 MAX_APPLICANTS = 200
@@ -43,19 +44,23 @@ class Promoted:
 
 def promote_run(settings: Settings, run_id: str, threshold: float = SERVED_THRESHOLD):
     """Promote a run through the real promotion use case."""
-    request = promotion.PromotionRequest(
-        run_id=run_id, threshold=threshold, by="alice", reason="serving test"
-    )
-    return promotion.promote(settings, request)
+    return promotion.promote(settings, ask(run_id, threshold))
 
 
-def promoted_copy(template: PromotionStore, folder: Path) -> Promoted:
-    """A private copy of the promotion store with its first run promoted into folder/deploy."""
-    path = copy_file_store(Path(template.uri.removeprefix("file:")), folder / "mlruns")
+def promoted_copy(template: PromotionStore, states: PromotedStates, folder: Path) -> Promoted:
+    """A private copy of the promotion store with its first run promoted into folder/deploy
+    (the promotion itself is taken once per session)."""
+    path = copy_file_store(template.path, folder / "mlruns")
     store = replace(template, uri=f"file:{path}")
     settings = settings_for(store.uri, folder / "deploy" / "promotion.json")
-    promote_run(settings, store.first)
+    states.install(template.path, settings, ask(store.first, SERVED_THRESHOLD))
     return Promoted(store, settings, folder)
+
+
+@pytest.fixture(name="promoted")
+def promoted_fixture(promotion_template, promoted_states, tmp_path: Path) -> Promoted:
+    """A private store with its first run promoted."""
+    return promoted_copy(promotion_template, promoted_states, tmp_path)
 
 
 @dataclass(frozen=True)
@@ -76,11 +81,11 @@ class Service:
 
 
 @pytest.fixture(scope="module", name="service")
-def service_fixture(promotion_template, tmp_path_factory) -> Iterator[Service]:
+def service_fixture(promotion_template, promoted_states, tmp_path_factory) -> Iterator[Service]:
     """`python -m core serve` on a free loopback port over a promoted copy (own process group)."""
     folder = tmp_path_factory.mktemp("serving")
-    promoted = promoted_copy(promotion_template, folder)
-    port = _free_port()
+    promoted = promoted_copy(promotion_template, promoted_states, folder)
+    port = free_port()
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
     process = start_process(command, ROOT, promoted.env, folder / "service.log")
     url = f"http://127.0.0.1:{port}"
