@@ -125,7 +125,7 @@ def test_says_so_when_no_single_change_flips(model, data) -> None:
 
 def _income_can_approve(model, applicant: pd.DataFrame) -> bool:
     """Whether some income across the training range, filled in alone, approves the applicant."""
-    feature = model_spec(model).feature("annual_income")
+    feature = model_spec(model.classifier).feature("annual_income")
     incomes = np.linspace(float(feature.low), float(feature.high), 2_001)
     filled = pd.concat([applicant] * len(incomes), ignore_index=True).assign(annual_income=incomes)
     decisions = scorer_for(model).score(filled, THRESHOLD).scores["decision"]
