@@ -216,7 +216,8 @@ def postgres_server(n_runs: int, workers: int) -> Iterator[tuple[str, str]]:
     SQLAlchemy URL (the dashboard can be pointed at either)."""
     import psycopg2
 
-    from tests.helpers.postgres_cluster import free_port, mlflow_server_command, postgres_cluster
+    from tests.helpers.postgres_cluster import mlflow_server_command, postgres_cluster
+    from tests.helpers.processes import free_port
 
     with postgres_cluster() as cluster, tempfile.TemporaryDirectory() as folder:
         port = free_port()

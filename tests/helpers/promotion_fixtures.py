@@ -92,13 +92,15 @@ class PromotedStates:
 
     On a file store a promotion writes only to its deploy folder (the store has no model
     registry), so a test's private copy of the same store plus a copy of that folder is the
-    promoted state. The ledger keeps the tracking URI it was built on; nothing reads it back.
+    promoted state; the states of one template are built on one copy of it, each from the
+    longest state already built whose steps it starts with. Steps must not write to the store.
+    The ledger keeps the tracking URI it was built on; nothing reads it back.
     """
 
     def __init__(self, root: Path) -> None:
         self._root = root
+        self._stores: dict[Path, str] = {}
         self._built: dict[tuple[Path, str, tuple[Step, ...]], Path] = {}
-        self.builds = 0
 
     def install(self, template: Path, settings: Settings, *steps: Step) -> None:
         """Give settings' (new) deploy folder the state `steps` leave on a copy of template."""
@@ -108,17 +110,24 @@ class PromotedStates:
         shutil.copytree(self._built[key], settings.promotion_manifest.parent)
 
     def _build(self, template: Path, manifest: str, steps: tuple[Step, ...]) -> Path:
-        """Take the steps for real on a private copy of template; return its deploy folder."""
-        self.builds += 1
-        folder = self._root / f"state-{self.builds}"
-        store = copy_file_store(template, folder / "mlruns")
-        settings = settings_for(f"file:{store}", folder / "deploy" / manifest)
-        for step in steps:
+        """Take the steps for real, after those of the longest state built that starts them."""
+        if template not in self._stores:
+            folder = self._root / f"store-{len(self._stores)}"
+            self._stores[template] = f"file:{copy_file_store(template, folder / 'mlruns')}"
+        deploy = self._root / f"state-{len(self._built)}" / "deploy"
+        done = max(
+            (n for n in range(len(steps)) if (template, manifest, steps[:n]) in self._built),
+            default=0,
+        )
+        if done:
+            shutil.copytree(self._built[(template, manifest, steps[:done])], deploy)
+        settings = settings_for(self._stores[template], deploy / manifest)
+        for step in steps[done:]:
             if isinstance(step, PromotionRequest):
                 promotion.promote(settings, step)
             else:
                 step(settings)
-        return settings.promotion_manifest.parent
+        return deploy
 
 
 @pytest.fixture(scope="session", name="promoted_states")
