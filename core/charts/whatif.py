@@ -91,7 +91,8 @@ def waterfall(
     ]
     if len(contributions) > len(shown):
         rest = float(contributions.drop(index=shown).sum())
-        steps.append((f"{len(contributions) - len(shown)} other features", rest))
+        others = len(contributions) - len(shown)
+        steps.append((f"{others} other feature{'' if others == 1 else 's'}", rest))
     for label, amount in steps:
         bars.append(
             Bar(label, running, running + amount, UP if amount >= 0 else DOWN, f"{amount:+.3f}")

@@ -103,7 +103,7 @@ def _print_table(listing: RunsListing, explain: bool) -> None:
         print(f"Recommended: {found.run_name} ({found.run_id}). {found.reason}")
     else:
         print(f"No recommendation. {found.reason}")
-    print(f"Champion: {listing.champion_note or 'nothing promoted yet.'}")
+    print(listing.champion_note or "Champion: nothing promoted yet.")
     for note in listing.notes:
         print(f"note: {note}")
 
