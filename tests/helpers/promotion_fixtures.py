@@ -19,12 +19,10 @@ from tests.helpers.store_builders import (
     STABLE_FOLD_AUCS,
     UNSTABLE_FOLD_AUCS,
     copy_file_store,
+    forget_artifact_repositories,
     log_cv_folds,
     log_seed_pattern_run,
 )
-
-# A step towards a promoted state: a promotion, or any ledger action on the state's settings.
-Step = PromotionRequest | Callable[[Settings], object]
 
 
 @dataclass(frozen=True)
@@ -93,24 +91,25 @@ class PromotedStates:
     On a file store a promotion writes only to its deploy folder (the store has no model
     registry), so a test's private copy of the same store plus a copy of that folder is the
     promoted state; the states of one template are built on one copy of it, each from the
-    longest state already built whose steps it starts with. Steps must not write to the store.
-    The ledger keeps the tracking URI it was built on; nothing reads it back.
+    longest state already built whose promotions it starts with. The ledger keeps the tracking
+    URI it was built on; nothing reads it back.
     """
 
     def __init__(self, root: Path) -> None:
         self._root = root
         self._stores: dict[Path, str] = {}
-        self._built: dict[tuple[Path, str, tuple[Step, ...]], Path] = {}
+        self._built: dict[tuple[Path, str, tuple[PromotionRequest, ...]], Path] = {}
 
-    def install(self, template: Path, settings: Settings, *steps: Step) -> None:
-        """Give settings' (new) deploy folder the state `steps` leave on a copy of template."""
+    def install(self, template: Path, settings: Settings, *steps: PromotionRequest) -> None:
+        """Give settings' (new) deploy folder the state these promotions leave on template."""
         key = (template, settings.promotion_manifest.name, steps)
         if key not in self._built:
             self._built[key] = self._build(*key)
+            forget_artifact_repositories()  # the test's store, not the one built on, is read next
         shutil.copytree(self._built[key], settings.promotion_manifest.parent)
 
-    def _build(self, template: Path, manifest: str, steps: tuple[Step, ...]) -> Path:
-        """Take the steps for real, after those of the longest state built that starts them."""
+    def _build(self, template: Path, manifest: str, steps: tuple[PromotionRequest, ...]) -> Path:
+        """Promote for real, after the promotions of the longest state built that starts steps."""
         if template not in self._stores:
             folder = self._root / f"store-{len(self._stores)}"
             self._stores[template] = f"file:{copy_file_store(template, folder / 'mlruns')}"
@@ -123,10 +122,7 @@ class PromotedStates:
             shutil.copytree(self._built[(template, manifest, steps[:done])], deploy)
         settings = settings_for(self._stores[template], deploy / manifest)
         for step in steps[done:]:
-            if isinstance(step, PromotionRequest):
-                promotion.promote(settings, step)
-            else:
-                step(settings)
+            promotion.promote(settings, step)
         return deploy
 
 
@@ -140,6 +136,6 @@ def promoted_states_fixture(tmp_path_factory: pytest.TempPathFactory) -> Promote
 def given_promoted_fixture(
     promoted_states: PromotedStates, promotion_template: PromotionStore
 ) -> Callable[..., None]:
-    """Call with settings on a copy of the promotion store and steps (promotion requests or
-    ledger actions): its deploy folder gets the state they leave, built once per session."""
+    """Call with settings on a copy of the promotion store and promotion requests: its deploy
+    folder gets the state they leave, promoted once per session."""
     return functools.partial(promoted_states.install, promotion_template.path)

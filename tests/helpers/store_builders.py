@@ -138,18 +138,22 @@ def log_foreign_runs(tracking_uri: str, experiment: str = EXPERIMENT) -> dict[st
     return ids
 
 
-def copy_file_store(template: Path, target: Path) -> Path:
-    """Copy a file store and rewrite the absolute artifact locations it records.
+def forget_artifact_repositories() -> None:
+    """Empty MLflow's process-wide cache of artifact repositories, which it keys by run id alone.
 
-    The copy's runs keep the template's ids, and MLflow caches each run's artifact repository
-    by run id alone, process-wide: that cache is emptied, so the copy's artifacts are read and
-    written in the copy, not in whichever store of the same run was used first.
+    Copies of a store keep their runs' ids: without this, a copy's artifacts would be read and
+    written in whichever store of the same run was used first.
     """
+    tracking_utils._artifact_repos_cache.clear()
+
+
+def copy_file_store(template: Path, target: Path) -> Path:
+    """Copy a file store and rewrite the absolute artifact locations it records."""
     shutil.copytree(template, target)
     old, new = template.resolve().as_posix(), target.resolve().as_posix()
     for meta in target.rglob("meta.yaml"):
         text = meta.read_text(encoding="utf-8")
         if old in text:
             meta.write_text(text.replace(old, new), encoding="utf-8")
-    tracking_utils._artifact_repos_cache.clear()
+    forget_artifact_repositories()
     return target
