@@ -26,17 +26,19 @@ def profile_path(export_dir: Path) -> Path:
     return export_dir.with_name(export_dir.name + PROFILE_SUFFIX)
 
 
+def _sha256_of(path: Path, what: str, error: type[FrozenFileError], fix: str) -> str:
+    """The sha256 of a frozen file's bytes, or `error` naming the file when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise error(f"The {what} '{path}' cannot be read ({exc.strerror}).", fix=fix) from exc
+
+
 def verify_profile_file(export_dir: Path, expected_sha256: str) -> Path:
     """The frozen profile's path when its bytes match the ledger's sha256, else FrozenFileError."""
     path = profile_path(export_dir)
-    try:
-        found = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise FrozenFileError(
-            f"Cannot read the reference profile '{path}' ({exc.strerror}).",
-            fix="Someone removed the deployed files: promote or roll back to re-export them.",
-        ) from exc
-    if found != expected_sha256:
+    removed = "Someone removed the deployed files: promote or roll back to re-export them."
+    if _sha256_of(path, "reference profile", FrozenFileError, removed) != expected_sha256:
         raise FrozenFileError(
             f"The reference profile '{path}' does not match the sha256 in the ledger.",
             fix="Someone changed the deployed files: promote or roll back to re-export them.",
@@ -63,13 +65,8 @@ def install_pack(content: bytes, export_dir: Path) -> Path:
 def verify_pack(export_dir: Path, expected_sha256: str) -> Path:
     """The frozen pack's path when its bytes match the ledger's sha256, else EvidencePackError."""
     path = frozen_pack_path(export_dir, expected_sha256)
-    try:
-        found = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:
-        raise EvidencePackError(
-            f"The evidence pack '{path}' cannot be read ({exc.strerror}).",
-            fix="Someone removed the deployed files: promote the run again to re-freeze it.",
-        ) from exc
+    removed = "Someone removed the deployed files: promote the run again to re-freeze it."
+    found = _sha256_of(path, "evidence pack", EvidencePackError, removed)
     if found != expected_sha256:
         raise EvidencePackError(
             f"The evidence pack '{path}' does not match the sha256 in the ledger "

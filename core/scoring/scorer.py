@@ -27,7 +27,6 @@ from core.scoring.calibrator import (
     Calibrator,
     ScoreScale,
     scale_label,
-    scale_of,
     sigmoid,
 )
 from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
@@ -111,20 +110,13 @@ class Scorer:
 
     def __init__(self, model: LoadedModel) -> None:
         """Read the model's input spec once (raises DataValidationError for an unfitted model)."""
+        self.loaded = model
         self.spec: ModelSpec = model_spec(model.classifier)
         self.model = model.classifier
         self.booster: lgb.Booster = model.classifier.booster_
         self.calibrator: Calibrator | None = model.calibrator
-
-    @property
-    def scale(self) -> ScoreScale:
-        """'calibrated_pd' when the model carries a calibrator, else 'risk_score'."""
-        return scale_of(self.calibrator)
-
-    @property
-    def output_label(self) -> str:
-        """What the output is called: 'probability of default (calibrated)' or 'risk score'."""
-        return scale_label(self.scale)
+        self.scale: ScoreScale = model.scale
+        self.output_label: str = model.output_label
 
     def raw_threshold(self, threshold: float) -> float:
         """The raw log-odds at which the output reaches the threshold (for log-odds charts)."""
