@@ -16,6 +16,7 @@ from core.scoring.scorer import scorer_for
 from core.settings import prepare_mlflow_environment
 from core.store.access import load_model
 from core.store.client import ensure_experiment
+from tests.helpers.store_builders import MODEL_REQUIREMENTS
 
 LGBM_TYPES = [
     "collections.OrderedDict",
@@ -30,7 +31,9 @@ def _log_sklearn_flavour(uri: str, model: object, **options: object) -> str:
     mlflow.set_tracking_uri(uri)
     experiment_id = ensure_experiment(MlflowClient(uri), "other_team")
     with mlflow.start_run(experiment_id=experiment_id) as run:
-        mlflow.sklearn.log_model(model, name="model", **options)
+        mlflow.sklearn.log_model(
+            model, name="model", pip_requirements=MODEL_REQUIREMENTS, **options
+        )
     return run.info.run_id
 
 

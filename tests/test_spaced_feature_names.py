@@ -16,6 +16,7 @@ from core.scoring.scorer import scorer_for
 from core.settings import prepare_mlflow_environment
 from core.store.client import ensure_experiment
 from core.training.attach import attach_validation
+from tests.helpers.store_builders import MODEL_REQUIREMENTS
 
 
 def _book(n: int, seed: int) -> tuple[pd.DataFrame, pd.Series]:
@@ -48,7 +49,9 @@ def test_scoring_and_attaching_accept_the_training_data_names(tmp_path) -> None:
     prepare_mlflow_environment(uri)
     mlflow.set_tracking_uri(uri)
     with mlflow.start_run(experiment_id=ensure_experiment(MlflowClient(uri), "spaced")) as run:
-        mlflow.lightgbm.log_model(model.classifier, name="model")
+        mlflow.lightgbm.log_model(
+            model.classifier, name="model", pip_requirements=MODEL_REQUIREMENTS
+        )
     attached = attach_validation(
         uri, run.info.run_id, holdout.assign(default=holdout_labels), "default",
         source="holdout.csv", sha256="0" * 64,

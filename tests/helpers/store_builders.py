@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -40,6 +41,13 @@ def train_governed_runs(tracking_uri: str, experiment: str = EXPERIMENT) -> list
     ]
 
 
+# Models logged the way other code logs them carry pinned requirements: without them MLflow
+# infers them by loading the model in a subprocess (seconds a model), and nothing reads them.
+MODEL_REQUIREMENTS = [
+    f"{name}=={importlib.metadata.version(name)}"
+    for name in ("mlflow", "lightgbm", "scikit-learn", "skops", "pandas", "numpy", "scipy")
+]
+
 UNSTABLE_FOLD_AUCS = (0.62, 0.81, 0.84, 0.70, 0.83)
 # Within sampling noise for folds of 200 rows and 30 bads: the CV gate passes.
 STABLE_FOLD_AUCS = (0.80, 0.81, 0.795, 0.805, 0.80)
@@ -70,7 +78,7 @@ def log_seed_pattern_run(
         mlflow.log_metric("val_auc", auc)
         if fold_aucs:
             log_cv_folds(MlflowClient(tracking_uri), run.info.run_id, fold_aucs)
-        mlflow.lightgbm.log_model(model, name="model")
+        mlflow.lightgbm.log_model(model, name="model", pip_requirements=MODEL_REQUIREMENTS)
     return run.info.run_id
 
 
