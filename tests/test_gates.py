@@ -13,6 +13,7 @@ from core.data.synthetic import demo_dataset
 from core.promotion import gates
 from core.runs.stability import StabilityRule
 from core.scoring.loaded_model import LoadedModel
+from tests.helpers.store_builders import MODEL_REQUIREMENTS
 
 
 @pytest.fixture(scope="module")
@@ -147,7 +148,7 @@ def exported_folder(model, tmp_path_factory) -> Path:
     import mlflow.lightgbm
 
     folder = tmp_path_factory.mktemp("export") / "model"
-    mlflow.lightgbm.save_model(model.classifier, str(folder))
+    mlflow.lightgbm.save_model(model.classifier, str(folder), pip_requirements=MODEL_REQUIREMENTS)
     return folder
 
 

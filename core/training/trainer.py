@@ -116,7 +116,7 @@ def cv_fold_sizes(y: pd.Series, config: TrainConfig) -> dict[str, str]:
     }
 
 
-def _model_requirements() -> list[str]:
+def model_requirements() -> list[str]:
     """Pinned requirements of the logged model (MLflow's inference costs ~10 s a run)."""
     names = ("mlflow", "lightgbm", "scikit-learn", "skops", "pandas", "numpy", "scipy")
     return [f"{name}=={importlib.metadata.version(name)}" for name in names]
@@ -241,7 +241,7 @@ def train_and_log(
         example = x_val.head(50).astype({c: "float64" for c in x_val.select_dtypes("integer")})
         signature = infer_signature(example, val_scores[:50])
         logged = mlflow.lightgbm.log_model(
-            model, name="model", signature=signature, pip_requirements=_model_requirements()
+            model, name="model", signature=signature, pip_requirements=model_requirements()
         )
         if calibrator is not None:
             log_calibrator(client, logged.model_id, calibrator)

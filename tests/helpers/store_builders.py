@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +18,7 @@ from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.settings import prepare_mlflow_environment
 from core.store.client import ensure_experiment
 from core.training.model_config import TrainConfig
-from core.training.trainer import train_and_log
+from core.training.trainer import model_requirements, train_and_log
 
 EXPERIMENT = "credit_risk_experiment"
 SMALL_ROWS = 3_000
@@ -41,12 +40,9 @@ def train_governed_runs(tracking_uri: str, experiment: str = EXPERIMENT) -> list
     ]
 
 
-# Models logged the way other code logs them carry pinned requirements: without them MLflow
-# infers them by loading the model in a subprocess (seconds a model), and nothing reads them.
-MODEL_REQUIREMENTS = [
-    f"{name}=={importlib.metadata.version(name)}"
-    for name in ("mlflow", "lightgbm", "scikit-learn", "skops", "pandas", "numpy", "scipy")
-]
+# Models logged the way other code logs them carry the trainer's pinned requirements: without
+# them MLflow infers them by loading the model in a subprocess (seconds a model).
+MODEL_REQUIREMENTS = model_requirements()
 
 UNSTABLE_FOLD_AUCS = (0.62, 0.81, 0.84, 0.70, 0.83)
 # Within sampling noise for folds of 200 rows and 30 bads: the CV gate passes.
