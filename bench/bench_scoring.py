@@ -20,6 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset, make_synthetic_credit_data
+from core.scoring.loaded_model import LoadedModel
 from core.scoring.prepare import feature_matrix, prepare_features
 from core.scoring.reason_codes import load_reason_codes
 from core.scoring.scorer import scorer_for
@@ -56,13 +57,14 @@ def main() -> int:
 
     config = next(c for c in DEMO_CONFIGS if c.run_name == args.config)
     dataset = demo_dataset()
-    model = build_model(
+    classifier = build_model(
         replace(config, monotone_constraints=DEMO_MONOTONE), list(dataset.features.columns)
     ).fit(dataset.features, dataset.target)
+    model = LoadedModel(classifier)
     threshold = DEFAULT_DECISION_THRESHOLD
     book = load_reason_codes()
     print(
-        f"model: {config.run_name} ({model.booster_.num_trees()} trees, "
+        f"model: {config.run_name} ({classifier.booster_.num_trees()} trees, "
         f"num_leaves {config.num_leaves}); {os.cpu_count()} CPU(s), "
         f"load average {os.getloadavg()[0]:.1f}"
     )
@@ -76,9 +78,9 @@ def main() -> int:
     row = dataset.features.iloc[[123]]
 
     def baseline() -> None:
-        explainer = shap.TreeExplainer(model)
+        explainer = shap.TreeExplainer(classifier)
         explainer.shap_values(row)
-        model.predict_proba(row)
+        classifier.predict_proba(row)
 
     theirs = _timed(baseline, args.calls)
     ours_p50, ours_p95 = _percentiles(ours)
@@ -98,9 +100,9 @@ def main() -> int:
         result.contributions.sum(axis=1) + result.base_value - result.scores["raw_score"]
     ).max()
     sample = min(10_000, args.rows)
-    matrix = feature_matrix(prepare_features(model, batch.head(sample)).frame)
+    matrix = feature_matrix(prepare_features(classifier, batch.head(sample)).frame)
     start = time.perf_counter()
-    plain = model.booster_.predict(matrix, pred_contrib=True, num_threads=1)
+    plain = classifier.booster_.predict(matrix, pred_contrib=True, num_threads=1)
     plain_seconds = time.perf_counter() - start
     plain_estimate = plain_seconds * args.rows / sample
     difference = np.abs(plain[:, :-1] - result.contributions.head(sample).to_numpy()).max()

@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset  # noqa: E402
 from core.promotion import use_cases as promotion  # noqa: E402
+from core.scoring.loaded_model import LoadedModel  # noqa: E402
 from core.scoring.reason_codes import load_reason_codes  # noqa: E402
 from core.scoring.scorer import scorer_for  # noqa: E402
 from core.settings import load_settings, prepare_mlflow_environment  # noqa: E402
@@ -275,7 +276,7 @@ def interleaved(rounds: int, measures: dict[str, Callable[[], Load]]) -> dict[st
 def _floor(model, row: pd.DataFrame, calls: int) -> float:
     """p50 ms of the Scorer's whole path on one applicant, in-process."""
     book = load_reason_codes()
-    scorer = scorer_for(model)
+    scorer = scorer_for(LoadedModel(model))
     scorer.score(row, THRESHOLD, reason_book=book)
     samples = []
     for _ in range(calls):
