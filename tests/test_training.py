@@ -33,7 +33,7 @@ def test_governed_run_logs_params_metrics_folds_and_artifacts(tmp_path: Path) ->
     dataset = demo_dataset(n_rows=2_000, seed=3)
     # when one governed run is trained
     result = train_and_log(uri, "exp", dataset, CONFIG)
-    # then the run carries the contract of DESIGN.md
+    # then the run carries what a governed run carries (core/run_schema.py, ARCHITECTURE.md)
     client = MlflowClient(uri)
     run = client.get_run(result.run_id)
     params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
