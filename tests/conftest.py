@@ -17,7 +17,7 @@ from tests.helpers.postgres_cluster import (
     mlflow_server_command,
     postgres_cluster,
 )
-from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.processes import free_port, serving
 from tests.helpers.store_builders import (
     copy_file_store,
     log_foreign_runs,
@@ -90,14 +90,11 @@ def _populated_server(folder: Path, backend_uri: str) -> Iterator[Store]:
     """A real `mlflow server` on loopback over a backend store, populated, stopped after."""
     port = free_port()
     command = mlflow_server_command(backend_uri, folder / "artifacts", port)
-    process = start_process(command, folder, dict(os.environ), folder / "server.log")
     uri = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{uri}/health", "OK", timeout=120)
+    log = folder / "server.log"
+    with serving(command, folder, dict(os.environ), log, (f"{uri}/health", "OK"), timeout=120):
         governed, seed, foreign = _populate(uri)
         yield Store(uri, folder, governed, seed, foreign)
-    finally:
-        stop_process(process)
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from core.store.client import (
 )
 from tests.helpers.apptest_helpers import exceptions, open_page, texts
 from tests.helpers.postgres_cluster import mlflow_server_command
-from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.processes import free_port, serving
 from tests.helpers.store_builders import EXPERIMENT
 
 pytestmark = pytest.mark.server
@@ -61,10 +61,8 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
     command = mlflow_server_command(
         f"sqlite:///{folder / 'mlflow.db'}", folder / "artifacts", port, "--app-name", "basic-auth"
     )
-    process = start_process(command, folder, env, folder / "server.log")
     uri = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{uri}/health", "OK", timeout=120)
+    with serving(command, folder, env, folder / "server.log", (f"{uri}/health", "OK"), 120):
         requests.post(
             f"{uri}/api/2.0/mlflow/users/create",
             json={"username": READER, "password": READER_PASSWORD},
@@ -72,8 +70,6 @@ def auth_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer
             timeout=30,
         ).raise_for_status()
         yield AuthServer(uri, _admin_logs_a_run(uri))
-    finally:
-        stop_process(process)
 
 
 def _admin_logs_a_run(uri: str) -> str:

@@ -31,7 +31,7 @@ from core.serving.bundle import FEATURE_POLICY, REASON_CODES, verified_record
 from core.settings import DEFAULT_REASON_CODES_FILE
 from core.store.access import load_model
 from tests.helpers import ROOT
-from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.processes import free_port, serving
 from tests.helpers.serving_fixtures import SERVED_THRESHOLD, Promoted, promoted_copy
 
 EXACT = 1e-9
@@ -319,13 +319,10 @@ def bundled_service_fixture(bundled: Bundled, bundle_venv: Venv, tmp_path) -> It
         check=True,
     )
     assert Path(where.stdout.strip()).is_relative_to(bundled.folder)
-    process = start_process(docker.cmd, bundled.folder, env, tmp_path / "service.log")
     url = f"http://127.0.0.1:{env['PORT']}"
-    try:
-        wait_for_http(f"{url}/health", '{"status":"ok"}', timeout=120)
+    health = (f"{url}/health", '{"status":"ok"}')
+    with serving(docker.cmd, bundled.folder, env, tmp_path / "service.log", health, timeout=120):
         yield url
-    finally:
-        stop_process(process)
 
 
 @pytest.mark.venv

@@ -22,7 +22,7 @@ from core.store.client import ensure_experiment, get_experiment, open_client
 from core.store.server_reader import bulk_metric_histories, search_all_runs
 from tests.helpers import ROOT
 from tests.helpers.apptest_helpers import exceptions, open_page
-from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.processes import free_port, serving
 from tests.helpers.promotion_fixtures import settings_for
 from tests.helpers.store_builders import EXPERIMENT
 from tests.test_runs_partitioned import all_run_ids, seed_partitioned
@@ -87,17 +87,14 @@ def test_scoring_service_serves_a_run_promoted_from_postgres(postgres_store, tmp
     }
     port = free_port()
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
-    process = start_process(command, ROOT, {**os.environ, **env}, tmp_path / "service.log")
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/health", '{"status":"ok"}', timeout=90)
+    health = (f"{url}/health", '{"status":"ok"}')
+    with serving(command, ROOT, {**os.environ, **env}, tmp_path / "service.log", health):
         # when it is asked for its version and scores an applicant
         version = requests.get(f"{url}/version", timeout=30).json()
         frame = demo_dataset(n_rows=10, seed=3).features.head(1)
         applicant = {"id": "pg-1", **json.loads(frame.to_json(orient="records"))[0]}
         response = requests.post(f"{url}/predict", json=applicant, timeout=30)
-    finally:
-        stop_process(process)
     # then it serves the promoted run and decides
     assert version["run_id"] == postgres_store.seed_pattern
     assert response.status_code == 200

@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from tests.helpers import ROOT
-from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.processes import free_port, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,13 +38,9 @@ def dashboard_server(folder: Path, **settings: str) -> Iterator[str]:
         "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    process = start_process(command, ROOT, env, folder / "streamlit.log")
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/_stcore/health", "ok", timeout=90)
+    with serving(command, ROOT, env, folder / "streamlit.log", (f"{url}/_stcore/health", "ok")):
         yield url
-    finally:
-        stop_process(process)
 
 
 def screenshot_dir() -> Path | None:

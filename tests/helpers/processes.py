@@ -10,6 +10,8 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
@@ -54,3 +56,21 @@ def stop_process(process: subprocess.Popen, timeout: float = 3) -> None:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextmanager
+def serving(
+    command: list[str],
+    cwd: Path,
+    env: dict[str, str],
+    log: Path,
+    health: tuple[str, str],
+    timeout: float = 90.0,
+) -> Iterator[subprocess.Popen]:
+    """A started service, once health (url, expected body start) answers; stopped after."""
+    process = start_process(command, cwd, env, log)
+    try:
+        wait_for_http(*health, timeout=timeout)
+        yield process
+    finally:
+        stop_process(process)

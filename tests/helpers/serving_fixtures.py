@@ -14,7 +14,7 @@ import requests
 from core.promotion import use_cases as promotion
 from core.settings import Settings
 from tests.helpers import ROOT
-from tests.helpers.processes import free_port, start_process, stop_process, wait_for_http
+from tests.helpers.processes import free_port, serving
 from tests.helpers.promotion_fixtures import PromotedStates, PromotionStore, ask, settings_for
 from tests.helpers.store_builders import copy_file_store
 
@@ -87,10 +87,7 @@ def service_fixture(promotion_template, promoted_states, tmp_path_factory) -> It
     promoted = promoted_copy(promotion_template, promoted_states, folder)
     port = free_port()
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
-    process = start_process(command, ROOT, promoted.env, folder / "service.log")
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/health", '{"status":"ok"}', timeout=90)
+    health = (f"{url}/health", '{"status":"ok"}')
+    with serving(command, ROOT, promoted.env, folder / "service.log", health) as process:
         yield Service(url, promoted, process)
-    finally:
-        stop_process(process)
