@@ -35,37 +35,6 @@ def test_threshold_gate_fails_outside_the_interval() -> None:
     assert not gates.gate_threshold(math.nan).passed
 
 
-def test_auc_gate_passes_without_a_champion() -> None:
-    result = gates.gate_auc(0.7, None, 0.005)
-    assert result.passed and "no champion" in result.detail
-
-
-def test_auc_gate_passes_within_tolerance_and_fails_beyond() -> None:
-    # given a champion at 0.80 and a tolerance of 0.005
-    # when candidates sit just inside and just outside the tolerance
-    inside = gates.gate_auc(0.796, 0.80, 0.005)
-    outside = gates.gate_auc(0.79, 0.80, 0.005)
-    # then only the first passes, and the detail says by how much
-    assert inside.passed
-    assert not outside.passed and not outside.overridden
-    assert "-0.0100" in outside.detail
-
-
-def test_auc_gate_failure_is_overridden_only_with_a_reason() -> None:
-    # given a candidate below the champion by more than the tolerance
-    forced = gates.gate_auc(0.70, 0.80, 0.005, force_reason="regulator asked for it")
-    unforced = gates.gate_auc(0.70, 0.80, 0.005, force_reason=None)
-    # then the forced gate records the override and the reason; it still did not pass
-    assert forced.overridden and not forced.passed and forced.ok
-    assert "regulator asked for it" in forced.detail
-    assert not unforced.ok
-
-
-def test_auc_gate_fails_when_candidate_logged_no_auc() -> None:
-    result = gates.gate_auc(None, 0.8, 0.005)
-    assert not result.passed and "no val_auc" in result.detail
-
-
 @pytest.mark.parametrize(
     ("cv", "expected"),
     [

@@ -76,6 +76,8 @@ def test_promote_writes_manifest_ledger_and_export(promo_store, settings) -> Non
     assert [g.name for g in manifest.gate_results] == [
         "run finished",
         "threshold valid",
+        "feature contract",
+        "no protected attribute is a model input",
         "AUC vs champion",
         "CV stable",
         "model loads",

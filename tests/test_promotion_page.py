@@ -58,6 +58,12 @@ def test_promote_then_roll_back_from_the_page(promo_store, app_env) -> None:
     )
     assert "Rolled back" in texts(at)
     assert at.dataframe[-1].value["action"].iloc[0] == "rollback (to #1)"
+    # and the form is cleared: nothing precedes #1, so "Roll back to" has no default; the
+    # one choice left, #2, is labelled a roll forward and needs an explicit choice
+    assert at.selectbox(key="rollback_target").value is None
+    assert at.text_area(key="rollback_reason").value == ""
+    assert at.text_input(key="rollback_by").value == ""
+    assert "roll forward" in at.selectbox(key="rollback_target").options[0]
 
 
 def test_page_shows_failed_gates_and_writes_nothing(promo_store, app_env) -> None:

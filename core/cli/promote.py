@@ -83,6 +83,20 @@ def register(commands: argparse._SubParsersAction) -> None:
         "(default: PROMOTION_AUC_TOLERANCE, else 0.005)",
     )
     parser.add_argument(
+        "--schema-change",
+        metavar="REASON",
+        default="",
+        help="an intended change of the slot's feature contract (added, removed or retyped "
+        "features, new category levels): the contract gate passes with this written reason, "
+        "recorded in the manifest and the ledger",
+    )
+    parser.add_argument(
+        "--slot",
+        default="",
+        help="the model slot the deploy folder serves (default: the run's experiment); a run "
+        "of another slot is refused by the contract gate",
+    )
+    parser.add_argument(
         "--format",
         choices=("table", *audit_export.EXPORT_FORMATS),
         default="table",
@@ -100,6 +114,10 @@ def _print_result(result: requests.PromotionResult) -> None:
         f"at {m.promoted_at}; ledger entry {result.entry.seq} {result.entry.hash[:12]}"
     )
     _print_gate_lines(m.gate_results)
+    if m.feature_contract is not None:
+        print(f"  slot {m.served_slot}: feature contract {m.feature_contract.describe()}")
+    if m.schema_change_reason:
+        print(f"  schema change: {m.schema_change_reason}")
     print(f"  export: {m.exported_model_path} sha256 {m.exported_model_sha256}")
     if m.evidence_pack_sha256:
         print(f"  evidence pack: sha256 {m.evidence_pack_sha256} (in the ledger entry)")
@@ -168,6 +186,8 @@ def _request(args: argparse.Namespace, settings: Settings) -> requests.Promotion
             if args.auc_tolerance is not None
             else settings.promotion_auc_tolerance
         ),
+        slot=args.slot.strip(),
+        schema_change_reason=args.schema_change.strip(),
     )
 
 

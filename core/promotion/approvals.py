@@ -111,6 +111,8 @@ def request_promotion(
             auc_tolerance=request.auc_tolerance,
             stability_rule=dataclasses.asdict(request.stability_rule),
             expires_at=(requested + timedelta(hours=settings.promotion_request_hours)).isoformat(),
+            slot=request.slot or None,
+            schema_change_reason=request.schema_change_reason or None,
         ),
     )
     entry = _append(settings, event, lambda state: None, on_lock_wait)
@@ -199,6 +201,8 @@ def approve(
         auc_tolerance=record.auc_tolerance,
         stability_rule=_recorded_rule(found),
         identity=found.event.identity,
+        slot=record.slot or "",
+        schema_change_reason=record.schema_change_reason or "",
     )
     event = ledger.LedgerEvent(
         kind="approve",

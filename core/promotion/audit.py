@@ -113,6 +113,8 @@ def history(settings: Settings) -> pd.DataFrame:
         reason = event.reason if event is not None else m.reason if m else ""
         if m is not None and m.forced:
             reason += f" [forced: {m.force_reason}]"
+        if m is not None and m.schema_change_reason and m.action != "rollback":
+            reason += f" [schema change: {m.schema_change_reason}]"
         rows.append(
             {
                 "entry": entry.seq,
@@ -149,6 +151,25 @@ def rollback_choices(settings: Settings) -> list[ledger.LedgerEntry]:
             seen.add(key)
             choices.append(entry)
     return choices
+
+
+def rollback_default(settings: Settings, choices: list[ledger.LedgerEntry]) -> int | None:
+    """The entry a rollback should preselect: the newest one before the state in force.
+
+    None when every choice came after it (restoring one would be a roll-forward, which needs
+    an explicit choice), or when nothing is installed.
+    """
+    installs = ledger.read_chain(ledger_path(settings.promotion_manifest)).installs
+    if not installs:
+        return None
+    origin = installs[-1].origin_seq
+    return next((e.seq for e in choices if e.seq < origin), None)
+
+
+def is_roll_forward(settings: Settings, entry: ledger.LedgerEntry) -> bool:
+    """True when restoring entry would undo a rollback (it came after the state in force)."""
+    installs = ledger.read_chain(ledger_path(settings.promotion_manifest)).installs
+    return bool(installs) and entry.seq > installs[-1].origin_seq
 
 
 def _pack_check(export_dir: Path, manifest: PromotionManifest) -> Check:

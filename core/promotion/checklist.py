@@ -12,11 +12,15 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from core.errors import ArtifactMissingError, GovernanceError
-from core.promotion import gates
+from core.promotion import gates, noninferiority, slot_gates
+from core.promotion.champion import model_contract, slot_champion
 from core.promotion.export import staged_export
 from core.promotion.requests import PromotionRequest
-from core.record.export import ExportedModel, ExportError
+from core.record.export import ExportedModel, ExportError, load_export
 from core.record.manifest import GateResult, PromotionManifest, read_manifest
+from core.scoring.feature_contract import FeatureContract
+from core.scoring.feature_policy import load_feature_policy
+from core.scoring.loaded_model import LoadedModel
 from core.settings import Settings
 from core.store.access import load_validation_set
 from core.store.client import open_client
@@ -74,6 +78,49 @@ def model_gates(
     return [loads, gates.gate_smoke(exported, reference, applicants, source, threshold), service]
 
 
+def slot_of(record: RunRecord, request: PromotionRequest) -> str:
+    """The model slot a request promotes into: the one asked for, else the run's experiment."""
+    return request.slot.strip() or record.experiment_name
+
+
+def _loaded_or_none(staged: ExportedModel | None) -> LoadedModel | None:
+    """The staged export loaded, or None (the model-loads gate says why)."""
+    if staged is None:
+        return None
+    try:
+        return load_export(staged.path)
+    except GovernanceError:
+        return None
+
+
+def slot_gates_for(
+    settings: Settings,
+    client: MlflowClient,
+    record: RunRecord,
+    champion: PromotionManifest | None,
+    request: PromotionRequest,
+    candidate: LoadedModel | None,
+) -> list[GateResult]:
+    """The feature contract, protected inputs and non-inferiority gates of the slot."""
+    force_reason = request.force_reason.strip() if request.force else None
+    slot = slot_of(record, request)
+    served, side = slot_champion(settings.promotion_manifest, client, champion, slot)
+    contract: FeatureContract | None = model_contract(candidate) if candidate else None
+    validation = validation_or_none(client, record.run_id) if record.has_validation_set else None
+    policy = load_feature_policy(settings.feature_policy_file)
+    return [
+        slot_gates.gate_feature_contract(
+            contract, slot, champion, served, request.schema_change_reason.strip()
+        ),
+        slot_gates.gate_protected_inputs(
+            contract.names if contract else None, policy, force_reason
+        ),
+        noninferiority.gate_noninferior(
+            candidate, validation, side, request.auc_tolerance, force_reason
+        ),
+    ]
+
+
 def promotion_gates(
     settings: Settings,
     client: MlflowClient,
@@ -89,12 +136,7 @@ def promotion_gates(
     results = [
         gates.gate_run_finished(record.run),
         gates.gate_threshold(threshold),
-        gates.gate_auc(
-            record.metrics.get("val_auc"),
-            champion.metrics.get("val_auc") if champion else None,
-            request.auc_tolerance,
-            force_reason,
-        ),
+        *slot_gates_for(settings, client, record, champion, request, _loaded_or_none(staged)),
         gates.gate_cv_stable(record.stability_row(), request.stability_rule, force_reason),
     ]
     if staged is None:

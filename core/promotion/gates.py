@@ -82,27 +82,6 @@ def forceable_gate(name: str, passed: bool, detail: str, force_reason: str | Non
     return GateResult(name=name, passed=passed, detail=detail)
 
 
-def gate_auc(
-    candidate_auc: float | None,
-    champion_auc: float | None,
-    tolerance: float,
-    force_reason: str | None = None,
-) -> GateResult:
-    """Candidate val_auc ≥ champion's − tolerance; a failure is overridden by a force reason."""
-    if champion_auc is None:
-        return GateResult(name=AUC_VS_CHAMPION, passed=True, detail="no champion to compare with")
-    if candidate_auc is None:
-        passed, detail = False, "the candidate logged no val_auc to compare with the champion"
-    else:
-        drop = champion_auc - candidate_auc
-        passed = drop <= tolerance + 1e-12
-        detail = (
-            f"val_auc {candidate_auc:.4f} vs champion {champion_auc:.4f} "
-            f"({-drop:+.4f}; a drop of up to {tolerance:g} is allowed)"
-        )
-    return forceable_gate(AUC_VS_CHAMPION, passed, detail, force_reason)
-
-
 def gate_cv_stable(
     cv: Mapping[str, object] | None, rule: StabilityRule, force_reason: str | None = None
 ) -> GateResult:

@@ -23,8 +23,9 @@ class GateFailedError(GovernanceError):
         names = "; ".join(f"{g.name}: {g.detail}" for g in failed)
         super().__init__(
             f"{action} stopped by {len(failed)} failed gate(s): {names}.",
-            fix="Fix the cause or pick another run; only the AUC and CV stability gates can "
-            "be forced, with a written reason."
+            fix="Fix the cause or pick another run; only the AUC, CV stability and protected "
+            "inputs gates can be forced, with a written reason (an intended change of the "
+            "feature contract passes with --schema-change REASON)."
             if action == "Promotion"
             else "Pick another entry of the history, or promote a run instead.",
         )
@@ -52,6 +53,10 @@ class PromotionRequest:
     auc_tolerance: float = gates.DEFAULT_AUC_TOLERANCE
     stability_rule: StabilityRule = field(default_factory=StabilityRule)
     identity: ledger.Identity = "declared"
+    # The model slot (default: the run's experiment) and, for an intended change of the
+    # slot's feature contract, the written reason (--schema-change).
+    slot: str = ""
+    schema_change_reason: str = ""
 
     def __post_init__(self) -> None:
         """Turn the threshold given into a validated Threshold."""

@@ -21,7 +21,8 @@ from mlflow.tracking import MlflowClient
 from core.errors import GovernanceError
 from core.monitoring.reference import ReferenceProfile
 from core.promotion import audit, gates, registry
-from core.promotion.checklist import model_gates, promotion_gates, try_export
+from core.promotion.champion import exported_contract
+from core.promotion.checklist import model_gates, promotion_gates, slot_of, try_export
 from core.promotion.export import install_export, install_profile, locate_model, promotion_profile
 from core.promotion.requests import (
     GateFailedError,
@@ -198,6 +199,7 @@ def install_promotion(
                 settings, record, record.experiment_name
             )
             profile = promotion_profile(settings.tracking_uri, client, record, threshold)
+            contract = exported_contract(staged.path)
             manifest = PromotionManifest(
                 run_id=request.run_id,
                 run_name=record.run_name,
@@ -226,6 +228,10 @@ def install_promotion(
                 auc_tolerance=request.auc_tolerance,
                 registry=registered,
                 registry_note=note,
+                slot=slot_of(record, request),
+                feature_contract=contract,
+                feature_contract_sha256=contract.sha256 if contract else None,
+                schema_change_reason=request.schema_change_reason.strip() or None,
             )
             verification = audit.verify_or_none(settings)
             manifest, pack = promotion_pack(
@@ -371,4 +377,11 @@ def rollback(
                     "ledger_entry_hash": None,
                 }
             )
-            return _commit(settings, state, manifest, staged, target_entry.seq, reg_client, event)
+            # the run's profile file may have been overwritten by a promotion of the same run
+            # at another threshold: restore the target's, when rebuilt to the recorded sha256
+            profile = promotion_profile(settings.tracking_uri, client, record, target.threshold)
+            if profile is not None and profile.sha256 != target.reference_profile_sha256:
+                profile = None
+            return _commit(
+                settings, state, manifest, staged, target_entry.seq, reg_client, event, profile
+            )

@@ -42,6 +42,8 @@ class RequestRecord(BaseModel):
     auc_tolerance: float
     stability_rule: dict[str, float | str] = Field(default_factory=dict)
     expires_at: str
+    slot: str | None = None
+    schema_change_reason: str | None = None
 
 
 class LedgerEvent(BaseModel):

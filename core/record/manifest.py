@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import GovernanceError
 from core.scoring.calibrator import RISK_SCORE, ScoreScale
+from core.scoring.feature_contract import FeatureContract
 
 MANIFEST_SCHEMA_VERSION = 1
 CHAMPION_ALIAS = "champion"
@@ -83,6 +84,17 @@ class PromotionManifest(BaseModel):
     auc_tolerance: float | None = None
     registry: RegistryRecord | None = None
     registry_note: str = ""
+    # Added with the model slot (issue 23); manifests written before read as None: their slot
+    # is their experiment and their contract is read from their export.
+    slot: str | None = None
+    feature_contract: FeatureContract | None = None
+    feature_contract_sha256: str | None = None
+    schema_change_reason: str | None = None
+
+    @property
+    def served_slot(self) -> str:
+        """The slot this manifest serves: the recorded one, else its experiment's name."""
+        return self.slot or self.experiment_name
 
     def exported_model_dir(self, manifest_path: str | Path) -> Path:
         """The exported model folder (its path is stored relative to the manifest's folder)."""

@@ -10,6 +10,9 @@ Read from a TOML file the user edits (core/config/feature_policy.toml by default
     kind = "ordered"
     worst_to_best = ["critical account", "delay in paying off", "paid back duly"]
 
+    [input_justifications]                  # protected, yet allowed as a model input
+    age_in_years = "empirically derived, demonstrably sound system (Reg B 1002.6(b)(2))"
+
 Counterfactuals move an ordered category only towards the better end to get an applicant
 approved (and only towards the worse end to show what would decline one). Features the file
 names but a model does not use are ignored, so one file can serve several data sets. The
@@ -55,6 +58,8 @@ class FeaturePolicy:
     immutable: tuple[str, ...] = ()
     ordered: dict[str, tuple[str, ...]] = field(default_factory=dict)
     source: str = "no feature policy"
+    # Protected features allowed as model inputs, with the written justification for each.
+    justified_inputs: dict[str, str] = field(default_factory=dict)
 
     def held_fixed(self, feature: str) -> bool:
         """True when counterfactuals must never suggest changing this feature."""
@@ -147,7 +152,7 @@ def parse_feature_policy(text: str, source: str = "feature policy") -> FeaturePo
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise FeaturePolicyError(f"{source} is not valid TOML ({exc}).", fix=_FIX) from exc
-    unknown = sorted(set(document) - {"features"})
+    unknown = sorted(set(document) - {"features", "input_justifications"})
     if unknown:
         raise FeaturePolicyError(
             f"{source} has unknown section(s) or key(s): {', '.join(unknown)}.", fix=_FIX
@@ -167,7 +172,21 @@ def parse_feature_policy(text: str, source: str = "feature policy") -> FeaturePo
         immutable=tuple(kinds["immutable"]),
         ordered=ordered,
         source=source,
+        justified_inputs=_justifications(document.get("input_justifications", {}), source),
     )
+
+
+def _justifications(table: object, source: str) -> dict[str, str]:
+    """[input_justifications]: feature = "why this protected feature may be a model input"."""
+    if not isinstance(table, dict) or not all(
+        isinstance(v, str) and v.strip() for v in table.values()
+    ):
+        raise FeaturePolicyError(
+            f'{source}: [input_justifications] must hold feature = "written justification" '
+            "lines (non-empty text).",
+            fix=_FIX,
+        )
+    return {str(name): text.strip() for name, text in table.items()}
 
 
 def load_feature_policy(path: str | Path = DEFAULT_FEATURE_POLICY_FILE) -> FeaturePolicy:

@@ -18,6 +18,7 @@ from core.settings import Settings, load_settings, prepare_mlflow_environment
 from tests.helpers.store_builders import (
     STABLE_FOLD_AUCS,
     UNSTABLE_FOLD_AUCS,
+    attach_seed_holdout,
     copy_file_store,
     forget_artifact_repositories,
     log_cv_folds,
@@ -60,6 +61,9 @@ def promotion_template_fixture(file_store_template, tmp_path_factory) -> Promoti
         f"file:{path}", run_name="unstable_folds", fold_aucs=UNSTABLE_FOLD_AUCS
     )
     no_cv = log_seed_pattern_run(f"file:{path}", run_name="no_cv")
+    # the AUC gate compares a candidate with the champion on the candidate's validation rows
+    for run_id in (file_store_template.seed_pattern, second):
+        attach_seed_holdout(f"file:{path}", run_id)
     t = file_store_template
     return PromotionStore(
         f"file:{path}", t.seed_pattern, second, t.governed, t.foreign, unstable, no_cv

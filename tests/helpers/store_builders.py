@@ -17,6 +17,7 @@ from sklearn.metrics import roc_auc_score
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.settings import prepare_mlflow_environment
 from core.store.client import ensure_experiment
+from core.training.attach import attach_validation
 from core.training.model_config import TrainConfig
 from core.training.trainer import model_requirements, train_and_log
 
@@ -76,6 +77,15 @@ def log_seed_pattern_run(
             log_cv_folds(MlflowClient(tracking_uri), run.info.run_id, fold_aucs)
         mlflow.lightgbm.log_model(model, name="model", pip_requirements=MODEL_REQUIREMENTS)
     return run.info.run_id
+
+
+def attach_seed_holdout(tracking_uri: str, run_id: str) -> None:
+    """Attach the seed pattern's own 500-row holdout as a run's validation set."""
+    dataset = demo_dataset(n_rows=1_500, seed=11)
+    holdout = dataset.features.iloc[1000:].assign(default=dataset.target.iloc[1000:])
+    attach_validation(
+        tracking_uri, run_id, holdout, "default", source="seed holdout", sha256="0" * 64
+    )
 
 
 def log_cv_folds(client: MlflowClient, run_id: str, fold_aucs: tuple[float, ...]) -> None:

@@ -55,8 +55,10 @@ def run_action(
     action: Callable[[], T],
     message: Callable[[T], str],
     gate_key: object = None,
+    clear_keys: tuple[str, ...] = (),
 ) -> T | None:
-    """Run action; on success flash message(result) and rerun, else show why (and the gates)."""
+    """Run action; on success flash message(result), clear the form's keys and rerun, else show
+    why (and the gates)."""
     try:
         with st.spinner(spinner):
             result = action()
@@ -72,5 +74,7 @@ def run_action(
         return None
     st.session_state.pop(GATES_KEY, None)
     st.session_state[FLASH_KEY] = message(result)
+    for key in clear_keys:
+        st.session_state.pop(key, None)
     st.rerun()
     return result

@@ -113,6 +113,9 @@ def verification_and_history(
     return report, history
 
 
+ROLLBACK_FORM_KEYS = ("rollback_target", "rollback_by", "rollback_reason")
+
+
 def rollback_form(
     settings: Settings,
     report: audit.VerificationReport,
@@ -133,20 +136,26 @@ def rollback_form(
         e.seq: f"#{e.seq} {run_label(e.manifest.run_name, e.manifest.run_id)} · threshold "
         f"{e.manifest.threshold} · {readable_time(e.manifest.promoted_at)} by "
         f"{e.manifest.promoted_by}"
+        + (" · roll forward (undoes a rollback)" if audit.is_roll_forward(settings, e) else "")
         for e in choices
     }
     options: list[int | None] = [None, *labels] if restore_last else list(labels)
+    default = None if restore_last else audit.rollback_default(settings, choices)
     with st.form("rollback_form"):
         target = st.selectbox(
             "Roll back to",
             options,
+            index=options.index(default) if default in options else (0 if restore_last else None),
             format_func=lambda seq: "the last recorded promotion" if seq is None else labels[seq],
+            placeholder="Choose an entry (a roll forward needs an explicit choice)",
             key="rollback_target",
         )
         by, identity = signer.name_field("Rolled back by", "rollback_by")
         reason = st.text_area("Reason", key="rollback_reason", height=80)
         do_rollback = st.form_submit_button("Roll back")
-    if do_rollback:
+    if do_rollback and target is None and not restore_last:
+        st.error("Choose the entry to roll back to.")
+    elif do_rollback:
         run_action(
             "Verifying the export and rolling back…",
             lambda: promotion.rollback(
@@ -158,4 +167,5 @@ def rollback_form(
                 f"threshold {result.manifest.threshold}; ledger entry {result.entry.seq}, "
                 f"needs review by a second person. {result.registry_message}"
             ),
+            clear_keys=ROLLBACK_FORM_KEYS,
         )
