@@ -114,7 +114,7 @@ def test_checklist_dry_run_shows_gates_and_writes_nothing(promo_store, app_env) 
     at = next(b for b in at.button if b.label.startswith("Run the checklist")).click().run()
     # then all gates pass and nothing is written
     gates = next(d.value for d in at.dataframe if "gate" in d.value.columns)
-    assert list(gates["outcome"]) == ["passed"] * 7
+    assert list(gates["outcome"]) == ["passed"] * 9
     assert not (folder / "deploy").exists()
 
 

@@ -381,3 +381,15 @@ def test_table_shows_one_page_of_the_ranked_runs_and_keeps_ticks_across_pages(
     offered = at.multiselect(key="run").options
     assert len(offered) == 3, offered
     assert [o.rsplit(" · ", 1)[1] for o in offered] == [r[:8] for r in [ranked[0], *page_two]]
+
+
+def test_runs_equivalent_within_noise_are_shown_as_a_tie_with_the_rule(file_store, app_env) -> None:
+    # given the two governed runs of one small book (750 validation rows each)
+    app_env(file_store.uri)
+    # when the Runs page opens
+    at = open_page(PAGE)
+    banner = _recommendation(at)
+    # then they are shown as equivalent within noise, and the banner names the rule that chose
+    assert exceptions(at) == []
+    assert "equivalent within noise on val_auc" in banner, banner
+    assert "Rule that decided: better CV stability (lower CV AUC std)" in banner, banner

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -171,3 +173,24 @@ def test_protected_input_fails_unless_justified_in_the_policy() -> None:
     assert passed.passed and "empirically derived, statistically sound system" in passed.detail
     forced = slot_gates.gate_protected_inputs(names, plain, force_reason="validator signed off")
     assert forced.ok and not forced.passed and "validator signed off" in forced.detail
+
+
+def test_a_manifest_and_ledger_entry_written_before_slots_still_read_and_verify(
+    tmp_path,
+) -> None:
+    # given a manifest as written before slots existed, and its ledger entry hashed then
+    from core.record import ledger
+    from core.record.manifest import ledger_path, read_manifest
+
+    old = _manifest("demo").model_dump(mode="json")
+    for key in ("slot", "feature_contract", "feature_contract_sha256", "schema_change_reason"):
+        old.pop(key)
+    digest = ledger.entry_hash(1, ledger.GENESIS_HASH, None, old)
+    entry = {"seq": 1, "prev_hash": ledger.GENESIS_HASH, "restores_seq": None, "manifest": old}
+    path = tmp_path / "promotion.json"
+    path.write_text(json.dumps(old | {"ledger_entry_hash": digest}))
+    ledger_path(path).write_text(json.dumps(entry | {"hash": digest}) + "\n")
+    # when read / then it verifies and serves its experiment's slot, with no recorded contract
+    assert ledger.read_chain(ledger_path(path)).valid
+    manifest = read_manifest(path)
+    assert manifest.served_slot == "demo" and manifest.feature_contract is None

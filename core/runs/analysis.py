@@ -296,13 +296,28 @@ def param_effects(
 
 
 def champion_comparison(
-    runs: pd.DataFrame, recommendation: Recommendation, manifest: PromotionManifest | None
+    runs: pd.DataFrame,
+    recommendation: Recommendation,
+    manifest: PromotionManifest | None,
+    experiment: str | None = None,
 ) -> str | None:
-    """One sentence comparing the recommended run to the promoted champion, or None."""
+    """One sentence comparing the recommended run to the promoted champion, or None.
+
+    The champion is compared only with runs of its own slot (the experiment by default): for
+    another experiment the sentence says it has no champion.
+    """
     if manifest is None:
         return None
-    label = metric_label(recommendation.metric)
     name = manifest.run_name or manifest.run_id[:8]
+    if experiment is not None and manifest.served_slot != experiment:
+        return Sentence(
+            "Experiment {0} has no champion: the deploy folder serves slot {1} (run {2}), "
+            "whose runs are not compared with these.",
+            experiment,
+            manifest.served_slot,
+            name,
+        )
+    label = metric_label(recommendation.metric)
     if recommendation.run_id is None:
         return Sentence(
             "The current champion is {0}; no stable run is recommended to replace it.", name

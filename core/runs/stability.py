@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from core.runs.fold_noise import fold_noise
+from core.runs.ties import TIE_METRIC, Tie, find_tie
 from core.sentence import Sentence
 
 StabilityFlag = Literal["stable", "unstable", "no CV logged"]
@@ -270,6 +271,10 @@ class Recommendation:
     metric: str
     value: float | None
     reason: str
+    # Runs equivalent within noise of the best (ids, best first by the tie-break) and the rule
+    # that chose among them; empty when there was no tie.
+    tied_run_ids: tuple[str, ...] = ()
+    tie_rule: str = ""
 
 
 def recommend_run(
@@ -307,6 +312,9 @@ def recommend_run(
         return Recommendation(None, None, metric, None, reason)
     ranked = values[candidates.index]
     best_index = ranked.idxmax() if maximize else ranked.idxmin()
+    tie = find_tie(candidates, best_index) if metric == TIE_METRIC else None
+    if tie is not None:
+        return _tie_recommendation(runs, values, tie, best_index)
     best = runs.loc[best_index]
     n_unstable = int((eligible & (flags == UNSTABLE)).sum())
     direction = "highest" if maximize else "lowest"
@@ -318,4 +326,30 @@ def recommend_run(
     )
     return Recommendation(
         str(best["run_id"]), str(best["run_name"]), metric, float(values[best_index]), reason
+    )
+
+
+def _tie_recommendation(
+    runs: pd.DataFrame, values: pd.Series, tie: Tie, best_index: object
+) -> Recommendation:
+    """The tie-break winner among runs equivalent within noise, saying so and which rule chose."""
+    winner = runs.loc[tie.winner]
+    others = [i for i in tie.tied if i != tie.winner]
+    names = [winner["run_name"], runs.loc[best_index, "run_name"], *runs.loc[others, "run_name"]]
+    listed = ", ".join(f"{{{k}}}" for k in range(2, len(names)))
+    reason = Sentence(
+        f"{{0}} is recommended by the tie-break: {len(tie.tied)} stable runs are equivalent "
+        f"within noise on val_auc (within {tie.margin:.4f} of the best, {{1}} at "
+        f"{values[best_index]:.4f}; Hanley–McNeil, 95%): {{0}} ({values[tie.winner]:.4f}), "
+        f"{listed}. Rule that decided: {tie.rule}.",
+        *names,
+    )
+    return Recommendation(
+        str(winner["run_id"]),
+        str(winner["run_name"]),
+        TIE_METRIC,
+        float(values[tie.winner]),
+        reason,
+        tuple(str(runs.loc[i, "run_id"]) for i in tie.tied),
+        tie.rule,
     )

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from core.code_version import code_version, package_versions
+from core.scoring.feature_contract import contract_of
 from core.scoring.prepare import spaced_names
 from core.serving.service_state import service_of
 
@@ -47,10 +48,13 @@ async def version(request: Request) -> dict[str, object]:
     name holding underscores ('home status') to it. LightGBM writes a training column's spaces
     as underscores and keeps no record of which underscores were spaces, so every such name
     gets its alias, whether or not the training data spelled it that way: /predict, /explain
-    and /invocations accept either (not both for one applicant).
+    and /invocations accept either (not both for one applicant). `feature_contract` is the
+    served contract (names, order, kinds, category levels, spellings) and
+    `feature_contract_sha256` its hash, the one the manifest records.
     """
     loaded = service_of(request).holder.model
     identity = loaded.identity
+    contract = contract_of(loaded.scorer.spec)
     return {
         "run_id": identity.run_id,
         "run_name": identity.run_name,
@@ -66,6 +70,8 @@ async def version(request: Request) -> dict[str, object]:
         "loaded_at": loaded.loaded_at,
         "features": loaded.scorer.features,
         "feature_aliases": spaced_names(loaded.scorer.features),
+        "feature_contract": contract.model_dump(mode="json"),
+        "feature_contract_sha256": contract.sha256,
         "code": code_version(),
         "packages": package_versions(),
         "promoted_with": identity.promoted_with,

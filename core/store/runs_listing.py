@@ -60,6 +60,7 @@ class ListedRun:
     governed: bool
     champion: bool
     recommended: bool
+    tied: bool = False
 
     @property
     def lacks(self) -> list[str]:
@@ -68,8 +69,12 @@ class ListedRun:
 
     @property
     def role(self) -> str:
-        """'champion', 'recommended', both, or ''."""
-        roles = (("champion", self.champion), ("recommended", self.recommended))
+        """'champion', 'recommended', 'equivalent within noise' (a tie), several, or ''."""
+        roles = (
+            ("champion", self.champion),
+            ("recommended", self.recommended),
+            ("equivalent within noise", self.tied),
+        )
         return ", ".join(name for name, on in roles if on)
 
 
@@ -101,6 +106,8 @@ class RunsListing:
                 "run_name": recommended.run_name,
                 "value": recommended.value,
                 "reason": str(recommended.reason),
+                "equivalent_within_noise": list(recommended.tied_run_ids),
+                "tie_break_rule": recommended.tie_rule or None,
             },
             "champion": {"run_id": self.champion_run_id, "note": self.champion_note}
             if self.champion_run_id
@@ -141,7 +148,11 @@ def _champion(settings: Settings) -> tuple[PromotionManifest | None, tuple[str, 
 
 
 def _listed(
-    runs: pd.DataFrame, metric: str, verdicts: pd.DataFrame, champion: str | None, best: str | None
+    runs: pd.DataFrame,
+    metric: str,
+    verdicts: pd.DataFrame,
+    champion: str | None,
+    recommendation: Recommendation,
 ) -> tuple[ListedRun, ...]:
     """Every run, best first by the metric, with its verdict and inventory."""
     primary = numeric_column(runs, metric)
@@ -164,7 +175,8 @@ def _listed(
                 missing=inventory.missing,
                 governed=inventory.is_governed,
                 champion=bool(row["run_id"] == champion),
-                recommended=bool(row["run_id"] == best),
+                recommended=bool(row["run_id"] == recommendation.run_id),
+                tied=str(row["run_id"]) in recommendation.tied_run_ids,
             )
         )
     return tuple(listed)
@@ -185,16 +197,17 @@ def list_runs(
     verdicts = stability_verdicts(runs, rule)
     recommendation = recommend_run(runs, rule, column, flags=verdicts["flag"].astype("str"))
     manifest, warnings = _champion(settings)
-    champion = manifest.run_id if manifest is not None else None
+    same_slot = manifest is not None and manifest.served_slot == experiment.name
+    champion = manifest.run_id if manifest is not None and same_slot else None
     return RunsListing(
         experiment=experiment.name,
         tracking_uri=settings.tracking_uri,
         metric=column,
         rule=rule,
-        runs=_listed(runs, column, verdicts, champion, recommendation.run_id),
+        runs=_listed(runs, column, verdicts, champion, recommendation),
         recommendation=recommendation,
         champion_run_id=champion,
-        champion_note=champion_comparison(runs, recommendation, manifest),
+        champion_note=champion_comparison(runs, recommendation, manifest, experiment.name),
         notes=tuple(views.table_notes(runs)) if not runs.empty else (),
         warnings=tuple(table.warnings) + warnings,
     )

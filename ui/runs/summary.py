@@ -41,7 +41,9 @@ def recommendation_banner(
     except GovernanceError as exc:
         manifest = None
         show_error(exc)
-    note = runs_analysis.champion_comparison(runs, recommendation, manifest)
+    note = runs_analysis.champion_comparison(
+        runs, recommendation, manifest, settings.experiment_name
+    )
     st.caption(
         with_literal_names(note)
         if note
