@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.errors import GovernanceError
+from core.identity.actor import Actor
 from core.promotion import gates
 from core.record import ledger
 from core.record.manifest import GateResult, PromotionManifest
@@ -52,6 +53,8 @@ class PromotionRequest:
     auc_tolerance: float = gates.DEFAULT_AUC_TOLERANCE
     stability_rule: StabilityRule = field(default_factory=StabilityRule)
     identity: ledger.Identity = "declared"
+    # The signed-in person (the Promotion page under sign-in); None: `by` is a declared name.
+    actor: Actor | None = None
 
     def __post_init__(self) -> None:
         """Turn the threshold given into a validated Threshold."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import platform
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import lightgbm as lgb
@@ -19,6 +20,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
+from core.identity.actor import Actor
 from core.monitoring.reference import ReferenceProfile
 from core.promotion import audit, gates, registry
 from core.promotion.checklist import model_gates, promotion_gates, try_export
@@ -31,6 +33,7 @@ from core.promotion.requests import (
     RollbackError,
     require_text,
 )
+from core.promotion.signers import acting, role_policy
 from core.record import clock, ledger
 from core.record.atomic_io import commit_file, ensure_writable_dir, exclusive_lock, stage_file
 from core.record.crash_points import (
@@ -155,12 +158,15 @@ def promote(
             fix="Request it (`python -m core promote --run-id ...` records a pending request), "
             "then another person approves it with `--approve REQUEST_ID`.",
         )
-    by = require_text(request.by, "Who promotes", "--by")
-    reason = require_text(request.reason, "The reason", "--reason")
-    event = ledger.LedgerEvent(
-        kind="promote", by=by, identity=request.identity, at=clock.stamp(), reason=reason
+    actor = request.actor or Actor(
+        name=require_text(request.by, "Who promotes", "--by"), identity=request.identity
     )
-    return install_promotion(settings, request, event, on_lock_wait=on_lock_wait)
+    signer = acting(settings, actor, "request", "promotions")
+    reason = require_text(request.reason, "The reason", "--reason")
+    event = ledger.LedgerEvent(kind="promote", **signer, at=clock.stamp(), reason=reason)
+    return install_promotion(
+        settings, replace(request, by=actor.name), event, on_lock_wait=on_lock_wait
+    )
 
 
 def install_promotion(
@@ -170,8 +176,10 @@ def install_promotion(
     *,
     on_lock_wait: LockWaitHook = None,
     check_state: StateCheck = None,
+    requested: ledger.LedgerEvent | None = None,
 ) -> PromotionResult:
-    """Under the lock: repair, check_state, run the gates, then commit request's promotion."""
+    """Under the lock: repair, check_state, run the gates, then commit request's promotion
+    (requested: the request event an approval answers; it names the requester)."""
     threshold = request.threshold
     by = require_text(request.by, "Who promotes", "--by")
     reason = require_text(request.reason, "The reason", "--reason")
@@ -226,6 +234,8 @@ def install_promotion(
                 auc_tolerance=request.auc_tolerance,
                 registry=registered,
                 registry_note=note,
+                requester=(requested or event).signoff,
+                approver=event.signoff if event.kind == "approve" else None,
             )
             verification = audit.verify_or_none(settings)
             manifest, pack = promotion_pack(
@@ -308,14 +318,19 @@ def rollback(
     to_run_id: str | None = None,
     to_seq: int | None = None,
     identity: ledger.Identity = "declared",
+    actor: Actor | None = None,
     on_lock_wait: LockWaitHook = None,
 ) -> PromotionResult:
     """Restore an earlier promotion (the previous one by default) as a new ledger entry.
 
-    An emergency action one person may take; history flags it "needs review" until a second
-    person acknowledges it (core.promotion.approvals.acknowledge).
+    An emergency action one person may take (under sign-in: a requester or an approver);
+    history flags it "needs review" until a second person acknowledges it
+    (core.promotion.approvals.acknowledge).
     """
-    by = require_text(by, "Who rolls back", "--by")
+    actor = actor or Actor(name=require_text(by, "Who rolls back", "--by"), identity=identity)
+    duty = "approve" if role_policy(settings).may(actor, "approve") else "request"
+    signer = acting(settings, actor, duty, "rollbacks")
+    by = actor.name
     reason = require_text(reason, "The reason", "--reason")
     path = settings.promotion_manifest
     ensure_writable_dir(path.parent)
@@ -350,9 +365,7 @@ def rollback(
                 settings, record, target.experiment_name
             )
             previous = state.manifest or (state.installed.manifest if state.installed else None)
-            event = ledger.LedgerEvent(
-                kind="rollback", by=by, identity=identity, at=clock.stamp(), reason=reason
-            )
+            event = ledger.LedgerEvent(kind="rollback", **signer, at=clock.stamp(), reason=reason)
             manifest = target.model_copy(
                 update={
                     "tracking_uri": settings.tracking_uri,
@@ -369,6 +382,8 @@ def rollback(
                     "registry": registered,
                     "registry_note": note,
                     "ledger_entry_hash": None,
+                    "requester": event.signoff,
+                    "approver": None,
                 }
             )
             return _commit(settings, state, manifest, staged, target_entry.seq, reg_client, event)
