@@ -32,6 +32,7 @@ class TokenRules:
     jwks_uri: str
     audience: str
     scope: str | None = None
+    id_token: bool = False
 
 
 @lru_cache(maxsize=8)
@@ -60,20 +61,43 @@ def client_id_of(claims: Mapping[str, object]) -> str | None:
     return None
 
 
+def _decode(token: str, rules: TokenRules) -> dict[str, object]:
+    """The claims, checked against the key the header names (or, with no kid, each key of the
+    JWKS in turn: some providers leave the kid out of ID tokens)."""
+    header = jwt.get_unverified_header(token)
+    if rules.id_token and str(header.get("typ", "")).lower() == "at+jwt":
+        raise jwt.InvalidTokenError("an access token is not an ID token")
+    keys = _keys(rules.jwks_uri)
+    kid = header.get("kid")
+    candidates = [keys.get_signing_key(kid)] if kid else keys.get_signing_keys()
+    for number, key in enumerate(candidates, start=1):
+        try:
+            return jwt.decode(
+                token,
+                key.key,
+                algorithms=ALGORITHMS,
+                audience=rules.audience,
+                issuer=rules.issuer,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+        except jwt.InvalidSignatureError:
+            if number == len(candidates):
+                raise
+    raise jwt.PyJWKClientError("the issuer's JWKS holds no signing key")
+
+
 def verify_token(token: str, rules: TokenRules) -> dict[str, object]:
     """The token's claims once signature, issuer, audience, expiry and scope hold; else
     TokenError saying which failed."""
     try:
-        key = _keys(rules.jwks_uri).get_signing_key_from_jwt(token)
-        claims = jwt.decode(
-            token,
-            key.key,
-            algorithms=ALGORITHMS,
-            audience=rules.audience,
-            issuer=rules.issuer,
-            leeway=LEEWAY_SECONDS,
-            options={"require": ["exp", "iss", "aud", "sub"]},
-        )
+        claims = _decode(token, rules)
+    except jwt.PyJWKClientConnectionError as exc:
+        raise TokenError(
+            f"The issuer's keys cannot be read ({exc}).", fix="Check the identity provider."
+        ) from exc
+    except jwt.InvalidSignatureError as exc:
+        raise TokenError("The token's signature does not verify with the issuer's keys.") from exc
     except jwt.ExpiredSignatureError as exc:
         raise TokenError("The token has expired.", fix="Get a fresh token.") from exc
     except jwt.InvalidAudienceError as exc:

@@ -179,7 +179,6 @@ def approve(
     """Approve a pending request by another person in the approver role: re-run the gates,
     then promote (the requester themself is refused, by subject when signed in)."""
     approver = _actor(by, identity, actor, "Who approves", "--by")
-    signer = acting(settings, approver, "approve", "approvals")
     reason = require_text(reason, "The reason", "--reason")
     repair(settings)
 
@@ -191,6 +190,7 @@ def approve(
         return current
 
     found = still_approvable(read_state(settings, tolerate_bad_manifest=True))
+    signer = acting(settings, approver, "approve", "approvals")
     record = found.record
     request = PromotionRequest(
         run_id=record.run_id,

@@ -95,3 +95,11 @@ def actor_of(entry: ledger.LedgerEntry) -> tuple[str, str]:
     if entry.event is not None:
         return entry.event.by, entry.event.identity
     return (entry.manifest.promoted_by if entry.manifest else ""), "declared"
+
+
+def who_did(entry: ledger.LedgerEntry) -> str:
+    """Who made an entry as history shows it: the name, how it was established, and for a
+    signed-in person the role, e-mail, issuer and subject."""
+    if entry.event is not None:
+        return entry.event.signoff.label
+    return actor_label(*actor_of(entry))

@@ -3,10 +3,13 @@ never the requester approving their own request (compared by issuer and subject)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from core.errors import GovernanceError
-from core.identity.actor import Actor, same_actor
-from core.identity.oidc import sign_in_config
+from core.identity.actor import Actor, actor_from_claims, same_actor
+from core.identity.oidc import discover, sign_in_config
 from core.identity.roles import Duty, RolePolicy
+from core.identity.tokens import TokenError, TokenRules, verify_token
 from core.record import ledger
 from core.settings import Settings
 
@@ -90,3 +93,32 @@ _FIXES = {
     "approve it": "A second person must approve (four-eyes rule).",
     "acknowledge it": "A second person must review an emergency rollback.",
 }
+
+
+def actor_from_id_token(settings: Settings, token_file: Path) -> Actor:
+    """The signed-in person of an ID token file, verified against the `[auth]` provider's
+    JWKS, issuer, the app's client id as audience, and expiry; ApprovalError otherwise."""
+    config = sign_in_config(settings.auth_secrets_file)
+    if config is None:
+        raise ApprovalError(
+            f"--id-token-file needs sign-in set up, and '{settings.auth_secrets_file}' has no "
+            "[auth] provider.",
+            fix="Set up [auth] (README 'Four eyes, identity'), or use --by without a token.",
+        )
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ApprovalError(
+            f"The ID token file '{token_file}' cannot be read ({exc}).",
+            fix="Save the ID token the identity provider issued you to that file.",
+        ) from exc
+    keys = discover(config.server_metadata_url)
+    rules = TokenRules(keys.issuer, keys.jwks_uri, config.client_id, id_token=True)
+    try:
+        claims = verify_token(token, rules)
+    except TokenError as exc:
+        raise ApprovalError(
+            f"The ID token in '{token_file}' was refused: {exc.message}",
+            fix="Sign in again at the identity provider for a fresh ID token.",
+        ) from exc
+    return actor_from_claims(claims, settings.auth_roles_claim)
