@@ -8,9 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from core.cli.main import main
 from core.promotion import audit
@@ -23,6 +21,7 @@ from tests.helpers.oidc_provider import (
     ROLE_SETTINGS,
     VERA,
     id_token_for,
+    resigned,
     running_provider,
     secrets_toml,
 )
@@ -50,13 +49,6 @@ def _token_file(folder: Path, name: str, token: str) -> str:
     path = folder / f"{name}.jwt"
     path.write_text(token + "\n")
     return str(path)
-
-
-def _resigned(token: str) -> str:
-    """The token's header and claims signed with a key that is not the provider's."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    claims = jwt.decode(token, options={"verify_signature": False})
-    return jwt.encode(claims, key, algorithm="RS256", headers=jwt.get_unverified_header(token))
 
 
 def _cli(monkeypatch, capsys, env: dict[str, str], *args: str) -> tuple[int, str, str]:
@@ -106,7 +98,7 @@ def test_cli_approval_needs_a_verified_id_token_of_another_approver(
     )  # fmt: skip
     assert code == 2 and "Vera Viewer may not approve" in err and "AUTH_APPROVERS" in err
     # when Bob's token is re-signed by another key / then the signature is refused
-    forged = _token_file(tmp_path, "forged", _resigned(Path(tokens[BOB.sub]).read_text().strip()))
+    forged = _token_file(tmp_path, "forged", resigned(Path(tokens[BOB.sub]).read_text().strip()))
     code, _, err = _cli(
         monkeypatch, capsys, env, "--approve", "R1", "--reason", "ok", "--id-token-file", forged
     )

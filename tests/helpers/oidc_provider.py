@@ -1,7 +1,8 @@
 """A real OpenID Connect provider on loopback for the sign-in tests: `oidc-provider-mock` (its
 authorisation-code flow, ID tokens, JWKS, end-session), plus the client-credentials grant the
 lending platform uses for the scoring service (RFC 9068 JWT access tokens signed with the
-provider's own key, any client secret accepted, as the mock accepts any client)."""
+provider's own key, any client secret accepted, as the mock accepts any client; a test may ask
+for a shorter lifetime with `expires_in`, negative for a token that has already expired)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 import flask
 import jwt
 import requests
+from cryptography.hazmat.primitives.asymmetric import rsa
 from oidc_provider_mock import User, app
 from oidc_provider_mock._server import _threaded_server
 
@@ -61,6 +63,7 @@ def _client_credentials() -> flask.typing.ResponseReturnValue:
         return flask.jsonify({"error": "invalid_client"}), 401
     storage = flask.g.oidc_provider_mock_storage
     max_age = flask.current_app.config["OAUTH2_TOKEN_EXPIRES_IN"]["authorization_code"]
+    max_age = int(form.get("expires_in", max_age))
     now = int(time.time())
     claims = {
         "iss": flask.request.host_url.rstrip("/"),
@@ -118,6 +121,13 @@ def secrets_toml(issuer: str, redirect_uri: str, cookie_secret: str = "test-cook
     )
 
 
+def resigned(token: str) -> str:
+    """The token's header and claims signed with a fresh key that is not the provider's."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    return jwt.encode(claims, key, algorithm="RS256", headers=jwt.get_unverified_header(token))
+
+
 def id_token_for(issuer: str, person: Person, client_id: str = CLIENT_ID) -> str:
     """An ID token from the authorisation-code flow, with the login form posted by hand."""
     redirect = "http://127.0.0.1:9/callback"
@@ -145,11 +155,17 @@ def id_token_for(issuer: str, person: Person, client_id: str = CLIENT_ID) -> str
     return tokens.json()["id_token"]
 
 
-def service_token(issuer: str, audience: str = SERVICE_AUDIENCE, scope: str = SERVICE_SCOPE) -> str:
+def service_token(
+    issuer: str,
+    audience: str = SERVICE_AUDIENCE,
+    scope: str = SERVICE_SCOPE,
+    expires_in: int = 3600,
+) -> str:
     """A client-credentials access token of the lending platform."""
+    form = {"audience": audience, "scope": scope, "expires_in": str(expires_in)}
     answer = requests.post(
         f"{issuer}/oauth2/token",
-        data={"grant_type": "client_credentials", "audience": audience, "scope": scope},
+        data={"grant_type": "client_credentials", **form},
         auth=(SERVICE_CLIENT, "platform-secret"),
         timeout=10,
     )
