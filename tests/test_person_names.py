@@ -6,11 +6,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from fastapi.testclient import TestClient
 
 from core.person_names import person_key, same_person
-from core.promotion import approvals
+from core.promotion import approvals, audit
 from core.promotion import use_cases as promotion
+from core.record.frozen import frozen_pack_path
 from core.record.manifest import read_manifest
+from core.serving.app import create_app
+from core.serving.model_holder import ModelHolder, load_promoted
+from core.serving.service_state import ServiceState
 from core.settings import load_settings
 from tests.helpers.promotion_fixtures import ask
 
@@ -78,3 +83,15 @@ def test_every_spelling_is_refused_as_self_approval_and_self_acknowledgement(
     assert (shipped.requester.name, shipped.requester.identity) == (REQUESTER, "declared")
     assert (shipped.approver.name, shipped.approver.identity) == ("Bob Builder", "declared")
     assert shipped.approver.at == result.entry.event.at
+    # and so do the service's /version, the history and the frozen evidence pack
+    loaded = load_promoted(two.promotion_manifest, two.reason_codes_file)
+    state = ServiceState(ModelHolder(loaded), None, two.scoring_max_applicants)
+    version = TestClient(create_app(state)).get("/version").json()
+    assert (version["requester"]["name"], version["approver"]["name"]) == (REQUESTER, "Bob Builder")
+    status = audit.history(two).set_index("entry")["status"]
+    assert status[asked.entry.seq] == f"approved by Bob Builder (declared) (#{result.entry.seq})"
+    assert status[result.entry.seq] == f"requested by {REQUESTER} (declared)"
+    export = shipped.exported_model_dir(two.promotion_manifest)
+    pack = frozen_pack_path(export, shipped.evidence_pack_sha256).read_text(encoding="utf-8")
+    assert "approved by" in pack and "Bob Builder (declared)" in pack
+    assert f"{REQUESTER} (declared)" in pack

@@ -52,7 +52,7 @@ def acting(settings: Settings, actor: Actor, duty: Duty, what: str) -> dict[str,
                 fix="Sign in on the Promotion page, or pass --id-token-file with an ID token "
                 "from the identity provider.",
             )
-        return {"by": actor.name, "identity": actor.identity}
+        return {"by": actor.name, "identity": actor.identity, "email": actor.email}
     policy = role_policy(settings)
     if not policy.may(actor, duty):
         raise ApprovalError(

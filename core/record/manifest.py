@@ -88,7 +88,8 @@ class Signoff(BaseModel):
         if self.identity != "signed-in":
             return f"{self.name} ({self.identity})"
         parts = [p for p in (self.role, f"signed in as {self.email or self.name}") if p]
-        return f"{self.name} ({', '.join(parts)}; {self.issuer} sub {self.subject})"
+        token = f"; {self.issuer} sub {self.subject}" if self.subject else ""
+        return f"{self.name} ({', '.join(parts)}{token})"
 
 
 class PromotionManifest(LeanRecord):
