@@ -46,6 +46,10 @@ BAND_TEST_ALPHA = 0.01
 MONITOR_MIN_LABELLED = 100
 DEMO_DATA_ROWS = 12_000
 DEMO_SEED = 1
+# Sign-in (README "Four eyes, identity"): Streamlit's [auth] secrets, the token claim holding
+# the groups, and the groups of each role.
+DEFAULT_AUTH_SECRETS_FILE = ".streamlit/secrets.toml"
+DEFAULT_AUTH_ROLES_CLAIM = "groups"
 
 StoreKind = Literal["file", "sqlite", "server", "postgresql"]
 
@@ -72,6 +76,15 @@ class Settings:
     model_card_file: Path = DEFAULT_MODEL_CARD_FILE
     chromium_path: Path | None = None
     runs_search_partition: int = DEFAULT_RUNS_SEARCH_PARTITION
+    auth_secrets_file: Path = Path(DEFAULT_AUTH_SECRETS_FILE)
+    auth_roles_claim: str = DEFAULT_AUTH_ROLES_CLAIM
+    auth_requesters: tuple[str, ...] = ()
+    auth_approvers: tuple[str, ...] = ()
+    auth_viewers: tuple[str, ...] = ()
+    scoring_jwt_issuer: str | None = None
+    scoring_jwt_jwks_url: str | None = None
+    scoring_jwt_audience: str | None = None
+    scoring_jwt_scope: str | None = None
 
     @property
     def four_eyes(self) -> bool:
@@ -264,6 +277,34 @@ def _parse_chromium(raw: str) -> Path | None:
     return path
 
 
+def _groups(raw: str) -> tuple[str, ...]:
+    """A comma-separated list of group names (AUTH_REQUESTERS, AUTH_APPROVERS, AUTH_VIEWERS)."""
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def _jwt_settings(source: Mapping[str, str]) -> dict[str, str | None]:
+    """SCORING_JWT_*: the issuer, JWKS URL, audience and scope of service bearer JWTs; the
+    issuer and audience go together (JWKS URL: the issuer's discovery document by default)."""
+    values = {
+        key: source.get(f"SCORING_JWT_{key.upper()}", "").strip() or None
+        for key in ("issuer", "jwks_url", "audience", "scope")
+    }
+    if bool(values["issuer"]) != bool(values["audience"]):
+        raise SettingsError(
+            "SCORING_JWT_ISSUER and SCORING_JWT_AUDIENCE must be set together.",
+            fix="Set both to accept the identity provider's client-credentials tokens, or "
+            "neither to accept only SCORING_API_TOKEN.",
+        )
+    for key in ("issuer", "jwks_url"):
+        if values[key] and urlparse(values[key] or "").scheme not in ("http", "https"):
+            raise SettingsError(
+                f"SCORING_JWT_{key.upper()} '{values[key]}' is not an http(s) URL.",
+                fix="Give the identity provider's address, for example "
+                "https://login.example.com/realms/bank.",
+            )
+    return {f"scoring_jwt_{key}": value for key, value in values.items()}
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings from the environment (or the mapping given)."""
     source = os.environ if env is None else env
@@ -313,6 +354,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         runs_search_partition=_parse_search_partition(
             source.get("RUNS_SEARCH_PARTITION", "").strip()
         ),
+        auth_secrets_file=Path(
+            source.get("AUTH_SECRETS_FILE", "").strip() or DEFAULT_AUTH_SECRETS_FILE
+        ),
+        auth_roles_claim=source.get("AUTH_ROLES_CLAIM", "").strip() or DEFAULT_AUTH_ROLES_CLAIM,
+        auth_requesters=_groups(source.get("AUTH_REQUESTERS", "")),
+        auth_approvers=_groups(source.get("AUTH_APPROVERS", "")),
+        auth_viewers=_groups(source.get("AUTH_VIEWERS", "")),
+        **_jwt_settings(source),  # type: ignore[arg-type]
     )
 
 

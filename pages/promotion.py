@@ -22,7 +22,7 @@ st.caption(
 )
 table = require_runs(context)
 show_flash()
-signer = current_signer()
+signer = current_signer(settings)
 repair_on_open(settings)
 
 champion, manifest_broken = candidate.champion_banner(settings)

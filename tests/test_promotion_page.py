@@ -41,7 +41,7 @@ def test_promote_then_roll_back_from_the_page(promo_store, app_env) -> None:
     assert "Verified" in texts(at)
     # and times read as people write them, the banner in good grammar, reasons in full
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", w) for w in history["when"])
-    assert "· promoted by alice on " in texts(at)
+    assert "· promoted by alice (declared) on " in texts(at)
     assert "newer data" in texts(at) and "best stable run" in texts(at)
     # when rolled back to the first entry
     at.selectbox(key="rollback_target").set_value(1)
@@ -191,14 +191,17 @@ def test_signed_in_identity_replaces_the_name_box(promo_store, app_env) -> None:
     at = next(b for b in at.button if b.label == "Request promotion").click().run()
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert "You requested this" in texts(at)
-    approve = next(b for b in at.button if b.label == "Approve")
-    assert approve.disabled
-    # when bob signs in and approves / then it ships, with both names unmarked (signed in)
+    assert "Approve" not in [b.label for b in at.button]
+    # when bob signs in and approves / then it ships, with both names marked signed in
     at.user = {"is_logged_in": True, "email": "bob@bank.example", "name": "Bob"}
     at = _decide(at.run(), "R1", None, "Approve")
     assert exceptions(at) == [] and [e.value for e in at.error] == []
-    assert read_manifest(folder / "deploy" / "promotion.json").promoted_by == "alice@bank.example"
-    assert list(at.dataframe[-1].value["who"]) == ["bob@bank.example", "alice@bank.example"]
+    manifest = read_manifest(folder / "deploy" / "promotion.json")
+    assert (manifest.promoted_by, manifest.approver.name) == ("Alice", "Bob")
+    assert list(at.dataframe[-1].value["who"]) == [
+        "Bob (signed in as bob@bank.example)",
+        "Alice (signed in as alice@bank.example)",
+    ]
 
 
 def test_forcing_past_the_cv_gate_from_the_page_is_recorded(promo_store, app_env) -> None:

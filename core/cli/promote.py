@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from core.errors import GovernanceError
+from core.identity.actor import Actor
 from core.promotion import approvals, audit, audit_export, gates, requests
 from core.promotion import use_cases as promotion
+from core.promotion.signers import actor_from_id_token
 from core.record.manifest import GateResult
 from core.record.repair import repair
 from core.scoring.calibrator import scale_label
@@ -32,7 +35,15 @@ _ID_MODES = (
 )
 _TEXT_OPTIONS = (
     ("--threshold", "decision threshold in (0, 1) (default: DECISION_THRESHOLD)"),
-    ("--by", "who acts (recorded in the ledger as a declared name)"),
+    (
+        "--by",
+        "who acts (recorded in the ledger as a declared name; only where no sign-in is set up)",
+    ),
+    (
+        "--id-token-file",
+        "who acts, signed in: a file holding an ID token from the [auth] "
+        "provider (verified against its keys, issuer, audience and expiry)",
+    ),
     ("--reason", "why (recorded; with --force it is also the reason for forcing)"),
     ("--to", "with --rollback: the run id to restore (default: the previous champion)"),
 )
@@ -67,7 +78,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         mode.add_argument(flag, action="store_true", help=text)
     for flag, text in _TEXT_OPTIONS:
         parser.add_argument(
-            flag, default=None if flag in ("--threshold", "--to") else "", help=text
+            flag,
+            default=None if flag in ("--threshold", "--to", "--id-token-file") else "",
+            help=text,
         )
     parser.add_argument("--force", action="store_true", help=_FORCE_HELP)
     parser.add_argument(
@@ -170,6 +183,18 @@ def _verify(settings: Settings) -> int:
     return 1
 
 
+def _actor(args: argparse.Namespace, settings: Settings) -> Actor | None:
+    """The signed-in person of --id-token-file, or None (then --by is a declared name)."""
+    if args.id_token_file is None:
+        return None
+    if args.by:
+        raise gates.PromotionInputError(
+            "Give --by or --id-token-file, not both.",
+            fix="With an ID token the name comes from the token.",
+        )
+    return actor_from_id_token(settings, Path(args.id_token_file))
+
+
 def _request(args: argparse.Namespace, settings: Settings) -> requests.PromotionRequest:
     """The promotion asked for on the command line."""
     if args.to:
@@ -186,6 +211,7 @@ def _request(args: argparse.Namespace, settings: Settings) -> requests.Promotion
             if args.auc_tolerance is not None
             else settings.promotion_auc_tolerance
         ),
+        actor=_actor(args, settings),
         slot=args.slot.strip(),
         schema_change_reason=args.schema_change.strip(),
     )
@@ -224,7 +250,9 @@ def _print_gates(exc: requests.GateFailedError) -> None:
 def _decide(args: argparse.Namespace, settings: Settings) -> int:
     """Reject a request or acknowledge a rollback, and say what was recorded."""
     if args.reject:
-        entry = approvals.reject(settings, args.reject, by=args.by, reason=args.reason)
+        entry = approvals.reject(
+            settings, args.reject, by=args.by, reason=args.reason, actor=_actor(args, settings)
+        )
         print(f"rejected {entry.event.request_id}: ledger entry {entry.seq} {entry.hash[:12]}")
         return 0
     if not args.acknowledge.strip().lstrip("#").isdigit():
@@ -233,7 +261,9 @@ def _decide(args: argparse.Namespace, settings: Settings) -> int:
             fix="Give the number of the rollback entry shown by --history.",
         )
     seq = int(args.acknowledge.strip().lstrip("#"))
-    entry = approvals.acknowledge(settings, seq, by=args.by, reason=args.reason)
+    entry = approvals.acknowledge(
+        settings, seq, by=args.by, reason=args.reason, actor=_actor(args, settings)
+    )
     print(f"acknowledged rollback {seq}: ledger entry {entry.seq} {entry.hash[:12]}")
     return 0
 
@@ -273,7 +303,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
                 "threshold.",
                 fix="Roll back first, then promote the run again with a new threshold.",
             )
-        result = promotion.rollback(settings, by=args.by, reason=args.reason, to_run_id=args.to)
+        result = promotion.rollback(
+            settings,
+            by=args.by,
+            reason=args.reason,
+            to_run_id=args.to,
+            actor=_actor(args, settings),
+        )
         _print_result(result)
         print("  flagged 'needs review' until a second person acknowledges it with "
               f"--acknowledge {result.entry.seq}")  # fmt: skip
@@ -282,7 +318,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         if args.approve:
-            outcome = approvals.approve(settings, args.approve, by=args.by, reason=args.reason)
+            outcome = approvals.approve(
+                settings, args.approve, by=args.by, reason=args.reason, actor=_actor(args, settings)
+            )
         else:
             outcome = approvals.submit(settings, _request(args, settings))
     except requests.GateFailedError as exc:

@@ -3,7 +3,9 @@
 A log folder holds `decisions-YYYY-MM-DD.jsonl` files; each line is one JSON object with the
 keys in LOG_KEYS, in that order: time (ISO-8601, UTC), request_id, run_id, threshold,
 applicant_id (or null), probability_of_default, decision (approve | decline), reasons (feature
-names), warnings (sentences), features (feature name -> value, null when missing).
+names), warnings (sentences), features (feature name -> value, null when missing); then the
+OPTIONAL_KEYS when known: client_id (the OAuth2 client of the request's bearer JWT). Readers
+need only LOG_KEYS.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ LOG_KEYS = (
     "warnings",
     "features",
 )
+OPTIONAL_KEYS = ("client_id",)
 META_COLUMNS = ("time", "request_id", "run_id", "threshold", "applicant_id")
 SCORE = "probability_of_default"
 DECISION = "decision"
@@ -79,9 +82,11 @@ def decision_record(
     reasons: Sequence[str] = (),
     warnings: Sequence[str] = (),
     features: Mapping[str, object],
+    client_id: str | None = None,
 ) -> dict[str, object]:
-    """One decision as the contract's record, keys in LOG_KEYS order."""
-    return {
+    """One decision as the contract's record, keys in LOG_KEYS order, then client_id when
+    the request came with a client's JWT."""
+    record: dict[str, object] = {
         "time": time,
         "request_id": request_id,
         "run_id": run_id,
@@ -93,6 +98,9 @@ def decision_record(
         "warnings": list(warnings),
         "features": dict(features),
     }
+    if client_id:
+        record["client_id"] = client_id
+    return record
 
 
 def record_line(record: Mapping[str, object]) -> str:

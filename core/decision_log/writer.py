@@ -51,6 +51,7 @@ class DecisionBatch:
     reasons: list[list[str]]
     warnings: list[list[str]]
     features: list[dict[str, object]]
+    client_id: str | None = None
 
     def lines(self) -> list[str]:
         """One JSON line per decision."""
@@ -68,6 +69,7 @@ class DecisionBatch:
                     reasons=self.reasons[i],
                     warnings=self.warnings[i],
                     features=self.features[i],
+                    client_id=self.client_id,
                 )
             )
             for i, probability in enumerate(self.probabilities)

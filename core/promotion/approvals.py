@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from core.errors import GovernanceError
+from core.identity.actor import Actor, same_actor
 from core.promotion import checklist
 from core.promotion.requests import (
     GateFailedError,
@@ -30,9 +30,8 @@ from core.promotion.review import (
     request_seq,
     request_states,
     rollback_reviews,
-    same_person,
-    the_person_who,
 )
+from core.promotion.signers import ApprovalError, acting, actor_of_event, same_person_refusal
 from core.promotion.use_cases import install_promotion, promote
 from core.record import clock, ledger
 from core.record.atomic_io import commit_file, ensure_writable_dir, exclusive_lock
@@ -43,9 +42,14 @@ from core.runs.stability import StabilityRule
 from core.sentence import Sentence
 from core.settings import Settings
 
+__all__ = ["ApprovalError", "RequestResult", "acknowledge", "approve", "reject", "submit"]
 
-class ApprovalError(GovernanceError):
-    """A request cannot be approved or rejected, or an entry acknowledged, as asked."""
+
+def _actor(by: str, identity: ledger.Identity, actor: Actor | None, what: str, flag: str) -> Actor:
+    """The acting person: actor when given (signed in), else the declared name by."""
+    if actor is not None:
+        return actor
+    return Actor(name=require_text(by, what, flag), identity=identity)
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,8 @@ def request_promotion(
 ) -> RequestResult:
     """Run the gates (writing nothing) and, when they pass, record a pending request."""
     threshold = request.threshold
-    by = require_text(request.by, "Who requests", "--by")
+    actor = _actor(request.by, request.identity, request.actor, "Who requests", "--by")
+    signer = acting(settings, actor, "request", "requests")
     reason = require_text(request.reason, "The reason", "--reason")
     if request.force:
         require_text(request.force_reason, "The force reason", "--reason")
@@ -97,8 +102,7 @@ def request_promotion(
     requested = clock.now()
     event = ledger.LedgerEvent(
         kind="request",
-        by=by,
-        identity=request.identity,
+        **signer,
         at=clock.stamp(requested),
         reason=reason,
         request=ledger.RequestRecord(
@@ -168,28 +172,27 @@ def approve(
     settings: Settings,
     request_id: str,
     *,
-    by: str,
+    by: str = "",
     reason: str,
     identity: ledger.Identity = "declared",
+    actor: Actor | None = None,
     on_lock_wait: LockWaitHook = None,
 ) -> PromotionResult:
-    """Approve a pending request by another person: re-run the gates, then promote."""
-    by = require_text(by, "Who approves", "--by")
+    """Approve a pending request by another person in the approver role: re-run the gates,
+    then promote (the requester themself is refused, by subject when signed in)."""
+    approver = _actor(by, identity, actor, "Who approves", "--by")
     reason = require_text(reason, "The reason", "--reason")
     repair(settings)
 
     def still_approvable(state: LedgerState) -> RequestState:
         """The request, still pending, unexpired, and not the approver's own."""
         current = _open_request(state, request_id, "approved")
-        if same_person(current.event.by, by):
-            raise ApprovalError(
-                the_person_who(by, current.event.by, f"requested {current.request_id}")
-                + " and cannot approve it too.",
-                fix="A second person must approve (four-eyes rule).",
-            )
+        did = f"requested {current.request_id}"
+        same_person_refusal(approver, actor_of_event(current.event), did, "approve it")
         return current
 
     found = still_approvable(read_state(settings, tolerate_bad_manifest=True))
+    signer = acting(settings, approver, "approve", "approvals")
     record = found.record
     request = PromotionRequest(
         run_id=record.run_id,
@@ -205,15 +208,15 @@ def approve(
         schema_change_reason=record.schema_change_reason or "",
     )
     event = ledger.LedgerEvent(
-        kind="approve",
-        by=by,
-        identity=identity,
-        at=clock.stamp(),
-        reason=reason,
-        request_id=found.request_id,
+        kind="approve", **signer, at=clock.stamp(), reason=reason, request_id=found.request_id
     )
     return install_promotion(
-        settings, request, event, on_lock_wait=on_lock_wait, check_state=still_approvable
+        settings,
+        request,
+        event,
+        on_lock_wait=on_lock_wait,
+        check_state=still_approvable,
+        requested=found.event,
     )
 
 
@@ -221,22 +224,21 @@ def reject(
     settings: Settings,
     request_id: str,
     *,
-    by: str,
+    by: str = "",
     reason: str,
     identity: ledger.Identity = "declared",
+    actor: Actor | None = None,
     on_lock_wait: LockWaitHook = None,
 ) -> ledger.LedgerEntry:
-    """Reject (or, by the requester, withdraw) a pending request; the manifest is untouched."""
-    by = require_text(by, "Who rejects", "--by")
+    """Reject (approver role) or, by the requester, withdraw a pending request; the manifest
+    is untouched."""
+    rejecter = _actor(by, identity, actor, "Who rejects", "--by")
     reason = require_text(reason, "The reason", "--reason")
-    seq = request_seq(request_id)
+    found = _open_request(read_state(settings, tolerate_bad_manifest=True), request_id, "rejected")
+    own = same_actor(rejecter, actor_of_event(found.event))
+    signer = acting(settings, rejecter, "request" if own else "approve", "approvals")
     event = ledger.LedgerEvent(
-        kind="reject",
-        by=by,
-        identity=identity,
-        at=clock.stamp(),
-        reason=reason,
-        request_id=request_id_for(seq) if seq is not None else request_id,
+        kind="reject", **signer, at=clock.stamp(), reason=reason, request_id=found.request_id
     )
     return _append(
         settings, event, lambda state: _open_request(state, request_id, "rejected"), on_lock_wait
@@ -247,13 +249,16 @@ def acknowledge(
     settings: Settings,
     seq: int,
     *,
-    by: str,
+    by: str = "",
     reason: str = "",
     identity: ledger.Identity = "declared",
+    actor: Actor | None = None,
     on_lock_wait: LockWaitHook = None,
 ) -> ledger.LedgerEntry:
-    """A second person acknowledges an emergency rollback, clearing its "needs review" flag."""
-    by = require_text(by, "Who acknowledges", "--by")
+    """A second person (approver role) acknowledges an emergency rollback, clearing its
+    "needs review" flag; the person who rolled back is refused."""
+    reviewer = _actor(by, identity, actor, "Who acknowledges", "--by")
+    signer = acting(settings, reviewer, "approve", "approvals")
 
     def reviewable(state: LedgerState) -> None:
         """Under the lock: entry seq is a rollback nobody acknowledged, by someone else."""
@@ -266,18 +271,15 @@ def acknowledge(
         if reviews[seq] is not None:
             raise ApprovalError(f"Rollback {seq} was already acknowledged.")
         entry = next(e for e in state.chain.entries if e.seq == seq)
-        actor, _ = actor_of(entry)
-        if same_person(actor, by):
-            raise ApprovalError(
-                the_person_who(by, actor, f"made rollback {seq}")
-                + " and cannot acknowledge it too.",
-                fix="A second person must review an emergency rollback.",
-            )
+        if entry.event is not None:
+            made_by = actor_of_event(entry.event)
+        else:
+            made_by = Actor(name=actor_of(entry)[0])
+        same_person_refusal(reviewer, made_by, f"made rollback {seq}", "acknowledge it")
 
     event = ledger.LedgerEvent(
         kind="acknowledge",
-        by=by,
-        identity=identity,
+        **signer,
         at=clock.stamp(),
         reason=reason.strip(),
         target_seq=seq,

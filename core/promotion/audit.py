@@ -80,7 +80,7 @@ def _status(
         ack = reviews[entry.seq]
         if ack is None:
             return NEEDS_REVIEW
-        return f"acknowledged by {review.actor_label(*review.actor_of(ack))} (#{ack.seq})"
+        return f"acknowledged by {review.who_did(ack)} (#{ack.seq})"
     event = entry.event
     if event is None:
         return ""
@@ -89,12 +89,12 @@ def _status(
         if state.status == "pending":
             return f"pending until {state.record.expires_at[:19].replace('T', ' ')} UTC"
         if state.decided_by is not None:
-            who = review.actor_label(*review.actor_of(state.decided_by))
+            who = review.who_did(state.decided_by)
             return f"{state.status} by {who} (#{state.decided_by.seq})"
         return state.status
     if event.kind == "approve" and event.request_id in requests:
         asked = requests[event.request_id].event
-        return f"requested by {review.actor_label(asked.by, asked.identity)}"
+        return f"requested by {asked.signoff.label}"
     return ""
 
 
@@ -109,7 +109,6 @@ def history(settings: Settings) -> pd.DataFrame:
         asked = event.request if event is not None else None
         if m is None and event is not None and event.request_id in requests:
             asked = requests[event.request_id].record
-        name, identity = review.actor_of(entry)
         reason = event.reason if event is not None else m.reason if m else ""
         if m is not None and m.forced:
             reason += f" [forced: {m.force_reason}]"
@@ -120,7 +119,7 @@ def history(settings: Settings) -> pd.DataFrame:
                 "entry": entry.seq,
                 "action": _action(entry),
                 "when": event.at if event is not None else m.promoted_at if m else "",
-                "who": review.actor_label(name, identity),
+                "who": review.who_did(entry),
                 "run_name": m.run_name if m else asked.run_name if asked else "",
                 "run_id": m.run_id if m else asked.run_id if asked else "",
                 "threshold": m.threshold if m else asked.threshold if asked else None,

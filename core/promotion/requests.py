@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from core.errors import GovernanceError
+from core.identity.actor import Actor
 from core.promotion import gates
 from core.record import ledger
 from core.record.manifest import GateResult, PromotionManifest
@@ -53,6 +54,8 @@ class PromotionRequest:
     auc_tolerance: float = gates.DEFAULT_AUC_TOLERANCE
     stability_rule: StabilityRule = field(default_factory=StabilityRule)
     identity: ledger.Identity = "declared"
+    # The signed-in person (the Promotion page under sign-in); None: `by` is a declared name.
+    actor: Actor | None = None
     # The model slot (default: the run's experiment) and, for an intended change of the
     # slot's feature contract, the written reason (--schema-change).
     slot: str = ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -11,29 +10,6 @@ from core.record import clock, ledger
 
 RequestStatus = Literal["pending", "approved", "rejected", "expired"]
 REQUEST_PREFIX = "R"
-
-
-def normalise_name(name: str) -> str:
-    """A person's name for comparison: Unicode look-alikes folded (NFKC: full-width 'Ａ' is
-    'A'), case-folded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def same_person(first: str, second: str) -> bool:
-    """True when two names denote the same person (look-alikes, case and spacing ignored)."""
-    return normalise_name(first) == normalise_name(second)
-
-
-def the_person_who(given: str, recorded: str, did: str) -> str:
-    """The subject of a four-eyes refusal: "Alice requested R3" when the names are written
-    alike, else both spellings and that they name one person ("'Ａlice' and 'Alice' name one
-    person (…), who requested R3")."""
-    if given.strip() == recorded.strip():
-        return f"{given.strip()} {did}"
-    return (
-        f"'{given}' and '{recorded}' name one person (names are compared ignoring case, "
-        f"spacing and look-alike characters), who {did}"
-    )
 
 
 def request_id_for(seq: int) -> str:
@@ -119,3 +95,11 @@ def actor_of(entry: ledger.LedgerEntry) -> tuple[str, str]:
     if entry.event is not None:
         return entry.event.by, entry.event.identity
     return (entry.manifest.promoted_by if entry.manifest else ""), "declared"
+
+
+def who_did(entry: ledger.LedgerEntry) -> str:
+    """Who made an entry as history shows it: the name, how it was established, and for a
+    signed-in person the role, e-mail, issuer and subject."""
+    if entry.event is not None:
+        return entry.event.signoff.label
+    return actor_label(*actor_of(entry))

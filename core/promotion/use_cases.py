@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import platform
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import lightgbm as lgb
@@ -19,6 +20,7 @@ import mlflow
 from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
+from core.identity.actor import Actor
 from core.monitoring.reference import ReferenceProfile
 from core.promotion import audit, gates, registry
 from core.promotion.champion import exported_contract
@@ -32,6 +34,7 @@ from core.promotion.requests import (
     RollbackError,
     require_text,
 )
+from core.promotion.signers import acting, role_policy
 from core.record import clock, ledger
 from core.record.atomic_io import commit_file, ensure_writable_dir, exclusive_lock, stage_file
 from core.record.crash_points import (
@@ -156,12 +159,15 @@ def promote(
             fix="Request it (`python -m core promote --run-id ...` records a pending request), "
             "then another person approves it with `--approve REQUEST_ID`.",
         )
-    by = require_text(request.by, "Who promotes", "--by")
-    reason = require_text(request.reason, "The reason", "--reason")
-    event = ledger.LedgerEvent(
-        kind="promote", by=by, identity=request.identity, at=clock.stamp(), reason=reason
+    actor = request.actor or Actor(
+        name=require_text(request.by, "Who promotes", "--by"), identity=request.identity
     )
-    return install_promotion(settings, request, event, on_lock_wait=on_lock_wait)
+    signer = acting(settings, actor, "request", "promotions")
+    reason = require_text(request.reason, "The reason", "--reason")
+    event = ledger.LedgerEvent(kind="promote", **signer, at=clock.stamp(), reason=reason)
+    return install_promotion(
+        settings, replace(request, by=actor.name), event, on_lock_wait=on_lock_wait
+    )
 
 
 def install_promotion(
@@ -171,8 +177,10 @@ def install_promotion(
     *,
     on_lock_wait: LockWaitHook = None,
     check_state: StateCheck = None,
+    requested: ledger.LedgerEvent | None = None,
 ) -> PromotionResult:
-    """Under the lock: repair, check_state, run the gates, then commit request's promotion."""
+    """Under the lock: repair, check_state, run the gates, then commit request's promotion
+    (requested: the request event an approval answers; it names the requester)."""
     threshold = request.threshold
     by = require_text(request.by, "Who promotes", "--by")
     reason = require_text(request.reason, "The reason", "--reason")
@@ -228,6 +236,8 @@ def install_promotion(
                 auc_tolerance=request.auc_tolerance,
                 registry=registered,
                 registry_note=note,
+                requester=(requested or event).signoff,
+                approver=event.signoff if event.kind == "approve" else None,
                 slot=slot_of(record, request),
                 feature_contract=contract,
                 feature_contract_sha256=contract.sha256 if contract else None,
@@ -314,14 +324,19 @@ def rollback(
     to_run_id: str | None = None,
     to_seq: int | None = None,
     identity: ledger.Identity = "declared",
+    actor: Actor | None = None,
     on_lock_wait: LockWaitHook = None,
 ) -> PromotionResult:
     """Restore an earlier promotion (the previous one by default) as a new ledger entry.
 
-    An emergency action one person may take; history flags it "needs review" until a second
-    person acknowledges it (core.promotion.approvals.acknowledge).
+    An emergency action one person may take (under sign-in: a requester or an approver);
+    history flags it "needs review" until a second person acknowledges it
+    (core.promotion.approvals.acknowledge).
     """
-    by = require_text(by, "Who rolls back", "--by")
+    actor = actor or Actor(name=require_text(by, "Who rolls back", "--by"), identity=identity)
+    duty = "approve" if role_policy(settings).may(actor, "approve") else "request"
+    signer = acting(settings, actor, duty, "rollbacks")
+    by = actor.name
     reason = require_text(reason, "The reason", "--reason")
     path = settings.promotion_manifest
     ensure_writable_dir(path.parent)
@@ -356,9 +371,7 @@ def rollback(
                 settings, record, target.experiment_name
             )
             previous = state.manifest or (state.installed.manifest if state.installed else None)
-            event = ledger.LedgerEvent(
-                kind="rollback", by=by, identity=identity, at=clock.stamp(), reason=reason
-            )
+            event = ledger.LedgerEvent(kind="rollback", **signer, at=clock.stamp(), reason=reason)
             manifest = target.model_copy(
                 update={
                     "tracking_uri": settings.tracking_uri,
@@ -375,6 +388,8 @@ def rollback(
                     "registry": registered,
                     "registry_note": note,
                     "ledger_entry_hash": None,
+                    "requester": event.signoff,
+                    "approver": None,
                 }
             )
             # the run's profile file may have been overwritten by a promotion of the same run

@@ -11,13 +11,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core.errors import GovernanceError
 from core.record.atomic_io import stage_file
-from core.record.manifest import GateResult, PromotionManifest
+from core.record.manifest import GateResult, LeanRecord, PromotionManifest, Signoff
 
 GENESIS_HASH = "0" * 64
 EventKind = Literal["promote", "rollback", "request", "approve", "reject", "acknowledge", "repair"]
@@ -46,10 +46,13 @@ class RequestRecord(BaseModel):
     schema_change_reason: str | None = None
 
 
-class LedgerEvent(BaseModel):
+class LedgerEvent(LeanRecord):
     """Who did what and why: the action an entry records, with how the name was established."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # A signed-in person's token claims and the role they acted in; absent for declared names,
+    # so such events serialise (and hash) exactly as before these keys existed.
+    UNSET_OMITTED: ClassVar[tuple[str, ...]] = ("issuer", "subject", "email", "name", "role")
 
     kind: EventKind
     by: str
@@ -59,6 +62,24 @@ class LedgerEvent(BaseModel):
     request_id: str | None = None
     target_seq: int | None = None
     request: RequestRecord | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    email: str | None = None
+    name: str | None = None
+    role: str | None = None
+
+    @property
+    def signoff(self) -> Signoff:
+        """Who acted, as the manifest records a requester or approver."""
+        return Signoff(
+            name=self.by,
+            identity=self.identity,
+            at=self.at,
+            issuer=self.issuer,
+            subject=self.subject,
+            email=self.email,
+            role=self.role,
+        )
 
 
 class LedgerEntry(BaseModel):

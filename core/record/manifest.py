@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from core.errors import GovernanceError
 from core.scoring.calibrator import RISK_SCORE, ScoreScale
@@ -47,10 +55,49 @@ class RegistryRecord(BaseModel):
     alias: str = CHAMPION_ALIAS
 
 
-class PromotionManifest(BaseModel):
+class LeanRecord(BaseModel):
+    """A record whose keys in UNSET_OMITTED are left out of its dump when None: records written
+    before those keys existed, or without a value for them, serialise (and hash) as before."""
+
+    UNSET_OMITTED: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> dict:
+        """The dump without the UNSET_OMITTED keys that are None."""
+        return {
+            k: v for k, v in handler(self).items() if not (k in self.UNSET_OMITTED and v is None)
+        }
+
+
+class Signoff(BaseModel):
+    """A person who signed a promotion off: the name, how it was established, when, and for a
+    signed-in person the token's issuer, subject and e-mail and the role they acted in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    identity: str = "declared"
+    at: str | None = None
+    issuer: str | None = None
+    subject: str | None = None
+    email: str | None = None
+    role: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'Bob (approver, signed in as bob@bank.example, https://idp sub 42)' and the like."""
+        if self.identity != "signed-in":
+            return f"{self.name} ({self.identity})"
+        parts = [p for p in (self.role, f"signed in as {self.email or self.name}") if p]
+        token = f"; {self.issuer} sub {self.subject}" if self.subject else ""
+        return f"{self.name} ({', '.join(parts)}{token})"
+
+
+class PromotionManifest(LeanRecord):
     """What production runs: the run, its exported model, and the business threshold."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    UNSET_OMITTED: ClassVar[tuple[str, ...]] = ("requester", "approver")
 
     schema_version: int = MANIFEST_SCHEMA_VERSION
     run_id: str
@@ -84,6 +131,10 @@ class PromotionManifest(BaseModel):
     auc_tolerance: float | None = None
     registry: RegistryRecord | None = None
     registry_note: str = ""
+    # Who requested (or promoted) and who approved, with their identities; absent in
+    # manifests written before (core.record.manifest.Signoff).
+    requester: Signoff | None = None
+    approver: Signoff | None = None
     # Added with the model slot (issue 23); manifests written before read as None: their slot
     # is their experiment and their contract is read from their export.
     slot: str | None = None

@@ -51,7 +51,7 @@ def _entries_frame(entries: tuple[ledger.LedgerEntry, ...]) -> pd.DataFrame:
                 "entry": e.seq,
                 "when": e.event.at if e.event else e.manifest.promoted_at,
                 "action": e.kind,
-                "who": e.event.by if e.event else e.manifest.promoted_by,
+                "who": e.event.signoff.label if e.event else e.manifest.promoted_by,
                 "threshold": e.manifest.threshold,
                 "evidence_pack_sha256": e.manifest.evidence_pack_sha256 or "",
                 "hash": e.hash,

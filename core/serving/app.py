@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from core.decision_log.writer import DecisionLog
 from core.errors import GovernanceError
+from core.identity.oidc import discover
+from core.identity.tokens import TokenRules
 from core.serving import routes_info, routes_invocations, routes_scoring
 from core.serving.errors import RequestError
 from core.serving.middleware import RequestContextMiddleware
@@ -97,7 +99,7 @@ def create_app(service: ServiceState) -> FastAPI:
     app.add_exception_handler(GovernanceError, _governance_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)
-    app.add_middleware(RequestContextMiddleware, token=service.token)
+    app.add_middleware(RequestContextMiddleware, token=service.token, jwt_rules=service.jwt_rules)
     install_openapi(
         app,
         lambda: service.holder.model.scorer.spec,
@@ -121,5 +123,19 @@ def app_from_settings(settings: Settings) -> FastAPI:
         decision_log=DecisionLog(settings.decision_log_dir),
         max_applicants=settings.scoring_max_applicants,
         token=settings.scoring_api_token,
+        jwt_rules=service_token_rules(settings),
     )
     return create_app(service)
+
+
+def service_token_rules(settings: Settings) -> TokenRules | None:
+    """What a client-credentials JWT must satisfy (SCORING_JWT_*), or None when not set up;
+    the JWKS address comes from the issuer's discovery document unless given."""
+    if not (settings.scoring_jwt_issuer and settings.scoring_jwt_audience):
+        return None
+    issuer = settings.scoring_jwt_issuer.rstrip("/")
+    jwks = settings.scoring_jwt_jwks_url
+    if jwks is None:
+        keys = discover(f"{issuer}/.well-known/openid-configuration")
+        issuer, jwks = keys.issuer, keys.jwks_uri
+    return TokenRules(issuer, jwks, settings.scoring_jwt_audience, settings.scoring_jwt_scope)

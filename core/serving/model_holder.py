@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,6 +62,8 @@ class ModelIdentity:
     manifest_schema_version: int
     promoted_with: dict[str, str]
     score_scale: ScoreScale = RISK_SCORE
+    # The requester and the approver as the manifest names them (None when it does not).
+    signoffs: dict[str, dict | None] = field(default_factory=dict)
 
     @property
     def score_name(self) -> str:
@@ -84,6 +86,10 @@ class ModelIdentity:
             manifest_schema_version=manifest.schema_version,
             promoted_with=dict(manifest.versions),
             score_scale=manifest.score_scale,
+            signoffs={
+                "requester": manifest.requester.model_dump() if manifest.requester else None,
+                "approver": manifest.approver.model_dump() if manifest.approver else None,
+            },
         )
 
     @classmethod

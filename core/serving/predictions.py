@@ -68,8 +68,10 @@ def prediction_items(scored: Scored, reasons: Reasons, *, explain: bool) -> list
     return items
 
 
-def decision_batch(scored: Scored, reasons: Reasons, request_id: str) -> DecisionBatch:
-    """The decision-log batch of a scored request."""
+def decision_batch(
+    scored: Scored, reasons: Reasons, request_id: str, client_id: str | None = None
+) -> DecisionBatch:
+    """The decision-log batch of a scored request (client_id: the JWT's client, if any)."""
     identity = scored.loaded.identity
     return DecisionBatch(
         time=datetime.now(UTC),
@@ -82,4 +84,5 @@ def decision_batch(scored: Scored, reasons: Reasons, request_id: str) -> Decisio
         reasons=[[name for name, _, _ in row] for row in reasons],
         warnings=scored.parsed.warnings,
         features=scored.parsed.features,
+        client_id=client_id,
     )

@@ -42,7 +42,8 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/version", summary="What is being served")
 async def version(request: Request) -> dict[str, object]:
-    """The served model's run, sha256, threshold, promotion record, and code/package versions.
+    """The served model's run, sha256, threshold, promotion record (the requester and the
+    approver, with issuer and subject when signed in), and code/package versions.
 
     `features` are the model's names; `feature_aliases` maps the spelling with spaces of each
     name holding underscores ('home status') to it. LightGBM writes a training column's spaces
@@ -65,6 +66,8 @@ async def version(request: Request) -> dict[str, object]:
         "score_name": identity.score_name,
         "promoted_at": identity.promoted_at,
         "promoted_by": identity.promoted_by,
+        "requester": identity.signoffs.get("requester"),
+        "approver": identity.signoffs.get("approver"),
         "ledger_entry_hash": identity.ledger_entry_hash,
         "manifest_schema_version": identity.manifest_schema_version,
         "loaded_at": loaded.loaded_at,

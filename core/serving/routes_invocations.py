@@ -9,7 +9,7 @@ from core.serving import predictions
 from core.serving.invocations import CONTENT_TYPE_CSV, csv_rows, json_rows, media_type
 from core.serving.openapi import INVOCATIONS_BODY
 from core.serving.request_parsing import read_body, validate_rows
-from core.serving.service_state import RUN_ID_HEADER, request_id_of, service_of
+from core.serving.service_state import RUN_ID_HEADER, client_of, request_id_of, service_of
 
 router = APIRouter(tags=["mlflow protocol"])
 
@@ -31,7 +31,9 @@ async def invocations(request: Request) -> JSONResponse:
     scored = await predictions.score(service.batcher, loaded, parsed)
     if service.decision_log is not None:
         reasons = predictions.reasons_of(scored)
-        batch = predictions.decision_batch(scored, reasons, request_id_of(request))
+        batch = predictions.decision_batch(
+            scored, reasons, request_id_of(request), client_of(request)
+        )
         service.decision_log.append(batch)
     probabilities = scored.rows.probability.tolist()
     return JSONResponse(

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from core.serving import predictions
 from core.serving.openapi import APPLICANTS_BODY
 from core.serving.request_parsing import decode_json, predict_rows, read_body, validate_rows
-from core.serving.service_state import RUN_ID_HEADER, request_id_of, service_of
+from core.serving.service_state import RUN_ID_HEADER, client_of, request_id_of, service_of
 
 router = APIRouter(tags=["scoring"])
 
@@ -24,7 +24,9 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
     reasons = predictions.reasons_of(scored)
     request_id = request_id_of(request)
     if service.decision_log is not None:
-        service.decision_log.append(predictions.decision_batch(scored, reasons, request_id))
+        service.decision_log.append(
+            predictions.decision_batch(scored, reasons, request_id, client_of(request))
+        )
     content: dict[str, object] = {
         "run_id": loaded.identity.run_id,
         "threshold": float(loaded.threshold),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from core.decision_log.writer import DecisionLog
+from core.identity.tokens import TokenRules
 from core.serving.batcher import ScoringBatcher
 from core.serving.model_holder import ModelHolder
 from core.serving.request_parsing import body_limit
@@ -22,6 +23,7 @@ class ServiceState:
     decision_log: DecisionLog | None
     max_applicants: int
     token: str | None = None
+    jwt_rules: TokenRules | None = None
     batcher: ScoringBatcher = field(default_factory=ScoringBatcher)
 
     @property
@@ -38,3 +40,8 @@ def service_of(request: Request) -> ServiceState:
 def request_id_of(request: Request) -> str:
     """The id the middleware gave the request."""
     return request.state.request_id
+
+
+def client_of(request: Request) -> str | None:
+    """The OAuth2 client whose JWT the request carried, or None."""
+    return getattr(request.state, "client_id", None)

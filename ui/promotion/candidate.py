@@ -34,8 +34,9 @@ def champion_banner(settings: Settings) -> tuple[PromotionManifest | None, bool]
         st.info(
             f"**Champion:** {literal(champion.run_name)} (`{champion.run_id}`) at threshold "
             f"**{champion.threshold}** · {put_in_force(champion.action)} by "
-            f"{literal(champion.promoted_by)} "
-            f"on {readable_time(champion.promoted_at)} · “{literal(champion.reason)}”",
+            f"{literal(champion.requester.label if champion.requester else champion.promoted_by)}"
+            + (f", approved by {literal(champion.approver.label)}" if champion.approver else "")
+            + f" on {readable_time(champion.promoted_at)} · “{literal(champion.reason)}”",
             icon=":material/emoji_events:",
         )
     else:
@@ -154,6 +155,8 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
             else ""
         )
     )
+    if signer.read_only("request a promotion" if settings.four_eyes else "promote"):
+        return
     with st.form("promotion_form"):
         by, identity = signer.name_field(
             "Requested by" if settings.four_eyes else "Promoted by", "promotion_by"
@@ -186,6 +189,7 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
         auc_tolerance=tolerance,
         stability_rule=rule,
         identity=identity,
+        actor=signer.actor,
     )
     gate_key = (record.run_id, threshold, tolerance, force, force_reason, rule)
     if check:

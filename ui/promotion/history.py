@@ -132,6 +132,9 @@ def rollback_form(
         return
     st.caption("An emergency action one person may take; it shows “needs review” in the "
                "history until a second person acknowledges it.")  # fmt: skip
+    if not (signer.may("request") or signer.may("approve")):
+        signer.read_only("roll back")
+        return
     labels = {
         e.seq: f"#{e.seq} {run_label(e.manifest.run_name, e.manifest.run_id)} · threshold "
         f"{e.manifest.threshold} · {readable_time(e.manifest.promoted_at)} by "
@@ -159,7 +162,7 @@ def rollback_form(
         run_action(
             "Verifying the export and rolling back…",
             lambda: promotion.rollback(
-                settings, by=by, reason=reason, to_seq=target, identity=identity
+                settings, by=by, reason=reason, to_seq=target, identity=identity, actor=signer.actor
             ),
             lambda result: (
                 f"Rolled back to {literal(result.manifest.run_name)} (`{result.manifest.run_id}`) "

@@ -6,7 +6,8 @@ import streamlit as st
 
 from core.errors import GovernanceError
 from core.promotion import approvals
-from core.promotion.review import RequestState, actor_label, actor_of, same_person
+from core.promotion.review import RequestState, actor_label, actor_of
+from core.promotion.signers import actor_of_event
 from core.promotion.tables import gate_outcomes
 from core.record import ledger
 from core.settings import Settings
@@ -36,27 +37,33 @@ def _request_card(settings: Settings, state: RequestState, signer: Signer) -> No
             "requested: "
             f"{gate_outcomes(state.record.gate_results)}"
         )
-        own = signer.signed_in is not None and same_person(signer.signed_in, state.event.by)
+        own = signer.is_person(actor_of_event(state.event))
         if own:
-            st.caption("You requested this: another person must approve it (you may reject it).")
+            st.caption("You requested this: another person must approve it (you may withdraw it).")
+        elif signer.read_only("approve"):
+            return
         with st.form(f"request_form_{rid}", border=False):
             by, identity = signer.name_field("Decided by", f"decide_by_{rid}")
             reason = st.text_input("Reason for the decision", key=f"decide_reason_{rid}")
             approve_col, reject_col, _ = st.columns([1, 1, 3])
-            approve = approve_col.form_submit_button(
-                "Approve", type="primary", disabled=own, icon=":material/task_alt:"
+            approve = not own and approve_col.form_submit_button(
+                "Approve", type="primary", icon=":material/task_alt:"
             )
             reject = reject_col.form_submit_button("Reject", icon=":material/block:")
         if approve:
             run_action(
                 "Re-running the gates and promoting…",
-                lambda: approvals.approve(settings, rid, by=by, reason=reason, identity=identity),
+                lambda: approvals.approve(
+                    settings, rid, by=by, reason=reason, identity=identity, actor=signer.actor
+                ),
                 _approved,
             )
         if reject:
             run_action(
                 "Recording the rejection…",
-                lambda: approvals.reject(settings, rid, by=by, reason=reason, identity=identity),
+                lambda: approvals.reject(
+                    settings, rid, by=by, reason=reason, identity=identity, actor=signer.actor
+                ),
                 lambda entry: (
                     f"Rejected {rid} (ledger entry {entry.seq}); the manifest is unchanged."
                 ),
@@ -91,6 +98,8 @@ def _rollback_card(entry: ledger.LedgerEntry, settings: Settings, signer: Signer
         )
         when = approvals.readable_time(m.promoted_at) if m else "?"
         st.caption(f"By {literal(who)} on {when} · reason: “{literal(reason)}”")
+        if signer.read_only("acknowledge"):
+            return
         with st.form(f"ack_form_{entry.seq}", border=False):
             by, identity = signer.name_field("Reviewed by", f"ack_by_{entry.seq}")
             note = st.text_input("Review note", key=f"ack_note_{entry.seq}")
@@ -99,7 +108,7 @@ def _rollback_card(entry: ledger.LedgerEntry, settings: Settings, signer: Signer
             run_action(
                 "Recording the review…",
                 lambda: approvals.acknowledge(
-                    settings, entry.seq, by=by, reason=note, identity=identity
+                    settings, entry.seq, by=by, reason=note, identity=identity, actor=signer.actor
                 ),
                 lambda ack: f"Rollback #{entry.seq} acknowledged (ledger entry {ack.seq}).",
             )
