@@ -85,6 +85,10 @@ class Settings:
     scoring_jwt_jwks_url: str | None = None
     scoring_jwt_audience: str | None = None
     scoring_jwt_scope: str | None = None
+    ledger_signing_key_file: Path | None = None
+    ledger_signing_key: str | None = field(default=None, repr=False)
+    ledger_public_key: str | None = None
+    decision_log_fsync: Literal["batch", "off"] = "off"
 
     @property
     def four_eyes(self) -> bool:
@@ -303,6 +307,29 @@ def _jwt_settings(source: Mapping[str, str]) -> dict[str, str | None]:
                 "https://login.example.com/realms/bank.",
             )
     return {f"scoring_jwt_{key}": value for key, value in values.items()}
+def _parse_public_key(raw: str) -> str | None:
+    """LEDGER_PUBLIC_KEY: the Ed25519 public key the ledger's signatures are checked with."""
+    if not raw:
+        return None
+    if len(raw) != 64 or any(c not in "0123456789abcdefABCDEF" for c in raw):
+        raise SettingsError(
+            "LEDGER_PUBLIC_KEY is not an Ed25519 public key (64 hex digits).",
+            fix="Set it to the public key `python -m core promote --init-keys` printed.",
+        )
+    return raw.lower()
+
+
+def _parse_fsync(raw: str) -> Literal["batch", "off"]:
+    """DECISION_LOG_FSYNC: fsync each group of decisions (batch) or leave it to the OS (off)."""
+    if raw in ("", "off"):
+        return "off"
+    if raw == "batch":
+        return "batch"
+    raise SettingsError(
+        f"DECISION_LOG_FSYNC '{raw}' is not supported.",
+        fix="Set it to batch (each group of decisions survives a power loss) or off (the "
+        "default: they survive the service being killed).",
+    )
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -362,6 +389,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         auth_approvers=_groups(source.get("AUTH_APPROVERS", "")),
         auth_viewers=_groups(source.get("AUTH_VIEWERS", "")),
         **_jwt_settings(source),  # type: ignore[arg-type]
+        ledger_signing_key_file=(
+            Path(key_file).expanduser()
+            if (key_file := source.get("LEDGER_SIGNING_KEY_FILE", "").strip())
+            else None
+        ),
+        ledger_signing_key=source.get("LEDGER_SIGNING_KEY", "").strip() or None,
+        ledger_public_key=_parse_public_key(source.get("LEDGER_PUBLIC_KEY", "").strip()),
+        decision_log_fsync=_parse_fsync(source.get("DECISION_LOG_FSYNC", "").strip().lower()),
     )
 
 

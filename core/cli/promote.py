@@ -14,6 +14,7 @@ from core.promotion import use_cases as promotion
 from core.promotion.signers import actor_from_id_token
 from core.record.manifest import GateResult
 from core.record.repair import repair
+from core.record.signing import DEFAULT_KEY_FILE, create_key_file
 from core.scoring.calibrator import scale_label
 from core.serving.version_check import compare_with_service
 from core.settings import Settings
@@ -82,6 +83,14 @@ def register(commands: argparse._SubParsersAction) -> None:
             default=None if flag in ("--threshold", "--to", "--id-token-file") else "",
             help=text,
         )
+    mode.add_argument(
+        "--init-keys",
+        metavar="KEY_FILE",
+        nargs="?",
+        const=str(DEFAULT_KEY_FILE),
+        help="create an Ed25519 ledger signing key (default "
+        f"{DEFAULT_KEY_FILE}; never inside the deploy folder) and print the settings to use",
+    )
     parser.add_argument("--force", action="store_true", help=_FORCE_HELP)
     parser.add_argument(
         "--if-none",
@@ -174,8 +183,9 @@ def _verify(settings: Settings) -> int:
             audit.show(settings), settings.scoring_url, settings.scoring_api_token
         )
         checks.append(("scoring service", service.in_step, service.detail))
+    marks = {c.name: c.mark for c in report.checks}
     for name, ok, detail in checks:
-        print(f"[{'ok' if ok else 'FAIL'}] {name}: {detail}")
+        print(f"[{marks.get(name, 'ok' if ok else 'FAIL')}] {name}: {detail}")
     failed = next((c for c in checks if not c[1]), None)
     if failed is None:
         return 0
@@ -268,6 +278,16 @@ def _decide(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _init_keys(settings: Settings, key_file: str) -> int:
+    """Create a signing key file and print the two settings that use it."""
+    path = Path(key_file).expanduser()
+    public = create_key_file(path, settings)
+    print(f"created the ledger signing key {path} (mode 600; keep it out of the deploy folder)")
+    print(f"  promoters:  LEDGER_SIGNING_KEY_FILE={path}")
+    print(f"  everyone (service, monitoring, --verify):  LEDGER_PUBLIC_KEY={public}")
+    return 0
+
+
 def _repair(settings: Settings) -> int:
     """Repair an interrupted write; exit 1 when something is left that repair cannot fix."""
     report = repair(settings)
@@ -286,6 +306,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise gates.PromotionInputError("--format goes with --history.")
     if args.if_none and not (args.run_id or args.recommended):
         raise gates.PromotionInputError("--if-none goes with --run-id or --recommended.")
+    if args.init_keys:
+        return _init_keys(settings, args.init_keys)
     if args.show:
         return _show(settings)
     if args.history:

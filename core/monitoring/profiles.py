@@ -11,8 +11,9 @@ from core.errors import GovernanceError
 from core.monitoring.reference import ProfileError, ReferenceProfile, read_profile
 from core.monitoring.run_profile import profile_from_run
 from core.record.frozen import profile_path
-from core.record.ledger import read_chain
+from core.record.ledger import require_intact
 from core.record.manifest import PromotionManifest, ledger_path
+from core.record.signing import trusted_public_key
 from core.settings import Settings
 
 
@@ -27,7 +28,7 @@ class ProfileSet:
 def _promotions(settings: Settings) -> dict[str, PromotionManifest]:
     """The latest ledger manifest of every promoted run (empty without a ledger); entries that
     install no manifest (four-eyes requests, acknowledgements) are not promotions."""
-    chain = read_chain(ledger_path(settings.promotion_manifest))
+    chain = require_intact(ledger_path(settings.promotion_manifest), trusted_public_key(settings))
     return {entry.manifest.run_id: entry.manifest for entry in chain.installs}
 
 

@@ -37,6 +37,7 @@ from core.record import clock, ledger
 from core.record.atomic_io import commit_file, ensure_writable_dir, exclusive_lock
 from core.record.manifest import ledger_path
 from core.record.repair import repair, repair_locked
+from core.record.signing import load_private
 from core.record.state import LedgerState, read_state
 from core.runs.stability import StabilityRule
 from core.sentence import Sentence
@@ -80,7 +81,7 @@ def _append(
         repair_locked(settings)
         state = read_state(settings, tolerate_bad_manifest=True)
         check_state(state)
-        entry = ledger.new_entry(state.head, None, None, event)
+        entry = ledger.new_entry(state.head, None, None, event, signer=load_private(settings))
         commit_file(ledger.stage_append(ledger_path(path), entry), ledger_path(path))
         return entry
 

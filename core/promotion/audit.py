@@ -9,10 +9,11 @@ import pandas as pd
 from core.errors import GovernanceError
 from core.monitoring.profiles import frozen_profile
 from core.monitoring.reference import ProfileError
-from core.promotion import registry, review
+from core.promotion import anchor, registry, review
 from core.record import ledger
 from core.record.export import ExportError, verify_export
 from core.record.frozen import EvidencePackError, verify_pack
+from core.record.ledger_trust import signature_check
 from core.record.manifest import (
     GateResult,
     ManifestError,
@@ -20,9 +21,11 @@ from core.record.manifest import (
     ledger_path,
     read_manifest,
 )
+from core.record.signing import trusted_public_key
 from core.record.state import manifest_problem
 from core.record.verification import Check, VerificationReport
 from core.settings import Settings
+from core.store.client import open_client
 
 NEEDS_REVIEW = "needs review"
 HISTORY_COLUMNS = (
@@ -171,27 +174,48 @@ def is_roll_forward(settings: Settings, entry: ledger.LedgerEntry) -> bool:
     return bool(installs) and entry.seq > installs[-1].origin_seq
 
 
-def _pack_check(export_dir: Path, manifest: PromotionManifest) -> Check:
-    """The evidence pack frozen with the promotion re-hashed against the ledger's sha256."""
-    try:
-        verify_pack(export_dir, manifest.evidence_pack_sha256 or "")
-    except EvidencePackError as exc:
-        return Check("evidence pack", False, exc.message)
-    return Check("evidence pack", True, "sha256 matches the ledger entry")
+def _packs_check(manifest_path: Path, chain: ledger.ChainReport) -> Check | None:
+    """Every evidence pack the ledger names re-hashed against its entry's sha256."""
+    named = {
+        (e.manifest.exported_model_path, e.manifest.evidence_pack_sha256): e.seq
+        for e in chain.installs
+        if e.manifest.evidence_pack_sha256
+    }
+    if not named:
+        return None
+    for (folder, sha), seq in sorted(named.items(), key=lambda item: item[1]):
+        try:
+            verify_pack(manifest_path.parent / folder, sha)
+        except EvidencePackError as exc:
+            return Check("evidence packs", False, f"entry {seq}: {exc.message}")
+    return Check("evidence packs", True, f"all {len(named)} packs match their ledger entries")
 
 
-def verify(settings: Settings) -> VerificationReport:
-    """Check the ledger chain, the manifest against its head, the export and the registry."""
-    path = settings.promotion_manifest
-    chain = ledger.read_chain(ledger_path(path))
+def _chain_checks(settings: Settings, chain: ledger.ChainReport) -> list[Check]:
+    """The chain's hashes, its signatures and its head against the tracking store's anchor."""
     count = f"{len(chain.entries)} entr{'y' if len(chain.entries) == 1 else 'ies'}"
     checks = [
         Check(
             "ledger chain",
             chain.valid,
             f"{count}, hash chain intact" if chain.valid else "; ".join(chain.problems),
-        )
+        ),
+        signature_check(chain, trusted_public_key(settings)),
     ]
+    if chain.valid and chain.installs:
+        try:
+            checks.append(anchor.anchor_check(open_client(settings.tracking_uri), chain))
+        except GovernanceError as exc:
+            checks.append(Check(anchor.ANCHOR_CHECK, False, f"not checked: {exc.message}"))
+    return checks
+
+
+def verify(settings: Settings) -> VerificationReport:
+    """Check the ledger chain, its signatures and anchor, the manifest against its head, the
+    export, every evidence pack the ledger names and the registry."""
+    path = settings.promotion_manifest
+    chain = ledger.read_chain(ledger_path(path), trusted_public_key(settings))
+    checks = _chain_checks(settings, chain)
     try:
         manifest = read_manifest(path)
     except ManifestError as exc:
@@ -220,8 +244,6 @@ def verify(settings: Settings) -> VerificationReport:
                 checks.append(Check("reference profile", True, "sha256 matches the manifest"))
             except ProfileError as exc:
                 checks.append(Check("reference profile", False, exc.message))
-        if manifest.evidence_pack_sha256:
-            checks.append(_pack_check(manifest.exported_model_dir(path), manifest))
         if manifest.registry is not None:
             client = registry.registry_client(settings.tracking_uri)
             issues = registry.registry_problems(client, manifest)
@@ -230,6 +252,8 @@ def verify(settings: Settings) -> VerificationReport:
             )
         else:
             checks.append(Check("registry", True, manifest.registry_note or "not used"))
+    packs = _packs_check(path, chain)
+    checks += [packs] if packs is not None else []
     return VerificationReport(tuple(checks), len(chain.entries), chain.problems)
 
 

@@ -22,7 +22,7 @@ from mlflow.tracking import MlflowClient
 from core.errors import GovernanceError
 from core.identity.actor import Actor
 from core.monitoring.reference import ReferenceProfile
-from core.promotion import audit, gates, registry
+from core.promotion import anchor, audit, gates, registry
 from core.promotion.champion import exported_contract
 from core.promotion.checklist import model_gates, promotion_gates, slot_of, try_export
 from core.promotion.export import install_export, install_profile, locate_model, promotion_profile
@@ -54,6 +54,7 @@ from core.record.manifest import (
     ledger_path,
 )
 from core.record.repair import repair_locked
+from core.record.signing import load_private
 from core.record.state import LedgerState, read_state
 from core.report.use_cases import promotion_pack
 from core.run_schema import model_uri
@@ -109,7 +110,9 @@ def _commit(
 ) -> PromotionResult:
     """Install the export, append the ledger entry and replace the manifest, in that order."""
     path = settings.promotion_manifest
-    entry = ledger.new_entry(state.head, manifest, restores_seq, event)
+    entry = ledger.new_entry(
+        state.head, manifest, restores_seq, event, signer=load_private(settings)
+    )
     final = manifest.model_copy(update={"ledger_entry_hash": entry.hash})
     install_export(staged, manifest.exported_model_dir(path))
     if profile is not None:
@@ -142,6 +145,16 @@ def _commit(
             warnings.append(message)
     else:
         message = final.registry_note
+    first = state.chain.entries[0] if state.chain.entries else entry
+    anchored = anchor.write_anchor(
+        registry_client or MlflowClient(tracking_uri=settings.tracking_uri),
+        first,
+        entry,
+        final.experiment_id,
+        final.run_id,
+        final.registry if registry_client is not None else None,
+    )
+    warnings += [anchored] if anchored else []
     return PromotionResult(final, entry, message, tuple(warnings))
 
 

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.record import clock, ledger
+from core.record import clock, ledger, signing
 from core.record.atomic_io import (
     DEFAULT_LOCK_TIMEOUT_SECONDS,
     commit_file,
@@ -96,7 +96,7 @@ def repair_locked(settings: Settings) -> RepairReport:
         return RepairReport(False, "nothing promoted yet")
     removed = _remove_leftovers(path)
     lpath = ledger_path(path)
-    chain = ledger.read_chain(lpath)
+    chain = ledger.read_chain(lpath, signing.trusted_public_key(settings))
     if not chain.valid:
         problem = f"the ledger fails verification: {chain.problems[0]}"
         return RepairReport(False, "not repaired", problem, removed)
@@ -119,6 +119,21 @@ def repair_locked(settings: Settings) -> RepairReport:
         f"manifest rebuilt from ledger entry {installed.seq} after an interrupted write "
         f"(the manifest was {found})"
     )
+    note = _note_repair(settings, chain, installed, detail)
+    write_atomic(path, expected.to_json_bytes())
+    if note is None:
+        detail += " (not noted in the ledger: this process has no signing key)"
+    return RepairReport(True, detail, None, removed, note)
+
+
+def _note_repair(
+    settings: Settings, chain: ledger.ChainReport, installed: ledger.LedgerEntry, detail: str
+) -> ledger.LedgerEntry | None:
+    """Append the repair note; None when the chain is signed and this process cannot sign
+    (the scoring service holds no private key; an unsigned entry would break the chain)."""
+    signer = signing.load_private(settings)
+    if signer is None and any(e.signature for e in chain.entries):
+        return None
     event = ledger.LedgerEvent(
         kind="repair",
         by=SYSTEM_ACTOR,
@@ -127,11 +142,11 @@ def repair_locked(settings: Settings) -> RepairReport:
         reason=detail,
         target_seq=installed.seq,
     )
-    note = ledger.new_entry(chain.head, None, None, event)
+    note = ledger.new_entry(chain.head, None, None, event, signer=signer)
+    lpath = ledger_path(settings.promotion_manifest)
     commit_file(ledger.stage_append(lpath, note), lpath)
     crash_point(REPAIR_NOTED)
-    write_atomic(path, expected.to_json_bytes())
-    return RepairReport(True, detail, None, removed, note)
+    return note
 
 
 def repair(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.record import ledger
+from core.record import ledger, signing
 from core.record.manifest import ManifestError, PromotionManifest, ledger_path, read_manifest
 from core.settings import Settings
 
@@ -44,7 +44,9 @@ def manifest_problem(manifest: PromotionManifest | None, chain: ledger.ChainRepo
 
 def read_state(settings: Settings, *, tolerate_bad_manifest: bool) -> LedgerState:
     """Read manifest and ledger; refuse a broken chain, and a bad manifest unless tolerated."""
-    chain = ledger.require_intact(ledger_path(settings.promotion_manifest))
+    chain = ledger.require_intact(
+        ledger_path(settings.promotion_manifest), signing.trusted_public_key(settings)
+    )
     try:
         manifest = read_manifest(settings.promotion_manifest)
     except ManifestError as exc:

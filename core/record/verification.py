@@ -12,6 +12,14 @@ class Check:
     name: str
     ok: bool
     detail: str
+    warning: bool = False
+
+    @property
+    def mark(self) -> str:
+        """How a listing marks the outcome: ok, WARN (passed with a caveat) or FAIL."""
+        if not self.ok:
+            return "FAIL"
+        return "WARN" if self.warning else "ok"
 
 
 @dataclass(frozen=True)

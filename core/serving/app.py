@@ -14,6 +14,7 @@ from core.decision_log.writer import DecisionLog
 from core.errors import GovernanceError
 from core.identity.oidc import discover
 from core.identity.tokens import TokenRules
+from core.record.signing import trusted_public_key
 from core.serving import routes_info, routes_invocations, routes_scoring
 from core.serving.errors import RequestError
 from core.serving.middleware import RequestContextMiddleware
@@ -111,12 +112,16 @@ def create_app(service: ServiceState) -> FastAPI:
 def app_from_settings(settings: Settings) -> FastAPI:
     """The app over the promoted model (ServiceStartError when it cannot be served)."""
     manifest = settings.promotion_manifest
-    loaded = load_promoted(manifest, settings.reason_codes_file, settings.feature_policy_file)
+    trusted_key = trusted_public_key(settings)
+    loaded = load_promoted(
+        manifest, settings.reason_codes_file, settings.feature_policy_file, trusted_key
+    )
     holder = ModelHolder(
         loaded,
         manifest,
         settings.reason_codes_file,
         feature_policy_file=settings.feature_policy_file,
+        trusted_key=trusted_key,
     )
     service = ServiceState(
         holder=holder,

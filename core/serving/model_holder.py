@@ -19,6 +19,7 @@ from pathlib import Path
 from core.errors import GovernanceError, ModelLoadError
 from core.record import ledger
 from core.record.export import load_export, verify_export
+from core.record.ledger_trust import require_signed_head
 from core.record.manifest import (
     MANIFEST_SCHEMA_VERSION,
     PromotionManifest,
@@ -154,14 +155,19 @@ def load_bundle(folder: Path, identity: ModelIdentity, book: ReasonCodeBook) -> 
     return ServedModel(identity, model, scorer, book, datetime.now(UTC).isoformat())
 
 
-def verified_manifest(manifest_path: Path) -> PromotionManifest:
-    """The manifest when something is promoted and it agrees with the intact ledger's head."""
+def verified_manifest(manifest_path: Path, trusted_key: str | None = None) -> PromotionManifest:
+    """The manifest when something is promoted and it agrees with the intact ledger's head.
+
+    With trusted_key (the ledger's public key) every signed entry must carry its signature and
+    the head must be signed: a chain rewritten without the private key is refused.
+    """
     manifest = read_manifest(manifest_path)
     if manifest is None:
         raise ServiceStartError(
             f"Nothing is promoted: there is no manifest at '{manifest_path}'.", fix=_PROMOTE_FIX
         )
-    chain = ledger.require_intact(ledger_path(manifest_path))
+    chain = ledger.require_intact(ledger_path(manifest_path), trusted_key)
+    require_signed_head(ledger_path(manifest_path), chain, trusted_key)
     problem = manifest_problem(manifest, chain)
     if problem:
         raise ServiceStartError(
@@ -172,10 +178,13 @@ def verified_manifest(manifest_path: Path) -> PromotionManifest:
 
 
 def load_promoted(
-    manifest_path: Path, reason_codes_file: Path, feature_policy_file: Path | None = None
+    manifest_path: Path,
+    reason_codes_file: Path,
+    feature_policy_file: Path | None = None,
+    trusted_key: str | None = None,
 ) -> ServedModel:
     """The promoted model: manifest checked against the ledger head, export against both."""
-    manifest = verified_manifest(manifest_path)
+    manifest = verified_manifest(manifest_path, trusted_key)
     book = load_reason_codes(reason_codes_file, feature_policy_file)
     folder = manifest.exported_model_dir(manifest_path)
     return load_bundle(folder, ModelIdentity.from_manifest(manifest), book)
@@ -208,12 +217,14 @@ class ModelHolder:
         reason_codes_file: Path | None = None,
         poll_seconds: float = POLL_SECONDS,
         feature_policy_file: Path | None = None,
+        trusted_key: str | None = None,
     ) -> None:
         """Serve `model`; with a manifest path, follow that manifest (else serve it as is)."""
         self._model = model
         self._manifest_path = manifest_path
         self._reason_codes_file = reason_codes_file
         self._feature_policy_file = feature_policy_file
+        self._trusted_key = trusted_key
         self._poll_seconds = poll_seconds
         self._readiness = Readiness(True, f"serving run {model.identity.run_id}")
         self._signature = self._current_signature()
@@ -252,7 +263,7 @@ class ModelHolder:
         """Verify and load what the manifest names; keep the old model on any failure."""
         current = self._model.identity
         try:
-            manifest = verified_manifest(manifest_path)
+            manifest = verified_manifest(manifest_path, self._trusted_key)
             identity = ModelIdentity.from_manifest(manifest)
             if identity == current:
                 self._readiness = Readiness(True, f"serving run {current.run_id}")
