@@ -22,3 +22,11 @@ MODEL_NAME = "model"
 def model_uri(run_id: str) -> str:
     """The immutable URI of a run's model."""
     return f"runs:/{run_id}/{MODEL_NAME}"
+
+
+# What training records about its own rows (core/data/training_rows.py reads and writes them).
+TRAINING_ROWS_DIR = "training_rows"
+TRAINING_RANGES_FILE = "feature_ranges.json"
+ROW_FINGERPRINTS_FILE = "row_fingerprints.npy"
+TRAINING_RANGES_ARTIFACT = f"{TRAINING_ROWS_DIR}/{TRAINING_RANGES_FILE}"
+ROW_FINGERPRINTS_ARTIFACT = f"{TRAINING_ROWS_DIR}/{ROW_FINGERPRINTS_FILE}"

@@ -18,7 +18,7 @@ def _metrics(at) -> dict[str, str]:
 
 def _alert_rows(at) -> set[tuple[str, str]]:
     """(kind, subject) of every row in the alerts table."""
-    for frame in (d.value for d in at.dataframe):
+    for frame in (d.value for d in [*at.dataframe, *at.table]):
         if "message" in frame.columns:
             return set(zip(frame["kind"], frame["subject"], strict=True))
     return set()
@@ -32,6 +32,8 @@ def test_demo_source_shows_alerts_and_reacts_to_drift_and_period(file_store, app
     assert "Nothing is promoted" in texts(at)
     drifted = _metrics(at)
     assert "alert(s)" in texts(at) and len(at.get("plotly_chart")) >= 5
+    # and the alerts table is a static table: every message wraps in full, none is cut off
+    assert any("message" in t.value.columns for t in at.table)
     # when the user removes the simulated drift
     at.slider(key="monitoring_drift").set_value(0.0).run()
     # then the score shift shrinks

@@ -373,3 +373,13 @@ def test_a_broken_model_card_is_named_not_fatal(report_store: ReportStore, tmp_p
     settings = replace(report_store.settings, model_card_file=card)
     text = run_pack_html(settings, report_store.seed_pattern).decode("utf-8")
     assert f"The model card {card} cannot be read" in text
+
+
+def test_pack_shows_the_overfit_verdict_with_its_gap(report_store: ReportStore, pack_a) -> None:
+    # given the run's train AUC and mean CV AUC
+    record = fetch_run_record(report_store.client, report_store.run_a)
+    gap = record.metrics["train_auc"] - record.metrics["cv_auc_mean"]
+    # then the pack's stability section states the overfit verdict with that gap
+    text = pack_a.decode()
+    assert 'id="overfit-verdict"' in text
+    assert f"gap {gap:.4f}" in text

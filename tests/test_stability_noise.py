@@ -13,9 +13,12 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from core.data.synthetic import DEMO_MONOTONE, demo_dataset
 from core.evaluation.metrics import auc_score
+from core.promotion.gates import gate_cv_stable
 from core.runs.fold_noise import FoldSizes, hanley_mcneil_se
+from core.runs.overfit import overfit_column, overfit_verdict
 from core.runs.stability import (
     ABSOLUTE,
+    INCONCLUSIVE,
     NOISE,
     STABLE,
     UNSTABLE,
@@ -147,7 +150,7 @@ def test_sizes_are_estimated_from_training_rows_folds_and_bad_rate() -> None:
     assert verdict.sizes_estimated and verdict.judged_by == NOISE
     assert (verdict.fold_rows, verdict.fold_bads) == (160, 48)
     assert "an estimate" in verdict.explanation
-    assert verdict.flag == STABLE
+    assert verdict.flag == INCONCLUSIVE
 
 
 def test_runs_without_sizes_fall_back_to_the_absolute_rule() -> None:
@@ -166,8 +169,9 @@ def test_runs_without_sizes_fall_back_to_the_absolute_rule() -> None:
 def test_absolute_method_ignores_fold_sizes() -> None:
     # given a small book's noisy but sound folds
     row = _cv_row([0.72, 0.78, 0.75, 0.80, 0.74], [200] * 5, [60] * 5)
-    # then the noise rule passes it and the absolute rule, when chosen, does not
-    assert stability_verdict(row, RULE).flag == STABLE
+    # then the noise rule finds no excess spread (too few folds to call it stable) and the
+    # absolute rule, when chosen, fails it
+    assert stability_verdict(row, RULE).flag == INCONCLUSIVE
     absolute = stability_verdict(row, StabilityRule(method=ABSOLUTE))
     assert absolute.flag == UNSTABLE and "absolute rule chosen" in absolute.explanation
 
@@ -201,7 +205,9 @@ def test_demo_high_variance_configs_are_flagged_and_a_sound_one_is_not() -> None
     }
 
 
-def test_training_logs_fold_sizes_and_a_sound_1000_row_model_is_stable(tmp_path: Path) -> None:
+def test_training_logs_fold_sizes_and_a_1000_row_model_is_inconclusive(
+    tmp_path: Path,
+) -> None:
     # given a 1,000-row book and the default config
     uri = f"file:{tmp_path / 'mlruns'}"
     dataset = demo_dataset(n_rows=1_000, seed=21)
@@ -217,11 +223,47 @@ def test_training_logs_fold_sizes_and_a_sound_1000_row_model_is_stable(tmp_path:
     assert sum(rows) == 750
     validation = load_validation_set(client, result.run_id)
     assert sum(bads) == int(dataset.target.sum()) - int(validation["label"].sum())
-    # and the runs table's verdict uses them and passes the model
+    # and the runs table's verdict uses them: no excess spread, but 150-row folds are too small
+    # for 5 folds to tell a 1.5× spread, so the verdict is inconclusive, never "stable"
     table = load_runs_table(client, uri, client.get_experiment_by_name("exp").experiment_id)
     verdict = stability_verdict(table.runs.iloc[0].to_dict(), RULE)
     assert verdict.sizes == "logged"
-    assert verdict.flag == STABLE, verdict.explanation
+    assert verdict.flag == INCONCLUSIVE, verdict.explanation
     assert FoldSizes(tuple(rows), tuple(bads), "logged").goods == tuple(
         r - b for r, b in zip(rows, bads, strict=True)
     )
+
+
+def test_a_150_row_fold_run_is_inconclusive_and_shows_the_smallest_detectable_ratio() -> None:
+    # given five 150-row folds (20 bads) whose spread is within sampling noise (about 0.045)
+    row = _cv_row([0.74, 0.80, 0.76, 0.71, 0.78], [150] * 5, [20] * 5)
+    # when judged by the default rule
+    verdict = stability_verdict(row, RULE)
+    # then the χ² test could not flag a 1.5× spread, so the verdict is inconclusive, not stable
+    assert verdict.flag == INCONCLUSIVE, verdict.explanation
+    assert verdict.detectable_ratio == pytest.approx(1.54, abs=0.01)
+    assert "1.54× the noise" in verdict.explanation
+    # and with ten folds of the same size the test can see 1.5× (1.37×), so it may say stable
+    ten = _cv_row([0.74, 0.80, 0.76, 0.71, 0.78] * 2, [150] * 10, [20] * 10)
+    assert stability_verdict(ten, RULE).flag == STABLE
+
+
+def test_a_train_1_cv_075_run_is_flagged_overfit_on_runs() -> None:
+    # given two runs: train AUC 1.0 against CV 0.75, and train 0.82 against CV 0.80
+    runs = pd.DataFrame({"metrics.train_auc": [1.0, 0.82], "cv_auc_mean": [0.75, 0.80]})
+    # when the overfit column and verdict are built with the default gap (0.10)
+    column = overfit_column(runs)
+    verdict = overfit_verdict(1.0, 0.75)
+    # then only the first is flagged, with its gap
+    assert column.tolist() == ["⚠ overfit (gap 0.250)", ""]
+    assert verdict.flagged and "gap 0.2500, limit 0.1" in verdict.sentence
+    assert not overfit_verdict(0.82, 0.80).flagged
+
+
+def test_the_cv_stable_gate_does_not_pass_an_inconclusive_run() -> None:
+    # given a 150-row-fold run the test cannot judge
+    row = _cv_row([0.74, 0.80, 0.76, 0.71, 0.78], [150] * 5, [20] * 5)
+    # when the promotion gate judges it
+    gate = gate_cv_stable(row, RULE)
+    # then it fails, saying inconclusive
+    assert not gate.passed and "inconclusive" in gate.detail

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import binomtest, norm
+from scipy.stats import chi2_contingency, fisher_exact, norm
 
 from core.decision_log.contract import SCORE
 from core.monitoring.reference import ReferenceProfile
@@ -101,12 +101,46 @@ def with_intervals(auc: float, ks: float, n_bads: int, n_goods: int) -> Discrimi
     )
 
 
-def band_test(n: int, bads: int, expected_rate: float | None) -> float | None:
-    """Two-sided binomial p-value of bads in n against the band's expected bad rate."""
-    if n == 0 or expected_rate is None:
+SMALL_COUNT = 5
+
+
+@dataclass(frozen=True)
+class BandTest:
+    """A two-sample test of one band's bad rate: the test used and its p-value."""
+
+    test: str
+    p_value: float
+
+
+def band_test(n: int, bads: int, reference_n: int, reference_bads: int) -> BandTest | None:
+    """Recent bads in n against the reference's bads in its own rows (both are samples).
+
+    Fisher's exact test when any expected cell count is below 5, else the χ² test of the 2×2
+    table; None when either side has no rows.
+    """
+    if n <= 0 or reference_n <= 0:
         return None
-    rate = min(max(expected_rate, 1e-9), 1 - 1e-9)
-    return float(binomtest(int(bads), int(n), rate).pvalue)
+    table = np.array([[bads, n - bads], [reference_bads, reference_n - reference_bads]])
+    margins = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    if (table.sum(axis=0) == 0).any():
+        return BandTest("no test (one outcome only)", 1.0)
+    if margins.min() < SMALL_COUNT:
+        return BandTest("Fisher exact", float(fisher_exact(table).pvalue))
+    return BandTest("χ²", float(chi2_contingency(table).pvalue))
+
+
+def holm_adjusted(p_values: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (NaN stays NaN): compare each with the alert level."""
+    p = np.asarray(p_values, dtype=float)
+    adjusted = np.full(p.shape, np.nan)
+    present = np.flatnonzero(np.isfinite(p))
+    order = present[np.argsort(p[present], kind="stable")]
+    m = order.size
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min((m - rank) * p[i], 1.0))
+        adjusted[i] = running
+    return adjusted
 
 
 def outcome_columns(
@@ -173,12 +207,13 @@ def band_table(
     runs: list[str],
     profiles: Mapping[str, ReferenceProfile],
 ) -> pd.DataFrame:
-    """Expected vs actual bad rate per reference score band, per run, with a binomial test."""
+    """Reference vs recent bad rate per reference score band, per run: a two-sample test per
+    band (Fisher exact or χ²) and Holm-adjusted p-values across the run's bands."""
     if OUTCOME not in decisions.columns:
         return pd.DataFrame()
     outcome = decisions[OUTCOME].to_numpy(dtype=float)
     scores = decisions[SCORE].to_numpy()
-    rows = []
+    frames = []
     for code, run_id in enumerate(runs):
         profile = profiles.get(run_id)
         mask = (run_codes == code) & ~np.isnan(outcome)
@@ -187,15 +222,36 @@ def band_table(
         index = np.searchsorted(np.asarray(profile.score.edges), scores[mask], side="right")
         n = np.bincount(index, minlength=len(profile.bands))
         bads = np.bincount(index, weights=outcome[mask], minlength=len(profile.bands))
-        for i, band in enumerate(profile.bands):
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "band": f"[{band.lower:.3f}, {band.upper:.3f})",
-                    "n": int(n[i]),
-                    "expected_bad_rate": band.expected_bad_rate,
-                    "actual_bad_rate": bads[i] / n[i] if n[i] else np.nan,
-                    "p_value": band_test(int(n[i]), int(bads[i]), band.expected_bad_rate),
-                }
-            )
-    return pd.DataFrame(rows)
+        frames.append(_run_bands(run_id, profile, n, bads))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _run_bands(
+    run_id: str, profile: ReferenceProfile, n: np.ndarray, bads: np.ndarray
+) -> pd.DataFrame:
+    """One run's band rows: counts on both sides, the test, its p-value and Holm's."""
+    rows = []
+    for i, band in enumerate(profile.bands):
+        rate = band.expected_bad_rate
+        reference_bads = round(band.n * rate) if rate is not None else None
+        found = (
+            band_test(int(n[i]), int(bads[i]), band.n, reference_bads)
+            if reference_bads is not None
+            else None
+        )
+        rows.append(
+            {
+                "run_id": run_id,
+                "band": f"[{band.lower:.3f}, {band.upper:.3f})",
+                "n": int(n[i]),
+                "reference_n": band.n,
+                "expected_bad_rate": rate,
+                "actual_bad_rate": bads[i] / n[i] if n[i] else np.nan,
+                "test": found.test if found else "",
+                "p_value": found.p_value if found else np.nan,
+                "score_scale": profile.score_scale,
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["p_holm"] = holm_adjusted(table["p_value"].to_numpy(dtype=float))
+    return table

@@ -19,8 +19,11 @@ EPSILON = 1e-4
 _MAX_COMPARED_EDGES = 60
 
 
-def drift_status(psi: float) -> DriftStatus:
-    """Classify a PSI value with the usual credit-risk bands (0.10 and 0.25)."""
+def drift_status(psi: float, noise: float = 0.0) -> DriftStatus:
+    """Classify a PSI value with the usual credit-risk bands (0.10 and 0.25); a PSI at or below
+    the level sampling noise alone reaches (`noise`) is "stable", whatever its band."""
+    if not psi > noise:
+        return "stable"
     if psi >= PSI_SIGNIFICANT_SHIFT:
         return "significant shift"
     if psi >= PSI_MODERATE_SHIFT:
@@ -72,7 +75,8 @@ def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class NumericCounts:
-    """Per group: counts per reference bin (missing bin last) and values outside the range."""
+    """Per group: counts per reference bin (missing bin last) and values outside the range the
+    model saw (the training range when recorded, else the reference range)."""
 
     counts: np.ndarray
     below_min: np.ndarray
@@ -88,8 +92,8 @@ def numeric_counts(
     index = bin_index(numbers, np.asarray(profile.edges, dtype=float))
     index[np.isnan(numbers)] = n_bins
     flat = np.bincount(groups * (n_bins + 1) + index, minlength=n_groups * (n_bins + 1))
-    low = profile.minimum if profile.minimum is not None else np.inf
-    high = profile.maximum if profile.maximum is not None else -np.inf
+    low = profile.range_low if profile.range_low is not None else np.inf
+    high = profile.range_high if profile.range_high is not None else -np.inf
     return NumericCounts(
         counts=flat.reshape(n_groups, n_bins + 1),
         below_min=np.bincount(groups[numbers < low], minlength=n_groups),

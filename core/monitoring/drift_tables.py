@@ -60,6 +60,7 @@ def feature_rows(
         table["below_min"] = extra.get("below_min", np.zeros(n)) / totals
         table["above_max"] = extra.get("above_max", np.zeros(n)) / totals
         table["unseen_rate"] = extra.get("unseen", np.zeros(n)) / totals
+        table["seen_range"] = "" if isinstance(part, CategoricalProfile) else part.range_text()
         frames.append(table[counts.sum(axis=1) > 0])
         if isinstance(part, CategoricalProfile):
             labels = [*part.categories, drift.OTHER_BIN, drift.MISSING_BIN]

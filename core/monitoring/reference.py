@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -44,10 +45,40 @@ class NumericProfile(_ColumnCounts):
     edges: list[float]
     minimum: float | None
     maximum: float | None
+    training_minimum: float | None = None
+    training_maximum: float | None = None
+
+    @property
+    def has_training_range(self) -> bool:
+        """True when the range of the model's training rows was recorded."""
+        return self.training_minimum is not None and self.training_maximum is not None
+
+    @property
+    def range_low(self) -> float | None:
+        """The lowest value the model saw: the training minimum, else the reference minimum."""
+        return self.training_minimum if self.has_training_range else self.minimum
+
+    @property
+    def range_high(self) -> float | None:
+        """The highest value the model saw: the training maximum, else the reference maximum."""
+        return self.training_maximum if self.has_training_range else self.maximum
+
+    def range_text(self) -> str:
+        """'the training range 19–75 (validation 21–74)', or the reference range when no other."""
+        seen = f"{_short(self.minimum)}–{_short(self.maximum)}"
+        if self.has_training_range:
+            trained = f"{_short(self.training_minimum)}–{_short(self.training_maximum)}"
+            return f"the training range {trained} (validation {seen})"
+        return f"the validation range {seen} (no training range was logged)"
 
     def shares(self) -> np.ndarray:
         """Reference share per bin, the missing bin last (sums to 1)."""
         return np.asarray([*self.counts, self.n_missing], dtype=float) / max(self.n_rows, 1)
+
+
+def _short(value: float | None) -> str:
+    """A range end in at most 4 significant digits ('—' when unknown)."""
+    return "—" if value is None else f"{value:.4g}"
 
 
 class CategoricalProfile(_ColumnCounts):
@@ -90,6 +121,7 @@ class ReferenceProfile(BaseModel):
     expected_auc: float | None = None
     expected_ks: float | None = None
     bands: list[ScoreBand] = Field(default_factory=list)
+    score_scale: str = "risk_score"
 
     def to_json_bytes(self) -> bytes:
         """Stable pretty JSON bytes (what the export bundle stores and hashes)."""
@@ -101,15 +133,19 @@ class ReferenceProfile(BaseModel):
         return hashlib.sha256(self.to_json_bytes()).hexdigest()
 
 
-def numeric_profile(values: object) -> NumericProfile:
-    """Decile edges (unique inner quantiles), counts per bin, min, max and missing count."""
+def numeric_profile(
+    values: object, training_range: tuple[float, float] | None = None
+) -> NumericProfile:
+    """Decile edges (unique inner quantiles), counts per bin, min, max and missing count;
+    `training_range` is the (min, max) of the model's training rows when recorded."""
+    low, high = training_range if training_range is not None else (None, None)
     numbers = pd.to_numeric(pd.Series(values), errors="coerce").to_numpy(dtype=float)
     present = numbers[~np.isnan(numbers)]
     n_missing = int(numbers.size - present.size)
     if present.size == 0:
         return NumericProfile(
             edges=[], counts=[0], minimum=None, maximum=None, n_missing=n_missing,
-            n_rows=int(numbers.size),
+            n_rows=int(numbers.size), training_minimum=low, training_maximum=high,
         )  # fmt: skip
     inner = np.quantile(present, np.linspace(0, 1, N_QUANTILE_BINS + 1)[1:-1])
     edges = np.unique(inner)
@@ -121,6 +157,8 @@ def numeric_profile(values: object) -> NumericProfile:
         maximum=float(present.max()),
         n_missing=n_missing,
         n_rows=int(numbers.size),
+        training_minimum=low,
+        training_maximum=high,
     )
 
 
@@ -167,8 +205,11 @@ def build_profile(
     run_id: str,
     source: str,
     labels: np.ndarray | None = None,
+    training_ranges: Mapping[str, tuple[float, float]] | None = None,
+    score_scale: str = "risk_score",
 ) -> ReferenceProfile:
-    """Profile a development sample (its features, the model's scores and optional labels)."""
+    """Profile a development sample (its features, the model's scores and optional labels);
+    `training_ranges` are the numeric features' (min, max) over the training rows."""
     missing = [f for f in features if f not in frame.columns]
     if missing:
         raise DataValidationError(
@@ -188,7 +229,9 @@ def build_profile(
         threshold=float(threshold),
         n_rows=int(scores.size),
         features={
-            f: categorical_profile(frame[f]) if f in categorical else numeric_profile(frame[f])
+            f: categorical_profile(frame[f])
+            if f in categorical
+            else numeric_profile(frame[f], (training_ranges or {}).get(f))
             for f in features
         },
         score=score,
@@ -200,6 +243,7 @@ def build_profile(
         expected_auc=auc_score(y, scores) if both else None,
         expected_ks=ks_statistic(y, scores) if both else None,
         bands=_bands(scores, y, score.edges),
+        score_scale=score_scale,
     )
 
 

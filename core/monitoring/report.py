@@ -141,7 +141,10 @@ def build_report(
             feature_table["missing_recent"] - feature_table["missing_reference"]
         )
         feature_table["out_of_range"] = feature_table["below_min"] + feature_table["above_max"]
-        feature_table["status"] = [drift.drift_status(v) for v in feature_table["psi"]]
+        feature_table["status"] = [
+            drift.drift_status(v, n)
+            for v, n in zip(feature_table["psi"], feature_table["psi_noise"], strict=True)
+        ]
     segments["approval_shift"] = segments["approval_rate"] - segments["expected_approval_rate"]
     notes = [*recent.notes, *_input_notes(recent, groups, volume, profiles)]
     bands = band_table(decisions, groups.run, groups.runs, profiles)

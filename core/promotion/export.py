@@ -25,6 +25,7 @@ from core.settings import prepare_mlflow_environment
 from core.store.access import load_validation_set
 from core.store.run_record import RunRecord, load_record_model
 from core.store.runs_table import LOG_MODEL_HISTORY_TAG
+from core.store.training_rows import load_training_rows
 
 MODEL_NAME = "model"
 
@@ -111,7 +112,8 @@ def promotion_profile(
     except ArtifactMissingError:
         return None
     model = load_record_model(tracking_uri, record)
-    return profile_from_validation(model, validation, record.run_id, threshold)
+    training = load_training_rows(client, record.run_id)
+    return profile_from_validation(model, validation, record.run_id, threshold, training)
 
 
 def install_profile(profile: ReferenceProfile, export_dir: Path) -> Path:

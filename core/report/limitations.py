@@ -4,7 +4,7 @@ missing artifacts and monotonicity violations (the model card adds the owner's o
 from __future__ import annotations
 
 from core.report import pack as p
-from core.runs.stability import UNSTABLE
+from core.runs.stability import INCONCLUSIVE, UNSTABLE
 from core.settings import MONITOR_MIN_LABELLED
 
 SMALL_SAMPLE_ROWS = 1_000
@@ -30,6 +30,10 @@ def detect_limitations(
         )
     if stability is not None and stability.verdict.flag == UNSTABLE:
         found.append(f"Unstable cross-validation folds: {stability.verdict.explanation}")
+    if stability is not None and stability.verdict.flag == INCONCLUSIVE:
+        found.append(f"CV stability not established: {stability.verdict.explanation}")
+    if stability is not None and stability.overfit is not None and stability.overfit.flagged:
+        found.append(stability.overfit.sentence)
     for feature, values in {**data.unseen_categories, **unseen}.items():
         shown = ", ".join(values[:10]) + (" …" if len(values) > 10 else "")
         found.append(f"Unseen categories in {feature}: {shown}. LightGBM scores them as missing.")

@@ -21,6 +21,7 @@ from core.monitoring.reference import ReferenceProfile
 from core.record.manifest import GateResult, PromotionManifest
 from core.record.verification import VerificationReport
 from core.report.model_card import ModelCard
+from core.runs.overfit import OverfitVerdict
 from core.runs.stability import StabilityVerdict
 
 SECTIONS = (
@@ -93,6 +94,7 @@ class StabilitySection:
     verdict: StabilityVerdict
     rule: str
     folds: pd.DataFrame
+    overfit: OverfitVerdict | None = None
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from core.report.limitations import detect_limitations
 from core.report.model_card import ModelCard, load_model_card
 from core.report.reproduce import reproducibility
 from core.report.run_inputs import MissingNotes, RunInputs, attach_hint, gather
+from core.runs.overfit import overfit_verdict
 from core.runs.stability import StabilityRule, stability_verdict
 from core.scoring.loaded_model import LoadedModel, output_label
 from core.scoring.prepare import model_categories
@@ -213,7 +214,8 @@ def _stability(record: RunRecord, missing: MissingNotes) -> p.StabilitySection |
         )
         return None
     rule = StabilityRule()
-    return p.StabilitySection(stability_verdict(row, rule), rule.describe(), record.folds)
+    overfit = overfit_verdict(record.metrics.get("train_auc"), record.metrics.get("cv_auc_mean"))
+    return p.StabilitySection(stability_verdict(row, rule), rule.describe(), record.folds, overfit)
 
 
 def _champion_comparison(run: RunInputs, data: EvaluationData) -> p.BenchmarkSection:

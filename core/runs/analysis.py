@@ -11,6 +11,7 @@ from scipy.stats import f_oneway, spearmanr
 
 from core.record.manifest import PromotionManifest
 from core.runs.labels import run_labels
+from core.runs.overfit import overfit_column
 from core.runs.stability import DEFAULT_PRIMARY_METRIC, Recommendation, higher_is_better
 from core.sentence import Sentence
 
@@ -382,6 +383,7 @@ def table_view(
             "cv_auc_min": numeric_column(runs, "cv_auc_min"),
             "cv_ks_mean": numeric_column(runs, "cv_ks_mean"),
             "stability": flags.reindex(runs.index),
+            "overfit": overfit_column(runs),
             "data_version": runs["data_version"],
             "child_runs": runs["n_child_runs"],
             "model": runs["has_model"].astype(bool),

@@ -22,10 +22,11 @@ from core.runs.fold_noise import fold_noise
 from core.runs.ties import TIE_METRIC, Tie, find_tie
 from core.sentence import Sentence
 
-StabilityFlag = Literal["stable", "unstable", "no CV logged"]
+StabilityFlag = Literal["stable", "unstable", "inconclusive", "no CV logged"]
 RuleMethod = Literal["noise", "absolute"]
 STABLE: StabilityFlag = "stable"
 UNSTABLE: StabilityFlag = "unstable"
+INCONCLUSIVE: StabilityFlag = "inconclusive"
 NO_CV: StabilityFlag = "no CV logged"
 NOISE: RuleMethod = "noise"
 ABSOLUTE: RuleMethod = "absolute"
@@ -45,8 +46,11 @@ class StabilityRule:
 
     method "noise" (default): unstable when the fold AUC spread is significantly larger than
     sampling noise (variance-ratio chi-square test, p < level) or the worst fold lies more than
-    max_worst_fold_se standard errors below the mean. Runs whose fold sizes are unknown, and
-    method "absolute", use std(cv_auc) <= max_std and worst fold >= mean - max_worst_fold_drop.
+    max_worst_fold_se standard errors below the mean. A run the test passes is "inconclusive"
+    when the test cannot flag a fold std of detect_ratio × the noise (too few folds for the level)
+    and the spread it would miss exceeds material_std (folds small enough for that miss to matter).
+    Runs whose fold sizes are unknown, and method "absolute", use std(cv_auc) <= max_std and
+    worst fold >= mean - max_worst_fold_drop.
     """
 
     max_std: float = 0.01
@@ -54,6 +58,8 @@ class StabilityRule:
     method: RuleMethod = NOISE
     level: float = 0.05
     max_worst_fold_se: float = 3.0
+    detect_ratio: float = 1.5
+    material_std: float = 0.05
 
     def __post_init__(self) -> None:
         """Reject settings that make no sense (a level outside (0, 1), negative limits)."""
@@ -63,6 +69,8 @@ class StabilityRule:
             raise ValueError(f"The test level must be in (0, 1), got {self.level}.")
         if min(self.max_std, self.max_worst_fold_drop, self.max_worst_fold_se) < 0:
             raise ValueError("Stability limits cannot be negative.")
+        if self.detect_ratio <= 1 or self.material_std < 0:
+            raise ValueError("The detectable ratio must exceed 1 and material_std be ≥ 0.")
 
     def describe_absolute(self) -> str:
         """The absolute rule in one phrase."""
@@ -96,6 +104,7 @@ class StabilityVerdict:
     sizes: str = "unknown"
     fold_rows: float = math.nan
     fold_bads: float = math.nan
+    detectable_ratio: float = math.nan
     reason: str = ""
 
     @property
@@ -144,6 +153,34 @@ class _Noise:
     description: str
 
 
+def detectable_ratio(n_folds: int, level: float) -> float:
+    """The smallest fold std, as a multiple of the noise, that the χ² test flags at `level`."""
+    if n_folds < 2:
+        return math.inf
+    return math.sqrt(stats.chi2.ppf(1 - level, n_folds - 1) / (n_folds - 1))
+
+
+def _noise_flag(
+    rule: StabilityRule, unstable: bool, detectable: float, expected: float
+) -> StabilityFlag:
+    """Unstable when a test fired; inconclusive when it could miss a material 1.5× spread."""
+    if unstable:
+        return UNSTABLE
+    blind = detectable > rule.detect_ratio and detectable * expected > rule.material_std
+    return INCONCLUSIVE if blind else STABLE
+
+
+def _power_text(rule: StabilityRule, flag: StabilityFlag, n: int, detectable: float) -> str:
+    """What the χ² test can see with this many folds: the smallest detectable ratio."""
+    text = f"with {n} folds the test flags a spread from {detectable:.2f}× the noise"
+    if flag == INCONCLUSIVE:
+        text += (
+            f", so a fold std of {rule.detect_ratio:g}× the noise would pass unseen "
+            "(more folds or larger folds would tell)"
+        )
+    return text
+
+
 def _noise_verdict(
     rule: StabilityRule, mean: float, std: float, worst: float, n: int, noise: _Noise
 ) -> StabilityVerdict:
@@ -155,7 +192,8 @@ def _noise_verdict(
         worst_se = math.inf if not math.isnan(worst) and worst < mean else 0.0
     too_spread = p_value < rule.level
     worst_far = not math.isnan(worst_se) and worst_se > rule.max_worst_fold_se
-    flag = UNSTABLE if too_spread or worst_far else STABLE
+    detectable = detectable_ratio(n, rule.level)
+    flag = _noise_flag(rule, too_spread or worst_far, detectable, expected)
     ratio = std / expected if expected > 0 else math.inf
     spread = (
         f"fold AUC std {std:.4f} vs {expected:.4f} expected from sampling noise alone "
@@ -167,7 +205,8 @@ def _noise_verdict(
         if not math.isnan(worst_se)
         else "worst fold not logged"
     )
-    reason = f"{spread}; {worst_text}; {n} folds of {noise.description}."
+    power = _power_text(rule, flag, n, detectable)
+    reason = f"{spread}; {worst_text}; {power}; {n} folds of {noise.description}."
     return StabilityVerdict(
         flag,
         NOISE,
@@ -181,6 +220,7 @@ def _noise_verdict(
         sizes=noise.source,
         fold_rows=noise.fold_rows,
         fold_bads=noise.fold_bads,
+        detectable_ratio=detectable,
         reason=reason,
     )
 
@@ -256,7 +296,7 @@ def stability_verdicts(runs: pd.DataFrame, rule: StabilityRule) -> pd.DataFrame:
 
 
 def stability_flags(runs: pd.DataFrame, rule: StabilityRule) -> pd.Series:
-    """Flag each run stable / unstable / no CV logged (see stability_verdicts)."""
+    """Flag each run stable / unstable / inconclusive / no CV logged (see stability_verdicts)."""
     if runs.empty:
         return pd.Series([], dtype="str", index=runs.index)
     return stability_verdicts(runs, rule)["flag"].astype("str")
@@ -317,11 +357,17 @@ def recommend_run(
         return _tie_recommendation(runs, values, tie, best_index)
     best = runs.loc[best_index]
     n_unstable = int((eligible & (flags == UNSTABLE)).sum())
+    n_blind = int((eligible & (flags == INCONCLUSIVE)).sum())
+    aside = [
+        f"{n} {kind} run(s)"
+        for n, kind in ((n_unstable, "unstable"), (n_blind, "inconclusive"))
+        if n
+    ]
     direction = "highest" if maximize else "lowest"
     reason = Sentence(
         f"{{0}} has the {direction} {label} ({values[best_index]:.4f}) of "
         f"{len(candidates)} stable run(s) ({rule.describe()})"
-        + (f"; {n_unstable} unstable run(s) were set aside." if n_unstable else "."),
+        + (f"; {' and '.join(aside)} were set aside." if aside else "."),
         best["run_name"],
     )
     return Recommendation(

@@ -7,14 +7,19 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from core.runs.analysis import numeric_column
-from core.runs.stability import NO_CV, STABLE, UNSTABLE, higher_is_better
+from core.runs.stability import INCONCLUSIVE, NO_CV, STABLE, UNSTABLE, higher_is_better
 from core.sentence import Sentence
 
-FLAG_TEXT = {STABLE: "✔ stable", UNSTABLE: "⚠ unstable", NO_CV: "— no CV logged"}
+FLAG_TEXT = {
+    STABLE: "✔ stable",
+    UNSTABLE: "⚠ unstable",
+    INCONCLUSIVE: "? inconclusive",
+    NO_CV: "— no CV logged",
+}
 # Links come right after the headline columns so they stay visible without scrolling.
 _HEAD_COLUMNS = (
     "run_name", "role", "status", "primary", "val_auc", "val_ks", "cv_auc_mean", "cv_auc_std",
-    "cv_auc_min", "cv_ks_mean", "stability", "diagnostics", "whatif",
+    "cv_auc_min", "cv_ks_mean", "stability", "overfit", "diagnostics", "whatif",
 )  # fmt: skip
 _TAIL_COLUMNS = ("start_time", "data_version", "child_runs", "model", "run_id")
 # The stability summary shows fold AUC in full and KS by its mean (the fold plots show the rest).

@@ -22,6 +22,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from core.code_version import git_commit
 from core.data.synthetic import Dataset
+from core.data.training_rows import TrainingRows, record_training_rows
 from core.evaluation.metrics import auc_score, ks_statistic
 from core.run_schema import (
     CODE_VERSION_TAG,
@@ -31,6 +32,7 @@ from core.run_schema import (
     LABEL_COLUMN,
     SCORE_COLUMN,
     SCORE_SCALE_TAG,
+    TRAINING_ROWS_DIR,
     VALIDATION_ARTIFACT,
     VALIDATION_ARTIFACT_DIR,
     VALIDATION_ARTIFACT_FILE,
@@ -258,6 +260,7 @@ def train_and_log(
             model=model,
             cv_auc=cv_auc,
             cv_ks=cv_ks,
+            training_rows=record_training_rows(x_train, y_train, list(x_train.columns)),
         )
     return TrainedRun(
         run_id=run_id,
@@ -278,10 +281,13 @@ def _log_artifacts(
     model: lgb.LGBMClassifier,
     cv_auc: list[float],
     cv_ks: list[float],
+    training_rows: TrainingRows,
 ) -> None:
-    """Log the validation set, the CV summary and the ROC/KS/importance figures."""
+    """Log the validation set, training-row record, CV summary and ROC/KS/importance figures."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        training_rows.write(root / TRAINING_ROWS_DIR)
+        client.log_artifacts(run_id, str(root / TRAINING_ROWS_DIR), TRAINING_ROWS_DIR)
         val_dir = root / VALIDATION_ARTIFACT_DIR
         val_dir.mkdir()
         validation.to_parquet(val_dir / VALIDATION_ARTIFACT_FILE, index=False)

@@ -65,14 +65,11 @@ def alerts(report: MonitoringReport, recent: RecentData) -> None:
             icon=":material/notification_important:",
         )
     table = pd.DataFrame([a.as_dict() for a in report.alerts])
-    shown, config = plain_table(
-        _short_runs(table[["level", "period", "run_id", "kind", "subject", "message"]])
+    # A static table wraps each message in full; a data grid would cut it at the cell's width.
+    st.table(
+        _short_runs(table[["level", "period", "run_id", "kind", "subject", "message"]]),
+        hide_index=True,
     )
-    config["message"] = st.column_config.TextColumn("Message", width="large")
-    st.dataframe(
-        shown, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 320),
-        column_config=config,
-    )  # fmt: skip
     left, middle, right = st.columns(3)
     labelled = _labelled_csv(recent)
     if labelled is not None:
@@ -190,16 +187,23 @@ def scores_and_bands(report: MonitoringReport) -> None:
     chosen = bins[
         (bins["period"] == period) & ((bins["reference_share"] > 0) | (bins["recent_share"] > 0))
     ]
-    psi = report.segments.loc[report.segments["period"] == period, "score_psi"].max()
+    in_period = report.segments[report.segments["period"] == period]
+    worst = in_period["score_psi"].idxmax() if in_period["score_psi"].notna().any() else None
+    status = (
+        drift_status(in_period.at[worst, "score_psi"], in_period.at[worst, "score_psi_noise"])
+        if worst is not None
+        else "no PSI"
+    )
     st.plotly_chart(
-        charts.distribution_chart(chosen, f"score in {period} ({drift_status(psi)})"),
+        charts.distribution_chart(chosen, f"score in {period} ({status})"),
         width="stretch", key="score_dist",
     )  # fmt: skip
     if not report.bands.empty:
         st.subheader("Score-band accuracy (all periods with outcomes)")
         shown, config = plain_table(
             _short_runs(report.bands), percent=("expected_bad_rate", "actual_bad_rate"),
-            formats={"p_value": "%.2g"}, labels={"p_value": "p-value"},
+            formats={"p_value": "%.2g", "p_holm": "%.2g"},
+            labels={"p_value": "p-value", "p_holm": "p-value (Holm)"},
         )  # fmt: skip
         st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 

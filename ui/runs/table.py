@@ -10,6 +10,7 @@ import streamlit as st
 from core.runs import analysis as runs_analysis
 from core.runs.stability import StabilityRule
 from core.runs.views import sync_selection, table_column_order
+from core.settings import DEFAULT_OVERFIT_GAP
 from core.store.access import RunsTable, run_inventory
 
 DIAGNOSTICS_PAGE, WHATIF_PAGE = "pages/diagnostics.py", "pages/whatif.py"
@@ -51,6 +52,9 @@ def _column_config(primary: str, rule: StabilityRule, extra_columns: list[str]) 
         "cv_ks_mean": number("CV KS mean", format="%.4f"),
         "stability": st.column_config.TextColumn(
             "Stability", help=rule.describe() + ". The CV stability tab explains each verdict."
+        ),
+        "overfit": st.column_config.TextColumn(
+            "Overfit", help=f"Train AUC − mean CV AUC above {DEFAULT_OVERFIT_GAP:g}."
         ),
         "data_version": st.column_config.TextColumn("Data version"),
         "child_runs": number("Child runs", help="Nested (fold) runs"),
