@@ -19,17 +19,12 @@ from core.record.manifest import read_manifest
 from core.serving.model_holder import load_promoted
 from tests.helpers.batch_scoring import (
     applicants,
+    assert_nothing_written,
     assert_same_as_service,
     options,
     service_answers,
     write_parquet,
 )
-
-
-def _nothing_written(folder: Path, output: Path) -> None:
-    """Neither the output nor a staging folder is left behind."""
-    assert not output.exists()
-    assert not [p for p in folder.iterdir() if ".staging-" in p.name]
 
 
 def test_local_engine_gives_the_service_answer_for_every_row(promoted, tmp_path: Path) -> None:
@@ -118,7 +113,7 @@ def test_bad_input_is_named_and_nothing_is_written(
         run_batch_job(promoted.settings, options(source, output))
     # then the message names the defect and nothing is left at the output path
     assert expected in str(raised.value)
-    _nothing_written(tmp_path, output)
+    assert_nothing_written(tmp_path, output)
 
 
 def test_the_sample_check_fails_on_a_difference_above_1e_12(promoted, tmp_path: Path) -> None:

@@ -50,3 +50,9 @@ def assert_same_as_service(output: pd.DataFrame, expected: pd.DataFrame, score: 
     assert (output["decision"].to_numpy() == expected["decision"].to_numpy()).all()
     for column in REASON_COLUMNS:
         assert output[column].fillna("").tolist() == expected[column].fillna("").tolist(), column
+
+
+def assert_nothing_written(folder: Path, output: Path) -> None:
+    """Neither the output nor a staging folder is left behind."""
+    assert not output.exists()
+    assert not [p for p in folder.iterdir() if ".staging-" in p.name]
