@@ -150,3 +150,21 @@ def test_the_command_prints_a_summary_and_refuses_an_existing_output(
     # then the first scores every row and the second refuses to overwrite
     assert first == 0 and "scored 500 applicants" in printed and "50 rows agree" in printed
     assert second == 2 and "already exists" in capsys.readouterr().err
+
+
+def test_explain_declines_equals_all_and_none_leaves_reasons_out(promoted, tmp_path: Path) -> None:
+    # given one book scored three ways
+    source = write_parquet(applicants(1_500, seed=3), tmp_path / "book.parquet")
+    outputs = {}
+    for explain in ("all", "declines", "none"):
+        run_batch_job(promoted.settings, options(source, tmp_path / explain, explain=explain))
+        outputs[explain] = pd.read_parquet(tmp_path / explain)
+    # then declines-only SHAP gives the same rows as SHAP for all (approved rows carry no
+    # reason), and none gives the same scores with no reasons at all
+    pd.testing.assert_frame_equal(outputs["all"], outputs["declines"])
+    scored = ["applicant_id", "risk_score", "raw_score", "decision"]
+    pd.testing.assert_frame_equal(outputs["none"][scored], outputs["all"][scored])
+    assert outputs["none"]["reason_1_text"].isna().all()
+    declined = outputs["all"]["decision"] == "decline"
+    assert (outputs["all"].loc[declined, "reason_1_code"] != "").all()
+    assert (outputs["all"].loc[~declined, "reason_1_text"] == "").all()
