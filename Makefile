@@ -1,6 +1,7 @@
 # Quick start: `make run` (dashboard on demo runs), `make demo-serve` (promote the recommended
 # demo run and serve it), `make serve` (scoring service of what is promoted) and `make test`;
-# `make bundle` writes the promoted model's service folder with a Dockerfile (BUNDLE_DIR).
+# `make bundle` writes the promoted model's service folder with a Dockerfile (BUNDLE_DIR);
+# `make score-batch INPUT=book.parquet OUTPUT=scored` scores a whole book (ENGINE=spark: Spark).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,9 +9,11 @@ PY := $(BIN)/python
 PORT ?= 8501
 SERVE_PORT ?= 8000
 BUNDLE_DIR ?= dist/scoring-service
+ENGINE ?= local
+SCORE_BATCH_ARGS ?=
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
-.PHONY: run serve demo-serve bundle test lint bench bench-evidently demo clean
+.PHONY: run serve demo-serve bundle score-batch test lint bench bench-evidently demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,11 @@ $(VENV)/.runtime: requirements.txt | $(BIN)/activate
 
 $(VENV)/.dev: requirements.txt requirements-dev.txt $(VENV)/.runtime
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The Spark engine's pins, apart from the runtime's (the dashboard does not need Java).
+$(VENV)/.spark: requirements-spark.txt | $(BIN)/activate
+	$(PY) -m pip install --quiet -r requirements-spark.txt
 	touch $@
 
 demo: $(VENV)/.runtime
@@ -43,7 +51,12 @@ demo-serve: demo
 		--reason "demo: the run the Runs page recommends"
 	$(PY) -m core serve --port $(SERVE_PORT)
 
-test: $(VENV)/.dev
+# Score a CSV/Parquet book (file or folder) with the promoted model into a Parquet folder.
+score-batch: $(VENV)/.runtime $(if $(filter spark,$(ENGINE)),$(VENV)/.spark)
+	$(PY) -m core score-batch --input $(INPUT) --output $(OUTPUT) --engine $(ENGINE) \
+		$(SCORE_BATCH_ARGS)
+
+test: $(VENV)/.dev $(VENV)/.spark
 	$(BIN)/ruff check .
 	$(PY) -m pytest
 

@@ -32,7 +32,7 @@ CORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("runs",),
     ("store",),
     ("training", "charts", "monitoring", "serving"),
-    ("report",),
+    ("report", "batch"),
     ("promotion",),
     ("cli",),
     ("__main__",),

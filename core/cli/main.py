@@ -17,6 +17,7 @@ from core.cli import monitor as cli_monitor
 from core.cli import promote as cli_promote
 from core.cli import report as cli_report
 from core.cli import runs as cli_runs
+from core.cli import score_batch as cli_score_batch
 from core.cli import serve as cli_serve
 from core.cli import train as cli_train
 from core.errors import GovernanceError
@@ -30,6 +31,7 @@ SUBCOMMANDS = (
     cli_attach,
     cli_monitor,
     cli_serve,
+    cli_score_batch,
     cli_report,
     cli_bundle,
 )

@@ -9,6 +9,7 @@ import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import mlflow
 import mlflow.lightgbm
@@ -205,16 +206,21 @@ def load_model(tracking_uri: str, run_id: str) -> LoadedModel:
     return load_model_unchecked(tracking_uri, run_id)
 
 
+def download_model_folder(tracking_uri: str, run_id: str, destination: Path) -> Path:
+    """A run's model folder downloaded under destination (MLflow's errors pass through)."""
+    prepare_mlflow_environment(tracking_uri)
+    with _tracking_uri(tracking_uri):
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=model_uri(run_id), dst_path=str(destination)
+        )
+    return Path(local)
+
+
 def load_model_unchecked(tracking_uri: str, run_id: str) -> LoadedModel:
     """Load a run's LightGBM classifier with the lightgbm flavour (pyfunc cannot do categories)."""
-    prepare_mlflow_environment(tracking_uri)
     try:
         with tempfile.TemporaryDirectory(prefix="model-") as tmp:
-            with _tracking_uri(tracking_uri):
-                local = mlflow.artifacts.download_artifacts(
-                    artifact_uri=model_uri(run_id), dst_path=tmp
-                )
-            model = load_model_folder(local)
+            model = load_model_folder(download_model_folder(tracking_uri, run_id, Path(tmp)))
     except ModelLoadError as exc:
         raise ModelLoadError(f"Run '{run_id}': {exc.message}", fix=exc.fix) from exc
     except (MlflowException, OSError, ValueError, ImportError) as exc:

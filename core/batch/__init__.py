@@ -1,0 +1,1 @@
+"""Portfolio scoring: a whole book through the one Scorer, on local processes or Spark."""
