@@ -8,7 +8,13 @@ from core.errors import GovernanceError
 from core.evaluation.curves import require_both_classes
 from core.scoring.loaded_model import output_label
 from ui.diagnostics.comparison import comparison_tab
-from ui.diagnostics.data import describe_data, load_model, pick_data, pick_run
+from ui.diagnostics.data import (
+    describe_data,
+    flag_protected_inputs,
+    load_model,
+    pick_data,
+    pick_run,
+)
 from ui.diagnostics.fairness import fairness_tab
 from ui.diagnostics.sections import (
     bands_tab,
@@ -27,6 +33,7 @@ run = pick_run(context, runs)
 if run is None:
     st.stop()
 model = load_model(context, run)
+flag_protected_inputs(context, model)
 data = pick_data(context, run, model)
 if data is None:
     st.stop()

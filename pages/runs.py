@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.runs import analysis as runs_analysis
 from core.runs import views
+from core.scoring.feature_policy import load_feature_policy
 from ui.runs import cache as cached
 from ui.runs import compare, controls, stability, summary
 from ui.runs import table as runs_table
@@ -30,6 +31,9 @@ label_of = cached.run_labels(fingerprint, runs)
 champion = selection.champion_run_id(context.settings)
 caption = views.runs_caption(len(runs), len(table.children), context.experiment.name)
 st.caption(with_literal_names(caption))
+policy = load_feature_policy(context.settings.feature_policy_file)
+if protected := views.protected_input_note(runs, policy):
+    st.warning(with_literal_names(protected), icon=":material/gpp_maybe:")
 metric_options = runs_analysis.primary_metric_options(runs)
 primary, rule = controls.primary_and_rule(metric_options)
 selection.remember_stability_rule(rule)  # Promotion, What-if and Diagnostics use it too
@@ -68,6 +72,7 @@ def filtered_runs() -> None:
     runs_table.selected_run_links(table, selected, label_of)
     for note in views.table_notes(runs):
         st.caption(":material/info: " + note)
+
     analysis_tabs(ranked, selected)
 
 

@@ -27,6 +27,7 @@ from tests.helpers.store_builders import (
 
 # Fixture modules: each fixture is defined once, so a session-scoped one is built once.
 pytest_plugins = (
+    "tests.helpers.german_store",
     "tests.helpers.markdown_store",
     "tests.helpers.promotion_fixtures",
     "tests.helpers.serving_fixtures",

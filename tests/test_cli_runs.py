@@ -142,21 +142,22 @@ def test_promote_recommended_marks_the_champion_and_if_none_promotes_once(
 
 
 def test_runs_says_which_runs_tie_within_noise_and_which_rule_chose(
-    file_store, tmp_path, monkeypatch, capsys
+    german_store, tmp_path, monkeypatch, capsys
 ) -> None:
-    # given the store's two governed runs on one small book / when listed
-    code, out, err = _cli(monkeypatch, capsys, file_store.uri, tmp_path / "p.json", "runs")
+    # given three runs of nearly one model on a German-credit-like book / when listed
+    code, out, err = _cli(monkeypatch, capsys, german_store.uri, tmp_path / "p.json", "runs")
     assert code == 0, err
     recommended = next(line for line in out.splitlines() if line.startswith("Recommended: "))
     # then the recommendation says they are equivalent within noise and names the rule
-    assert "equivalent within noise on val_auc" in recommended
+    assert "3 stable runs are equivalent within noise on val_auc" in recommended
     assert "Rule that decided: better CV stability (lower CV AUC std)" in recommended
-    # and the JSON marks both rows and the rule
+    # and the JSON marks every tied row and the rule; the winner has the lowest CV AUC std
     code, out, _ = _cli(
-        monkeypatch, capsys, file_store.uri, tmp_path / "p.json", "runs", "--format", "json"
+        monkeypatch, capsys, german_store.uri, tmp_path / "p.json", "runs", "--format", "json"
     )
     listing = json.loads(out)
-    assert set(listing["recommended"]["equivalent_within_noise"]) == set(file_store.governed)
+    assert set(listing["recommended"]["equivalent_within_noise"]) == set(german_store.runs)
     assert listing["recommended"]["tie_break_rule"].startswith("better CV stability")
-    roles = {r["run_id"]: r["tied"] for r in listing["runs"]}
-    assert all(roles[run_id] for run_id in file_store.governed)
+    stds = {r["run_id"]: r["metrics"]["cv_auc_std"] for r in listing["runs"]}
+    assert listing["recommended"]["run_id"] == min(stds, key=stds.get)
+    assert all(r["tied"] for r in listing["runs"])

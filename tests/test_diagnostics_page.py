@@ -358,3 +358,23 @@ def test_fair_lending_table_and_segments(file_store, app_env) -> None:
     assert "adverse_impact_ratio" not in segments.columns
     assert "four fifths" in texts(at)
     assert exceptions(at) == []
+
+
+def test_a_run_with_protected_inputs_is_flagged_with_the_policys_justification(
+    german_store, app_env, tmp_path
+) -> None:
+    # given a policy that justifies age but not personal_status_and_sex as an input
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        '[features]\nage = "protected"\npersonal_status_and_sex = "protected"\n'
+        '[input_justifications]\nage = "empirically derived, statistically sound system"\n'
+    )
+    app_env(german_store.uri, FEATURE_POLICY_FILE=str(policy))
+    # when a German-like run is diagnosed
+    at = open_diagnostics(german_store.runs[0])
+    # then the page says which protected inputs it uses, and the justification
+    assert exceptions(at) == []
+    warning = " ".join(str(w.value) for w in at.warning)
+    assert "Protected attribute(s) used as model input" in warning
+    assert "empirically derived, statistically sound system" in warning
+    assert "not justified in the policy" in warning

@@ -91,9 +91,10 @@ def test_run_without_validation_set_is_promoted_without_a_profile(
     promo_store, tmp_path: Path
 ) -> None:
     settings = settings_for(promo_store.uri, tmp_path / "deploy" / "promotion.json")
-    result = _promote(settings, promo_store.first)
+    # (the seed-pattern run "no_cv" logged no validation set; the promoted ones now have one)
+    result = _promote(settings, promo_store.no_cv)
     assert result.manifest.reference_profile_sha256 is None
-    found = load_profiles(settings, open_client(settings.tracking_uri), [promo_store.first])
+    found = load_profiles(settings, open_client(settings.tracking_uri), [promo_store.no_cv])
     assert found.profiles == {} and "No reference profile" in found.notes[0]
 
 

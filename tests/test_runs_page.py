@@ -383,13 +383,21 @@ def test_table_shows_one_page_of_the_ranked_runs_and_keeps_ticks_across_pages(
     assert [o.rsplit(" · ", 1)[1] for o in offered] == [r[:8] for r in [ranked[0], *page_two]]
 
 
-def test_runs_equivalent_within_noise_are_shown_as_a_tie_with_the_rule(file_store, app_env) -> None:
-    # given the two governed runs of one small book (750 validation rows each)
-    app_env(file_store.uri)
+def test_runs_equivalent_within_noise_are_shown_as_a_tie_with_the_rule(
+    german_store, app_env
+) -> None:
+    # given three runs of nearly one model on a German-credit-like book (250 validation rows)
+    app_env(german_store.uri)
     # when the Runs page opens
     at = open_page(PAGE)
     banner = _recommendation(at)
-    # then they are shown as equivalent within noise, and the banner names the rule that chose
+    # then they are shown as equivalent within noise, judged on their shared validation rows,
+    # and the banner names the tie-break rule that chose
     assert exceptions(at) == []
-    assert "equivalent within noise on val_auc" in banner, banner
-    assert "Rule that decided: better CV stability (lower CV AUC std)" in banner, banner
+    assert "3 stable runs are equivalent within noise on val_auc" in banner, banner
+    assert "paired DeLong on the same validation rows" in banner
+    assert "Rule that decided: better CV stability (lower CV AUC std)" in banner
+    # and the page flags the runs that use protected attributes as inputs (default policy)
+    warning = texts(at)
+    assert "3 run(s) use protected attributes as model inputs" in warning
+    assert "(personal_status_and_sex, foreign_worker, age)" in warning

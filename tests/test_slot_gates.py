@@ -152,7 +152,7 @@ def test_contract_gate_refuses_a_model_of_another_slot(book) -> None:
     assert "this run is of slot 'demo'" in result.detail
     # and the same candidate against its own slot's contract passes
     same = slot_gates.gate_feature_contract(candidate, "demo", _manifest("demo"), candidate)
-    assert same.passed and "matches slot 'demo'" in same.detail
+    assert same.passed and "matches the contract of slot 'demo'" in same.detail
 
 
 def test_protected_input_fails_unless_justified_in_the_policy() -> None:

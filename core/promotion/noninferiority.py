@@ -67,13 +67,13 @@ def verdict(comparison: AucComparison, tolerance: float, n_rows: int) -> tuple[b
         return False, f"{figures}: worse by more than {tolerance:g} (upper bound below)"
     needed = rows_to_settle(comparison, n_rows, tolerance)
     settle = (
-        f"about {needed:,} rows would settle it"
+        f"about {needed:,} rows would settle it if ΔAUC stayed at {comparison.difference:+.4f}"
         if needed is not None
         else "more rows would not settle it at this difference"
     )
     return False, (
-        f"inconclusive: too few rows to tell ({n_rows:,}); {figures} straddles −{tolerance:g}; "
-        f"{settle}"
+        f"inconclusive: too few rows to tell ({n_rows:,} rows); {figures}; the interval "
+        f"straddles −{tolerance:g}; {settle}"
     )
 
 

@@ -57,7 +57,7 @@ def gate_feature_contract(
         return GateResult(
             name=FEATURE_CONTRACT,
             passed=True,
-            detail=f"matches slot {slot!r}'s contract ({served.describe()})",
+            detail=f"matches the contract of slot {slot!r} ({served.describe()})",
         )
     listed = "; ".join(differences)
     if schema_change_reason:
@@ -70,7 +70,7 @@ def gate_feature_contract(
     return GateResult(
         name=FEATURE_CONTRACT,
         passed=False,
-        detail=f"differs from slot {slot!r}'s contract ({served.describe()}): {listed}; "
+        detail=f"differs from the contract of slot {slot!r} ({served.describe()}): {listed}; "
         "an intended change needs --schema-change REASON",
     )
 

@@ -315,6 +315,7 @@ class Recommendation:
     # that chose among them; empty when there was no tie.
     tied_run_ids: tuple[str, ...] = ()
     tie_rule: str = ""
+    tie_best_run_id: str = ""
 
 
 def recommend_run(
@@ -324,11 +325,14 @@ def recommend_run(
     *,
     maximize: bool | None = None,
     flags: pd.Series | None = None,
+    paired: Mapping[str, tuple[float, float]] | None = None,
 ) -> Recommendation:
     """The best finished run with a model by `metric` among stable runs, with the reason.
 
     `maximize` defaults to True except for metrics named like a loss or an error; `flags`
-    (indexed like `runs`) saves recomputing the verdicts when the caller has them.
+    (indexed like `runs`) saves recomputing the verdicts when the caller has them. Runs within
+    noise of the best val_auc are a tie (core.runs.ties); `paired` maps a run id to the paired
+    DeLong interval of its AUC − the best's, where the caller could compute it.
     """
     if maximize is None:
         maximize = higher_is_better(metric)
@@ -352,7 +356,12 @@ def recommend_run(
         return Recommendation(None, None, metric, None, reason)
     ranked = values[candidates.index]
     best_index = ranked.idxmax() if maximize else ranked.idxmin()
-    tie = find_tie(candidates, best_index) if metric == TIE_METRIC else None
+    by_index = {
+        index: paired[str(run_id)]
+        for index, run_id in candidates["run_id"].items()
+        if paired and str(run_id) in paired
+    }
+    tie = find_tie(candidates, best_index, by_index) if metric == TIE_METRIC else None
     if tie is not None:
         return _tie_recommendation(runs, values, tie, best_index)
     best = runs.loc[best_index]
@@ -382,12 +391,12 @@ def _tie_recommendation(
     winner = runs.loc[tie.winner]
     others = [i for i in tie.tied if i != tie.winner]
     names = [winner["run_name"], runs.loc[best_index, "run_name"], *runs.loc[others, "run_name"]]
-    listed = ", ".join(f"{{{k}}}" for k in range(2, len(names)))
+    listed = ", ".join(f"{{{k}}} ({values[index]:.4f})" for k, index in enumerate(others, start=2))
     reason = Sentence(
         f"{{0}} is recommended by the tie-break: {len(tie.tied)} stable runs are equivalent "
-        f"within noise on val_auc (within {tie.margin:.4f} of the best, {{1}} at "
-        f"{values[best_index]:.4f}; Hanley–McNeil, 95%): {{0}} ({values[tie.winner]:.4f}), "
-        f"{listed}. Rule that decided: {tie.rule}.",
+        f"within noise on val_auc of the best, {{1}} at {values[best_index]:.4f} "
+        f"({tie.method}): {{0}} ({values[tie.winner]:.4f}), {listed}. "
+        f"Rule that decided: {tie.rule}.",
         *names,
     )
     return Recommendation(
@@ -398,4 +407,5 @@ def _tie_recommendation(
         reason,
         tuple(str(runs.loc[i, "run_id"]) for i in tie.tied),
         tie.rule,
+        str(runs.loc[best_index, "run_id"]),
     )

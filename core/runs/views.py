@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.runs.analysis import numeric_column
 from core.runs.stability import INCONCLUSIVE, NO_CV, STABLE, UNSTABLE, higher_is_better
+from core.scoring.feature_policy import FeaturePolicy
 from core.sentence import Sentence
 
 FLAG_TEXT = {
@@ -59,6 +60,36 @@ def table_column_order(primary: str, extra_columns: Sequence[str], present: Iter
     order = [*_HEAD_COLUMNS, *extra_columns, *_TAIL_COLUMNS]
     order = [c for c in order if c != _HEADLINE_OF.get(primary)]
     return [c for c in dict.fromkeys(order) if c in available]
+
+
+def protected_input_note(runs: pd.DataFrame, policy: FeaturePolicy) -> Sentence | None:
+    """A sentence naming the runs whose logged features include a protected attribute."""
+    if "params.features" not in runs.columns:
+        return None
+    features = runs["params.features"]
+    found_in = {
+        text: policy.protected_in(text.split(","))
+        for text in features.dropna().unique()
+        if isinstance(text, str)
+    }
+    flagged = [
+        (str(name), found_in[text])
+        for name, text in zip(runs["run_name"], features, strict=True)
+        if isinstance(text, str) and found_in.get(text)
+    ]
+    if not flagged:
+        return None
+    justified = sorted({f for _, found in flagged for f in found} & set(policy.justified_inputs))
+    listed = ", ".join(f"{{{k}}} ({', '.join(found)})" for k, (_, found) in enumerate(flagged))
+    tail = (
+        f" The policy justifies {', '.join(justified)}; any other fails the promotion gate."
+        if justified
+        else " The promotion gate fails them unless the policy justifies each."
+    )
+    return Sentence(
+        f"{len(flagged)} run(s) use protected attributes as model inputs: {listed}.{tail}",
+        *(name for name, _ in flagged),
+    )
 
 
 def table_notes(runs: pd.DataFrame) -> list[str]:

@@ -30,6 +30,7 @@ from typing import Literal
 import pandas as pd
 
 from core.errors import GovernanceError
+from core.sentence import Sentence
 from core.settings import DEFAULT_FEATURE_POLICY_FILE
 
 PolicyKind = Literal["protected", "immutable", "ordered"]
@@ -68,6 +69,26 @@ class FeaturePolicy:
     def protected_in(self, columns: Iterable[str]) -> list[str]:
         """The protected features among these columns, in the columns' order."""
         return [c for c in columns if c in self.protected]
+
+    def protected_inputs_sentence(self, features: Iterable[str]) -> Sentence | None:
+        """A sentence naming the protected features among a model's inputs, and whether the
+        policy justifies each (the promotion gate fails on an unjustified one); None if none."""
+        protected = self.protected_in(features)
+        if not protected:
+            return None
+        parts, names = [], []
+        for name in protected:
+            names.append(name)
+            if name in self.justified_inputs:
+                parts.append(f"{{{len(names) - 1}}} (allowed by the policy: {{{len(names)}}})")
+                names.append(self.justified_inputs[name])
+            else:
+                parts.append(
+                    f"{{{len(names) - 1}}} (not justified in the policy: the promotion gate fails)"
+                )
+        return Sentence(
+            "Protected attribute(s) used as model input: " + "; ".join(parts) + ".", *names
+        )
 
     def allowed_categories(
         self, feature: str, current: object, categories: Iterable[object], *, better: bool

@@ -27,9 +27,11 @@ from core.runs.stability import (
     recommend_run,
     stability_verdicts,
 )
+from core.scoring.feature_policy import load_feature_policy
 from core.settings import Settings
 from core.store.access import load_runs_table, row_inventory
 from core.store.client import get_experiment, open_client
+from core.store.paired_ties import paired_intervals
 
 # Columns a run is listed with, beside the primary metric (None when the run lacks one).
 LISTED_METRICS = ("metrics.val_auc", "metrics.val_ks", "cv_auc_mean", "cv_auc_std", "cv_auc_min")
@@ -195,7 +197,13 @@ def list_runs(
     runs = table.runs
     column = resolve_metric(runs, metric) if not runs.empty else metric
     verdicts = stability_verdicts(runs, rule)
-    recommendation = recommend_run(runs, rule, column, flags=verdicts["flag"].astype("str"))
+    flags = verdicts["flag"].astype("str")
+    recommendation = recommend_run(runs, rule, column, flags=flags)
+    if recommendation.tied_run_ids:
+        paired = paired_intervals(
+            client, recommendation.tie_best_run_id, recommendation.tied_run_ids
+        )
+        recommendation = recommend_run(runs, rule, column, flags=flags, paired=paired)
     manifest, warnings = _champion(settings)
     same_slot = manifest is not None and manifest.served_slot == experiment.name
     champion = manifest.run_id if manifest is not None and same_slot else None
@@ -208,9 +216,18 @@ def list_runs(
         recommendation=recommendation,
         champion_run_id=champion,
         champion_note=champion_comparison(runs, recommendation, manifest, experiment.name),
-        notes=tuple(views.table_notes(runs)) if not runs.empty else (),
+        notes=_notes(runs, settings),
         warnings=tuple(table.warnings) + warnings,
     )
+
+
+def _notes(runs: pd.DataFrame, settings: Settings) -> tuple[str, ...]:
+    """The Runs page's notes: missing CV or models, and runs with protected inputs."""
+    if runs.empty:
+        return ()
+    policy = load_feature_policy(settings.feature_policy_file)
+    protected = views.protected_input_note(runs, policy)
+    return (*views.table_notes(runs), *([str(protected)] if protected else []))
 
 
 def recommended_run(settings: Settings) -> Recommendation:

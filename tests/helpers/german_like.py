@@ -65,3 +65,34 @@ def german_like_model(n_rows: int = 2_000, seed: int = 5) -> tuple[LoadedModel, 
     model = lgb.LGBMClassifier(n_estimators=40, verbose=-1, random_state=42)
     model.fit(features, target)
     return LoadedModel(model), features
+
+
+# Ten more categorical columns of the public data's kind (13 categorical in all), with a small
+# effect each, so that a model uses many categories and the feature contract lists their levels.
+EXTRA_CATEGORIES = {
+    "checking_status": ("<0 DM", "0<=X<200 DM", ">=200 DM", "no checking account"),
+    "purpose": ("car (new)", "car (used)", "furniture", "radio/television", "education"),
+    "savings": ("<100 DM", "100<=X<500 DM", ">=1000 DM", "unknown/ no savings account"),
+    "employment_since": ("unemployed", "<1 year", "1<=X<4 years", ">=7 years"),
+    "other_debtors": ("none", "co-applicant", "guarantor"),
+    "property": ("real estate", "building society savings", "car or other", "unknown"),
+    "installment_plans": ("bank", "stores", "none"),
+    "housing": ("rent", "own", "for free"),
+    "job": ("unskilled", "skilled employee", "management/ self-employed"),
+    "telephone": ("none", "yes, registered"),
+}
+
+
+def german_credit_store_frame(n_rows: int = 1_000, seed: int = 5) -> pd.DataFrame:
+    """The German-like features with 13 categorical columns and the `default` target."""
+    features, target = german_like_frame(n_rows, seed)
+    rng = np.random.default_rng(seed + 1)
+    logit = np.zeros(n_rows)
+    extra = {}
+    for name, levels in EXTRA_CATEGORIES.items():
+        codes = rng.integers(0, len(levels), n_rows)
+        logit += np.take(np.linspace(-0.3, 0.3, len(levels)), codes)
+        extra[name] = pd.Categorical.from_codes(codes, levels)
+    flips = rng.random(n_rows) < np.abs(np.tanh(logit)) * 0.3
+    default = np.where(flips, (logit > 0).astype("int64"), target.to_numpy())
+    return features.assign(**extra, default=default)

@@ -11,13 +11,14 @@ from core.errors import GovernanceError
 from core.evaluation import eval_data
 from core.run_schema import model_uri
 from core.runs import labels
+from core.scoring.feature_policy import load_feature_policy
 from core.scoring.loaded_model import LoadedModel
 from core.store.access import RunsTable
 from ui.diagnostics import cache as cached
 from ui.diagnostics.attach import offer_attach
 from ui.shared import cache, cache_evaluation
 from ui.shared.context import StoreContext, show_error
-from ui.shared.markdown_text import literal
+from ui.shared.markdown_text import literal, with_literal_names
 from ui.shared.selection import run_selectbox
 
 RUN_KEY = "diag_run"
@@ -195,3 +196,12 @@ def describe_data(data: eval_data.EvaluationData, score_name: str = "risk score"
     if data.missing_values:
         listed = ", ".join(f"{literal(k)} ({v:,})" for k, v in data.missing_values.items())
         st.caption(f"Missing values scored as missing: {listed}.")
+
+
+def flag_protected_inputs(context: StoreContext, model: LoadedModel | None) -> None:
+    """Warn when the run's model uses a protected attribute, with the policy's justification."""
+    if model is None:
+        return
+    policy = load_feature_policy(context.settings.feature_policy_file)
+    if sentence := policy.protected_inputs_sentence(model.feature_names):
+        st.warning(with_literal_names(sentence), icon=":material/gpp_maybe:")
