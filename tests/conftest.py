@@ -28,6 +28,7 @@ from tests.helpers.store_builders import (
 # Fixture modules: each fixture is defined once, so a session-scoped one is built once.
 pytest_plugins = (
     "tests.helpers.markdown_store",
+    "tests.helpers.oidc_provider",
     "tests.helpers.promotion_fixtures",
     "tests.helpers.serving_fixtures",
 )
