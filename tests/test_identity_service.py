@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
+from core.errors import SettingsError
 from core.serving.app import app_from_settings
 from core.settings import load_settings
 from tests.helpers.oidc_provider import (
@@ -69,3 +71,23 @@ def test_client_credentials_jwts_are_verified_and_their_client_logged(
     day_files = sorted((promoted.folder / "decisions").glob("decisions-*.jsonl"))
     records = [json.loads(line) for f in day_files for line in f.read_text().splitlines()]
     assert [r.get("client_id") for r in records] == [SERVICE_CLIENT] * 2 + [None] * 2
+
+
+def test_identity_settings_are_read_and_checked() -> None:
+    # given the sign-in and service-token variables / then they are parsed into settings
+    settings = load_settings(
+        {
+            "AUTH_ROLES_CLAIM": "roles",
+            "AUTH_APPROVERS": "model-validators, risk-committee",
+            "SCORING_JWT_ISSUER": "https://sso.bank.example/realms/bank",
+            "SCORING_JWT_AUDIENCE": "credit-scoring-api",
+        }
+    )
+    assert settings.auth_roles_claim == "roles" and settings.auth_requesters == ()
+    assert settings.auth_approvers == ("model-validators", "risk-committee")
+    assert settings.scoring_jwt_scope is None
+    # and an issuer without an audience, or an issuer that is no URL, is refused saying why
+    with pytest.raises(SettingsError, match="must be set together"):
+        load_settings({"SCORING_JWT_ISSUER": "https://sso.bank.example"})
+    with pytest.raises(SettingsError, match="SCORING_JWT_ISSUER 'sso' is not an http"):
+        load_settings({"SCORING_JWT_ISSUER": "sso", "SCORING_JWT_AUDIENCE": "api"})
