@@ -2,6 +2,8 @@
 # demo run and serve it), `make serve` (scoring service of what is promoted) and `make test`;
 # `make bundle` writes the promoted model's service folder with a Dockerfile (BUNDLE_DIR);
 # `make score-batch INPUT=book.parquet OUTPUT=scored` scores a whole book (ENGINE=spark: Spark).
+# `make run-auth` shows sign-in locally: a mock OpenID Connect provider and the dashboard wired
+# together, four eyes on, three users (alice requests, bob approves, vera only reads).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +15,7 @@ ENGINE ?= local
 SCORE_BATCH_ARGS ?=
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
-.PHONY: run serve demo-serve bundle score-batch test lint bench bench-evidently demo clean
+.PHONY: run run-auth serve demo-serve bundle score-batch test lint bench bench-evidently demo clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +39,28 @@ demo: $(VENV)/.runtime
 
 run: demo
 	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Sign-in on this machine (README "Four eyes, identity"): oidc-provider-mock on AUTH_PORT, the
+# [auth] secrets in AUTH_DEMO_DIR (not .streamlit/), a deploy folder of its own.
+AUTH_PORT ?= 9400
+AUTH_DEMO_DIR ?= .auth-demo
+AUTH_USERS := \
+	--user-claims '{"sub": "alice", "name": "Alice Analyst", "email": "alice@bank.example", "groups": ["model-developers"]}' \
+	--user-claims '{"sub": "bob", "name": "Bob Validator", "email": "bob@bank.example", "groups": ["model-validators"]}' \
+	--user-claims '{"sub": "vera", "name": "Vera Viewer", "email": "vera@bank.example", "groups": ["risk-readers"]}'
+AUTH_ENV := AUTHLIB_INSECURE_TRANSPORT=1 PROMOTION_APPROVALS=2 \
+	STREAMLIT_SECRETS_FILES=$(AUTH_DEMO_DIR)/secrets.toml AUTH_SECRETS_FILE=$(AUTH_DEMO_DIR)/secrets.toml \
+	PROMOTION_MANIFEST=$(AUTH_DEMO_DIR)/deploy/promotion.json AUTH_REQUESTERS=model-developers \
+	AUTH_APPROVERS=model-validators AUTH_VIEWERS=risk-readers
+
+run-auth: demo $(VENV)/.dev
+	mkdir -p $(AUTH_DEMO_DIR)
+	printf '[auth]\nredirect_uri = "http://localhost:$(PORT)/oauth2callback"\ncookie_secret = "%s"\nclient_id = "credit-governance-dashboard"\nclient_secret = "the-mock-accepts-any"\nserver_metadata_url = "http://localhost:$(AUTH_PORT)/.well-known/openid-configuration"\n' \
+		"$$($(PY) -c 'import secrets; print(secrets.token_hex(32))')" > $(AUTH_DEMO_DIR)/secrets.toml
+	$(PY) -m oidc_provider_mock --port $(AUTH_PORT) $(AUTH_USERS) & provider=$$!; \
+		trap 'kill $$provider' EXIT INT TERM; \
+		echo "open http://localhost:$(PORT)/promotion and log in as alice, bob or vera"; \
+		$(AUTH_ENV) $(BIN)/streamlit run app.py --server.port $(PORT)
 
 serve: $(VENV)/.runtime
 	$(PY) -m core serve --port $(SERVE_PORT)

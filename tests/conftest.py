@@ -29,6 +29,7 @@ from tests.helpers.store_builders import (
 pytest_plugins = (
     "tests.helpers.german_store",
     "tests.helpers.markdown_store",
+    "tests.helpers.oidc_provider",
     "tests.helpers.promotion_fixtures",
     "tests.helpers.serving_fixtures",
 )

@@ -4,11 +4,8 @@ viewer, a declared name, an expired or a wrongly signed token are refused in cor
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 from core.cli.main import main
 from core.promotion import audit
@@ -27,14 +24,6 @@ from tests.helpers.oidc_provider import (
 )
 
 SIGN_IN_NEEDED = "approvals need a signed-in identity: use the Promotion page, or pass an ID token"
-
-
-@pytest.fixture(scope="module")
-def provider() -> str:
-    """The provider for this module's tests (tokens valid for an hour)."""
-    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-    with running_provider() as issuer:
-        yield issuer
 
 
 def _secrets(folder: Path, issuer: str) -> Path:
@@ -61,18 +50,19 @@ def _cli(monkeypatch, capsys, env: dict[str, str], *args: str) -> tuple[int, str
 
 
 def test_cli_approval_needs_a_verified_id_token_of_another_approver(
-    promo_store, tmp_path, provider, monkeypatch, capsys
+    promo_store, tmp_path, oidc_issuer, monkeypatch, capsys
 ) -> None:
     # given four eyes with sign-in set up, and Alice (a model developer) requesting with her token
     env = {
         "MLFLOW_TRACKING_URI": promo_store.uri,
         "PROMOTION_MANIFEST": str(tmp_path / "deploy" / "promotion.json"),
         "PROMOTION_APPROVALS": "2",
-        "AUTH_SECRETS_FILE": str(_secrets(tmp_path, provider)),
+        "AUTH_SECRETS_FILE": str(_secrets(tmp_path, oidc_issuer)),
         **ROLE_SETTINGS,
     }
     tokens = {
-        p.sub: _token_file(tmp_path, p.sub, id_token_for(provider, p)) for p in (ALICE, BOB, VERA)
+        p.sub: _token_file(tmp_path, p.sub, id_token_for(oidc_issuer, p))
+        for p in (ALICE, BOB, VERA)
     }
     code, out, err = _cli(
         monkeypatch, capsys, env, "--run-id", promo_store.first, "--threshold", "0.45",
@@ -111,15 +101,15 @@ def test_cli_approval_needs_a_verified_id_token_of_another_approver(
     )  # fmt: skip
     assert code == 0, err
     manifest = read_manifest(env["PROMOTION_MANIFEST"])
-    assert (manifest.requester.subject, manifest.requester.issuer) == (ALICE.sub, provider)
+    assert (manifest.requester.subject, manifest.requester.issuer) == (ALICE.sub, oidc_issuer)
     assert (manifest.approver.subject, manifest.approver.role) == (BOB.sub, "approver")
     assert manifest.approver.email == BOB.email and manifest.requester.role == "requester"
     # and the ledger records issuer, subject, e-mail, name and role of each
     chain = ledger.read_chain(ledger_path(env["PROMOTION_MANIFEST"]))
     events = [e.event for e in chain.entries]
     assert [(e.kind, e.subject, e.role, e.issuer) for e in events] == [
-        ("request", ALICE.sub, "requester", provider),
-        ("approve", BOB.sub, "approver", provider),
+        ("request", ALICE.sub, "requester", oidc_issuer),
+        ("approve", BOB.sub, "approver", oidc_issuer),
     ]
     assert (events[1].email, events[1].name) == (BOB.email, BOB.name)
     # and history names them with their issuer and subject

@@ -5,11 +5,11 @@ and logs the token's client id with each decision."""
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 from fastapi.testclient import TestClient
 
+from core.errors import SettingsError
 from core.serving.app import app_from_settings
 from core.settings import load_settings
 from tests.helpers.oidc_provider import (
@@ -17,7 +17,6 @@ from tests.helpers.oidc_provider import (
     SERVICE_CLIENT,
     SERVICE_SCOPE,
     resigned,
-    running_provider,
     service_token,
 )
 from tests.test_serving_service import _applicants
@@ -25,34 +24,28 @@ from tests.test_serving_service import _applicants
 API_TOKEN = "static-service-token"
 
 
-@pytest.fixture(scope="module")
-def provider() -> str:
-    """The identity provider for this module."""
-    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
-    with running_provider() as issuer:
-        yield issuer
-
-
 def _bearer(token: str) -> dict[str, str]:
     """The Authorization header carrying token."""
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_client_credentials_jwts_are_verified_and_their_client_logged(promoted, provider) -> None:
+def test_client_credentials_jwts_are_verified_and_their_client_logged(
+    promoted, oidc_issuer
+) -> None:
     # given the service set up for the provider's JWTs (audience and scope) and its own token
     env = {
         **promoted.env,
         "SCORING_API_TOKEN": API_TOKEN,
-        "SCORING_JWT_ISSUER": provider,
+        "SCORING_JWT_ISSUER": oidc_issuer,
         "SCORING_JWT_AUDIENCE": SERVICE_AUDIENCE,
         "SCORING_JWT_SCOPE": SERVICE_SCOPE,
     }
     settings = load_settings(env)
-    good = service_token(provider)
+    good = service_token(oidc_issuer)
     refused = {
-        "expired": (service_token(provider, expires_in=-120), 401, "expired"),
-        "wrong audience": (service_token(provider, audience="other-api"), 401, "audience"),
-        "wrong scope": (service_token(provider, scope="profile"), 403, SERVICE_SCOPE),
+        "expired": (service_token(oidc_issuer, expires_in=-120), 401, "expired"),
+        "wrong audience": (service_token(oidc_issuer, audience="other-api"), 401, "audience"),
+        "wrong scope": (service_token(oidc_issuer, scope="profile"), 403, SERVICE_SCOPE),
         "wrong signature": (resigned(good), 401, "signature"),
         "not a token": ("not-a-jwt", 401, "bearer token"),
     }
@@ -78,3 +71,23 @@ def test_client_credentials_jwts_are_verified_and_their_client_logged(promoted, 
     day_files = sorted((promoted.folder / "decisions").glob("decisions-*.jsonl"))
     records = [json.loads(line) for f in day_files for line in f.read_text().splitlines()]
     assert [r.get("client_id") for r in records] == [SERVICE_CLIENT] * 2 + [None] * 2
+
+
+def test_identity_settings_are_read_and_checked() -> None:
+    # given the sign-in and service-token variables / then they are parsed into settings
+    settings = load_settings(
+        {
+            "AUTH_ROLES_CLAIM": "roles",
+            "AUTH_APPROVERS": "model-validators, risk-committee",
+            "SCORING_JWT_ISSUER": "https://sso.bank.example/realms/bank",
+            "SCORING_JWT_AUDIENCE": "credit-scoring-api",
+        }
+    )
+    assert settings.auth_roles_claim == "roles" and settings.auth_requesters == ()
+    assert settings.auth_approvers == ("model-validators", "risk-committee")
+    assert settings.scoring_jwt_scope is None
+    # and an issuer without an audience, or an issuer that is no URL, is refused saying why
+    with pytest.raises(SettingsError, match="must be set together"):
+        load_settings({"SCORING_JWT_ISSUER": "https://sso.bank.example"})
+    with pytest.raises(SettingsError, match="SCORING_JWT_ISSUER 'sso' is not an http"):
+        load_settings({"SCORING_JWT_ISSUER": "sso", "SCORING_JWT_AUDIENCE": "api"})

@@ -6,6 +6,7 @@ for a shorter lifetime with `expires_in`, negative for a token that has already 
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -16,6 +17,7 @@ from urllib.parse import parse_qs, urlparse
 
 import flask
 import jwt
+import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 from oidc_provider_mock import User, app
@@ -93,6 +95,14 @@ def provider_app(people: Sequence[Person], max_age: timedelta) -> flask.Flask:
 
     provider.view_functions[TOKEN_VIEW] = token_endpoint
     return provider
+
+
+@pytest.fixture(scope="session")
+def oidc_issuer() -> Iterator[str]:
+    """One provider for the session's sign-in tests (tokens valid for an hour)."""
+    os.environ.setdefault("AUTHLIB_INSECURE_TRANSPORT", "1")
+    with running_provider() as issuer:
+        yield issuer
 
 
 @contextmanager
