@@ -27,7 +27,8 @@ MAX_TABLE_BYTES = 2 * 1024**3
 CSV_DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 1024 * 1024
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+(,\d+)?")
-_UNREADABLE = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError)
+# csv.Error: a field over the csv module's limit (128 KiB), or a header line too long to sniff.
+_UNREADABLE = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, csv.Error)
 
 
 def _suffix(name: str) -> str:
@@ -231,6 +232,27 @@ def read_table(
         _check_not_blank(file.name, _head(file).encode())
     frame = _parse(file, file.name, suffix)
     return frame if allow_empty else _check_rows(frame, file.name, max_rows)
+
+
+def row_width_problem(content: bytes) -> tuple[int, str] | None:
+    """The first data row (1-based) whose field count differs from the header's, with a
+    sentence; None when every row has exactly the header's count (blank lines are skipped).
+
+    pandas shifts a row with one extra field (a trailing comma) one column left and reads the
+    first value as an index: the row is scored on the wrong columns, so it must be refused.
+    """
+    text = content.decode("utf-8-sig")
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=sniff_delimiter(text[:_SNIFF_BYTES])
+    )
+    header = next(reader, [])
+    for number, row in enumerate(reader, start=1):
+        if row and len(row) != len(header):
+            return number, (
+                f"row {number} has {len(row)} fields but the header has {len(header)} "
+                "(a trailing or missing separator?)"
+            )
+    return None
 
 
 def read_columns(name: str, content: bytes) -> list[str]:

@@ -10,6 +10,7 @@ from core.decision_log.writer import DecisionLog
 from core.serving.batcher import ScoringBatcher
 from core.serving.model_holder import ModelHolder
 from core.serving.request_parsing import body_limit
+from core.settings import DEFAULT_SCORING_BODY_TIMEOUT
 
 RUN_ID_HEADER = "X-Run-ID"
 
@@ -22,6 +23,7 @@ class ServiceState:
     decision_log: DecisionLog | None
     max_applicants: int
     token: str | None = None
+    body_timeout: float = DEFAULT_SCORING_BODY_TIMEOUT
     batcher: ScoringBatcher = field(default_factory=ScoringBatcher)
 
     @property
