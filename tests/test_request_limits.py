@@ -48,10 +48,10 @@ def _csv(applicant: dict) -> tuple[str, str]:
     return header, values
 
 
-def test_a_4300_digit_integer_is_a_422_naming_the_digit_limit(client) -> None:
-    # given an applicant whose credit score has 4,300 digits
+def test_an_integer_over_4300_digits_is_a_422_naming_the_digit_limit(client) -> None:
+    # given an applicant whose credit score has 4,301 digits (over Python's int conversion limit)
     body = json.dumps({**_applicant(), "credit_score": 0}).replace(
-        '"credit_score": 0', '"credit_score": ' + "9" * 4300
+        '"credit_score": 0', '"credit_score": ' + "9" * 4301
     )
     # when it is posted to each scoring endpoint
     for path, payload in (("/predict", body), ("/invocations", f'{{"instances": [{body}]}}')):
