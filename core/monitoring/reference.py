@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
+from core.scoring.prepare import with_model_column_names
 
 PROFILE_SCHEMA_VERSION = 1
 N_QUANTILE_BINS = 10
@@ -168,7 +169,9 @@ def build_profile(
     source: str,
     labels: np.ndarray | None = None,
 ) -> ReferenceProfile:
-    """Profile a development sample (its features, the model's scores and optional labels)."""
+    """Profile a development sample (its features, the model's scores and optional labels);
+    columns spelled as the training data did ('home status') name the model's features."""
+    frame = with_model_column_names(frame, features)
     missing = [f for f in features if f not in frame.columns]
     if missing:
         raise DataValidationError(
