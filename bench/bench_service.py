@@ -6,10 +6,15 @@ configuration on the numeric features only (the one `mlflow models serve` can sc
 - /explain p50; the Scorer called in-process as the floor;
 - `mlflow models serve --env-manager local` on the numeric model (its failure on the demo model
   is reported), against our /predict and /invocations on the same numeric model;
-- zero failed requests while a promotion and a rollback hot-swap the model under load.
+- zero failed requests while a promotion and a rollback hot-swap the model under load;
+- the cost of writing each request's decisions before answering: the same model served with
+  DECISION_LOG_FSYNC=off (the default) and =batch and, with --baseline-tree, by the code of
+  another checkout (e.g. main, whose writer queued decisions and answered at once).
+The runs are logged the seed's way (no CV), so they are promoted with --force and a reason.
 Every measure runs once per round, in turn, for --rounds rounds; each figure is its round with
 the lowest p50 (the machine is shared).
 Run: python bench/bench_service.py [--requests 300] [--per-client 30] [--rounds 3]
+     [--baseline-tree /path/to/main-checkout]
 """
 
 from __future__ import annotations
@@ -184,11 +189,13 @@ def _wait(port: int, path: str, log: Path, timeout: float = 120.0) -> None:
     raise TimeoutError(f"port {port} did not answer {path} within {timeout} s:\n{tail}")
 
 
-def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+def _start(
+    command: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT
+) -> subprocess.Popen:
     """A server in its own process group."""
     return subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -215,22 +222,30 @@ def _promote(uri: str, manifest: Path, run_id: str) -> promotion.PromotionResult
     """Promote through the real use case."""
     settings = load_settings({"MLFLOW_TRACKING_URI": uri, "PROMOTION_MANIFEST": str(manifest)})
     request = promotion.PromotionRequest(
-        run_id=run_id, threshold=THRESHOLD, by="bench", reason="bench"
+        run_id=run_id,
+        threshold=THRESHOLD,
+        by="bench",
+        reason="bench",
+        force=True,
+        force_reason="bench runs are logged the seed's way, without CV folds",
     )
     return promotion.promote(settings, request)
 
 
-def _service(uri: str, manifest: Path, folder: Path, name: str) -> tuple[subprocess.Popen, int]:
-    """`python -m core serve` over a manifest."""
+def _service(
+    uri: str, manifest: Path, folder: Path, name: str, tree: Path = ROOT, **extra: str
+) -> tuple[subprocess.Popen, int]:
+    """`python -m core serve` over a manifest, from the code in tree."""
     port = free_port()
     env = {
         **os.environ,
         "MLFLOW_TRACKING_URI": uri,
         "PROMOTION_MANIFEST": str(manifest),
         "DECISION_LOG": str(folder / f"decisions-{name}"),
+        **extra,
     }
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
-    return _start(command, env, folder / f"{name}.log"), port
+    return _start(command, env, folder / f"{name}.log", tree), port
 
 
 def _mlflow_serve(uri: str, run_id: str, folder: Path, name: str) -> tuple[subprocess.Popen, int]:
@@ -298,6 +313,13 @@ def main() -> int:
     parser.add_argument("--per-client", type=int, default=30, help="requests per client of 32")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (best kept)")
     parser.add_argument("--swap-seconds", type=float, default=2.0, help="load before each swap")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        default=None,
+        help="a checkout whose `python -m core serve` is measured beside ours on the same model "
+        "(e.g. main, before decisions were written before answering)",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     folder = Path(tempfile.mkdtemp(prefix="bench-service-"))
@@ -334,8 +356,19 @@ def main() -> int:
         ours_plain, plain_port = _service(uri, plain_manifest, folder, "service-numeric")
         theirs, theirs_port = _mlflow_serve(uri, plain_run, folder, "mlflow-numeric")
         theirs_demo, theirs_demo_port = _mlflow_serve(uri, demo_run, folder, "mlflow-demo")
-        processes += [ours, ours_plain, theirs, theirs_demo]
+        synced, synced_port = _service(
+            uri, demo_manifest, folder, "service-fsync", DECISION_LOG_FSYNC="batch"
+        )
+        processes += [ours, ours_plain, theirs, theirs_demo, synced]
+        waits = [(synced_port, "/health", "service-fsync")]
+        if args.baseline_tree is not None:
+            base, base_port = _service(
+                uri, demo_manifest, folder, "service-baseline", args.baseline_tree.resolve()
+            )
+            processes.append(base)
+            waits.append((base_port, "/health", "service-baseline"))
         for port, path, name in [
+            *waits,
             (ours_port, "/health", "service-demo"),
             (plain_port, "/health", "service-numeric"),
             (theirs_port, "/ping", "mlflow-numeric"),
@@ -372,7 +405,14 @@ def main() -> int:
             "mlflow_many": lambda: run_load(
                 theirs_port, "/invocations", split_plain, 32, args.per_client
             ),
+            "fsync_single": lambda: run_load(synced_port, "/predict", one, 1, args.requests),
+            "fsync_many": lambda: run_load(synced_port, "/predict", one, 32, args.per_client),
         }
+        if args.baseline_tree is not None:
+            measures["base_single"] = lambda: run_load(base_port, "/predict", one, 1, args.requests)
+            measures["base_many"] = lambda: run_load(
+                base_port, "/predict", one, 32, args.per_client
+            )
         best = interleaved(args.rounds, measures)
         single, many, explain = best["single"], best["many"], best["explain"]
         print(single.line("1 client"))
@@ -380,6 +420,13 @@ def main() -> int:
         print(explain.line("/explain, 1 client"))
         floor = _floor(demo, row, args.requests)
         print(f"  {'Scorer.score in-process (the floor)':<46} p50 {floor:7.2f} ms")
+
+        print("\nDecisions written before answering (same model, /predict):")
+        print(best["fsync_single"].line("DECISION_LOG_FSYNC=batch, 1 client"))
+        print(best["fsync_many"].line("DECISION_LOG_FSYNC=batch, 32 clients"))
+        if args.baseline_tree is not None:
+            print(best["base_single"].line(f"{args.baseline_tree.name} (queued), 1 client"))
+            print(best["base_many"].line(f"{args.baseline_tree.name} (queued), 32 clients"))
 
         print("\nSame numeric-only model, our service vs `mlflow models serve`:")
         plain_single, plain_many = best["plain_single"], best["plain_many"]
@@ -449,6 +496,15 @@ def main() -> int:
         print(_goal(f"1 client p99 < 25 ms ({single.p99_ms:.2f})", single.p99_ms < 25))
         print(_goal(f">= 2x mlflow's throughput ({ratio_rps:.2f}x)", ratio_rps >= 2))
         print(_goal(f"/explain p50 < 10 ms ({explain.p50_ms:.2f})", explain.p50_ms < 10))
+        if args.baseline_tree is not None:
+            kept = many.rps / best["base_many"].rps
+            print(
+                _goal(
+                    f"32-client throughput within 10% of {args.baseline_tree.name}'s "
+                    f"({kept:.2f}x; 1 client p50 {best['base_single'].p50_ms:.2f} ms there)",
+                    kept >= 0.9,
+                )
+            )
         swapped = len(runs) == 2
         print(
             _goal(

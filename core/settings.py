@@ -28,6 +28,7 @@ CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 DEFAULT_SCORING_HOST = "127.0.0.1"
 DEFAULT_SCORING_PORT = 8000
 DEFAULT_SCORING_MAX_APPLICANTS = 10_000
+DEFAULT_SCORING_BODY_TIMEOUT = 10.0
 DEFAULT_RUNS_SEARCH_PARTITION = 1_000
 DECISION_LOG_FOLDER = "decisions"
 PSI_MODERATE_SHIFT = 0.10
@@ -91,6 +92,7 @@ class Settings:
     ledger_signing_key: str | None = field(default=None, repr=False)
     ledger_public_key: str | None = None
     decision_log_fsync: Literal["batch", "off"] = "off"
+    scoring_body_timeout: float = DEFAULT_SCORING_BODY_TIMEOUT
 
     @property
     def four_eyes(self) -> bool:
@@ -334,6 +336,23 @@ def _parse_fsync(raw: str) -> Literal["batch", "off"]:
     )
 
 
+def _parse_body_timeout(raw: str) -> float:
+    """SCORING_BODY_TIMEOUT: seconds a client has to send a request's whole body (> 0)."""
+    if not raw:
+        return DEFAULT_SCORING_BODY_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 3600:
+        raise SettingsError(
+            f"SCORING_BODY_TIMEOUT '{raw}' is not a number of seconds between 0 and 3600.",
+            fix=f"Set it to how long a client may take to send a body, for example "
+            f"{DEFAULT_SCORING_BODY_TIMEOUT:g}.",
+        )
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate settings from the environment (or the mapping given)."""
     source = os.environ if env is None else env
@@ -399,6 +418,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ledger_signing_key=source.get("LEDGER_SIGNING_KEY", "").strip() or None,
         ledger_public_key=_parse_public_key(source.get("LEDGER_PUBLIC_KEY", "").strip()),
         decision_log_fsync=_parse_fsync(source.get("DECISION_LOG_FSYNC", "").strip().lower()),
+        scoring_body_timeout=_parse_body_timeout(source.get("SCORING_BODY_TIMEOUT", "").strip()),
     )
 
 

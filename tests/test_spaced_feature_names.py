@@ -10,10 +10,16 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from core.cli.main import main
 from core.errors import DataValidationError
+from core.monitoring.profiles import frozen_profile
+from core.promotion import use_cases as promotion
+from core.promotion.requests import PromotionRequest
+from core.scoring.applicants import applicant_by_row, typical_applicant
 from core.scoring.loaded_model import LoadedModel
 from core.scoring.scorer import scorer_for
-from core.settings import prepare_mlflow_environment
+from core.settings import load_settings, prepare_mlflow_environment
+from core.store.access import load_model, load_validation_set
 from core.store.client import ensure_experiment
 from core.training.attach import attach_validation
 from tests.helpers.store_builders import MODEL_REQUIREMENTS
@@ -84,3 +90,46 @@ def test_a_bad_value_is_named_by_the_column_as_the_file_spells_it() -> None:
     with pytest.raises(DataValidationError) as caught:
         scorer_for(model).score(bad, 0.4542)
     assert "row 2, column credit score: 'abc' is not a number" in caught.value.message
+
+
+def test_a_run_trained_on_spaced_columns_is_promoted_and_what_if_scores_it(
+    tmp_path, monkeypatch
+) -> None:
+    # given a run trained by `core train --data` on columns named 'credit score', 'home status'
+    frame, labels = _book(800, seed=6)
+    data = tmp_path / "book.csv"
+    frame.assign(default=labels).to_csv(data, index=False)
+    uri = f"file:{tmp_path / 'mlruns'}"
+    manifest = tmp_path / "deploy" / "promotion.json"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(manifest))
+    trained = main(
+        ["train", "--data", str(data), "--target", "default", "--categorical", "home status",
+         "--cv-folds", "3", "--n-estimators", "20", "--run-name", "spaced"]
+    )  # fmt: skip
+    assert trained == 0
+    settings = load_settings()
+    client = MlflowClient(uri)
+    run_id = client.search_runs([ensure_experiment(client, settings.experiment_name)])[
+        0
+    ].info.run_id
+    # when it is promoted (the reference profile is built from its logged validation set)
+    result = promotion.promote(
+        settings,
+        PromotionRequest(
+            run_id=run_id, threshold=0.5, by="alice", reason="spaced names", force=True,
+            force_reason="a small book: CV noise is wide",
+        ),
+    )  # fmt: skip
+    # then the frozen profile holds every model feature
+    profile = frozen_profile(settings, result.manifest)
+    assert profile is not None and {"credit_score", "home_status"} <= set(profile.features)
+    # and What-if's pickers give an applicant of the validation set and a typical one, scored
+    model = load_model(uri, run_id)
+    spec = scorer_for(model).spec
+    validation = load_validation_set(MlflowClient(uri), run_id)
+    for applicant in (applicant_by_row(validation, spec, 0), typical_applicant(spec, validation)):
+        assert list(applicant.columns) == spec.names
+        scored = scorer_for(model).score(applicant, 0.5)
+        assert 0 < float(scored.scores["probability"].iloc[0]) < 1
+    assert typical_applicant(spec, validation)["home_status"].iloc[0] in {"own", "rent", "mortgage"}

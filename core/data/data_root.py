@@ -14,6 +14,7 @@ from pathlib import Path
 from core.data.tables import MAX_TABLE_BYTES
 from core.errors import DataValidationError
 
+MAX_PATH_CHARS = 4096
 ROOT_FIX = "Copy the file into DATA_ROOT (or a folder under it), or upload it instead."
 
 
@@ -21,8 +22,23 @@ class DataPathRefusedError(DataValidationError):
     """A server-side path is outside DATA_ROOT, escapes it by a symlink, or is not a file."""
 
 
+def _check_path_text(text: str) -> None:
+    """Refuse a path with a NUL byte or longer than MAX_PATH_CHARS (the OS would raise)."""
+    if "\x00" in text:
+        raise DataPathRefusedError(
+            "The path contains a NUL character, which no file name can hold.",
+            fix="Type or paste the path again, without control characters.",
+        )
+    if len(text) > MAX_PATH_CHARS:
+        raise DataPathRefusedError(
+            f"The path is {len(text):,} characters long; at most {MAX_PATH_CHARS:,} are accepted.",
+            fix="Give the file's path relative to DATA_ROOT.",
+        )
+
+
 def resolve_in_root(root: Path, text: str) -> Path:
     """The real path of text (relative to root unless absolute) when it is a file inside root."""
+    _check_path_text(text)
     real_root = root.resolve()
     given = Path(text.strip()).expanduser()
     candidate = given if given.is_absolute() else real_root / given
@@ -64,6 +80,12 @@ def read_in_root(root: Path, text: str) -> tuple[str, bytes]:
         status = os.fstat(handle.fileno())
         if not stat.S_ISREG(status.st_mode):
             raise DataPathRefusedError(f"'{text.strip()}' is not a regular file.", fix=ROOT_FIX)
+        if status.st_nlink > 1:
+            raise DataPathRefusedError(
+                f"'{text.strip()}' has {status.st_nlink} hard links: one of them may be a file "
+                "outside DATA_ROOT, so it is not read.",
+                fix="Copy the file into DATA_ROOT (a copy has one link) instead of linking it.",
+            )
         if status.st_size > MAX_TABLE_BYTES:
             raise DataValidationError(
                 f"'{real.name}' is {status.st_size / 1e6:,.0f} MB; the limit is "

@@ -24,10 +24,15 @@ from core.errors import DataValidationError
 CSV_SUFFIXES = (".csv",)
 PARQUET_SUFFIXES = (".parquet", ".pq")
 MAX_TABLE_BYTES = 2 * 1024**3
+MAX_TABLE_COLUMNS = 10_000
+# Uploads and DATA_ROOT files read by the dashboard: a small Parquet file can expand to tens of
+# millions of rows, so a limit applies unless the caller sets its own.
+MAX_UPLOAD_ROWS = 2_000_000
 CSV_DELIMITERS = (",", ";", "\t", "|")
 _SNIFF_BYTES = 1024 * 1024
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+(,\d+)?")
-_UNREADABLE = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError)
+# csv.Error: a field over the csv module's limit (128 KiB), or a header line too long to sniff.
+_UNREADABLE = (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError, csv.Error)
 
 
 def _suffix(name: str) -> str:
@@ -82,7 +87,10 @@ def sniff_delimiter(head: str) -> str:
         return ","
 
     def fields(line: str, delimiter: str) -> int:
-        return len(next(csv.reader([line], delimiter=delimiter), []))
+        try:
+            return len(next(csv.reader([line], delimiter=delimiter), []))
+        except csv.Error:  # a field over the csv module's limit: not this delimiter
+            return 0
 
     def score(delimiter: str) -> tuple[bool, int]:
         header = fields(lines[0], delimiter)
@@ -140,18 +148,24 @@ def _header(source: io.BytesIO | Path, suffix: str, delimiter: str = ",") -> lis
     return list(pq.read_schema(source).names)
 
 
-def _parse(source: io.BytesIO | Path, name: str, suffix: str) -> pd.DataFrame:
-    """Parse CSV or Parquet, with the raw header checked for duplicates."""
+def _parse(
+    source: io.BytesIO | Path, name: str, suffix: str, max_rows: int | None = None
+) -> pd.DataFrame:
+    """Parse CSV or Parquet, with the raw header checked for duplicates and the column limit,
+    and the row limit applied before reading (Parquet metadata) or while reading (CSV)."""
     try:
         delimiter = sniff_delimiter(_head(source)) if suffix in CSV_SUFFIXES else ","
         header = _header(source, suffix, delimiter)
+        _check_columns(header, name)
         if isinstance(source, io.BytesIO):
             source.seek(0)
         if suffix in CSV_SUFFIXES:
-            frame = pd.read_csv(source, encoding="utf-8-sig", sep=delimiter)
+            nrows = None if max_rows is None else max_rows + 1
+            frame = pd.read_csv(source, encoding="utf-8-sig", sep=delimiter, nrows=nrows)
             if delimiter == ";":
                 frame = _decimal_commas(frame)
         else:
+            _check_parquet_rows(source, name, max_rows)
             frame = pd.read_parquet(source)
     except _UNREADABLE as exc:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
@@ -162,6 +176,31 @@ def _parse(source: io.BytesIO | Path, name: str, suffix: str) -> pd.DataFrame:
         ) from exc
     check_unique_columns(header, name)
     return frame
+
+
+def _check_columns(header: Sequence[str], name: str) -> None:
+    """Refuse a table with more than MAX_TABLE_COLUMNS columns before reading its rows."""
+    if len(header) > MAX_TABLE_COLUMNS:
+        raise DataValidationError(
+            f"'{name}' has {len(header):,} columns; at most {MAX_TABLE_COLUMNS:,} are read.",
+            fix="Keep the model's features, the label and an id; drop the other columns.",
+        )
+
+
+def _check_parquet_rows(source: io.BytesIO | Path, name: str, max_rows: int | None) -> None:
+    """Refuse a Parquet file whose metadata counts more rows than allowed, before reading it."""
+    if max_rows is None:
+        return
+    import pyarrow.parquet as pq
+
+    rows = pq.ParquetFile(source).metadata.num_rows
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    if rows > max_rows:
+        raise DataValidationError(
+            f"'{name}' has {rows:,} rows; at most {max_rows:,} are read at a time.",
+            fix=f"Split it into files of at most {max_rows:,} rows.",
+        )
 
 
 def _check_rows(frame: pd.DataFrame, name: str, max_rows: int | None) -> pd.DataFrame:
@@ -191,7 +230,7 @@ def read_table_bytes(
     name: str,
     content: bytes,
     *,
-    max_rows: int | None = None,
+    max_rows: int | None = MAX_UPLOAD_ROWS,
     max_bytes: int = MAX_TABLE_BYTES,
     allow_empty: bool = False,
 ) -> pd.DataFrame:
@@ -202,7 +241,7 @@ def read_table_bytes(
     _check_size(shown, len(content), max_bytes, max_rows)
     if suffix in CSV_SUFFIXES:
         _check_row_estimate(shown, content, max_rows)
-    frame = _parse(io.BytesIO(content), shown, suffix)
+    frame = _parse(io.BytesIO(content), shown, suffix, max_rows)
     return frame if allow_empty else _check_rows(frame, shown, max_rows)
 
 
@@ -229,8 +268,29 @@ def read_table(
     _check_size(file.name, file.stat().st_size, max_bytes, max_rows)
     if suffix in CSV_SUFFIXES:
         _check_not_blank(file.name, _head(file).encode())
-    frame = _parse(file, file.name, suffix)
+    frame = _parse(file, file.name, suffix, max_rows)
     return frame if allow_empty else _check_rows(frame, file.name, max_rows)
+
+
+def row_width_problem(content: bytes) -> tuple[int, str] | None:
+    """The first data row (1-based) whose field count differs from the header's, with a
+    sentence; None when every row has exactly the header's count (blank lines are skipped).
+
+    pandas shifts a row with one extra field (a trailing comma) one column left and reads the
+    first value as an index: the row is scored on the wrong columns, so it must be refused.
+    """
+    text = content.decode("utf-8-sig")
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=sniff_delimiter(text[:_SNIFF_BYTES])
+    )
+    header = next(reader, [])
+    for number, row in enumerate(reader, start=1):
+        if row and len(row) != len(header):
+            return number, (
+                f"row {number} has {len(row)} fields but the header has {len(header)} "
+                "(a trailing or missing separator?)"
+            )
+    return None
 
 
 def read_columns(name: str, content: bytes) -> list[str]:

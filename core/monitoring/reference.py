@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
+from core.scoring.prepare import with_model_column_names
 
 PROFILE_SCHEMA_VERSION = 1
 N_QUANTILE_BINS = 10
@@ -209,7 +210,9 @@ def build_profile(
     score_scale: str = "risk_score",
 ) -> ReferenceProfile:
     """Profile a development sample (its features, the model's scores and optional labels);
-    `training_ranges` are the numeric features' (min, max) over the training rows."""
+    `training_ranges` are the numeric features' (min, max) over the training rows; columns
+    spelled as the training data did ('home status') name the model's features."""
+    frame = with_model_column_names(frame, features)
     missing = [f for f in features if f not in frame.columns]
     if missing:
         raise DataValidationError(

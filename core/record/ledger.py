@@ -328,8 +328,10 @@ def untrusted(path: Path, why: str) -> LedgerError:
 
 
 def entry_line(entry: LedgerEntry) -> bytes:
-    """An entry as one JSON line."""
-    return (entry.model_dump_json() + "\n").encode("utf-8")
+    """An entry as one JSON line (an unsigned entry without the signing fields, byte for byte
+    as before signing existed, so older readers still read it)."""
+    unset = {name for name in ("public_key", "signature") if getattr(entry, name) is None}
+    return (entry.model_dump_json(exclude=unset) + "\n").encode("utf-8")
 
 
 def stage_append(path: Path, entry: LedgerEntry) -> Path:

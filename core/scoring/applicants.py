@@ -8,6 +8,7 @@ import pandas as pd
 from core.errors import DataValidationError
 from core.run_schema import ID_COLUMN, SCORE_COLUMN
 from core.scoring.model_spec import ModelSpec
+from core.scoring.prepare import with_model_column_names
 
 DEFAULT_BORDERLINE_COUNT = 10
 DEFAULT_SEARCH_LIMIT = 20
@@ -15,7 +16,7 @@ DEFAULT_SEARCH_LIMIT = 20
 
 def _one_row(frame: pd.DataFrame, spec: ModelSpec) -> pd.DataFrame:
     """The model's features of a one-row frame, with a fresh 0 index."""
-    return frame.loc[:, spec.names].reset_index(drop=True)
+    return with_model_column_names(frame, spec.names).loc[:, spec.names].reset_index(drop=True)
 
 
 def applicant_by_row(validation: pd.DataFrame, spec: ModelSpec, row: int) -> pd.DataFrame:
@@ -89,6 +90,8 @@ def typical_applicant(spec: ModelSpec, validation: pd.DataFrame | None = None) -
     """A template applicant: medians and the most frequent categories the model saw in training
     (training-range midpoints and first categories when no validation set exists)."""
     values: dict[str, object] = {}
+    if validation is not None:
+        validation = with_model_column_names(validation, spec.names)
     for feature in spec.features:
         column = (
             validation[feature.name]
@@ -122,6 +125,8 @@ def typical_applicant(spec: ModelSpec, validation: pd.DataFrame | None = None) -
 def value_steps(spec: ModelSpec, validation: pd.DataFrame | None = None) -> dict[str, float]:
     """The coarsest power-of-ten granularity of each numeric feature (0.0 when unknown)."""
     steps: dict[str, float] = {}
+    if validation is not None:
+        validation = with_model_column_names(validation, spec.names)
     for feature in spec.features:
         if feature.is_categorical:
             continue

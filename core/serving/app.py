@@ -125,10 +125,11 @@ def app_from_settings(settings: Settings) -> FastAPI:
     )
     service = ServiceState(
         holder=holder,
-        decision_log=DecisionLog(settings.decision_log_dir),
+        decision_log=DecisionLog(settings.decision_log_dir, settings.decision_log_fsync),
         max_applicants=settings.scoring_max_applicants,
         token=settings.scoring_api_token,
         jwt_rules=service_token_rules(settings),
+        body_timeout=settings.scoring_body_timeout,
     )
     return create_app(service)
 

@@ -7,15 +7,17 @@ through the same validation as /predict.
 
 from __future__ import annotations
 
+import csv
 import math
 
 import numpy as np
 
-from core.data.tables import read_table_bytes
+from core.data.tables import read_table_bytes, row_width_problem
 from core.errors import DataValidationError
 from core.scoring.prepare import model_feature_name
 from core.serving.errors import request_error
 from core.serving.request_parsing import check_count, decode_json
+from core.serving.safe_json import MAX_COLUMNS
 
 CONTENT_TYPE_JSON = "application/json"
 CONTENT_TYPE_CSV = "text/csv"
@@ -24,10 +26,15 @@ DF_RECORDS = "dataframe_records"
 INSTANCES = "instances"
 INPUTS = "inputs"
 CSV_BODY_NAME = "request-body.csv"
+MAX_HEADER_BYTES = 64 * 1024
 SUPPORTED_FORMATS = (DF_SPLIT, DF_RECORDS, INSTANCES, INPUTS)
 REQUIRED_INPUT_FORMAT = (
     "The input must be a JSON dictionary with exactly one of the input fields "
     f"{{{', '.join(repr(f) for f in SUPPORTED_FORMATS)}}}"
+)
+_CSV_FIX = (
+    "Send one header row naming the features and, on every row, exactly one value per "
+    "header field (an empty field for an unknown value), with no fields over 128 KiB."
 )
 _FORMAT_FIX = (
     'For example {"dataframe_split": {"columns": ["credit_score", ...], "data": [[700, ...]]}} '
@@ -58,7 +65,7 @@ def media_type(content_type: str | None) -> str:
     return mime
 
 
-def _split_rows(value: object) -> list[object]:
+def _split_rows(value: object, max_applicants: int) -> list[object]:
     """dataframe_split {columns, data[, index]} as row objects."""
     if not isinstance(value, dict) or not isinstance(value.get("columns"), list):
         raise request_error(
@@ -70,6 +77,14 @@ def _split_rows(value: object) -> list[object]:
     columns, data = value["columns"], value.get("data")
     if not isinstance(data, list):
         raise request_error(422, f"{DF_SPLIT}.data", "must be a list of rows.", _FORMAT_FIX)
+    check_count(len(data), f"{DF_SPLIT}.data", max_applicants)
+    if len(columns) > MAX_COLUMNS:
+        raise request_error(
+            413,
+            f"{DF_SPLIT}.columns",
+            f"{len(columns):,} columns is more than the limit of {MAX_COLUMNS:,}.",
+            "Send only the model's features (GET /version lists them).",
+        )
     rows: list[object] = []
     for i, row in enumerate(data):
         if not isinstance(row, list) or len(row) != len(columns):
@@ -111,7 +126,7 @@ def _tensor_rows(value: object, key: str) -> list[object]:
 
 def json_rows(body: bytes, max_applicants: int) -> tuple[list[object], str]:
     """The rows of an MLflow JSON request and the format they came in."""
-    document = decode_json(body)
+    document = decode_json(body, max_applicants)
     if not isinstance(document, dict):
         kind = "a list" if isinstance(document, list) else "a JSON value"
         raise request_error(400, "body", f"{REQUIRED_INPUT_FORMAT}. Received {kind}.", _FORMAT_FIX)
@@ -126,7 +141,7 @@ def json_rows(body: bytes, max_applicants: int) -> tuple[list[object], str]:
     key = found[0]
     value = document[key]
     if key == DF_SPLIT:
-        rows = _split_rows(value)
+        rows = _split_rows(value, max_applicants)
     elif key == DF_RECORDS:
         if not isinstance(value, list):
             raise request_error(422, key, "must be a list of row objects.", _FORMAT_FIX)
@@ -151,8 +166,39 @@ def _csv_value(value: object, numeric: bool) -> object:
     return value
 
 
+def _check_csv_header(body: bytes) -> None:
+    """Refuse (413) a CSV header line over MAX_HEADER_BYTES or with over MAX_COLUMNS fields."""
+    end = body.find(b"\n")
+    header = body if end < 0 else body[:end]
+    if len(header) > MAX_HEADER_BYTES:
+        raise request_error(
+            413,
+            "body header",
+            f"The CSV header line is {len(header):,} bytes, over the limit of "
+            f"{MAX_HEADER_BYTES:,}.",
+            _CSV_FIX,
+        )
+    fields = 1 + max(header.count(sep) for sep in (b",", b";", b"\t", b"|"))
+    if fields > MAX_COLUMNS:
+        raise request_error(
+            413,
+            "body header",
+            f"The CSV header has {fields:,} fields, over the limit of {MAX_COLUMNS:,} columns.",
+            _CSV_FIX,
+        )
+
+
 def csv_rows(body: bytes, max_applicants: int, numeric: set[str]) -> list[object]:
     """The rows of a CSV body (empty cells are unknown values; numeric text becomes numbers)."""
+    _check_csv_header(body)
+    try:
+        width = row_width_problem(body)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise request_error(
+            400, "body", f"The CSV body cannot be read ({exc}).", _CSV_FIX
+        ) from None
+    if width is not None:
+        raise request_error(422, f"body row {width[0]}", width[1], _CSV_FIX)
     try:
         frame = read_table_bytes(CSV_BODY_NAME, body, max_rows=max_applicants)
     except DataValidationError as exc:

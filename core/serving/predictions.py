@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.decision_log.writer import DecisionBatch
+from core.decision_log.writer import DecisionBatch, DecisionLog, DecisionLogError
 from core.serving.batcher import ScoringBatcher
+from core.serving.errors import request_error
 from core.serving.model_holder import ServedModel
 from core.serving.request_parsing import ParsedApplicants
 from core.serving.scored_rows import ScoredRows
@@ -66,6 +67,21 @@ def prediction_items(scored: Scored, reasons: Reasons, *, explain: bool) -> list
             )
         items.append(item)
     return items
+
+
+async def log_decisions(log: DecisionLog | None, batch: DecisionBatch) -> None:
+    """Write a request's decisions before it is answered; 503 when they cannot be written."""
+    if log is None:
+        return
+    try:
+        await log.commit(batch)
+    except DecisionLogError as exc:
+        raise request_error(
+            503,
+            "decision log",
+            f"The decisions were made but could not be logged, so none is answered ({exc.message})",
+            "Retry later; the operator must make the decision log folder writable (DECISION_LOG).",
+        ) from exc
 
 
 def decision_batch(

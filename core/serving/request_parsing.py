@@ -10,10 +10,12 @@ LightGBM's 'home_status'), through the one mapping `core.scoring.prepare.model_f
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -28,11 +30,14 @@ from core.scoring.prepare import (
     named_twice_message,
 )
 from core.serving.errors import Problem, RequestError, request_error
+from core.serving.safe_json import MAX_COLUMNS, MAX_FIELD_CHARS, check_shape, parse_json
 
 ID_KEYS = ROW_ID_COLUMNS
 BODY_BYTES_PER_APPLICANT = 4096
 BODY_BYTES_FLOOR = 64 * 1024
 MAX_PROBLEMS = 20
+OFF_LOOP_BYTES = 64 * 1024
+T = TypeVar("T")
 _MISSING_FIX = "Add it to every applicant; send null when the value is unknown."
 _NUMBER_FIX = 'Send a JSON number (720, not "720"), or null when the value is unknown.'
 _SHAPE_FIX = (
@@ -61,7 +66,23 @@ def body_limit(max_applicants: int) -> int:
     return max(BODY_BYTES_FLOOR, max_applicants * BODY_BYTES_PER_APPLICANT)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body, refusing (413) one larger than limit before reading it all, and
+    (408) one that has not fully arrived after timeout seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await _read_within(request, limit)
+    except TimeoutError:
+        raise request_error(
+            408,
+            "body",
+            f"The request body did not arrive within {timeout:g} s.",
+            "Send the whole body the Content-Length announces (SCORING_BODY_TIMEOUT sets the "
+            "time allowed).",
+        ) from None
+
+
+async def _read_within(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) one larger than limit before reading it all."""
     declared = request.headers.get("content-length")
     too_large = request_error(
@@ -82,12 +103,22 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def decode_json(body: bytes) -> object:
-    """The JSON document of a body, or 400 naming where it is malformed."""
+async def off_loop(size: int, parse: Callable[..., T], *args: object) -> T:
+    """parse(*args) at once for a small body, else on a worker thread, so the event loop
+    answers /health and other requests while a large body is parsed and validated."""
+    if size <= OFF_LOOP_BYTES:
+        return parse(*args)
+    return await asyncio.to_thread(parse, *args)
+
+
+def decode_json(body: bytes, max_applicants: int) -> object:
+    """The JSON document of a body within the limits (core.serving.safe_json), or 400 naming
+    where it is malformed."""
     if not body.strip():
         raise request_error(400, "body", "The request body is empty.", _SHAPE_FIX)
+    check_shape(body, max_applicants)
     try:
-        return json.loads(body)
+        return parse_json(body)
     except UnicodeDecodeError:
         raise request_error(
             400, "body", "The request body is not UTF-8 text.", "Send UTF-8 encoded JSON."
@@ -197,6 +228,13 @@ def _categorical(
     """A categorical feature's value as text (None for null), recording a problem when invalid."""
     if value is None:
         return None
+    if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+        problems.add(
+            where,
+            f"is {len(value):,} characters long, over the limit of {MAX_FIELD_CHARS:,}.",
+            "Send the category's name, as trained.",
+        )
+        return None
     if isinstance(value, str):
         return value.strip() or None
     if isinstance(value, int) and not isinstance(value, bool):
@@ -229,6 +267,13 @@ def _applicant_id(row: dict, checks: _FeatureChecks, where: str, problems: _Coll
     for key in ID_KEYS:
         if key in row and key not in checks.known:
             value = row[key]
+            if isinstance(value, str) and len(value) > MAX_FIELD_CHARS:
+                problems.add(
+                    f"{where}.{key}",
+                    f"is over the limit of {MAX_FIELD_CHARS:,} characters.",
+                    "Send a shorter id.",
+                )
+                return None
             if value is None or (isinstance(value, str | int) and not isinstance(value, bool)):
                 return None if value is None else str(value)
             problems.add(
@@ -290,6 +335,13 @@ def validate_rows(rows: Sequence[object], spec: ModelSpec, label: str) -> Parsed
         if not isinstance(row, dict):
             problems.add(
                 where, f"must be an object of feature: value, not {_json_kind(row)}.", _SHAPE_FIX
+            )
+            continue
+        if len(row) > MAX_COLUMNS:
+            problems.add(
+                where,
+                f"has {len(row):,} fields, over the limit of {MAX_COLUMNS:,}.",
+                "Send only the model's features (GET /version lists them).",
             )
             continue
         notes: list[str] = []

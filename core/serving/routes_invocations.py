@@ -7,11 +7,23 @@ from fastapi.responses import JSONResponse
 
 from core.serving import predictions
 from core.serving.invocations import CONTENT_TYPE_CSV, csv_rows, json_rows, media_type
+from core.serving.model_holder import ServedModel
 from core.serving.openapi import INVOCATIONS_BODY
-from core.serving.request_parsing import read_body, validate_rows
+from core.serving.request_parsing import ParsedApplicants, off_loop, read_body, validate_rows
 from core.serving.service_state import RUN_ID_HEADER, client_of, request_id_of, service_of
 
 router = APIRouter(tags=["mlflow protocol"])
+
+
+def _parse(mime: str, body: bytes, max_applicants: int, loaded: ServedModel) -> ParsedApplicants:
+    """The validated applicants of a CSV or MLflow JSON body."""
+    spec = loaded.scorer.spec
+    if mime == CONTENT_TYPE_CSV:
+        numeric = {f.name for f in spec.features if not f.is_categorical}
+        rows, label = csv_rows(body, max_applicants, numeric), "rows"
+    else:
+        rows, label = json_rows(body, max_applicants)
+    return validate_rows(rows, spec, label)
 
 
 @router.post("/invocations", openapi_extra=INVOCATIONS_BODY, summary="MLflow-compatible scoring")
@@ -19,22 +31,16 @@ async def invocations(request: Request) -> JSONResponse:
     """dataframe_split | dataframe_records | instances | inputs (JSON) or CSV -> probabilities."""
     service = service_of(request)
     mime = media_type(request.headers.get("content-type"))
-    body = await read_body(request, service.body_limit)
+    body = await read_body(request, service.body_limit, service.body_timeout)
     loaded = service.holder.model
-    spec = loaded.scorer.spec
-    if mime == CONTENT_TYPE_CSV:
-        numeric = {f.name for f in spec.features if not f.is_categorical}
-        rows, label = csv_rows(body, service.max_applicants, numeric), "rows"
-    else:
-        rows, label = json_rows(body, service.max_applicants)
-    parsed = validate_rows(rows, spec, label)
+    parsed = await off_loop(len(body), _parse, mime, body, service.max_applicants, loaded)
     scored = await predictions.score(service.batcher, loaded, parsed)
     if service.decision_log is not None:
         reasons = predictions.reasons_of(scored)
         batch = predictions.decision_batch(
             scored, reasons, request_id_of(request), client_of(request)
         )
-        service.decision_log.append(batch)
+        await predictions.log_decisions(service.decision_log, batch)
     probabilities = scored.rows.probability.tolist()
     return JSONResponse(
         {"predictions": probabilities}, headers={RUN_ID_HEADER: loaded.identity.run_id}

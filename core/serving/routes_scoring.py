@@ -5,28 +5,42 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from core.scoring.model_spec import ModelSpec
 from core.serving import predictions
 from core.serving.openapi import APPLICANTS_BODY
-from core.serving.request_parsing import decode_json, predict_rows, read_body, validate_rows
+from core.serving.request_parsing import (
+    ParsedApplicants,
+    decode_json,
+    off_loop,
+    predict_rows,
+    read_body,
+    validate_rows,
+)
 from core.serving.service_state import RUN_ID_HEADER, client_of, request_id_of, service_of
 
 router = APIRouter(tags=["scoring"])
 
 
+def _parse(body: bytes, max_applicants: int, spec: ModelSpec) -> tuple[ParsedApplicants, list[str]]:
+    """The validated applicants of a /predict or /explain body, and warnings about the body."""
+    rows, body_warnings = predict_rows(decode_json(body, max_applicants), max_applicants)
+    return validate_rows(rows, spec, "applicants"), body_warnings
+
+
 async def _answer(request: Request, *, explain: bool) -> JSONResponse:
     """Parse, score with the model in force, log the decisions and answer."""
     service = service_of(request)
-    body = await read_body(request, service.body_limit)
+    body = await read_body(request, service.body_limit, service.body_timeout)
     loaded = service.holder.model
-    rows, body_warnings = predict_rows(decode_json(body), service.max_applicants)
-    parsed = validate_rows(rows, loaded.scorer.spec, "applicants")
+    parsed, body_warnings = await off_loop(
+        len(body), _parse, body, service.max_applicants, loaded.scorer.spec
+    )
     scored = await predictions.score(service.batcher, loaded, parsed)
     reasons = predictions.reasons_of(scored)
     request_id = request_id_of(request)
     if service.decision_log is not None:
-        service.decision_log.append(
-            predictions.decision_batch(scored, reasons, request_id, client_of(request))
-        )
+        batch = predictions.decision_batch(scored, reasons, request_id, client_of(request))
+        await predictions.log_decisions(service.decision_log, batch)
     content: dict[str, object] = {
         "run_id": loaded.identity.run_id,
         "threshold": float(loaded.threshold),

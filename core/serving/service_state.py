@@ -11,6 +11,7 @@ from core.identity.tokens import TokenRules
 from core.serving.batcher import ScoringBatcher
 from core.serving.model_holder import ModelHolder
 from core.serving.request_parsing import body_limit
+from core.settings import DEFAULT_SCORING_BODY_TIMEOUT
 
 RUN_ID_HEADER = "X-Run-ID"
 
@@ -24,6 +25,7 @@ class ServiceState:
     max_applicants: int
     token: str | None = None
     jwt_rules: TokenRules | None = None
+    body_timeout: float = DEFAULT_SCORING_BODY_TIMEOUT
     batcher: ScoringBatcher = field(default_factory=ScoringBatcher)
 
     @property

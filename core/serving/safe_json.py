@@ -1,0 +1,139 @@
+"""JSON bodies parsed within limits: nothing a client sends can crash the parser or hold it long.
+
+Before parsing, byte counts bound the work: at most MAX_CONTAINERS arrays and objects and
+MAX_VALUES commas for the applicant limit (a 6 MB body of two million empty rows is refused in
+milliseconds, not parsed for seconds). While parsing, an integer over MAX_DIGITS digits and
+nesting deeper than the parser's recursion limit are refused. After parsing, a lone surrogate
+(`"\\ud800"`, which no UTF-8 log line can hold) is refused naming the field. Each refusal is a
+413 or 422 naming the limit.
+"""
+
+from __future__ import annotations
+
+import json
+
+from core.serving.errors import RequestError, request_error
+
+MAX_DIGITS = 1_000
+MAX_NESTING = 32
+MAX_COLUMNS = 1_000
+MAX_FIELD_CHARS = 10_000
+CONTAINERS_PER_APPLICANT = 4
+CONTAINERS_FLOOR = 64
+_SURROGATE_ESCAPES = (b"\\ud", b"\\uD")
+
+
+class _TooManyDigits(ValueError):
+    """An integer literal longer than MAX_DIGITS."""
+
+
+def _bounded_int(text: str) -> int:
+    """json's parse_int: an int, refusing literals over MAX_DIGITS digits before converting."""
+    if len(text) > MAX_DIGITS + 1:
+        raise _TooManyDigits(text[:20])
+    return int(text)
+
+
+def check_shape(body: bytes, max_applicants: int) -> None:
+    """Refuse (413) a body with more arrays/objects or values than max_applicants can need."""
+    containers = body.count(b"[") + body.count(b"{")
+    limit = max(CONTAINERS_FLOOR, max_applicants * CONTAINERS_PER_APPLICANT)
+    if containers > limit:
+        raise request_error(
+            413,
+            "body",
+            f"The body holds {containers:,} arrays and objects, more than the limit of "
+            f"{limit:,} for {max_applicants:,} applicants.",
+            "Send at most SCORING_MAX_APPLICANTS applicants, one object or row each.",
+        )
+    values = body.count(b",")
+    value_limit = max(CONTAINERS_FLOOR, max_applicants) * MAX_COLUMNS
+    if values > value_limit:
+        raise request_error(
+            413,
+            "body",
+            f"The body holds {values:,} values, more than the limit of {value_limit:,} "
+            f"({MAX_COLUMNS:,} columns per applicant).",
+            "Send only the model's features, and at most SCORING_MAX_APPLICANTS applicants.",
+        )
+
+
+def _path_of_surrogate(document: object) -> str | None:
+    """The path of the first string (key or value) holding a lone surrogate, or None."""
+    stack: list[tuple[str, object]] = [("", document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii() and not _well_formed(value):
+                return where or "body"
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if not key.isascii() and not _well_formed(key):
+                    return f"{where or 'body'} (a field name)"
+                stack.append((f"{where}.{key}" if where else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{where or 'body'}[{i}]", item) for i, item in enumerate(value))
+    return None
+
+
+def _well_formed(text: str) -> bool:
+    """True when text holds no lone surrogate (it can be written as UTF-8)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _depth_exceeded(document: object) -> bool:
+    """True when arrays and objects nest deeper than MAX_NESTING."""
+    level = [document]
+    for _ in range(MAX_NESTING):
+        level = [
+            child
+            for value in level
+            if isinstance(value, dict | list)
+            for child in (value.values() if isinstance(value, dict) else value)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
+
+
+def parse_json(body: bytes) -> object:
+    """The JSON document of a body, or a RequestError naming what is wrong or which limit."""
+    try:
+        document = json.loads(body, parse_int=_bounded_int)
+    except _TooManyDigits as exc:
+        raise request_error(
+            422,
+            "body",
+            f"A number has more than {MAX_DIGITS:,} digits ({exc}…).",
+            "Send numbers in the feature's own unit; no feature needs that many digits.",
+        ) from None
+    except RecursionError:
+        raise _nesting_error() from None
+    if _depth_exceeded(document):
+        raise _nesting_error()
+    if any(escape in body for escape in _SURROGATE_ESCAPES):
+        where = _path_of_surrogate(document)
+        if where is not None:
+            raise request_error(
+                422,
+                where,
+                "holds a lone surrogate (an unpaired \\ud800–\\udfff escape): it is not "
+                "well-formed Unicode text.",
+                "Send well-formed UTF-8 text; pair surrogate escapes or send the character.",
+            )
+    return document
+
+
+def _nesting_error() -> RequestError:
+    """422 naming the nesting limit."""
+    return request_error(
+        422,
+        "body",
+        f"Arrays and objects nest deeper than the limit of {MAX_NESTING} levels.",
+        "Send applicants as flat objects of feature: value (GET /docs shows the formats).",
+    )
