@@ -10,6 +10,7 @@ from core.scoring.loaded_model import output_label
 from ui.diagnostics.comparison import comparison_tab
 from ui.diagnostics.data import describe_data, load_model, pick_data, pick_run
 from ui.diagnostics.fairness import fairness_tab
+from ui.diagnostics.leakage import leakage_check
 from ui.diagnostics.sections import (
     bands_tab,
     explain_tab,
@@ -30,6 +31,7 @@ model = load_model(context, run)
 data = pick_data(context, run, model)
 if data is None:
     st.stop()
+data = leakage_check(context, run, data)
 describe_data(data, output_label(model))
 diagnostics_pack_button(context.settings, run["run_id"], run["run_name"])
 

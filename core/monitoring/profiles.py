@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlflow.tracking import MlflowClient
 
+from core.data.training_rows import TrainingRows
 from core.errors import GovernanceError
 from core.monitoring.reference import ProfileError, ReferenceProfile, read_profile
 from core.monitoring.run_profile import profile_from_run
@@ -14,6 +15,7 @@ from core.record.frozen import profile_path
 from core.record.ledger import read_chain
 from core.record.manifest import PromotionManifest, ledger_path
 from core.settings import Settings
+from core.store.training_rows import load_training_rows
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class ProfileSet:
 
     profiles: dict[str, ReferenceProfile]
     notes: tuple[str, ...]
+    training: dict[str, TrainingRows | None] = field(default_factory=dict)
 
 
 def _promotions(settings: Settings) -> dict[str, PromotionManifest]:
@@ -40,9 +43,11 @@ def frozen_profile(settings: Settings, manifest: PromotionManifest) -> Reference
 
 
 def load_profiles(settings: Settings, client: MlflowClient, run_ids: Iterable[str]) -> ProfileSet:
-    """A profile per run: frozen at promotion when there is one, else built from the run."""
+    """A profile per run: frozen at promotion when there is one, else built from the run; and
+    each run's training-rows record (None when it logged none) for the outcome checks."""
     promoted = _promotions(settings)
     profiles, notes = {}, []
+    training = {run_id: load_training_rows(client, run_id) for run_id in run_ids}
     for run_id in run_ids:
         manifest = promoted.get(run_id)
         threshold = manifest.threshold if manifest else settings.decision_threshold
@@ -65,4 +70,4 @@ def load_profiles(settings: Settings, client: MlflowClient, run_ids: Iterable[st
             f"Run {run_id[:8]} has no frozen reference profile ({why}): its profile was built "
             "now from the run's logged validation set."
         )
-    return ProfileSet(profiles, tuple(notes))
+    return ProfileSet(profiles, tuple(notes), training)
