@@ -36,6 +36,8 @@ PSI_SIGNIFICANT_SHIFT = 0.25
 AUC_DROP_ALERT = 0.03
 # A run whose train AUC exceeds its mean CV AUC by more than this is flagged as overfit.
 DEFAULT_OVERFIT_GAP = 0.10
+# The fair-lending check judges a group's adverse impact ratio only from this many applicants.
+FAIRNESS_MIN_GROUP = 30
 DEFAULT_PROMOTION_APPROVALS = 1
 SUPPORTED_PROMOTION_APPROVALS = (1, 2)
 DEFAULT_PROMOTION_REQUEST_HOURS = 72.0

@@ -16,6 +16,7 @@ from ui.diagnostics.data import (
     pick_run,
 )
 from ui.diagnostics.fairness import fairness_tab
+from ui.diagnostics.leakage import leakage_check
 from ui.diagnostics.sections import (
     bands_tab,
     explain_tab,
@@ -37,6 +38,7 @@ flag_protected_inputs(context, model)
 data = pick_data(context, run, model)
 if data is None:
     st.stop()
+data = leakage_check(context, run, data)
 describe_data(data, output_label(model))
 diagnostics_pack_button(context.settings, run["run_id"], run["run_name"])
 

@@ -15,6 +15,7 @@ from core.data.synthetic import DEMO_ID_COLUMN, DEMO_TARGET, make_synthetic_cred
 from core.scoring.scorer import scorer_for
 from core.store.access import load_model, load_runs_table, load_validation_set, run_inventory
 from core.store.client import ensure_experiment
+from core.store.training_rows import load_training_rows
 from core.training import attach
 from tests.helpers.apptest_helpers import (
     PAGES,
@@ -249,3 +250,28 @@ def test_diagnostics_attaches_a_labelled_file_to_the_run(seed_store, labelled_cs
     assert MlflowClient(uri).get_run(run_id).data.tags[attach.SOURCE_TAG] == "unseen.csv"
     # and the logged validation set is now offered as evaluation data
     assert LOGGED in at.radio(key="diag_source").options
+
+
+def test_attach_with_training_data_logs_ranges_and_finds_training_rows(
+    seed_store, labelled_csv, monkeypatch, capsys, tmp_path
+) -> None:
+    uri, run_id, _ = seed_store
+    # given the run's training rows at hand: here 500 of the 800 rows about to be attached
+    training = tmp_path / "training.csv"
+    frame = make_synthetic_credit_data(n_rows=SEED_FEATURES_ROWS, seed=31)
+    frame.head(500).to_csv(training, index=False)
+    # when the file is attached without the training data, the overlap cannot be checked
+    code, out, err = _cli(monkeypatch, capsys, uri, *_attach_args(run_id, labelled_csv))
+    assert code == 0, err
+    assert "cannot be checked" in out
+    # and with it, the training record is logged and the overlap is stated
+    args = _attach_args(run_id, labelled_csv, "--replace", "--training-data", str(training))
+    code, out, err = _cli(monkeypatch, capsys, uri, *args)
+    assert code == 0, err
+    assert "500 of 800 evaluation rows (62.5%)" in out and "optimistic" in out
+    record = load_training_rows(MlflowClient(uri), run_id)
+    assert record is not None and record.n_rows == 500
+    assert record.ranges["credit_score"] == (
+        float(frame.head(500)["credit_score"].min()),
+        float(frame.head(500)["credit_score"].max()),
+    )

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from core.evaluation.fairness import FOUR_FIFTHS, group_labels, outcomes_by_group
+from core.evaluation.fairness import (
+    FAVOURED,
+    FOUR_FIFTHS,
+    SPANS,
+    TOO_FEW,
+    group_labels,
+    outcomes_by_group,
+)
 
 
 def _book() -> tuple[np.ndarray, np.ndarray, pd.Series]:
@@ -50,3 +57,51 @@ def test_a_group_with_one_class_has_no_auc_and_numbers_are_banded() -> None:
     ages = pd.Series(np.random.default_rng(1).integers(18, 80, 1000))
     assert group_labels(ages).nunique() == 4
     assert group_labels(pd.Series([1, 2, None])).tolist() == ["1.0", "2.0", "(missing)"]
+
+
+def _groups(sizes: dict[str, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """Groups of (applicants, approved): approved rows score 0.1, declined 0.9."""
+    names, scores = [], []
+    for name, (n, approved) in sizes.items():
+        names += [name] * n
+        scores += [0.1] * approved + [0.9] * (n - approved)
+    return np.zeros(len(names), dtype=int), np.asarray(scores), pd.Series(names)
+
+
+def test_a_group_of_12_is_too_few_to_judge() -> None:
+    # given a large favoured group, and a group of 12 approved at half its rate
+    labels, scores, groups = _groups({"A": (400, 360), "B": (12, 5)})
+    # when the four-fifths check runs with the default minimum size (30)
+    outcomes = outcomes_by_group(labels, scores, groups, 0.5, "group")
+    table = outcomes.table.set_index("group")
+    # then the small group is not flagged: it is too few to judge
+    assert table.at["B", "verdict"] == TOO_FEW
+    assert outcomes.below_four_fifths == []
+    assert table.at["A", "verdict"] == FAVOURED
+
+
+def test_the_flag_fires_only_when_the_whole_katz_interval_is_below_four_fifths() -> None:
+    # given a group of 40 at AIR 0.74 (its interval spans 0.8) and one of 300 at AIR 0.60
+    labels, scores, groups = _groups({"A": (400, 360), "B": (40, 27), "C": (300, 162)})
+    outcomes = outcomes_by_group(labels, scores, groups, 0.5, "group")
+    table = outcomes.table.set_index("group")
+    # then the Katz log interval is ln(AIR) ± 1.96·sqrt(1/a − 1/n + 1/c − 1/m)
+    half = 1.959964 * np.sqrt(1 / 162 - 1 / 300 + 1 / 360 - 1 / 400)
+    air = (162 / 300) / (360 / 400)
+    assert table.at["C", "air_low"] == pytest.approx(air * np.exp(-half), rel=1e-5)
+    assert table.at["C", "air_high"] == pytest.approx(air * np.exp(half), rel=1e-5)
+    # and only C, whose whole interval is below 0.8, is flagged; B cannot be told
+    assert outcomes.below_four_fifths == ["C"]
+    assert table.at["B", "verdict"] == SPANS
+    assert table.at["B", "air_low"] < FOUR_FIFTHS < table.at["B", "air_high"]
+
+
+def test_age_bands_read_as_plain_ranges() -> None:
+    # given whole-number ages
+    ages = pd.Series(np.random.default_rng(1).integers(19, 76, 1000))
+    labels = set(group_labels(ages))
+    # then the bands are plain ranges such as "19–32", with no fractional edges
+    assert len(labels) == 4
+    assert all("." not in label and "–" in label for label in labels), labels
+    lows = sorted(int(label.split("–")[0]) for label in labels)
+    assert lows[0] == 19

@@ -27,6 +27,12 @@ def register(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="replace a validation set the run already has (recorded in a run tag)",
     )
+    parser.add_argument(
+        "--training-data",
+        help="the run's training rows (CSV or Parquet, same label column), when at hand: logs "
+        "each numeric feature's training range and a fingerprint per row, so monitoring judges "
+        "out-of-range values against training and evaluations can find training rows",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -39,6 +45,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         args.target,
         id_column=args.id_column,
         replace=args.replace,
+        training_path=args.training_data,
     )
     print(result.summary())
     for warning in result.warnings():

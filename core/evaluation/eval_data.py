@@ -131,3 +131,18 @@ def content_fingerprint(content: bytes) -> str:
 def read_path(path: str, root: Path) -> tuple[str, bytes]:
     """The name and bytes of a labelled file inside root (DATA_ROOT), or an error saying why not."""
     return read_in_root(root, path)
+
+
+def rows_kept(data: EvaluationData, keep: np.ndarray, why: str) -> EvaluationData:
+    """The same evaluation data restricted to the rows where `keep` is True (say `why`)."""
+    mask = np.asarray(keep, dtype=bool)
+    return EvaluationData(
+        source=f"{data.source}, {why} ({int(mask.sum()):,} of {data.n:,} rows)",
+        labels=data.labels[mask],
+        scores=data.scores[mask],
+        features=data.features.loc[mask].reset_index(drop=True),
+        fingerprint=f"{data.fingerprint}:{why}:{int(mask.sum())}",
+        unseen_categories=data.unseen_categories,
+        missing_values=data.missing_values,
+        unseen_rows=data.unseen_rows,
+    )

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
 
+from core.data.training_rows import TrainingOverlap
 from core.errors import DataValidationError
 from core.evaluation.threshold_policy import validate_labels_scores
 
 CONFIDENCE = 0.95
+# Above this share of the compared rows in one model's training rows, no winner is stated.
+NO_WINNER_SHARE = 0.10
 
 
 @dataclass(frozen=True)
@@ -112,3 +116,34 @@ def swap_set(
             }
         )
     return pd.DataFrame(rows)
+
+
+def comparison_verdict(
+    comparison: AucComparison,
+    overlaps: Sequence[TrainingOverlap],
+    base_name: str,
+    challenger_name: str,
+    level: float = 1 - CONFIDENCE,
+) -> str:
+    """Which run ranks better, or why none is named: a model trained on over 10% of the rows
+    (its AUC there is optimistic), or a difference within DeLong's noise."""
+    leaked = [o for o in overlaps if o.checkable and o.share > NO_WINNER_SHARE]
+    if leaked:
+        names = "; ".join(f"{o.model} trained on {o.n_seen:,} ({o.share:.1%})" for o in leaked)
+        return (
+            f"No winner is stated: {names} of these {comparison_rows(overlaps):,} rows, "
+            f"beyond {NO_WINNER_SHARE:.0%}, so its AUC here is optimistic. Compare on rows "
+            "neither model trained on."
+        )
+    if comparison.p_value >= level:
+        return (
+            f"No significant difference (DeLong p = {comparison.p_value:.3g} ≥ {level:g}): "
+            "these rows do not tell the two runs apart."
+        )
+    better = challenger_name if comparison.difference > 0 else base_name
+    return f"{better} ranks risk better on these rows (DeLong p = {comparison.p_value:.3g})."
+
+
+def comparison_rows(overlaps: Sequence[TrainingOverlap]) -> int:
+    """The number of rows compared (0 when no overlap was computed)."""
+    return max((o.n_rows for o in overlaps), default=0)

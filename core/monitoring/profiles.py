@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlflow.tracking import MlflowClient
 
+from core.data.training_rows import TrainingRows
 from core.errors import GovernanceError
 from core.monitoring.reference import ProfileError, ReferenceProfile, read_profile
 from core.monitoring.run_profile import profile_from_run
@@ -15,6 +16,7 @@ from core.record.ledger import require_intact
 from core.record.manifest import PromotionManifest, ledger_path
 from core.record.signing import trusted_public_key
 from core.settings import Settings
+from core.store.training_rows import load_training_rows
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class ProfileSet:
 
     profiles: dict[str, ReferenceProfile]
     notes: tuple[str, ...]
+    training: dict[str, TrainingRows | None] = field(default_factory=dict)
 
 
 def _promotions(settings: Settings) -> dict[str, PromotionManifest]:
@@ -41,9 +44,11 @@ def frozen_profile(settings: Settings, manifest: PromotionManifest) -> Reference
 
 
 def load_profiles(settings: Settings, client: MlflowClient, run_ids: Iterable[str]) -> ProfileSet:
-    """A profile per run: frozen at promotion when there is one, else built from the run."""
+    """A profile per run: frozen at promotion when there is one, else built from the run; and
+    each run's training-rows record (None when it logged none) for the outcome checks."""
     promoted = _promotions(settings)
     profiles, notes = {}, []
+    training = {run_id: load_training_rows(client, run_id) for run_id in run_ids}
     for run_id in run_ids:
         manifest = promoted.get(run_id)
         threshold = manifest.threshold if manifest else settings.decision_threshold
@@ -66,4 +71,4 @@ def load_profiles(settings: Settings, client: MlflowClient, run_ids: Iterable[st
             f"Run {run_id[:8]} has no frozen reference profile ({why}): its profile was built "
             "now from the run's logged validation set."
         )
-    return ProfileSet(profiles, tuple(notes))
+    return ProfileSet(profiles, tuple(notes), training)

@@ -17,6 +17,7 @@ from core.monitoring import sources
 from core.monitoring.periods import Period
 from core.monitoring.profiles import ProfileSet, load_profiles
 from core.monitoring.report import MonitoringReport, build_report
+from core.monitoring.training_overlap import outcome_overlap_findings
 from core.record.manifest import read_manifest
 from core.settings import Settings
 from core.store.access import load_model
@@ -91,6 +92,9 @@ def run_ids(recent: RecentData) -> tuple[str, ...]:
 def report_with_profiles(
     recent: RecentData, found: ProfileSet, period: Period = "month"
 ) -> MonitoringReport:
-    """The report, with the notes on where each profile came from."""
-    noted = replace(recent, notes=(*recent.notes, *found.notes))
-    return build_report(noted, found.profiles, period)
+    """The report, with the notes on where each profile came from and on labelled outcomes
+    found among the training rows of their run."""
+    notes, alerts = outcome_overlap_findings(recent, found.training)
+    noted = replace(recent, notes=(*recent.notes, *found.notes, *notes))
+    report = build_report(noted, found.profiles, period)
+    return replace(report, alerts=(*report.alerts, *alerts)) if alerts else report

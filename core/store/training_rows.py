@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from core.data.training_rows import TrainingRows
+from core.data.training_rows import TrainingOverlap, TrainingRows, training_overlap
 from core.run_schema import TRAINING_ROWS_DIR
 
 
@@ -22,3 +25,16 @@ def load_training_rows(client: MlflowClient, run_id: str) -> TrainingRows | None
         if not any(Path(local).iterdir()):
             return None
         return TrainingRows.read(Path(local))
+
+
+def training_overlaps(
+    client: MlflowClient,
+    runs: Mapping[str, str],
+    frame: pd.DataFrame,
+    labels: Sequence[float] | np.ndarray,
+) -> tuple[TrainingOverlap, ...]:
+    """For each named run ({name: run_id}): which evaluation rows were among its training rows."""
+    return tuple(
+        training_overlap(name, load_training_rows(client, run_id), frame, labels)
+        for name, run_id in runs.items()
+    )

@@ -22,13 +22,20 @@ from mlflow.tracking import MlflowClient
 
 from core.data.synthetic import coerce_binary_target
 from core.data.tables import read_table
+from core.data.training_rows import TrainingOverlap, record_training_rows, training_overlap
 from core.errors import DataValidationError, GovernanceError
 from core.evaluation.metrics import auc_score, ks_statistic
-from core.run_schema import VALIDATION_ARTIFACT, VALIDATION_ARTIFACT_DIR, VALIDATION_ARTIFACT_FILE
+from core.run_schema import (
+    TRAINING_ROWS_DIR,
+    VALIDATION_ARTIFACT,
+    VALIDATION_ARTIFACT_DIR,
+    VALIDATION_ARTIFACT_FILE,
+)
 from core.scoring.prepare import RowSample, with_model_column_names
 from core.scoring.scorer import scorer_for
 from core.store.client import open_client
-from core.store.run_record import fetch_run_record, load_record_model
+from core.store.run_record import RunRecord, fetch_run_record, load_record_model
+from core.store.training_rows import load_training_rows
 from core.training.trainer import validation_frame
 
 ARTIFACT_TAG = "governance.validation_artifact"
@@ -60,13 +67,18 @@ class AttachResult:
     replaced: str | None = None
     unseen_categories: dict[str, list[str]] = field(default_factory=dict)
     unseen_rows: dict[str, RowSample] = field(default_factory=dict)
+    overlap: TrainingOverlap | None = None
 
     def warnings(self) -> list[str]:
-        """One sentence per feature whose levels the model never saw in training."""
-        return [
+        """One sentence per feature whose levels the model never saw in training, and one on
+        validation rows found among the training rows (or that this cannot be checked)."""
+        found = [
             unseen_warning(name, values, self.unseen_rows.get(name))
             for name, values in self.unseen_categories.items()
         ]
+        if self.overlap is not None and (self.overlap.material or not self.overlap.checkable):
+            found.append(self.overlap.sentence)
+        return found
 
     def summary(self) -> str:
         """One line for the CLI and the page."""
@@ -147,20 +159,8 @@ def _log_validation(client: MlflowClient, run_id: str, frame: pd.DataFrame) -> N
         client.log_artifacts(run_id, str(folder), VALIDATION_ARTIFACT_DIR)
 
 
-def attach_validation(
-    tracking_uri: str,
-    run_id: str,
-    frame: pd.DataFrame,
-    target: str,
-    *,
-    source: str,
-    sha256: str,
-    id_column: str | None = None,
-    replace: bool = False,
-) -> AttachResult:
-    """Score a labelled frame with the run's model and log it as the run's validation set."""
-    client = open_client(tracking_uri)
-    record = fetch_run_record(client, run_id)
+def _refuse_unless_attachable(record: RunRecord, replace: bool) -> None:
+    """AttachRefusedError when the run has no model, or a validation set and no --replace."""
     if not record.has_model:
         raise AttachRefusedError(
             f"Run '{record.run_name}' logged no model, so nothing can score the validation set.",
@@ -174,6 +174,29 @@ def attach_validation(
             + ".",
             fix="Pass --replace (recorded on the run) to replace it.",
         )
+
+
+def attach_validation(
+    tracking_uri: str,
+    run_id: str,
+    frame: pd.DataFrame,
+    target: str,
+    *,
+    source: str,
+    sha256: str,
+    id_column: str | None = None,
+    replace: bool = False,
+    training: pd.DataFrame | None = None,
+) -> AttachResult:
+    """Score a labelled frame with the run's model and log it as the run's validation set.
+
+    `training` (the run's training rows, with the same label column) logs their record: each
+    numeric feature's range and a fingerprint per row, for monitoring and the leakage check.
+    """
+    client = open_client(tracking_uri)
+    record = fetch_run_record(client, run_id)
+    _refuse_unless_attachable(record, replace)
+    tags = record.run.data.tags
     labels = _labels(frame, target, source)
     ids = _ids(frame, id_column, source)
     model = load_record_model(tracking_uri, record)
@@ -194,6 +217,8 @@ def attach_validation(
     if record.has_validation_set:
         replaced = f"{tags.get(SOURCE_TAG, 'a validation set')} {tags.get(HASH_TAG, '')}".strip()
     _log_validation(client, run_id, validation_frame(features, labels, scores, ids))
+    if training is not None:
+        _log_training_rows(client, run_id, training, target, model.feature_names)
     new_tags = {
         ARTIFACT_TAG: VALIDATION_ARTIFACT,
         SOURCE_TAG: source,
@@ -224,7 +249,23 @@ def attach_validation(
         replaced=replaced,
         unseen_categories=prepared.unseen_categories,
         unseen_rows=prepared.unseen_rows,
+        overlap=training_overlap(
+            f"run {record.run_name}", load_training_rows(client, run_id), features, labels
+        ),
     )
+
+
+def _log_training_rows(
+    client: MlflowClient, run_id: str, training: pd.DataFrame, target: str, names: list[str]
+) -> None:
+    """Log the record of the run's training rows (ranges and row fingerprints)."""
+    source = "the training data"
+    record = record_training_rows(
+        _features(training, names, source), _labels(training, target, source), names
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        record.write(Path(tmp) / TRAINING_ROWS_DIR)
+        client.log_artifacts(run_id, str(Path(tmp) / TRAINING_ROWS_DIR), TRAINING_ROWS_DIR)
 
 
 def content_sha256(content: bytes) -> str:
@@ -240,10 +281,13 @@ def attach_validation_file(
     *,
     id_column: str | None = None,
     replace: bool = False,
+    training_path: str | Path | None = None,
 ) -> AttachResult:
-    """Read a labelled CSV or Parquet file and attach it to the run (see attach_validation)."""
+    """Read a labelled CSV or Parquet file and attach it to the run (see attach_validation);
+    `training_path` names the run's training rows when they are at hand."""
     file = Path(path)
     frame = read_table(file)
+    training = read_table(Path(training_path)) if training_path else None
     return attach_validation(
         tracking_uri,
         run_id,
@@ -253,4 +297,5 @@ def attach_validation_file(
         sha256=content_sha256(file.read_bytes()),
         id_column=id_column,
         replace=replace,
+        training=training,
     )

@@ -12,8 +12,10 @@ import numpy as np
 import streamlit as st
 
 from core.data.tables import read_columns, read_table_bytes
+from core.data.training_rows import TrainingOverlap
 from core.evaluation import eval_data, explain_global, monotonicity, run_comparison
 from core.run_schema import model_uri
+from core.store.training_rows import training_overlaps
 from ui.shared import cache
 
 _ENTRIES = 8
@@ -76,3 +78,12 @@ def delong(
 ) -> run_comparison.AucComparison:
     """DeLong's paired AUC comparison of two runs on the same rows."""
     return run_comparison.delong_test(_labels, _base, _challenger)
+
+
+@st.cache_resource(show_spinner="Looking for the rows among the training rows…", max_entries=16)
+def training_overlap(
+    tracking_uri: str, run_id: str, name: str, key: str, _data: eval_data.EvaluationData
+) -> TrainingOverlap:
+    """Which evaluation rows (features and label) were among a run's training rows."""
+    client = cache.client_for(tracking_uri)
+    return training_overlaps(client, {name: run_id}, _data.features, _data.labels)[0]

@@ -11,10 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from core.charts import diagnostics as charts
+from core.data.training_rows import TrainingOverlap
 from core.errors import GovernanceError
 from core.evaluation import curves as ev
 from core.evaluation.eval_data import EvaluationData
-from core.evaluation.run_comparison import swap_set
+from core.evaluation.run_comparison import comparison_verdict, swap_set
 from core.evaluation.threshold_policy import (
     PolicyPoint,
     ScoreTable,
@@ -24,6 +25,7 @@ from core.evaluation.threshold_policy import (
 from core.store.access import RunsTable
 from ui.diagnostics import cache as cached
 from ui.diagnostics.data import run_label
+from ui.diagnostics.leakage import overlap_of, say_overlap
 from ui.diagnostics.policy import THRESHOLD_MAX, THRESHOLD_MIN
 from ui.shared import cache_evaluation
 from ui.shared.context import StoreContext, show_error
@@ -111,9 +113,15 @@ def _aligned_points(
     return align, challenger_threshold, points
 
 
-def _auc_difference(key: str, data: EvaluationData, scores: np.ndarray) -> None:
-    """DeLong's AUC difference (challenger minus this run) with its confidence interval."""
+def _auc_difference(
+    key: str, data: EvaluationData, scores: np.ndarray, overlaps: tuple[TrainingOverlap, ...]
+) -> None:
+    """DeLong's AUC difference (challenger minus this run) with its confidence interval, and
+    the verdict: no winner when either run trained on more than 10% of these rows."""
     comparison = cached.delong(key, data.labels, data.scores, scores)
+    verdict = comparison_verdict(comparison, overlaps, "this run", "the challenger")
+    show = st.warning if verdict.startswith("No winner") else st.info
+    show(verdict, icon=":material/compare_arrows:")
     st.markdown(
         f"**AUC difference (challenger − this run): {comparison.difference:+.4f}**, "
         f"{comparison.confidence:.0%} CI [{comparison.ci_low:+.4f}, {comparison.ci_high:+.4f}], "
@@ -168,9 +176,14 @@ def comparison_tab(
         return
     st.caption(
         f"Both runs scored on the same {data.n:,} rows ({data.source}); this run is "
-        f"{run_label(frame, run['run_id'])}. If the challenger was trained on some of "
-        "these rows, its numbers here are optimistic."
+        f"{run_label(frame, run['run_id'])}."
     )
+    overlaps = (
+        overlap_of(context, run["run_id"], "this run", data),
+        overlap_of(context, challenger_id, "the challenger", data),
+    )
+    for overlap in overlaps:
+        say_overlap(overlap)
     try:
         scores, challenger_table, challenger_eval = _challenger_evaluation(
             context, challenger_id, data
@@ -192,5 +205,5 @@ def comparison_tab(
     plot_left, plot_right = st.columns(2)
     plot_left.plotly_chart(charts.roc_figure(curves, points), width="stretch")
     plot_right.plotly_chart(charts.ks_figure(curves), width="stretch")
-    _auc_difference(f"{run['run_id']}:{challenger_id}:{data.fingerprint}", data, scores)
+    _auc_difference(f"{run['run_id']}:{challenger_id}:{data.fingerprint}", data, scores, overlaps)
     _swap_section(data, scores, (run_threshold, challenger_threshold), align)

@@ -6,8 +6,8 @@ import streamlit as st
 
 from core.errors import GovernanceError
 from core.evaluation.eval_data import EvaluationData
-from core.evaluation.fairness import FOUR_FIFTHS, GroupOutcomes, outcomes_by_group
-from core.settings import Settings
+from core.evaluation.fairness import GroupOutcomes, fairness_sentences, outcomes_by_group
+from core.settings import FAIRNESS_MIN_GROUP, Settings
 from ui.shared.context import show_error
 from ui.shared.feature_policy import feature_policy
 from ui.shared.selection import selected_threshold
@@ -20,6 +20,9 @@ COLUMNS = {
     "adverse_impact_ratio": st.column_config.NumberColumn(
         "Adverse impact ratio", format="%.2f", help="Approval rate over the most favoured group's"
     ),
+    "air_low": st.column_config.NumberColumn("AIR 95% low", format="%.2f", help="Katz log"),
+    "air_high": st.column_config.NumberColumn("AIR 95% high", format="%.2f", help="Katz log"),
+    "verdict": st.column_config.TextColumn("Four-fifths verdict"),
     "bad_rate": st.column_config.NumberColumn("Bad rate", format="percent"),
     "bad_rate_approved": st.column_config.NumberColumn("Bad rate among approved", format="percent"),
     "auc": st.column_config.NumberColumn("AUC", format="%.4f"),
@@ -39,23 +42,12 @@ def _outcomes(data: EvaluationData, attribute: str, threshold: float) -> GroupOu
 
 def _show(outcomes: GroupOutcomes, with_impact: bool) -> None:
     """The outcomes table; for a protected attribute, the four-fifths verdict above it."""
-    table = outcomes.table if with_impact else outcomes.table.drop(columns="adverse_impact_ratio")
+    impact = ["adverse_impact_ratio", "air_low", "air_high", "verdict"]
+    table = outcomes.table if with_impact else outcomes.table.drop(columns=impact)
     if with_impact:
-        flagged = outcomes.below_four_fifths
-        if flagged:
-            st.warning(
-                f"**{outcomes.attribute}**: {', '.join(flagged)} approved at less than four "
-                f"fifths ({FOUR_FIFTHS:.0%}) of the rate of {outcomes.most_favoured}, the most "
-                "favoured group. Review whether the difference is justified by risk (compare the "
-                "bad rates) before the model is used.",
-                icon=":material/balance:",
-            )
-        else:
-            st.success(
-                f"**{outcomes.attribute}**: every group is approved at four fifths or more of the "
-                f"rate of {outcomes.most_favoured}, the most favoured group.",
-                icon=":material/balance:",
-            )
+        for level, sentence in fairness_sentences(outcomes):
+            show = {"warning": st.warning, "info": st.info, "success": st.success}[level]
+            show(sentence, icon=":material/balance:")
     st.dataframe(table, hide_index=True, width="stretch", column_config=COLUMNS)
 
 
@@ -65,7 +57,9 @@ def fairness_tab(settings: Settings, data: EvaluationData) -> None:
     columns = [str(c) for c in data.features.columns]
     st.caption(
         f"Outcomes by group on the {data.source}, at the threshold {threshold:.4f}. Numbers with "
-        "many values (such as age) are cut into quartile bands."
+        "many values (such as age) are cut into quartile bands. A group is flagged only when "
+        "the whole 95% interval of its adverse impact ratio (Katz log) is below 0.8; groups "
+        f"under {FAIRNESS_MIN_GROUP} applicants are too few to judge."
     )
     protected = st.multiselect(
         "Protected attributes (fair-lending check)",
