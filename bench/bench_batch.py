@@ -1,5 +1,6 @@
 """Benchmark portfolio scoring in rows per CPU-second: the local engine, the Spark engine, and
-the bare LightGBM floor (Booster.predict raw scores plus pred_contrib on every row).
+the bare LightGBM floor (Booster.predict raw scores plus pred_contrib on every row, on one
+thread: the floor; on all threads: OpenMP's spinning threads cost CPU on a busy machine).
 
 Scores the promoted model of the environment's settings (PROMOTION_MANIFEST, MLFLOW_TRACKING_URI;
 e.g. after `make demo-serve`). CPU time counts this process and every process it started (local
@@ -88,9 +89,9 @@ def main() -> int:
     matrix = feature_matrix(served.scorer.prepare(book).frame)
     booster = served.scorer.booster
 
-    def bare() -> None:
-        booster.predict(matrix, raw_score=True)
-        booster.predict(matrix, pred_contrib=True)
+    def bare(threads: int) -> None:
+        booster.predict(matrix, raw_score=True, num_threads=threads)
+        booster.predict(matrix, pred_contrib=True, num_threads=threads)
 
     def job(engine: str, explain: str, name: str):
         options = BatchOptions(
@@ -105,7 +106,8 @@ def main() -> int:
         return lambda: run_batch_job(settings, options)
 
     results = [
-        _measure("bare LightGBM: predict + pred_contrib, all rows", bare),
+        _measure("bare LightGBM, 1 thread: predict + pred_contrib", lambda: bare(1)),
+        _measure("bare LightGBM, all threads: predict + pred_contrib", lambda: bare(0)),
         _measure("local engine, --explain declines", job("local", "declines", "local-declines")),
         _measure("local engine, --explain all", job("local", "all", "local-all")),
     ]

@@ -19,6 +19,7 @@ Build the baseline's venv once with `make bench-evidently`, or:
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -32,6 +33,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from core.decision_log.compact import compact_log
 from core.decision_log.contract import SCORE
 from core.decision_log.reader import RecentData, read_decision_log
 from core.decision_log.writer import records_from_frames, write_records
@@ -129,6 +131,29 @@ def write_log(folder: Path, recent: RecentData) -> None:
     write_records(folder, records)
 
 
+def _bytes(folder: Path, suffix: str) -> int:
+    """Total size of a folder's files with this suffix."""
+    return sum(p.stat().st_size for p in folder.iterdir() if p.name.endswith(suffix))
+
+
+def compacted_read(folder: Path, jsonl: RecentData, profiles: dict) -> None:
+    """Compact the log to Parquet (`python -m core compact-log`), read it again and check the
+    report's numbers are those of the JSONL read."""
+    start = time.perf_counter()
+    done = compact_log(folder, dt.date.max)
+    compact_s = time.perf_counter() - start
+    start = time.perf_counter()
+    read = read_decision_log(folder)
+    read_s = time.perf_counter() - start
+    same = build_report(read, profiles).features.equals(build_report(jsonl, profiles).features)
+    print(
+        f"compact-log: {len(done.compacted)} day files in {compact_s:.2f} s, "
+        f"{_bytes(folder, '.jsonl') / 1e6:,.0f} MB JSONL -> "
+        f"{_bytes(folder, '.parquet') / 1e6:,.0f} MB Parquet; read {read_s:.2f} s from Parquet "
+        f"(report numbers identical to the JSONL read: {same})"
+    )
+
+
 def evidently_seconds(
     reference: pd.DataFrame, current: pd.DataFrame, folder: Path
 ) -> tuple[float, float] | None:
@@ -197,6 +222,7 @@ def main() -> None:
                 f"ours, decision log -> report:     {read_s + log_report_s:6.2f} s  (read "
                 f"{read_s:.2f} s, report {log_report_s:.2f} s, {len(read.decisions):,} rows)"
             )
+            compacted_read(folder / "log", read, {"bench-run": profile})
         evidently_s = evidently_seconds(reference, recent.features, folder)
     if evidently_s is not None:
         wall, cpu = evidently_s

@@ -13,6 +13,7 @@ from mlflow.exceptions import MlflowException
 
 from core.cli import attach as cli_attach
 from core.cli import bundle as cli_bundle
+from core.cli import compact_log as cli_compact_log
 from core.cli import monitor as cli_monitor
 from core.cli import promote as cli_promote
 from core.cli import report as cli_report
@@ -30,6 +31,7 @@ SUBCOMMANDS = (
     cli_promote,
     cli_attach,
     cli_monitor,
+    cli_compact_log,
     cli_serve,
     cli_score_batch,
     cli_report,

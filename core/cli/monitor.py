@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from core.data.tables import read_table
+from core.decision_log.reader import read_decision_log
 from core.monitoring import use_cases as monitoring
 from core.monitoring.output import write_report
 from core.monitoring.periods import PERIODS
@@ -34,6 +35,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--outcomes", type=Path, help="CSV/Parquet of outcomes by request or applicant id"
+    )
+    parser.add_argument(
+        "--log-folder",
+        type=Path,
+        action="append",
+        help="with the log: read these folders (repeat: one per service worker) instead of "
+        "DECISION_LOG",
     )
     parser.add_argument("--period", choices=PERIODS, default="month", help="default: month")
     parser.add_argument(
@@ -63,7 +71,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "date_column": args.date_column,
             "outcome_column": args.outcome_column,
         }
-    recent = monitoring.load_recent(settings, args.source, args.since, **options)
+    if args.log_folder and args.source == monitoring.LOG_SOURCE:
+        recent = read_decision_log(args.log_folder, args.since)
+    else:
+        recent = monitoring.load_recent(settings, args.source, args.since, **options)
     outcomes = read_table(args.outcomes) if args.outcomes else None
     recent = monitoring.with_outcomes(recent, outcomes)
     report = monitoring.monitor(settings, open_client(settings.tracking_uri), recent, args.period)

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 FILE_PREFIX = "decisions-"
 FILE_SUFFIX = ".jsonl"
@@ -106,3 +107,32 @@ def decision_record(
 def record_line(record: Mapping[str, object]) -> str:
     """One record as its log line (UTF-8 JSON, no NaN, newline-terminated)."""
     return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# Several service workers each write their own day files (decisions-YYYY-MM-DD.w<N>.jsonl), and
+# `python -m core compact-log` turns a day file into Parquet beside it (same name, .parquet).
+DAY_FILE = re.compile(r"^decisions-(\d{4}-\d{2}-\d{2})(\.w\d+)?\.(jsonl|parquet)$")
+PARQUET_SUFFIX = ".parquet"
+
+
+@dataclass(frozen=True)
+class DayFile:
+    """A log file's UTC day, its writer ('' for a single writer) and format."""
+
+    day: dt.date
+    writer: str
+    parquet: bool
+
+    @property
+    def stem(self) -> str:
+        """The name without its format: one (day, writer) log, as JSONL and/or Parquet."""
+        return f"{FILE_PREFIX}{self.day.isoformat()}{self.writer}"
+
+
+def day_file(name: str) -> DayFile | None:
+    """What a file name says about the log it holds, None for any other file."""
+    match = DAY_FILE.match(name)
+    if not match:
+        return None
+    day, writer, suffix = match.groups()
+    return DayFile(dt.date.fromisoformat(day), writer or "", suffix == "parquet")

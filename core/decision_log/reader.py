@@ -1,13 +1,16 @@
 """Read the scoring service's decision log (one JSONL file per UTC day) into columns.
 
 The files and lines follow core.decision_log.contract. Corrupt or truncated lines are skipped
-and counted, and days with no file between the first and last are listed.
+and counted, and days with no file between the first and last are listed. Several folders (one
+per service worker) and per-writer files (decisions-YYYY-MM-DD.w<N>.jsonl) are read together; a
+day file compacted to Parquet (core.decision_log.compact) is read from its Parquet copy.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
+import pyarrow.parquet as pq
 
 from core.decision_log.contract import (
     DECISION,
@@ -23,6 +27,8 @@ from core.decision_log.contract import (
     LOG_KEYS,
     META_COLUMNS,
     SCORE,
+    DayFile,
+    day_file,
     log_day,
 )
 from core.errors import DataValidationError
@@ -67,6 +73,43 @@ def log_files(folder: Path) -> dict[dt.date, Path]:
         if day is not None and path.is_file():
             found[day] = path
     return dict(sorted(found.items()))
+
+
+SOURCE_BYTES_KEY = b"decision_log.source_bytes"
+
+
+def compacted_current(parquet: Path, jsonl: Path) -> bool:
+    """True when a Parquet copy holds all of its JSONL day file (or the JSONL is gone)."""
+    if not jsonl.exists():
+        return True
+    metadata = pq.read_schema(parquet).metadata or {}
+    return metadata.get(SOURCE_BYTES_KEY) == str(jsonl.stat().st_size).encode()
+
+
+def _chosen(formats: dict[bool, tuple[DayFile, Path]]) -> tuple[DayFile, Path]:
+    """Of one (day, writer) log, the Parquet copy when current, else the JSONL."""
+    parquet, jsonl = formats.get(True), formats.get(False)
+    if parquet is None or (jsonl is not None and not compacted_current(parquet[1], jsonl[1])):
+        return jsonl  # type: ignore[return-value]
+    return parquet
+
+
+def day_files(folders: Sequence[Path]) -> list[tuple[DayFile, Path]]:
+    """Every day file of the folders, by day; a (day, writer) log compacted to Parquet is read
+    from the Parquet unless its JSONL grew after compaction."""
+    found: list[tuple[tuple[dt.date, int, str], DayFile, Path]] = []
+    for order, folder in enumerate(folders):
+        log_files(folder)  # a missing folder is named
+        logs: dict[str, dict[bool, tuple[DayFile, Path]]] = {}
+        for path in folder.iterdir():
+            info = day_file(path.name)
+            if info is not None and path.is_file():
+                logs.setdefault(info.stem, {})[info.parquet] = (info, path)
+        for formats in logs.values():
+            info, path = _chosen(formats)
+            found.append(((info.day, order, info.writer), info, path))
+    found.sort(key=lambda item: item[0])
+    return [(info, path) for _, info, path in found]
 
 
 def _valid_record(record: object) -> bool:
@@ -116,15 +159,25 @@ def _well_formed(table: pa.Table) -> bool:
 
 
 def _read_file(path: Path) -> _FileRead:
-    """One day's file: Arrow's JSON reader when every line is well formed, else line by line."""
+    """One day's file: Arrow's JSON reader when every line is well formed, else line by line
+    (a compacted Parquet copy holds well-formed lines only)."""
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        return _FileRead(table.select([*META_COLUMNS, SCORE, DECISION, "features"]), None, None, ())
     data = path.read_bytes()
+    table = well_formed_table(data)
+    if table is not None:
+        return _FileRead(table.select([*META_COLUMNS, SCORE, DECISION, "features"]), None, None, ())
+    return _read_lines(path, data)
+
+
+def well_formed_table(data: bytes) -> pa.Table | None:
+    """A JSONL day file as one Arrow table when every line is well formed, else None."""
     try:
         table = pa_json.read_json(pa.BufferReader(data))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        table = None
-    if table is not None and table.num_rows and _well_formed(table):
-        return _FileRead(table.select([*META_COLUMNS, SCORE, DECISION, "features"]), None, None, ())
-    return _read_lines(path, data)
+        return None
+    return table if table.num_rows and _well_formed(table) else None
 
 
 def _to_frames(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -199,20 +252,23 @@ def _notes(problems: list[str], missing: list[dt.date], bad_times: int) -> list[
     return notes
 
 
-def read_decision_log(folder: Path, since: dt.date | None = None) -> RecentData:
-    """Every decision in the log folder (from `since` on), with notes on what was skipped."""
-    files = {d: p for d, p in log_files(folder).items() if since is None or d >= since}
+def read_decision_log(folder: Path | Sequence[Path], since: dt.date | None = None) -> RecentData:
+    """Every decision in the log folder(s) (from `since` on), with notes on what was skipped."""
+    folders = [Path(folder)] if isinstance(folder, str | Path) else [Path(f) for f in folder]
+    where = ", ".join(f"'{f}'" for f in folders)
+    found = [(i, p) for i, p in day_files(folders) if since is None or i.day >= since]
+    files = {i.day: p for i, p in found}
     if not files:
         raise DataValidationError(
-            f"The decision log folder '{folder}' holds no decisions-YYYY-MM-DD.jsonl files.",
+            f"The decision log folder {where} holds no decisions-YYYY-MM-DD.jsonl files.",
             fix="Check DECISION_LOG, or wait until the scoring service has answered requests.",
         )
-    reads = [_read_file(path) for path in files.values()]
+    reads = [_read_file(path) for _, path in found]
     problems = [p for r in reads for p in r.problems]
     meta, features = _combine(reads)
     if meta.empty:
         raise DataValidationError(
-            f"No readable decision in the {len(files)} log file(s) under '{folder}' "
+            f"No readable decision in the {len(found)} log file(s) under {where} "
             f"({len(problems)} corrupt line(s)).",
             fix="Check that the files follow the decision log contract (one JSON object a line).",
         )
@@ -225,6 +281,6 @@ def read_decision_log(folder: Path, since: dt.date | None = None) -> RecentData:
     return RecentData(
         decisions=meta.reset_index(drop=True),
         features=features.reset_index(drop=True),
-        source=f"decision log {folder} ({len(files)} day file(s))",
+        source=f"decision log {', '.join(map(str, folders))} ({len(found)} day file(s))",
         notes=tuple(notes),
     )
