@@ -194,3 +194,20 @@ def test_a_manifest_and_ledger_entry_written_before_slots_still_read_and_verify(
     assert ledger.read_chain(ledger_path(path)).valid
     manifest = read_manifest(path)
     assert manifest.served_slot == "demo" and manifest.feature_contract is None
+
+
+def test_runs_of_an_experiment_without_a_champion_in_its_slot_are_not_compared() -> None:
+    # given the deploy folder serving slot 'german', and the demo experiment's recommendation
+    from core.runs.analysis import champion_comparison
+    from core.runs.stability import Recommendation
+
+    runs = pd.DataFrame({"run_id": ["r1"], "metrics.val_auc": [0.83]})
+    recommended = Recommendation("r1", "demo_run", "metrics.val_auc", 0.83, "best")
+    # when compared / then it says the experiment has no champion, not "better than"
+    note = champion_comparison(runs, recommended, _manifest("german"), "demo")
+    assert "Experiment demo has no champion: the deploy folder serves slot german" in note
+    assert "better" not in note
+    assert "better than the champion" in champion_comparison(
+        runs, recommended, _manifest("demo").model_copy(update={"metrics": {"val_auc": 0.8}}),
+        "demo",
+    )  # fmt: skip

@@ -144,8 +144,12 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
     st.header("3 · Gates and " + ("request" if settings.four_eyes else "promotion"))
     rule = stability_rule()
     st.caption(
-        "Gates: run finished · threshold in (0, 1) · val_auc not below the champion's by more "
-        f"than the tolerance · CV stable ({rule.describe()}; a run that logged no CV fails) · "
+        "Gates: run finished · threshold in (0, 1) · feature contract (the slot's features, "
+        "types and category levels; a change needs a written schema-change reason) · no "
+        "protected attribute as an input unless the feature policy justifies it · AUC not "
+        "worse than the champion's by more than the tolerance on the candidate's validation "
+        "rows (paired DeLong 95% interval; inconclusive when it straddles) · "
+        f"CV stable ({rule.describe()}; a run that logged no CV fails) · "
         "model loads from the export · "
         "smoke test (exported model through the scoring core equals the run's model) · "
         "service smoke test (the export served over HTTP answers /predict and /explain alike)."
@@ -170,11 +174,17 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
             key="promotion_tolerance",
         )
         force = st.checkbox(
-            "Force past a failed AUC or CV gate, including a run with no CV (only those; "
-            "recorded with the reason below)",
+            "Force past a failed AUC, CV or protected-inputs gate, including a run with no CV "
+            "(only those; recorded with the reason below)",
             key="promotion_force",
         )
         force_reason = st.text_input("Why force", key="promotion_force_reason")
+        schema_change = st.text_input(
+            "Intended change of the feature contract: why (leave empty otherwise)",
+            key="promotion_schema_change",
+            help="Recorded in the manifest and the ledger; the service's /version then shows "
+            "the new contract hash.",
+        )
         check_col, promote_col = st.columns(2)
         check = check_col.form_submit_button("Run the checklist (writes nothing)")
         label = "Request promotion" if settings.four_eyes else "Promote"
@@ -190,8 +200,9 @@ def checklist_form(settings: Settings, record: RunRecord, threshold: float, sign
         stability_rule=rule,
         identity=identity,
         actor=signer.actor,
+        schema_change_reason=schema_change,
     )
-    gate_key = (record.run_id, threshold, tolerance, force, force_reason, rule)
+    gate_key = (record.run_id, threshold, tolerance, force, force_reason, rule, schema_change)
     if check:
         try:
             with st.spinner("Exporting to a temporary folder and running the gates…"):
