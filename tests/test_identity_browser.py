@@ -82,7 +82,7 @@ def _walk_through(browser, app: str, issuer: str, settings) -> None:
     assert "You requested this" in alice.inner_text("body")
     assert "Approve" not in _buttons(alice)
     # and a forced approval by Alice is refused in core (by issuer and subject)
-    claims = {**ALICE.user.claims, "sub": ALICE.sub, "iss": issuer}
+    claims = {**ALICE.claims, "sub": ALICE.sub, "iss": issuer}
     with pytest.raises(approvals.ApprovalError, match="signed in as the person who requested"):
         approvals.approve(
             settings,

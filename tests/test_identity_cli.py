@@ -7,10 +7,16 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from fastapi.testclient import TestClient
+
 from core.cli.main import main
 from core.promotion import audit
 from core.record import ledger
+from core.record.frozen import frozen_pack_path
 from core.record.manifest import ledger_path, read_manifest
+from core.serving.app import create_app
+from core.serving.model_holder import ModelHolder, load_promoted
+from core.serving.service_state import ServiceState
 from core.settings import load_settings
 from tests.helpers.oidc_provider import (
     ALICE,
@@ -113,8 +119,18 @@ def test_cli_approval_needs_a_verified_id_token_of_another_approver(
     ]
     assert (events[1].email, events[1].name) == (BOB.email, BOB.name)
     # and history names them with their issuer and subject
-    who = list(audit.history(load_settings(env))["who"])
+    settings = load_settings(env)
+    who = list(audit.history(settings)["who"])
     assert f"sub {BOB.sub}" in who[0] and f"sub {ALICE.sub}" in who[1]
+    # and the frozen evidence pack and the service's /version name them with issuer and subject
+    export = manifest.exported_model_dir(settings.promotion_manifest)
+    pack = frozen_pack_path(export, manifest.evidence_pack_sha256).read_text(encoding="utf-8")
+    assert f"{oidc_issuer} sub {ALICE.sub}" in pack and f"{oidc_issuer} sub {BOB.sub}" in pack
+    loaded = load_promoted(settings.promotion_manifest, settings.reason_codes_file)
+    state = ServiceState(ModelHolder(loaded), None, settings.scoring_max_applicants)
+    version = TestClient(create_app(state)).get("/version").json()
+    assert (version["approver"]["issuer"], version["approver"]["subject"]) == (oidc_issuer, BOB.sub)
+    assert version["requester"]["subject"] == ALICE.sub
 
 
 def test_an_expired_id_token_is_refused(promo_store, tmp_path, monkeypatch, capsys) -> None:

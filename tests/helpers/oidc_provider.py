@@ -20,8 +20,6 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
-from oidc_provider_mock import User, app
-from oidc_provider_mock._server import _threaded_server
 
 TOKEN_VIEW = "oidc-provider-mock.issue_token"
 CLIENT_ID = "credit-governance-dashboard"
@@ -40,10 +38,15 @@ class Person:
     groups: tuple[str, ...]
 
     @property
-    def user(self) -> User:
+    def claims(self) -> dict[str, object]:
+        """The claims the provider puts in this person's ID tokens (besides sub)."""
+        return {"name": self.name, "email": self.email, "groups": list(self.groups)}
+
+    def user(self):
         """The mock's user, whose claims go into its ID tokens."""
-        claims = {"name": self.name, "email": self.email, "groups": list(self.groups)}
-        return User(sub=self.sub, claims=claims)
+        from oidc_provider_mock import User  # imported here: only sign-in tests load Flask
+
+        return User(sub=self.sub, claims=self.claims)
 
 
 ALICE = Person("u-1001", "Alice Analyst", "alice@bank.example", ("model-developers",))
@@ -85,7 +88,9 @@ def _client_credentials() -> flask.typing.ResponseReturnValue:
 
 def provider_app(people: Sequence[Person], max_age: timedelta) -> flask.Flask:
     """The mock provider with these users and the client-credentials grant added."""
-    provider = app(user_claims=[p.user for p in people], access_token_max_age=max_age)
+    from oidc_provider_mock import app
+
+    provider = app(user_claims=[p.user() for p in people], access_token_max_age=max_age)
     issue = provider.view_functions[TOKEN_VIEW]
 
     def token_endpoint() -> flask.typing.ResponseReturnValue:
@@ -110,6 +115,8 @@ def running_provider(
     people: Sequence[Person] = (ALICE, BOB, VERA), max_age: timedelta = timedelta(hours=1)
 ) -> Iterator[str]:
     """The provider on a free loopback port, in a thread; yields its issuer URL."""
+    from oidc_provider_mock._server import _threaded_server
+
     with _threaded_server(provider_app(people, max_age), host="localhost") as server:
         yield f"http://localhost:{server.server_port}"
 
