@@ -20,6 +20,7 @@ from core.record import ledger, signing
 from core.record.atomic_io import commit_file
 from core.record.ledger_trust import signature_check
 from core.record.manifest import ledger_path
+from core.record.repair import repair
 from core.serving.model_holder import verified_manifest
 from core.settings import Settings, load_settings
 from tests.helpers.promotion_fixtures import ask
@@ -245,3 +246,22 @@ def test_an_unsigned_service_refuses_a_chain_whose_head_is_unsigned_when_a_key_i
         verified_manifest(settings.promotion_manifest, signed_state.env["LEDGER_PUBLIC_KEY"])
     # then it refuses: an unsigned head cannot be trusted once a key is configured
     assert "UNSIGNED" in refused.value.message
+
+
+def test_repair_removes_temp_files_and_packs_no_entry_names(signed_state, tmp_path) -> None:
+    # given the signed state, with a killed promotion's temp file and orphaned pack beside the
+    # packs the ledger names
+    settings = _copy(signed_state, tmp_path)
+    models = settings.promotion_manifest.parent / "models"
+    named = sorted(p.name for p in models.glob("*.evidence-pack-*.html"))
+    assert len(named) == 2
+    orphan = models / named[0].replace(named[0].rsplit("-", 1)[1], "0123456789abcdef.html")
+    orphan.write_text("<html>killed promotion</html>")
+    temp = models / ".x.evidence-pack-1.html.abc.tmp"
+    temp.write_bytes(b"x" * 1000)
+    # when repair runs
+    report = repair(settings)
+    # then both are removed, the named packs kept, and the record still verifies
+    assert f"models/{orphan.name}" in report.removed and temp.name in report.removed
+    assert sorted(p.name for p in models.glob("*.evidence-pack-*.html")) == named
+    assert audit.verify(settings).ok

@@ -22,6 +22,7 @@ from core.promotion import audit
 from core.promotion import use_cases as promotion
 from core.record import crash_points, ledger
 from core.record.atomic_io import exclusive_lock, lock_path
+from core.record.frozen import frozen_pack_path
 from core.record.manifest import ledger_path, read_manifest
 from core.record.repair import installed_manifest, repair
 from tests.helpers.promotion_fixtures import ask, settings_for
@@ -101,11 +102,20 @@ def test_a_crash_before_the_ledger_commit_leaves_the_old_state(crashed) -> None:
     assert _chain(settings).entries == before.entries
     _consistent(settings)
     folder = settings.promotion_manifest.parent
-    leftovers = sorted(p.name for p in [*folder.glob(".*.tmp"), *folder.glob(".export-*")])
-    # when the service starts (repair) / then only the staging leftovers are removed
+    leftovers = [p.name for p in [*folder.glob(".*.tmp"), *folder.glob(".export-*")]]
+    named = {
+        frozen_pack_path(e.manifest.exported_model_dir(settings.promotion_manifest), sha).name
+        for e in before.installs
+        if (sha := e.manifest.evidence_pack_sha256)
+    }
+    packs = {p.name for p in (folder / "models").glob("*.evidence-pack-*.html")}
+    orphans = [f"models/{name}" for name in packs - named]
+    # when the service starts (repair) / then only the staging leftovers and the killed
+    # promotion's pack (no entry names it) are removed
     report = repair(settings)
     assert not report.repaired and report.problem is None
-    assert sorted(report.removed) == leftovers
+    assert sorted(report.removed) == sorted(leftovers + orphans)
+    assert {p.name for p in (folder / "models").glob("*.evidence-pack-*.html")} == named
     assert not list(settings.promotion_manifest.parent.glob(".*.tmp"))
     assert not list(settings.promotion_manifest.parent.glob(".export-*"))
     assert _chain(settings).entries == before.entries

@@ -23,6 +23,7 @@ from core.record.atomic_io import (
     write_atomic,
 )
 from core.record.crash_points import REPAIR_NOTED, crash_point
+from core.record.frozen import PACK_SUFFIX, frozen_pack_path
 from core.record.manifest import (
     EXPORT_FOLDER,
     ManifestError,
@@ -58,8 +59,22 @@ def _leftovers(manifest_path: Path) -> list[Path]:
     ]
     models = folder / EXPORT_FOLDER
     if models.is_dir():
-        found += models.glob(".*.stale")
+        found += [*models.glob(".*.stale"), *models.glob(".*.tmp")]
     return sorted(found)
+
+
+def _orphaned_packs(manifest_path: Path, chain: ledger.ChainReport) -> list[Path]:
+    """Evidence packs no ledger entry names (a promotion killed before its entry was written);
+    call only under the promotion lock, on an intact chain."""
+    models = manifest_path.parent / EXPORT_FOLDER
+    if not models.is_dir():
+        return []
+    named = {
+        frozen_pack_path(e.manifest.exported_model_dir(manifest_path), sha).name
+        for e in chain.installs
+        if (sha := e.manifest.evidence_pack_sha256)
+    }
+    return sorted(p for p in models.glob(f"*{PACK_SUFFIX}-*.html") if p.name not in named)
 
 
 def _remove_leftovers(manifest_path: Path) -> tuple[str, ...]:
@@ -100,6 +115,9 @@ def repair_locked(settings: Settings) -> RepairReport:
     if not chain.valid:
         problem = f"the ledger fails verification: {chain.problems[0]}"
         return RepairReport(False, "not repaired", problem, removed)
+    for pack in _orphaned_packs(path, chain):
+        pack.unlink(missing_ok=True)
+        removed += (f"{EXPORT_FOLDER}/{pack.name}",)
     try:
         manifest = read_manifest(path)
     except ManifestError as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,12 @@ from core.serving.errors import ServiceStartError
 from core.threshold import Threshold
 
 POLL_SECONDS = 0.25
+# A promotion commits the ledger, then the manifest: between the two the manifest lags the
+# ledger for a moment. A reload that finds it so is retried for this long (the old model
+# serving, /ready 200) before /ready reports it.
+SWAP_GRACE_SECONDS = 2.0
+# How often the served export's files are hashed again against the manifest's sha256.
+EXPORT_CHECK_SECONDS = 30.0
 _LOG = logging.getLogger(__name__)
 _PROMOTE_FIX = (
     "Promote a run first: python -m core promote --run-id RUN_ID --by NAME --reason WHY "
@@ -155,6 +162,11 @@ def load_bundle(folder: Path, identity: ModelIdentity, book: ReasonCodeBook) -> 
     return ServedModel(identity, model, scorer, book, datetime.now(UTC).isoformat())
 
 
+class ManifestBehindLedgerError(ServiceStartError):
+    """The ledger has a newer installed entry than the manifest names: a promotion is between
+    committing its entry and its manifest (or was killed there; repair finishes it)."""
+
+
 def verified_manifest(manifest_path: Path, trusted_key: str | None = None) -> PromotionManifest:
     """The manifest when something is promoted and it agrees with the intact ledger's head.
 
@@ -169,12 +181,26 @@ def verified_manifest(manifest_path: Path, trusted_key: str | None = None) -> Pr
     chain = ledger.require_intact(ledger_path(manifest_path), trusted_key)
     require_signed_head(ledger_path(manifest_path), chain, trusted_key)
     problem = manifest_problem(manifest, chain)
+    if problem and manifest.ledger_entry_hash in {e.hash for e in chain.installs[:-1]}:
+        raise ManifestBehindLedgerError(
+            f"The promotion manifest '{manifest_path}' still names an earlier ledger entry "
+            "than the last one installed (a promotion between its two writes, or interrupted).",
+            fix=_RESTORE_FIX,
+        )
     if problem:
         raise ServiceStartError(
             f"The promotion manifest '{manifest_path}' cannot be trusted: {problem}.",
             fix=_RESTORE_FIX,
         )
     return manifest
+
+
+def read_manifest_or_none(manifest_path: Path) -> PromotionManifest | None:
+    """The manifest, or None when it is absent or unreadable (the reload says why)."""
+    try:
+        return read_manifest(manifest_path)
+    except GovernanceError:
+        return None
 
 
 def load_promoted(
@@ -218,6 +244,7 @@ class ModelHolder:
         poll_seconds: float = POLL_SECONDS,
         feature_policy_file: Path | None = None,
         trusted_key: str | None = None,
+        export_check_seconds: float = EXPORT_CHECK_SECONDS,
     ) -> None:
         """Serve `model`; with a manifest path, follow that manifest (else serve it as is)."""
         self._model = model
@@ -225,6 +252,9 @@ class ModelHolder:
         self._reason_codes_file = reason_codes_file
         self._feature_policy_file = feature_policy_file
         self._trusted_key = trusted_key
+        self._export_check_seconds = export_check_seconds
+        self._next_export_check = time.monotonic() + export_check_seconds
+        self._failing_since: float | None = None
         self._poll_seconds = poll_seconds
         self._readiness = Readiness(True, f"serving run {model.identity.run_id}")
         self._signature = self._current_signature()
@@ -253,11 +283,38 @@ class ModelHolder:
         if self._manifest_path is None:
             return False
         with self._check_lock:
+            self._check_export()
             signature = self._current_signature()
             if signature == self._signature:
                 return False
             self._signature = signature
-            return self._reload(self._manifest_path)
+            swapped = self._reload(self._manifest_path)
+            if self._failing_since is not None:
+                self._signature = None  # retried on the next poll while the grace lasts
+            return swapped
+
+    def _check_export(self) -> None:
+        """Every export_check_seconds, hash the served export again; /ready says if it changed."""
+        if self._manifest_path is None or time.monotonic() < self._next_export_check:
+            return
+        self._next_export_check = time.monotonic() + self._export_check_seconds
+        identity = self._model.identity
+        manifest = read_manifest_or_none(self._manifest_path)
+        if manifest is None or manifest.exported_model_sha256 != identity.model_sha256:
+            return  # a new promotion: the reload verifies it
+        folder = manifest.exported_model_dir(self._manifest_path)
+        try:
+            verify_export(folder, identity.model_sha256)
+        except GovernanceError as exc:
+            self._readiness = Readiness(
+                False,
+                f"the exported model on disk changed after it was verified ({exc.message}); "
+                f"still serving run {identity.run_id} as verified and loaded",
+            )
+            _LOG.warning("served export changed on disk: %s", exc)
+            return
+        if not self._readiness.ready and "changed after it was verified" in self._readiness.detail:
+            self._readiness = Readiness(True, f"serving run {identity.run_id}")
 
     def _reload(self, manifest_path: Path) -> bool:
         """Verify and load what the manifest names; keep the old model on any failure."""
@@ -266,6 +323,7 @@ class ModelHolder:
             manifest = verified_manifest(manifest_path, self._trusted_key)
             identity = ModelIdentity.from_manifest(manifest)
             if identity == current:
+                self._failing_since = None
                 self._readiness = Readiness(True, f"serving run {current.run_id}")
                 return False
             book = (
@@ -280,6 +338,12 @@ class ModelHolder:
             else:
                 loaded = load_bundle(manifest.exported_model_dir(manifest_path), identity, book)
         except GovernanceError as exc:
+            now = time.monotonic()
+            if isinstance(exc, ManifestBehindLedgerError):
+                self._failing_since = self._failing_since or now
+                if now - self._failing_since < SWAP_GRACE_SECONDS:
+                    return False  # mid-promotion: the old model serves, ready stays as is
+            self._failing_since = None
             self._readiness = Readiness(
                 False,
                 f"the promotion record changed but cannot be served ({exc}); "
@@ -287,6 +351,7 @@ class ModelHolder:
             )
             _LOG.warning("model reload refused: %s", exc)
             return False
+        self._failing_since = None
         self._model = loaded
         self._readiness = Readiness(True, f"serving run {identity.run_id}")
         _LOG.warning("now serving run %s (threshold %s)", identity.run_id, identity.threshold)
