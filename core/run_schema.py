@@ -30,3 +30,7 @@ TRAINING_RANGES_FILE = "feature_ranges.json"
 ROW_FINGERPRINTS_FILE = "row_fingerprints.npy"
 TRAINING_RANGES_ARTIFACT = f"{TRAINING_ROWS_DIR}/{TRAINING_RANGES_FILE}"
 ROW_FINGERPRINTS_ARTIFACT = f"{TRAINING_ROWS_DIR}/{ROW_FINGERPRINTS_FILE}"
+# The model card a run was trained under (purpose, use, known limitations), when one was given.
+MODEL_CARD_DIR = "model_card"
+MODEL_CARD_FILE = "model_card.toml"
+MODEL_CARD_ARTIFACT = f"{MODEL_CARD_DIR}/{MODEL_CARD_FILE}"

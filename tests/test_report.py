@@ -26,6 +26,7 @@ from core.promotion.use_cases import promote
 from core.record.frozen import frozen_pack_path
 from core.record.manifest import read_manifest
 from core.report.figures import embed
+from core.report.model_card import NO_CARD
 from core.report.pack import Missing
 from core.report.render import render_html
 from core.report.reproduce import train_command
@@ -35,6 +36,7 @@ from core.run_schema import LABEL_COLUMN, SCORE_COLUMN
 from core.settings import Settings, load_settings
 from core.store.access import load_model, load_validation_set
 from core.store.run_record import fetch_run_record
+from core.training.trainer import log_model_card
 from tests.helpers.html_asserts import BREAKOUT, SCRIPT, assert_shown_as_text
 from tests.helpers.store_builders import copy_file_store
 
@@ -147,7 +149,7 @@ def test_pack_has_every_section_in_order(pack_a: bytes) -> None:
     ids += ["limitations", "governance", "reproducibility"]
     positions = [text.index(f'<section id="{name}">') for name in ids]
     assert positions == sorted(positions)
-    assert "Consumer loan default model" in text  # from core/config/model_card.toml
+    assert NO_CARD in text  # the run was trained with no card: the demo's card is not shown
     assert text.count("<script>") - text.count("Plotly.newPlot") == 1  # plotly.js inlined once
     assert "cdn" not in text.split("<script>")[0].lower()
 
@@ -274,7 +276,7 @@ def test_promotion_freezes_the_pack_and_verify_detects_tampering(
     checks = {c.name: c for c in audit.verify(settings).checks}
     assert checks["evidence pack"].ok
     # when someone edits what the validator signed off
-    path.write_bytes(content.replace(b"Consumer loan", b"Consumer LOAN"))
+    path.write_bytes(content.replace(b"Purpose and use", b"Purpose AND use"))
     try:
         report = audit.verify(settings)
     finally:
@@ -383,3 +385,20 @@ def test_pack_shows_the_overfit_verdict_with_its_gap(report_store: ReportStore, 
     text = pack_a.decode()
     assert 'id="overfit-verdict"' in text
     assert f"gap {gap:.4f}" in text
+
+
+def test_limitations_come_from_the_runs_own_card_never_the_demo_text(
+    report_store: ReportStore, pack_a: bytes, tmp_path: Path
+) -> None:
+    # given a run trained with no model card: the pack says so plainly, without the demo's text
+    text = pack_a.decode()
+    assert NO_CARD in text and "synthetic book" not in text
+    # when a card is logged with another run
+    card = tmp_path / "card.toml"
+    card.write_text('[limitations]\nnotes = ["Scores only salaried applicants."]\n', "utf-8")
+    log_model_card(report_store.client, report_store.seed_pattern, card)
+    record = fetch_run_record(report_store.client, report_store.seed_pattern)
+    pack = build_pack(report_store.settings, report_store.client, record)
+    # then its limitations are that card's
+    assert "Scores only salaried applicants." in pack.limitations
+    assert not any(NO_CARD in line for line in pack.limitations)

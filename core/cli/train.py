@@ -6,6 +6,7 @@ import argparse
 import random
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from core.data.synthetic import demo_dataset, load_dataset, parse_monotone_spec
 from core.errors import DataValidationError
@@ -46,6 +47,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "credit_score:-1,debt_to_income:1,delinquencies_2y:1)",
     )
     source.add_argument("--rows", type=int, default=DEMO_DATA_ROWS, help="rows of synthetic data")
+    source.add_argument(
+        "--model-card",
+        help="the model card (TOML) these runs are trained under; logged with each run for its "
+        "evidence pack (default: the demo's card for the synthetic data, none for --data)",
+    )
     what = parser.add_argument_group("what to train")
     what.add_argument("--demo", action="store_true", help="the demo set of 6 contrasting runs")
     what.add_argument(
@@ -190,6 +196,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         f"{tracking_uri}",
         flush=True,
     )
-    train_many(tracking_uri, settings.experiment_name, dataset, configs, on_done=_report)
+    card = Path(args.model_card) if args.model_card else None
+    if card is None and not args.data:
+        card = settings.model_card_file
+    if card is not None and not card.is_file():
+        raise DataValidationError(f"The model card {card} does not exist.", fix="Give a TOML file.")
+    train_many(
+        tracking_uri, settings.experiment_name, dataset, configs, on_done=_report, model_card=card
+    )
     sys.stdout.flush()
     return 0

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from mlflow.tracking import MlflowClient
+
 from core.errors import SettingsError
+from core.run_schema import MODEL_CARD_ARTIFACT
+from core.store.artifacts import optional_artifact
+
+NO_CARD = (
+    "No model card was written for this run: its purpose, intended use and known limitations "
+    "are not recorded."
+)
 
 
 @dataclass(frozen=True)
@@ -61,3 +71,13 @@ def load_model_card(path: Path) -> ModelCard:
         limitations=_texts(limitations.get("notes"), "notes", path),
         source=str(path),
     )
+
+
+def run_model_card(client: MlflowClient, run_id: str) -> ModelCard | None:
+    """The model card logged with the run (model_card/model_card.toml), or None without one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        local = optional_artifact(client, run_id, MODEL_CARD_ARTIFACT, tmp)
+        if local is None:
+            return None
+        card = load_model_card(local)
+    return replace(card, source=f"the model card logged with run {run_id}")

@@ -20,6 +20,7 @@ from core.monitoring.accuracy import Discrimination
 from core.monitoring.reference import ReferenceProfile
 from core.record.manifest import GateResult, PromotionManifest
 from core.record.verification import VerificationReport
+from core.report.ledger_record import RecordLine
 from core.report.model_card import ModelCard
 from core.runs.overfit import OverfitVerdict
 from core.runs.stability import StabilityVerdict
@@ -122,11 +123,13 @@ class MonitoringSection:
 class GovernanceSection:
     """The promotion record of this run: manifest, gates, ledger entries, verification."""
 
-    manifest: PromotionManifest | None
+    manifest: PromotionManifest | None  # the promotion that installed the run (not a rollback)
     gates: tuple[GateResult, ...]
-    entries: pd.DataFrame  # entry, when, action, who, run_id, threshold, hash, prev_hash
+    entries: pd.DataFrame  # every entry naming the run: entry, when, action, who, reason, hash
     verification: VerificationReport | None
     note: str = ""
+    lines: tuple[RecordLine, ...] = ()  # promoted by, reinstalled by (one line per act)
+    installed_hash: str | None = None  # the entry that installed the run's current state
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,12 @@ class RunInputs:
     model: LoadedModel | None
     validation: pd.DataFrame | None
     data: EvaluationData | None
-    entries: tuple[ledger.LedgerEntry, ...]
+    entries: tuple[ledger.LedgerEntry, ...]  # the entries that installed this run
     promoted: PromotionManifest | None  # the pending promotion, else this run's last one
     champion: PromotionManifest | None
     threshold: float
     threshold_source: str
+    chain: tuple[ledger.LedgerEntry, ...] = ()
 
 
 def _threshold(
@@ -64,10 +65,11 @@ def _threshold(
     return float(default), "DECISION_THRESHOLD (the run was never promoted)"
 
 
-def _promotions_of(settings: Settings, run_id: str) -> tuple[ledger.LedgerEntry, ...]:
+def _promotions_of(
+    chain: tuple[ledger.LedgerEntry, ...], run_id: str
+) -> tuple[ledger.LedgerEntry, ...]:
     """The ledger entries that installed this run, oldest first."""
-    chain = ledger.read_chain(ledger_path(settings.promotion_manifest))
-    return tuple(e for e in chain.entries if e.manifest is not None and e.manifest.run_id == run_id)
+    return tuple(e for e in chain if e.manifest is not None and e.manifest.run_id == run_id)
 
 
 def _champion(settings: Settings) -> PromotionManifest | None:
@@ -128,7 +130,8 @@ def gather(
     missing: MissingNotes,
 ) -> RunInputs:
     """Read what every section needs once; what cannot be read becomes a missing note."""
-    entries = _promotions_of(settings, record.run_id)
+    chain = ledger.read_chain(ledger_path(settings.promotion_manifest)).entries
+    entries = _promotions_of(chain, record.run_id)
     promoted = pending or (entries[-1].manifest if entries else None)
     champion = _champion(settings)
     cut, source = _threshold(record, threshold, promoted, settings.decision_threshold)
@@ -145,4 +148,5 @@ def gather(
         champion=champion,
         threshold=cut,
         threshold_source=source,
+        chain=chain,
     )

@@ -23,15 +23,16 @@ from core.record import ledger
 from core.record.manifest import PromotionManifest
 from core.record.verification import VerificationReport
 from core.report import pack as p
+from core.report.ledger_record import ledger_record
 from core.report.limitations import detect_limitations
-from core.report.model_card import ModelCard, load_model_card
+from core.report.model_card import NO_CARD, ModelCard, load_model_card, run_model_card
 from core.report.reproduce import reproducibility
 from core.report.run_inputs import MissingNotes, RunInputs, attach_hint, gather
 from core.runs.overfit import overfit_verdict
 from core.runs.stability import StabilityRule, stability_verdict
 from core.scoring.loaded_model import LoadedModel, output_label
 from core.scoring.prepare import model_categories
-from core.settings import Settings
+from core.settings import DEFAULT_MODEL_CARD_FILE, Settings
 from core.store.access import load_model_unchecked
 from core.store.run_record import RunRecord
 
@@ -44,8 +45,16 @@ SWAP_GROUPS = (
 )
 
 
+def _entry_threshold(entry: ledger.LedgerEntry) -> float | None:
+    """The threshold an entry installs or requests (None for approvals, acknowledgements)."""
+    if entry.manifest is not None:
+        return entry.manifest.threshold
+    request = entry.event.request if entry.event else None
+    return request.threshold if request is not None else None
+
+
 def _entries_frame(entries: tuple[ledger.LedgerEntry, ...]) -> pd.DataFrame:
-    """Ledger entries with their full hashes."""
+    """Ledger entries with who, why and their full hashes."""
     return pd.DataFrame(
         [
             {
@@ -53,18 +62,14 @@ def _entries_frame(entries: tuple[ledger.LedgerEntry, ...]) -> pd.DataFrame:
                 "when": e.event.at if e.event else e.manifest.promoted_at,
                 "action": e.kind,
                 "who": e.event.signoff.label if e.event else e.manifest.promoted_by,
-                "threshold": e.manifest.threshold,
-                "evidence_pack_sha256": e.manifest.evidence_pack_sha256 or "",
+                "reason": e.event.reason if e.event else e.manifest.reason,
+                "threshold": _entry_threshold(e),
                 "hash": e.hash,
-                "prev_hash": e.prev_hash,
             }
             for e in entries
         ],
-        columns=[
-            "entry", "when", "action", "who", "threshold", "evidence_pack_sha256", "hash",
-            "prev_hash",
-        ],
-    )  # fmt: skip
+        columns=["entry", "when", "action", "who", "reason", "threshold", "hash"],
+    )
 
 
 def _features(
@@ -110,18 +115,32 @@ def _unseen(model: LoadedModel | None, profile: ReferenceProfile | None) -> dict
     return found
 
 
-def _purpose(settings: Settings, missing: MissingNotes) -> ModelCard:
-    """1. The model card; a note when it cannot be read or is empty."""
+def _purpose(
+    settings: Settings, client: MlflowClient, record: RunRecord, missing: MissingNotes
+) -> ModelCard:
+    """1. The run's own model card, else a card the settings point at; never the demo's card
+    for a run that was not trained under it. A note when none was written or it is empty."""
     try:
-        card = load_model_card(settings.model_card_file)
+        card = run_model_card(client, record.run_id)
+        if card is None and settings.model_card_file != DEFAULT_MODEL_CARD_FILE:
+            card = load_model_card(settings.model_card_file)
     except GovernanceError as exc:
         missing.add("purpose", exc.message, exc.fix or "")
+        return ModelCard()
+    if card is None:
+        missing.add(
+            "purpose",
+            NO_CARD,
+            "Train with `python -m core train --model-card CARD.toml` (see "
+            "core/config/model_card.toml), or set MODEL_CARD_FILE to the card of this model.",
+        )
         return ModelCard()
     if card.is_empty:
         missing.add(
             "purpose",
-            "No model card: owner, intended use and out-of-scope uses are not written down.",
-            f"Fill in {settings.model_card_file} (or point MODEL_CARD_FILE at your card).",
+            "The model card is empty: owner, intended use and out-of-scope uses are not "
+            "written down.",
+            f"Fill in {card.source or settings.model_card_file}.",
         )
     return card
 
@@ -289,12 +308,12 @@ def _monitoring(
 
 
 def _governance(
-    entries: tuple[ledger.LedgerEntry, ...],
-    pending: PromotionManifest | None,
-    verification: VerificationReport | None,
+    run: RunInputs, pending: PromotionManifest | None, verification: VerificationReport | None
 ) -> p.GovernanceSection:
-    """Manifest, gate results, ledger entries and the verification of the record as it is."""
-    manifest = pending or (entries[-1].manifest if entries else None)
+    """The promotion that installed the run (not a later rollback's copy), gate results, every
+    ledger entry naming the run, and the verification of the record as it is."""
+    found = ledger_record(run.chain, run.record.run_id, pending)
+    manifest = found.manifest
     note = ""
     if pending is not None:
         note = (
@@ -303,13 +322,15 @@ def _governance(
             "`python -m core promote --verify` re-hashes the pack."
         )
     elif manifest is None:
-        note = "This run was never promoted: no gate results or ledger entries are recorded."
+        note = "This run was never promoted: no gate results or promotion entry are recorded."
     return p.GovernanceSection(
         manifest=manifest,
         gates=tuple(manifest.gate_results) if manifest else (),
-        entries=_entries_frame(entries),
+        entries=_entries_frame(found.entries),
         verification=verification,
         note=note,
+        lines=found.lines,
+        installed_hash=found.installed_hash,
     )
 
 
@@ -335,7 +356,7 @@ def build_pack(
     reference profile, `verification` the record's verification as the caller found it (None:
     not verified). Sections are built in this order so that missing notes keep theirs."""
     missing = MissingNotes()
-    card = _purpose(settings, missing)
+    card = _purpose(settings, client, record, missing)
     run = gather(settings, client, record, threshold, pending, missing)
     monitoring = _monitoring(run, profile, missing)
     profile = monitoring.profile if monitoring is not None else None
@@ -344,7 +365,7 @@ def build_pack(
     outcomes = _outcomes(run, missing)
     benchmark = _benchmarking(run, outcomes, missing)
     stability = _stability(record, missing)
-    governance = _governance(run.entries, pending, verification)
+    governance = _governance(run, pending, verification)
     repro = _reproducibility(run, missing)
     unseen = (run.data.unseen_categories if run.data else {}) | _unseen(run.model, profile)
     return p.EvidencePack(

@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from core.data.training_rows import TrainingOverlap, TrainingRows, training_overlap
 from core.run_schema import TRAINING_ROWS_DIR
+from core.store.artifacts import optional_artifact
 
 
 def load_training_rows(client: MlflowClient, run_id: str) -> TrainingRows | None:
     """The run's training-rows record, or None when the run logged none (other code's runs)."""
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            local = client.download_artifacts(run_id, TRAINING_ROWS_DIR, tmp)
-        except (MlflowException, OSError):
+        local = optional_artifact(client, run_id, TRAINING_ROWS_DIR, tmp)
+        if local is None or not any(local.iterdir()):
             return None
-        if not any(Path(local).iterdir()):
-            return None
-        return TrainingRows.read(Path(local))
+        return TrainingRows.read(local)
 
 
 def training_overlaps(

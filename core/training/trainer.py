@@ -30,6 +30,8 @@ from core.run_schema import (
     GOVERNED_TAG,
     ID_COLUMN,
     LABEL_COLUMN,
+    MODEL_CARD_DIR,
+    MODEL_CARD_FILE,
     SCORE_COLUMN,
     SCORE_SCALE_TAG,
     TRAINING_ROWS_DIR,
@@ -202,8 +204,10 @@ def train_and_log(
     experiment_name: str,
     dataset: Dataset,
     config: TrainConfig,
+    model_card: Path | None = None,
 ) -> TrainedRun:
-    """Train one model with CV, evaluate on a held-out set, and log a governed MLflow run."""
+    """Train one model with CV, evaluate on a held-out set, and log a governed MLflow run
+    (with `model_card`, the card it was trained under, as the run's own card)."""
     client = open_client(tracking_uri)
     experiment_id = ensure_experiment(client, experiment_name)
     x, y = dataset.features, dataset.target
@@ -262,6 +266,8 @@ def train_and_log(
             cv_ks=cv_ks,
             training_rows=record_training_rows(x_train, y_train, list(x_train.columns)),
         )
+        if model_card is not None:
+            log_model_card(client, run_id, model_card)
     return TrainedRun(
         run_id=run_id,
         run_name=config.run_name,
@@ -311,17 +317,27 @@ def _log_artifacts(
         client.log_artifacts(run_id, str(fig_dir), "figures")
 
 
+def log_model_card(client: MlflowClient, run_id: str, card: Path) -> None:
+    """Log a model card file as the run's own card (model_card/model_card.toml)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / MODEL_CARD_DIR
+        folder.mkdir()
+        (folder / MODEL_CARD_FILE).write_bytes(card.read_bytes())
+        client.log_artifacts(run_id, str(folder), MODEL_CARD_DIR)
+
+
 def train_many(
     tracking_uri: str,
     experiment_name: str,
     dataset: Dataset,
     configs: list[TrainConfig],
     on_done: Callable[[int, int, TrainedRun], None] | None = None,
+    model_card: Path | None = None,
 ) -> list[TrainedRun]:
     """Train and log several configurations, reporting each finished run to on_done."""
     results = []
     for index, config in enumerate(configs, start=1):
-        result = train_and_log(tracking_uri, experiment_name, dataset, config)
+        result = train_and_log(tracking_uri, experiment_name, dataset, config, model_card)
         results.append(result)
         if on_done is not None:
             on_done(index, len(configs), result)
