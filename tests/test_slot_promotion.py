@@ -107,6 +107,7 @@ def test_another_feature_set_is_refused_then_promoted_as_a_stated_schema_change(
     client = TestClient(create_app(ServiceState(ModelHolder(loaded), None, 100, None)))
     version = client.get("/version").json()
     assert version["feature_contract_sha256"] == manifest.feature_contract_sha256
+    assert version["slot"] == EXPERIMENT
     levels = version["feature_contract"]["features"][0]["levels"]
     assert levels and levels[0].startswith("critical account")
 

@@ -72,6 +72,8 @@ class ModelIdentity:
     score_scale: ScoreScale = RISK_SCORE
     # The requester and the approver as the manifest names them (None when it does not).
     signoffs: dict[str, dict | None] = field(default_factory=dict)
+    # The model slot the manifest serves (its experiment's name for manifests before slots).
+    slot: str = ""
 
     @property
     def score_name(self) -> str:
@@ -98,6 +100,7 @@ class ModelIdentity:
                 "requester": manifest.requester.model_dump() if manifest.requester else None,
                 "approver": manifest.approver.model_dump() if manifest.approver else None,
             },
+            slot=manifest.served_slot,
         )
 
     @classmethod

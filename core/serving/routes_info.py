@@ -51,7 +51,8 @@ async def version(request: Request) -> dict[str, object]:
     gets its alias, whether or not the training data spelled it that way: /predict, /explain
     and /invocations accept either (not both for one applicant). `feature_contract` is the
     served contract (names, order, kinds, category levels, spellings) and
-    `feature_contract_sha256` its hash, the one the manifest records.
+    `feature_contract_sha256` its hash, the one the manifest records; `slot` the model slot
+    the manifest serves (its experiment, unless promoted into another).
     """
     loaded = service_of(request).holder.model
     identity = loaded.identity
@@ -60,6 +61,7 @@ async def version(request: Request) -> dict[str, object]:
         "run_id": identity.run_id,
         "run_name": identity.run_name,
         "experiment": {"id": identity.experiment_id, "name": identity.experiment_name},
+        "slot": identity.slot or identity.experiment_name,
         "model_sha256": identity.model_sha256,
         "threshold": float(identity.threshold),
         "score_scale": identity.score_scale,
