@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core.data.training_rows import TrainingOverlap
 from core.evaluation.curves import Evaluation
 from core.evaluation.explain_global import GlobalShap
 from core.evaluation.monotonicity import MonotonicityCheck
@@ -108,6 +109,9 @@ class BenchmarkSection:
     champion_evaluation: Evaluation
     comparison: AucComparison
     swap: pd.DataFrame
+    role: str = "champion"  # or "previous champion" when this run is the champion
+    overlaps: tuple[TrainingOverlap, ...] = ()  # validation rows among each model's training rows
+    verdict: str = ""  # which run ranks better, or why no winner is stated
 
 
 @dataclass(frozen=True)
