@@ -23,6 +23,7 @@ from core.record.manifest import PromotionManifest
 from core.record.verification import VerificationReport
 from core.report import pack as p
 from core.report.benchmark import benchmarking
+from core.report.fairness import fair_lending
 from core.report.ledger_record import ledger_record
 from core.report.limitations import detect_limitations
 from core.report.model_card import NO_CARD, ModelCard, load_model_card, run_model_card
@@ -342,6 +343,7 @@ def build_pack(
         stability=stability,
         benchmark=benchmark,
         monitoring=monitoring,
+        fairness=fair_lending(run, missing),
         limitations=(
             *detect_limitations(data, soundness, stability, unseen, missing.notes),
             *card.limitations,
