@@ -402,3 +402,21 @@ def test_limitations_come_from_the_runs_own_card_never_the_demo_text(
     # then its limitations are that card's
     assert "Scores only salaried applicants." in pack.limitations
     assert not any(NO_CARD in line for line in pack.limitations)
+
+
+def test_pack_has_a_fair_lending_section_with_intervals(
+    report_store: ReportStore, tmp_path: Path
+) -> None:
+    # given a feature policy that protects home_ownership, a model input of the demo data
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[features]\nhome_ownership = "protected"\n', encoding="utf-8")
+    settings = replace(report_store.settings, feature_policy_file=policy)
+    # when the pack is made
+    text = run_pack_html(settings, report_store.run_a, THRESHOLD).decode()
+    section = text.split('<section id="fairness">')[1].split("</section>")[0]
+    # then it states the policy, the approval rate, the protected input and AIR with interval
+    assert "Katz log interval" in section and "four-fifths rule" in section
+    assert 'id="fair-approval-rate"' in section
+    assert "Protected attributes used as model inputs:\n<b>home_ownership</b>" in section
+    assert 'id="fairness-home_ownership"' in section
+    assert 'data-col="air_low"' in section and 'data-col="verdict"' in section

@@ -11,8 +11,9 @@ from core.promotion.requests import PromotionRequest
 from core.promotion.use_cases import promote, rollback
 from core.record import ledger
 from core.record.manifest import ledger_path
-from core.report.sections import build_pack
+from core.report.sections import build_pack, monotone_hint
 from core.settings import load_settings
+from core.store.access import load_model
 from core.store.run_record import fetch_run_record
 from tests.helpers.store_builders import copy_file_store
 
@@ -56,3 +57,23 @@ def test_the_pack_after_a_rollback_names_the_promotions_author(rolled_back) -> N
     # and every entry naming the run is listed: promote, rollback and its acknowledgement
     assert governance.entries["action"].tolist() == ["promote", "rollback", "acknowledge"]
     assert "Bob Dev" not in governance.entries["who"].tolist()
+
+
+def test_the_champion_is_benchmarked_against_the_previous_champion(rolled_back) -> None:
+    settings, champion = rolled_back
+    client = MlflowClient(settings.tracking_uri)
+    # when the champion's pack is built: the rollback replaced run A
+    pack = build_pack(settings, client, fetch_run_record(client, champion))
+    # then it is compared with run A, named the previous champion, with the rows each trained on
+    benchmark = pack.benchmark
+    assert benchmark is not None and benchmark.role == "previous champion"
+    assert benchmark.champion_run_id != champion
+    assert [o.model for o in benchmark.overlaps] == ["this run", "the previous champion"]
+    assert all(o.checkable for o in benchmark.overlaps) and benchmark.verdict
+
+
+def test_the_monotone_hint_names_the_models_own_features(file_store_template) -> None:
+    model = load_model(file_store_template.uri, file_store_template.seed_pattern)
+    hint = monotone_hint(model)
+    named = hint.split("--monotone ")[1].split("`")[0].split(",")
+    assert named and all(part.split(":")[0] in model.feature_names for part in named)

@@ -11,8 +11,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from core.data.training_rows import TrainingOverlap
 from core.evaluation.curves import Evaluation
 from core.evaluation.explain_global import GlobalShap
+from core.evaluation.fairness import GroupOutcomes
 from core.evaluation.monotonicity import MonotonicityCheck
 from core.evaluation.run_comparison import AucComparison
 from core.evaluation.threshold_policy import PolicyPoint
@@ -30,6 +32,7 @@ SECTIONS = (
     ("data", "Data"),
     ("soundness", "Conceptual soundness"),
     ("outcomes", "Outcomes analysis"),
+    ("fairness", "Fair lending"),
     ("benchmarking", "Benchmarking"),
     ("monitoring", "Ongoing monitoring"),
     ("limitations", "Limitations"),
@@ -99,6 +102,16 @@ class StabilitySection:
 
 
 @dataclass(frozen=True)
+class FairLendingSection:
+    """Approval rate, AIR with interval and verdict per protected attribute and group."""
+
+    approval_rate: float
+    attributes: tuple[GroupOutcomes, ...]
+    used_as_inputs: tuple[str, ...]
+    policy: str
+
+
+@dataclass(frozen=True)
 class BenchmarkSection:
     """This run against the champion on the same rows: DeLong and the swap set."""
 
@@ -108,6 +121,9 @@ class BenchmarkSection:
     champion_evaluation: Evaluation
     comparison: AucComparison
     swap: pd.DataFrame
+    role: str = "champion"  # or "previous champion" when this run is the champion
+    overlaps: tuple[TrainingOverlap, ...] = ()  # validation rows among each model's training rows
+    verdict: str = ""  # which run ranks better, or why no winner is stated
 
 
 @dataclass(frozen=True)
@@ -161,6 +177,7 @@ class EvidencePack:
     stability: StabilitySection | None
     benchmark: BenchmarkSection | None
     monitoring: MonitoringSection | None
+    fairness: FairLendingSection | None
     limitations: tuple[str, ...]
     governance: GovernanceSection
     reproducibility: ReproducibilitySection

@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
+from core.evaluation.fairness import fairness_sentences
 from core.monitoring.reference import ReferenceProfile
 from core.plain_words import plain_header
 from core.record.manifest import GateResult
@@ -193,6 +194,7 @@ _TEMPLATES.globals.update(
     alert_levels=alert_levels,
     gate_results=gate_results,
     verification_checks=verification_checks,
+    fairness_sentences=fairness_sentences,
 )
 
 

@@ -52,6 +52,7 @@ class RunInputs:
     threshold: float
     threshold_source: str
     chain: tuple[ledger.LedgerEntry, ...] = ()
+    client: MlflowClient | None = None
 
 
 def _threshold(
@@ -149,4 +150,5 @@ def gather(
         threshold=cut,
         threshold_source=source,
         chain=chain,
+        client=client,
     )

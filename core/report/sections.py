@@ -9,10 +9,9 @@ from mlflow.tracking import MlflowClient
 
 from core.errors import GovernanceError
 from core.evaluation import curves
-from core.evaluation.eval_data import EvaluationData, score_frame
+from core.evaluation.eval_data import EvaluationData
 from core.evaluation.explain_global import DEFAULT_SHAP_SAMPLE, feature_importance, global_shap
 from core.evaluation.monotonicity import check_monotonicity, declared_constraints
-from core.evaluation.run_comparison import delong_test, swap_set
 from core.evaluation.threshold_policy import build_score_table, policy_at
 from core.monitoring.accuracy import with_intervals
 from core.monitoring.alerts import ALERT_LEVELS
@@ -23,6 +22,8 @@ from core.record import ledger
 from core.record.manifest import PromotionManifest
 from core.record.verification import VerificationReport
 from core.report import pack as p
+from core.report.benchmark import benchmarking
+from core.report.fairness import fair_lending
 from core.report.ledger_record import ledger_record
 from core.report.limitations import detect_limitations
 from core.report.model_card import NO_CARD, ModelCard, load_model_card, run_model_card
@@ -33,16 +34,7 @@ from core.runs.stability import StabilityRule, stability_verdict
 from core.scoring.loaded_model import LoadedModel, output_label
 from core.scoring.prepare import model_categories
 from core.settings import DEFAULT_MODEL_CARD_FILE, Settings
-from core.store.access import load_model_unchecked
 from core.store.run_record import RunRecord
-
-# swap_set's groups in its order, named for base = the champion and challenger = this run.
-SWAP_GROUPS = (
-    "approved by both",
-    "swap-in: this run approves, the champion declines",
-    "swap-out: the champion approves, this run declines",
-    "declined by both",
-)
 
 
 def _entry_threshold(entry: ledger.LedgerEntry) -> float | None:
@@ -115,6 +107,19 @@ def _unseen(model: LoadedModel | None, profile: ReferenceProfile | None) -> dict
     return found
 
 
+def monotone_hint(model: LoadedModel) -> str:
+    """How to declare monotone directions, naming this model's own numeric features."""
+    categorical = set(model_categories(model))
+    numeric = [f for f in model.feature_names if f not in categorical][:2]
+    if not numeric:
+        return "This model has no numeric feature to constrain."
+    example = ",".join(f"{name}:1" for name in numeric)
+    return (
+        f"Retrain with `python -m core train --monotone {example}` (1: risk rises with the "
+        "value, -1: falls), one direction per feature, as the business expects."
+    )
+
+
 def _purpose(
     settings: Settings, client: MlflowClient, record: RunRecord, missing: MissingNotes
 ) -> ModelCard:
@@ -182,8 +187,7 @@ def _soundness(run: RunInputs, missing: MissingNotes) -> p.SoundnessSection:
         missing.add(
             "soundness",
             "No monotone constraints declared (params.monotone_constraints).",
-            "Train with `python -m core train --monotone credit_score:-1,...` to declare "
-            "the directions the business expects.",
+            monotone_hint(model),
         )
     return p.SoundnessSection(
         params=record.params,
@@ -235,49 +239,6 @@ def _stability(record: RunRecord, missing: MissingNotes) -> p.StabilitySection |
     rule = StabilityRule()
     overfit = overfit_verdict(record.metrics.get("train_auc"), record.metrics.get("cv_auc_mean"))
     return p.StabilitySection(stability_verdict(row, rule), rule.describe(), record.folds, overfit)
-
-
-def _champion_comparison(run: RunInputs, data: EvaluationData) -> p.BenchmarkSection:
-    """This run against the champion (who is another run), scored on the same rows."""
-    champion = run.champion
-    model = load_model_unchecked(run.settings.tracking_uri, champion.run_id)
-    scores, _, _ = score_frame(model, data.features)
-    swap = swap_set(data.labels, scores, data.scores, champion.threshold, run.threshold)
-    return p.BenchmarkSection(
-        champion_run_id=champion.run_id,
-        champion_name=champion.run_name,
-        champion_threshold=champion.threshold,
-        champion_evaluation=curves.evaluate(build_score_table(data.labels, scores)),
-        comparison=delong_test(data.labels, scores, data.scores),
-        swap=swap.assign(group=SWAP_GROUPS),
-    )
-
-
-def _benchmarking(
-    run: RunInputs, outcomes: p.OutcomesSection | None, missing: MissingNotes
-) -> p.BenchmarkSection | None:
-    """5. The champion comparison when this run has outcomes, or None with a note saying why."""
-    if outcomes is None or run.data is None:
-        return None
-    if run.champion is None:
-        missing.add(
-            "benchmarking",
-            "No champion: nothing is promoted yet, so there is nothing to benchmark against.",
-            "Promote a run (`python -m core promote`); its packs then compare with it.",
-        )
-        return None
-    if run.champion.run_id == run.record.run_id:
-        missing.add(
-            "benchmarking",
-            "This run is the champion: it is benchmarked when a challenger's pack is made.",
-            "Make the pack of a challenger run to compare it with this one.",
-        )
-        return None
-    try:
-        return _champion_comparison(run, run.data)
-    except GovernanceError as exc:
-        missing.add("benchmarking", exc.message, exc.fix or "")
-        return None
 
 
 def _reference_profile(run: RunInputs) -> tuple[ReferenceProfile | None, bool]:
@@ -363,7 +324,7 @@ def build_pack(
     data = _data(run, profile, missing)
     soundness = _soundness(run, missing)
     outcomes = _outcomes(run, missing)
-    benchmark = _benchmarking(run, outcomes, missing)
+    benchmark = benchmarking(run, outcomes, missing)
     stability = _stability(record, missing)
     governance = _governance(run, pending, verification)
     repro = _reproducibility(run, missing)
@@ -382,6 +343,7 @@ def build_pack(
         stability=stability,
         benchmark=benchmark,
         monitoring=monitoring,
+        fairness=fair_lending(run, missing),
         limitations=(
             *detect_limitations(data, soundness, stability, unseen, missing.notes),
             *card.limitations,
