@@ -23,8 +23,9 @@ from core.evaluation.threshold_policy import build_score_table, policy_at
 from core.promotion import audit
 from core.promotion.requests import PromotionRequest
 from core.promotion.use_cases import promote
+from core.record import ledger
 from core.record.frozen import frozen_pack_path
-from core.record.manifest import read_manifest
+from core.record.manifest import ledger_path, read_manifest
 from core.report.figures import embed
 from core.report.model_card import NO_CARD
 from core.report.pack import Missing
@@ -420,3 +421,32 @@ def test_pack_has_a_fair_lending_section_with_intervals(
     assert "Protected attributes used as model inputs:\n<b>home_ownership</b>" in section
     assert 'id="fairness-home_ownership"' in section
     assert 'data-col="air_low"' in section and 'data-col="verdict"' in section
+
+
+def test_the_pdf_holds_the_full_ledger_hash_and_the_whole_reproduce_command(
+    report_store: ReportStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    pypdf = pytest.importorskip("pypdf")
+    # given a small CLI-trained run (so its pack has a reproduce command), promoted into a
+    # deploy folder of its own (so its pack has a ledger entry)
+    deploy = tmp_path / "deploy" / "promotion.json"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", report_store.settings.tracking_uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(deploy))
+    small = ["--rows", "1500", "--n-estimators", "20", "--cv-folds", "0", "--seed", "5"]
+    assert main(["train", "--run-name", "pdf_check", *small]) == 0
+    run_id = capsys.readouterr().out.split("run_id ")[-1].split()[0]
+    settings = replace(report_store.settings, promotion_manifest=deploy)
+    request = PromotionRequest(run_id, 0.45, "alice", "pdf check", True, "no CV in this test")
+    promote(settings, request)
+    # when its pack is printed to PDF and the text read back (line breaks removed)
+    out, pdf = tmp_path / "pack.html", tmp_path / "pack.pdf"
+    assert main(["report", "--run-id", run_id, "--out", str(out), "--pdf", str(pdf)]) == 0
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    joined = "".join(text.split())
+    # then the ledger entry hash and the reproduce command are there in full, not cut off
+    entry_hash = ledger.read_chain(ledger_path(deploy)).head_hash
+    command, _ = train_command(fetch_run_record(report_store.client, run_id).params, "pdf_check")
+    assert entry_hash in joined
+    assert command is not None and "".join(command.split()) in joined
+    # and no Plotly toolbar is printed
+    assert "Download plot as a png" not in text
