@@ -48,7 +48,12 @@ def test_runs_json_lists_every_run_with_its_verdict_inventory_and_the_recommenda
     scores = [r["primary"] for r in listing["runs"] if r["primary"] is not None]
     assert scores == sorted(scores, reverse=True)
     # and each carries its verdict and what it lacks
-    assert {r["stability"] for r in listing["runs"]} <= {"stable", "unstable", "no CV logged"}
+    assert {r["stability"] for r in listing["runs"]} <= {
+        "stable",
+        "unstable",
+        "inconclusive",
+        "no CV logged",
+    }
     seed = by_id[file_store.seed_pattern]
     assert seed["stability"] == "no CV logged" and "CV folds" in seed["lacks"]
     assert any("cross-validation" in sentence for sentence in seed["missing"])

@@ -23,8 +23,9 @@ from core.evaluation.threshold_policy import build_score_table, policy_at
 from core.promotion import audit
 from core.promotion.requests import PromotionRequest
 from core.promotion.use_cases import promote
+from core.record import ledger
 from core.record.frozen import frozen_pack_path
-from core.record.manifest import read_manifest
+from core.record.manifest import ledger_path, read_manifest
 from core.report.figures import embed
 from core.report.model_card import NO_CARD
 from core.report.pack import Missing
@@ -404,19 +405,42 @@ def test_limitations_come_from_the_runs_own_card_never_the_demo_text(
     assert not any(NO_CARD in line for line in pack.limitations)
 
 
-def test_pack_has_a_fair_lending_section_with_intervals(
-    report_store: ReportStore, tmp_path: Path
+def test_the_pdf_holds_the_full_ledger_hash_and_the_whole_reproduce_command(
+    report_store: ReportStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
-    # given a feature policy that protects home_ownership, a model input of the demo data
+    pypdf = pytest.importorskip("pypdf")
+    # given a small CLI-trained run (so its pack has a reproduce command), promoted into a
+    # deploy folder of its own (so its pack has a ledger entry), and a feature policy that
+    # protects home_ownership, one of its inputs
+    deploy = tmp_path / "deploy" / "promotion.json"
     policy = tmp_path / "policy.toml"
     policy.write_text('[features]\nhome_ownership = "protected"\n', encoding="utf-8")
-    settings = replace(report_store.settings, feature_policy_file=policy)
-    # when the pack is made
-    text = run_pack_html(settings, report_store.run_a, THRESHOLD).decode()
-    section = text.split('<section id="fairness">')[1].split("</section>")[0]
-    # then it states the policy, the approval rate, the protected input and AIR with interval
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", report_store.settings.tracking_uri)
+    monkeypatch.setenv("PROMOTION_MANIFEST", str(deploy))
+    monkeypatch.setenv("FEATURE_POLICY_FILE", str(policy))
+    small = ["--rows", "1500", "--n-estimators", "20", "--cv-folds", "0", "--seed", "5"]
+    assert main(["train", "--run-name", "pdf_check", *small]) == 0
+    run_id = capsys.readouterr().out.split("run_id ")[-1].split()[0]
+    settings = replace(report_store.settings, promotion_manifest=deploy)
+    request = PromotionRequest(run_id, 0.45, "alice", "pdf check", True, "no CV in this test")
+    promote(settings, request)
+    # when its pack is printed to PDF and the text read back (line breaks removed)
+    out, pdf = tmp_path / "pack.html", tmp_path / "pack.pdf"
+    assert main(["report", "--run-id", run_id, "--out", str(out), "--pdf", str(pdf)]) == 0
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    joined = "".join(text.split())
+    # then the ledger entry hash and the reproduce command are there in full, not cut off
+    entry_hash = ledger.read_chain(ledger_path(deploy)).head_hash
+    command, _ = train_command(fetch_run_record(report_store.client, run_id).params, "pdf_check")
+    assert entry_hash in joined
+    assert command is not None and "".join(command.split()) in joined
+    # and no Plotly toolbar is printed
+    assert "Download plot as a png" not in text
+    # and the fair-lending section states the policy, the approval rate, the protected input,
+    # and per group the AIR with its Katz interval and a verdict
+    section = out.read_text("utf-8").split('<section id="fairness">')[1].split("</section>")[0]
     assert "Katz log interval" in section and "four-fifths rule" in section
     assert 'id="fair-approval-rate"' in section
     assert "Protected attributes used as model inputs:\n<b>home_ownership</b>" in section
-    assert 'id="fairness-home_ownership"' in section
     assert 'data-col="air_low"' in section and 'data-col="verdict"' in section
+    assert "Fair lending" in text

@@ -36,16 +36,23 @@ def bar_figure(frame: pd.DataFrame, value: str, title: str, x_title: str) -> go.
 
 
 def beeswarm_figure(swarm: pd.DataFrame) -> go.Figure:
-    """SHAP value per row and feature, coloured by the feature value's rank (beeswarm-like)."""
+    """SHAP value per row and feature, coloured by the feature value's rank (beeswarm-like);
+    nominal categories, which have no high or low, in grey."""
     names = swarm.drop_duplicates("feature")["feature"].tolist()
+    nominal = (
+        swarm["nominal"].astype(bool)
+        if "nominal" in swarm.columns
+        else pd.Series(False, index=swarm.index)
+    )
+    ordered = swarm[~nominal]
     fig = go.Figure(
         go.Scattergl(
-            x=swarm["shap"],
-            y=swarm["position"],
+            x=ordered["shap"],
+            y=ordered["position"],
             mode="markers",
             marker={
                 "size": 4,
-                "color": swarm["value_rank"],
+                "color": ordered["value_rank"],
                 "colorscale": "RdBu_r",
                 "colorbar": {
                     "title": {"text": "value", "side": "right"},
@@ -55,9 +62,21 @@ def beeswarm_figure(swarm: pd.DataFrame) -> go.Figure:
                 },
                 "opacity": 0.6,
             },
+            name="numeric value (low to high)",
             showlegend=False,
         )
     )
+    if nominal.any():
+        fig.add_trace(
+            go.Scattergl(
+                x=swarm.loc[nominal, "shap"],
+                y=swarm.loc[nominal, "position"],
+                mode="markers",
+                marker={"size": 4, "color": "#888888", "opacity": 0.5},
+                name="category (no high or low)",
+                showlegend=True,
+            )
+        )
     fig.update_yaxes(
         tickvals=list(range(len(names))),
         ticktext=[short_label(str(n)) for n in names],

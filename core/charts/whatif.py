@@ -107,8 +107,11 @@ def waterfall(
         [b.end for b in bars] + [b.start for b in bars] + ([marker] if marker is not None else [])
     )
     low, high = _axis(ends)
+    # A calibrated PD is not the sigmoid of the raw log-odds: name them as the model's, before
+    # calibration, so no reader takes one for the other.
+    scale = "log-odds" if output is None else "raw model log-odds before calibration"
     return BarChart(
-        title=f"Why this score: {score_name} {probability:.1%} (log-odds {raw:.3f})",
+        title=f"Why this score: {score_name} {probability:.1%} ({scale} {raw:.3f})",
         bars=tuple(bars),
         low=low,
         high=high,

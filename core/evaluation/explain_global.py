@@ -94,18 +94,24 @@ def dependence(shap: GlobalShap, feature: str) -> pd.DataFrame:
 
 
 def beeswarm_frame(shap: GlobalShap, top: int = 10, seed: int = SHAP_SEED) -> pd.DataFrame:
-    """Long frame for a beeswarm-like plot: feature, SHAP value, jitter, value rank in [0, 1]."""
+    """Long frame for a beeswarm-like plot: feature, SHAP value, jitter, value rank in [0, 1].
+
+    Nominal categories have no order, so no rank: their rows carry NaN and nominal=True (a
+    category code's order is the data's, not high or low).
+    """
     order = shap.mean_abs()["feature"].head(top).tolist()
     rng = np.random.default_rng(seed)
     parts = []
     for position, name in enumerate(order):
         column = shap.features[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            numeric = pd.Series(column.cat.codes.astype(float), index=column.index)
-            numeric[column.isna()] = np.nan
-        else:
-            numeric = column.astype(float)
-        colour = numeric.rank(pct=True).to_numpy()
+        nominal = not pd.api.types.is_numeric_dtype(column) or isinstance(
+            column.dtype, pd.CategoricalDtype
+        )
+        colour = (
+            np.full(len(column), np.nan)
+            if nominal
+            else column.astype(float).rank(pct=True).to_numpy()
+        )
         parts.append(
             pd.DataFrame(
                 {
@@ -113,6 +119,7 @@ def beeswarm_frame(shap: GlobalShap, top: int = 10, seed: int = SHAP_SEED) -> pd
                     "position": position + rng.uniform(-0.3, 0.3, len(column)),
                     "shap": shap.values[name].to_numpy(),
                     "value_rank": colour,
+                    "nominal": nominal,
                 }
             )
         )

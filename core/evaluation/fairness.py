@@ -213,13 +213,13 @@ def fairness_sentences(outcomes: GroupOutcomes) -> list[tuple[str, str]]:
         found.append((
             "info",
             f"**{name}**: for {', '.join(spans)} the 95% interval of the adverse impact ratio "
-            "spans 0.8: these rows cannot tell whether the four-fifths rule is met.",
+            "spans 0.8 (four fifths): these rows cannot tell whether the four-fifths rule is met.",
         ))  # fmt: skip
     if few := outcomes.groups_with(TOO_FEW):
         found.append((
             "info",
-            f"**{name}**: {', '.join(few)} too few to judge (fewer applicants than the minimum "
-            "group size).",
+            f"**{name}**: {', '.join(few)} too few to judge against four fifths (fewer applicants "
+            "than the minimum group size).",
         ))  # fmt: skip
     if not found:
         found.append((

@@ -141,6 +141,7 @@ def comparison_verdict(
             "these rows do not tell the two runs apart."
         )
     better = challenger_name if comparison.difference > 0 else base_name
+    better = better[:1].upper() + better[1:]
     return f"{better} ranks risk better on these rows (DeLong p = {comparison.p_value:.3g})."
 
 

@@ -13,6 +13,9 @@ from core.evaluation.explain_global import beeswarm_frame
 from core.report import pack as p
 
 _CONFIG = '{"displaylogo": false, "responsive": true, "staticPlot": false}'
+# A standard chart's height in the pack: short enough that one moved to the next page leaves
+# no half page blank; taller charts (one bar per feature) keep their own height.
+PACK_FIGURE_HEIGHT = 340
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
@@ -22,6 +25,8 @@ def embed(fig: go.Figure, element_id: str) -> str:
     The JSON is escaped so that no text in it (a hostile feature or run name) can close the
     script element: '<', '>' and '&' only occur inside JSON strings, where \\u escapes are valid.
     """
+    if fig.layout.height is None or fig.layout.height <= 500:
+        fig = go.Figure(fig).update_layout(height=PACK_FIGURE_HEIGHT)
     spec = pio.to_json(fig, validate=False)
     for char, escaped in _JSON_ESCAPES.items():
         spec = spec.replace(char, escaped)

@@ -35,6 +35,7 @@ from core.scoring.loaded_model import LoadedModel, output_label
 from core.scoring.prepare import model_categories
 from core.settings import DEFAULT_MODEL_CARD_FILE, Settings
 from core.store.run_record import RunRecord
+from core.store.training_rows import load_training_rows
 
 
 def _entry_threshold(entry: ledger.LedgerEntry) -> float | None:
@@ -250,7 +251,10 @@ def _reference_profile(run: RunInputs) -> tuple[ReferenceProfile | None, bool]:
             return found, True
     if run.model is None or run.validation is None:
         return None, False
-    profile = profile_from_validation(run.model, run.validation, run.record.run_id, run.threshold)
+    training = load_training_rows(run.client, run.record.run_id) if run.client else None
+    profile = profile_from_validation(
+        run.model, run.validation, run.record.run_id, run.threshold, training
+    )
     return profile, False
 
 

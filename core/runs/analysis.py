@@ -10,6 +10,7 @@ import pandas as pd
 from scipy.stats import f_oneway, spearmanr
 
 from core.record.manifest import PromotionManifest
+from core.runs.fold_noise import FOLD_BADS_PARAM, FOLD_ROWS_PARAM
 from core.runs.labels import run_labels
 from core.runs.overfit import overfit_column
 from core.runs.stability import DEFAULT_PRIMARY_METRIC, Recommendation, higher_is_better
@@ -257,6 +258,14 @@ def _evidence_note(n_runs: int, p_value: float) -> str:
     return ""
 
 
+# Params that describe the data or the validation set-up, not the model: the folds' sizes
+# follow the data, so ranking them as "hyper-parameters that matter" would mislead.
+SETUP_PARAMS = frozenset(
+    {FOLD_ROWS_PARAM, FOLD_BADS_PARAM, "cv_folds", "n_jobs", "data_source", "data_version",
+     "features", "categorical_columns", "target"}
+)  # fmt: skip
+
+
 def param_effects(
     runs: pd.DataFrame, metric: str, *, min_runs: int = MIN_RUNS_FOR_EFFECTS
 ) -> pd.DataFrame:
@@ -271,7 +280,12 @@ def param_effects(
     usable = runs[(runs["status"] == "FINISHED") & y_all.notna()]
     y_all = y_all[usable.index]
     rows = []
-    for column in (c for c in runs.columns if c.startswith("params.")):
+    hyper = (
+        c
+        for c in runs.columns
+        if c.startswith("params.") and c.removeprefix("params.") not in SETUP_PARAMS
+    )
+    for column in hyper:
         raw = usable[column].dropna().astype("str")
         if raw.nunique() < 2 or len(raw) < min_runs:
             continue
