@@ -21,6 +21,7 @@ from core.record.atomic_io import commit_file
 from core.record.ledger_trust import signature_check
 from core.record.manifest import ledger_path
 from core.record.repair import repair
+from core.report.render import verification_checks
 from core.serving.model_holder import verified_manifest
 from core.settings import Settings, load_settings
 from tests.helpers.promotion_fixtures import ask
@@ -265,3 +266,17 @@ def test_repair_removes_temp_files_and_packs_no_entry_names(signed_state, tmp_pa
     assert f"models/{orphan.name}" in report.removed and temp.name in report.removed
     assert sorted(p.name for p in models.glob("*.evidence-pack-*.html")) == named
     assert audit.verify(settings).ok
+
+
+def test_a_record_verified_without_a_pinned_key_is_never_plainly_passed(
+    signed_state, tmp_path
+) -> None:
+    # given the signed state read by someone with no ledger key configured
+    settings = _copy(signed_state, tmp_path, LEDGER_SIGNING_KEY_FILE="", LEDGER_PUBLIC_KEY="")
+    # when the record is verified (the CLI, the Promotion page and the pack use this report)
+    report = audit.verify(settings)
+    # then it passes with a warning naming the unpinned key, and the pack's table marks it
+    assert report.ok and report.verdict == "passed with warnings"
+    assert "set LEDGER_PUBLIC_KEY" in report.warnings[0].detail
+    table = verification_checks(report)
+    assert table.set_index("check").loc["ledger signatures", "ok"] == "WARN"

@@ -33,12 +33,14 @@ def test_promote_then_roll_back_from_the_page(promo_store, app_env) -> None:
     assert exceptions(at) == [] and [e.value for e in at.error] == []
     assert "Promoted" in texts(at)
     at = _promote(at, promo_store.second, 0.5, "alice", "newer data")
-    # then the manifest names the second, the history shows both, verification passes
+    # then the manifest names the second, the history shows both, verification passes but,
+    # with no ledger key configured, says the ledger is unsigned instead of "Verified"
     assert read_manifest(manifest_path).run_id == promo_store.second
     history = at.dataframe[-1].value
     assert list(history["run_id"]) == [promo_store.second, promo_store.first]
     assert list(history["who"]) == ["alice (declared)", "alice (declared)"]
-    assert "Verified" in texts(at)
+    assert "Intact, with warnings" in texts(at) and "UNSIGNED" in texts(at)
+    assert "Verified" not in texts(at)
     # and times read as people write them, the banner in good grammar, reasons in full
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", w) for w in history["when"])
     assert "· promoted by alice (declared) on " in texts(at)

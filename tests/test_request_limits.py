@@ -13,7 +13,10 @@ from fastapi.testclient import TestClient
 
 from core.data.synthetic import demo_dataset
 from core.serving.app import create_app
+from core.serving.errors import RequestError
 from core.serving.model_holder import ModelHolder, load_promoted
+from core.serving.request_parsing import decode_json
+from core.serving.safe_json import WALKED_BODY_BYTES, parse_json
 from core.serving.service_state import ServiceState
 from tests.helpers.serving_fixtures import promoted_copy
 
@@ -133,3 +136,37 @@ def test_two_million_empty_rows_are_refused_before_parsing(client) -> None:
     assert response.status_code == 413, response.text
     assert "arrays and objects, more than the limit" in response.json()["message"]
     assert elapsed < 5
+
+
+_SPLIT_ROWS = [[i, [i, {"k": i}]] for i in range(3000)]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"dataframe_records": [{"a": i, "b": "x" * 50, "c": None} for i in range(2000)]},
+        {"dataframe_split": {"columns": ["a", "b"], "data": _SPLIT_ROWS}},
+        {"inputs": {"a": list(range(20_000)), "b": [1.5] * 20_000}},
+        [{"nested": {"deep": [[1, 2], {"x": "\u00e9"}]}}] * 2000,
+    ],
+    ids=["records", "split", "columns", "list"],
+)  # fmt: skip
+def test_a_large_body_decodes_exactly_as_json_loads(document) -> None:
+    # given a body over the size that is decoded row by row, compact and indented
+    for body in (json.dumps(document).encode(), json.dumps(document, indent=2).encode()):
+        assert len(body) > WALKED_BODY_BYTES
+        # when it is parsed / then the document equals json.loads's
+        assert parse_json(body) == json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("tail", "words"),
+    [(b"[1, 2,]}", "Expecting value"), (b"[1 2]}", "Expecting one of"), (b"[1]} x", "Extra data")],
+)
+def test_a_large_malformed_body_is_a_400_naming_where(tail: bytes, words: str) -> None:
+    # given a body over the walked size, malformed near its end
+    body = b'{"pad": "' + b"x" * WALKED_BODY_BYTES + b'", "rows": ' + tail
+    # when it is decoded / then a 400 says what and where
+    with pytest.raises(RequestError) as refused:
+        decode_json(body, 10_000)
+    assert refused.value.status == 400 and words in refused.value.message

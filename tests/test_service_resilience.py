@@ -180,32 +180,43 @@ def _health_latencies(url: str, busy: threading.Event) -> list[float]:
     return latencies
 
 
+def _slowest_health_while_posting(url: str, body: bytes) -> tuple[float, int, int]:
+    """The slowest /health answer while body is posted to /invocations, the number of /health
+    answers, and the post's status."""
+    busy = threading.Event()
+    busy.set()
+    results: dict[str, requests.Response] = {}
+
+    def post() -> None:
+        time.sleep(0.05)
+        results["response"] = requests.post(
+            f"{url}/invocations", data=body, headers={"Content-Type": "application/json"},
+            timeout=60,
+        )  # fmt: skip
+        busy.clear()
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    latencies = _health_latencies(url, busy)
+    poster.join()
+    return max(latencies), len(latencies), results["response"].status_code
+
+
 def test_health_answers_within_100_ms_while_a_6_mb_body_is_parsed(running) -> None:
     # given a 6 MB body of 6,000 applicants that parses and validates in full, then fails
     rows = [{**row, "note": "x" * 900} for row in _applicants(10)] * 600
     rows[-1] = {k: v for k, v in rows[-1].items() if k != "credit_score"}
     body = json.dumps({"dataframe_records": rows}).encode()
     assert len(body) > 6_000_000
-    busy = threading.Event()
-    busy.set()
-    results: dict[str, object] = {}
-
-    def post() -> None:
-        time.sleep(0.05)
-        results["response"] = requests.post(
-            f"{running.url}/invocations",
-            data=body,
-            headers={"Content-Type": "application/json"},
-            timeout=60,
-        )
-        busy.clear()
-
-    poster = threading.Thread(target=post)
-    poster.start()
-    # when /health is asked meanwhile
-    latencies = _health_latencies(running.url, busy)
-    poster.join()
+    # when /health is asked every 5 ms while it is posted (up to three attempts: on this shared
+    # machine the OS alone sometimes leaves a process unscheduled for over 100 ms; a service
+    # that parses on its event loop stalls /health for a second or more in every attempt)
+    attempts = []
+    for _ in range(3):
+        attempts.append(_slowest_health_while_posting(running.url, body))
+        if attempts[-1][0] < 0.1:
+            break
     # then the big body got its answer (the missing feature), and /health never waited 100 ms
-    assert results["response"].status_code == 422
-    assert len(latencies) >= 5
-    assert max(latencies) < 0.1, sorted(latencies)[-5:]
+    slowest, answers, status = attempts[-1]
+    assert status == 422 and answers >= 5
+    assert slowest < 0.1, attempts

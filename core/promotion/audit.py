@@ -187,8 +187,8 @@ def _packs_check(manifest_path: Path, chain: ledger.ChainReport) -> Check | None
         try:
             verify_pack(manifest_path.parent / folder, sha)
         except EvidencePackError as exc:
-            return Check("evidence packs", False, f"entry {seq}: {exc.message}")
-    return Check("evidence packs", True, f"all {len(named)} packs match their ledger entries")
+            return Check("evidence pack", False, f"entry {seq}: {exc.message}")
+    return Check("evidence pack", True, f"all {len(named)} packs match their ledger entries")
 
 
 def _chain_checks(settings: Settings, chain: ledger.ChainReport) -> list[Check]:

@@ -34,3 +34,15 @@ class VerificationReport:
     def ok(self) -> bool:
         """True when every check passed."""
         return all(c.ok for c in self.checks)
+
+    @property
+    def warnings(self) -> tuple[Check, ...]:
+        """The checks that passed with a caveat (an unsigned ledger, a key settings do not pin)."""
+        return tuple(c for c in self.checks if c.ok and c.warning)
+
+    @property
+    def verdict(self) -> str:
+        """'passed', 'passed with warnings' (never plainly verified) or 'FAILED'."""
+        if not self.ok:
+            return "FAILED"
+        return "passed with warnings" if self.warnings else "passed"

@@ -156,7 +156,11 @@ def verification_checks(verification: VerificationReport) -> pd.DataFrame:
     """Each check of the promotion record's verification."""
     return pd.DataFrame(
         [
-            {"check": c.name, "ok": "yes" if c.ok else "NO", "detail": c.detail}
+            {
+                "check": c.name,
+                "ok": {"ok": "yes", "WARN": "WARN"}.get(c.mark, "NO"),
+                "detail": c.detail,
+            }
             for c in verification.checks
         ]
     )

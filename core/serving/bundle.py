@@ -25,6 +25,7 @@ from core.record import ledger
 from core.record.export import verify_export
 from core.record.frozen import frozen_pack_path, profile_path, verify_pack, verify_profile_file
 from core.record.manifest import PromotionManifest, ledger_path
+from core.record.signing import trusted_public_key
 from core.scoring.reason_codes import load_reason_codes
 from core.serving.bundle_files import BundleFacts, dockerfile, dockerignore, readme
 from core.serving.model_holder import ModelIdentity, load_promoted, verified_manifest
@@ -92,9 +93,10 @@ def _frozen_files(manifest: PromotionManifest, export_dir: Path) -> list[Path]:
     return files
 
 
-def verified_record(manifest_path: Path) -> PromotionManifest:
-    """The manifest when the deploy folder passes the service's checks and its frozen files do."""
-    manifest = verified_manifest(manifest_path)
+def verified_record(manifest_path: Path, trusted_key: str | None = None) -> PromotionManifest:
+    """The manifest when the deploy folder passes the service's checks (signatures with
+    trusted_key) and its frozen files do."""
+    manifest = verified_manifest(manifest_path, trusted_key)
     export_dir = manifest.exported_model_dir(manifest_path)
     verify_export(export_dir, manifest.exported_model_sha256)
     if manifest.reference_profile_sha256:
@@ -208,7 +210,7 @@ def write_bundle(settings: Settings, out: Path) -> ServiceBundle:
     """Verify the promoted record as the service does and write the service folder to out."""
     _refuse_used_out(out)
     _require_source()
-    manifest = verified_record(settings.promotion_manifest)
+    manifest = verified_record(settings.promotion_manifest, trusted_public_key(settings))
     load_reason_codes(settings.reason_codes_file, settings.feature_policy_file)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ MAX_COLUMNS = 1_000
 MAX_FIELD_CHARS = 10_000
 CONTAINERS_PER_APPLICANT = 4
 CONTAINERS_FLOOR = 64
+WALKED_BODY_BYTES = 64 * 1024
 _SURROGATE_ESCAPES = (b"\\ud", b"\\uD")
 
 
@@ -101,10 +102,71 @@ def _depth_exceeded(document: object) -> bool:
     return True
 
 
+_DECODER = json.JSONDecoder(parse_int=_bounded_int)
+_WHITESPACE = " \t\n\r"
+# Containers this shallow are walked in Python for a large body (the wrapper object, the list of
+# rows); each deeper one (a row) is decoded by json's C scanner in one call, so no single call
+# holds the GIL for the whole body and other threads (the event loop) keep answering.
+_WALKED_DEPTH = 3
+
+
+def _skip(text: str, i: int) -> int:
+    """The index of the first non-whitespace character at or after i."""
+    while i < len(text) and text[i] in _WHITESPACE:
+        i += 1
+    return i
+
+
+def _expect(text: str, i: int, what: str) -> None:
+    """JSONDecodeError unless text[i] is one of what."""
+    if i >= len(text) or text[i] not in what:
+        raise json.JSONDecodeError(f"Expecting one of {what!r}", text, i)
+
+
+def _walk(text: str, i: int, depth: int) -> tuple[object, int]:
+    """The JSON value at i and the index after it; shallow containers walked element by
+    element, everything else decoded by the C scanner."""
+    i = _skip(text, i)
+    if depth >= _WALKED_DEPTH or i >= len(text) or text[i] not in "[{":
+        return _DECODER.raw_decode(text, i)
+    closing = "]" if text[i] == "[" else "}"
+    items: list[object] = []
+    pairs: dict[str, object] = {}
+    i = _skip(text, i + 1)
+    if i < len(text) and text[i] == closing:
+        return ([] if closing == "]" else {}), i + 1
+    while True:
+        if closing == "}":
+            _expect(text, i, '"')
+            key, i = _DECODER.raw_decode(text, i)
+            i = _skip(text, i)
+            _expect(text, i, ":")
+            pairs[key], i = _walk(text, i + 1, depth + 1)
+        else:
+            value, i = _walk(text, i, depth + 1)
+            items.append(value)
+        i = _skip(text, i)
+        _expect(text, i, "," + closing)
+        if text[i] == closing:
+            return (items if closing == "]" else pairs), i + 1
+        i = _skip(text, i + 1)
+
+
+def _loads(body: bytes) -> object:
+    """json.loads for small bodies; for large ones the walk that yields the GIL between rows."""
+    if len(body) <= WALKED_BODY_BYTES:
+        return json.loads(body, parse_int=_bounded_int)
+    text = body.decode("utf-8-sig")
+    document, end = _walk(text, 0, 0)
+    if _skip(text, end) != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return document
+
+
 def parse_json(body: bytes) -> object:
     """The JSON document of a body, or a RequestError naming what is wrong or which limit."""
     try:
-        document = json.loads(body, parse_int=_bounded_int)
+        document = _loads(body)
     except _TooManyDigits as exc:
         raise request_error(
             422,

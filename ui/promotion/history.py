@@ -73,7 +73,13 @@ def verification_and_history(
     st.header("History")
     report = audit.verify(settings)
     integrity = [c for c in report.checks if c.name != "registry"]
-    if report.ok:
+    if report.ok and report.warnings:
+        st.warning(
+            "**Intact, with warnings.** "
+            + " · ".join(f"{c.name}: {c.detail}" for c in report.warnings),
+            icon=":material/lock_open:",
+        )
+    elif report.ok:
         st.success(
             "**Verified.** " + " · ".join(f"{c.name}: {c.detail}" for c in integrity),
             icon=":material/lock:",
