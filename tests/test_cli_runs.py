@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from core.cli.main import main
-from core.runs.stability import StabilityRule, recommend_run, stability_flags
+from core.runs.recommendation import recommend_run
+from core.runs.stability import StabilityRule, stability_flags
 from core.settings import load_settings
 from core.store.access import load_runs_table
 from core.store.client import get_experiment, open_client
@@ -154,7 +155,8 @@ def test_runs_says_which_runs_tie_within_noise_and_which_rule_chose(
     assert code == 0, err
     recommended = next(line for line in out.splitlines() if line.startswith("Recommended: "))
     # then the recommendation says they are equivalent within noise and names the rule
-    assert "3 stable runs are equivalent within noise on val_auc" in recommended
+    assert "3 CV-inconclusive runs are equivalent within noise on val_auc" in recommended
+    assert "No run's CV stability could be established" in recommended
     assert "Rule that decided: better CV stability (lower CV AUC std)" in recommended
     # and the JSON marks every tied row and the rule; the winner has the lowest CV AUC std
     code, out, _ = _cli(

@@ -50,7 +50,7 @@ def test_runs_and_promotion_show_names_as_written(chromium, markdown_url: str) -
     )
     banner = page.locator("[data-testid=stMain] [data-testid=stAlert]").first.inner_text()
     assert f"Champion: {RUN_NAME} (" in banner
-    assert f"by {PERSON} on" in banner and f"“{REASON}”" in banner
+    assert f"by {PERSON} (declared) on" in banner and f"“{REASON}”" in banner
     assert f"Run: {RUN_NAME}" in page.locator("[data-testid=stSidebar]").inner_text()
     assert errors == []
     page.close()

@@ -394,7 +394,7 @@ def test_runs_equivalent_within_noise_are_shown_as_a_tie_with_the_rule(
     # then they are shown as equivalent within noise, judged on their shared validation rows,
     # and the banner names the tie-break rule that chose
     assert exceptions(at) == []
-    assert "3 stable runs are equivalent within noise on val_auc" in banner, banner
+    assert "3 CV-inconclusive runs are equivalent within noise on val_auc" in banner, banner
     assert "paired DeLong on the same validation rows" in banner
     assert "Rule that decided: better CV stability (lower CV AUC std)" in banner
     # and the page flags the runs that use protected attributes as inputs (default policy)

@@ -7,12 +7,13 @@ import pytest
 
 from core.record.manifest import PromotionManifest
 from core.runs.analysis import champion_comparison
+from core.runs.recommendation import recommend_run
 from core.runs.stability import (
+    INCONCLUSIVE,
     NO_CV,
     STABLE,
     UNSTABLE,
     StabilityRule,
-    recommend_run,
     stability_flags,
 )
 
@@ -158,3 +159,21 @@ def test_champion_comparison_uses_manifest_metrics_for_unknown_runs() -> None:
     assert "-0.1000" in sentence
     assert champion_comparison(RUNS, rec, None) is None
     assert "already" in champion_comparison(RUNS, rec, _manifest("a", 0.8))
+
+
+def test_inconclusive_runs_are_ranked_only_when_no_run_is_stable_and_say_so() -> None:
+    # given the runs above, flagged so that a and e are inconclusive instead of stable
+    flags = pd.Series([INCONCLUSIVE, UNSTABLE, INCONCLUSIVE, NO_CV, STABLE], index=RUNS.index)
+    # when a stable run exists, then it is recommended and the inconclusive ones set aside
+    rec = recommend_run(RUNS, StabilityRule(), flags=flags)
+    assert rec.run_id == "e" and rec.ranked_flag == STABLE
+    assert "2 inconclusive run(s)" in rec.reason
+    # when no run is stable, then the best inconclusive run is recommended with the caveat
+    flags[flags == STABLE] = INCONCLUSIVE
+    rec = recommend_run(RUNS, StabilityRule(), flags=flags)
+    assert rec.run_id == "c" and rec.ranked_flag == INCONCLUSIVE
+    assert "of 3 CV-inconclusive run(s)" in rec.reason
+    assert "the CV-stable gate will not pass them without a written force reason" in rec.reason
+    # when every run is unstable or logged no CV, then nothing is recommended
+    rec = recommend_run(RUNS, StabilityRule(), flags=flags.replace(INCONCLUSIVE, UNSTABLE))
+    assert rec.run_id is None and "unstable or logged no CV" in rec.reason

@@ -199,7 +199,7 @@ def test_a_manifest_and_ledger_entry_written_before_slots_still_read_and_verify(
 def test_runs_of_an_experiment_without_a_champion_in_its_slot_are_not_compared() -> None:
     # given the deploy folder serving slot 'german', and the demo experiment's recommendation
     from core.runs.analysis import champion_comparison
-    from core.runs.stability import Recommendation
+    from core.runs.recommendation import Recommendation
 
     runs = pd.DataFrame({"run_id": ["r1"], "metrics.val_auc": [0.83]})
     recommended = Recommendation("r1", "demo_run", "metrics.val_auc", 0.83, "best")

@@ -13,7 +13,8 @@ from core.record.manifest import PromotionManifest
 from core.runs.fold_noise import FOLD_BADS_PARAM, FOLD_ROWS_PARAM
 from core.runs.labels import run_labels
 from core.runs.overfit import overfit_column
-from core.runs.stability import DEFAULT_PRIMARY_METRIC, Recommendation, higher_is_better
+from core.runs.recommendation import Recommendation
+from core.runs.stability import DEFAULT_PRIMARY_METRIC, higher_is_better
 from core.sentence import Sentence
 
 CV_STAT_COLUMNS = [f"cv_{m}_{s}" for m in ("auc", "ks") for s in ("mean", "std", "min", "max")]

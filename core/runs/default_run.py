@@ -6,12 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.runs.stability import (
-    DEFAULT_PRIMARY_METRIC,
-    StabilityRule,
-    higher_is_better,
-    recommend_run,
-)
+from core.runs.recommendation import recommend_run
+from core.runs.stability import DEFAULT_PRIMARY_METRIC, StabilityRule, higher_is_better
 from core.sentence import prefixed
 
 

@@ -1,4 +1,4 @@
-"""The cross-validation stability rule and the recommended run, shared by Runs and Promotion.
+"""The cross-validation stability rule, shared by Runs, Promotion and the recommendation.
 
 By default a run's fold spread is judged against sampling noise: the std of fold AUC that
 folds of that size would show anyway (Hanley–McNeil), a variance-ratio chi-square test at a
@@ -19,8 +19,6 @@ import pandas as pd
 from scipy import stats
 
 from core.runs.fold_noise import fold_noise
-from core.runs.ties import TIE_METRIC, Tie, find_tie
-from core.sentence import Sentence
 
 StabilityFlag = Literal["stable", "unstable", "inconclusive", "no CV logged"]
 RuleMethod = Literal["noise", "absolute"]
@@ -300,112 +298,3 @@ def stability_flags(runs: pd.DataFrame, rule: StabilityRule) -> pd.Series:
     if runs.empty:
         return pd.Series([], dtype="str", index=runs.index)
     return stability_verdicts(runs, rule)["flag"].astype("str")
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """The recommended run and the reason, in one sentence (naming the run apart)."""
-
-    run_id: str | None
-    run_name: str | None
-    metric: str
-    value: float | None
-    reason: str
-    # Runs equivalent within noise of the best (ids, best first by the tie-break) and the rule
-    # that chose among them; empty when there was no tie.
-    tied_run_ids: tuple[str, ...] = ()
-    tie_rule: str = ""
-    tie_best_run_id: str = ""
-
-
-def recommend_run(
-    runs: pd.DataFrame,
-    rule: StabilityRule,
-    metric: str = DEFAULT_PRIMARY_METRIC,
-    *,
-    maximize: bool | None = None,
-    flags: pd.Series | None = None,
-    paired: Mapping[str, tuple[float, float]] | None = None,
-) -> Recommendation:
-    """The best finished run with a model by `metric` among stable runs, with the reason.
-
-    `maximize` defaults to True except for metrics named like a loss or an error; `flags`
-    (indexed like `runs`) saves recomputing the verdicts when the caller has them. Runs within
-    noise of the best val_auc are a tie (core.runs.ties); `paired` maps a run id to the paired
-    DeLong interval of its AUC − the best's, where the caller could compute it.
-    """
-    if maximize is None:
-        maximize = higher_is_better(metric)
-    label = metric.removeprefix("metrics.")
-    if runs.empty:
-        return Recommendation(None, None, metric, None, f"There is no run to rank by {label}.")
-    if metric not in runs.columns:
-        return Recommendation(None, None, metric, None, f"No run logged {label}.")
-    flags = stability_flags(runs, rule) if flags is None else flags.reindex(runs.index)
-    values = pd.to_numeric(runs[metric], errors="coerce")
-    eligible = (runs["status"] == "FINISHED") & runs["has_model"].astype(bool) & values.notna()
-    candidates = runs[eligible & (flags == STABLE)]
-    if candidates.empty:
-        n_eligible = int(eligible.sum())
-        reason = (
-            f"None of the {n_eligible} finished run(s) with a model and {label} is stable "
-            f"by the rule ({rule.describe()})."
-            if n_eligible
-            else f"No finished run with a model logged {label}."
-        )
-        return Recommendation(None, None, metric, None, reason)
-    ranked = values[candidates.index]
-    best_index = ranked.idxmax() if maximize else ranked.idxmin()
-    by_index = {
-        index: paired[str(run_id)]
-        for index, run_id in candidates["run_id"].items()
-        if paired and str(run_id) in paired
-    }
-    tie = find_tie(candidates, best_index, by_index) if metric == TIE_METRIC else None
-    if tie is not None:
-        return _tie_recommendation(runs, values, tie, best_index)
-    best = runs.loc[best_index]
-    n_unstable = int((eligible & (flags == UNSTABLE)).sum())
-    n_blind = int((eligible & (flags == INCONCLUSIVE)).sum())
-    aside = [
-        f"{n} {kind} run(s)"
-        for n, kind in ((n_unstable, "unstable"), (n_blind, "inconclusive"))
-        if n
-    ]
-    direction = "highest" if maximize else "lowest"
-    reason = Sentence(
-        f"{{0}} has the {direction} {label} ({values[best_index]:.4f}) of "
-        f"{len(candidates)} stable run(s) ({rule.describe()})"
-        + (f"; {' and '.join(aside)} were set aside." if aside else "."),
-        best["run_name"],
-    )
-    return Recommendation(
-        str(best["run_id"]), str(best["run_name"]), metric, float(values[best_index]), reason
-    )
-
-
-def _tie_recommendation(
-    runs: pd.DataFrame, values: pd.Series, tie: Tie, best_index: object
-) -> Recommendation:
-    """The tie-break winner among runs equivalent within noise, saying so and which rule chose."""
-    winner = runs.loc[tie.winner]
-    others = [i for i in tie.tied if i != tie.winner]
-    names = [winner["run_name"], runs.loc[best_index, "run_name"], *runs.loc[others, "run_name"]]
-    listed = ", ".join(f"{{{k}}} ({values[index]:.4f})" for k, index in enumerate(others, start=2))
-    reason = Sentence(
-        f"{{0}} is recommended by the tie-break: {len(tie.tied)} stable runs are equivalent "
-        f"within noise on val_auc of the best, {{1}} at {values[best_index]:.4f} "
-        f"({tie.method}): {{0}} ({values[tie.winner]:.4f}), {listed}. "
-        f"Rule that decided: {tie.rule}.",
-        *names,
-    )
-    return Recommendation(
-        str(winner["run_id"]),
-        str(winner["run_name"]),
-        TIE_METRIC,
-        float(values[tie.winner]),
-        reason,
-        tuple(str(runs.loc[i, "run_id"]) for i in tie.tied),
-        tie.rule,
-        str(runs.loc[best_index, "run_id"]),
-    )

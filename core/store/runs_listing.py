@@ -20,13 +20,8 @@ from core.runs.analysis import (
     numeric_column,
     primary_metric_options,
 )
-from core.runs.stability import (
-    DEFAULT_PRIMARY_METRIC,
-    Recommendation,
-    StabilityRule,
-    recommend_run,
-    stability_verdicts,
-)
+from core.runs.recommendation import Recommendation, recommend_run
+from core.runs.stability import DEFAULT_PRIMARY_METRIC, StabilityRule, stability_verdicts
 from core.scoring.feature_policy import load_feature_policy
 from core.settings import Settings
 from core.store.access import load_runs_table, row_inventory

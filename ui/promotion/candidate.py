@@ -9,7 +9,7 @@ from core.promotion import approvals, audit, checklist, requests
 from core.promotion.approvals import readable_time
 from core.promotion.tables import comparison_table
 from core.record.manifest import ManifestError, PromotionManifest
-from core.runs.stability import recommend_run
+from core.runs.recommendation import recommend_run
 from core.scoring.calibrator import scale_label
 from core.settings import Settings
 from core.store.access import RunsTable

@@ -8,7 +8,8 @@ import streamlit as st
 from core.errors import GovernanceError
 from core.record.manifest import read_manifest
 from core.runs import analysis as runs_analysis
-from core.runs.stability import StabilityRule, recommend_run
+from core.runs.recommendation import recommend_run
+from core.runs.stability import StabilityRule
 from core.settings import Settings
 from ui.runs.cache import paired_tie_intervals
 from ui.shared.context import show_error
