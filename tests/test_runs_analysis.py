@@ -9,6 +9,7 @@ import pytest
 
 from core.runs import analysis as ra
 from core.runs.labels import run_labels
+from core.runs.param_effects import param_effects
 from core.runs.stability import StabilityRule, stability_flags
 
 
@@ -184,7 +185,7 @@ def test_auc_gaps() -> None:
 def test_param_effects_handle_numeric_mixed_and_text_params() -> None:
     # given num_leaves rising with val_auc, learning_rate mixing numbers and 'auto', boosting text
     # when effects on val_auc are computed (the failed run is ignored)
-    effects = ra.param_effects(_runs(), "metrics.val_auc").set_index("param")
+    effects = param_effects(_runs(), "metrics.val_auc").set_index("param")
     # then num_leaves correlates perfectly, the text value is left out and said so
     assert effects.loc["num_leaves", "kind"] == "numeric"
     assert effects.loc["num_leaves", "effect"] == pytest.approx(1.0)
@@ -204,7 +205,7 @@ def test_param_effects_handle_numeric_mixed_and_text_params() -> None:
 def test_param_effects_need_enough_runs() -> None:
     # given only three finished runs
     # when effects are computed
-    effects = ra.param_effects(_runs().head(3), "metrics.val_auc")
+    effects = param_effects(_runs().head(3), "metrics.val_auc")
     # then none are claimed
     assert effects.empty
 

@@ -8,7 +8,7 @@ import pandas as pd
 from core.charts.explanations import beeswarm_figure
 from core.charts.whatif import waterfall
 from core.evaluation.explain_global import GlobalShap, beeswarm_frame
-from core.runs.analysis import param_effects
+from core.runs.param_effects import param_effects
 
 
 def test_a_calibrated_pd_is_not_shown_beside_its_raw_log_odds_as_if_they_matched() -> None:

@@ -9,11 +9,9 @@ reading the record (show, history, verify) is in core.promotion.audit.
 
 from __future__ import annotations
 
-import contextlib
 import platform
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 
 import lightgbm as lgb
 import mlflow
@@ -22,17 +20,22 @@ from mlflow.tracking import MlflowClient
 from core.errors import GovernanceError
 from core.identity.actor import Actor
 from core.monitoring.reference import ReferenceProfile
-from core.promotion import anchor, audit, gates, registry
+from core.promotion import anchor, audit, registry
 from core.promotion.champion import exported_contract
-from core.promotion.checklist import model_gates, promotion_gates, slot_of, try_export
+from core.promotion.checklist import promotion_gates, slot_of, try_export
 from core.promotion.export import install_export, install_profile, locate_model, promotion_profile
 from core.promotion.requests import (
     GateFailedError,
     LockWaitHook,
     PromotionRequest,
     PromotionResult,
-    RollbackError,
     require_text,
+)
+from core.promotion.rollback_plan import (
+    export_for_rollback,
+    rollback_gates,
+    rollback_manifest,
+    rollback_target,
 )
 from core.promotion.signers import acting, role_policy
 from core.record import clock, ledger
@@ -44,11 +47,10 @@ from core.record.crash_points import (
     MANIFEST_COMMITTED,
     crash_point,
 )
-from core.record.export import ExportedModel, ExportError, tree_sha256, verify_export
+from core.record.export import ExportedModel
 from core.record.frozen import install_pack
 from core.record.manifest import (
     EXPORT_FOLDER,
-    GateResult,
     PromotionManifest,
     RegistryRecord,
     ledger_path,
@@ -268,67 +270,6 @@ def install_promotion(
 # ---------------------------------------------------------------- rollback
 
 
-def _rollback_target(
-    state: LedgerState, to_run_id: str | None, to_seq: int | None
-) -> ledger.LedgerEntry:
-    """The entry whose state a rollback restores."""
-    entries = state.chain.installs
-    if not entries:
-        raise RollbackError(
-            "Nothing was promoted yet, so there is nothing to roll back to.",
-            fix="Promote a run first.",
-        )
-    by_seq = {e.seq: e for e in entries}
-    current = state.manifest
-    if to_seq is not None:
-        target = by_seq.get(to_seq)
-        if target is None:
-            raise RollbackError(f"The ledger has no entry {to_seq}.")
-    elif to_run_id is not None:
-        matches = [e for e in entries if e.manifest.run_id == to_run_id]
-        if not matches:
-            raise RollbackError(
-                f"Run '{to_run_id}' was never promoted, so it cannot be rolled back to.",
-                fix="Pick a run from `python -m core promote --history`.",
-            )
-        target = matches[-1]
-    elif current is None:
-        target = entries[-1]
-    else:
-        origin = entries[-1].origin_seq
-        earlier = [e for e in entries if e.seq < origin]
-        if not earlier:
-            raise RollbackError(
-                "The current champion is the first promotion in the ledger: "
-                "there is no earlier one to roll back to.",
-                fix="Promote another run instead.",
-            )
-        target = earlier[-1]
-    if current is not None and (target.manifest.run_id, target.manifest.threshold) == (
-        current.run_id,
-        current.threshold,
-    ):
-        raise RollbackError(
-            f"Run '{current.run_id}' with threshold {current.threshold} is already the champion.",
-            fix="Pick an earlier entry from the history.",
-        )
-    return by_seq[target.origin_seq]
-
-
-def _export_for_rollback(
-    settings: Settings,
-    client: MlflowClient,
-    record: RunRecord,
-    target: PromotionManifest,
-    deploy_dir: Path,
-) -> contextlib.AbstractContextManager[tuple[ExportedModel | None, GovernanceError | None]]:
-    """The target's export when intact; otherwise a fresh export from MLflow."""
-    folder = target.exported_model_dir(settings.promotion_manifest)
-    if folder.is_dir() and tree_sha256(folder) == target.exported_model_sha256:
-        return contextlib.nullcontext((verify_export(folder, target.exported_model_sha256), None))
-    return try_export(settings, client, record, deploy_dir)
-
-
 def rollback(
     settings: Settings,
     *,
@@ -349,7 +290,6 @@ def rollback(
     actor = actor or Actor(name=require_text(by, "Who rolls back", "--by"), identity=identity)
     duty = "approve" if role_policy(settings).may(actor, "approve") else "request"
     signer = acting(settings, actor, duty, "rollbacks")
-    by = actor.name
     reason = require_text(reason, "The reason", "--reason")
     path = settings.promotion_manifest
     ensure_writable_dir(path.parent)
@@ -357,53 +297,18 @@ def rollback(
     with exclusive_lock(path, on_wait=on_lock_wait):
         repair_locked(settings)
         state = read_state(settings, tolerate_bad_manifest=True)
-        target_entry = _rollback_target(state, to_run_id, to_seq)
+        target_entry = rollback_target(state, to_run_id, to_seq)
         target = target_entry.manifest
         record = fetch_run_record(client, target.run_id)
-        with _export_for_rollback(settings, client, record, target, path.parent) as (staged, error):
-            if staged is None:
-                results: tuple[GateResult, ...] = (
-                    gates.failed_gate(gates.EXPORT_VERIFIED, error or ExportError("no export")),
-                )
-                raise GateFailedError(results, action="Rollback")
-            export_ok = staged.sha256 == target.exported_model_sha256
-            export_gate = GateResult(
-                name=gates.EXPORT_VERIFIED,
-                passed=export_ok,
-                detail=f"sha256 {staged.sha256[:12]}… "
-                + ("matches the recorded one" if export_ok else "differs from the recorded one"),
-            )
-            results = (
-                export_gate,
-                gates.gate_threshold(target.threshold),
-                *model_gates(settings, client, record, staged, target.threshold),
-            )
-            if not all(g.ok for g in results):
-                raise GateFailedError(results, action="Rollback")
+        with export_for_rollback(settings, client, record, target, path.parent) as (staged, error):
+            results = rollback_gates(settings, client, record, target, staged, error)
             reg_client, registered, note = _registry_prepare(
                 settings, record, target.experiment_name
             )
             previous = state.manifest or (state.installed.manifest if state.installed else None)
             event = ledger.LedgerEvent(kind="rollback", **signer, at=clock.stamp(), reason=reason)
-            manifest = target.model_copy(
-                update={
-                    "tracking_uri": settings.tracking_uri,
-                    "promoted_by": by,
-                    "promoted_at": event.at,
-                    "reason": reason,
-                    "action": "rollback",
-                    "previous_run_id": previous.run_id if previous else None,
-                    "previous_threshold": previous.threshold if previous else None,
-                    "gate_results": list(results),
-                    "versions": _versions(),
-                    "forced": False,
-                    "force_reason": None,
-                    "registry": registered,
-                    "registry_note": note,
-                    "ledger_entry_hash": None,
-                    "requester": event.signoff,
-                    "approver": None,
-                }
+            manifest = rollback_manifest(
+                settings, target, previous, results, event, (registered, note), _versions()
             )
             # the run's profile file may have been overwritten by a promotion of the same run
             # at another threshold: restore the target's, when rebuilt to the recorded sha256

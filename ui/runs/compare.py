@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.charts import runs as charts
 from core.runs import analysis as runs_analysis
+from core.runs import param_effects
 from core.runs.views import varying_params
 from ui.runs.overlays import overlays_section
 
@@ -102,11 +103,11 @@ def compare_tab(
 
 def effects_tab(runs: pd.DataFrame, primary: str) -> None:
     """Which params move with the primary metric across finished runs."""
-    effects = runs_analysis.param_effects(runs, primary)
+    effects = param_effects.param_effects(runs, primary)
     if effects.empty:
         st.info(
             f"Not enough finished runs with {_LABEL(primary)} and varying params "
-            f"(at least {runs_analysis.MIN_RUNS_FOR_EFFECTS}) to say which params matter."
+            f"(at least {param_effects.MIN_RUNS_FOR_EFFECTS}) to say which params matter."
         )
         return
     st.plotly_chart(charts.effects_figure(effects, primary), width="stretch")
@@ -137,7 +138,7 @@ def effects_tab(runs: pd.DataFrame, primary: str) -> None:
         f"Across {n_runs} finished run(s) of the whole experiment. "
         "Association, not causation: params changed together cannot be told apart."
     )
-    if n_runs < runs_analysis.FEW_RUNS:
+    if n_runs < param_effects.FEW_RUNS:
         st.warning(
             f"Only {n_runs} runs: with so few, even ρ = 1.00 can happen by chance (see each "
             "p-value). Train more runs before reading these as effects.",
