@@ -70,7 +70,6 @@ async def version(request: Request) -> dict[str, object]:
         "approver": identity.signoffs.get("approver"),
         "ledger_entry_hash": identity.ledger_entry_hash,
         "manifest_schema_version": identity.manifest_schema_version,
-        "loaded_at": loaded.loaded_at,
         "features": loaded.scorer.features,
         "feature_aliases": spaced_names(loaded.scorer.features),
         "feature_contract": contract.model_dump(mode="json"),
