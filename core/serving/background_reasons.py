@@ -2,11 +2,12 @@
 
 /invocations answers probabilities only. Its declines still need reason codes in the decision
 log (adverse-action notices, monitoring): the handler logs each decision with `reasons: null`
-before answering, then hands the declined rows here. A worker thread takes everything queued,
-scores SHAP for all of it in one call per model (the grouped fast path once a batch reaches
-GROUPING_MIN_ROWS rows), picks the reasons and writes one reasons record per request through the
-same decision log (core.decision_log.contract REASONS_FILE). `close()` drains the queue before
-the decision log closes, so a graceful stop (SIGTERM) loses none.
+before answering, then hands the declined rows here. A worker thread takes everything queued
+(waiting up to GATHER_SECONDS for GROUPING_MIN_ROWS rows), scores SHAP for all of it in one call
+per model (the grouped fast path from GROUPING_MIN_ROWS rows), picks the reasons and writes one
+reasons record per request through the same decision log (core.decision_log.contract
+REASONS_FILE). `close()` drains the queue before the decision log closes, so a graceful stop
+(SIGTERM) loses none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,11 +23,15 @@ import numpy as np
 import pandas as pd
 
 from core.decision_log.writer import DecisionLog, ReasonsBatch, take_all
+from core.scoring.grouped_shap import GROUPING_MIN_ROWS
 from core.scoring.reason_codes import DEFAULT_REASON_COUNT, top_reason_features
 from core.serving.model_holder import ServedModel
 from core.serving.scored_rows import Decided
 
 CLOSE_TIMEOUT_SECONDS = 60.0
+# How long the worker waits for more declines before computing a batch smaller than the grouped
+# SHAP path's minimum (the most the log's reasons lag the answer, plus that batch's SHAP).
+GATHER_SECONDS = 0.5
 _STOP = object()
 _LOG = logging.getLogger(__name__)
 
@@ -67,11 +73,32 @@ class BackgroundReasons:
         if len(at) and not self._closed:
             self._queue.put(_Pending(loaded, time, request_id, at, rows.prepared.iloc[at]))
 
+    def _gather(self) -> tuple[list[_Pending], bool]:
+        """Everything queued, waiting up to GATHER_SECONDS for GROUPING_MIN_ROWS rows (the
+        grouped SHAP path's size); True once the sentinel was taken."""
+        items, stopping = take_all(self._queue, _STOP)
+        rows = sum(len(item.rows) for item in items)
+        deadline = time.monotonic() + GATHER_SECONDS
+        while not stopping and rows < GROUPING_MIN_ROWS:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                item = self._queue.get(timeout=left)
+            except queue.Empty:
+                break
+            if item is _STOP:
+                stopping = True
+            else:
+                items.append(item)  # type: ignore[arg-type]
+                rows += len(item.rows)  # type: ignore[union-attr]
+        return items, stopping
+
     def _run(self) -> None:
         """Take everything queued, write its reasons; stop after the sentinel."""
         stopping = False
         while not stopping:
-            items, stopping = take_all(self._queue, _STOP)
+            items, stopping = self._gather()
             if items:
                 try:
                     self._write(items)
