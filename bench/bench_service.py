@@ -15,6 +15,8 @@ Every measure runs once per round, in turn, for --rounds rounds; each figure is 
 the lowest p50 (the machine is shared).
 Run: python bench/bench_service.py [--requests 300] [--per-client 30] [--rounds 3]
      [--baseline-tree /path/to/main-checkout]
+100-applicant requests, mlflow, today's path and --workers 2: `--batches`
+(bench/bench_service_batches.py).
 """
 
 from __future__ import annotations
@@ -245,6 +247,8 @@ def _service(
         **extra,
     }
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
+    if tree == ROOT:
+        command += ["--workers", "1"]
     return _start(command, env, folder / f"{name}.log", tree), port
 
 
@@ -521,4 +525,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    if "--batches" in sys.argv:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from bench_service_batches import main as batches
+
+        sys.exit(batches())
     sys.exit(main())

@@ -86,7 +86,7 @@ def test_scoring_service_serves_a_run_promoted_from_postgres(postgres_store, tmp
         "DECISION_LOG": str(tmp_path / "decisions"),
     }
     port = free_port()
-    command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "core", "serve", "--workers", "1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     health = (f"{url}/health", '{"status":"ok"}')
     with serving(command, ROOT, {**os.environ, **env}, tmp_path / "service.log", health):

@@ -45,7 +45,7 @@ def _start(promoted: Promoted, log_name: str, **env: str):
     """`python -m core serve` over promoted on a free port (a context manager)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "core", "serve", "--workers", "1", "--port", str(port)]
     health = (f"{url}/health", '{"status":"ok"}')
     return url, serving(command, ROOT, {**promoted.env, **env}, promoted.folder / log_name, health)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 from core.settings import DEFAULT_SCORING_HOST, DEFAULT_SCORING_PORT, Settings
 
@@ -25,6 +27,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_SCORING_PORT, help=f"default {DEFAULT_SCORING_PORT}"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes, each verifying and reloading the model and writing its own "
+        "decision-log files (default: the number of cores, at most 8; 1 serves in this process)",
+    )
+    parser.add_argument(
+        "--reasons",
+        choices=("declines", "all"),
+        default=None,
+        help="which applicants /predict explains unless ?reasons= says otherwise (default "
+        "SCORING_REASONS, else declines: SHAP only on declined rows)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -34,18 +50,28 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from core.record.repair import repair
     from core.serving.app import app_from_settings
+    from core.serving.workers import Supervisor, bind, default_workers, reasons_setting
     from core.settings import prepare_mlflow_environment
 
     prepare_mlflow_environment(settings.tracking_uri)
     repaired = repair(settings)
     if repaired.repaired:
         print(f"repaired the promotion record: {repaired.detail}", flush=True)
-    app = app_from_settings(settings)
+    workers = args.workers if args.workers is not None else default_workers()
+    if workers < 1:
+        print("--workers must be at least 1.", file=sys.stderr)
+        return 2
+    reasons_for = args.reasons or reasons_setting(os.environ)
+    app = app_from_settings(settings, reasons_for=reasons_for)
     served = app.state.service.holder.model.identity
     print(
         f"serving run {served.run_id} ({served.run_name}) at threshold {served.threshold} "
-        f"on http://{args.host}:{args.port} (docs at /docs)",
+        f"on http://{args.host}:{args.port} with {workers} worker(s) (docs at /docs)",
         flush=True,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
-    return 0
+    if workers == 1:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        return 0
+    app.state.service.close()  # verified here; each worker loads and logs on its own
+    del app
+    return Supervisor(settings, bind(args.host, args.port), workers, reasons_for).run()

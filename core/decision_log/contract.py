@@ -1,5 +1,12 @@
 """The decision-log contract: file names by UTC day, and the keys and values of one line.
 
+Reasons computed after the answer: a decision line whose `reasons` is null (a decline answered
+by /invocations) has its reason codes in a REASONS file of the same day and writer
+(`reasons-YYYY-MM-DD[.w<N>].jsonl`), one line per request with the REASON_KEYS: the request's
+time and request_id (the join key, exactly as on its decision lines), run_id, `rows` (positions of
+the request's decisions, in the order they were logged) and `reasons` (feature names per row).
+Logs written before reasons files existed have no null reasons and read as before.
+
 A log folder holds `decisions-YYYY-MM-DD.jsonl` files; each line is one JSON object with the
 keys in LOG_KEYS, in that order: time (ISO-8601, UTC), request_id, run_id, threshold,
 applicant_id (or null), probability_of_default, decision (approve | decline), reasons (feature
@@ -41,10 +48,15 @@ DECLINE = "decline"
 DECISIONS = (APPROVE, DECLINE)
 
 
-def log_file_name(day: str | dt.date) -> str:
-    """The file name for a UTC day (a date, or YYYY-MM-DD)."""
+def log_file_name(day: str | dt.date, writer: str = "", prefix: str = FILE_PREFIX) -> str:
+    """The file name for a UTC day (a date, or YYYY-MM-DD) and writer ('' or '.w<N>')."""
     text = day.isoformat() if isinstance(day, dt.date) else day
-    return f"{FILE_PREFIX}{text}{FILE_SUFFIX}"
+    return f"{prefix}{text}{writer}{FILE_SUFFIX}"
+
+
+def writer_suffix(worker: int | None) -> str:
+    """The file-name part of a service worker's own log files ('' for a single writer)."""
+    return "" if worker is None else f".w{worker}"
 
 
 def log_day(name: str) -> dt.date | None:
@@ -80,13 +92,13 @@ def decision_record(
     applicant_id: str | None,
     probability: float,
     decision: str,
-    reasons: Sequence[str] = (),
+    reasons: Sequence[str] | None = (),
     warnings: Sequence[str] = (),
     features: Mapping[str, object],
     client_id: str | None = None,
 ) -> dict[str, object]:
     """One decision as the contract's record, keys in LOG_KEYS order, then client_id when
-    the request came with a client's JWT."""
+    the request came with a client's JWT (reasons None: in the day's reasons file)."""
     record: dict[str, object] = {
         "time": time,
         "request_id": request_id,
@@ -95,7 +107,7 @@ def decision_record(
         "applicant_id": applicant_id,
         "probability_of_default": float(probability),
         "decision": decision,
-        "reasons": list(reasons),
+        "reasons": None if reasons is None else list(reasons),
         "warnings": list(warnings),
         "features": dict(features),
     }
@@ -107,6 +119,29 @@ def decision_record(
 def record_line(record: Mapping[str, object]) -> str:
     """One record as its log line (UTF-8 JSON, no NaN, newline-terminated)."""
     return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+REASONS_PREFIX = "reasons-"
+REASONS_FILE = re.compile(r"^reasons-(\d{4}-\d{2}-\d{2})(\.w\d+)?\.jsonl$")
+REASON_KEYS = ("time", "request_id", "run_id", "rows", "reasons")
+
+
+def reasons_record(
+    *,
+    time: str,
+    request_id: str,
+    run_id: str,
+    rows: Sequence[int],
+    reasons: Sequence[Sequence[str]],
+) -> dict[str, object]:
+    """The reason codes of some of one request's decisions, computed after its answer."""
+    return {
+        "time": time,
+        "request_id": request_id,
+        "run_id": run_id,
+        "rows": [int(r) for r in rows],
+        "reasons": [list(r) for r in reasons],
+    }
 
 
 # Several service workers each write their own day files (decisions-YYYY-MM-DD.w<N>.jsonl), and

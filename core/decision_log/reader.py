@@ -31,9 +31,16 @@ from core.decision_log.contract import (
     day_file,
     log_day,
 )
+from core.decision_log.reasons import (
+    joined_reasons,
+    missing_reasons_note,
+    read_reason_records,
+    reasons_files,
+)
 from core.errors import DataValidationError
 
 _SHOWN_PROBLEMS = 5
+_META = (*META_COLUMNS, SCORE, DECISION, "reasons")
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,6 +54,8 @@ class RecentData:
     features: pd.DataFrame
     source: str
     notes: tuple[str, ...] = ()
+    # Per decision, its reason codes (feature names) when the log has them, else None.
+    reasons: pd.Series | None = None
 
 
 @dataclass(frozen=True)
@@ -140,9 +149,9 @@ def _read_lines(path: Path, data: bytes) -> _FileRead:
         if not _valid_record(record):
             problems.append(f"{path.name} line {number}")
             continue
-        records.append({k: record[k] for k in (*META_COLUMNS, SCORE, DECISION)})
+        records.append({k: record.get(k) for k in _META})
         features.append(record["features"])
-    meta = pd.DataFrame.from_records(records, columns=[*META_COLUMNS, SCORE, DECISION])
+    meta = pd.DataFrame.from_records(records, columns=list(_META))
     return _FileRead(None, meta, pd.DataFrame.from_records(features), tuple(problems))
 
 
@@ -161,14 +170,12 @@ def _well_formed(table: pa.Table) -> bool:
 def _read_file(path: Path) -> _FileRead:
     """One day's file: Arrow's JSON reader when every line is well formed, else line by line
     (a compacted Parquet copy holds well-formed lines only)."""
-    if path.suffix == ".parquet":
-        table = pq.read_table(path)
-        return _FileRead(table.select([*META_COLUMNS, SCORE, DECISION, "features"]), None, None, ())
-    data = path.read_bytes()
-    table = well_formed_table(data)
+    data = None if path.suffix == ".parquet" else path.read_bytes()
+    table = pq.read_table(path) if data is None else well_formed_table(data)
     if table is not None:
-        return _FileRead(table.select([*META_COLUMNS, SCORE, DECISION, "features"]), None, None, ())
-    return _read_lines(path, data)
+        kept = [c for c in (*_META, "features") if c in table.column_names]
+        return _FileRead(table.select(kept), None, None, ())
+    return _read_lines(path, data or b"")
 
 
 def well_formed_table(data: bytes) -> pa.Table | None:
@@ -182,7 +189,7 @@ def well_formed_table(data: bytes) -> pa.Table | None:
 
 def _to_frames(table: pa.Table) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Meta columns and the flattened features struct of Arrow-read files, as pandas frames."""
-    meta = table.select([*META_COLUMNS, SCORE, DECISION]).to_pandas()
+    meta = table.select([c for c in _META if c in table.column_names]).to_pandas()
     struct = table["features"].combine_chunks()
     names = [struct.type.field(i).name for i in range(struct.type.num_fields)]
     features = pa.Table.from_arrays(struct.flatten(), names=names).to_pandas()
@@ -277,10 +284,15 @@ def read_decision_log(folder: Path | Sequence[Path], since: dt.date | None = Non
     if bad_time.any():
         meta, features = meta.loc[~bad_time], features.loc[~bad_time]
     meta[SCORE] = meta[SCORE].astype(float)
+    meta = meta.reset_index(drop=True)
+    inline = meta.pop("reasons") if "reasons" in meta else pd.Series([[]] * len(meta), dtype=object)
+    reasons = joined_reasons(meta, inline, read_reason_records(reasons_files(folders, since)))
     notes = _notes(problems, _missing_days(list(files)), int(np.sum(bad_time)))
+    pending = missing_reasons_note(meta, reasons)
     return RecentData(
-        decisions=meta.reset_index(drop=True),
+        decisions=meta,
         features=features.reset_index(drop=True),
         source=f"decision log {', '.join(map(str, folders))} ({len(found)} day file(s))",
-        notes=tuple(notes),
+        notes=tuple(notes) + ((pending,) if pending else ()),
+        reasons=reasons,
     )

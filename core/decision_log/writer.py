@@ -29,9 +29,12 @@ import pandas as pd
 from core.decision_log.contract import (
     APPROVE,
     DECLINE,
+    FILE_PREFIX,
+    REASONS_PREFIX,
     decision_record,
     json_value,
     log_file_name,
+    reasons_record,
     record_line,
     time_stamp,
 )
@@ -58,10 +61,16 @@ class DecisionBatch:
     applicant_ids: list[str | None]
     probabilities: list[float]
     decisions: list[str]
-    reasons: list[list[str]]
+    reasons: list[list[str] | None]
     warnings: list[list[str]]
     features: list[dict[str, object]]
     client_id: str | None = None
+    prefix = FILE_PREFIX
+
+    @property
+    def count(self) -> int:
+        """Decisions in the batch."""
+        return len(self.probabilities)
 
     def lines(self) -> list[str]:
         """One JSON line per decision."""
@@ -86,6 +95,53 @@ class DecisionBatch:
         ]
 
 
+@dataclass(frozen=True)
+class ReasonsBatch:
+    """Reason codes computed after a request was answered, for some of its decisions."""
+
+    time: datetime
+    request_id: str
+    run_id: str
+    rows: list[int]
+    reasons: list[list[str]]
+    prefix = REASONS_PREFIX
+
+    @property
+    def count(self) -> int:
+        """Decisions whose reasons the batch holds."""
+        return len(self.rows)
+
+    def lines(self) -> list[str]:
+        """One JSON line for the request."""
+        record = reasons_record(
+            time=time_stamp(self.time),
+            request_id=self.request_id,
+            run_id=self.run_id,
+            rows=self.rows,
+            reasons=self.reasons,
+        )
+        return [record_line(record)]
+
+
+Batch = DecisionBatch | ReasonsBatch
+
+
+def take_all(source: queue.SimpleQueue, stop: object) -> tuple[list, bool]:
+    """Wait for one item, then take everything queued meanwhile; True once `stop` was taken."""
+    items: list = []
+    stopping = False
+    item = source.get()
+    while True:
+        if item is stop:
+            stopping = True
+        else:
+            items.append(item)
+        try:
+            item = source.get_nowait()
+        except queue.Empty:
+            return items, stopping
+
+
 def _write_all(fd: int, data: bytes) -> None:
     """os.write until every byte is written (a short write continues where it stopped)."""
     view = memoryview(data)
@@ -96,12 +152,14 @@ def _write_all(fd: int, data: bytes) -> None:
 class DecisionLog:
     """Writes decision batches from one thread, in groups; `commit` waits for its batch."""
 
-    def __init__(self, folder: Path, fsync: FsyncPolicy = "off") -> None:
-        """Log into folder (created on the first write); fsync each group when "batch"."""
+    def __init__(self, folder: Path, fsync: FsyncPolicy = "off", writer: str = "") -> None:
+        """Log into folder (created on the first write); fsync each group when "batch";
+        writer: '' for a single writer, '.w<N>' for service worker N's own files."""
         self.folder = Path(folder)
         self.fsync = fsync
+        self.writer = writer
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
-        self._fd: int | None = None
+        self._fds: dict[str, int] = {}
         self._day: str | None = None
         self._closed = False
         self.written = 0
@@ -111,7 +169,7 @@ class DecisionLog:
         self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
         self._thread.start()
 
-    def append(self, batch: DecisionBatch) -> Future:
+    def append(self, batch: Batch) -> Future:
         """Queue a batch; the future is done once it is written (or holds the error)."""
         future: Future = Future()
         if self._closed:
@@ -120,30 +178,32 @@ class DecisionLog:
         self._queue.put((batch, future))
         return future
 
-    async def commit(self, batch: DecisionBatch) -> None:
+    async def commit(self, batch: Batch) -> None:
         """Return once batch is written to its day's file; DecisionLogError when it is not."""
         await asyncio.wrap_future(self.append(batch))
 
-    def _fd_for(self, day: str) -> int:
-        """The open descriptor of a UTC day's file (the previous day's file is closed)."""
-        if self._day != day or self._fd is None:
+    def _fd_for(self, name: str, day: str) -> int:
+        """The open descriptor of a day's file (the previous day's files are closed)."""
+        if self._day != day:
             self._close_file()
-            self.folder.mkdir(parents=True, exist_ok=True)
-            path = self.folder / log_file_name(day)
-            self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             self._day = day
-        return self._fd
+        fd = self._fds.get(name)
+        if fd is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / name, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            self._fds[name] = fd
+        return fd
 
     def _close_file(self) -> None:
-        """Fsync and close the current file."""
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
+        """Fsync and close the open files."""
+        fds, self._fds = self._fds, {}
+        for fd in fds.values():
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
 
-    def _encode(self, batch: DecisionBatch) -> bytes:
+    def _encode(self, batch: Batch) -> bytes:
         """A batch's lines as UTF-8 (DecisionLogError naming why they cannot be)."""
         try:
             return "".join(batch.lines()).encode("utf-8")
@@ -152,20 +212,22 @@ class DecisionLog:
                 f"The decisions cannot be written as JSON lines ({exc})."
             ) from exc
 
-    def _write_group(self, items: list[tuple[DecisionBatch, Future]]) -> None:
-        """Encode each batch, write each day's bytes with one os.write, then settle futures."""
-        by_day: dict[str, list[tuple[bytes, DecisionBatch, Future]]] = {}
+    def _write_group(self, items: list[tuple[Batch, Future]]) -> None:
+        """Encode each batch, write each file's bytes with one os.write, then settle futures."""
+        by_file: dict[tuple[str, str], list[tuple[bytes, Batch, Future]]] = {}
         for batch, future in items:
             try:
                 data = self._encode(batch)
             except DecisionLogError as exc:
                 self._settle(batch, future, exc)
                 continue
-            by_day.setdefault(batch.time.date().isoformat(), []).append((data, batch, future))
-        for day, parts in by_day.items():
+            day = batch.time.date().isoformat()
+            name = log_file_name(day, self.writer, batch.prefix)
+            by_file.setdefault((name, day), []).append((data, batch, future))
+        for (name, day), parts in by_file.items():
             error: Exception | None = None
             try:
-                fd = self._fd_for(day)
+                fd = self._fd_for(name, day)
                 _write_all(fd, b"".join(data for data, _, _ in parts))
                 if self.fsync == "batch":
                     os.fsync(fd)
@@ -177,13 +239,13 @@ class DecisionLog:
                 self._settle(batch, future, error)
         self.groups += 1
 
-    def _settle(self, batch: DecisionBatch, future: Future, error: Exception | None) -> None:
+    def _settle(self, batch: Batch, future: Future, error: Exception | None) -> None:
         """Count the batch and complete its future."""
         if error is None:
-            self.written += len(batch.probabilities)
+            self.written += batch.count if batch.prefix == FILE_PREFIX else 0
             future.set_result(None)
             return
-        self.failed += len(batch.probabilities)
+        self.failed += batch.count
         self.last_error = str(error)
         _LOG.error("decision log write failed: %s", error)
         future.set_exception(error)
@@ -192,19 +254,9 @@ class DecisionLog:
         """Wait for a batch, write it with everything queued meanwhile; stop on the sentinel."""
         stopping = False
         while not stopping:
-            items: list[tuple[DecisionBatch, Future]] = []
-            item = self._queue.get()
-            while True:
-                if item is _STOP:
-                    stopping = True
-                else:
-                    items.append(item)  # type: ignore[arg-type]
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            items, stopping = take_all(self._queue, _STOP)
             if items:
-                self._write_group(items)
+                self._write_group(items)  # type: ignore[arg-type]
         self._refuse_late()
         try:
             self._close_file()

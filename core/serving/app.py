@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from core.decision_log.contract import writer_suffix
 from core.decision_log.writer import DecisionLog
 from core.errors import GovernanceError
 from core.identity.oidc import discover
@@ -89,8 +90,7 @@ def create_app(service: ServiceState) -> FastAPI:
             yield
         finally:
             service.holder.stop()
-            if service.decision_log is not None:
-                service.decision_log.close()
+            service.close()
 
     app = FastAPI(title=TITLE, description=DESCRIPTION, version="1", lifespan=lifespan)
     app.state.service = service
@@ -109,8 +109,11 @@ def create_app(service: ServiceState) -> FastAPI:
     return app
 
 
-def app_from_settings(settings: Settings) -> FastAPI:
-    """The app over the promoted model (ServiceStartError when it cannot be served)."""
+def app_from_settings(
+    settings: Settings, worker: int | None = None, reasons_for: str = "declines"
+) -> FastAPI:
+    """The app over the promoted model (ServiceStartError when it cannot be served); worker N
+    of several writes its own decision-log files (decisions-YYYY-MM-DD.w<N>.jsonl)."""
     manifest = settings.promotion_manifest
     trusted_key = trusted_public_key(settings)
     loaded = load_promoted(
@@ -125,11 +128,14 @@ def app_from_settings(settings: Settings) -> FastAPI:
     )
     service = ServiceState(
         holder=holder,
-        decision_log=DecisionLog(settings.decision_log_dir, settings.decision_log_fsync),
+        decision_log=DecisionLog(
+            settings.decision_log_dir, settings.decision_log_fsync, writer_suffix(worker)
+        ),
         max_applicants=settings.scoring_max_applicants,
         token=settings.scoring_api_token,
         jwt_rules=service_token_rules(settings),
         body_timeout=settings.scoring_body_timeout,
+        reasons_for=reasons_for,
     )
     return create_app(service)
 

@@ -3,7 +3,7 @@
 Under concurrent load most of a one-applicant request's cost is fixed per call (pandas
 preparation, LightGBM's start-up), so requests that are ready together are scored with one
 `Scorer.score` on one frame of their rows and the result is split back by position, as arrays
-(ScoredRows). A lone request is scored alone, one loop turn later. Requests holding different
+(Decided). A lone request is scored alone, one loop turn later. Requests holding different
 models (during a hot swap) are never mixed, and a request that fails is retried alone so it
 cannot fail the others.
 """
@@ -18,7 +18,7 @@ import pandas as pd
 from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS
 from core.serving.model_holder import ServedModel
 from core.serving.request_parsing import applicant_frame
-from core.serving.scored_rows import ScoredRows
+from core.serving.scored_rows import Decided, ScoredRows, probabilities_with
 
 COALESCE_MAX_ROWS = SINGLE_THREAD_MAX_ROWS
 
@@ -34,9 +34,15 @@ class _Pending:
 
 
 def score_with(loaded: ServedModel, frame: pd.DataFrame) -> ScoredRows:
-    """The one scoring path, with the manifest's threshold and the reason-code texts."""
+    """The whole scoring path, with the manifest's threshold and the reason-code texts."""
     result = loaded.scorer.score(frame, loaded.threshold, reason_book=loaded.book)
     return ScoredRows.from_result(result)
+
+
+def decided_with(loaded: ServedModel, frame: pd.DataFrame) -> Decided:
+    """The Scorer's probabilities and decisions at the manifest's threshold (SHAP comes later,
+    for the rows that need it: core.serving.scored_rows.explained)."""
+    return probabilities_with(loaded.scorer, frame, loaded.threshold)
 
 
 def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
@@ -62,7 +68,7 @@ def _score_alone(item: _Pending) -> None:
     """Score one request, handing its result or its error to its future."""
     try:
         frame = applicant_frame([item.columns], item.loaded.scorer.spec)
-        result = score_with(item.loaded, frame)
+        result = decided_with(item.loaded, frame)
     except Exception as exc:  # the handler re-raises it and answers 4xx/500
         if not item.future.done():
             item.future.set_exception(exc)
@@ -78,7 +84,7 @@ def _score_group(items: list[_Pending]) -> None:
         return
     try:
         frame = applicant_frame([item.columns for item in items], items[0].loaded.scorer.spec)
-        result = score_with(items[0].loaded, frame)
+        result = decided_with(items[0].loaded, frame)
     except Exception:
         for item in items:
             _score_alone(item)
@@ -101,9 +107,9 @@ class ScoringBatcher:
 
     async def score(
         self, loaded: ServedModel, columns: dict[str, list[object]], count: int
-    ) -> ScoredRows:
-        """The Scorer's numbers for count applicants' validated columns with this model (scored
-        with its neighbours in one frame)."""
+    ) -> Decided:
+        """The Scorer's probabilities and decisions for count applicants' validated columns
+        with this model (scored with its neighbours in one frame)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
         self._pending.append(_Pending(loaded, columns, count, future))

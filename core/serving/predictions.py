@@ -1,16 +1,22 @@
-"""Turn the Scorer's result into response items and decision-log batches (no scoring here)."""
+"""Turn the Scorer's numbers into response items and decision-log batches, column-wise."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
+
+import numpy as np
 
 from core.decision_log.writer import DecisionBatch, DecisionLog, DecisionLogError
 from core.serving.batcher import ScoringBatcher
 from core.serving.errors import request_error
 from core.serving.model_holder import ServedModel
 from core.serving.request_parsing import ParsedApplicants
-from core.serving.scored_rows import ScoredRows
+from core.serving.scored_rows import Decided, Explained, explained
+
+ReasonsFor = Literal["none", "declines", "all"]
+REASONS_CHOICES = ("declines", "all")
 
 
 @dataclass(frozen=True)
@@ -19,53 +25,72 @@ class Scored:
 
     loaded: ServedModel
     parsed: ParsedApplicants
-    rows: ScoredRows
+    rows: Decided
 
 
 async def score(batcher: ScoringBatcher, loaded: ServedModel, parsed: ParsedApplicants) -> Scored:
-    """Score through the one scoring path (batched with concurrent requests on the same model)."""
+    """Probabilities and decisions through the one scoring path (batched with concurrent
+    requests on the same model); no SHAP."""
     rows = await batcher.score(loaded, parsed.columns, len(parsed.ids))
     return Scored(loaded, parsed, rows)
+
+
+def explain(scored: Scored, reasons_for: ReasonsFor) -> Explained | None:
+    """Exact SHAP and reasons of the declined rows, of every row, or of none."""
+    if reasons_for == "none":
+        return None
+    rows = scored.rows
+    at = np.flatnonzero(rows.declined) if reasons_for == "declines" else np.arange(len(rows))
+    return explained(scored.loaded.scorer, rows, at, scored.loaded.book)
 
 
 Reasons = list[list[tuple[str, float, str]]]
 
 
-def reasons_of(scored: Scored) -> Reasons:
+def reasons_of(count: int, found: Explained | None) -> Reasons:
     """Per applicant, (feature, contribution, text) of its adverse reasons (declined only)."""
-    rows = scored.rows
-    position = {name: j for j, name in enumerate(rows.features)}
-    out: Reasons = []
-    for i in range(len(rows)):
-        out.append(
-            [
-                (str(name), float(rows.contributions[i, position[name]]), str(text))
-                for name, text in zip(rows.reason_features[i], rows.reason_texts[i], strict=True)
-                if name and text
-            ]
-        )
+    out: Reasons = [[] for _ in range(count)]
+    if found is None or not len(found.at):
+        return out
+    names = found.reason_features
+    texts = found.reason_texts
+    columns = {name: j for j, name in enumerate(found.features)}
+    index = np.vectorize(lambda n: columns.get(n, 0), otypes=[np.int64])(names)
+    values = np.take_along_axis(found.contributions, index, axis=1).tolist()
+    keep = (names != "") & (texts != "")
+    for k, row in enumerate(found.at.tolist()):
+        out[row] = [
+            (n, v, t)
+            for n, v, t, ok in zip(names[k], values[k], texts[k], keep[k], strict=True)
+            if ok
+        ]
     return out
 
 
-def prediction_items(scored: Scored, reasons: Reasons, *, explain: bool) -> list[dict[str, object]]:
+def prediction_items(
+    scored: Scored, reasons: Reasons, found: Explained | None, *, with_shap: bool
+) -> list[dict[str, object]]:
     """The response's predictions: id, probability, decision, reasons, warnings (+ SHAP)."""
     rows = scored.rows
-    items: list[dict[str, object]] = []
-    for i in range(len(rows)):
-        item: dict[str, object] = {}
-        if scored.parsed.ids[i] is not None:
-            item["id"] = scored.parsed.ids[i]
-        item["probability_of_default"] = float(rows.probability[i])
-        item["decision"] = str(rows.decision[i])
+    ids = scored.parsed.ids
+    probability = rows.probability.tolist()
+    decision = rows.decision.tolist()
+    warnings = scored.parsed.warnings
+    items: list[dict[str, object]] = [
+        {"id": ids[i]} if ids[i] is not None else {} for i in range(len(probability))
+    ]
+    for i, item in enumerate(items):
+        item["probability_of_default"] = probability[i]
+        item["decision"] = decision[i]
         item["reasons"] = [{"feature": f, "contribution": c, "text": t} for f, c, t in reasons[i]]
-        item["warnings"] = scored.parsed.warnings[i]
-        if explain:
-            item["raw_score"] = float(rows.raw_score[i])
-            item["base_value"] = rows.base_value
-            item["contributions"] = dict(
-                zip(rows.features, rows.contributions[i].tolist(), strict=True)
-            )
-        items.append(item)
+        item["warnings"] = warnings[i]
+    if with_shap and found is not None:
+        raw = rows.raw_score.tolist()
+        contributions = found.contributions.tolist()
+        for k, i in enumerate(found.at.tolist()):
+            items[i]["raw_score"] = raw[i]
+            items[i]["base_value"] = found.base_value
+            items[i]["contributions"] = dict(zip(found.features, contributions[k], strict=True))
     return items
 
 
@@ -85,10 +110,18 @@ async def log_decisions(log: DecisionLog | None, batch: DecisionBatch) -> None:
 
 
 def decision_batch(
-    scored: Scored, reasons: Reasons, request_id: str, client_id: str | None = None
+    scored: Scored, reasons: Reasons | None, request_id: str, client_id: str | None = None
 ) -> DecisionBatch:
-    """The decision-log batch of a scored request (client_id: the JWT's client, if any)."""
+    """The decision-log batch of a scored request (client_id: the JWT's client, if any).
+
+    reasons None: the declines' reasons come later (null in the log, then a reasons record).
+    """
     identity = scored.loaded.identity
+    decisions = scored.rows.decision.tolist()
+    if reasons is None:
+        logged: list[list[str] | None] = [None if d == "decline" else [] for d in decisions]
+    else:
+        logged = [[name for name, _, _ in row] for row in reasons]
     return DecisionBatch(
         time=datetime.now(UTC),
         request_id=request_id,
@@ -96,8 +129,8 @@ def decision_batch(
         threshold=float(identity.threshold),
         applicant_ids=list(scored.parsed.ids),
         probabilities=scored.rows.probability.tolist(),
-        decisions=[str(d) for d in scored.rows.decision],
-        reasons=[[name for name, _, _ in row] for row in reasons],
+        decisions=decisions,
+        reasons=logged,
         warnings=scored.parsed.warnings,
         features=scored.parsed.features,
         client_id=client_id,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -27,7 +29,8 @@ async def ping() -> dict[str, str]:
 
 @router.get("/ready", summary="Readiness")
 async def ready(request: Request) -> JSONResponse:
-    """200 when a verified model is loaded and in step with the manifest, else 503 and why."""
+    """200 when a verified model is loaded and in step with the manifest, else 503 and why;
+    with when this worker loaded it and the worker's process id."""
     service = service_of(request)
     state = service.holder.readiness()
     return JSONResponse(
@@ -35,6 +38,8 @@ async def ready(request: Request) -> JSONResponse:
             "ready": state.ready,
             "run_id": service.holder.model.identity.run_id,
             "detail": state.detail,
+            "loaded_at": service.holder.model.loaded_at,
+            "pid": os.getpid(),
         },
         status_code=200 if state.ready else 503,
     )
@@ -72,7 +77,6 @@ async def version(request: Request) -> dict[str, object]:
         "approver": identity.signoffs.get("approver"),
         "ledger_entry_hash": identity.ledger_entry_hash,
         "manifest_schema_version": identity.manifest_schema_version,
-        "loaded_at": loaded.loaded_at,
         "features": loaded.scorer.features,
         "feature_aliases": spaced_names(loaded.scorer.features),
         "feature_contract": contract.model_dump(mode="json"),

@@ -28,7 +28,11 @@ def _parse(mime: str, body: bytes, max_applicants: int, loaded: ServedModel) -> 
 
 @router.post("/invocations", openapi_extra=INVOCATIONS_BODY, summary="MLflow-compatible scoring")
 async def invocations(request: Request) -> JSONResponse:
-    """dataframe_split | dataframe_records | instances | inputs (JSON) or CSV -> probabilities."""
+    """dataframe_split | dataframe_records | instances | inputs (JSON) or CSV -> probabilities.
+
+    No SHAP is computed before answering: the declines' reason codes reach the decision log
+    after the answer (a reasons record joined by request id; see the README for the lag).
+    """
     service = service_of(request)
     mime = media_type(request.headers.get("content-type"))
     body = await read_body(request, service.body_limit, service.body_timeout)
@@ -36,11 +40,11 @@ async def invocations(request: Request) -> JSONResponse:
     parsed = await off_loop(len(body), _parse, mime, body, service.max_applicants, loaded)
     scored = await predictions.score(service.batcher, loaded, parsed)
     if service.decision_log is not None:
-        reasons = predictions.reasons_of(scored)
-        batch = predictions.decision_batch(
-            scored, reasons, request_id_of(request), client_of(request)
-        )
+        request_id = request_id_of(request)
+        batch = predictions.decision_batch(scored, None, request_id, client_of(request))
         await predictions.log_decisions(service.decision_log, batch)
+        if service.log_reasons is not None:
+            service.log_reasons.submit(loaded, batch.time, request_id, scored.rows)
     probabilities = scored.rows.probability.tolist()
     return JSONResponse(
         {"predictions": probabilities}, headers={RUN_ID_HEADER: loaded.identity.run_id}

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from core.scoring.model_spec import ModelSpec
 from core.serving import predictions
+from core.serving.errors import request_error
 from core.serving.openapi import APPLICANTS_BODY
 from core.serving.request_parsing import (
     ParsedApplicants,
@@ -27,16 +28,37 @@ def _parse(body: bytes, max_applicants: int, spec: ModelSpec) -> tuple[ParsedApp
     return validate_rows(rows, spec, "applicants"), body_warnings
 
 
+def _reasons_for(request: Request, default: str) -> str:
+    """?reasons=declines|all, else the service's setting (SCORING_REASONS); 400 otherwise."""
+    asked = request.query_params.get("reasons", default)
+    if asked not in predictions.REASONS_CHOICES:
+        raise request_error(
+            400,
+            "reasons",
+            f"reasons='{asked}' is not supported.",
+            "Use ?reasons=declines (reasons for declined applicants, the default) or "
+            "?reasons=all (SHAP computed on every applicant, as /explain does).",
+        )
+    return asked
+
+
 async def _answer(request: Request, *, explain: bool) -> JSONResponse:
-    """Parse, score with the model in force, log the decisions and answer."""
+    """Parse, score with the model in force, explain what is answered, log and answer."""
     service = service_of(request)
+    reasons_for = "all" if explain else _reasons_for(request, service.reasons_for)
     body = await read_body(request, service.body_limit, service.body_timeout)
     loaded = service.holder.model
     parsed, body_warnings = await off_loop(
         len(body), _parse, body, service.max_applicants, loaded.scorer.spec
     )
     scored = await predictions.score(service.batcher, loaded, parsed)
-    reasons = predictions.reasons_of(scored)
+    found = await off_loop(
+        len(body),
+        predictions.explain,
+        scored,
+        reasons_for,  # type: ignore[arg-type]
+    )
+    reasons = predictions.reasons_of(len(scored.rows), found)
     request_id = request_id_of(request)
     if service.decision_log is not None:
         batch = predictions.decision_batch(scored, reasons, request_id, client_of(request))
@@ -47,7 +69,8 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
         "score_scale": loaded.identity.score_scale,
         "score_name": loaded.identity.score_name,
         "request_id": request_id,
-        "predictions": predictions.prediction_items(scored, reasons, explain=explain),
+        "reasons_for": reasons_for,
+        "predictions": predictions.prediction_items(scored, reasons, found, with_shap=explain),
     }
     if body_warnings:
         content["warnings"] = body_warnings
@@ -57,6 +80,10 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
 @router.post("/predict", openapi_extra=APPLICANTS_BODY, summary="Decide on applicants")
 async def predict(request: Request) -> JSONResponse:
     """Score, decision at the manifest's threshold, adverse reasons, warnings.
+
+    Reasons are given for declined applicants (`reasons_for`: "declines"); `?reasons=all` (or
+    SCORING_REASONS=all) computes SHAP on every applicant, as the in-process Scorer does; the
+    answer says which in `reasons_for`.
 
     Each prediction's `probability_of_default` field holds the model's output on the scale the
     response names in `score_scale`: "risk_score" (ranks applicants, not a PD) unless the run was

@@ -8,6 +8,7 @@ from starlette.requests import Request
 
 from core.decision_log.writer import DecisionLog
 from core.identity.tokens import TokenRules
+from core.serving.background_reasons import BackgroundReasons
 from core.serving.batcher import ScoringBatcher
 from core.serving.model_holder import ModelHolder
 from core.serving.request_parsing import body_limit
@@ -27,6 +28,20 @@ class ServiceState:
     jwt_rules: TokenRules | None = None
     body_timeout: float = DEFAULT_SCORING_BODY_TIMEOUT
     batcher: ScoringBatcher = field(default_factory=ScoringBatcher)
+    reasons_for: str = "declines"
+    log_reasons: BackgroundReasons | None = None
+
+    def __post_init__(self) -> None:
+        """With a decision log, a background writer of the reasons computed after answers."""
+        if self.decision_log is not None and self.log_reasons is None:
+            object.__setattr__(self, "log_reasons", BackgroundReasons(self.decision_log))
+
+    def close(self) -> None:
+        """Write the pending reasons, then drain and close the decision log."""
+        if self.log_reasons is not None:
+            self.log_reasons.close()
+        if self.decision_log is not None:
+            self.decision_log.close()
 
     @property
     def body_limit(self) -> int:

@@ -86,7 +86,7 @@ def service_fixture(promotion_template, promoted_states, tmp_path_factory) -> It
     folder = tmp_path_factory.mktemp("serving")
     promoted = promoted_copy(promotion_template, promoted_states, folder)
     port = free_port()
-    command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "core", "serve", "--workers", "1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     health = (f"{url}/health", '{"status":"ok"}')
     with serving(command, ROOT, promoted.env, folder / "service.log", health) as process:

@@ -1,0 +1,172 @@
+"""Benchmark 100-applicant requests and the worker count: `python bench/bench_service.py --batches`.
+
+On the numeric demo model (the one `mlflow models serve` can score), all in one run, interleaved
+round by round, with the asyncio raw-HTTP load generator of bench_service.py (not the service's
+own code path):
+- 100 applicants per request at 32 clients: `mlflow models serve` /invocations, ours /invocations
+  and /predict (declines' reasons), one worker; with --baseline-tree, the same two endpoints
+  served by another checkout's code (today's path: SHAP for every row);
+- one applicant, 1 client: ours /predict p50;
+- --workers 2 against one worker on /invocations, 100 applicants, 32 clients.
+Each figure is the round with the lowest p50; the load average is printed before and after.
+Run: python bench/bench_service.py --batches [--rounds 3] [--per-client 6]
+     [--baseline-tree /path/to/checkout]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+from bench_service import (
+    ROOT,
+    Load,
+    _goal,
+    _log_run,
+    _mlflow_serve,
+    _promote,
+    _records,
+    _split_body,
+    _start,
+    _wait,
+    interleaved,
+    run_load,
+)
+
+from core.data.synthetic import demo_dataset
+from core.settings import prepare_mlflow_environment
+from core.training.configs import DEMO_CONFIGS
+from core.training.model_config import build_model
+from tests.helpers.processes import free_port, stop_process
+
+BATCH = 100
+
+
+def _serve(
+    uri: str, manifest: Path, folder: Path, name: str, workers: int | None, tree: Path = ROOT
+) -> tuple[subprocess.Popen, int]:
+    """`python -m core serve` (with --workers when given) from the code in tree."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": uri,
+        "PROMOTION_MANIFEST": str(manifest),
+        "DECISION_LOG": str(folder / f"decisions-{name}"),
+    }
+    command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    return _start(command, env, folder / f"{name}.log", tree), port
+
+
+def _line(load: Load, label: str) -> str:
+    """One figure line."""
+    return load.line(label)
+
+
+def main() -> int:
+    """Train, promote, serve, load, compare; print figures, ratios and goals."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--batches", action="store_true", help="(selects this bench)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (best kept)")
+    parser.add_argument("--per-client", type=int, default=6, help="requests per client of 32")
+    parser.add_argument("--requests", type=int, default=200, help="one-applicant requests")
+    parser.add_argument("--baseline-tree", type=Path, default=None, help="today's code path")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    folder = Path(tempfile.mkdtemp(prefix="bench-batches-"))
+    uri = f"file:{folder / 'mlruns'}"
+    prepare_mlflow_environment(uri)
+    processes: list[subprocess.Popen] = []
+    try:
+        dataset = demo_dataset()
+        features, target = dataset.features, dataset.target
+        numeric = [c for c in features.columns if pd.api.types.is_numeric_dtype(features[c])]
+        config = next(c for c in DEMO_CONFIGS if c.run_name == "lgb_baseline")
+        plain = build_model(replace(config, monotone_constraints=None), numeric).fit(
+            features[numeric], target
+        )
+        run = _log_run(uri, plain, features[numeric], target, "numeric_only")
+        manifest = folder / "deploy" / "promotion.json"
+        _promote(uri, manifest, run)
+        load_before = os.getloadavg()
+        servers = {
+            "one": _serve(uri, manifest, folder, "one", 1),
+            "two": _serve(uri, manifest, folder, "two", 2),
+            "mlflow": _mlflow_serve(uri, run, folder, "mlflow"),
+        }
+        if args.baseline_tree is not None:
+            servers["base"] = _serve(uri, manifest, folder, "base", None, args.baseline_tree)
+        processes += [p for p, _ in servers.values()]
+        ports = {name: port for name, (_, port) in servers.items()}
+        for name, port in ports.items():
+            _wait(port, "/ping" if name == "mlflow" else "/health", folder / f"{name}.log")
+
+        rows = features[numeric].sample(BATCH, random_state=3)
+        split = _split_body(rows)
+        applicants = json.dumps({"applicants": _records(rows)}).encode()
+        one = json.dumps({"applicants": _records(rows.head(1))}).encode()
+        declines = sum(
+            p >= 0.4542 for p in json.loads(run_load(ports["one"], "/invocations", split, 1, 1,
+                                                     keep=True).bodies[0])["predictions"]
+        )  # fmt: skip
+
+        def many(name: str, path: str, body: bytes) -> Callable[[], Load]:
+            return lambda: run_load(ports[name], path, body, 32, args.per_client)
+
+        measures: dict[str, Callable[[], Load]] = {
+            "mlflow": many("mlflow", "/invocations", split),
+            "inv": many("one", "/invocations", split),
+            "pred": many("one", "/predict", applicants),
+            "inv2": many("two", "/invocations", split),
+            "single": lambda: run_load(ports["one"], "/predict", one, 1, args.requests),
+        }
+        if args.baseline_tree is not None:
+            measures["base_inv"] = many("base", "/invocations", split)
+            measures["base_pred"] = many("base", "/predict", applicants)
+        for measure in measures.values():
+            measure()  # warm-up
+        best = interleaved(args.rounds, measures)
+        load_after = os.getloadavg()
+        print(
+            f"numeric demo model ({plain.booster_.num_trees()} trees, {len(numeric)} features), "
+            f"{BATCH} applicants per request ({declines} declined), 32 clients, best of "
+            f"{args.rounds}; {os.cpu_count()} CPU(s); load average {load_before[0]:.1f} before, "
+            f"{load_after[0]:.1f} after"
+        )
+        print(_line(best["mlflow"], "mlflow models serve /invocations"))
+        print(_line(best["inv"], "ours /invocations, 1 worker"))
+        print(_line(best["pred"], "ours /predict (declines' reasons), 1 worker"))
+        print(_line(best["inv2"], "ours /invocations, --workers 2"))
+        if args.baseline_tree is not None:
+            print(_line(best["base_inv"], f"{args.baseline_tree.name} /invocations"))
+            print(_line(best["base_pred"], f"{args.baseline_tree.name} /predict"))
+        print(_line(best["single"], "ours /predict, 1 applicant, 1 client"))
+        inv = best["inv"].rps / best["mlflow"].rps
+        pred = best["pred"].rps / best["mlflow"].rps
+        scale = best["inv2"].rps / best["inv"].rps
+        print("Goals:")
+        print(_goal(f"/invocations >= 1.5x mlflow's req/s ({inv:.2f}x)", inv >= 1.5))
+        print(_goal(f"/predict >= 0.7x mlflow's req/s ({pred:.2f}x)", pred >= 0.7))
+        print(_goal(f"1 applicant p50 < 5 ms ({best['single'].p50_ms:.2f})",
+                    best["single"].p50_ms < 5))  # fmt: skip
+        print(_goal(f"--workers 2 >= 1.6x one worker ({scale:.2f}x)", scale >= 1.6))
+        if args.baseline_tree is not None:
+            for key, path in (("inv", "/invocations"), ("pred", "/predict")):
+                gain = best[key].rps / best[f"base_{key}"].rps
+                print(f"  {path}: {gain:.2f}x {args.baseline_tree.name}'s req/s")
+    finally:
+        for process in processes:
+            stop_process(process, timeout=15)
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
