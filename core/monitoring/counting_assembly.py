@@ -16,27 +16,22 @@ from core.monitoring.reference import CategoricalProfile, NumericProfile, Refere
 _NO_LABELS = pd.DataFrame({SCORE: np.zeros(0), "key": np.zeros(0, np.intp)})
 
 
-def _totals(grouped: pd.DataFrame, bins: list[str]) -> pd.DataFrame:
-    """Rows of the (run, period) grouping set, summed over files."""
-    rows = grouped[(grouped[[f"g_{b}" for b in bins]] == 1).all(axis=1)]
-    sums = [c for c in rows.columns if c == "n" or c == "approved" or c[:2] in ("lo", "hi")]
-    table = rows.groupby(["run_id", "period"], dropna=False)[sums].sum()
-    first = rows.groupby(["run_id", "period"], dropna=False)["first_time"].min()
+def _totals(grouped: pd.DataFrame) -> pd.DataFrame:
+    """Every file's (run, period) rows summed (the first time: the earliest)."""
+    sums = [c for c in grouped.columns if c not in ("run_id", "period", "first_time")]
+    keys = ["run_id", "period"]
+    table = grouped.groupby(keys, dropna=False)[sums].sum()
+    first = grouped.groupby(keys, dropna=False)["first_time"].min()
     return table.assign(first_time=first).reset_index()
 
 
 def _matrix(
-    grouped: pd.DataFrame, column: str, run_id: str, n_periods: int, first: int, width: int
+    totals: pd.DataFrame, columns: list[str], run_id: str, n_periods: int, first: int
 ) -> np.ndarray:
-    """(period x bin) counts of one bin column for one run."""
-    rows = grouped[(grouped[f"g_{column}"] == 0) & (grouped["run_id"] == run_id)]
-    rows = rows[rows["period"].notna()]
-    matrix = np.zeros((n_periods, width), dtype=np.int64)
-    np.add.at(
-        matrix,
-        (rows["period"].to_numpy(dtype=np.int64) - first, rows[column].to_numpy(dtype=np.int64)),
-        rows["n"].to_numpy(dtype=np.int64),
-    )
+    """(period x slot) counts of one run from its count columns."""
+    rows = totals[totals["run_id"] == run_id]
+    matrix = np.zeros((n_periods, len(columns)), dtype=np.int64)
+    matrix[rows["period"].to_numpy(dtype=np.int64) - first] = rows[columns].to_numpy(np.int64)
     return matrix
 
 
@@ -48,8 +43,12 @@ def _per_period(totals: pd.DataFrame, run_id: str, column: str, n: int, first: i
     return values
 
 
+def _slots(plan: CountPlan, column: str, width: int) -> list[str]:
+    """The count columns of a bin column's first `width` slots."""
+    return [plan.count_column(column, k) for k in range(width)]
+
+
 def _features(
-    grouped: pd.DataFrame,
     totals: pd.DataFrame,
     plan: CountPlan,
     run_id: str,
@@ -64,11 +63,12 @@ def _features(
             continue
         if isinstance(part, CategoricalProfile):
             width = len(part.categories) + 2
-            counts = _matrix(grouped, plan.bin_column(name), run_id, n, first, width)
+            counts = _matrix(totals, _slots(plan, plan.bin_column(name), width), run_id, n, first)
             found[name] = FeatureCounts(counts, {"unseen": counts[:, len(part.categories)]})
             continue
         assert isinstance(part, NumericProfile)
-        counts = _matrix(grouped, plan.bin_column(name), run_id, n, first, len(part.edges) + 2)
+        slots = _slots(plan, plan.bin_column(name), len(part.edges) + 2)
+        counts = _matrix(totals, slots, run_id, n, first)
         i = plan.numeric.index(name)
         extra = {
             "below_min": _per_period(totals, run_id, f"lo{i}", n, first),
@@ -86,8 +86,7 @@ def assemble(
     period: Period,
 ) -> tuple[BinCounts, int]:
     """BinCounts from every file's grouped counts, and the rows left out for a bad time."""
-    bins = [SCORE_COLUMN, *(plan.bin_column(n) for n in plan.features)]
-    totals = _totals(grouped, bins)
+    totals = _totals(grouped)
     bad_times = int(totals.loc[totals["period"].isna(), "n"].sum())
     totals = totals[totals["period"].notna()].copy()
     totals["period"] = totals["period"].astype(np.int64)
@@ -106,9 +105,9 @@ def assemble(
         profile = profiles.get(run_id)
         if profile is None:
             continue
-        width = len(profile.score.edges) + 2
-        scores[run_id] = _matrix(grouped, SCORE_COLUMN, run_id, n_periods, first, width)
-        features[run_id] = _features(grouped, totals, plan, run_id, profile, (n_periods, first))
+        slots = _slots(plan, SCORE_COLUMN, len(profile.score.edges) + 2)
+        scores[run_id] = _matrix(totals, slots, run_id, n_periods, first)
+        features[run_id] = _features(totals, plan, run_id, profile, (n_periods, first))
     counted = BinCounts(
         labels=[period_label(o, period) for o in range(first, last + 1)],
         runs=runs,

@@ -1,11 +1,11 @@
 """The SQL that counts decisions into reference bins: one text per dialect (DuckDB today).
 
 A relation with the decision log's columns (time, run_id, decision, probability_of_default and
-the `features` struct) is counted by run and period, and by run, period and bin of the score
-and of every profiled feature (GROUPING SETS: one scan), with approvals and out-of-range sums.
-The bin rules are core.monitoring.drift's: a numeric bin is the number of edges <= the value,
-the missing bin after the last; a category's slot is its position, unseen after them, missing
-last.
+the `features` struct) is counted in one scan, grouped by run and period: rows, approvals, the
+first time, out-of-range sums and, for the score and every profiled feature, one count_if per
+bin. The bin rules are core.monitoring.drift's: a numeric bin is the number of edges <= the
+value (a binary tree of CASEs), the missing bin after the last; a category's slot is its
+position, unseen after them, missing last. NaN counts as missing, as in pandas.
 """
 
 from __future__ import annotations
@@ -40,24 +40,47 @@ DUCKDB = Dialect(
 
 @dataclass(frozen=True)
 class CountPlan:
-    """The bin columns (score first, then one per profiled feature) and the range columns."""
+    """The bin columns (score first, then one per profiled feature), their widths (the most
+    slots any run's profile has) and the numeric features, which also get range sums."""
 
     features: tuple[str, ...]
     numeric: tuple[str, ...]
+    widths: tuple[int, ...]
 
     def bin_column(self, feature: str) -> str:
         """The SQL column of a feature's bin index."""
         return f"b{self.features.index(feature) + 1}"
 
+    def count_column(self, column: str, slot: int) -> str:
+        """The SQL column counting one slot of a bin column."""
+        return f"{column}_{slot}"
+
+    @property
+    def bin_columns(self) -> list[tuple[str, int]]:
+        """Every bin column with its width."""
+        names = [SCORE_COLUMN, *(self.bin_column(n) for n in self.features)]
+        return list(zip(names, self.widths, strict=True))
+
+
+def _width(part: NumericProfile | CategoricalProfile) -> int:
+    """Slots of a profiled column: bins then missing, or categories, unseen, missing."""
+    if isinstance(part, NumericProfile):
+        return len(part.edges) + 2
+    return len(part.categories) + 2
+
 
 def count_plan(profiles: Mapping[str, ReferenceProfile], present: Sequence[str]) -> CountPlan:
     """Every profiled feature present in the data, numeric ones also for the range sums."""
-    names: dict[str, bool] = {}
+    widths: dict[str, int] = {}
+    numeric: dict[str, None] = {}
     for profile in profiles.values():
         for name, part in profile.features.items():
             if name in present:
-                names[name] = names.get(name, False) or isinstance(part, NumericProfile)
-    return CountPlan(tuple(names), tuple(n for n, numeric in names.items() if numeric))
+                widths[name] = max(widths.get(name, 0), _width(part))
+                if isinstance(part, NumericProfile):
+                    numeric[name] = None
+    score = max((_width(p.score) for p in profiles.values()), default=2)
+    return CountPlan(tuple(widths), tuple(numeric), (score, *widths.values()))
 
 
 def _double(value: float) -> str:
@@ -65,13 +88,22 @@ def _double(value: float) -> str:
     return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
+def _edges_tree(value: str, edges: Sequence[float], low: int = 0) -> str:
+    """Edges <= value, by a binary tree of CASEs (a few comparisons per value)."""
+    if not edges:
+        return str(low)
+    mid = len(edges) // 2
+    above = _edges_tree(value, edges[mid + 1 :], low + mid + 1)
+    below = _edges_tree(value, edges[:mid], low)
+    return f"(CASE WHEN {value} >= {_double(edges[mid])} THEN {above} ELSE {below} END)"
+
+
 def _numeric_bin(value: str, profile: NumericProfile) -> str:
-    """Bin index of a numeric value: edges <= value, the missing bin for null or NaN."""
-    steps = " + ".join(
-        f"(CASE WHEN {value} >= {_double(e)} THEN 1 ELSE 0 END)" for e in profile.edges
-    )
+    """Bin index of a numeric value (NaN is already null): the missing bin for null."""
     missing = len(profile.edges) + 1
-    return f"(CASE WHEN {value} IS NULL OR isnan({value}) THEN {missing} ELSE {steps or '0'} END)"
+    return (
+        f"(CASE WHEN {value} IS NULL THEN {missing} ELSE {_edges_tree(value, profile.edges)} END)"
+    )
 
 
 def _category_slot(value: str, profile: CategoricalProfile, dialect: Dialect) -> str:
@@ -91,46 +123,46 @@ def _by_run(parts: Mapping[str, str], dialect: Dialect, otherwise: str = "NULL")
     return f"(CASE run_id {whens} ELSE {otherwise} END)"
 
 
-def _value(name: str, fields: Sequence[str], dialect: Dialect, numeric: bool) -> str:
-    """A feature's value from the features struct (NULL when the data has no such field)."""
-    if name not in fields:
-        return "NULL"
-    field = f"features.{dialect.quote(name)}"
-    return f"TRY_CAST({field} AS DOUBLE)" if numeric else f"CAST({field} AS VARCHAR)"
+def _values(plan: CountPlan, fields: Sequence[str], dialect: Dialect) -> list[str]:
+    """Each feature's value once, from the features struct (null when the data has no such
+    field; NaN as null): v1.. in the plan's order."""
+    nan = "CAST('NaN' AS DOUBLE)"
+    columns = [f"NULLIF(CAST({SCORE} AS DOUBLE), {nan}) AS v0"]
+    for i, name in enumerate(plan.features, start=1):
+        field = f"features.{dialect.quote(name)}" if name in fields else "NULL"
+        if name in plan.numeric:
+            columns.append(f"NULLIF(TRY_CAST({field} AS DOUBLE), {nan}) AS v{i}")
+        else:
+            columns.append(f"CAST({field} AS VARCHAR) AS v{i}")
+    return columns
 
 
 def _row_columns(
-    plan: CountPlan,
-    profiles: Mapping[str, ReferenceProfile],
-    fields: Sequence[str],
-    dialect: Dialect,
+    plan: CountPlan, profiles: Mapping[str, ReferenceProfile], dialect: Dialect
 ) -> list[str]:
-    """The per-row bin and range expressions, named b0.. (bins), lo_/hi_ (range)."""
-    scores = {r: _numeric_bin(SCORE, p.score) for r, p in profiles.items()}
+    """The per-row bin and range expressions, named b0.. (bins), lo/hi (range)."""
+    scores = {r: _numeric_bin("v0", p.score) for r, p in profiles.items()}
     columns = [f"{_by_run(scores, dialect)} AS {SCORE_COLUMN}"]
-    for name in plan.features:
+    for i, name in enumerate(plan.features, start=1):
         bins = {}
         for run_id, profile in profiles.items():
             part = profile.features.get(name)
-            if isinstance(part, NumericProfile):
-                bins[run_id] = _numeric_bin(_value(name, fields, dialect, True), part)
-            elif isinstance(part, CategoricalProfile):
-                bins[run_id] = _category_slot(_value(name, fields, dialect, False), part, dialect)
+            if isinstance(part, NumericProfile) and name in plan.numeric:
+                bins[run_id] = _numeric_bin(f"v{i}", part)
+            elif isinstance(part, CategoricalProfile) and name not in plan.numeric:
+                bins[run_id] = _category_slot(f"v{i}", part, dialect)
         columns.append(f"{_by_run(bins, dialect)} AS {plan.bin_column(name)}")
-    for i, name in enumerate(plan.numeric):
-        value = _value(name, fields, dialect, True)
+    for j, name in enumerate(plan.numeric):
+        value = f"v{plan.features.index(name) + 1}"
         low, high = {}, {}
         for run_id, profile in profiles.items():
             part = profile.features.get(name)
             if isinstance(part, NumericProfile) and part.range_low is not None:
                 low[run_id] = f"(CASE WHEN {value} < {_double(part.range_low)} THEN 1 ELSE 0 END)"
             if isinstance(part, NumericProfile) and part.range_high is not None:
-                high[run_id] = (
-                    f"(CASE WHEN {value} > {_double(part.range_high)} AND NOT isnan({value}) "
-                    "THEN 1 ELSE 0 END)"
-                )
-        columns.append(f"{_by_run(low, dialect, '0')} AS lo{i}")
-        columns.append(f"{_by_run(high, dialect, '0')} AS hi{i}")
+                high[run_id] = f"(CASE WHEN {value} > {_double(part.range_high)} THEN 1 ELSE 0 END)"
+        columns.append(f"{_by_run(low, dialect, '0')} AS lo{j}")
+        columns.append(f"{_by_run(high, dialect, '0')} AS hi{j}")
     return columns
 
 
@@ -149,27 +181,30 @@ def bin_counts_sql(
     period: Period,
     dialect: Dialect = DUCKDB,
 ) -> str:
-    """Counts by (run, period) and by (run, period, bin) of every bin column, in one scan.
+    """Per (run, period): rows, approvals, first time, range sums and a count per bin slot.
 
     Rows whose time is not a timestamp have a null period (counted, then left out)."""
-    bins = [SCORE_COLUMN, *(plan.bin_column(n) for n in plan.features)]
-    sums = [f"SUM(lo{i}) AS lo{i}, SUM(hi{i}) AS hi{i}" for i in range(len(plan.numeric))]
-    sets = ", ".join(["(run_id, period)", *(f"(run_id, period, {b})" for b in bins)])
+    counts = [
+        f"count_if({column} = {k}) AS {plan.count_column(column, k)}"
+        for column, width in plan.bin_columns
+        for k in range(width)
+    ]
+    sums = [f"SUM(lo{j}) AS lo{j}, SUM(hi{j}) AS hi{j}" for j in range(len(plan.numeric))]
     return f"""
 WITH timed AS (
-  SELECT *, TRY_CAST({dialect.quote("time")} AS {dialect.timestamp}) AS ts FROM {source}
+  SELECT run_id, {DECISION}, TRY_CAST({dialect.quote("time")} AS {dialect.timestamp}) AS ts,
+    {", ".join(_values(plan, fields, dialect))}
+  FROM {source}
 ), binned AS (
   SELECT CAST(run_id AS VARCHAR) AS run_id, {_period(period, dialect)} AS period, ts,
     CASE WHEN {DECISION} = {dialect.literal(APPROVE)} THEN 1 ELSE 0 END AS approved,
-    {", ".join(_row_columns(plan, profiles, fields, dialect))}
+    {", ".join(_row_columns(plan, profiles, dialect))}
   FROM timed
 )
-SELECT run_id, period, {", ".join(bins)},
-  {", ".join(f"grouping({b}) AS g_{b}" for b in bins)},
-  COUNT(*) AS n, SUM(approved) AS approved, MIN(ts) AS first_time
-  {"".join(", " + s for s in sums)}
+SELECT run_id, period, COUNT(*) AS n, SUM(approved) AS approved, MIN(ts) AS first_time,
+  {", ".join([*counts, *sums])}
 FROM binned
-GROUP BY GROUPING SETS ({sets})
+GROUP BY run_id, period
 """
 
 
