@@ -35,6 +35,8 @@ from core.monitoring.reference import ReferenceProfile
 _COLUMNS = [*META_COLUMNS, SCORE, DECISION]
 # JSONL files parsed and counted together: one query plan per batch, not per day.
 _BATCH_ROWS = 500_000
+# DuckDB's buffers (its default is 80% of the machine): the counts are tiny, the scan streams.
+MEMORY_LIMIT = "512MB"
 
 
 @dataclass(frozen=True)
@@ -118,7 +120,7 @@ def _joined(batch: list[_Unit]) -> list[_Unit]:
         return batch
     try:
         table = pa.concat_tables([u.table for u in batch], promote_options="permissive")
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
         return batch
     fields = (
         _fields(table.schema.field("features").type) if "features" in table.schema.names else ()
@@ -140,9 +142,11 @@ def _query(connection: duckdb.DuckDBPyConnection, unit: _Unit, sql: str) -> pd.D
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection that reads times in UTC."""
+    """An in-memory DuckDB connection that reads times in UTC within a bounded memory."""
     connection = duckdb.connect(":memory:")
     connection.execute("SET TimeZone = 'UTC'")
+    connection.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    connection.execute("SET preserve_insertion_order = false")
     return connection
 
 
