@@ -245,13 +245,21 @@ def duckdb_at_scale(rows: int, profile: ReferenceProfile, folder: Path) -> None:
     )
 
 
+def _peak_mb() -> float:
+    """This process's peak RSS (VmHWM: unlike ru_maxrss, not inherited across exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def count_duckdb(log: Path, profile_path: Path) -> None:
     """Child process: the DuckDB report of a log, its time and this process's peak memory."""
     profile = read_profile(profile_path)
     start, cpu = time.perf_counter(), time.process_time()
     report = duckdb_report(log, lambda runs: ProfileSet({profile.run_id: profile}, ()))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _peak_mb()
     print(
         json.dumps(
             {

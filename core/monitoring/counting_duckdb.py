@@ -36,7 +36,7 @@ _COLUMNS = [*META_COLUMNS, SCORE, DECISION]
 # JSONL files parsed and counted together: one query plan per batch, not per day.
 _BATCH_ROWS = 500_000
 # DuckDB's buffers (its default is 80% of the machine): the counts are tiny, the scan streams.
-MEMORY_LIMIT = "512MB"
+MEMORY_LIMIT = "256MB"
 
 
 @dataclass(frozen=True)
