@@ -94,6 +94,7 @@ class Settings:
     ledger_signing_key: str | None = field(default=None, repr=False)
     ledger_public_key: str | None = None
     decision_log_fsync: Literal["batch", "off"] = "off"
+    monitoring_engine: Literal["auto", "pandas", "duckdb"] = "auto"
     scoring_body_timeout: float = DEFAULT_SCORING_BODY_TIMEOUT
 
     @property
@@ -313,6 +314,8 @@ def _jwt_settings(source: Mapping[str, str]) -> dict[str, str | None]:
                 "https://login.example.com/realms/bank.",
             )
     return {f"scoring_jwt_{key}": value for key, value in values.items()}
+
+
 def _parse_public_key(raw: str) -> str | None:
     """LEDGER_PUBLIC_KEY: the Ed25519 public key the ledger's signatures are checked with."""
     if not raw:
@@ -335,6 +338,18 @@ def _parse_fsync(raw: str) -> Literal["batch", "off"]:
         f"DECISION_LOG_FSYNC '{raw}' is not supported.",
         fix="Set it to batch (each group of decisions survives a power loss) or off (the "
         "default: they survive the service being killed).",
+    )
+
+
+def _parse_engine(raw: str) -> Literal["auto", "pandas", "duckdb"]:
+    """MONITORING_ENGINE: who counts the decision log's bins (auto, pandas or duckdb)."""
+    if raw in ("", "auto"):
+        return "auto"
+    if raw in ("pandas", "duckdb"):
+        return raw  # type: ignore[return-value]
+    raise SettingsError(
+        f"MONITORING_ENGINE '{raw}' is not supported.",
+        fix="Set it to auto (DuckDB for a large log, the default), pandas or duckdb.",
     )
 
 
@@ -421,6 +436,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ledger_public_key=_parse_public_key(source.get("LEDGER_PUBLIC_KEY", "").strip()),
         decision_log_fsync=_parse_fsync(source.get("DECISION_LOG_FSYNC", "").strip().lower()),
         scoring_body_timeout=_parse_body_timeout(source.get("SCORING_BODY_TIMEOUT", "").strip()),
+        monitoring_engine=_parse_engine(source.get("MONITORING_ENGINE", "").strip().lower()),
     )
 
 

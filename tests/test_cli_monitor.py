@@ -89,3 +89,24 @@ def test_file_source_is_scored_by_the_promoted_or_named_run(monitor_env, capsys)
                  "--period", "week"])  # fmt: skip
     assert code in (0, 3)
     assert "decisions in" in capsys.readouterr().err
+
+
+def test_duckdb_engine_prints_the_pandas_engines_alerts_and_report(monitor_env, capsys) -> None:
+    # given a drifting log with a corrupt line, in the store's real profile
+    store, folder = monitor_env
+    write_scored_log(folder / "log", store.uri, store.governed[0], drift=1.5)
+    last = sorted((folder / "log").iterdir())[-1]
+    last.write_text(last.read_text() + '{"time": "2026-03-2')
+    # when the job runs with each engine
+    outputs = []
+    for engine in ("pandas", "duckdb"):
+        code = main(["monitor", "--engine", engine, "--out", str(folder / f"{engine}.json")])
+        outputs.append((code, capsys.readouterr()))
+    # then exit code, alert lines, notes and the written report are the same
+    (code_p, pandas), (code_d, duck) = outputs
+    assert code_p == code_d == 3
+    assert duck.out == pandas.out and duck.err == pandas.err
+    assert (folder / "duckdb.json").read_text() == (folder / "pandas.json").read_text()
+    # and DuckDB refuses to join outcomes it never holds row by row
+    assert main(["monitor", "--engine", "duckdb", "--outcomes", str(last)]) == 2
+    assert "cannot join outcomes" in capsys.readouterr().err

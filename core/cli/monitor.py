@@ -10,8 +10,12 @@ from pathlib import Path
 from core.data.tables import read_table
 from core.decision_log.reader import read_decision_log
 from core.monitoring import use_cases as monitoring
+from core.monitoring.counting import ENGINES
+from core.monitoring.log_engines import AUTO_DUCKDB_BYTES, chosen_engine, duckdb_report
 from core.monitoring.output import write_report
 from core.monitoring.periods import PERIODS
+from core.monitoring.profiles import load_profiles
+from core.monitoring.report import MonitoringReport
 from core.settings import Settings
 from core.store.client import open_client
 
@@ -45,6 +49,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--period", choices=PERIODS, default="month", help="default: month")
     parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=None,
+        help="with the log: who counts the bins: pandas (in memory), duckdb (SQL over the day "
+        "files, JSONL or compacted Parquet) or auto (default, MONITORING_ENGINE: DuckDB above "
+        f"{AUTO_DUCKDB_BYTES // 2**20} MB of day files)",
+    )
+    parser.add_argument(
         "--since",
         type=dt.date.fromisoformat,
         help="with the log: read the day files from this date on (YYYY-MM-DD)",
@@ -62,6 +74,29 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _report(
+    args: argparse.Namespace, settings: Settings, options: dict[str, str | None]
+) -> MonitoringReport:
+    """The report, the log counted by the chosen engine."""
+    client = open_client(settings.tracking_uri)
+    if args.source == monitoring.LOG_SOURCE:
+        folders = args.log_folder or [settings.decision_log_dir]
+        engine = args.engine or settings.monitoring_engine
+        if chosen_engine(engine, folders, args.since, args.outcomes is not None) == "duckdb":
+            return duckdb_report(
+                folders,
+                lambda runs: load_profiles(settings, client, runs),
+                args.period,
+                args.since,
+            )
+        recent = read_decision_log(folders, args.since)
+    else:
+        recent = monitoring.load_recent(settings, args.source, args.since, **options)
+    outcomes = read_table(args.outcomes) if args.outcomes else None
+    recent = monitoring.with_outcomes(recent, outcomes)
+    return monitoring.monitor(settings, client, recent, args.period)
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the report; print notes to stderr and one line per alert to stdout."""
     options = {}
@@ -71,13 +106,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             "date_column": args.date_column,
             "outcome_column": args.outcome_column,
         }
-    if args.log_folder and args.source == monitoring.LOG_SOURCE:
-        recent = read_decision_log(args.log_folder, args.since)
-    else:
-        recent = monitoring.load_recent(settings, args.source, args.since, **options)
-    outcomes = read_table(args.outcomes) if args.outcomes else None
-    recent = monitoring.with_outcomes(recent, outcomes)
-    report = monitoring.monitor(settings, open_client(settings.tracking_uri), recent, args.period)
+    report = _report(args, settings, options)
     for note in report.notes:
         print(f"note: {note}", file=sys.stderr)
     for alert in report.alerts:

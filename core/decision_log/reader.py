@@ -136,7 +136,7 @@ def _valid_record(record: object) -> bool:
     )
 
 
-def _read_lines(path: Path, data: bytes) -> _FileRead:
+def read_lines(path: Path, data: bytes) -> _FileRead:
     """Line by line: keep valid records, name every skipped line."""
     records, features, problems = [], [], []
     for number, line in enumerate(data.split(b"\n"), start=1):
@@ -175,7 +175,7 @@ def _read_file(path: Path) -> _FileRead:
     if table is not None:
         kept = [c for c in (*_META, "features") if c in table.column_names]
         return _FileRead(table.select(kept), None, None, ())
-    return _read_lines(path, data or b"")
+    return read_lines(path, data or b"")
 
 
 def well_formed_table(data: bytes) -> pa.Table | None:
@@ -222,7 +222,7 @@ def _combine(reads: list[_FileRead]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(metas, ignore_index=True), pd.concat(features, ignore_index=True)
 
 
-def _missing_days(days: list[dt.date]) -> list[dt.date]:
+def missing_days(days: list[dt.date]) -> list[dt.date]:
     """Days between the first and the last file that have no file."""
     if not days:
         return []
@@ -231,7 +231,7 @@ def _missing_days(days: list[dt.date]) -> list[dt.date]:
     return [d for d in (days[0] + dt.timedelta(n) for n in range(span + 1)) if d not in present]
 
 
-def _notes(problems: list[str], missing: list[dt.date], bad_times: int) -> list[str]:
+def read_notes(problems: list[str], missing: list[dt.date], bad_times: int) -> list[str]:
     """Plain sentences about what could not be read."""
     notes = []
     if problems:
@@ -259,26 +259,45 @@ def _notes(problems: list[str], missing: list[dt.date], bad_times: int) -> list[
     return notes
 
 
-def read_decision_log(folder: Path | Sequence[Path], since: dt.date | None = None) -> RecentData:
-    """Every decision in the log folder(s) (from `since` on), with notes on what was skipped."""
-    folders = [Path(folder)] if isinstance(folder, str | Path) else [Path(f) for f in folder]
-    where = ", ".join(f"'{f}'" for f in folders)
+def log_folders(folder: Path | Sequence[Path]) -> list[Path]:
+    """One folder or several, as a list of paths."""
+    return [Path(folder)] if isinstance(folder, str | Path) else [Path(f) for f in folder]
+
+
+def chosen_day_files(
+    folders: Sequence[Path], since: dt.date | None = None
+) -> list[tuple[DayFile, Path]]:
+    """The day files to read (from `since` on); none at all is an error naming the folders."""
     found = [(i, p) for i, p in day_files(folders) if since is None or i.day >= since]
-    files = {i.day: p for i, p in found}
-    if not files:
+    if not found:
+        where = ", ".join(f"'{f}'" for f in folders)
         raise DataValidationError(
             f"The decision log folder {where} holds no decisions-YYYY-MM-DD.jsonl files.",
             fix="Check DECISION_LOG, or wait until the scoring service has answered requests.",
         )
+    return found
+
+
+def no_readable_decision(files: int, folders: Sequence[Path], problems: int) -> DataValidationError:
+    """The error for log files that hold no readable decision."""
+    where = ", ".join(f"'{f}'" for f in folders)
+    return DataValidationError(
+        f"No readable decision in the {files} log file(s) under {where} "
+        f"({problems} corrupt line(s)).",
+        fix="Check that the files follow the decision log contract (one JSON object a line).",
+    )
+
+
+def read_decision_log(folder: Path | Sequence[Path], since: dt.date | None = None) -> RecentData:
+    """Every decision in the log folder(s) (from `since` on), with notes on what was skipped."""
+    folders = log_folders(folder)
+    found = chosen_day_files(folders, since)
+    files = {i.day: p for i, p in found}
     reads = [_read_file(path) for _, path in found]
     problems = [p for r in reads for p in r.problems]
     meta, features = _combine(reads)
     if meta.empty:
-        raise DataValidationError(
-            f"No readable decision in the {len(found)} log file(s) under {where} "
-            f"({len(problems)} corrupt line(s)).",
-            fix="Check that the files follow the decision log contract (one JSON object a line).",
-        )
+        raise no_readable_decision(len(found), folders, len(problems))
     meta["time"] = pd.to_datetime(meta["time"], utc=True, format="ISO8601", errors="coerce")
     bad_time = meta["time"].isna().to_numpy()
     if bad_time.any():
@@ -287,7 +306,7 @@ def read_decision_log(folder: Path | Sequence[Path], since: dt.date | None = Non
     meta = meta.reset_index(drop=True)
     inline = meta.pop("reasons") if "reasons" in meta else pd.Series([[]] * len(meta), dtype=object)
     reasons = joined_reasons(meta, inline, read_reason_records(reasons_files(folders, since)))
-    notes = _notes(problems, _missing_days(list(files)), int(np.sum(bad_time)))
+    notes = read_notes(problems, missing_days(list(files)), int(np.sum(bad_time)))
     pending = missing_reasons_note(meta, reasons)
     return RecentData(
         decisions=meta,

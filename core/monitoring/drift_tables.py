@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
 from core.monitoring import drift
-from core.monitoring.periods import Groups
-from core.monitoring.reference import CategoricalProfile, NumericProfile, ReferenceProfile
-
-
-def _count_feature(
-    values: pd.Series, groups: np.ndarray, n: int, profile: NumericProfile | CategoricalProfile
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Counts per (period, bin) and the per-period extras (range, unseen) of one feature."""
-    if isinstance(profile, CategoricalProfile):
-        counts = drift.categorical_counts(values, groups, n, profile)
-        return counts, {"unseen": counts[:, len(profile.categories)]}
-    numbers = values.to_numpy(dtype=float, na_value=np.nan)
-    if not np.issubdtype(numbers.dtype, np.floating):
-        numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    result = drift.numeric_counts(numbers, groups, n, profile)
-    return result.counts, {"below_min": result.below_min, "above_max": result.above_max}
+from core.monitoring.counting import FeatureCounts
+from core.monitoring.reference import CategoricalProfile, ReferenceProfile
 
 
 def _psi_columns(shares: np.ndarray, counts: np.ndarray, n_reference: int) -> dict[str, np.ndarray]:
@@ -35,19 +23,14 @@ def _psi_columns(shares: np.ndarray, counts: np.ndarray, n_reference: int) -> di
 
 
 def feature_rows(
-    features: pd.DataFrame,
-    rows: np.ndarray,
-    groups: np.ndarray,
-    n: int,
-    profile: ReferenceProfile,
+    counted: Mapping[str, FeatureCounts], n: int, profile: ReferenceProfile
 ) -> tuple[list[pd.DataFrame], list[pd.DataFrame]]:
-    """Drift per feature and period for one run's rows, and category shares per period."""
+    """Drift per feature and period from one run's counts, and category shares per period."""
     frames, category_frames = [], []
     for name, part in profile.features.items():
-        if name not in features.columns:
+        if name not in counted:
             continue
-        column = features[name] if rows.size == len(features) else features[name].iloc[rows]
-        counts, extra = _count_feature(column, groups, n, part)
+        counts, extra = counted[name].counts, counted[name].extra
         shares = part.shares()
         totals = np.maximum(counts.sum(axis=1), 1)
         table = pd.DataFrame(
@@ -79,16 +62,15 @@ def feature_rows(
 
 
 def score_drift(
-    scores: np.ndarray, groups: Groups, rows: np.ndarray, run_id: str, profile: ReferenceProfile
+    counts: np.ndarray, period_labels: list[str], run_id: str, profile: ReferenceProfile
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
-    """Score PSI per period for one run's rows, and reference vs recent share per score bin."""
-    n_periods = len(groups.labels)
-    counts = drift.numeric_counts(scores, groups.period[rows], n_periods, profile.score).counts
+    """Score PSI per period from one run's score bin counts, and reference vs recent shares."""
+    n_periods = len(period_labels)
     labels = drift.numeric_bin_labels(profile.score)
     totals = np.maximum(counts.sum(axis=1, keepdims=True), 1)
     bins = pd.DataFrame(
         {
-            "period": np.repeat(groups.labels, len(labels)),
+            "period": np.repeat(period_labels, len(labels)),
             "run_id": run_id,
             "bin": np.tile(labels, n_periods),
             "reference_share": np.tile(profile.score.shares(), n_periods),

@@ -36,7 +36,7 @@ def _period_ordinals(values: np.ndarray, period: Period) -> np.ndarray:
     return (values.astype("datetime64[D]").astype(np.int64) + 3) // 7
 
 
-def _period_label(ordinal: int, period: Period) -> str:
+def period_label(ordinal: int, period: Period) -> str:
     """'2026-03' for a month, the Monday '2026-03-02' for a week."""
     if period == "month":
         return str(np.datetime64(int(ordinal), "M"))
@@ -52,7 +52,7 @@ def group_rows(decisions: pd.DataFrame, period: Period) -> Groups:
         return Groups(np.zeros(len(known), np.intp), [ALL_ROWS], run_codes, runs)
     ordinals = _period_ordinals(times, period)
     first, last = ordinals[known].min(), ordinals[known].max()
-    labels = [_period_label(o, period) for o in range(first, last + 1)]
+    labels = [period_label(o, period) for o in range(first, last + 1)]
     codes = np.where(known, ordinals - first, last - first + 1)
     if not known.all():
         labels.append(ALL_ROWS)
