@@ -23,6 +23,7 @@ CORE_LAYERS: tuple[tuple[str, ...], ...] = (
         "code_version",
         "templating",
         "threshold",
+        "settings_service",
         "settings",
         "person_names",
     ),
@@ -37,7 +38,11 @@ CORE_LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),
     ("__main__",),
 )
-BASE_IMPORTS = {"threshold": {"errors"}, "settings": {"errors", "threshold"}}
+BASE_IMPORTS = {
+    "threshold": {"errors"},
+    "settings_service": {"errors"},
+    "settings": {"errors", "threshold", "settings_service"},
+}
 MAX_CORE_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 PAGE_FORBIDDEN = ("sklearn", "shap", "lightgbm", "mlflow")
