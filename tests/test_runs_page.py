@@ -401,3 +401,18 @@ def test_runs_equivalent_within_noise_are_shown_as_a_tie_with_the_rule(
     warning = texts(at)
     assert "3 run(s) use protected attributes as model inputs" in warning
     assert "(personal_status_and_sex, foreign_worker, age)" in warning
+
+
+def test_promotion_opens_on_the_run_the_runs_page_recommends_for_the_same_reason(
+    german_store, app_env
+) -> None:
+    # given three runs tied within noise, judged paired on their shared validation rows
+    app_env(german_store.uri)
+    runs_banner = _recommendation(open_page(PAGE))
+    # when the Promotion page opens on no chosen run
+    at = open_page("pages/promotion.py")
+    # then it opens on the recommended run with the Runs page's reason (the same paired tie)
+    assert exceptions(at) == []
+    (opened,) = [c.value for c in at.caption if "Opened on the recommended run" in c.value]
+    assert "paired DeLong on the same validation rows" in opened
+    assert "paired DeLong on the same validation rows" in runs_banner

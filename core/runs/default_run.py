@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.runs.recommendation import recommend_run
+from core.runs.recommendation import Recommendation, recommend_run
 from core.runs.stability import DEFAULT_PRIMARY_METRIC, StabilityRule, higher_is_better
 from core.sentence import prefixed
 
@@ -32,11 +32,13 @@ def default_run(
     rule: StabilityRule,
     champion_run_id: str | None = None,
     metric: str = DEFAULT_PRIMARY_METRIC,
+    recommendation: Recommendation | None = None,
 ) -> DefaultRun:
     """The champion when promoted, else the recommended run, else the best usable run.
 
     A usable run is finished, has a model and has the primary metric; a run lacking any of
-    these is never a default (it can still be picked by hand).
+    these is never a default (it can still be picked by hand). `recommendation`: the one the
+    caller computed (with paired ties), else recommend_run's.
     """
     label = metric.removeprefix("metrics.")
     ids = set(runs["run_id"]) if not runs.empty else set()
@@ -44,7 +46,7 @@ def default_run(
         row = runs.loc[runs["run_id"] == champion_run_id].iloc[0]
         if bool(row["has_model"]):
             return DefaultRun(champion_run_id, "the champion (the promoted run)")
-    recommendation = recommend_run(runs, rule, metric)
+    recommendation = recommendation or recommend_run(runs, rule, metric)
     if recommendation.run_id is not None:
         return DefaultRun(
             recommendation.run_id, prefixed("the recommended run: ", recommendation.reason)

@@ -8,7 +8,7 @@ two models' errors move together, and the tie is judged again with it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,8 @@ from mlflow.tracking import MlflowClient
 from core.errors import GovernanceError
 from core.evaluation.run_comparison import delong_test
 from core.run_schema import ID_COLUMN, LABEL_COLUMN, SCORE_COLUMN
+from core.runs.recommendation import Recommendation, recommend_run
+from core.runs.stability import StabilityRule
 from core.store.access import load_validation_set
 
 
@@ -58,3 +60,22 @@ def paired_intervals(
             continue
         intervals[run_id] = (comparison.ci_low, comparison.ci_high)
     return intervals
+
+
+PairedIntervals = Callable[[str, tuple[str, ...]], dict[str, tuple[float, float]]]
+
+
+def recommend_with_pairs(
+    runs: pd.DataFrame,
+    rule: StabilityRule,
+    metric: str,
+    flags: pd.Series,
+    intervals: PairedIntervals,
+) -> Recommendation:
+    """The recommendation, its tie judged again with paired DeLong where the tied runs share
+    validation rows (`intervals(best_run_id, tied_run_ids)`, e.g. paired_intervals)."""
+    recommendation = recommend_run(runs, rule, metric, flags=flags)
+    if not recommendation.tied_run_ids:
+        return recommendation
+    paired = intervals(recommendation.tie_best_run_id, recommendation.tied_run_ids)
+    return recommend_run(runs, rule, metric, flags=flags, paired=paired)

@@ -20,13 +20,13 @@ from core.runs.analysis import (
     numeric_column,
     primary_metric_options,
 )
-from core.runs.recommendation import Recommendation, recommend_run
+from core.runs.recommendation import Recommendation
 from core.runs.stability import DEFAULT_PRIMARY_METRIC, StabilityRule, stability_verdicts
 from core.scoring.feature_policy import load_feature_policy
 from core.settings import Settings
 from core.store.access import load_runs_table, row_inventory
 from core.store.client import get_experiment, open_client
-from core.store.paired_ties import paired_intervals
+from core.store.paired_ties import paired_intervals, recommend_with_pairs
 
 # Columns a run is listed with, beside the primary metric (None when the run lacks one).
 LISTED_METRICS = ("metrics.val_auc", "metrics.val_ks", "cv_auc_mean", "cv_auc_std", "cv_auc_min")
@@ -193,12 +193,9 @@ def list_runs(
     column = resolve_metric(runs, metric) if not runs.empty else metric
     verdicts = stability_verdicts(runs, rule)
     flags = verdicts["flag"].astype("str")
-    recommendation = recommend_run(runs, rule, column, flags=flags)
-    if recommendation.tied_run_ids:
-        paired = paired_intervals(
-            client, recommendation.tie_best_run_id, recommendation.tied_run_ids
-        )
-        recommendation = recommend_run(runs, rule, column, flags=flags, paired=paired)
+    recommendation = recommend_with_pairs(
+        runs, rule, column, flags, lambda best, tied: paired_intervals(client, best, tied)
+    )
     manifest, warnings = _champion(settings)
     same_slot = manifest is not None and manifest.served_slot == experiment.name
     champion = manifest.run_id if manifest is not None and same_slot else None

@@ -9,7 +9,7 @@ from core.promotion import approvals, audit, checklist, requests
 from core.promotion.approvals import readable_time
 from core.promotion.tables import comparison_table
 from core.record.manifest import ManifestError, PromotionManifest
-from core.runs.recommendation import recommend_run
+from core.runs.stability import DEFAULT_PRIMARY_METRIC
 from core.scoring.calibrator import scale_label
 from core.settings import Settings
 from core.store.access import RunsTable
@@ -20,6 +20,7 @@ from ui.shared import cache
 from ui.shared.champion import put_in_force
 from ui.shared.context import StoreContext, show_error
 from ui.shared.markdown_text import literal, with_literal_names
+from ui.shared.recommendation import recommended_run
 from ui.shared.selection import run_selectbox, stability_rule, threshold_input
 
 
@@ -69,7 +70,7 @@ def candidate(
         key="promotion_run",
         why_unusable="logged no model, so it cannot be promoted",
     )
-    recommended = recommend_run(runs, rule)
+    recommended = recommended_run(context.tracking_uri, runs, rule, DEFAULT_PRIMARY_METRIC)
     if recommended.run_id != run_id:
         st.caption(f"Recommended: {with_literal_names(recommended.reason)}")
     try:

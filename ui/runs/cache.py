@@ -8,7 +8,6 @@ import streamlit as st
 from core.runs import labels
 from core.runs.stability import StabilityRule, stability_verdicts
 from core.store import access as store
-from core.store.paired_ties import paired_intervals
 from ui.shared import cache
 
 RUN_FOLDS_TTL_SECONDS = 300
@@ -19,16 +18,6 @@ DERIVED_ENTRIES = 8  # a few experiments and rules per process; a 20,000-run ent
 def run_folds(tracking_uri: str, run_id: str) -> pd.DataFrame:
     """All CV folds of one run, read from its metric history and child runs."""
     return store.load_run_folds(cache.client_for(tracking_uri), run_id)
-
-
-@st.cache_data(
-    ttl=RUN_FOLDS_TTL_SECONDS, show_spinner="Comparing tied runs on their validation rows…"
-)
-def paired_tie_intervals(
-    tracking_uri: str, best_run_id: str, run_ids: tuple[str, ...]
-) -> dict[str, tuple[float, float]]:
-    """Paired DeLong intervals of each tied run's AUC − the best's, where rows are shared."""
-    return paired_intervals(cache.client_for(tracking_uri), best_run_id, run_ids)
 
 
 def runs_fingerprint(runs: pd.DataFrame) -> str:

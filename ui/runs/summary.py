@@ -8,12 +8,11 @@ import streamlit as st
 from core.errors import GovernanceError
 from core.record.manifest import read_manifest
 from core.runs import analysis as runs_analysis
-from core.runs.recommendation import recommend_run
 from core.runs.stability import StabilityRule
 from core.settings import Settings
-from ui.runs.cache import paired_tie_intervals
 from ui.shared.context import show_error
 from ui.shared.markdown_text import literal, with_literal_names
+from ui.shared.recommendation import recommended_run
 
 
 def recommendation_banner(
@@ -25,12 +24,7 @@ def recommendation_banner(
     flags: pd.Series,
 ) -> None:
     """The recommended run among those shown and why, then one line about the champion."""
-    recommendation = recommend_run(shown, rule, primary, flags=flags)
-    if recommendation.tied_run_ids:
-        paired = paired_tie_intervals(
-            settings.tracking_uri, recommendation.tie_best_run_id, recommendation.tied_run_ids
-        )
-        recommendation = recommend_run(shown, rule, primary, flags=flags, paired=paired)
+    recommendation = recommended_run(settings.tracking_uri, shown, rule, primary, flags)
     noun = "run" if len(shown) == 1 else "runs"
     scope = f" (among the {len(shown):,} {noun} shown)" if len(shown) < len(runs) else ""
     if recommendation.run_id:

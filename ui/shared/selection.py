@@ -14,13 +14,14 @@ from core.errors import GovernanceError
 from core.record.manifest import ManifestError, read_manifest
 from core.runs.default_run import DefaultRun, default_run
 from core.runs.labels import run_label
-from core.runs.stability import StabilityRule
+from core.runs.stability import DEFAULT_PRIMARY_METRIC, StabilityRule
 from core.settings import Settings
 from core.store.run_lookup import locate_run
 from core.threshold import InvalidThresholdError, Threshold
 from ui.shared import cache
 from ui.shared.context import StoreContext, show_error
 from ui.shared.markdown_text import literal, with_literal_names
+from ui.shared.recommendation import recommended_run
 
 RUN_PARAM = "run_id"
 THRESHOLD_PARAM = "threshold"
@@ -96,7 +97,9 @@ def champion_run_id(settings: Settings) -> str | None:
 
 def opening_run(context: StoreContext, runs: pd.DataFrame) -> DefaultRun:
     """The run a page opens on when the user has picked none (core.runs.default_run)."""
-    return default_run(runs, stability_rule(), champion_run_id(context.settings))
+    rule = stability_rule()
+    recommendation = recommended_run(context.tracking_uri, runs, rule, DEFAULT_PRIMARY_METRIC)
+    return default_run(runs, rule, champion_run_id(context.settings), recommendation=recommendation)
 
 
 def _link_problem(context: StoreContext, wanted: str, runs: pd.DataFrame, why: str) -> str:
