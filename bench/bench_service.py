@@ -235,9 +235,16 @@ def _promote(uri: str, manifest: Path, run_id: str) -> promotion.PromotionResult
 
 
 def _service(
-    uri: str, manifest: Path, folder: Path, name: str, tree: Path = ROOT, **extra: str
+    uri: str,
+    manifest: Path,
+    folder: Path,
+    name: str,
+    tree: Path = ROOT,
+    workers: int | None = None,
+    **extra: str,
 ) -> tuple[subprocess.Popen, int]:
-    """`python -m core serve` over a manifest, from the code in tree."""
+    """`python -m core serve` over a manifest, from the code in tree (this tree: one worker
+    unless `workers` says; another tree: its own default unless `workers` says)."""
     port = free_port()
     env = {
         **os.environ,
@@ -247,8 +254,10 @@ def _service(
         **extra,
     }
     command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
-    if tree == ROOT:
-        command += ["--workers", "1"]
+    if workers is None and tree == ROOT:
+        workers = 1
+    if workers is not None:
+        command += ["--workers", str(workers)]
     return _start(command, env, folder / f"{name}.log", tree), port
 
 

@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import warnings
 from collections.abc import Callable
@@ -29,15 +28,14 @@ from pathlib import Path
 
 import pandas as pd
 from bench_service import (
-    ROOT,
     Load,
     _goal,
     _log_run,
     _mlflow_serve,
     _promote,
     _records,
+    _service,
     _split_body,
-    _start,
     _wait,
     interleaved,
     run_load,
@@ -47,26 +45,9 @@ from core.data.synthetic import demo_dataset
 from core.settings import prepare_mlflow_environment
 from core.training.configs import DEMO_CONFIGS
 from core.training.model_config import build_model
-from tests.helpers.processes import free_port, stop_process
+from tests.helpers.processes import stop_process
 
 BATCH = 100
-
-
-def _serve(
-    uri: str, manifest: Path, folder: Path, name: str, workers: int | None, tree: Path = ROOT
-) -> tuple[subprocess.Popen, int]:
-    """`python -m core serve` (with --workers when given) from the code in tree."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": uri,
-        "PROMOTION_MANIFEST": str(manifest),
-        "DECISION_LOG": str(folder / f"decisions-{name}"),
-    }
-    command = [sys.executable, "-m", "core", "serve", "--port", str(port)]
-    if workers is not None:
-        command += ["--workers", str(workers)]
-    return _start(command, env, folder / f"{name}.log", tree), port
 
 
 def _line(load: Load, label: str) -> str:
@@ -101,12 +82,12 @@ def main() -> int:
         _promote(uri, manifest, run)
         load_before = os.getloadavg()
         servers = {
-            "one": _serve(uri, manifest, folder, "one", 1),
-            "two": _serve(uri, manifest, folder, "two", 2),
+            "one": _service(uri, manifest, folder, "one", workers=1),
+            "two": _service(uri, manifest, folder, "two", workers=2),
             "mlflow": _mlflow_serve(uri, run, folder, "mlflow"),
         }
         if args.baseline_tree is not None:
-            servers["base"] = _serve(uri, manifest, folder, "base", None, args.baseline_tree)
+            servers["base"] = _service(uri, manifest, folder, "base", args.baseline_tree)
         processes += [p for p, _ in servers.values()]
         ports = {name: port for name, (_, port) in servers.items()}
         for name, port in ports.items():
