@@ -191,7 +191,7 @@ def _result_html(
                 edited.base_value,
                 bench.threshold,
                 score_name=edited.output_label,
-                output=score,
+                output=score if scorer.calibrator is not None else None,
                 threshold_raw=scorer.raw_threshold(bench.threshold),
             ),
             "waterfall",
