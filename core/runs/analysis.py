@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import f_oneway, spearmanr
 
 from core.record.manifest import PromotionManifest
 from core.runs.labels import run_labels
@@ -230,8 +229,9 @@ def _spearman(x: pd.Series, y: pd.Series) -> tuple[float, float]:
     rx, ry = x.rank(), y.rank()
     if rx.std() == 0 or ry.std() == 0:
         return float("nan"), float("nan")
-    result = spearmanr(x.to_numpy(), y.to_numpy())
-    return float(np.corrcoef(rx, ry)[0, 1]), float(result.pvalue)
+    from scipy.stats import spearmanr  # deferred: ~1 s to import; only the effects tab uses it
+
+    return float(np.corrcoef(rx, ry)[0, 1]), float(spearmanr(x.to_numpy(), y.to_numpy()).pvalue)
 
 
 def _correlation_ratio(groups: pd.Series, y: pd.Series) -> tuple[float, float]:
@@ -239,10 +239,11 @@ def _correlation_ratio(groups: pd.Series, y: pd.Series) -> tuple[float, float]:
     total = float(((y - y.mean()) ** 2).sum())
     if total == 0:
         return float("nan"), float("nan")
-    means = y.groupby(groups).transform("mean")
-    between = float(((means - y.mean()) ** 2).sum())
+    between = float(((y.groupby(groups).transform("mean") - y.mean()) ** 2).sum())
     samples = [values.to_numpy() for _, values in y.groupby(groups)]
     enough = len(samples) > 1 and len(y) > len(samples)
+    from scipy.stats import f_oneway  # deferred: ~1 s to import; only the effects tab uses it
+
     p_value = float(f_oneway(*samples).pvalue) if enough else float("nan")
     return float(np.sqrt(between / total)), p_value
 
@@ -281,8 +282,7 @@ def param_effects(
         if numeric:
             x = numbers.dropna()
             effect, p_value = _spearman(x, y_all[x.index])
-            kind, n = "numeric", len(x)
-            note = f"{n_text} text value(s) left out" if n_text else ""
+            kind, n, note = "numeric", len(x), f"{n_text} text value(s) left out" if n_text else ""
         else:
             effect, p_value = _correlation_ratio(raw, y_all[raw.index])
             kind, n, note = "categorical", len(raw), "unsigned (correlation ratio)"

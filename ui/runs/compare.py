@@ -8,7 +8,6 @@ import streamlit as st
 from core.charts import runs as charts
 from core.runs import analysis as runs_analysis
 from core.runs.views import varying_params
-from ui.runs.overlays import overlays_section
 
 _LABEL = runs_analysis.metric_label
 
@@ -63,6 +62,8 @@ def compare_tab(
 ) -> None:
     """Selected runs side by side, their ROC/KS overlays, parallel coordinates and a scatter."""
     _side_by_side(runs, selected)
+    from ui.runs.overlays import overlays_section  # deferred: it loads models (LightGBM)
+
     overlays_section(tracking_uri, runs, selected, label_of, champion)
     st.markdown("**Hyper-parameters against the primary metric**")
     scope_all = st.toggle(
