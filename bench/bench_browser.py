@@ -430,7 +430,7 @@ def open_file_source(driver: Driver, eval_file: Path) -> None:
 # The numeric field each What-if store's edit types into, and the values it cycles through.
 WHATIF_FIELDS = {
     "demo": ("debt_to_income", ("0.15", "0.45", "0.8")),
-    "german": ("duration_in_month", ("12", "30", "48")),
+    "german": ("duration_in_month", ("6", "70")),  # far apart: the shown score always moves
 }
 
 
