@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 import shutil
 import statistics
@@ -56,6 +57,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from tests.helpers.processes import free_port  # noqa: E402
 
@@ -442,7 +445,14 @@ def whatif_edits(driver: Driver, store: str = "demo") -> Iterator[float]:
     before = None
     for index in itertools.count():
         field.fill(values[index % len(values)])
-        elapsed, before = driver.timed(lambda: field.press("Enter"), WHATIF_DONE, "whatif", before)
+        try:
+            elapsed, before = driver.timed(
+                lambda: field.press("Enter"), WHATIF_DONE, "whatif", before
+            )
+        except PlaywrightError:  # the score never moved: counted as a failed edit, not a time
+            driver.settle()
+            before = driver.page.evaluate(f"() => {{ {WHATIF_DONE} return whatif(null); }}")
+            elapsed = math.nan
         yield elapsed
 
 
@@ -621,11 +631,19 @@ def base_checkout(revision: str) -> Iterator[Path]:
         shutil.rmtree(folder.parent, ignore_errors=True)
 
 
+def _median(times: list[float]) -> float:
+    """The median of the finished interactions."""
+    return statistics.median(t for t in times if not math.isnan(t))
+
+
 def _summary(times: list[float]) -> str:
-    """median / p95 / max in milliseconds, and the count."""
-    ordered = sorted(times)
+    """median / p95 / max in milliseconds, and the count (and edits that never finished)."""
+    failed = sum(math.isnan(t) for t in times)
+    ordered = sorted(t for t in times if not math.isnan(t))
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(ordered):6.0f} {p95:6.0f} {ordered[-1]:6.0f}  (n={len(ordered)})"
+    lost = f", {failed} not done in {TIMEOUT_MS // 1000} s" if failed else ""
+    median = statistics.median(ordered)
+    return f"{median:6.0f} {p95:6.0f} {ordered[-1]:6.0f}  (n={len(ordered)}{lost})"
 
 
 def main() -> int:
@@ -675,9 +693,7 @@ def main() -> int:
         cells = [_summary(results[lbl][name]) if name in results[lbl] else "—" for lbl in labels]
         ratio = ""
         if len(labels) == 2 and name in results[labels[0]]:
-            speedup = statistics.median(results[labels[0]][name]) / statistics.median(
-                results[labels[1]][name]
-            )
+            speedup = _median(results[labels[0]][name]) / _median(results[labels[1]][name])
             ratio = f"  x{speedup:.2f}"
         print(f"{name:34} " + " | ".join(f"{c:^34}" for c in cells) + ratio)
     return 0
