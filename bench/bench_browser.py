@@ -9,10 +9,12 @@ machine shared with other work loads both alike) and times in Chromium:
 
 - a threshold change on Diagnostics (PageUp / PageDown on the slider), on the demo's validation
   set and on the 1,000,000-row file, and "Use this threshold" after it (3,000 rows);
-- a What-if field edit (type a value, press Enter);
+- a What-if field edit (type a value, press Enter), on the demo and on a German-credit-like
+  store of 20 features, 13 of them categorical (tests/helpers/german_like.py);
 - a Runs filter change at 2,000 runs (type a search, press Enter);
 - a switch between two warm pages (sidebar link);
-- the first render of each page on a fresh server (one per fresh server, `--fresh` servers).
+- the first render of each page on a fresh server: one new server per page and checkout, from
+  navigation to the title and the page's first meaningful content (`--fresh` rounds, ABBA).
 
 "Done" is decided in the page, on every DOM mutation after the key press or click (a
 MutationObserver, so no polling interval): Streamlit reports the script not running
@@ -37,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 import shutil
 import statistics
@@ -54,6 +57,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from playwright.sync_api import Error as PlaywrightError  # noqa: E402
 
 from tests.helpers.processes import free_port  # noqa: E402
 
@@ -202,10 +207,12 @@ class Fixture:
     runs_store: Path
     data_root: Path
     eval_file: Path
+    german_store: Path
 
 
 def build_fixture(cache: Path) -> Fixture:
-    """The demo store, the 1M-row evaluation file and the 2,000-run store, built once."""
+    """The demo store, the 1M-row evaluation file, the 2,000-run store and a German-credit-like
+    store (20 features, 13 of them categorical), built once."""
     cache.mkdir(parents=True, exist_ok=True)
     demo, runs = cache / "demo" / "mlruns", cache / "runs" / "mlruns"
     data_root = cache / "data"
@@ -239,7 +246,28 @@ def build_fixture(cache: Path) -> Fixture:
         build_file_store(runs, N_RUNS)
         (cache / "runs" / ".complete").touch()
         print(f"built the {N_RUNS}-run store in {time.perf_counter() - started:.1f} s")
-    return Fixture(demo, runs, data_root, eval_file)
+    german = cache / "german" / "mlruns"
+    if not (cache / "german" / ".complete").exists():
+        shutil.rmtree(cache / "german", ignore_errors=True)
+        started = time.perf_counter()
+        build_german_store(german)
+        (cache / "german" / ".complete").touch()
+        print(f"built the German-like store in {time.perf_counter() - started:.1f} s")
+    return Fixture(demo, runs, data_root, eval_file, german)
+
+
+def build_german_store(folder: Path) -> None:
+    """One governed run on the German-like data of tests/helpers (20 features, 13 categorical)."""
+    from core.data.synthetic import dataset_from_frame
+    from core.settings import prepare_mlflow_environment
+    from core.training.trainer import train_and_log
+    from tests.helpers.german_like import german_credit_store_frame
+    from tests.helpers.german_store import GERMAN_CONFIGS
+
+    uri = f"file:{folder}"
+    prepare_mlflow_environment(uri)
+    dataset = dataset_from_frame(german_credit_store_frame(), "default", source="german-like")
+    train_and_log(uri, DEMO_EXPERIMENT, dataset, GERMAN_CONFIGS[0])
 
 
 @contextmanager
@@ -402,15 +430,29 @@ def open_file_source(driver: Driver, eval_file: Path) -> None:
     driver.settle()
 
 
-def whatif_edits(driver: Driver) -> Iterator[float]:
-    """Type a debt-to-income value and press Enter, cycling through values."""
+# The numeric field each What-if store's edit types into, and the values it cycles through.
+WHATIF_FIELDS = {
+    "demo": ("debt_to_income", ("0.15", "0.45", "0.8")),
+    "german": ("duration_in_month", ("6", "70")),  # far apart: the shown score always moves
+}
+
+
+def whatif_edits(driver: Driver, store: str = "demo") -> Iterator[float]:
+    """Type a value into the store's numeric field and press Enter, cycling through values."""
     driver.settle()
-    field = driver.page.locator('input[aria-label^="debt_to_income"]').first
-    values = ("0.15", "0.45", "0.8")
+    name, values = WHATIF_FIELDS[store]
+    field = driver.page.locator(f'input[aria-label^="{name}"]').first
     before = None
     for index in itertools.count():
         field.fill(values[index % len(values)])
-        elapsed, before = driver.timed(lambda: field.press("Enter"), WHATIF_DONE, "whatif", before)
+        try:
+            elapsed, before = driver.timed(
+                lambda: field.press("Enter"), WHATIF_DONE, "whatif", before
+            )
+        except PlaywrightError:  # the score never moved: counted as a failed edit, not a time
+            driver.settle()
+            before = driver.page.evaluate(f"() => {{ {WHATIF_DONE} return whatif(null); }}")
+            elapsed = math.nan
         yield elapsed
 
 
@@ -450,13 +492,11 @@ def page_switches(driver: Driver) -> Iterator[float]:
         yield elapsed
 
 
-def first_renders(browser, url: str) -> dict[str, float]:
-    """Each page opened in a fresh tab on a fresh server, in order: ms until shown and idle."""
-    shown = {}
-    for path, (title, marker) in PAGES.items():
-        driver = Driver(browser)
-        shown[path] = driver.open(f"{url}/{path}", title, marker)
-        driver.page.close()
+def first_render(browser, url: str, path: str) -> float:
+    """The page opened in a fresh tab (on a fresh server): ms until shown and idle."""
+    driver = Driver(browser)
+    shown = driver.open(f"{url}/{path}", *PAGES[path])
+    driver.page.close()
     return shown
 
 
@@ -489,12 +529,17 @@ def measure(
             results[label][name] = times
 
     labels = list(checkouts)
-    for index in range(args.fresh if "first" in only else 0):
-        for label in labels if index % 2 == 0 else labels[::-1]:
-            store = fixture.demo_store
-            with app_server(checkouts[label], store, DEMO_EXPERIMENT, fixture.data_root) as url:
-                for path, ms in first_renders(browser, url).items():
-                    results[label].setdefault(f"first render: {path}", []).append(ms)
+    # One fresh server per page and checkout, as a user opening a link to that page would find
+    # it; the checkouts take turns in the order ABBA.
+    turn = 0
+    for _ in range(args.fresh if "first" in only else 0):
+        for path in PAGES:
+            for label in labels if turn % 2 == 0 else labels[::-1]:
+                store = fixture.demo_store
+                with app_server(checkouts[label], store, DEMO_EXPERIMENT, fixture.data_root) as url:
+                    ms = first_render(browser, url, path)
+                results[label].setdefault(f"first render: {path}", []).append(ms)
+            turn += 1
     if only & DEMO_INTERACTIONS:
         with ExitStack() as stack:
             urls = {
@@ -534,6 +579,8 @@ def measure(
                 if driver.errors:
                     raise RuntimeError(f"page errors: {driver.errors[:3]}")
                 driver.page.close()
+    if "whatif-german" in only:
+        record("what-if edit, German-like store", german_whatif(browser, checkouts, fixture, args))
     if "runs" in only:
         with ExitStack() as stack:
             drivers = {}
@@ -548,6 +595,23 @@ def measure(
             for driver in drivers.values():
                 driver.page.close()
     return results
+
+
+def german_whatif(browser, checkouts: dict[str, Path], fixture: Fixture, args) -> dict:
+    """What-if edits on the German-like store (20 features, 13 categorical), ABBA."""
+    with ExitStack() as stack:
+        drivers = {}
+        for label, checkout in checkouts.items():
+            url = stack.enter_context(
+                app_server(checkout, fixture.german_store, DEMO_EXPERIMENT, fixture.data_root)
+            )
+            drivers[label] = Driver(browser)
+            drivers[label].open(f"{url}/whatif", *PAGES["whatif"])
+        sessions = {label: whatif_edits(d, "german") for label, d in drivers.items()}
+        timings = paired(sessions, args.repeat)
+        for driver in drivers.values():
+            driver.page.close()
+    return timings
 
 
 @contextmanager
@@ -567,11 +631,19 @@ def base_checkout(revision: str) -> Iterator[Path]:
         shutil.rmtree(folder.parent, ignore_errors=True)
 
 
+def _median(times: list[float]) -> float:
+    """The median of the finished interactions."""
+    return statistics.median(t for t in times if not math.isnan(t))
+
+
 def _summary(times: list[float]) -> str:
-    """median / p95 / max in milliseconds, and the count."""
-    ordered = sorted(times)
+    """median / p95 / max in milliseconds, and the count (and edits that never finished)."""
+    failed = sum(math.isnan(t) for t in times)
+    ordered = sorted(t for t in times if not math.isnan(t))
     p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return f"{statistics.median(ordered):6.0f} {p95:6.0f} {ordered[-1]:6.0f}  (n={len(ordered)})"
+    lost = f", {failed} not done in {TIMEOUT_MS // 1000} s" if failed else ""
+    median = statistics.median(ordered)
+    return f"{median:6.0f} {p95:6.0f} {ordered[-1]:6.0f}  (n={len(ordered)}{lost})"
 
 
 def main() -> int:
@@ -580,11 +652,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=20, help="timed interactions of each kind")
     parser.add_argument("--fresh", type=int, default=3, help="fresh servers for first renders")
     parser.add_argument("--base", help="baseline revision (default: git merge-base HEAD main)")
-    parser.add_argument("--only", help="threshold,threshold1m,whatif,runs,switch,first")
+    parser.add_argument(
+        "--only", help="threshold,threshold1m,whatif,whatif-german,runs,switch,first"
+    )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/bench-browser-cache"))
     args = parser.parse_args()
-    only = set(args.only.split(",")) if args.only else DEMO_INTERACTIONS | {"first", "runs"}
+    everything = DEMO_INTERACTIONS | {"first", "runs", "whatif-german"}
+    only = set(args.only.split(",")) if args.only else everything
     from playwright.sync_api import sync_playwright
 
     fixture = build_fixture(args.cache_dir)
@@ -595,6 +670,7 @@ def main() -> int:
     head = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the start")
     print(f"cpus={os.cpu_count()}; {args.repeat} timed interactions each (after 2 warm-ups); "
           f"first renders on {args.fresh} fresh servers; times in ms from the key press / click "
           "to the new value shown with the app idle")  # fmt: skip
@@ -609,6 +685,7 @@ def main() -> int:
                 checkouts = {f"baseline {base[:7]}": base_root, **checkouts}
             results = measure(browser, checkouts, fixture, args, only)
         browser.close()
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     labels = list(results)
     print(f"\n{'interaction':34} " + " | ".join(f"{lbl:^34}" for lbl in labels))
     print(f"{'':34} " + " | ".join(f"{'median    p95    max':^34}" for _ in labels))
@@ -616,9 +693,7 @@ def main() -> int:
         cells = [_summary(results[lbl][name]) if name in results[lbl] else "—" for lbl in labels]
         ratio = ""
         if len(labels) == 2 and name in results[labels[0]]:
-            speedup = statistics.median(results[labels[0]][name]) / statistics.median(
-                results[labels[1]][name]
-            )
+            speedup = _median(results[labels[0]][name]) / _median(results[labels[1]][name])
             ratio = f"  x{speedup:.2f}"
         print(f"{name:34} " + " | ".join(f"{c:^34}" for c in cells) + ratio)
     return 0

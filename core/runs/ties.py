@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
+from scipy.special import ndtri  # scipy.stats.norm.ppf's own function, without scipy.stats
 
 from core.runs.fold_noise import hanley_mcneil_variance
 
@@ -105,7 +105,7 @@ def find_tie(
     auc, se = _column(candidates, TIE_METRIC), auc_std_error(candidates)
     if not math.isfinite(se[best]):
         return None
-    z = float(norm.ppf(0.5 + CONFIDENCE / 2))
+    z = float(ndtri(0.5 + CONFIDENCE / 2))
     margin = z * np.sqrt(se[best] ** 2 + se**2)
     within = ((auc[best] - auc) <= margin) & se.notna()
     for index, (_, high) in paired.items():

@@ -13,12 +13,14 @@ import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import lightgbm as lgb
 import numpy as np
 
 from core.errors import DataValidationError
+
+if TYPE_CHECKING:  # a model passed in has imported LightGBM already; readers of specs need not
+    import lightgbm as lgb
 
 FeatureKind = Literal["numeric", "categorical"]
 # The fitted model every part of the product scores with (what a run logs under "model").
@@ -185,9 +187,11 @@ def _split_thresholds(text: str, n_features: int) -> list[np.ndarray]:
 
 def build_model_spec(model: lgb.LGBMClassifier) -> ModelSpec:
     """Read a fitted classifier's input specification from its model text."""
+    from lightgbm.compat import LGBMNotFittedError  # loaded already: the model is LightGBM's
+
     try:
         booster = model.booster_
-    except (AttributeError, lgb.compat.LGBMNotFittedError) as exc:
+    except (AttributeError, LGBMNotFittedError) as exc:
         raise DataValidationError(
             "The model is not a fitted LightGBM classifier.",
             fix="Log a fitted LGBMClassifier with mlflow.lightgbm.log_model.",

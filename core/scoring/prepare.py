@@ -12,15 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from core.errors import DataValidationError
-from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import model_spec
+
+if TYPE_CHECKING:  # annotations only: the model passed in has imported LightGBM already
+    import lightgbm as lgb
+
+    from core.scoring.loaded_model import LoadedModel
 
 UnseenPolicy = Literal["report", "raise"]
 # Columns (or request fields) that identify an applicant, in order of preference; "row_id" is

@@ -10,9 +10,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlflow
-import mlflow.lightgbm
+import mlflow.artifacts
 import pandas as pd
 from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
@@ -26,7 +27,6 @@ from core.errors import (
     StoreUnavailableError,
 )
 from core.run_schema import LABEL_COLUMN, SCORE_COLUMN, VALIDATION_ARTIFACT, model_uri
-from core.scoring.loaded_model import LoadedModel, load_model_folder
 from core.settings import (
     DEFAULT_RUNS_SEARCH_PARTITION,
     file_store_path,
@@ -44,6 +44,9 @@ from core.store.runs_table import (
 )
 from core.store.server_reader import fetch_histories, raw_from_entity, search_all_runs
 from core.store.sqlite_reader import SqliteSchemaError, read_sqlite_runs
+
+if TYPE_CHECKING:  # LightGBM costs ~1 s to import: only the model loaders below pay it
+    from core.scoring.loaded_model import LoadedModel
 
 logger = logging.getLogger(__name__)
 _tracking_uri_lock = threading.Lock()
@@ -218,6 +221,8 @@ def download_model_folder(tracking_uri: str, run_id: str, destination: Path) -> 
 
 def load_model_unchecked(tracking_uri: str, run_id: str) -> LoadedModel:
     """Load a run's LightGBM classifier with the lightgbm flavour (pyfunc cannot do categories)."""
+    from core.scoring.loaded_model import load_model_folder  # deferred: imports LightGBM
+
     try:
         with tempfile.TemporaryDirectory(prefix="model-") as tmp:
             model = load_model_folder(download_model_folder(tracking_uri, run_id, Path(tmp)))

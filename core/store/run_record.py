@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from mlflow.entities import Run
@@ -17,12 +18,14 @@ from core.errors import ModelLoadError
 from core.run_schema import GOVERNED_TAG, SCORE_SCALE_TAG, VALIDATION_ARTIFACT
 from core.runs.stability import stability_row
 from core.scoring.calibrator import CALIBRATED_PD, RISK_SCORE
-from core.scoring.loaded_model import LoadedModel
 from core.sentence import Sentence
 from core.store import folds as fold_lib
 from core.store.access import RunInventory, get_run, load_model_unchecked, run_folds
 from core.store.runs_table import has_model
 from core.store.server_reader import raw_from_entity
+
+if TYPE_CHECKING:  # LightGBM is imported when a model is loaded, not when a record is read
+    from core.scoring.loaded_model import LoadedModel
 
 CV_STATISTICS = ("cv_auc_mean", "cv_auc_std", "cv_auc_min", "cv_ks_mean", "cv_ks_std")
 

@@ -7,9 +7,7 @@ import streamlit as st
 
 from core.charts import runs as charts
 from core.runs import analysis as runs_analysis
-from core.runs import param_effects
 from core.runs.views import varying_params
-from ui.runs.overlays import overlays_section
 
 _LABEL = runs_analysis.metric_label
 
@@ -64,6 +62,8 @@ def compare_tab(
 ) -> None:
     """Selected runs side by side, their ROC/KS overlays, parallel coordinates and a scatter."""
     _side_by_side(runs, selected)
+    from ui.runs.overlays import overlays_section  # deferred: it loads models (LightGBM)
+
     overlays_section(tracking_uri, runs, selected, label_of, champion)
     st.markdown("**Hyper-parameters against the primary metric**")
     scope_all = st.toggle(
@@ -103,6 +103,8 @@ def compare_tab(
 
 def effects_tab(runs: pd.DataFrame, primary: str) -> None:
     """Which params move with the primary metric across finished runs."""
+    from core.runs import param_effects  # deferred: scipy.stats takes ~1 s to import
+
     effects = param_effects.param_effects(runs, primary)
     if effects.empty:
         st.info(

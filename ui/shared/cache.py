@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
-from core.scoring.loaded_model import LoadedModel
 from core.settings import store_kind
 from core.store import access as store
 from core.store import client as store_client
 from core.store.client import StoreClient
 from core.store.run_record import RunRecord, fetch_run_record
 from core.store.server_runs import RunsProgress, ServerRunsCache, ServerRunsReader
+
+if TYPE_CHECKING:  # LightGBM is imported by the model loader, not by every page's first run
+    from core.scoring.loaded_model import LoadedModel
 
 RUNS_TABLE_TTL_SECONDS = 30
 

@@ -2,9 +2,12 @@
 
 The first model a server process loads imports `skops.io` (MLflow's LightGBM loader reads the
 model with it), which scans every loaded module and costs 1-2 s; Diagnostics, What-if,
-Promotion and Monitoring each load a model. app.py starts this once per process after the
-first page has been drawn, so the first page is not slowed and the next one finds the work
-done (or waits on Python's import lock for the rest of it, never doing it twice).
+Promotion and Monitoring each load a model, and with it LightGBM and scikit-learn (about 1 s
+more), which the Runs page no longer imports on its first view. (scipy.stats, which only
+closed tabs import, is left to them: the warm-up adds no work a page may never need.)
+app.py starts this once per process after the first page has been drawn, so the first page is
+not slowed and the next one finds the work done (or waits on Python's import lock for the rest
+of it, never doing it twice).
 """
 
 from __future__ import annotations
@@ -13,7 +16,12 @@ import importlib
 import logging
 import threading
 
-WARM_MODULES = ("skops.io", "ui.shared.report_download")
+WARM_MODULES = (
+    "core.scoring.loaded_model",
+    "skops.io",
+    "ui.shared.cache_evaluation",
+    "ui.shared.report_download",
+)
 
 _lock = threading.Lock()
 _started = False
