@@ -54,7 +54,9 @@ def _column_config(primary: str, rule: StabilityRule, extra_columns: list[str]) 
             "Stability", help=rule.describe() + ". The CV stability tab explains each verdict."
         ),
         "overfit": st.column_config.TextColumn(
-            "Overfit", help=f"Train AUC − mean CV AUC above {DEFAULT_OVERFIT_GAP:g}."
+            "Overfit",
+            help=f"Train AUC − mean CV AUC above {DEFAULT_OVERFIT_GAP:g}.",
+            width=90,
         ),
         "data_version": st.column_config.TextColumn("Data version"),
         "child_runs": number("Child runs", help="Nested (fold) runs"),
