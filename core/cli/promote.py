@@ -49,8 +49,8 @@ _TEXT_OPTIONS = (
     ("--to", "with --rollback: the run id to restore (default: the previous champion)"),
 )
 _FORCE_HELP = (
-    "promote although val_auc is below the champion's by more than the tolerance or the CV "
-    "stability gate fails (--reason says why; both are recorded in the ledger)"
+    "promote although the AUC-vs-champion, CV-stability or protected-inputs gate fails or is "
+    "inconclusive (--reason says why; both are recorded in the ledger)"
 )
 
 
