@@ -234,6 +234,15 @@ def _promote(uri: str, manifest: Path, run_id: str) -> promotion.PromotionResult
     return promotion.promote(settings, request)
 
 
+def bench_store(prefix: str) -> tuple[Path, str]:
+    """A temporary folder and the MLflow file store in it (library warnings quieted)."""
+    warnings.filterwarnings("ignore")
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    uri = f"file:{folder / 'mlruns'}"
+    prepare_mlflow_environment(uri)
+    return folder, uri
+
+
 def _service(
     uri: str,
     manifest: Path,
@@ -334,10 +343,7 @@ def main() -> int:
         "(e.g. main, before decisions were written before answering)",
     )
     args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-    folder = Path(tempfile.mkdtemp(prefix="bench-service-"))
-    uri = f"file:{folder / 'mlruns'}"
-    prepare_mlflow_environment(uri)
+    folder, uri = bench_store("bench-service-")
     processes: list[subprocess.Popen] = []
     try:
         dataset = demo_dataset()

@@ -20,8 +20,6 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
-import warnings
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -37,12 +35,12 @@ from bench_service import (
     _service,
     _split_body,
     _wait,
+    bench_store,
     interleaved,
     run_load,
 )
 
 from core.data.synthetic import demo_dataset
-from core.settings import prepare_mlflow_environment
 from core.training.configs import DEMO_CONFIGS
 from core.training.model_config import build_model
 from tests.helpers.processes import stop_process
@@ -64,10 +62,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="one-applicant requests")
     parser.add_argument("--baseline-tree", type=Path, default=None, help="today's code path")
     args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-    folder = Path(tempfile.mkdtemp(prefix="bench-batches-"))
-    uri = f"file:{folder / 'mlruns'}"
-    prepare_mlflow_environment(uri)
+    folder, uri = bench_store("bench-batches-")
     processes: list[subprocess.Popen] = []
     try:
         dataset = demo_dataset()
