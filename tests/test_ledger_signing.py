@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from core.cli.main import main
 from core.errors import GovernanceError
-from core.promotion import audit
+from core.promotion import approvals, audit
 from core.promotion import use_cases as promotion
 from core.record import ledger, signing
 from core.record.atomic_io import commit_file
@@ -24,7 +24,7 @@ from core.record.repair import repair
 from core.report.render import verification_checks
 from core.serving.model_holder import verified_manifest
 from core.settings import Settings, load_settings
-from tests.helpers.promotion_fixtures import ask
+from tests.helpers.promotion_fixtures import PromotionStore, ask
 from tests.helpers.store_builders import copy_file_store
 from tests.test_ledger import _manifest
 
@@ -106,6 +106,18 @@ def _signed_chain(path: Path, key: Ed25519PrivateKey | None, runs: list[str]) ->
     for run_id in runs:
         head = ledger.new_entry(head, _manifest(run_id), signer=key)
         commit_file(ledger.stage_append(path, head), path)
+
+
+def _requested(
+    state: SignedState, template: PromotionStore, tmp_path: Path
+) -> tuple[Settings, approvals.RequestResult]:
+    """Four eyes on over a private copy of the signed state and its store, and a request made
+    (the store is copied: the request anchors the ledger head in it)."""
+    uri = f"file:{copy_file_store(Path(state.uri.removeprefix('file:')), tmp_path / 'store')}"
+    settings = _copy(state, tmp_path, MLFLOW_TRACKING_URI=uri, PROMOTION_APPROVALS="2")
+    asked = approvals.submit(settings, ask(template.second, 0.45))
+    assert isinstance(asked, approvals.RequestResult)
+    return settings, asked
 
 
 def test_init_keys_creates_a_key_outside_the_deploy_folder_only(
@@ -229,6 +241,36 @@ def test_a_cut_tail_with_the_older_manifest_restored_fails_verification(
     # then the chain and signatures hold, but the tracking store's anchor says entries went
     assert "[ok] ledger chain" in out and "[ok] ledger signatures" in out
     assert code == 1 and "[FAIL] tracking-store anchor" in out and "ledger ends at entry 1" in out
+
+
+def test_a_cut_trailing_request_fails_verification_naming_the_anchor(
+    signed_state, promotion_template, tmp_path
+) -> None:
+    # given the signed state on a private store copy, four eyes on, and a request appended
+    settings, asked = _requested(signed_state, promotion_template, tmp_path)
+    assert asked.warnings == ()
+    assert audit.verify(settings).ok
+    # when that request (the ledger's last line) is cut off
+    lpath = ledger_path(settings.promotion_manifest)
+    lpath.write_text("".join(lpath.read_text().splitlines(keepends=True)[:-1]))
+    # then verification fails on the tracking store's anchor, which recorded entry 3
+    report = audit.verify(settings)
+    failed = [c for c in report.checks if not c.ok]
+    assert not report.ok and [c.name for c in failed] == ["tracking-store anchor"]
+    assert "anchors entry 3 but the ledger ends at entry 2" in failed[0].detail
+
+
+def test_a_reject_whose_anchor_cannot_be_written_is_still_recorded(
+    signed_state, promotion_template, tmp_path, caplog
+) -> None:
+    # given a request on a private store copy, then a store that lost the promoted experiment
+    settings, asked = _requested(signed_state, promotion_template, tmp_path)
+    (tmp_path / "empty").mkdir()
+    elsewhere = replace(settings, tracking_uri=f"file:{tmp_path / 'empty'}")
+    # when bob rejects it there / then the rejection is in the ledger and the failure is said
+    entry = approvals.reject(elsewhere, asked.request_id, by="bob", reason="not now")
+    assert ledger.read_chain(ledger_path(settings.promotion_manifest)).head == entry
+    assert "could not be anchored in the tracking store" in caplog.text
 
 
 def test_an_unsigned_service_refuses_a_chain_whose_head_is_unsigned_when_a_key_is_set(

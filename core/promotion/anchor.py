@@ -4,7 +4,9 @@ cannot silently rewrite.
 Each promotion or rollback tags the promoted run (and, on a registry store, the model version)
 with the head's entry number and hash, and tags the run's experiment with the newest head under
 a name unique to this ledger (its first entry's hash), so `promote --verify` finds the newest
-anchor even after the ledger's tail was cut off and an older manifest restored.
+anchor even after the ledger's tail was cut off and an older manifest restored. An event-only
+entry (request, reject, acknowledge) is anchored where the last installing entry was, so cutting
+trailing events off is caught too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from core.promotion import registry
 from core.record.ledger import ChainReport, LedgerEntry
 from core.record.manifest import RegistryRecord
 from core.record.verification import Check
@@ -51,6 +54,25 @@ def write_anchor(
             f"({exc.message.splitlines()[0][:160]}); `promote --verify` will say so."
         )
     return None
+
+
+def anchor_event(tracking_uri: str, chain: ChainReport, entry: LedgerEntry) -> str | None:
+    """Tag entry, appended after chain, on the last install's experiment, run and registry
+    version (where `promote --verify` looks); a warning, or None (also when nothing is installed
+    yet, so there is nowhere the verifier would look)."""
+    installed = chain.installed
+    if installed is None:
+        return None
+    manifest = installed.manifest
+    registered = registry.supports_registry(tracking_uri)
+    return write_anchor(
+        registry.registry_client(tracking_uri) if registered else MlflowClient(tracking_uri),
+        chain.entries[0],
+        entry,
+        manifest.experiment_id,
+        manifest.run_id,
+        manifest.registry if registered else None,
+    )
 
 
 def _newest_anchor(client: MlflowClient, chain: ChainReport) -> tuple[int, str] | None:

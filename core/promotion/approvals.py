@@ -9,12 +9,13 @@ an entry of the one hash-chained ledger, appended under the promotion lock.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from core.identity.actor import Actor, same_actor
-from core.promotion import checklist
+from core.promotion import anchor, checklist
 from core.promotion.requests import (
     GateFailedError,
     LockWaitHook,
@@ -45,6 +46,8 @@ from core.settings import Settings
 
 __all__ = ["ApprovalError", "RequestResult", "acknowledge", "approve", "reject", "submit"]
 
+logger = logging.getLogger(__name__)
+
 
 def _actor(by: str, identity: ledger.Identity, actor: Actor | None, what: str, flag: str) -> Actor:
     """The acting person: actor when given (signed in), else the declared name by."""
@@ -59,6 +62,7 @@ class RequestResult:
 
     request_id: str
     entry: ledger.LedgerEntry
+    warnings: tuple[str, ...] = ()
 
     @property
     def record(self) -> ledger.RequestRecord:
@@ -73,8 +77,9 @@ def _append(
     event: ledger.LedgerEvent,
     check_state: Callable[[LedgerState], object],
     on_lock_wait: LockWaitHook,
-) -> ledger.LedgerEntry:
-    """Under the lock: repair, check the state, then append an event-only entry."""
+) -> tuple[ledger.LedgerEntry, str | None]:
+    """Under the lock: repair, check the state, append an event-only entry, then anchor it in
+    the tracking store; the entry and the warning of an anchor that could not be written."""
     path = settings.promotion_manifest
     ensure_writable_dir(path.parent)
     with exclusive_lock(path, on_wait=on_lock_wait):
@@ -83,7 +88,10 @@ def _append(
         check_state(state)
         entry = ledger.new_entry(state.head, None, None, event, signer=load_private(settings))
         commit_file(ledger.stage_append(ledger_path(path), entry), ledger_path(path))
-        return entry
+        warning = anchor.anchor_event(settings.tracking_uri, state.chain, entry)
+        if warning:
+            logger.warning(warning)
+        return entry, warning
 
 
 def request_promotion(
@@ -120,8 +128,8 @@ def request_promotion(
             schema_change_reason=request.schema_change_reason or None,
         ),
     )
-    entry = _append(settings, event, lambda state: None, on_lock_wait)
-    return RequestResult(request_id_for(entry.seq), entry)
+    entry, warning = _append(settings, event, lambda state: None, on_lock_wait)
+    return RequestResult(request_id_for(entry.seq), entry, (warning,) if warning else ())
 
 
 def submit(
@@ -243,7 +251,7 @@ def reject(
     )
     return _append(
         settings, event, lambda state: _open_request(state, request_id, "rejected"), on_lock_wait
-    )
+    )[0]
 
 
 def acknowledge(
@@ -285,7 +293,7 @@ def acknowledge(
         reason=reason.strip(),
         target_seq=seq,
     )
-    return _append(settings, event, reviewable, on_lock_wait)
+    return _append(settings, event, reviewable, on_lock_wait)[0]
 
 
 def pending_requests(settings: Settings) -> list[RequestState]:

@@ -131,8 +131,9 @@ def _done(result: requests.PromotionResult | approvals.RequestResult) -> str:
         return (
             f"Requested {result.request_id}: {literal(record.run_name or record.run_id)} at "
             f"threshold "
-            f"{record.threshold}. Another person must approve it below before it ships."
-        )
+            f"{record.threshold}. Another person must approve it below before it ships. "
+            f"{' '.join(result.warnings)}"
+        ).strip()
     m = result.manifest
     return (
         f"Promoted {literal(m.run_name)} (`{m.run_id}`) at threshold {m.threshold}; ledger entry "
