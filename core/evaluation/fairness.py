@@ -228,14 +228,3 @@ def fairness_sentences(outcomes: GroupOutcomes) -> list[tuple[str, str]]:
             f"fifths of the rate of {favoured}, the most favoured group.",
         ))  # fmt: skip
     return found
-
-
-def candidate_attributes(features: pd.DataFrame) -> list[str]:
-    """Columns that can define groups: categorical or text, or numbers (banded when many)."""
-    return [
-        str(c)
-        for c in features.columns
-        if isinstance(features[c].dtype, pd.CategoricalDtype)
-        or pd.api.types.is_string_dtype(features[c])
-        or pd.api.types.is_numeric_dtype(features[c])
-    ]

@@ -44,7 +44,7 @@ class Recommendation:
     ranked_flag: str = STABLE
 
 
-def _no_recommendation(metric: str, label: str, n_eligible: int, rule: StabilityRule) -> str:
+def _no_recommendation(label: str, n_eligible: int, rule: StabilityRule) -> str:
     """Why nothing is recommended."""
     if not n_eligible:
         return f"No finished run with a model logged {label}."
@@ -99,7 +99,7 @@ def recommend_run(
     ranked_flag = STABLE if (eligible & (flags == STABLE)).any() else INCONCLUSIVE
     candidates = runs[eligible & (flags == ranked_flag)]
     if candidates.empty:
-        reason = _no_recommendation(metric, label, int(eligible.sum()), rule)
+        reason = _no_recommendation(label, int(eligible.sum()), rule)
         return Recommendation(None, None, metric, None, reason)
     ranked = values[candidates.index]
     best_index = ranked.idxmax() if maximize else ranked.idxmin()

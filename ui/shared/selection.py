@@ -178,16 +178,6 @@ def select_run(run_id: str, run_name: str = "") -> None:
     _show_in_sidebar()
 
 
-def link_params() -> dict[str, str]:
-    """The selection as query parameters for links to other pages."""
-    params = {}
-    if st.session_state.get(RUN_KEY):
-        params[RUN_PARAM] = st.session_state[RUN_KEY]
-    if st.session_state.get(THRESHOLD_KEY) is not None:
-        params[THRESHOLD_PARAM] = f"{st.session_state[THRESHOLD_KEY]:.4f}"
-    return params
-
-
 def run_selectbox(
     label: str,
     context: StoreContext,
