@@ -121,6 +121,7 @@ def test_duckdb_page_follows_a_growing_log_and_says_outcomes_need_pandas(
     before = int(_seen(at)["decisions"].split()[0].replace(",", ""))
     # the labelled-data download is not offered, and one sentence says why and how
     assert "No labelled data to download for Diagnostics: DuckDB counts the log" in texts(at)
+    assert "with MONITORING_ENGINE=duckdb they are not joined; set it to auto" in texts(at)
     # when a new day file arrives (and the log's files are looked at again)
     last = max(dt.date.fromisoformat(p.name[10:20]) for p in folder.glob("decisions-*"))
     extra = frame.iloc[:40].assign(application_date=str(last + dt.timedelta(days=1)))

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from core.decision_log.reader import chosen_day_files, log_folders, read_lines, well_formed_table
+from core.errors import DataValidationError
 from core.monitoring import log_engines
 from core.monitoring.counting import Engine
 from core.monitoring.counting_duckdb import connect
@@ -170,6 +171,11 @@ def feature_distribution(
     try:
         for values in _values(connection, files, run_id, feature):
             counts += column_counts(profile, values)
+    except (OSError, duckdb.Error) as exc:
+        raise DataValidationError(
+            f"The decision log changed while '{feature}' was read from it ({exc}).",
+            fix="Reload the page in 30 s: the log's files are listed again by then.",
+        ) from exc
     finally:
         connection.close()
     return comparison_table(profile, counts)

@@ -11,10 +11,12 @@ import streamlit as st
 
 from core.charts import monitoring as charts
 from core.decision_log.reader import RecentData
+from core.errors import GovernanceError
 from core.monitoring.drift import drift_status
 from core.monitoring.output import report_dict
 from core.monitoring.report import MonitoringReport
 from core.monitoring.sources import OUTCOME
+from ui.shared.context import show_error
 from ui.shared.markdown_text import literal, with_literal_names
 from ui.shared.plain_tables import plain_table
 
@@ -172,7 +174,11 @@ def drift(report: MonitoringReport, distribution: Callable[[str, str], pd.DataFr
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     run_id = latest["run_id"].iloc[0]
     feature = st.selectbox("Compare one feature", latest["feature"].tolist(), key="mon_feature")
-    table = distribution(run_id, feature)
+    try:
+        table = distribution(run_id, feature)
+    except GovernanceError as exc:
+        show_error(exc)
+        return
     st.plotly_chart(charts.distribution_chart(table, feature), width="stretch", key="dist")
 
 

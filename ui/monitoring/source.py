@@ -221,13 +221,19 @@ def _counted_by(context: StoreContext, picked: Picked, with_outcomes: bool) -> P
     """The log with its engine: DuckDB leaves the rows unread; pandas reads them (once per
     log key). Says when outcomes need the pandas engine."""
     files = picked.log
-    choice = choose_engine(context.settings.monitoring_engine, files, with_outcomes)
+    setting = context.settings.monitoring_engine
+    choice = choose_engine(setting, files, with_outcomes)
     if choice.outcomes_refused:
         st.warning(
             "These outcomes are not joined: MONITORING_ENGINE=duckdb counts the log without "
             "holding its rows, and outcomes are joined to the decisions row by row. Set "
             "MONITORING_ENGINE=auto (or pandas) to join them; the log is then read into memory.",
             icon=":material/info:",
+        )
+    elif setting == "duckdb":
+        st.caption(
+            "Outcomes are joined to the decisions row by row, which needs the pandas engine: "
+            "with MONITORING_ENGINE=duckdb they are not joined; set it to auto or pandas."
         )
     elif choice.engine == "duckdb":
         st.caption(
