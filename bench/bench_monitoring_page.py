@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_monitoring import THRESHOLD, features, scores_and_outcomes, write_parquet_log
 
+from core.monitoring.log_summary import size_text
 from core.monitoring.reference import build_profile, read_profile
 from core.settings import DEFAULT_EXPERIMENT_NAME, prepare_mlflow_environment
 from core.store.client import ensure_experiment
@@ -106,9 +107,9 @@ def _row(name: str, log: Path, profile: Path, engine: str, store: Path) -> dict:
         print(f"{name}: the child failed\n{result.stderr[-2000:]}")
         return {}
     found = json.loads(lines[-1])
-    size = sum(p.stat().st_size for p in log.iterdir()) / 1e6
+    size = size_text(sum(p.stat().st_size for p in log.iterdir()))
     print(
-        f"{name} ({size:,.0f} MB of Parquet): page {found['seconds']:.1f} s wall, "
+        f"{name} ({size} of Parquet): page {found['seconds']:.1f} s wall, "
         f"CPU {found['cpu']:.1f} s, peak RSS {found['peak_mb']:,.0f} MB (app opened in "
         f"{found['opened_s']:.1f} s); {found['charts']} charts, {found['alerts']} alerts; "
         f"exceptions {found['exceptions']}, errors {found['errors']}\n  {found['caption']}"

@@ -153,7 +153,7 @@ def _values(
     for sql, jsonl in queries:
         if jsonl is not None:
             connection.register("day", _jsonl_table(jsonl, feature))
-        reader = connection.execute(sql, {"run": run_id}).to_arrow_reader(_BATCH_ROWS)
+        reader = connection.sql(sql, params={"run": run_id}).to_arrow_reader(_BATCH_ROWS)
         for batch in reader:
             yield batch.column(0).to_pandas()
         if jsonl is not None:
