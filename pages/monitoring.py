@@ -6,7 +6,6 @@ import streamlit as st
 
 from core.errors import GovernanceError
 from core.monitoring.periods import PERIODS
-from core.monitoring.use_cases import run_ids
 from core.scoring.calibrator import scale_label
 from ui.monitoring import cache as cached
 from ui.monitoring import sections, source
@@ -26,22 +25,23 @@ picked = source.pick_recent(context, table, manifest, choice)
 if picked is None:
     st.stop()
 with st.expander("Outcomes that arrived later", icon=":material/fact_check:"):
-    picked = source.pick_outcomes(picked)
+    picked = source.pick_outcomes(context, picked)
 if picked is None:
     st.stop()
 period = st.radio("Period", PERIODS, horizontal=True, key="monitoring_period")
 try:
-    found = cached.profiles(context.settings, context.tracking_uri, run_ids(picked.recent))
-    report = cached.report(picked.key, period, picked.recent, found)
+    built = cached.built(context.settings, context.tracking_uri, picked, period)
 except GovernanceError as exc:
     show_error(exc)
     st.stop()
 
-st.caption(f"Source: {report.source} · {int(report.segments['decisions'].sum()):,} decisions.")
+report = built.report
+decisions = int(report.segments["decisions"].sum())
+st.caption(f"Source: {report.source} · {decisions:,} decisions{source.engine_caption(picked)}.")
 sections.notes(report)
-sections.alerts(report, picked.recent)
+sections.alerts(report, picked.recent, source.no_labelled_rows(picked))
 sections.headline(report)
 sections.trends(report, scale_label(manifest.score_scale if manifest else None))
 sections.scores_and_bands(report)
-sections.drift(report, picked.recent, found)
+sections.drift(report, lambda run, feature: cached.distribution(picked, built.found, run, feature))
 sections.downloads(report)

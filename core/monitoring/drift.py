@@ -136,26 +136,39 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}"
 
 
-def distribution_comparison(
-    profile: NumericProfile | CategoricalProfile, recent: pd.Series
-) -> pd.DataFrame:
-    """Reference and recent share per bin of one column, bins from the frozen profile."""
-    groups = np.zeros(len(recent), dtype=np.intp)
+def column_counts(profile: NumericProfile | CategoricalProfile, values: pd.Series) -> np.ndarray:
+    """Rows of one column in each of the profile's slots (bins then missing; categories, unseen,
+    missing)."""
+    groups = np.zeros(len(values), dtype=np.intp)
     if isinstance(profile, CategoricalProfile):
-        counts = categorical_counts(recent, groups, 1, profile)[0]
+        return categorical_counts(values, groups, 1, profile)[0]
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    return numeric_counts(numbers, groups, 1, profile).counts[0]
+
+
+def comparison_table(
+    profile: NumericProfile | CategoricalProfile, counts: np.ndarray
+) -> pd.DataFrame:
+    """Reference and recent share per bin from the recent rows counted in each slot."""
+    if isinstance(profile, CategoricalProfile):
         labels = [*profile.categories, OTHER_BIN, MISSING_BIN]
     else:
-        values = pd.to_numeric(recent, errors="coerce").to_numpy(dtype=float)
-        counts = numeric_counts(values, groups, 1, profile).counts[0]
         labels = numeric_bin_labels(profile)
     table = pd.DataFrame(
         {
             "bin": labels,
             "reference_share": profile.shares(),
             "recent_count": counts,
-            "recent_share": counts / max(len(recent), 1),
+            "recent_share": counts / max(int(counts.sum()), 1),
         }
     )
     return table[(table["reference_share"] > 0) | (table["recent_count"] > 0)].reset_index(
         drop=True
     )
+
+
+def distribution_comparison(
+    profile: NumericProfile | CategoricalProfile, recent: pd.Series
+) -> pd.DataFrame:
+    """Reference and recent share per bin of one column, bins from the frozen profile."""
+    return comparison_table(profile, column_counts(profile, recent))

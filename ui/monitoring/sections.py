@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -10,11 +11,12 @@ import streamlit as st
 
 from core.charts import monitoring as charts
 from core.decision_log.reader import RecentData
-from core.monitoring.drift import distribution_comparison, drift_status
+from core.errors import GovernanceError
+from core.monitoring.drift import drift_status
 from core.monitoring.output import report_dict
-from core.monitoring.profiles import ProfileSet
 from core.monitoring.report import MonitoringReport
 from core.monitoring.sources import OUTCOME
+from ui.shared.context import show_error
 from ui.shared.markdown_text import literal, with_literal_names
 from ui.shared.plain_tables import plain_table
 
@@ -30,9 +32,10 @@ def notes(report: MonitoringReport) -> None:
         st.warning(with_literal_names(note), icon=":material/info:")
 
 
-def _labelled_csv(recent: RecentData) -> bytes | None:
-    """The recent rows with a known outcome, features plus label, for Diagnostics."""
-    if OUTCOME not in recent.decisions.columns:
+def _labelled_csv(recent: RecentData | None) -> bytes | None:
+    """The recent rows with a known outcome, features plus label, for Diagnostics (None for a
+    log counted by DuckDB: its rows are not held)."""
+    if recent is None or OUTCOME not in recent.decisions.columns:
         return None
     known = recent.decisions[OUTCOME].notna().to_numpy()
     if not known.any():
@@ -52,8 +55,9 @@ def _short_runs(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(run_id=frame["run_id"].astype(str).str[:8])
 
 
-def alerts(report: MonitoringReport, recent: RecentData) -> None:
-    """Critical alerts in full, every alert in one table, then the two actions."""
+def alerts(report: MonitoringReport, recent: RecentData | None, no_rows: str = "") -> None:
+    """Critical alerts in full, every alert in one table, then the two actions (`no_rows` says
+    why the labelled data is not offered when the rows are not held)."""
     if not report.alerts:
         st.success("No alert: nothing crosses an alert level.", icon=":material/check_circle:")
         return
@@ -82,6 +86,8 @@ def alerts(report: MonitoringReport, recent: RecentData) -> None:
             query_params={"run_id": _latest_run(report)},
         )  # fmt: skip
     right.page_link(PROMOTION_PAGE, label="Roll back on Promotion", icon=":material/undo:")
+    if labelled is None and no_rows:
+        st.caption(no_rows)
 
 
 def _latest_run(report: MonitoringReport) -> str:
@@ -149,8 +155,9 @@ def trends(report: MonitoringReport, score_name: str = "risk score") -> None:
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
-def drift(report: MonitoringReport, recent: RecentData, found: ProfileSet) -> None:
-    """Feature PSI by period, the latest period's table, and one feature against its profile."""
+def drift(report: MonitoringReport, distribution: Callable[[str, str], pd.DataFrame]) -> None:
+    """Feature PSI by period, the latest period's table, and one feature against its profile
+    (`distribution(run_id, feature)`: reference vs recent shares per bin)."""
     if report.features.empty:
         return
     st.subheader("Feature drift against the reference profile")
@@ -167,10 +174,11 @@ def drift(report: MonitoringReport, recent: RecentData, found: ProfileSet) -> No
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
     run_id = latest["run_id"].iloc[0]
     feature = st.selectbox("Compare one feature", latest["feature"].tolist(), key="mon_feature")
-    rows = (recent.decisions["run_id"] == run_id).to_numpy()
-    table = distribution_comparison(
-        found.profiles[run_id].features[feature], recent.features.loc[rows, feature]
-    )
+    try:
+        table = distribution(run_id, feature)
+    except GovernanceError as exc:
+        show_error(exc)
+        return
     st.plotly_chart(charts.distribution_chart(table, feature), width="stretch", key="dist")
 
 

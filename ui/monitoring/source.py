@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
 
 from core.data.tables import read_table_bytes
-from core.decision_log.reader import RecentData
 from core.errors import GovernanceError
 from core.evaluation.eval_data import content_fingerprint
 from core.monitoring import sources
+from core.monitoring.log_summary import choose_engine, size_text
 from core.record.manifest import PromotionManifest, read_manifest
 from core.run_schema import model_uri
 from core.store.access import RunsTable
 from ui.monitoring import cache as cached
+from ui.monitoring.picked import Picked
 from ui.shared import cache
 from ui.shared.champion import put_in_force
 from ui.shared.context import StoreContext, show_error
@@ -28,14 +29,6 @@ UPLOADED = "Upload a file"
 SIMULATED = "Simulated recent applications (demo)"
 NONE = "(none)"
 RUN_WIDGET = "monitoring_run"
-
-
-@dataclass(frozen=True, eq=False)
-class Picked:
-    """The recent data chosen, and a key naming its content for the report cache."""
-
-    recent: RecentData
-    key: str
 
 
 def promoted(context: StoreContext) -> PromotionManifest | None:
@@ -163,16 +156,14 @@ def pick_source(context: StoreContext, table: RunsTable, manifest: PromotionMani
 
 
 def _logged(context: StoreContext, manifest: PromotionManifest | None) -> Picked:
-    """The decision log; it names the run behind every decision."""
+    """The decision log's files; the engine that counts them is chosen with the outcomes."""
     if manifest is not None:
         st.caption(
             f"The promoted run is `{manifest.run_id[:8]}` at threshold {manifest.threshold}; "
             "each logged decision is compared with the profile of the run that made it."
         )
-    log_dir = context.settings.decision_log_dir
-    recent = cached.decision_log(str(log_dir))
-    last = recent.decisions["time"].max()
-    return Picked(recent, f"log|{log_dir}|{len(recent.decisions)}|{last}")
+    files = cached.log_files(str(context.settings.decision_log_dir))
+    return Picked(None, files.key, files)
 
 
 def pick_recent(
@@ -202,21 +193,73 @@ def pick_recent(
         return None
 
 
-def pick_outcomes(picked: Picked) -> Picked | None:
-    """Outcomes joined by request or applicant id from an optional upload."""
+def pick_outcomes(context: StoreContext, picked: Picked) -> Picked | None:
+    """Outcomes joined by request or applicant id from an optional upload; for the decision
+    log, the engine that counts it (pandas when outcomes are joined, as the CLI picks)."""
     upload = st.file_uploader(
         "Outcomes that arrived later (CSV or Parquet: request_id or applicant_id, and a 0/1 "
         "outcome column)",
         type=["csv", "parquet"],
         key="monitoring_outcomes",
     )
-    if upload is None:
-        return picked
     try:
+        if picked.log is not None:
+            picked = _counted_by(context, picked, upload is not None)
+        if upload is None or picked.recent is None:
+            return picked
         content = upload.getvalue()
         outcomes = read_table_bytes(upload.name, content)
         joined = sources.join_outcomes(picked.recent, outcomes)
     except GovernanceError as exc:
         show_error(exc)
         return None
-    return Picked(joined, f"{picked.key}|outcomes|{content_fingerprint(content)}")
+    key = f"{picked.key}|outcomes|{content_fingerprint(content)}"
+    return replace(picked, recent=joined, key=key)
+
+
+def _counted_by(context: StoreContext, picked: Picked, with_outcomes: bool) -> Picked:
+    """The log with its engine: DuckDB leaves the rows unread; pandas reads them (once per
+    log key). Says when outcomes need the pandas engine."""
+    files = picked.log
+    setting = context.settings.monitoring_engine
+    choice = choose_engine(setting, files, with_outcomes)
+    if choice.outcomes_refused:
+        st.warning(
+            "These outcomes are not joined: MONITORING_ENGINE=duckdb counts the log without "
+            "holding its rows, and outcomes are joined to the decisions row by row. Set "
+            "MONITORING_ENGINE=auto (or pandas) to join them; the log is then read into memory.",
+            icon=":material/info:",
+        )
+    elif setting == "duckdb":
+        st.caption(
+            "Outcomes are joined to the decisions row by row, which needs the pandas engine: "
+            "with MONITORING_ENGINE=duckdb they are not joined; set it to auto or pandas."
+        )
+    elif choice.engine == "duckdb":
+        st.caption(
+            f"Uploading outcomes switches this log ({size_text(files.size)} of day files) to "
+            "the pandas engine, which reads its rows into memory to join them one by one."
+        )
+    if choice.engine == "duckdb":
+        return replace(picked, engine=choice)
+    recent = cached.decision_log(files.folders[0], files.key)
+    return replace(picked, recent=recent, engine=choice)
+
+
+def engine_caption(picked: Picked) -> str:
+    """Which engine counted the decision log and why, or '' for another source."""
+    if picked.engine is None:
+        return ""
+    name = "DuckDB" if picked.engine.engine == "duckdb" else "pandas"
+    return f" · counted with {name}: {picked.engine.reason}"
+
+
+def no_labelled_rows(picked: Picked) -> str:
+    """Why the labelled-data download is not offered on the DuckDB path, with the fix."""
+    if picked.recent is not None or picked.engine is None:
+        return ""
+    return (
+        "No labelled data to download for Diagnostics: DuckDB counts the log without holding "
+        "its rows, and the log has no outcomes. Upload outcomes under *Outcomes that arrived "
+        "later* with MONITORING_ENGINE=auto or pandas (the log is then read with pandas)."
+    )
