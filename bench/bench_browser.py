@@ -270,6 +270,14 @@ def build_german_store(folder: Path) -> None:
     train_and_log(uri, DEMO_EXPERIMENT, dataset, GERMAN_CONFIGS[0])
 
 
+def server_command(checkout: Path) -> list[str]:
+    """How the README starts the dashboard in checkout: `python -m ui` (imports warmed before
+    it serves) where that launcher exists, else `streamlit run app.py`."""
+    if (checkout / "ui" / "__main__.py").exists():
+        return [sys.executable, "-m", "ui"]
+    return [sys.executable, "-m", "streamlit", "run", "app.py"]
+
+
 @contextmanager
 def app_server(checkout: Path, store: Path, experiment: str, data_root: Path) -> Iterator[str]:
     """`streamlit run app.py` of checkout on a private copy of store; yields its URL."""
@@ -286,7 +294,7 @@ def app_server(checkout: Path, store: Path, experiment: str, data_root: Path) ->
             "DATA_ROOT": str(data_root),
         }
         command = [
-            sys.executable, "-m", "streamlit", "run", "app.py",
+            *server_command(checkout),
             "--server.port", str(port), "--server.headless", "true",
             "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         ]  # fmt: skip
