@@ -1,10 +1,15 @@
-"""Start the dashboard with every page's imports done before the server takes its first request.
+"""Start the dashboard with its imports done and its pages drawn once before it takes a request.
 
-`python -m ui [streamlit options]` is `streamlit run app.py [options]` in this same process,
-after importing what app.py and pages/*.py import at the top (mlflow, pandas, plotly, our
-modules) and what the first model load imports (LightGBM, scikit-learn, skops.io). A fresh
-server then answers its first page without paying seconds of imports, at the cost of starting
-to listen a few seconds later (the imports are paid once, before any browser waits on them).
+`python -m ui [--warm pages|imports|none] [streamlit options]` is `streamlit run app.py
+[options]` in this same process, after (`imports`) importing what app.py and pages/*.py import
+at the top (mlflow, pandas, plotly, our modules) and what the first model load imports
+(LightGBM, scikit-learn, skops.io), and (`pages`, the default) drawing the root and every page
+once headlessly with Streamlit's AppTest, as a first visitor with default settings would open
+them: the store's runs, the recommendation, the opening run's model, validation set and
+figures are then in Streamlit's process-wide caches, which the browser sessions share. A fresh
+server answers its first view of every page without paying seconds of imports and reads, at
+the cost of starting to listen that much later (the work is paid once, before any browser
+waits on it). A page that fails to draw is left to show its own error to the visitor.
 
 numpy and scipy.special come first: importing skops.io scans `sys.modules` in import order for
 every scipy ufunc (a trusted-type list), so imported after mlflow's thousand modules it costs
@@ -16,6 +21,7 @@ module's file (0.1-0.8 s with the dashboard's four thousand modules).
 
 from __future__ import annotations
 
+import argparse
 import ast
 import importlib
 import inspect
@@ -30,6 +36,8 @@ from ui.shared.warmup import WARM_MODULES
 ROOT = Path(__file__).resolve().parent.parent.parent
 APP = ROOT / "app.py"
 FIRST = ("numpy", "scipy.special")
+WARM_CHOICES = ("pages", "imports", "none")
+PAGE_TIMEOUT_SECONDS = 120
 log = logging.getLogger(__name__)
 
 
@@ -70,19 +78,62 @@ def warm(names: Sequence[str]) -> list[str]:
     return failed
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """Warm the imports, then run `streamlit run app.py` with the given options here."""
-    started = time.perf_counter()
-    sys.stderr.write("Loading the dashboard's libraries before serving it...\n")
-    sys.path.insert(0, str(ROOT))
+def page_scripts(root: Path = ROOT) -> list[str]:
+    """The pages to draw before serving, relative to root: pages/*.py, Runs (the root's) first."""
+    pages = sorted(str(page.relative_to(root)) for page in (root / "pages").glob("*.py"))
+    return sorted(pages, key=lambda page: page != "pages/runs.py")
+
+
+def draw_pages(app: Path = APP, timeout: float = PAGE_TIMEOUT_SECONDS) -> list[str]:
+    """Draw the root URL and every page once headlessly (AppTest, in this process) so what a
+    first view reads and computes is cached; the problems met, one line per page."""
+    from streamlit.testing.v1 import AppTest
+
+    problems = []
+    at = AppTest.from_file(str(app), default_timeout=timeout)
+    for page in [None, *page_scripts(app.parent)[1:]]:
+        try:
+            (at.switch_page(page) if page else at).run()
+        except Exception as exc:  # e.g. a timeout: the visitor's own view reports the real error
+            problems.append(f"{page or 'root'}: {type(exc).__name__}: {exc}")
+            at = AppTest.from_file(str(app), default_timeout=timeout)
+            continue
+        problems += [f"{page or 'root'}: {error.value}" for error in at.exception]
+    return problems
+
+
+def _warm_imports() -> None:
+    """Import every module the pages need, then build inspect's module map."""
     # Decorating a cached function outside a running server logs a warning per function.
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+    cache_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    cache_log.setLevel(logging.ERROR)
     warm(warm_modules())
-    logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.NOTSET)
+    cache_log.setLevel(logging.NOTSET)
     inspect.stack()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Warm as asked (default: imports and pages), then run `streamlit run app.py` here."""
+    parser = argparse.ArgumentParser(prog="python -m ui", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--warm",
+        choices=WARM_CHOICES,
+        default="pages",
+        help="before serving: import the libraries and draw every page once (pages), only "
+        "import (imports), or nothing (none, as `streamlit run app.py`)",
+    )
+    options, streamlit_args = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    sys.path.insert(0, str(ROOT))
+    started = time.perf_counter()
+    if options.warm != "none":
+        sys.stderr.write("Loading the dashboard's libraries before serving it...\n")
+        _warm_imports()
+    if options.warm == "pages":
+        sys.stderr.write("Drawing each page once, so the first views are read and cached...\n")
+        for problem in draw_pages():
+            sys.stderr.write(f"  (left to the page to report) {problem}\n")
     seconds = time.perf_counter() - started
-    sys.stderr.write(f"Libraries loaded in {seconds:.1f} s; starting the dashboard.\n")
+    sys.stderr.write(f"Warmed ({options.warm}) in {seconds:.1f} s; starting the dashboard.\n")
     from streamlit.web import cli
 
-    args = list(sys.argv[1:] if argv is None else argv)
-    cli.main(["run", str(APP), *args], prog_name="streamlit")
+    cli.main(["run", str(APP), *streamlit_args], prog_name="streamlit")
