@@ -55,11 +55,11 @@ def _child(script: str, **settings: str) -> object:
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
-def _at_server_start(warm: list[str], store, folder) -> dict:
+def _at_server_start(warm: list[str], uri: str, folder) -> dict:
     """What `python -m ui [warm] --server.port 8599` had done when it started the server."""
     return _child(
         f"MODULES = {MODULES!r}\nWARM = {warm!r}\n{AT_SERVER_START}",
-        MLFLOW_TRACKING_URI=store.uri,
+        MLFLOW_TRACKING_URI=uri,
         MLFLOW_EXPERIMENT_NAME="credit_risk_experiment",
         MLFLOW_ALLOW_FILE_STORE="true",
         PROMOTION_MANIFEST=str(folder / "deploy" / "promotion.json"),
@@ -70,7 +70,7 @@ def test_python_m_ui_imports_and_draws_the_pages_before_the_server_starts(
     file_store, tmp_path
 ) -> None:
     # given `python -m ui --server.port 8599` in a fresh process on a populated store
-    seen = _at_server_start([], file_store, tmp_path)
+    seen = _at_server_start([], file_store.uri, tmp_path)
     # then Streamlit is started on app.py with the options given, after the imports
     assert seen["script"] == str(ROOT / "app.py") and seen["port"] == 8599
     assert all(seen["loaded"].values()), seen["loaded"]
@@ -87,9 +87,18 @@ def test_python_m_ui_imports_and_draws_the_pages_before_the_server_starts(
 
 def test_warm_imports_only_draws_no_page(file_store, tmp_path) -> None:
     # when the launcher is asked for imports only
-    seen = _at_server_start(["--warm", "imports"], file_store, tmp_path)
+    seen = _at_server_start(["--warm", "imports"], file_store.uri, tmp_path)
     # then the modules are loaded and nothing is cached yet
     assert all(seen["loaded"].values()) and seen["cached"] == []
+
+
+def test_a_store_that_cannot_be_opened_still_starts_the_server(tmp_path) -> None:
+    # given a tracking URI naming a folder that does not exist
+    seen = _at_server_start([], f"file:{tmp_path / 'no-such-store'}", tmp_path)
+    # then the pages were drawn (each shows its own message to the visitor) and the server
+    # is started all the same, with no model cached
+    assert seen["script"] == str(ROOT / "app.py")
+    assert "ui.shared.cache.model" not in seen["cached"]
 
 
 def test_warm_list_covers_every_page_import() -> None:

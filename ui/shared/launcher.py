@@ -38,6 +38,15 @@ APP = ROOT / "app.py"
 FIRST = ("numpy", "scipy.special")
 WARM_CHOICES = ("pages", "imports", "none")
 PAGE_TIMEOUT_SECONDS = 120
+# Streamlit warnings that only say the work happens before the server exists, as intended:
+# logger name -> the start of the message dropped.
+WARM_NOISE = {
+    "streamlit.runtime.caching.cache_data_api": "No runtime found",
+    "streamlit.runtime.scriptrunner_utils.script_run_context": "Thread 'MainThread': missing",
+    # The config read before serving makes Streamlit's own read of the flags look like a
+    # change of the [server] section; the flags are applied all the same.
+    "streamlit.config": "An update to the [server] config option section",
+}
 log = logging.getLogger(__name__)
 
 
@@ -102,13 +111,27 @@ def draw_pages(app: Path = APP, timeout: float = PAGE_TIMEOUT_SECONDS) -> list[s
     return problems
 
 
+class _DropWarmNoise(logging.Filter):
+    """Drop the one expected warning of a Streamlit logger (WARM_NOISE)."""
+
+    def __init__(self, start: str) -> None:
+        super().__init__()
+        self.start = start
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """False for the expected warning, True for anything else."""
+        return not record.getMessage().startswith(self.start)
+
+
+def _quiet_warm_noise() -> None:
+    """Attach the filters of WARM_NOISE to their loggers (for the life of this process)."""
+    for name, start in WARM_NOISE.items():
+        logging.getLogger(name).addFilter(_DropWarmNoise(start))
+
+
 def _warm_imports() -> None:
     """Import every module the pages need, then build inspect's module map."""
-    # Decorating a cached function outside a running server logs a warning per function.
-    cache_log = logging.getLogger("streamlit.runtime.caching.cache_data_api")
-    cache_log.setLevel(logging.ERROR)
     warm(warm_modules())
-    cache_log.setLevel(logging.NOTSET)
     inspect.stack()
 
 
@@ -126,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     if options.warm != "none":
+        _quiet_warm_noise()
         sys.stderr.write("Loading the dashboard's libraries before serving it...\n")
         _warm_imports()
     if options.warm == "pages":
