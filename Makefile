@@ -38,7 +38,7 @@ demo: $(VENV)/.runtime
 	$(PY) -m core train --demo --if-empty
 
 run: demo
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(PY) -m ui --server.port $(PORT)
 
 # Sign-in on this machine (README "Four eyes, identity"): oidc-provider-mock on AUTH_PORT, the
 # [auth] secrets in AUTH_DEMO_DIR (not .streamlit/), a deploy folder of its own.
@@ -60,7 +60,7 @@ run-auth: demo $(VENV)/.dev
 	$(PY) -m oidc_provider_mock --port $(AUTH_PORT) $(AUTH_USERS) & provider=$$!; \
 		trap 'kill $$provider' EXIT INT TERM; \
 		echo "open http://localhost:$(PORT)/promotion and log in as alice, bob or vera"; \
-		$(AUTH_ENV) $(BIN)/streamlit run app.py --server.port $(PORT)
+		$(AUTH_ENV) $(PY) -m ui --server.port $(PORT)
 
 serve: $(VENV)/.runtime
 	$(PY) -m core serve --port $(SERVE_PORT)

@@ -1,5 +1,5 @@
-"""Real-browser helpers: Debian's Chromium, `streamlit run app.py` on a free port, a page opened
-and waited for until its script finished."""
+"""Real-browser helpers: Debian's Chromium, the dashboard as `make run` starts it (`python -m ui`)
+on a free port, a page opened and waited for until its script finished."""
 
 from __future__ import annotations
 
@@ -30,11 +30,11 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 @contextmanager
 def dashboard_server(folder: Path, **settings: str) -> Iterator[str]:
-    """`streamlit run app.py` on a free loopback port with these settings; yields its URL."""
+    """`python -m ui` (app.py, imports warmed first) on a free loopback port; yields its URL."""
     port = free_port()
     env = {**os.environ, **settings}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        sys.executable, "-m", "ui",
         "--server.port", str(port), "--server.headless", "true",
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
