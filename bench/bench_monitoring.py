@@ -17,7 +17,7 @@ Engines (monitor --engine pandas|duckdb|spark): on --engines-rows (1M) decisions
   with the reason without Java or pyspark). Then DuckDB on --duckdb-rows (10M) decisions.
   Goals: DuckDB at 10M < 15 s wall and < 1 GB peak; the same numbers as pandas.
   The numeric features are written as the service logs the demo's (whole numbers, money to the
-  cent, ratios to 4 decimals); --full-entropy writes raw normal doubles instead (4x the bytes).
+  cent, ratios to 4 decimals); --full-entropy writes raw normal doubles instead (2.6x the bytes).
 
 Run: python bench/bench_monitoring.py [--rows 1000000] [--reference 200000] [--skip-log]
   [--engines-rows 1000000] [--spark] [--duckdb-rows 10000000] [--full-entropy]
