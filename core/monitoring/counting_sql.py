@@ -3,7 +3,7 @@
 A relation with the decision log's columns (time, run_id, decision, probability_of_default and
 the `features` struct) is counted in one scan, grouped by run and period: rows, approvals, the
 first time, out-of-range counts and, for the score and every profiled feature, the values
-present and one count_if per reference edge (values >= it) or category (values equal to it).
+present and one count per reference edge (values >= it) or category (values equal to it).
 No per-row bin index is computed: core.monitoring.counting_assembly turns these counts into
 core.monitoring.drift's bins (a numeric bin is the number of edges <= the value, the missing bin
 after the last; a category's slot is its position, unseen after them, missing last) by
