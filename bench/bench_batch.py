@@ -121,7 +121,7 @@ def main() -> int:
         _measure("local engine, --explain all", args.rows, job("local", "all", "local-all")),
     ]
     if not args.no_spark:
-        from core.batch.spark_session import spark_session
+        from core.data.spark_session import spark_session
 
         spark_session(f"local[{args.workers}]", args.batch_rows)  # start-up not counted
         small = book.iloc[:1_000]

@@ -10,12 +10,17 @@ Baseline (same data, same run): Evidently 0.7.23's DataDriftPreset(method="psi")
   bench/.venv-evidently (Evidently needs pandas 2.3.3) as a subprocess that reports its timing.
 Goals: report < 5 s, at least 20x faster than Evidently.
 
-DuckDB (monitor --engine duckdb): on the compacted log of (b), the report must equal the pandas
-  engine's; then on --duckdb-rows (10M) decisions written as compacted Parquet day files, timed
-  in a child process with its peak RSS. Goals: < 15 s and < 1 GB.
+Engines (monitor --engine pandas|duckdb|spark): on --engines-rows (1M) decisions written as
+  compacted Parquet day files, each engine's report in a child process (time, CPU, peak RSS;
+  Spark's CPU counts the local JVM, its session start is not counted) and a check that the
+  DuckDB and Spark reports equal the pandas engine's. The Spark row runs with --spark (skipped
+  with the reason without Java or pyspark). Then DuckDB on --duckdb-rows (10M) decisions.
+  Goals: DuckDB at 10M < 15 s wall and < 1 GB peak; the same numbers as pandas.
+  The numeric features are written as the service logs the demo's (whole numbers, money to the
+  cent, ratios to 4 decimals); --full-entropy writes raw normal doubles instead (2.6x the bytes).
 
 Run: python bench/bench_monitoring.py [--rows 1000000] [--reference 200000] [--skip-log]
-  [--duckdb-rows 10000000]
+  [--engines-rows 1000000] [--spark] [--duckdb-rows 10000000] [--full-entropy]
 Build the baseline's venv once with `make bench-evidently`, or:
   python3.11 -m venv bench/.venv-evidently &&
   bench/.venv-evidently/bin/pip install -r bench/requirements-evidently.txt
@@ -25,9 +30,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.util
 import json
 import os
+import pickle
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,10 +53,11 @@ from core.decision_log.compact import compact_log
 from core.decision_log.contract import SCORE
 from core.decision_log.reader import RecentData, read_decision_log
 from core.decision_log.writer import records_from_frames, write_records
-from core.monitoring.log_engines import duckdb_report
+from core.monitoring.log_engines import duckdb_report, spark_report
 from core.monitoring.profiles import ProfileSet
 from core.monitoring.reference import ReferenceProfile, build_profile, read_profile
 from core.monitoring.report import MonitoringReport, build_report
+from core.monitoring.use_cases import report_with_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORT_GOAL_S = 5.0
@@ -77,11 +86,34 @@ print(json.dumps({"seconds": time.perf_counter() - start, "cpu": time.process_ti
 """
 
 
+# Numeric features as the service logs them (the demo's columns): whole numbers (a bureau
+# score), money to the cent (an income) and ratios to 4 decimals; `--full-entropy` keeps the
+# raw normal draws (every value a distinct double, 4x the Parquet bytes).
+UNITS = ((650.0, 60.0, 0), (10.0, 0.5, 2), (0.3, 0.1, 4))
+
+
+def _in_units(i: int, z: np.ndarray) -> np.ndarray:
+    """A standard normal draw in feature i's unit, rounded as logged (money: log-normal)."""
+    centre, spread, decimals = UNITS[i % len(UNITS)]
+    values = centre + spread * z
+    return np.round(np.exp(values) if decimals == 2 else values, decimals)
+
+
+def _standard(i: int, values: np.ndarray) -> np.ndarray:
+    """Feature i back on the standard normal scale (the inverse of _in_units, up to rounding)."""
+    centre, spread, decimals = UNITS[i % len(UNITS)]
+    return ((np.log(values) if decimals == 2 else values) - centre) / spread
+
+
+FULL_ENTROPY = False
+
+
 def features(rows: int, rng: np.random.Generator, drift: np.ndarray) -> pd.DataFrame:
     """30 features: 26 numeric (some drifting with `drift`, 2% missing) and 4 categorical."""
     columns: dict[str, np.ndarray] = {}
     for i in range(N_NUMERIC):
         values = rng.normal(0.0, 1.0, rows) + (drift * (0.5 if i % 5 == 0 else 0.0))
+        values = values if FULL_ENTROPY else _in_units(i, values)
         values[rng.random(rows) < 0.02] = np.nan
         columns[f"num_{i:02d}"] = values
     categories = np.array(["A", "B", "C", "D", "E", "F"])
@@ -96,11 +128,10 @@ def scores_and_outcomes(
     frame: pd.DataFrame, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """A score driven by a few features, and outcomes drawn from it."""
-    logit = (
-        -1.8
-        + 0.8 * np.nan_to_num(frame["num_00"].to_numpy())
-        + 0.4 * np.nan_to_num(frame["num_01"].to_numpy())
-    )
+    first, second = (frame[f"num_{i:02d}"].to_numpy() for i in (0, 1))
+    if not FULL_ENTROPY:
+        first, second = _standard(0, first), _standard(1, second)
+    logit = -1.8 + 0.8 * np.nan_to_num(first) + 0.4 * np.nan_to_num(second)
     scores = 1.0 / (1.0 + np.exp(-logit))
     outcomes = (rng.random(len(frame)) < scores).astype(float)
     return scores, outcomes
@@ -217,32 +248,85 @@ def write_parquet_log(folder: Path, rows: int, seed: int = 1) -> None:
             pq.write_table(table.take(rows_of_day), folder / name, compression="zstd")
 
 
-def duckdb_at_scale(rows: int, profile: ReferenceProfile, folder: Path) -> None:
-    """DuckDB on `rows` decisions of compacted Parquet, in a child process (its own peak RSS)."""
-    log = folder / "parquet-log"
+def _goal(label: str, met: bool | None, detail: str) -> None:
+    """One goal line: [met], [MISSED] or [not run]."""
+    verdict = "[not run]" if met is None else "[met]" if met else "[MISSED]"
+    print(f"  goal {label}: {verdict} {detail}")
+
+
+def _child(engine: str, log: Path, profile_path: Path, master: str = "local[2]") -> dict:
+    """One engine's report of a log in a child process (its own peak RSS), its figures."""
+    result = subprocess.run(
+        [sys.executable, __file__, "--count", engine, str(log), str(profile_path), master],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise SystemExit(f"{engine} child failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _engine_line(engine: str, rows: int, found: dict) -> str:
+    """A bench row of one engine's report of a Parquet log."""
+    start = f", session start {found['start_s']:.1f} s not counted" if "start_s" in found else ""
+    return (
+        f"monitor --engine {engine}, {rows:,} decisions on Parquet: {found['seconds']:.2f} s, "
+        f"CPU {found['cpu']:.2f} s{found.get('cpu_note', '')}, peak RSS "
+        f"{found['peak_mb']:,.0f} MB ({found['decisions']:,} decisions, {found['alerts']} "
+        f"alerts{start})"
+    )
+
+
+def _parquet_log(rows: int, profile: ReferenceProfile, folder: Path) -> tuple[Path, Path]:
+    """`rows` decisions written as compacted Parquet day files, and the profile's file."""
+    log = folder / f"parquet-log-{rows}"
     log.mkdir()
     start = time.perf_counter()
     write_parquet_log(log, rows)
-    write_s = time.perf_counter() - start
-    (folder / "profile.json").write_text(profile.model_dump_json(), "utf-8")
-    result = subprocess.run(
-        [sys.executable, __file__, "--count-duckdb", str(log), str(folder / "profile.json")],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    found = json.loads(result.stdout.strip().splitlines()[-1])
-    met = (
-        "met"
-        if found["seconds"] < DUCKDB_GOAL_S and found["peak_mb"] < DUCKDB_MEMORY_GOAL_MB
-        else "MISSED"
-    )
     print(
-        f"monitor --engine duckdb, {rows:,} decisions on Parquet "
-        f"({_bytes(log, '.parquet') / 1e6:,.0f} MB, {len(list(log.iterdir()))} day files, "
-        f"written in {write_s:.0f} s): {found['seconds']:.2f} s, CPU {found['cpu']:.2f} s, "
-        f"peak RSS {found['peak_mb']:,.0f} MB ({found['decisions']:,} decisions, "
-        f"{found['alerts']} alerts)  goal < {DUCKDB_GOAL_S:g} s and < "
-        f"{DUCKDB_MEMORY_GOAL_MB} MB: {met}"
+        f"{rows:,} decisions as Parquet day files: {_bytes(log, '.parquet') / 1e6:,.0f} MB in "
+        f"{len(list(log.iterdir()))} files (written in {time.perf_counter() - start:.0f} s)"
     )
+    (folder / "profile.json").write_text(profile.model_dump_json(), "utf-8")
+    return log, folder / "profile.json"
+
+
+def spark_missing() -> str | None:
+    """Why the Spark row cannot run here, or None."""
+    if shutil.which("java") is None:
+        return "Java is not installed (apt-get install default-jre-headless)"
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install -r requirements-spark.txt)"
+    return None
+
+
+def engines_compared(rows: int, profile: ReferenceProfile, folder: Path, spark: bool) -> None:
+    """pandas, DuckDB and (with --spark) Spark on the same Parquet log: times and equality."""
+    log, profile_path = _parquet_log(rows, profile, folder)
+    reports = {}
+    engines = ["pandas", "duckdb"]
+    why = spark_missing() if spark else "run with --spark"
+    if why is None:
+        engines.append("spark")
+    for engine in engines:
+        found = _child(engine, log, profile_path)
+        reports[engine] = pickle.loads(Path(found["report"]).read_bytes())
+        print(_engine_line(engine, rows, found))
+    if why is not None:
+        print(f"monitor --engine spark: skipped ({why})")
+    for engine in engines[1:]:
+        same = same_report(reports[engine], reports["pandas"])
+        _goal(f"{engine} report = pandas report at {rows:,}", same, "")
+
+
+def duckdb_at_scale(rows: int, profile: ReferenceProfile, folder: Path) -> None:
+    """DuckDB on `rows` decisions of compacted Parquet, in a child process (its own peak RSS)."""
+    log, profile_path = _parquet_log(rows, profile, folder)
+    found = _child("duckdb", log, profile_path)
+    print(_engine_line("duckdb", rows, found))
+    _goal(f"DuckDB {rows:,} < {DUCKDB_GOAL_S:g} s wall", found["seconds"] < DUCKDB_GOAL_S,
+          f"({found['seconds']:.2f} s; load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+    _goal(f"DuckDB {rows:,} < {DUCKDB_MEMORY_GOAL_MB} MB peak",
+          found["peak_mb"] < DUCKDB_MEMORY_GOAL_MB, f"({found['peak_mb']:,.0f} MB)")  # fmt: skip
 
 
 def _peak_mb() -> float:
@@ -253,24 +337,49 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def count_duckdb(log: Path, profile_path: Path) -> None:
-    """Child process: the DuckDB report of a log, its time and this process's peak memory."""
+def _jvm_cpu(session) -> float | None:
+    """CPU seconds of the local Spark JVM (py4j's gateway process), None when not local."""
+    proc = getattr(getattr(session.sparkContext, "_gateway", None), "proc", None)
+    stat = Path(f"/proc/{getattr(proc, 'pid', -1)}/stat")
+    if not stat.exists():
+        return None
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def count_child(engine: str, log: Path, profile_path: Path, master: str) -> None:
+    """Child process: one engine's report of a log, its time, CPU and peak memory (JSON)."""
     profile = read_profile(profile_path)
+    profiles = ProfileSet({profile.run_id: profile}, ())
+    extra: dict[str, object] = {}
+    session, jvm_before = None, None
+    if engine == "spark":
+        from core.data.spark_session import spark_session
+
+        start = time.perf_counter()
+        session = spark_session(master, 100_000, app_name="bench monitor")
+        extra["start_s"] = time.perf_counter() - start
+        jvm_before = _jvm_cpu(session)
     start, cpu = time.perf_counter(), time.process_time()
-    report = duckdb_report(log, lambda runs: ProfileSet({profile.run_id: profile}, ()))
+    if engine == "pandas":
+        report = report_with_profiles(read_decision_log(log), profiles)
+    elif engine == "duckdb":
+        report = duckdb_report(log, lambda runs: profiles)
+    else:
+        report = spark_report(log, lambda runs: profiles, master=master)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = _peak_mb()
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "cpu": cpu,
-                "peak_mb": peak,
-                "decisions": int(report.segments["decisions"].sum()),
-                "alerts": len(report.alerts),
-            }
-        )
-    )
+    if session is not None:
+        jvm_after = _jvm_cpu(session)
+        if jvm_before is not None and jvm_after is not None:
+            cpu += jvm_after - jvm_before
+            extra["cpu_note"] = " (driver + JVM)"
+    out = log.parent / f"{engine}-report.pickle"
+    out.write_bytes(pickle.dumps(report))
+    print(json.dumps({
+        "seconds": seconds, "cpu": cpu, "peak_mb": _peak_mb(), "report": str(out),
+        "decisions": int(report.segments["decisions"].sum()), "alerts": len(report.alerts),
+        **extra,
+    }))  # fmt: skip
 
 
 def evidently_seconds(
@@ -311,10 +420,25 @@ def main() -> None:
         default=10_000_000,
         help="decisions of the DuckDB-on-Parquet row (0: skip it)",
     )
-    parser.add_argument("--count-duckdb", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--engines-rows",
+        type=int,
+        default=1_000_000,
+        help="decisions of the pandas / DuckDB / Spark comparison on Parquet (0: skip it)",
+    )
+    parser.add_argument("--spark", action="store_true", help="add the Spark engine's row")
+    parser.add_argument(
+        "--full-entropy",
+        action="store_true",
+        help="numeric features as raw normal doubles (the first bench's data), not logged units",
+    )
+    parser.add_argument("--count", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.count_duckdb:
-        count_duckdb(*args.count_duckdb)
+    global FULL_ENTROPY
+    FULL_ENTROPY = args.full_entropy
+    if args.count:
+        engine, log, profile_path, master = args.count
+        count_child(engine, Path(log), Path(profile_path), master)
         return
     reference, ref_scores, ref_labels, recent = make_data(args.rows, args.reference)
     names = list(reference.columns)
@@ -352,6 +476,8 @@ def main() -> None:
                 f"{read_s:.2f} s, report {log_report_s:.2f} s, {len(read.decisions):,} rows)"
             )
             compacted_read(folder / "log", read, {"bench-run": profile})
+        if args.engines_rows:
+            engines_compared(args.engines_rows, profile, folder, args.spark)
         if args.duckdb_rows:
             duckdb_at_scale(args.duckdb_rows, profile, folder)
         evidently_s = evidently_seconds(reference, recent.features, folder)

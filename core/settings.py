@@ -102,7 +102,7 @@ class Settings:
     ledger_signing_key: str | None = field(default=None, repr=False)
     ledger_public_key: str | None = None
     decision_log_fsync: Literal["batch", "off"] = "off"
-    monitoring_engine: Literal["auto", "pandas", "duckdb"] = "auto"
+    monitoring_engine: Literal["auto", "pandas", "duckdb", "spark"] = "auto"
     scoring_body_timeout: float = DEFAULT_SCORING_BODY_TIMEOUT
 
     @property

@@ -64,15 +64,15 @@ def parse_fsync(raw: str) -> Literal["batch", "off"]:
     )
 
 
-def parse_engine(raw: str) -> Literal["auto", "pandas", "duckdb"]:
-    """MONITORING_ENGINE: who counts the decision log's bins (auto, pandas or duckdb)."""
+def parse_engine(raw: str) -> Literal["auto", "pandas", "duckdb", "spark"]:
+    """MONITORING_ENGINE: who counts the decision log's bins (auto, pandas, duckdb or spark)."""
     if raw in ("", "auto"):
         return "auto"
-    if raw in ("pandas", "duckdb"):
+    if raw in ("pandas", "duckdb", "spark"):
         return raw  # type: ignore[return-value]
     raise SettingsError(
         f"MONITORING_ENGINE '{raw}' is not supported.",
-        fix="Set it to auto (DuckDB for a large log, the default), pandas or duckdb.",
+        fix="Set it to auto (DuckDB for a large log, the default), pandas, duckdb or spark.",
     )
 
 

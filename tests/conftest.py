@@ -32,6 +32,7 @@ pytest_plugins = (
     "tests.helpers.oidc_provider",
     "tests.helpers.promotion_fixtures",
     "tests.helpers.serving_fixtures",
+    "tests.helpers.spark_fixtures",
 )
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -15,24 +12,9 @@ from core.batch.job import run_batch_job
 from core.batch.manifest import MANIFEST_NAME
 from core.errors import DataValidationError
 from tests.helpers import batch_scoring as batch
+from tests.helpers.spark_fixtures import SPARK_MASTER as MASTER
 
 pytestmark = pytest.mark.spark
-MASTER = "local[2]"
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[object]:
-    """One local[2] session for the whole test session, stopped at its end."""
-    if shutil.which("java") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Java is not installed: .ci/run must apt-get install default-jre-headless")
-        pytest.skip("Java is not installed (apt-get install default-jre-headless)")
-    pytest.importorskip("pyspark", reason="pyspark is pinned in requirements-spark.txt")
-    from core.batch.spark_session import spark_session
-
-    session = spark_session(MASTER, 100_000)
-    yield session
-    session.stop()
 
 
 def test_spark_engine_gives_the_service_answer_for_every_row(

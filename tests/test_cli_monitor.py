@@ -110,3 +110,17 @@ def test_duckdb_engine_prints_the_pandas_engines_alerts_and_report(monitor_env, 
     # and DuckDB refuses to join outcomes it never holds row by row
     assert main(["monitor", "--engine", "duckdb", "--outcomes", str(last)]) == 2
     assert "cannot join outcomes" in capsys.readouterr().err
+
+
+def test_spark_engine_without_java_names_what_to_install(
+    monitor_env, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given MONITORING_ENGINE=spark on a machine whose PATH and JAVA_HOME hold no java
+    _, folder = monitor_env
+    monkeypatch.setenv("MONITORING_ENGINE", "spark")
+    monkeypatch.setenv("PATH", str(folder / "no-java"))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    # when the job runs / then it exits 2 naming Java and requirements-spark.txt
+    assert main(["monitor", "--spark-master", "local[2]"]) == 2
+    err = capsys.readouterr().err
+    assert "needs Java 17+" in err and "requirements-spark.txt" in err

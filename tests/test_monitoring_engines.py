@@ -1,6 +1,6 @@
-"""Monitoring counted in DuckDB gives the pandas engine's report: same counts, PSIs, alerts and
-notes on a log with corrupt lines, a bad time, a model change mid-period, unseen categories,
-several folders with per-writer files and a day compacted to Parquet."""
+"""Monitoring counted in DuckDB or Spark gives the pandas engine's report: same counts, PSIs,
+alerts and notes on a log with corrupt lines, a bad time, a model change mid-period, unseen
+categories, several folders with per-writer files and a day compacted to Parquet."""
 
 from __future__ import annotations
 
@@ -12,16 +12,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.data.spark_session import check_spark_installed
 from core.data.synthetic import make_recent_applications, make_synthetic_credit_data
 from core.decision_log.compact import compact_log
 from core.decision_log.reader import read_decision_log
 from core.decision_log.writer import records_from_frames, write_records
 from core.errors import DataValidationError
-from core.monitoring.log_engines import AUTO_DUCKDB_BYTES, chosen_engine, duckdb_report
+from core.monitoring.log_engines import (
+    AUTO_DUCKDB_BYTES,
+    chosen_engine,
+    duckdb_report,
+    spark_report,
+)
 from core.monitoring.profiles import ProfileSet
 from core.monitoring.reference import ReferenceProfile, build_profile
 from core.monitoring.report import MonitoringReport
 from core.monitoring.use_cases import report_with_profiles
+from tests.helpers.spark_fixtures import SPARK_MASTER
 
 CATEGORICAL = ["home_ownership", "loan_purpose"]
 THRESHOLD = 0.4542
@@ -115,3 +122,36 @@ def test_auto_picks_duckdb_above_the_size_threshold(log: list[Path], tmp_path: P
     assert chosen_engine("auto", big, with_outcomes=True) == "pandas"
     with pytest.raises(DataValidationError, match="cannot join outcomes"):
         chosen_engine("duckdb", log, with_outcomes=True)
+    assert chosen_engine("spark", log) == "spark"
+    with pytest.raises(DataValidationError, match=r"Spark engine .* cannot join outcomes"):
+        chosen_engine("spark", log, with_outcomes=True)
+
+
+@pytest.mark.spark
+def test_spark_counts_give_the_pandas_report(spark, log: list[Path], profiles: dict) -> None:
+    # given the same log (Parquet days read by Spark, JSONL with a corrupt line parsed here)
+    # and a session whose time zone is 14 hours ahead of UTC
+    def profiles_for(ids: tuple[str, ...]) -> ProfileSet:
+        return ProfileSet({r: profiles[r] for r in ids}, ())
+
+    zone = "spark.sql.session.timeZone"
+    spark.conf.set(zone, "Pacific/Kiritimati")
+    # when Spark SQL counts it on the test session's local[2] session, by week and by month
+    for period in ("week", "month"):
+        counted = spark_report(log, profiles_for, period, master=SPARK_MASTER)
+        # then the report is the pandas engine's (UTC periods), bit for bit, notes and alerts
+        _same(counted, _pandas(log, profiles, period))
+    assert "Skipped 1 corrupt" in " ".join(counted.notes)
+    assert (counted.features["unseen_rate"] > 0).any() and counted.alerts
+    assert spark.conf.get(zone) == "Pacific/Kiritimati"  # the user's setting is restored
+    spark.conf.unset(zone)
+
+
+def test_spark_without_java_names_what_to_install(monkeypatch, tmp_path: Path) -> None:
+    # given a machine whose PATH and JAVA_HOME hold no java
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    # when the Spark engine is asked for / then the message names Java and the requirements file
+    with pytest.raises(DataValidationError, match="Java 17") as error:
+        check_spark_installed()
+    assert "requirements-spark.txt" in str(error.value.fix)

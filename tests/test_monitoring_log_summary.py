@@ -35,3 +35,12 @@ def test_engine_choice_is_the_clis_with_its_reason(tmp_path: Path) -> None:
     assert choose_engine("pandas", files, with_outcomes=False).reason.startswith(
         "MONITORING_ENGINE=pandas"
     )
+
+
+def test_the_spark_setting_is_counted_by_duckdb_on_the_page_and_says_so(tmp_path: Path) -> None:
+    folder = tmp_path / "log"
+    folder.mkdir()
+    (folder / "decisions-2026-03-01.jsonl").write_text("{}\n")
+    choice = choose_engine("spark", log_files(folder), with_outcomes=True)
+    assert (choice.engine, choice.outcomes_refused) == ("duckdb", True)
+    assert choice.reason.startswith("MONITORING_ENGINE=spark: the page counts with DuckDB")

@@ -16,8 +16,8 @@ from core.batch.model import ModelFolder
 from core.batch.options import BatchOptions, EngineResult
 from core.batch.rows import Explain, output_columns, score_rows
 from core.batch.source import id_column, input_files
-from core.batch.spark_session import quiet_pandas_warning, spark_session
 from core.batch.worker import worker_model
+from core.data.spark_session import quiet_pandas_warning, spark_session
 from core.data.tables import CSV_SUFFIXES, check_unique_columns, sniff_delimiter
 from core.errors import DataValidationError
 from core.scoring.scorer import DECLINE

@@ -5,13 +5,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from functools import partial
 from pathlib import Path
 
 from core.data.tables import read_table
 from core.decision_log.reader import read_decision_log
 from core.monitoring import use_cases as monitoring
 from core.monitoring.counting import ENGINES
-from core.monitoring.log_engines import AUTO_DUCKDB_BYTES, chosen_engine, duckdb_report
+from core.monitoring.log_engines import (
+    AUTO_DUCKDB_BYTES,
+    chosen_engine,
+    duckdb_report,
+    spark_report,
+)
 from core.monitoring.output import write_report
 from core.monitoring.periods import PERIODS
 from core.monitoring.profiles import load_profiles
@@ -53,8 +59,14 @@ def register(commands: argparse._SubParsersAction) -> None:
         choices=ENGINES,
         default=None,
         help="with the log: who counts the bins: pandas (in memory), duckdb (SQL over the day "
-        "files, JSONL or compacted Parquet) or auto (default, MONITORING_ENGINE: DuckDB above "
+        "files, JSONL or compacted Parquet), spark (the same SQL on Spark: Parquet day files "
+        "read by Spark, JSONL parsed here first, so compact a large log; needs "
+        "requirements-spark.txt and Java) or auto (default, MONITORING_ENGINE: DuckDB above "
         f"{AUTO_DUCKDB_BYTES // 2**20} MB of day files)",
+    )
+    parser.add_argument(
+        "--spark-master",
+        help="with --engine spark: the Spark master (default: spark-submit's, else local[*])",
     )
     parser.add_argument(
         "--since",
@@ -82,13 +94,12 @@ def _report(
     if args.source == monitoring.LOG_SOURCE:
         folders = args.log_folder or [settings.decision_log_dir]
         engine = args.engine or settings.monitoring_engine
-        if chosen_engine(engine, folders, args.since, args.outcomes is not None) == "duckdb":
-            return duckdb_report(
-                folders,
-                lambda runs: load_profiles(settings, client, runs),
-                args.period,
-                args.since,
-            )
+        chosen = chosen_engine(engine, folders, args.since, args.outcomes is not None)
+        profiles_for = partial(load_profiles, settings, client)
+        if chosen == "duckdb":
+            return duckdb_report(folders, profiles_for, args.period, args.since)
+        if chosen == "spark":
+            return spark_report(folders, profiles_for, args.period, args.since, args.spark_master)
         recent = read_decision_log(folders, args.since)
     else:
         recent = monitoring.load_recent(settings, args.source, args.since, **options)

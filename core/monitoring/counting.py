@@ -1,8 +1,8 @@
 """The counts the monitoring report is built from, whichever engine counted them.
 
-An engine (pandas in memory, DuckDB in SQL) counts volumes, approvals and, per run, feature and
-period, the rows in each reference bin plus out-of-range, missing and unseen values. PSI, its
-noise level, the tests and the alerts are computed from these counts in core.monitoring.
+An engine (pandas in memory, DuckDB or Spark in SQL) counts volumes, approvals and, per run,
+feature and period, the rows in each reference bin plus out-of-range, missing and unseen values.
+PSI, its noise level, the tests and the alerts are computed from these counts in core.monitoring.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-Engine = Literal["auto", "pandas", "duckdb"]
-ENGINES: tuple[Engine, ...] = ("auto", "pandas", "duckdb")
+Engine = Literal["auto", "pandas", "duckdb", "spark"]
+ENGINES: tuple[Engine, ...] = ("auto", "pandas", "duckdb", "spark")
 
 
 @dataclass(frozen=True, eq=False)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from core.decision_log.contract import SCORE
 from core.monitoring.counting import BinCounts, FeatureCounts
-from core.monitoring.counting_sql import SCORE_COLUMN, CountPlan
+from core.monitoring.counting_sql import SCORE_COLUMN, CountPlan, slot_width
 from core.monitoring.periods import Period, period_label
 from core.monitoring.reference import CategoricalProfile, NumericProfile, ReferenceProfile
 
@@ -22,7 +22,47 @@ def _totals(grouped: pd.DataFrame) -> pd.DataFrame:
     keys = ["run_id", "period"]
     table = grouped.groupby(keys, dropna=False)[sums].sum()
     first = grouped.groupby(keys, dropna=False)["first_time"].min()
-    return table.assign(first_time=first).reset_index()
+    return pd.concat([table, first.rename("first_time")], axis=1).reset_index()
+
+
+def _slot_values(
+    rows: pd.DataFrame, column: str, part: NumericProfile | CategoricalProfile, numeric: bool
+) -> list[np.ndarray]:
+    """One run's slot counts of a bin column from its SQL counts: numeric bins are differences
+    of the counts of values >= each edge; unseen = present - known; missing = rows - present."""
+    rows_n = rows["n"].to_numpy(np.int64)
+    if numeric != isinstance(part, NumericProfile):  # a feature profiled as the other kind
+        return [np.zeros_like(rows_n)] * slot_width(part)
+    present = rows[f"{column}_nn"].to_numpy(np.int64)
+    if isinstance(part, NumericProfile):
+        above = [rows[f"{column}_c{k}"].to_numpy(np.int64) for k in range(len(part.edges))]
+        cumulative = [present, *above, np.zeros_like(present)]
+        slots = [cumulative[k] - cumulative[k + 1] for k in range(len(part.edges) + 1)]
+    else:
+        slots = [rows[f"{column}_c{k}"].to_numpy(np.int64) for k in range(len(part.categories))]
+        slots.append(present - sum(slots, np.zeros_like(present)))
+    return [*slots, rows_n - present]
+
+
+def _with_slots(
+    totals: pd.DataFrame, plan: CountPlan, profiles: Mapping[str, ReferenceProfile]
+) -> pd.DataFrame:
+    """The totals with a count column per slot of every profiled run's bin columns (zero on
+    other runs' rows)."""
+    slots: dict[str, np.ndarray] = {}
+    for run_id, profile in profiles.items():
+        mask = (totals["run_id"] == run_id).to_numpy()
+        parts = [(SCORE_COLUMN, profile.score, True)] + [
+            (plan.bin_column(name), part, name in plan.numeric)
+            for name, part in profile.features.items()
+            if name in plan.features
+        ]
+        for column, part, numeric in parts:
+            values = _slot_values(totals[mask], column, part, numeric)
+            for k, counts in enumerate(values):
+                name = plan.count_column(column, k)
+                slots.setdefault(name, np.zeros(len(totals), np.int64))[mask] = counts
+    return pd.concat([totals, pd.DataFrame(slots, index=totals.index)], axis=1)
 
 
 def _matrix(
@@ -86,7 +126,7 @@ def assemble(
     period: Period,
 ) -> tuple[BinCounts, int]:
     """BinCounts from every file's grouped counts, and the rows left out for a bad time."""
-    totals = _totals(grouped)
+    totals = _with_slots(_totals(grouped), plan, profiles)
     bad_times = int(totals.loc[totals["period"].isna(), "n"].sum())
     totals = totals[totals["period"].notna()].copy()
     totals["period"] = totals["period"].astype(np.int64)

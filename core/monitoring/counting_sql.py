@@ -1,11 +1,13 @@
-"""The SQL that counts decisions into reference bins: one text per dialect (DuckDB today).
+"""The SQL that counts decisions into reference bins: one text, spelled per dialect (DuckDB, Spark).
 
 A relation with the decision log's columns (time, run_id, decision, probability_of_default and
 the `features` struct) is counted in one scan, grouped by run and period: rows, approvals, the
-first time, out-of-range sums and, for the score and every profiled feature, one count_if per
-bin. The bin rules are core.monitoring.drift's: a numeric bin is the number of edges <= the
-value (a binary tree of CASEs), the missing bin after the last; a category's slot is its
-position, unseen after them, missing last. NaN counts as missing, as in pandas.
+first time, out-of-range counts and, for the score and every profiled feature, the values
+present and one count per reference edge (values >= it) or category (values equal to it).
+No per-row bin index is computed: core.monitoring.counting_assembly turns these counts into
+core.monitoring.drift's bins (a numeric bin is the number of edges <= the value, the missing bin
+after the last; a category's slot is its position, unseen after them, missing last) by
+differences. NaN counts as missing, as in pandas.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ SCORE_COLUMN = "b0"
 
 @dataclass(frozen=True)
 class Dialect:
-    """How one SQL engine spells identifiers, strings, timestamps and days since 1970."""
+    """How one SQL engine spells identifiers, strings, timestamps, days since 1970 and a count
+    of the rows where a condition holds."""
 
     quote: Callable[[str], str]
     literal: Callable[[str], str]
     timestamp: str
     epoch_day: str
+    text: str
+    count_true: Callable[[str], str]
 
 
 DUCKDB = Dialect(
@@ -35,6 +40,20 @@ DUCKDB = Dialect(
     literal=lambda text: "'" + text.replace("'", "''") + "'",
     timestamp="TIMESTAMPTZ",
     epoch_day="CAST(floor(epoch({ts}) / 86400) AS BIGINT)",
+    text="VARCHAR",
+    count_true=lambda condition: f"count_if({condition})",
+)
+# Spark SQL (ANSI mode, the session's time zone set to UTC by the Spark engine): backticks,
+# backslash escapes in strings, TIMESTAMP (local time zone), unix_seconds; rows where a
+# condition holds counted by SUM(CASE ...), which Spark compiles into whole-stage code where
+# count_if measured 2x slower (with spark.sql.codegen.maxFields raised, see counting_spark).
+SPARK = Dialect(
+    quote=lambda name: "`" + name.replace("`", "``") + "`",
+    literal=lambda text: "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'",
+    timestamp="TIMESTAMP",
+    epoch_day="CAST(floor(unix_seconds({ts}) / 86400) AS BIGINT)",
+    text="STRING",
+    count_true=lambda condition: f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)",
 )
 
 
@@ -62,7 +81,7 @@ class CountPlan:
         return list(zip(names, self.widths, strict=True))
 
 
-def _width(part: NumericProfile | CategoricalProfile) -> int:
+def slot_width(part: NumericProfile | CategoricalProfile) -> int:
     """Slots of a profiled column: bins then missing, or categories, unseen, missing."""
     if isinstance(part, NumericProfile):
         return len(part.edges) + 2
@@ -76,10 +95,10 @@ def count_plan(profiles: Mapping[str, ReferenceProfile], present: Sequence[str])
     for profile in profiles.values():
         for name, part in profile.features.items():
             if name in present:
-                widths[name] = max(widths.get(name, 0), _width(part))
+                widths[name] = max(widths.get(name, 0), slot_width(part))
                 if isinstance(part, NumericProfile):
                     numeric[name] = None
-    score = max((_width(p.score) for p in profiles.values()), default=2)
+    score = max((slot_width(p.score) for p in profiles.values()), default=2)
     return CountPlan(tuple(widths), tuple(numeric), (score, *widths.values()))
 
 
@@ -88,39 +107,80 @@ def _double(value: float) -> str:
     return f"CAST('{float(value)!r}' AS DOUBLE)"
 
 
-def _edges_tree(value: str, edges: Sequence[float], low: int = 0) -> str:
-    """Edges <= value, by a binary tree of CASEs (a few comparisons per value)."""
-    if not edges:
-        return str(low)
-    mid = len(edges) // 2
-    above = _edges_tree(value, edges[mid + 1 :], low + mid + 1)
-    below = _edges_tree(value, edges[:mid], low)
-    return f"(CASE WHEN {value} >= {_double(edges[mid])} THEN {above} ELSE {below} END)"
-
-
-def _numeric_bin(value: str, profile: NumericProfile) -> str:
-    """Bin index of a numeric value (NaN is already null): the missing bin for null."""
-    missing = len(profile.edges) + 1
-    return (
-        f"(CASE WHEN {value} IS NULL THEN {missing} ELSE {_edges_tree(value, profile.edges)} END)"
-    )
-
-
-def _category_slot(value: str, profile: CategoricalProfile, dialect: Dialect) -> str:
-    """Slot of a categorical value: its position, unseen after the categories, missing last."""
-    known = " ".join(
-        f"WHEN {value} = {dialect.literal(c)} THEN {i}" for i, c in enumerate(profile.categories)
-    )
-    slots = len(profile.categories)
-    return f"(CASE WHEN {value} IS NULL THEN {slots + 1} {known} ELSE {slots} END)"
-
-
-def _by_run(parts: Mapping[str, str], dialect: Dialect, otherwise: str = "NULL") -> str:
-    """One expression per run: CASE run_id WHEN ... THEN ... END."""
+def _by_run(parts: Mapping[str, str], runs: Sequence[str], dialect: Dialect) -> str:
+    """One condition per run: CASE run_id WHEN ... THEN ... END (null for other runs), or the
+    condition alone when every profiled run has the same one (other runs' counts are not read)."""
     if not parts:
-        return otherwise
+        return "NULL"
+    if set(parts) == set(runs) and len(set(parts.values())) == 1:
+        return next(iter(parts.values()))
     whens = " ".join(f"WHEN {dialect.literal(r)} THEN {e}" for r, e in parts.items())
-    return f"(CASE run_id {whens} ELSE {otherwise} END)"
+    return f"(CASE run_id {whens} ELSE NULL END)"
+
+
+def _numeric(part: NumericProfile | CategoricalProfile | None) -> NumericProfile | None:
+    """The part when it is numeric."""
+    return part if isinstance(part, NumericProfile) else None
+
+
+def _categorical(part: NumericProfile | CategoricalProfile | None) -> CategoricalProfile | None:
+    """The part when it is categorical."""
+    return part if isinstance(part, CategoricalProfile) else None
+
+
+def _conditions(
+    value: str, parts: Mapping[str, NumericProfile | CategoricalProfile], dialect: Dialect
+) -> list[dict[str, str]]:
+    """Per counted slot, each run's condition: value >= edge k (numeric) or = category k."""
+    slots: list[dict[str, str]] = []
+    for run_id, part in parts.items():
+        if isinstance(part, NumericProfile):
+            tests = [f"{value} >= {_double(edge)}" for edge in part.edges]
+        else:
+            tests = [f"{value} = {dialect.literal(c)}" for c in part.categories]
+        for k, test in enumerate(tests):
+            if k == len(slots):
+                slots.append({})
+            slots[k][run_id] = test
+    return slots
+
+
+def _column_counts(
+    column: str, value: str, parts: Mapping[str, NumericProfile | CategoricalProfile],
+    runs: Sequence[str], dialect: Dialect,
+) -> list[str]:  # fmt: skip
+    """A bin column's aggregates: values present, then one count per edge or category."""
+    counts = [f"COUNT({value}) AS {column}_nn"]
+    for k, parts_k in enumerate(_conditions(value, parts, dialect)):
+        counts.append(f"{dialect.count_true(_by_run(parts_k, runs, dialect))} AS {column}_c{k}")
+    return counts
+
+
+def _aggregates(
+    plan: CountPlan, profiles: Mapping[str, ReferenceProfile], dialect: Dialect
+) -> list[str]:
+    """Every aggregate: per bin column its present values and cumulative (numeric: values >=
+    each edge) or per-category counts; per numeric feature the values out of range."""
+    runs = list(profiles)
+    scores = {r: p.score for r, p in profiles.items()}
+    columns = _column_counts(SCORE_COLUMN, "v0", scores, runs, dialect)
+    for i, name in enumerate(plan.features, start=1):
+        kind = _numeric if name in plan.numeric else _categorical
+        parts = {r: kind(p.features.get(name)) for r, p in profiles.items()}
+        found = {r: part for r, part in parts.items() if part is not None}
+        columns += _column_counts(plan.bin_column(name), f"v{i}", found, runs, dialect)
+    for j, name in enumerate(plan.numeric):
+        value = f"v{plan.features.index(name) + 1}"
+        low, high = {}, {}
+        for run_id, profile in profiles.items():
+            part = _numeric(profile.features.get(name))
+            if part is not None and part.range_low is not None:
+                low[run_id] = f"{value} < {_double(part.range_low)}"
+            if part is not None and part.range_high is not None:
+                high[run_id] = f"{value} > {_double(part.range_high)}"
+        columns.append(f"{dialect.count_true(_by_run(low, runs, dialect))} AS lo{j}")
+        columns.append(f"{dialect.count_true(_by_run(high, runs, dialect))} AS hi{j}")
+    return columns
 
 
 def _values(plan: CountPlan, fields: Sequence[str], dialect: Dialect) -> list[str]:
@@ -133,36 +193,7 @@ def _values(plan: CountPlan, fields: Sequence[str], dialect: Dialect) -> list[st
         if name in plan.numeric:
             columns.append(f"NULLIF(TRY_CAST({field} AS DOUBLE), {nan}) AS v{i}")
         else:
-            columns.append(f"CAST({field} AS VARCHAR) AS v{i}")
-    return columns
-
-
-def _row_columns(
-    plan: CountPlan, profiles: Mapping[str, ReferenceProfile], dialect: Dialect
-) -> list[str]:
-    """The per-row bin and range expressions, named b0.. (bins), lo/hi (range)."""
-    scores = {r: _numeric_bin("v0", p.score) for r, p in profiles.items()}
-    columns = [f"{_by_run(scores, dialect)} AS {SCORE_COLUMN}"]
-    for i, name in enumerate(plan.features, start=1):
-        bins = {}
-        for run_id, profile in profiles.items():
-            part = profile.features.get(name)
-            if isinstance(part, NumericProfile) and name in plan.numeric:
-                bins[run_id] = _numeric_bin(f"v{i}", part)
-            elif isinstance(part, CategoricalProfile) and name not in plan.numeric:
-                bins[run_id] = _category_slot(f"v{i}", part, dialect)
-        columns.append(f"{_by_run(bins, dialect)} AS {plan.bin_column(name)}")
-    for j, name in enumerate(plan.numeric):
-        value = f"v{plan.features.index(name) + 1}"
-        low, high = {}, {}
-        for run_id, profile in profiles.items():
-            part = profile.features.get(name)
-            if isinstance(part, NumericProfile) and part.range_low is not None:
-                low[run_id] = f"(CASE WHEN {value} < {_double(part.range_low)} THEN 1 ELSE 0 END)"
-            if isinstance(part, NumericProfile) and part.range_high is not None:
-                high[run_id] = f"(CASE WHEN {value} > {_double(part.range_high)} THEN 1 ELSE 0 END)"
-        columns.append(f"{_by_run(low, dialect, '0')} AS lo{j}")
-        columns.append(f"{_by_run(high, dialect, '0')} AS hi{j}")
+            columns.append(f"CAST({field} AS {dialect.text}) AS v{i}")
     return columns
 
 
@@ -181,37 +212,28 @@ def bin_counts_sql(
     period: Period,
     dialect: Dialect = DUCKDB,
 ) -> str:
-    """Per (run, period): rows, approvals, first time, range sums and a count per bin slot.
+    """Per (run, period): rows, approvals, first time, and per bin column the values present
+    plus a count per edge (values >= it) or category: plain comparisons, no per-row bin index
+    (core.monitoring.counting_assembly turns them into slot counts).
 
     Rows whose time is not a timestamp have a null period (counted, then left out)."""
-    counts = [
-        f"count_if({column} = {k}) AS {plan.count_column(column, k)}"
-        for column, width in plan.bin_columns
-        for k in range(width)
-    ]
-    sums = [f"SUM(lo{j}) AS lo{j}, SUM(hi{j}) AS hi{j}" for j in range(len(plan.numeric))]
     return f"""
-WITH timed AS (
+SELECT CAST(run_id AS {dialect.text}) AS run_id, {_period(period, dialect)} AS period,
+  COUNT(*) AS n, {dialect.count_true(f"{DECISION} = {dialect.literal(APPROVE)}")} AS approved,
+  MIN(ts) AS first_time, {", ".join(_aggregates(plan, profiles, dialect))}
+FROM (
   SELECT run_id, {DECISION}, TRY_CAST({dialect.quote("time")} AS {dialect.timestamp}) AS ts,
     {", ".join(_values(plan, fields, dialect))}
   FROM {source}
-), binned AS (
-  SELECT CAST(run_id AS VARCHAR) AS run_id, {_period(period, dialect)} AS period, ts,
-    CASE WHEN {DECISION} = {dialect.literal(APPROVE)} THEN 1 ELSE 0 END AS approved,
-    {", ".join(_row_columns(plan, profiles, dialect))}
-  FROM timed
-)
-SELECT run_id, period, COUNT(*) AS n, SUM(approved) AS approved, MIN(ts) AS first_time,
-  {", ".join([*counts, *sums])}
-FROM binned
-GROUP BY run_id, period
+) AS timed
+GROUP BY 1, 2
 """
 
 
 def first_runs_sql(source: str, dialect: Dialect = DUCKDB) -> str:
     """Each run's first row with a valid time in each file, and the file's rows and bad times."""
     return f"""
-SELECT CAST(run_id AS VARCHAR) AS run_id, filename, MIN(file_row_number) AS first_row
+SELECT CAST(run_id AS {dialect.text}) AS run_id, filename, MIN(file_row_number) AS first_row
 FROM {source}
 WHERE TRY_CAST({dialect.quote("time")} AS {dialect.timestamp}) IS NOT NULL
 GROUP BY run_id, filename

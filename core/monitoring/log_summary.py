@@ -80,12 +80,20 @@ class EngineChoice:
 
 def choose_engine(setting: Engine, files: LogFiles, with_outcomes: bool) -> EngineChoice:
     """The CLI's choice (core.monitoring.log_engines.chosen_engine) with its reason in words;
-    DuckDB by setting with outcomes is kept, the outcomes refused (they need the rows)."""
+    DuckDB (or Spark, counted here by DuckDB) by setting with outcomes is kept, the outcomes
+    refused (they need the rows)."""
     size = size_text(files.size)
     threshold = size_text(log_engines.AUTO_DUCKDB_BYTES)
     if setting == "duckdb":
         return EngineChoice(
             "duckdb", f"MONITORING_ENGINE=duckdb ({size} of day files)", with_outcomes
+        )
+    if setting == "spark":  # the same SQL and counts; the page starts no JVM
+        return EngineChoice(
+            "duckdb",
+            f"MONITORING_ENGINE=spark: the page counts with DuckDB, the same SQL and counts "
+            f"(`python -m core monitor --engine spark` runs Spark; {size} of day files)",
+            with_outcomes,
         )
     folders = [Path(f) for f in files.folders]
     engine = log_engines.chosen_engine(setting, folders, None, with_outcomes)
