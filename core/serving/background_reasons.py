@@ -26,7 +26,7 @@ from core.decision_log.writer import DecisionLog, ReasonsBatch, take_all
 from core.scoring.grouped_shap import GROUPING_MIN_ROWS
 from core.scoring.reason_codes import DEFAULT_REASON_COUNT, top_reason_features
 from core.serving.model_holder import ServedModel
-from core.serving.scored_rows import Decided
+from core.serving.scored_rows import SERVICE_GROUPING_MIN_ROWS, Decided
 
 CLOSE_TIMEOUT_SECONDS = 60.0
 # How long the worker waits for more declines before computing a batch smaller than the grouped
@@ -49,7 +49,7 @@ class _Pending:
 
 def reason_names(loaded: ServedModel, prepared: pd.DataFrame) -> list[list[str]]:
     """Per row, the names of its adverse reasons (the Scorer's exact SHAP, policy applied)."""
-    contributions = loaded.scorer.contributions(prepared).values
+    contributions = loaded.scorer.contributions(prepared, SERVICE_GROUPING_MIN_ROWS).values
     chosen = top_reason_features(contributions, DEFAULT_REASON_COUNT, loaded.book.withheld)
     return [[str(name) for name in row if name] for row in chosen.tolist()]
 
