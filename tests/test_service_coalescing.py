@@ -1,7 +1,6 @@
 """The service's cheaper request path gives exactly the row-by-row numbers: SHAP computed for
-concurrent requests in one call equals each request scored alone by the Scorer, the
-column-wise validation equals the row-by-row one, and the byte-level nesting check equals
-the document walk."""
+concurrent requests in one call equals each request scored alone by the Scorer, and the
+column-wise validation equals the row-by-row one."""
 
 from __future__ import annotations
 
@@ -26,7 +25,6 @@ from core.serving.errors import RequestError
 from core.serving.explain_coalescer import ExplainCoalescer
 from core.serving.model_holder import ModelIdentity, ServedModel
 from core.serving.request_parsing import validate_rows
-from core.serving.safe_json import _bytes_too_deep, _depth_exceeded
 from core.serving.scored_rows import SERVICE_GROUPING_MIN_ROWS, decided_columns
 
 EXACT = 1e-9
@@ -161,19 +159,3 @@ def test_anything_not_plainly_valid_gets_the_row_checks_answer(served, change, r
         assert validate_applicants(rows, spec, "applicants").warnings == (
             validate_rows(rows, spec, "applicants").warnings
         )
-
-
-@pytest.mark.parametrize(
-    "document",
-    [
-        [[[1]]],
-        {"a": "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "b": [1]},
-        {"a": 'x\\"[[[[', "b": "\\\\", "c": [[["]]]"]]]},
-        json.loads("[" * 32 + "]" * 32),
-        json.loads("[" * 33 + "]" * 33),
-        {"k": json.loads("[" * 32 + '"]]"' + "]" * 32)},
-    ],
-)
-def test_nesting_counted_on_the_bytes_equals_the_walk(document) -> None:
-    body = json.dumps(document).encode()
-    assert _bytes_too_deep(body) == _depth_exceeded(json.loads(body))

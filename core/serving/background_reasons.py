@@ -3,9 +3,9 @@
 /invocations answers probabilities only. Its declines still need reason codes in the decision
 log (adverse-action notices, monitoring): the handler logs each decision with `reasons: null`
 before answering, then hands the declined rows here. A worker thread takes everything queued
-(waiting up to GATHER_SECONDS for GROUPING_MIN_ROWS rows), scores SHAP for all of it in one call
-per model (the grouped fast path from GROUPING_MIN_ROWS rows), picks the reasons and writes one
-reasons record per request through the same decision log (core.decision_log.contract
+(waiting up to GATHER_SECONDS for GATHER_ROWS rows), scores SHAP for all of it in one call per
+model (the grouped path, whose cost per row falls as the batch grows), picks the reasons and
+writes one reasons record per request through the same decision log (core.decision_log.contract
 REASONS_FILE). `close()` drains the queue before the decision log closes, so a graceful stop
 (SIGTERM) loses none.
 """
@@ -23,15 +23,16 @@ import numpy as np
 import pandas as pd
 
 from core.decision_log.writer import DecisionLog, ReasonsBatch, take_all
-from core.scoring.grouped_shap import GROUPING_MIN_ROWS
 from core.scoring.reason_codes import DEFAULT_REASON_COUNT, top_reason_features
 from core.serving.model_holder import ServedModel
 from core.serving.scored_rows import SERVICE_GROUPING_MIN_ROWS, Decided
 
 CLOSE_TIMEOUT_SECONDS = 60.0
-# How long the worker waits for more declines before computing a batch smaller than the grouped
-# SHAP path's minimum (the most the log's reasons lag the answer, plus that batch's SHAP).
-GATHER_SECONDS = 0.5
+# How long the worker waits for more declines before computing a batch smaller than GATHER_ROWS
+# (the most the log's reasons lag the answer, plus that batch's SHAP). The grouped path's CPU
+# per distinct row on the demo model: 0.32 ms at 2,000 rows, 0.13 ms at 16,000.
+GATHER_SECONDS = 2.0
+GATHER_ROWS = 16_000
 _STOP = object()
 _LOG = logging.getLogger(__name__)
 
@@ -74,12 +75,12 @@ class BackgroundReasons:
             self._queue.put(_Pending(loaded, time, request_id, at, rows.prepared.iloc[at]))
 
     def _gather(self) -> tuple[list[_Pending], bool]:
-        """Everything queued, waiting up to GATHER_SECONDS for GROUPING_MIN_ROWS rows (the
-        grouped SHAP path's size); True once the sentinel was taken."""
+        """Everything queued, waiting up to GATHER_SECONDS for GATHER_ROWS rows; True once the
+        sentinel was taken."""
         items, stopping = take_all(self._queue, _STOP)
         rows = sum(len(item.rows) for item in items)
         deadline = time.monotonic() + GATHER_SECONDS
-        while not stopping and rows < GROUPING_MIN_ROWS:
+        while not stopping and rows < GATHER_ROWS:
             left = deadline - time.monotonic()
             if left <= 0:
                 break

@@ -98,7 +98,10 @@ def plain_columns(rows: Sequence[object], spec: ModelSpec) -> ParsedApplicants |
         ids = [_applicant_id(row, checks, "", problems) for row in rows]  # type: ignore[misc]
         if problems.problems:
             return None
-    features = [dict(zip(names, values, strict=True)) for values in zip(*given, strict=True)]
+    features = [
+        row if list(row) == names else {name: row[name] for name in names}  # type: ignore[misc]
+        for row in rows
+    ]
     return ParsedApplicants(columns, ids, features, warnings)
 
 

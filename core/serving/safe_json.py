@@ -11,9 +11,6 @@ nesting deeper than the parser's recursion limit are refused. After parsing, a l
 from __future__ import annotations
 
 import json
-import re
-
-import numpy as np
 
 from core.serving.errors import RequestError, request_error
 
@@ -89,11 +86,6 @@ def _well_formed(text: str) -> bool:
     return True
 
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
-_OPENING = (ord("["), ord("{"))
-_CLOSING = (ord("]"), ord("}"))
-
-
 def _depth_exceeded(document: object) -> bool:
     """True when arrays and objects nest deeper than MAX_NESTING."""
     level = [document]
@@ -108,17 +100,6 @@ def _depth_exceeded(document: object) -> bool:
         if not level:
             return False
     return True
-
-
-def _bytes_too_deep(body: bytes) -> bool:
-    """_depth_exceeded for a small well-formed body, on its bytes (brackets counted, strings
-    left out): cheaper than walking the document, but one regex call holds the GIL, so a large
-    body is walked instead."""
-    marks = np.frombuffer(_STRING.sub(b"", body), dtype=np.uint8)
-    opening = (marks == _OPENING[0]) | (marks == _OPENING[1])
-    closing = (marks == _CLOSING[0]) | (marks == _CLOSING[1])
-    depth = np.cumsum(opening.astype(np.int64) - closing)
-    return int(depth.max(initial=0)) > MAX_NESTING
 
 
 _DECODER = json.JSONDecoder(parse_int=_bounded_int)
@@ -195,8 +176,7 @@ def parse_json(body: bytes) -> object:
         ) from None
     except RecursionError:
         raise _nesting_error() from None
-    small = len(body) <= WALKED_BODY_BYTES
-    if _bytes_too_deep(body) if small else _depth_exceeded(document):
+    if _depth_exceeded(document):
         raise _nesting_error()
     if any(escape in body for escape in _SURROGATE_ESCAPES):
         where = _path_of_surrogate(document)
