@@ -45,7 +45,7 @@ class _Pending:
     time: datetime
     request_id: str
     rows: np.ndarray
-    prepared: pd.DataFrame
+    decided: Decided
 
 
 def reason_names(loaded: ServedModel, prepared: pd.DataFrame) -> list[list[str]]:
@@ -72,7 +72,7 @@ class BackgroundReasons:
         """Queue the declined rows of an answered request (nothing when none was declined)."""
         at = np.flatnonzero(rows.declined)
         if len(at) and not self._closed:
-            self._queue.put(_Pending(loaded, time, request_id, at, rows.prepared.iloc[at]))
+            self._queue.put(_Pending(loaded, time, request_id, at, rows))
 
     def _gather(self) -> tuple[list[_Pending], bool]:
         """Everything queued, waiting up to GATHER_SECONDS for GATHER_ROWS rows; True once the
@@ -113,7 +113,8 @@ class BackgroundReasons:
             by_model.setdefault(id(item.loaded), []).append(item)
         futures = []
         for group in by_model.values():
-            frame = pd.concat([item.prepared for item in group], ignore_index=True)
+            parts = [item.decided.take(item.rows) for item in group]
+            frame = pd.concat(parts, ignore_index=True)
             self.largest_batch = max(self.largest_batch, len(frame))
             names = reason_names(group[0].loaded, frame)
             start = 0

@@ -33,13 +33,17 @@ SERVICE_GROUPING_MIN_ROWS = 256
 
 @dataclass(frozen=True)
 class Decided:
-    """Per applicant: probability, raw score, decision and the prepared features (no SHAP)."""
+    """Per applicant: probability, raw score, decision and the prepared features (no SHAP).
+
+    `source` is the prepared frame, or for a model without categorical features the float64
+    matrix it would hold (a frame is built only for the rows that need SHAP).
+    """
 
     features: tuple[str, ...]
     probability: np.ndarray
     raw_score: np.ndarray
     decision: np.ndarray
-    prepared: pd.DataFrame
+    source: pd.DataFrame | np.ndarray
 
     def __len__(self) -> int:
         """Number of applicants."""
@@ -47,13 +51,25 @@ class Decided:
 
     def rows(self, start: int, stop: int) -> Decided:
         """The applicants start:stop (array views)."""
+        source = self.source
         return Decided(
             self.features,
             self.probability[start:stop],
             self.raw_score[start:stop],
             self.decision[start:stop],
-            self.prepared.iloc[start:stop],
+            source.iloc[start:stop] if isinstance(source, pd.DataFrame) else source[start:stop],
         )
+
+    @property
+    def prepared(self) -> pd.DataFrame:
+        """The prepared features of every applicant."""
+        return self.take(np.arange(len(self)))
+
+    def take(self, at: np.ndarray) -> pd.DataFrame:
+        """The prepared features of the applicants at positions `at`."""
+        if isinstance(self.source, pd.DataFrame):
+            return self.source.iloc[at]
+        return pd.DataFrame(self.source[at], columns=list(self.features))
 
     @property
     def declined(self) -> np.ndarray:
@@ -97,7 +113,7 @@ def decided_columns(
         probability,
         raw,
         decide(probability, threshold).astype(object),
-        pd.DataFrame(matrix, columns=list(spec.names)),
+        matrix,
     )
 
 
@@ -131,7 +147,7 @@ def explained_together(
     wanted = [(rows, at) for rows, at in parts if len(at)]
     if not wanted:
         return [_empty(rows.features, at) for rows, at in parts]
-    frames = [rows.prepared.iloc[at] for rows, at in wanted]
+    frames = [rows.take(at) for rows, at in wanted]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     declined = np.concatenate([rows.declined[at] for rows, at in wanted])
     contrib = scorer.contributions(frame, grouping_min_rows)
