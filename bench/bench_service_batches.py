@@ -67,15 +67,17 @@ def _group_cpu(group: int) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def _settled_cpu(group: int, timeout: float = 30.0) -> float:
-    """The group's CPU seconds once it stopped working (its background work done)."""
+def _settled_cpu(group: int, quiet: float, timeout: float = 60.0) -> float:
+    """The group's CPU seconds once it spent none for `quiet` seconds (its background work
+    done: the log's reason codes wait up to 2 s to gather a batch)."""
     deadline = time.monotonic() + timeout
     last = _group_cpu(group)
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
+    calm_since = time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - calm_since < quiet:
+        time.sleep(0.25)
         now = _group_cpu(group)
-        if now - last < 0.01:
-            return now
+        if now - last >= 0.01:
+            calm_since = time.monotonic()
         last = now
     return last
 
@@ -84,9 +86,9 @@ def _with_cpu(group: int, measure: Callable[[], Load]) -> Callable[[], Load]:
     """The measure, with the server's CPU per request until its background work is done."""
 
     def run() -> Load:
-        before = _settled_cpu(group)
+        before = _settled_cpu(group, quiet=0.3)
         load = measure()
-        spent = _settled_cpu(group) - before
+        spent = _settled_cpu(group, quiet=2.6) - before
         return replace(load, cpu_ms=1000 * spent / max(len(load.latencies), 1))
 
     return run
@@ -136,9 +138,13 @@ def main() -> int:
         ]
         split = [_split_body(rows) for rows in samples]
         applicants = [json.dumps({"applicants": _records(rows)}).encode() for rows in samples]
-        one = json.dumps({"applicants": _records(samples[0].head(1))}).encode()
         answered = run_load(ports["one"], "/invocations", split, CLIENTS, 1, keep=True).bodies
-        declines = sum(p >= THRESHOLD for b in answered for p in json.loads(b)["predictions"])
+        scores = [p for b in answered for p in json.loads(b)["predictions"]]
+        declines = sum(p >= THRESHOLD for p in scores)
+        rows_sent = pd.concat(samples)  # in the order of the answers (client i sends sample i)
+        first = {d: rows_sent.iloc[[next(i for i, p in enumerate(scores) if (p >= THRESHOLD) == d)]]
+                 for d in (False, True)}  # fmt: skip
+        one = {d: json.dumps({"applicants": _records(r)}).encode() for d, r in first.items()}
         groups = {name: process.pid for name, (process, _) in servers.items()}
 
         def many(name: str, path: str, body: list[bytes]) -> Callable[[], Load]:
@@ -150,7 +156,10 @@ def main() -> int:
             "inv": many("one", "/invocations", split),
             "pred": many("one", "/predict", applicants),
             "inv2": many("two", "/invocations", split),
-            "single": lambda: run_load(ports["one"], "/predict", one, 1, args.requests),
+            "single": lambda: run_load(ports["one"], "/predict", one[False], 1, args.requests),
+            "single_decline": lambda: run_load(
+                ports["one"], "/predict", one[True], 1, args.requests
+            ),
         }
         if args.baseline_tree is not None:
             measures["base_inv"] = many("base", "/invocations", split)
@@ -174,15 +183,16 @@ def main() -> int:
         if args.baseline_tree is not None:
             print(best["base_inv"].line(f"{args.baseline_tree.name} /invocations"))
             print(best["base_pred"].line(f"{args.baseline_tree.name} /predict"))
-        print(best["single"].line("ours /predict, 1 applicant, 1 client"))
+        print(best["single"].line("ours /predict, 1 approved applicant, 1 client"))
+        print(best["single_decline"].line("ours /predict, 1 declined applicant, 1 client"))
         inv = best["inv"].rps / best["mlflow"].rps
         pred = best["pred"].rps / best["mlflow"].rps
         scale = best["inv2"].rps / best["inv"].rps
         print("Goals:")
         print(_goal(f"/invocations >= 1.5x mlflow's req/s ({inv:.2f}x)", inv >= 1.5))
         print(_goal(f"/predict >= 0.7x mlflow's req/s ({pred:.2f}x)", pred >= 0.7))
-        print(_goal(f"1 applicant p50 < 5 ms ({best['single'].p50_ms:.2f})",
-                    best["single"].p50_ms < 5))  # fmt: skip
+        slowest = max(best["single"].p50_ms, best["single_decline"].p50_ms)
+        print(_goal(f"1 applicant p50 < 5 ms ({slowest:.2f}, approved or declined)", slowest < 5))
         print(_goal(f"--workers 2 >= 1.6x one worker ({scale:.2f}x)", scale >= 1.6))
         mlflow_cpu = best["mlflow"].cpu_ms
         print(
