@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from core.data.synthetic import demo_dataset
+from core.errors import GovernanceError
 from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import model_spec
 from core.scoring.reason_codes import ReasonCodeBook
@@ -31,18 +32,22 @@ EXACT = 1e-9
 THRESHOLD = 0.3
 
 
-@pytest.fixture(scope="module", name="served")
-def served_fixture() -> tuple[ServedModel, pd.DataFrame]:
-    """A small model on the demo data (numeric and categorical features) and fresh applicants."""
+@pytest.fixture(scope="module", name="served", params=["categorical", "numeric"])
+def served_fixture(request) -> tuple[ServedModel, pd.DataFrame]:
+    """A small model on the demo data (numeric and categorical features, or numeric only: the
+    path that scores the stacked columns without a frame) and fresh applicants."""
     data = demo_dataset(n_rows=1_500, seed=7)
+    features = data.features
+    if request.param == "numeric":
+        features = features.select_dtypes("number")
     model = LoadedModel(
         lgb.LGBMClassifier(n_estimators=40, num_leaves=15, verbose=-1, random_state=1).fit(
-            data.features, data.target
+            features, data.target
         )
     )
     identity = ModelIdentity.candidate("r1", "n", THRESHOLD, "x")
     served = ServedModel(identity, model, scorer_for(model), ReasonCodeBook(), "")
-    return served, demo_dataset(n_rows=700, seed=8).features
+    return served, demo_dataset(n_rows=700, seed=8).features[list(features.columns)]
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -111,8 +116,9 @@ def test_column_checks_equal_the_row_checks(served) -> None:
     rows = _records(applicants.head(80))
     rows[3]["credit_score"] = None
     rows[5]["annual_income"] = 10**9
-    rows[7]["home_ownership"] = "castle"
-    rows[9]["home_ownership"] = None
+    if "home_ownership" in rows[0]:
+        rows[7]["home_ownership"] = "castle"
+        rows[9]["home_ownership"] = None
     with_ids = [{"id": f"a-{i}", **row} if i % 3 else row for i, row in enumerate(rows)]
     for batch in (rows, with_ids):
         # when they are checked column by column
@@ -133,7 +139,7 @@ def test_column_checks_equal_the_row_checks(served) -> None:
         ({"credit_score": True}, True),
         ({"credit_score": float("nan")}, True),
         ({"credit_score": 10**400}, True),
-        ({"home_ownership": 3.5}, False),
+        ({"annual_income": None}, False),
         ({"hobby": "chess"}, False),
         ({"credit score": 700}, False),
     ],
@@ -159,3 +165,13 @@ def test_anything_not_plainly_valid_gets_the_row_checks_answer(served, change, r
         assert validate_applicants(rows, spec, "applicants").warnings == (
             validate_rows(rows, spec, "applicants").warnings
         )
+
+
+def test_a_value_that_was_not_validated_is_refused_by_the_scorer(served) -> None:
+    # given columns that skipped validation, with an infinite value
+    model, applicants = served
+    columns = {name: applicants[name].head(3).tolist() for name in model.scorer.spec.names}
+    columns["credit_score"][1] = float("inf")
+    # when they are scored, then the Scorer's preparation refuses them, naming the column
+    with pytest.raises(GovernanceError, match="credit_score"):
+        decided_columns(model.scorer, [columns], THRESHOLD)

@@ -60,11 +60,6 @@ class Decided:
             source.iloc[start:stop] if isinstance(source, pd.DataFrame) else source[start:stop],
         )
 
-    @property
-    def prepared(self) -> pd.DataFrame:
-        """The prepared features of every applicant."""
-        return self.take(np.arange(len(self)))
-
     def take(self, at: np.ndarray) -> pd.DataFrame:
         """The prepared features of the applicants at positions `at`."""
         if isinstance(self.source, pd.DataFrame):
@@ -106,6 +101,8 @@ def decided_columns(
             for name in spec.names
         ]
     )
+    if np.isinf(matrix).any():  # not validated: prepare names the cells it cannot score
+        return probabilities_with(scorer, applicant_frame(parts, spec), threshold)
     raw = scorer.raw_scores_of_matrix(matrix)
     probability = scorer.probability_from_raw(raw)
     return Decided(
