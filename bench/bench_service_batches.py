@@ -46,6 +46,7 @@ from bench_service import (
 )
 
 from core.data.synthetic import demo_dataset
+from core.serving.background_reasons import GATHER_SECONDS
 from core.training.configs import DEMO_CONFIGS
 from core.training.model_config import build_model
 from tests.helpers.processes import stop_process
@@ -69,7 +70,7 @@ def _group_cpu(group: int) -> float:
 
 def _settled_cpu(group: int, quiet: float, timeout: float = 60.0) -> float:
     """The group's CPU seconds once it spent none for `quiet` seconds (its background work
-    done: the log's reason codes wait up to 2 s to gather a batch)."""
+    done: the log's reason codes wait up to GATHER_SECONDS to gather a batch)."""
     deadline = time.monotonic() + timeout
     last = _group_cpu(group)
     calm_since = time.monotonic()
@@ -88,7 +89,7 @@ def _with_cpu(group: int, measure: Callable[[], Load]) -> Callable[[], Load]:
     def run() -> Load:
         before = _settled_cpu(group, quiet=0.3)
         load = measure()
-        spent = _settled_cpu(group, quiet=2.6) - before
+        spent = _settled_cpu(group, quiet=GATHER_SECONDS + 0.6) - before
         return replace(load, cpu_ms=1000 * spent / max(len(load.latencies), 1))
 
     return run
