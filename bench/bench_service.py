@@ -66,6 +66,8 @@ class Load:
     failures: int
     seconds: float
     bodies: list[bytes]
+    # CPU ms per successful request of the server's process group (its background work too)
+    cpu_ms: float = float("nan")
 
     @property
     def p50_ms(self) -> float:
@@ -87,6 +89,7 @@ class Load:
         return (
             f"  {label:<46} p50 {self.p50_ms:7.2f} ms  p99 {self.p99_ms:7.2f} ms  "
             f"{self.rps:8.1f} req/s  failed {self.failures}"
+            + ("" if np.isnan(self.cpu_ms) else f"  CPU {self.cpu_ms:6.2f} ms/req")
         )
 
 
@@ -133,7 +136,7 @@ def _request_bytes(port: int, path: str, body: bytes, content_type: str) -> byte
 def run_load(
     port: int,
     path: str,
-    body: bytes,
+    body: bytes | list[bytes],
     clients: int,
     per_client: int,
     content_type: str = "application/json",
@@ -144,14 +147,18 @@ def run_load(
     """Run concurrent keep-alive clients on one asyncio loop (a thread when `during` is given).
 
     One loop thread with raw HTTP/1.1 keeps the load generator cheap, so the servers, not the
-    client, set the pace.
+    client, set the pace. A list of bodies gives client i the body i (modulo the list).
     """
-    request = _request_bytes(port, path, body, content_type)
+    bodies = body if isinstance(body, list) else [body]
+    requests = [_request_bytes(port, path, b, content_type) for b in bodies]
     results: list[list] = [[] for _ in range(clients)]
 
     async def all_clients() -> None:
         await asyncio.gather(
-            *(_client(port, request, per_client, results[i], stop, keep) for i in range(clients))
+            *(
+                _client(port, requests[i % len(requests)], per_client, results[i], stop, keep)
+                for i in range(clients)
+            )
         )
 
     start = time.perf_counter()

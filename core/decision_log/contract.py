@@ -21,8 +21,9 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
 FILE_PREFIX = "decisions-"
 FILE_SUFFIX = ".jsonl"
@@ -116,9 +117,23 @@ def decision_record(
     return record
 
 
+def _line_encoder() -> Callable[[object, int], Iterable[str]] | None:
+    """json's own C encoder with json.dumps(ensure_ascii=False, allow_nan=False)'s settings,
+    built once (json.dumps builds it on every call with these settings), or None without it."""
+    if c_make_encoder is None:
+        return None
+    default = json.JSONEncoder().default
+    return c_make_encoder(None, default, encode_basestring, None, ": ", ", ", False, False, False)
+
+
+_ENCODE = _line_encoder()
+
+
 def record_line(record: Mapping[str, object]) -> str:
     """One record as its log line (UTF-8 JSON, no NaN, newline-terminated)."""
-    return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+    if _ENCODE is None:
+        return json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(_ENCODE(record, 0)) + "\n"
 
 
 REASONS_PREFIX = "reasons-"

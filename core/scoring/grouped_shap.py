@@ -23,6 +23,7 @@ _TREE_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _WORKER_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _MAX_KEY = 1 << 40
 _DENSE_LIMIT = 1 << 21
+_DENSE_PER_ROW = 16
 THREADS = 2
 GROUPING_MIN_ROWS = 2_000
 
@@ -85,8 +86,9 @@ def _global_codes(matrix: np.ndarray, plan: GroupingPlan) -> dict[int, np.ndarra
 
 
 def _groups(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """One representative row per distinct key, and each row's group (no sort when keys fit)."""
-    if size > _DENSE_LIMIT:
+    """One representative row per distinct key, and each row's group (no sort when keys fit
+    and the key range is not much wider than the rows: zeroing it would cost more)."""
+    if size > min(_DENSE_LIMIT, _DENSE_PER_ROW * len(key)):
         _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
         return first, inverse
     present = np.zeros(size, dtype=bool)

@@ -93,14 +93,17 @@ def _threads(rows: int) -> int:
     return 1 if rows <= SINGLE_THREAD_MAX_ROWS else 0
 
 
-def contributions_matrix(booster: lgb.Booster, matrix: np.ndarray) -> np.ndarray:
+def contributions_matrix(
+    booster: lgb.Booster, matrix: np.ndarray, grouping_min_rows: int = GROUPING_MIN_ROWS
+) -> np.ndarray:
     """Exact TreeSHAP in log-odds, one row per applicant, the base value in the last column.
 
     LightGBM's multi-threaded SHAP costs ~6 ms of thread start-up on a single row and is no
     faster on large batches here, so small frames run on one thread; large ones are computed
-    once per distinct path pattern of each tree (core.scoring.grouped_shap), same values.
+    once per distinct path pattern of each tree (core.scoring.grouped_shap), same values
+    (from `grouping_min_rows`: the service, whose batches repeat patterns, starts lower).
     """
-    if len(matrix) >= GROUPING_MIN_ROWS:
+    if len(matrix) >= grouping_min_rows:
         return grouped_contributions(booster, matrix)
     return np.asarray(booster.predict(matrix, pred_contrib=True, num_threads=1))
 
@@ -147,7 +150,10 @@ class Scorer:
     def raw_scores(self, prepared: PreparedFeatures | pd.DataFrame) -> np.ndarray:
         """Log-odds of default of prepared rows."""
         frame = prepared.frame if isinstance(prepared, PreparedFeatures) else prepared
-        matrix = feature_matrix(frame)
+        return self.raw_scores_of_matrix(feature_matrix(frame))
+
+    def raw_scores_of_matrix(self, matrix: np.ndarray) -> np.ndarray:
+        """Log-odds of default of a feature matrix as LightGBM sees it (feature_matrix)."""
         if not len(matrix):
             return np.empty(0)
         raw = self.booster.predict(matrix, raw_score=True, num_threads=_threads(len(matrix)))
@@ -161,10 +167,14 @@ class Scorer:
         """Probability of default of raw applicant rows (prepared first)."""
         return self.probabilities(self.prepare(applicants))
 
-    def contributions(self, prepared: PreparedFeatures | pd.DataFrame) -> Contributions:
+    def contributions(
+        self,
+        prepared: PreparedFeatures | pd.DataFrame,
+        grouping_min_rows: int = GROUPING_MIN_ROWS,
+    ) -> Contributions:
         """Exact TreeSHAP per feature of prepared rows (log-odds) and the model's base value."""
         frame = prepared.frame if isinstance(prepared, PreparedFeatures) else prepared
-        values = contributions_matrix(self.booster, feature_matrix(frame))
+        values = contributions_matrix(self.booster, feature_matrix(frame), grouping_min_rows)
         base = float(values[0, -1]) if len(values) else float("nan")
         return Contributions(
             pd.DataFrame(values[:, :-1], columns=list(frame.columns), index=frame.index), base

@@ -11,14 +11,14 @@ cannot fail the others.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
 from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS
 from core.serving.model_holder import ServedModel
-from core.serving.request_parsing import applicant_frame
-from core.serving.scored_rows import Decided, ScoredRows, probabilities_with
+from core.serving.scored_rows import Decided, ScoredRows, decided_columns
 
 COALESCE_MAX_ROWS = SINGLE_THREAD_MAX_ROWS
 
@@ -39,10 +39,11 @@ def score_with(loaded: ServedModel, frame: pd.DataFrame) -> ScoredRows:
     return ScoredRows.from_result(result)
 
 
-def decided_with(loaded: ServedModel, frame: pd.DataFrame) -> Decided:
-    """The Scorer's probabilities and decisions at the manifest's threshold (SHAP comes later,
-    for the rows that need it: core.serving.scored_rows.explained)."""
-    return probabilities_with(loaded.scorer, frame, loaded.threshold)
+def decided_with(loaded: ServedModel, parts: Sequence[dict[str, list[object]]]) -> Decided:
+    """The Scorer's probabilities and decisions at the manifest's threshold of the validated
+    columns of one or more requests (SHAP comes later, for the rows that need it:
+    core.serving.explain_coalescer)."""
+    return decided_columns(loaded.scorer, parts, loaded.threshold)
 
 
 def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
@@ -67,8 +68,7 @@ def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
 def _score_alone(item: _Pending) -> None:
     """Score one request, handing its result or its error to its future."""
     try:
-        frame = applicant_frame([item.columns], item.loaded.scorer.spec)
-        result = decided_with(item.loaded, frame)
+        result = decided_with(item.loaded, [item.columns])
     except Exception as exc:  # the handler re-raises it and answers 4xx/500
         if not item.future.done():
             item.future.set_exception(exc)
@@ -83,8 +83,7 @@ def _score_group(items: list[_Pending]) -> None:
         _score_alone(items[0])
         return
     try:
-        frame = applicant_frame([item.columns for item in items], items[0].loaded.scorer.spec)
-        result = decided_with(items[0].loaded, frame)
+        result = decided_with(items[0].loaded, [item.columns for item in items])
     except Exception:
         for item in items:
             _score_alone(item)

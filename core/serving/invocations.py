@@ -85,16 +85,17 @@ def _split_rows(value: object, max_applicants: int) -> list[object]:
             f"{len(columns):,} columns is more than the limit of {MAX_COLUMNS:,}.",
             "Send only the model's features (GET /version lists them).",
         )
+    names = [str(c) for c in columns]
     rows: list[object] = []
     for i, row in enumerate(data):
-        if not isinstance(row, list) or len(row) != len(columns):
+        if not isinstance(row, list) or len(row) != len(names):
             raise request_error(
                 422,
                 f"{DF_SPLIT}.data[{i}]",
                 f"must be a list of {len(columns)} values, one per column.",
                 "Give each row one value per entry of 'columns' (null for an unknown value).",
             )
-        rows.append(dict(zip((str(c) for c in columns), row, strict=True)))
+        rows.append(dict(zip(names, row, strict=True)))
     return rows
 
 

@@ -11,9 +11,10 @@ import numpy as np
 from core.decision_log.writer import DecisionBatch, DecisionLog, DecisionLogError
 from core.serving.batcher import ScoringBatcher
 from core.serving.errors import request_error
+from core.serving.explain_coalescer import ExplainCoalescer
 from core.serving.model_holder import ServedModel
 from core.serving.request_parsing import ParsedApplicants
-from core.serving.scored_rows import Decided, Explained, explained
+from core.serving.scored_rows import Decided, Explained
 
 ReasonsFor = Literal["none", "declines", "all"]
 REASONS_CHOICES = ("declines", "all")
@@ -35,13 +36,16 @@ async def score(batcher: ScoringBatcher, loaded: ServedModel, parsed: ParsedAppl
     return Scored(loaded, parsed, rows)
 
 
-def explain(scored: Scored, reasons_for: ReasonsFor) -> Explained | None:
-    """Exact SHAP and reasons of the declined rows, of every row, or of none."""
+async def explain(
+    coalescer: ExplainCoalescer, scored: Scored, reasons_for: ReasonsFor
+) -> Explained | None:
+    """Exact SHAP and reasons of the declined rows, of every row, or of none (computed with
+    the rows of concurrent requests, off the event loop)."""
     if reasons_for == "none":
         return None
     rows = scored.rows
     at = np.flatnonzero(rows.declined) if reasons_for == "declines" else np.arange(len(rows))
-    return explained(scored.loaded.scorer, rows, at, scored.loaded.book)
+    return await coalescer.explain(scored.loaded, rows, at)
 
 
 Reasons = list[list[tuple[str, float, str]]]

@@ -382,12 +382,10 @@ def applicant_frame(parts: Sequence[dict[str, list[object]]], spec: ModelSpec) -
     numbers, text for categories."""
     data: dict[str, object] = {}
     for feature in spec.features:
-        if len(parts) == 1:
-            values = parts[0][feature.name]
-        else:
-            values = [v for part in parts for v in part[feature.name]]
+        columns = [part[feature.name] for part in parts]
         if feature.is_categorical:
+            values = [v for column in columns for v in column]
             data[feature.name] = pd.Series(values, dtype=object)
         else:
-            data[feature.name] = np.asarray(values, dtype="float64")
+            data[feature.name] = np.concatenate([np.asarray(c, dtype="float64") for c in columns])
     return pd.DataFrame(data, columns=spec.names)

@@ -6,10 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from core.serving import predictions
+from core.serving.column_checks import validate_applicants
 from core.serving.invocations import CONTENT_TYPE_CSV, csv_rows, json_rows, media_type
 from core.serving.model_holder import ServedModel
 from core.serving.openapi import INVOCATIONS_BODY
-from core.serving.request_parsing import ParsedApplicants, off_loop, read_body, validate_rows
+from core.serving.request_parsing import ParsedApplicants, off_loop, read_body
 from core.serving.service_state import RUN_ID_HEADER, client_of, request_id_of, service_of
 
 router = APIRouter(tags=["mlflow protocol"])
@@ -23,7 +24,7 @@ def _parse(mime: str, body: bytes, max_applicants: int, loaded: ServedModel) -> 
         rows, label = csv_rows(body, max_applicants, numeric), "rows"
     else:
         rows, label = json_rows(body, max_applicants)
-    return validate_rows(rows, spec, label)
+    return validate_applicants(rows, spec, label)
 
 
 @router.post("/invocations", openapi_extra=INVOCATIONS_BODY, summary="MLflow-compatible scoring")

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from core.scoring.model_spec import ModelSpec
 from core.serving import predictions
+from core.serving.column_checks import validate_applicants
 from core.serving.errors import request_error
 from core.serving.openapi import APPLICANTS_BODY
 from core.serving.request_parsing import (
@@ -15,7 +16,6 @@ from core.serving.request_parsing import (
     off_loop,
     predict_rows,
     read_body,
-    validate_rows,
 )
 from core.serving.service_state import RUN_ID_HEADER, client_of, request_id_of, service_of
 
@@ -25,7 +25,7 @@ router = APIRouter(tags=["scoring"])
 def _parse(body: bytes, max_applicants: int, spec: ModelSpec) -> tuple[ParsedApplicants, list[str]]:
     """The validated applicants of a /predict or /explain body, and warnings about the body."""
     rows, body_warnings = predict_rows(decode_json(body, max_applicants), max_applicants)
-    return validate_rows(rows, spec, "applicants"), body_warnings
+    return validate_applicants(rows, spec, "applicants"), body_warnings
 
 
 def _reasons_for(request: Request, default: str) -> str:
@@ -52,9 +52,8 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
         len(body), _parse, body, service.max_applicants, loaded.scorer.spec
     )
     scored = await predictions.score(service.batcher, loaded, parsed)
-    found = await off_loop(
-        len(body),
-        predictions.explain,
+    found = await predictions.explain(
+        service.explainer,
         scored,
         reasons_for,  # type: ignore[arg-type]
     )

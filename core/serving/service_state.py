@@ -10,6 +10,7 @@ from core.decision_log.writer import DecisionLog
 from core.identity.tokens import TokenRules
 from core.serving.background_reasons import BackgroundReasons
 from core.serving.batcher import ScoringBatcher
+from core.serving.explain_coalescer import ExplainCoalescer
 from core.serving.model_holder import ModelHolder
 from core.serving.request_parsing import body_limit
 from core.settings import DEFAULT_SCORING_BODY_TIMEOUT
@@ -28,6 +29,7 @@ class ServiceState:
     jwt_rules: TokenRules | None = None
     body_timeout: float = DEFAULT_SCORING_BODY_TIMEOUT
     batcher: ScoringBatcher = field(default_factory=ScoringBatcher)
+    explainer: ExplainCoalescer = field(default_factory=ExplainCoalescer)
     reasons_for: str = "declines"
     log_reasons: BackgroundReasons | None = None
 
