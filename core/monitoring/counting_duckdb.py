@@ -8,7 +8,8 @@ batches are registered as Arrow tables.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -42,15 +43,23 @@ class DuckDBQuery:
 
     def query(self, unit: LogUnit, sql: str) -> pd.DataFrame:
         """Run SQL over a unit, the unit being the relation named by SOURCE."""
-        if unit.table is not None:
-            self.connection.register(_VIEW, unit.table)
-            try:
-                return self.connection.execute(sql.replace(SOURCE, _VIEW)).df()
-            finally:
-                self.connection.unregister(_VIEW)
+        with unit_source(self.connection, unit) as source:
+            return self.connection.execute(sql.replace(SOURCE, source)).df()
+
+
+@contextmanager
+def unit_source(connection: duckdb.DuckDBPyConnection, unit: LogUnit) -> Iterator[str]:
+    """The SQL relation of a unit in this connection: its parsed JSONL registered as a view
+    (for the duration of the block), or its Parquet files scanned by `read_parquet`."""
+    if unit.table is None:
         files = ", ".join("'" + str(p).replace("'", "''") + "'" for p in unit.parquet)
-        source = f"read_parquet([{files}], filename = true, file_row_number = true)"
-        return self.connection.execute(sql.replace(SOURCE, source)).df()
+        yield f"read_parquet([{files}], filename = true, file_row_number = true)"
+        return
+    connection.register(_VIEW, unit.table)
+    try:
+        yield _VIEW
+    finally:
+        connection.unregister(_VIEW)
 
 
 def duckdb_counter(folder: Path | Sequence[Path], since: dt.date | None = None) -> LogCounter:

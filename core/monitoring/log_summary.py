@@ -14,14 +14,14 @@ from typing import Literal
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from core.decision_log.reader import chosen_day_files, log_folders, read_lines, well_formed_table
+from core.decision_log.contract import day_file
+from core.decision_log.reader import chosen_day_files, log_folders
 from core.errors import DataValidationError
 from core.monitoring import log_engines
 from core.monitoring.counting import Engine
-from core.monitoring.counting_duckdb import connect
+from core.monitoring.counting_duckdb import connect, unit_source
+from core.monitoring.counting_units import log_units
 from core.monitoring.drift import column_counts, comparison_table
 from core.monitoring.reference import CategoricalProfile, NumericProfile
 
@@ -107,30 +107,6 @@ def choose_engine(setting: Engine, files: LogFiles, with_outcomes: bool) -> Engi
     )
 
 
-def _has_field(struct: pa.DataType, feature: str) -> bool:
-    """True when a features struct type has this feature."""
-    return pa.types.is_struct(struct) and struct.get_field_index(feature) >= 0
-
-
-def _jsonl_table(path: Path, feature: str) -> pa.Table:
-    """A JSONL day file's run, time and feature value, parsed as the reader parses it (corrupt
-    lines skipped)."""
-    data = path.read_bytes()
-    table = well_formed_table(data)
-    if table is not None:
-        struct = table["features"].combine_chunks()
-        index = struct.type.get_field_index(feature)
-        value = struct.field(index) if index >= 0 else pa.nulls(table.num_rows)
-        return pa.table({"run_id": table["run_id"], "time": table["time"], "v": value})
-    read = read_lines(path, data)
-    column = read.features.get(feature, pd.Series([None] * len(read.meta), dtype=object))
-    try:
-        value = pa.array(column, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        value = pa.array(column.astype(str).where(column.notna(), None))
-    return pa.table({"run_id": read.meta["run_id"], "time": read.meta["time"], "v": value})
-
-
 _ROWS_OF_RUN = (
     "SELECT {value} AS v FROM {source} WHERE CAST(run_id AS VARCHAR) = $run "
     'AND TRY_CAST("time" AS TIMESTAMPTZ) IS NOT NULL'
@@ -140,32 +116,19 @@ _ROWS_OF_RUN = (
 def _values(
     connection: duckdb.DuckDBPyConnection, files: LogFiles, run_id: str, feature: str
 ) -> Iterator[pd.Series]:
-    """Batches of one feature's values over the run's decisions with a valid time: compacted
-    Parquet scanned by DuckDB (a group per features schema), JSONL parsed a file at a time."""
-    groups: dict[str, list[str]] = {}
-    kinds: dict[str, pa.DataType] = {}
+    """Batches of one feature's values over the run's decisions with a valid time, read unit
+    by unit as the SQL engines count the log (core.monitoring.counting_units: compacted Parquet
+    scanned by DuckDB a group per features schema, JSONL parsed as the reader parses it)."""
     field = '"' + feature.replace('"', '""') + '"'
-    for name, _, _ in files.files:
-        if name.endswith(".parquet"):
-            kind = pq.read_schema(name).field("features").type
-            groups.setdefault(str(kind), []).append(name)
-            kinds[str(kind)] = kind
-    queries = []
-    for kind, paths in groups.items():
-        listed = ", ".join("'" + p.replace("'", "''") + "'" for p in paths)
-        value = f"features.{field}" if _has_field(kinds[kind], feature) else "NULL"
-        queries.append((_ROWS_OF_RUN.format(value=value, source=f"read_parquet([{listed}])"), None))
-    for name, _, _ in files.files:
-        if not name.endswith(".parquet"):
-            queries.append((_ROWS_OF_RUN.format(value="v", source="day"), Path(name)))
-    for sql, jsonl in queries:
-        if jsonl is not None:
-            connection.register("day", _jsonl_table(jsonl, feature))
-        reader = connection.sql(sql, params={"run": run_id}).to_arrow_reader(_BATCH_ROWS)
-        for batch in reader:
-            yield batch.column(0).to_pandas()
-        if jsonl is not None:
-            connection.unregister("day")
+    paths = [Path(name) for name, _, _ in files.files]
+    found = [(info, path) for path in paths if (info := day_file(path.name))]
+    for unit in log_units(found):
+        value = f"features.{field}" if feature in unit.fields else "NULL"
+        with unit_source(connection, unit) as source:
+            sql = _ROWS_OF_RUN.format(value=value, source=source)
+            reader = connection.sql(sql, params={"run": run_id}).to_arrow_reader(_BATCH_ROWS)
+            for batch in reader:
+                yield batch.column(0).to_pandas()
 
 
 def feature_distribution(
