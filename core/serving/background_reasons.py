@@ -24,6 +24,7 @@ import pandas as pd
 
 from core.decision_log.writer import DecisionLog, ReasonsBatch, take_all
 from core.scoring.reason_codes import DEFAULT_REASON_COUNT, top_reason_features
+from core.serving.model_groups import by_model
 from core.serving.model_holder import ServedModel
 from core.serving.scored_rows import SERVICE_GROUPING_MIN_ROWS, Decided
 
@@ -109,11 +110,8 @@ class BackgroundReasons:
 
     def _write(self, items: list[_Pending]) -> None:
         """Reasons of every queued request, one SHAP call per model, then wait for the log."""
-        by_model: dict[int, list[_Pending]] = {}
-        for item in items:
-            by_model.setdefault(id(item.loaded), []).append(item)
         futures = []
-        for group in by_model.values():
+        for group in by_model(items):
             parts = [item.decided.take(item.rows) for item in group]
             frame = pd.concat(parts, ignore_index=True)
             self.largest_batch = max(self.largest_batch, len(frame))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.scoring.scorer import SINGLE_THREAD_MAX_ROWS
+from core.serving.model_groups import by_model
 from core.serving.model_holder import ServedModel
 from core.serving.scored_rows import Decided, ScoredRows, decided_columns
 
@@ -48,11 +49,8 @@ def decided_with(loaded: ServedModel, parts: Sequence[dict[str, list[object]]]) 
 
 def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
     """Requests grouped by model, then cut so a group holds at most COALESCE_MAX_ROWS rows."""
-    by_model: dict[int, list[_Pending]] = {}
-    for item in pending:
-        by_model.setdefault(id(item.loaded), []).append(item)
     groups: list[list[_Pending]] = []
-    for items in by_model.values():
+    for items in by_model(pending):
         current: list[_Pending] = []
         rows = 0
         for item in items:

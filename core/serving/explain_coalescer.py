@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.serving.model_groups import by_model
 from core.serving.model_holder import ServedModel
 from core.serving.scored_rows import (
     SERVICE_GROUPING_MIN_ROWS,
@@ -38,17 +39,13 @@ class _Pending:
 
 def _compute(items: list[_Pending]) -> list[Explained]:
     """SHAP of every item, one call per model, in the items' order."""
-    by_model: dict[int, list[int]] = {}
-    for k, item in enumerate(items):
-        by_model.setdefault(id(item.loaded), []).append(k)
-    out: list[Explained | None] = [None] * len(items)
-    for positions in by_model.values():
-        loaded = items[positions[0]].loaded
-        parts = [(items[k].rows, items[k].at) for k in positions]
-        found = explained_together(loaded.scorer, parts, loaded.book, SERVICE_GROUPING_MIN_ROWS)
-        for k, result in zip(positions, found, strict=True):
-            out[k] = result
-    return out  # type: ignore[return-value]
+    found: dict[int, Explained] = {}
+    for group in by_model(items):
+        loaded = group[0].loaded
+        parts = [(item.rows, item.at) for item in group]
+        results = explained_together(loaded.scorer, parts, loaded.book, SERVICE_GROUPING_MIN_ROWS)
+        found.update(zip(map(id, group), results, strict=True))
+    return [found[id(item)] for item in items]
 
 
 class ExplainCoalescer:
