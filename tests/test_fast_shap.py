@@ -92,7 +92,7 @@ def test_tabled_shap_equals_lightgbm_pred_contrib(name: str) -> None:
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
     # contributions add up to the raw score, as LightGBM's do
-    raw = booster.predict(matrix, raw_score=True)
+    raw = booster.predict(matrix, raw_score=True, num_threads=1)
     np.testing.assert_allclose(got.sum(axis=1), raw, rtol=1e-10, atol=1e-10)
 
 
@@ -121,9 +121,18 @@ def test_tables_that_disagree_with_lightgbm_are_never_used(
     _assert_lightgbm_values(booster, frame)
 
 
-def test_linear_trees_keep_lightgbm() -> None:
-    """A model with linear leaves is not tabled, and says why."""
+@pytest.mark.parametrize(
+    ("params", "why"),
+    [
+        ({"linear_tree": True}, "linear trees"),
+        ({"boosting": "rf", "bagging_freq": 1, "bagging_fraction": 0.7}, "random forest"),
+    ],
+)
+def test_models_the_tables_cannot_hold_keep_lightgbm(params: dict, why: str) -> None:
+    """Linear leaves and averaged (random-forest) trees are not tabled, and say why."""
     frame, target = _frame()
-    booster = _booster(frame[["income", "ratio", "count"]], target, linear_tree=True, rounds=5)
+    booster = _booster(frame[["income", "ratio", "count"]], target, rounds=5, **params)
     assert fast_shap.leaf_tables_for(booster) is None
-    assert "linear trees" in fast_shap.fast_shap_status(booster)
+    assert why in fast_shap.fast_shap_status(booster)
+    if not params.get("linear_tree"):  # LightGBM itself refuses SHAP of linear trees
+        _assert_lightgbm_values(booster, frame[["income", "ratio", "count"]])

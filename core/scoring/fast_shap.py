@@ -1,10 +1,10 @@
 """Exact TreeSHAP of a booster from per-leaf tables (core.scoring.leaf_tables), or nothing.
 
-Built once per booster. A model is tabled only when the tables fit MAX_TABLE_VALUES and the
-tabled values equal LightGBM's own `pred_contrib` on probe rows that cross every split,
-missing values and categories included; otherwise `leaf_tables_for` answers None and says why
-(`fast_shap_status`), and the caller keeps LightGBM's exact path. Numbers equal LightGBM's up
-to floating-point summation order (the probe's tolerance: PROBE_TOLERANCE).
+Built once per booster. A model is tabled only when the tables fit MAX_TABLE_VALUES and, on
+probe rows that cross every split (missing values and categories included), the tabled SHAP
+equals LightGBM's own `pred_contrib`; otherwise `leaf_tables_for` answers None and says why
+(`fast_shap_status`), and the caller keeps LightGBM's exact path. SHAP equals LightGBM's up to
+floating-point summation order (the probe's tolerance: PROBE_TOLERANCE).
 """
 
 from __future__ import annotations
@@ -62,18 +62,23 @@ class LeafTables:
         rows = np.ascontiguousarray(matrix, dtype="float64")
         out = np.empty((len(rows), self.trees.n_features + 1))
         t = self.trees
-        nodes = (
-            t.node_feature, t.node_threshold, t.node_categorical, self.nan_left,
-            self.zero_left, t.node_words_start, t.node_words_end, t.category_words,
-        )  # fmt: skip
         entries = (
             self.leaf_first, self.leaf_d, self.entry_feature, self.entry_zero,
             self.entry_table, self.entry_steps, self.entry_mask, self.entry_want,
             self.step_node, self.step_left, self.tables,
         )  # fmt: skip
         trees = (t.tree_root, t.tree_nodes, t.tree_leaves)
-        row_contributions(rows, out, self.bias, nodes, trees, entries)
+        row_contributions(rows, out, self.bias, self.nodes, trees, entries)
         return out
+
+    @property
+    def nodes(self) -> tuple:
+        """What a node's decision reads (core.scoring.leaf_tables._decisions)."""
+        t = self.trees
+        return (
+            t.node_feature, t.node_threshold, t.node_categorical, self.nan_left,
+            self.zero_left, t.node_words_start, t.node_words_end, t.category_words,
+        )  # fmt: skip
 
 
 def _expected_value(trees: TreeArrays) -> float:
@@ -121,6 +126,8 @@ def _unsupported(booster: lgb.Booster, trees: TreeArrays) -> str | None:
         return "it has several trees per iteration (multi-class)"
     if trees.linear:
         return "it has linear trees"
+    if trees.average_output:
+        return "it averages its trees (random forest)"
     if trees.n_trees == 0:
         return "it has no trees"
     if not np.all(trees.node_count > 0):

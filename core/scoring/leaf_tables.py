@@ -201,12 +201,23 @@ def _pattern_by_steps(
 
 @numba.njit(cache=True)
 def _decisions(
-    row: np.ndarray, base: int, end: int, nodes: tuple, go_left: np.ndarray
+    row: np.ndarray,
+    base: int,
+    end: int,
+    feature: np.ndarray,
+    threshold: np.ndarray,
+    categorical: np.ndarray,
+    nan_left: np.ndarray,
+    zero_left: np.ndarray,
+    words_start: np.ndarray,
+    words_end: np.ndarray,
+    words: np.ndarray,
+    go_left: np.ndarray,
 ) -> np.uint64:
-    """One row's side at each node of one tree (LightGBM's decisions, tree.h), into go_left
-    and, for the first 64 nodes, as the bits of one word (1: left). `nodes`: feature,
-    threshold, categorical, nan_left, zero_left, words_start, words_end, words."""
-    feature, threshold, categorical, nan_left, zero_left, words_start, words_end, words = nodes
+    """One row's side at each node of one tree (LightGBM's decisions, tree.h
+    NumericalDecision / CategoricalDecision) into go_left and, for the first 64 nodes, as the
+    bits of one word (1: left). NaN and zero sides are decided per node beforehand
+    (fast_shap.node_missing_sides)."""
     word = np.uint64(0)
     for node in range(base, end):
         value = row[feature[node]]
@@ -240,10 +251,11 @@ def row_contributions(
     when the row's decision word matches the entry's wanted directions under its mask;
     larger trees are checked split by split.
     """
+    feature, threshold, categorical, nan_left, zero_left, words_start, words_end, words = nodes
     tree_root, tree_nodes, tree_leaves = trees
     leaf_first, leaf_d, entry_feature, entry_zero, entry_table, entry_steps = entries[:6]
     entry_mask, entry_want, step_node, step_left, tables = entries[6:]
-    go_left = np.empty(len(nodes[0]) + 1, dtype=np.bool_)
+    go_left = np.empty(len(feature) + 1, dtype=np.bool_)
     n_features = out.shape[1] - 1
     out[:, :n_features] = 0.0
     out[:, n_features] = bias
@@ -252,7 +264,10 @@ def row_contributions(
             continue
         base, end = tree_nodes[t], tree_nodes[t + 1]
         for r in range(matrix.shape[0]):
-            word = _decisions(matrix[r], base, end, nodes, go_left)
+            word = _decisions(
+                matrix[r], base, end, feature, threshold, categorical, nan_left, zero_left,
+                words_start, words_end, words, go_left,
+            )  # fmt: skip
             for leaf in range(tree_leaves[t], tree_leaves[t + 1]):
                 first, d = leaf_first[leaf], leaf_d[leaf]
                 if end - base <= 64:

@@ -37,6 +37,7 @@ class TreeArrays:
     tree_nodes: np.ndarray
     tree_leaves: np.ndarray
     linear: bool
+    average_output: bool = False
 
     @property
     def n_trees(self) -> int:
@@ -129,6 +130,7 @@ def tree_arrays(text: str, n_features: int) -> TreeArrays:
         tree_nodes=np.asarray(node_starts, "int64"),
         tree_leaves=np.asarray(leaf_starts, "int64"),
         linear=linear,
+        average_output="\naverage_output" in text[: text.find("Tree=")],
     )
 
 
