@@ -136,3 +136,20 @@ def test_models_the_tables_cannot_hold_keep_lightgbm(params: dict, why: str) -> 
     assert why in fast_shap.fast_shap_status(booster)
     if not params.get("linear_tree"):  # LightGBM itself refuses SHAP of linear trees
         _assert_lightgbm_values(booster, frame[["income", "ratio", "count"]])
+
+
+def test_repeated_rows_are_computed_once_with_the_same_values() -> None:
+    """A batch that repeats rows (a re-decided queue) gets each repeat's exact SHAP."""
+    frame, target = _frame(seed=9, categories=1)
+    booster = _booster(frame, target, max_cat_to_onehot=2)
+    matrix = _probe_matrix(frame, booster)[:200]
+    repeated = np.vstack([matrix, matrix[::-1], matrix[:7]])
+    tables = fast_shap.leaf_tables_for(booster)
+    got = tables.contributions(repeated)
+    # below DEDUPLICATE_FROM_ROWS nothing is deduplicated: the reference, row for row
+    single = np.vstack([tables.contributions(matrix[i : i + 50]) for i in range(0, 200, 50)])
+    np.testing.assert_array_equal(got[:200], single)
+    np.testing.assert_array_equal(got[200:400], single[::-1])
+    np.testing.assert_array_equal(got[400:], single[:7])
+    expected = booster.predict(repeated, pred_contrib=True, num_threads=1)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
