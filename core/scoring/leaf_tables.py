@@ -12,6 +12,7 @@ then costs one pass over its nodes and leaves instead of LightGBM's O(leaves x d
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -22,13 +23,26 @@ MISSING_ZERO = 1
 MISSING_NAN = 2
 
 
-@numba.njit(cache=True)
+def _compiled(**options: object) -> Callable[[Callable], Callable]:
+    """numba.njit with its machine code cached on disk (beside this file, else in the user's
+    cache folder); where neither is writable, compiled once per process instead."""
+
+    def wrap(function: Callable) -> Callable:
+        try:
+            return numba.njit(cache=True, **options)(function)
+        except RuntimeError:  # numba: "cannot cache function ...: no locator available"
+            return numba.njit(**options)(function)
+
+    return wrap
+
+
+@_compiled()
 def _child_count(child: int, node_count: np.ndarray, leaf_count: np.ndarray) -> float:
     """Training rows that reached a child (a node index, or -(leaf + 1))."""
     return node_count[child] if child >= 0 else leaf_count[-child - 1]
 
 
-@numba.njit(cache=True)
+@_compiled()
 def _weights(d: int) -> np.ndarray:
     """w(k, d) = k! (d - k - 1)! / d! for k = 0 .. d - 1."""
     out = np.empty(max(d, 1))
@@ -37,7 +51,7 @@ def _weights(d: int) -> np.ndarray:
     return out
 
 
-@numba.njit(cache=True)
+@_compiled()
 def _fill_table(table: np.ndarray, z: np.ndarray, d: int, i: int, value: float) -> None:
     """v * sum over S subset of B of w(|S|) * prod of z over (P minus i minus S), for every B."""
     weights = _weights(d)
@@ -60,7 +74,7 @@ def _fill_table(table: np.ndarray, z: np.ndarray, d: int, i: int, value: float) 
         table[s] *= value
 
 
-@numba.njit(cache=True)
+@_compiled()
 def _path_features(
     depth: int,
     path_node: np.ndarray,
@@ -89,7 +103,7 @@ def _path_features(
     return d
 
 
-@numba.njit(cache=True)
+@_compiled()
 def build_tables(
     left: np.ndarray,
     right: np.ndarray,
@@ -161,7 +175,7 @@ def build_tables(
     return n_entries, n_steps, n_table
 
 
-@numba.njit(cache=True)
+@_compiled()
 def _category_left(value: float, start: int, end: int, words: np.ndarray) -> bool:
     """LightGBM's categorical decision (tree.h CategoricalDecision): left when the value's
     integer part is in the split's bitset; NaN, negative and out-of-range values go right."""
@@ -174,7 +188,7 @@ def _category_left(value: float, start: int, end: int, words: np.ndarray) -> boo
     return (words[word] >> np.uint32(category % 32)) & np.uint32(1) == np.uint32(1)
 
 
-@numba.njit(cache=True, inline="always")
+@_compiled(inline="always")
 def _pattern_by_steps(
     go_left: np.ndarray,
     first: int,
@@ -199,7 +213,7 @@ def _pattern_by_steps(
     return pattern
 
 
-@numba.njit(cache=True)
+@_compiled()
 def _decisions(
     row: np.ndarray,
     base: int,
@@ -237,7 +251,7 @@ def _decisions(
     return word
 
 
-@numba.njit(cache=True, nogil=True)
+@_compiled(nogil=True)
 def row_contributions(
     matrix: np.ndarray, out: np.ndarray, bias: float, nodes: tuple, trees: tuple, entries: tuple
 ) -> None:
