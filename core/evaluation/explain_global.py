@@ -69,7 +69,8 @@ def sample_rows(frame: pd.DataFrame, size: int, seed: int = SHAP_SEED) -> pd.Dat
 def global_shap(
     model: LoadedModel, features: pd.DataFrame, sample_size: int = DEFAULT_SHAP_SAMPLE
 ) -> GlobalShap:
-    """Exact TreeSHAP (LightGBM pred_contrib, equal to shap.TreeExplainer) on a row sample."""
+    """Exact TreeSHAP (the Scorer's: equal to LightGBM's pred_contrib and shap.TreeExplainer)
+    on a row sample."""
     if features.empty:
         raise DataValidationError("No rows to explain.", fix="Evaluate on data with rows.")
     scorer = scorer_for(model)

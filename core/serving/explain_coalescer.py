@@ -3,9 +3,11 @@
 /predict needs SHAP on its declines, /explain on every row. Each request hands its rows here;
 one call at a time runs on a worker thread (LightGBM releases the GIL, so the event loop keeps
 parsing and scoring the next requests meanwhile), and the requests that arrived while it ran
-are computed together in the next call: under load a call covers many requests and takes the
-grouped TreeSHAP path (core.scoring.grouped_shap) from SERVICE_GROUPING_MIN_ROWS rows, which
-computes each tree once per distinct path pattern. Each request gets exactly the numbers
+are computed together in the next call: under load a call covers many requests (the tabled
+SHAP of core.scoring.fast_shap, or for a model it cannot table the grouped TreeSHAP path of
+core.scoring.grouped_shap from SERVICE_GROUPING_MIN_ROWS rows, which computes each tree once
+per distinct path pattern). The numba kernel and LightGBM release the GIL, so the event loop
+keeps answering meanwhile. Each request gets exactly the numbers
 `Scorer.score` gives for its rows. Requests holding different models (a hot swap) are
 computed in separate calls.
 """

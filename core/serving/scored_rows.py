@@ -25,9 +25,10 @@ from core.scoring.reason_codes import (
 from core.scoring.scorer import DECLINE, Scorer, ScoringResult, decide
 from core.serving.request_parsing import applicant_frame
 
-# The service computes SHAP through the grouped path (core.scoring.grouped_shap) from this many
-# rows in one call: from here it costs less CPU than LightGBM's own pred_contrib on the demo
-# model (300 distinct rows: about equal; rows that repeat path patterns: cheaper from 100).
+# For a model whose SHAP is not tabled (core.scoring.fast_shap), the service computes it through
+# the grouped path (core.scoring.grouped_shap) from this many rows in one call: from here it
+# costs less CPU than LightGBM's own pred_contrib on the demo model (300 distinct rows: about
+# equal; rows that repeat path patterns: cheaper from 100).
 SERVICE_GROUPING_MIN_ROWS = 256
 
 
