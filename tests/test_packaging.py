@@ -77,7 +77,9 @@ def test_the_wheel_holds_core_its_data_files_and_the_pinned_dependencies(install
     data = {
         path.relative_to(ROOT).as_posix()
         for path in (ROOT / "core").rglob("*")
-        if path.is_file() and path.suffix not in (".py", ".pyc")
+        if path.is_file()
+        and path.suffix not in (".py", ".pyc")
+        and "__pycache__" not in path.parts  # compiled caches (Python's, numba's .nbi/.nbc)
     }
     assert data <= set(names), sorted(data - set(names))
     assert "core/cli/main.py" in names and "core/__main__.py" in names
