@@ -17,14 +17,13 @@ from dataclasses import dataclass
 import lightgbm as lgb
 import numpy as np
 
-from core.scoring.leaf_tables import (
+from core.scoring.tree_arrays import (
     MISSING_NAN,
     MISSING_ZERO,
     ZERO_THRESHOLD,
-    build_tables,
-    row_contributions,
+    TreeArrays,
+    tree_arrays,
 )
-from core.scoring.tree_arrays import TreeArrays, tree_arrays
 
 MAX_TABLE_VALUES = 1 << 22
 MAX_PATH_FEATURES = 30
@@ -80,6 +79,8 @@ class LeafTables:
             self.step_node, self.step_left, self.tables,
         )  # fmt: skip
         trees = (t.tree_root, t.tree_nodes, t.tree_leaves)
+        from core.scoring.leaf_tables import row_contributions  # numba: imported when used
+
         row_contributions(rows, out, self.bias, self.nodes, trees, entries)
         return out
 
@@ -109,6 +110,8 @@ def _expected_value(trees: TreeArrays) -> float:
 
 def _tables_call(trees: TreeArrays, fill: bool, arrays: dict[str, np.ndarray]) -> tuple:
     """One call of the compiled path walk (counting, or filling the given arrays)."""
+    from core.scoring.leaf_tables import build_tables  # numba: imported when first tabling
+
     return build_tables(
         trees.node_left, trees.node_right, trees.node_feature, trees.node_count,
         trees.leaf_value, trees.leaf_count, trees.tree_root, fill, arrays["leaf_first"],

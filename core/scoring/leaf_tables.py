@@ -17,10 +17,7 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-# LightGBM's kZeroThreshold is the float 1e-35f, compared as a double.
-ZERO_THRESHOLD = float(np.float32(1e-35))
-MISSING_ZERO = 1
-MISSING_NAN = 2
+from core.scoring.tree_arrays import ZERO_THRESHOLD
 
 
 def _compiled(**options: object) -> Callable[[Callable], Callable]:

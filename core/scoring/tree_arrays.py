@@ -13,6 +13,11 @@ import numpy as np
 
 CATEGORICAL_MASK = 1
 DEFAULT_LEFT_MASK = 2
+MISSING_ZERO = 1
+MISSING_NAN = 2
+# LightGBM's kZeroThreshold is the float 1e-35f, compared as a double: its predictor reads
+# values within it as 0.0.
+ZERO_THRESHOLD = float(np.float32(1e-35))
 
 
 @dataclass(frozen=True)
