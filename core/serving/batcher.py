@@ -1,12 +1,11 @@
-"""Coalesce concurrent scoring requests into one Scorer call, off the event loop.
+"""Coalesce the scoring requests that arrive in the same event-loop turn into one Scorer call.
 
-Under concurrent load most of a one-applicant request's cost is fixed per call (preparation,
-LightGBM's start-up), so requests that are ready together are scored in one call on one
-matrix of their rows and the result is split back by position, as arrays (Decided). One call
-at a time runs on a worker thread (LightGBM releases the GIL, so the event loop keeps parsing
-and answering meanwhile); requests that arrive while it runs join the next call. A lone
-request is scored alone. Requests holding different models (during a hot swap) are never
-mixed, and a request that fails is retried alone so it cannot fail the others.
+Under concurrent load most of a one-applicant request's cost is fixed per call (pandas
+preparation, LightGBM's start-up), so requests that are ready together are scored with one
+`Scorer.score` on one frame of their rows and the result is split back by position, as arrays
+(Decided). A lone request is scored alone, one loop turn later. Requests holding different
+models (during a hot swap) are never mixed, and a request that fails is retried alone so it
+cannot fail the others.
 """
 
 from __future__ import annotations
@@ -64,45 +63,44 @@ def _groups(pending: list[_Pending]) -> list[list[_Pending]]:
     return groups
 
 
-def _score_alone(item: _Pending) -> Decided | Exception:
-    """One request's result, or its error (the handler re-raises it and answers 4xx/500)."""
+def _score_alone(item: _Pending) -> None:
+    """Score one request, handing its result or its error to its future."""
     try:
-        return decided_with(item.loaded, [item.columns])
-    except Exception as exc:
-        return exc
+        result = decided_with(item.loaded, [item.columns])
+    except Exception as exc:  # the handler re-raises it and answers 4xx/500
+        if not item.future.done():
+            item.future.set_exception(exc)
+        return
+    if not item.future.done():
+        item.future.set_result(result)
 
 
-def _score_group(items: list[_Pending]) -> list[Decided | Exception]:
-    """A group's results from one call, split by request; on failure, each request alone."""
+def _score_group(items: list[_Pending]) -> None:
+    """Score a group in one call and split the result; on failure, score each alone."""
     if len(items) == 1:
-        return [_score_alone(items[0])]
+        _score_alone(items[0])
+        return
     try:
         result = decided_with(items[0].loaded, [item.columns for item in items])
     except Exception:
-        return [_score_alone(item) for item in items]
-    parts: list[Decided | Exception] = []
+        for item in items:
+            _score_alone(item)
+        return
     start = 0
     for item in items:
-        parts.append(result.rows(start, start + item.count))
-        start += item.count
-    return parts
-
-
-def _score_all(pending: list[_Pending]) -> list[tuple[_Pending, Decided | Exception]]:
-    """Every pending request with its result or error (run on a worker thread)."""
-    return [
-        pair for group in _groups(pending) for pair in zip(group, _score_group(group), strict=True)
-    ]
+        stop = start + item.count
+        if not item.future.done():
+            item.future.set_result(result.rows(start, stop))
+        start = stop
 
 
 class ScoringBatcher:
-    """Scores pending requests together, one call at a time on a worker thread; requests that
-    arrive meanwhile join the next call."""
+    """Collects requests during a loop turn and scores them together on the next."""
 
     def __init__(self) -> None:
-        """No request pending, none running."""
+        """No request pending."""
         self._pending: list[_Pending] = []
-        self._running = False
+        self._scheduled = False
 
     async def score(
         self, loaded: ServedModel, columns: dict[str, list[object]], count: int
@@ -112,29 +110,13 @@ class ScoringBatcher:
         loop = asyncio.get_running_loop()
         future: asyncio.Future = loop.create_future()
         self._pending.append(_Pending(loaded, columns, count, future))
-        if not self._running:
-            self._running = True
-            loop.call_soon(self._start, loop)
+        if not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
         return await future
 
-    def _start(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Score everything pending off the loop; settle the futures and go again when done."""
-        pending, self._pending = self._pending, []
-        job = loop.run_in_executor(None, _score_all, pending)
-
-        def settle(done: asyncio.Future) -> None:
-            error = asyncio.CancelledError() if done.cancelled() else done.exception()
-            pairs = [(item, error) for item in pending] if error else done.result()
-            for item, result in pairs:
-                if item.future.done():
-                    continue
-                if isinstance(result, BaseException):
-                    item.future.set_exception(result)
-                else:
-                    item.future.set_result(result)
-            if self._pending:
-                self._start(loop)
-            else:
-                self._running = False
-
-        job.add_done_callback(settle)
+    def _flush(self) -> None:
+        """Score everything pending."""
+        pending, self._pending, self._scheduled = self._pending, [], False
+        for group in _groups(pending):
+            _score_group(group)
