@@ -83,9 +83,6 @@ def test_each_endpoint_computes_what_it_answers_and_logs_every_reason(state) -> 
             "data": [list(a.values())[1:] for a in applicants],
         }
         invocations = _post(url, "/invocations", {"dataframe_split": split}, "inv-0").json()
-        # (the demo model's SHAP is tabled: its declines' reasons are logged within a second
-        # or so of the answer, not after a 5 s gathering window)
-        assert _reasons_logged(state.folder / "decisions", "inv-0", within=2.5)
         default = _post(url, "/predict", {"applicants": applicants}, "pred-0").json()
         every = _post(url, "/predict?reasons=all", {"applicants": applicants}, "pred-1").json()
         bad = _post(url, "/predict?reasons=some", {"applicants": applicants}, "pred-2")
@@ -126,17 +123,6 @@ def test_each_endpoint_computes_what_it_answers_and_logs_every_reason(state) -> 
         got = recent.reasons[rows].tolist()
         assert got == [w if d else [] for w, d in zip(want, declined, strict=True)], request_id
     assert not any("no reason codes" in note for note in recent.notes)
-
-
-def _reasons_logged(folder: Path, request_id: str, within: float) -> bool:
-    """True once a reasons record of the request is in the log, polled for `within` seconds."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        for path in folder.glob("reasons-*.jsonl"):
-            if any(json.loads(line)["request_id"] == request_id for line in path.open()):
-                return True
-        time.sleep(0.05)
-    return False
 
 
 def _reason_names(result) -> list[list[str]]:

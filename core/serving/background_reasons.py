@@ -3,9 +3,8 @@
 /invocations answers probabilities only. Its declines still need reason codes in the decision
 log (adverse-action notices, monitoring): the handler logs each decision with `reasons: null`
 before answering, then hands the declined rows here. A worker thread takes everything queued
-(waiting up to half a second for a tabled model, core.scoring.fast_shap, else up to
-GATHER_SECONDS for GATHER_ROWS rows for LightGBM's grouped path, whose cost per row falls as the
-batch grows), scores SHAP for all of it in one call per model, picks the reasons and
+(waiting up to GATHER_SECONDS for GATHER_ROWS rows), scores SHAP for all of it in one call per
+model (the grouped path, whose cost per row falls as the batch grows), picks the reasons and
 writes one reasons record per request through the same decision log (core.decision_log.contract
 REASONS_FILE). `close()` drains the queue before the decision log closes, so a graceful stop
 (SIGTERM) loses none.
@@ -24,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from core.decision_log.writer import DecisionLog, ReasonsBatch, take_all
-from core.scoring.fast_shap import leaf_tables_for
 from core.scoring.reason_codes import DEFAULT_REASON_COUNT, top_reason_features
 from core.serving.model_groups import by_model
 from core.serving.model_holder import ServedModel
@@ -32,15 +30,11 @@ from core.serving.scored_rows import SERVICE_GROUPING_MIN_ROWS, Decided
 
 CLOSE_TIMEOUT_SECONDS = 60.0
 # How long the worker waits for more declines before computing a batch smaller than GATHER_ROWS
-# (the most the log's reasons lag the answer, plus that batch's SHAP), for a model whose SHAP
-# comes from LightGBM: its grouped path's CPU per distinct row on the demo model is 0.31 ms at
-# 2,000 rows, 0.14 ms at 16,000, 0.076 ms at 48,000 (3.5 s on 2 threads).
+# (the most the log's reasons lag the answer, plus that batch's SHAP). The grouped path's CPU
+# per distinct row on the demo model: 0.31 ms at 2,000 rows, 0.14 ms at 16,000, 0.076 ms at
+# 48,000 (3.5 s on 2 threads).
 GATHER_SECONDS = 5.0
 GATHER_ROWS = 48_000
-# A tabled model (core.scoring.fast_shap) costs about 0.05-0.08 ms per row at any batch size,
-# so its reasons are written after at most half a second.
-TABLED_GATHER_SECONDS = 0.5
-TABLED_GATHER_ROWS = 4_000
 _STOP = object()
 _LOG = logging.getLogger(__name__)
 
@@ -63,13 +57,6 @@ def reason_names(loaded: ServedModel, prepared: pd.DataFrame) -> list[list[str]]
     return [[str(name) for name in row if name] for row in chosen.tolist()]
 
 
-def gather_window(loaded: ServedModel) -> tuple[float, int]:
-    """How long to wait for how many rows before computing a model's reasons."""
-    if leaf_tables_for(loaded.scorer.booster) is not None:
-        return TABLED_GATHER_SECONDS, TABLED_GATHER_ROWS
-    return GATHER_SECONDS, GATHER_ROWS
-
-
 class BackgroundReasons:
     """A thread that writes the log's reason codes of answered requests, in batches."""
 
@@ -90,13 +77,12 @@ class BackgroundReasons:
             self._queue.put(_Pending(loaded, time, request_id, at, rows))
 
     def _gather(self) -> tuple[list[_Pending], bool]:
-        """Everything queued, waiting up to the first model's window for more (gather_window);
-        True once the sentinel was taken."""
+        """Everything queued, waiting up to GATHER_SECONDS for GATHER_ROWS rows; True once the
+        sentinel was taken."""
         items, stopping = take_all(self._queue, _STOP)
         rows = sum(len(item.rows) for item in items)
-        seconds, limit = gather_window(items[0].loaded) if items else (0.0, 0)
-        deadline = time.monotonic() + seconds
-        while not stopping and rows < limit:
+        deadline = time.monotonic() + GATHER_SECONDS
+        while not stopping and rows < GATHER_ROWS:
             left = deadline - time.monotonic()
             if left <= 0:
                 break
