@@ -167,3 +167,45 @@ def test_a_filter_updates_caption_table_and_stability_tab_together(
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
     page.close()
+
+
+# Noted in the page from its first DOM change: when the runs table, the primary-metric control
+# and the first Plotly figure appeared (ms since navigation), and whether a box waited.
+FIRST_VIEW_JS = """
+() => {
+  window.__seen = {};
+  const note = (name, found) => {
+    if (found && !(name in window.__seen)) window.__seen[name] = performance.now();
+  };
+  new MutationObserver(() => {
+    note('table', document.querySelector('[data-testid=stDataFrame]'));
+    note('control', document.body && document.body.innerText.includes('Primary metric'));
+    note('box', document.querySelector('[data-figure-pending]'));
+    note('figure', document.querySelector('.js-plotly-plot .main-svg'));
+  }).observe(document, {subtree: true, childList: true, attributes: true});
+}
+"""
+
+
+def test_a_fresh_tab_shows_the_table_before_the_figure_which_comes_unasked(
+    chromium, dashboard_url: str, tmp_path: Path
+) -> None:
+    page = chromium.new_page(viewport={"width": 1500, "height": 1100})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.add_init_script(f"({FIRST_VIEW_JS})()")
+    # given a fresh tab on the Runs page (its CV stability tab draws a Plotly figure)
+    page.goto(dashboard_url + "/runs")
+    # when nothing is clicked / then the figure arrives, and no box is left waiting
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+    assert page.locator("[data-figure-pending]").count() == 0
+    seen = page.evaluate("() => window.__seen")
+    # and the table and the controls were on screen before it, with a box in its place
+    assert {"table", "control", "box", "figure"} <= seen.keys(), seen
+    assert seen["table"] < seen["figure"] and seen["control"] < seen["figure"], seen
+    assert seen["box"] < seen["figure"], seen
+    page.screenshot(path=str(tmp_path / "runs_first_view.png"))
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert errors == []
+    page.close()
