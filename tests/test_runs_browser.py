@@ -116,12 +116,18 @@ def _filter_shown(
     return _settled(page, names, names if focus is None else focus, ticked)
 
 
+def _new_page(chromium, height: int) -> tuple[object, list[str]]:
+    """A fresh 1500-pixel-wide tab and the page errors it collects."""
+    page = chromium.new_page(viewport={"width": 1500, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page, errors
+
+
 def test_a_filter_updates_caption_table_and_stability_tab_together(
     chromium, dashboard_url: str, tmp_path: Path
 ) -> None:
-    page = chromium.new_page(viewport={"width": 1500, "height": 2400})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = _new_page(chromium, 2400)
     # given the Runs page with no run selected, the CV stability tab open (the default)
     page.goto(dashboard_url + "/runs")
     page.wait_for_selector(SCRIPT_DONE, timeout=90_000)
@@ -190,11 +196,10 @@ FIRST_VIEW_JS = """
 def test_a_fresh_tab_shows_the_table_before_the_figure_which_comes_unasked(
     chromium, dashboard_url: str, tmp_path: Path
 ) -> None:
-    page = chromium.new_page(viewport={"width": 1500, "height": 1100})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # given a fresh tab on the Runs page (its CV stability tab draws a Plotly figure), noting
+    # when each part appears
+    page, errors = _new_page(chromium, 1100)
     page.add_init_script(f"({FIRST_VIEW_JS})()")
-    # given a fresh tab on the Runs page (its CV stability tab draws a Plotly figure)
     page.goto(dashboard_url + "/runs")
     # when nothing is clicked / then the figure arrives, and no box is left waiting
     page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
