@@ -15,6 +15,7 @@ from tests.helpers.apptest_helpers import (
     send_component_event,
     texts,
 )
+from ui.monitoring import sections as monitoring
 from ui.shared import figures_after_paint
 
 PAGES = ("pages/runs.py", "pages/diagnostics.py", "pages/monitoring.py")
@@ -47,6 +48,15 @@ def _headline_shown(at: AppTest, page: str) -> bool:
     return (text in labels or text in texts(at)) and len(at.get(kind)) > 0
 
 
+def _expected_boxes(page: str, painted: list[dict]) -> list[tuple[int, str]]:
+    """(height, text) of the boxes a fresh tab's first view shows: one per figure, of its
+    height; on Monitoring one for everything below the headline numbers."""
+    if page == "pages/monitoring.py":
+        return [(monitoring.DETAILS_BOX_HEIGHT, monitoring.DETAILS_TEXT)]
+    text = figures_after_paint.PENDING_TEXT
+    return [(figure["layout"].get("height", 450), text) for figure in painted]
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_a_fresh_tab_gets_the_page_first_then_every_figure(file_store, app_env, page) -> None:
     # given a populated store, and the page as a painted tab draws it (figures at once)
@@ -55,14 +65,10 @@ def test_a_fresh_tab_gets_the_page_first_then_every_figure(file_store, app_env, 
     assert painted, "the page draws no figure to defer"
     # when a fresh tab opens the page
     at = open_page(page, painted=False)
-    # then it shows its headline content and no figure: a box of each figure's height instead
+    # then it shows its headline content and no figure: boxes waiting in their places
     assert exceptions(at) == [] and _headline_shown(at, page)
     assert _figures(at) == []
-    boxes = _boxes(at)
-    assert len(boxes) == len(painted)
-    heights = [figure["layout"].get("height", 450) for figure in painted]
-    assert [box["height"] for box in boxes] == heights
-    assert all(box["text"] == figures_after_paint.PENDING_TEXT for box in boxes)
+    assert [(box["height"], box["text"]) for box in _boxes(at)] == _expected_boxes(page, painted)
     # when the browser says it painted that view (the boxes' signal)
     at = send_component_event(at, figures_after_paint.COMPONENT_NAME, "painted", True)
     # then every figure is drawn in the boxes' places, the same figures a painted tab sees

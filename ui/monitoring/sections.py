@@ -26,6 +26,9 @@ DIAGNOSTICS_PAGE = "pages/diagnostics.py"
 PROMOTION_PAGE = "pages/promotion.py"
 _SHOWN_CRITICAL = 5
 RATIO = "%.3f"
+# A fresh tab's first view waits for the sections below the headline numbers in this box.
+DETAILS_BOX_HEIGHT = 420
+DETAILS_TEXT = "Drawing the trends, the score distribution and the feature drift…"
 
 
 def _chart(target: object, figure: go.Figure, key: str) -> None:

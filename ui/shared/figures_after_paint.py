@@ -91,9 +91,15 @@ def plotly_chart(target: Any, figure: go.Figure, pending_key: str, **options: An
         return
     height = int(figure.layout.height or PLOTLY_DEFAULT_HEIGHT)
     with _inside(target):
-        _mount(
-            key=pending_key,
-            data={"height": height, "text": PENDING_TEXT},
-            height=height,
-            on_painted_change=mark_painted,
-        )
+        waiting_box(pending_key, height)
+
+
+def waiting_box(key: str, height: int, text: str = PENDING_TEXT) -> None:
+    """A box of height pixels saying text, which asks for the figures once the page is on
+    screen (a part of a page drawn only when painted() is true waits in such a box)."""
+    _mount(
+        key=key,
+        data={"height": height, "text": text},
+        height=height,
+        on_painted_change=mark_painted,
+    )
