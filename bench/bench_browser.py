@@ -15,7 +15,8 @@ machine shared with other work loads both alike) and times in Chromium:
 - a switch between two warm pages (sidebar link);
 - the first render of each page on a fresh server: one new server per page and checkout, from
   navigation to the title and the page's first meaningful content (`--fresh` rounds, ABBA;
-  PAGES names it: Monitoring's is its headline "Decisions" metric, not its title), and, for
+  PAGES names it: Runs' controls and runs table, What-if's result block, Monitoring's headline
+  "Decisions" metric, not a title or a sidebar text), and, for
   the pages whose first view has Plotly figures, to those figures drawn ("figures shown": a
   checkout that draws them after the first paint leaves boxes until its rerun has);
   and, on the same servers, from the start command to that content (the server's start until
@@ -185,6 +186,7 @@ const pageShown = (arg) => {
   if (!idle()) return null;
   const h1 = document.querySelector('h1');
   if (!h1 || !h1.innerText.includes(arg[0])) return null;
+  if (arg[3] && !document.querySelector(arg[3])) return null;
   if (metric(arg[1]) !== null) return arg[0];
   return !arg[2] && document.body.innerText.includes(arg[1]) ? arg[0] : null;
 };
@@ -361,11 +363,13 @@ class Driver:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
-    def open(self, url: str, title: str, marker: str, metric_only: bool = False) -> float:
+    def open(
+        self, url: str, title: str, marker: str, metric_only: bool = False, also: str | None = None
+    ) -> float:
         """Go to url; milliseconds from navigation start until the page is shown and idle."""
         self.page.goto(url, wait_until="commit")
         self.page.evaluate("() => { window.__bench.t0 = 0; }")
-        arg = [title, marker, metric_only]
+        arg = [title, marker, metric_only, also]
         elapsed, _ = self.page.evaluate(_wait_js(PAGE_DONE, "pageShown"), arg)
         self._no_exception()
         return float(elapsed)
@@ -522,15 +526,18 @@ def runs_filters(driver: Driver) -> Iterator[float]:
         yield elapsed
 
 
-# Per page: its title, the first meaningful content (a metric's label or a text), and whether
-# only a metric of that label counts. Monitoring's content is its headline metrics (the latest
-# period's decisions, approval rate, PSI, accuracy): its title alone is no content.
+# Per page: its title, the first meaningful content (a metric's label or a text), whether only
+# a metric of that label counts, and an element that must be drawn too (or None). Runs' content
+# is its controls and its runs table (the table's grid comes after the controls since the
+# first view has no figure); What-if's is its result block (the text "Decision" alone is met by
+# the sidebar's "Decision threshold"); Monitoring's is its headline metrics (the latest
+# period's decisions, approval rate, PSI, accuracy), its title alone being no content.
 PAGES = {
-    "runs": ("Runs", "Primary metric", False),
-    "diagnostics": ("Model diagnostics", "Approval rate", False),
-    "whatif": ("What-if scoring", "Decision", False),
-    "promotion": ("Promotion", "Gates", False),
-    "monitoring": ("Monitoring", "Decisions", True),
+    "runs": ("Runs", "Primary metric", False, "[data-testid=stDataFrame]"),
+    "diagnostics": ("Model diagnostics", "Approval rate", False, None),
+    "whatif": ("What-if scoring", "Decision", False, ".wi-metric .wi-metric-value"),
+    "promotion": ("Promotion", "Gates", False, None),
+    "monitoring": ("Monitoring", "Decisions", True, None),
 }
 # The pages whose first view has Plotly figures (timed until they are drawn too).
 FIGURE_PAGES = ("runs", "diagnostics", "monitoring")
