@@ -24,10 +24,14 @@ COMPONENT_NAME = "figure_after_paint"
 EVENT = "painted"
 PENDING_TEXT = "Drawing the chart…"
 PLOTLY_DEFAULT_HEIGHT = 450
-# Sent once the page shows no Streamlit skeleton (an element whose code is still loading), or
-# after WAIT_MS at most; sent again after RETRY_MS if the box is still there (the rerun lost).
+# Sent once the script has finished and the page shows no Streamlit skeleton (an element whose
+# code is still loading), or after WAIT_MS at most; sent again if the box is still there
+# RETRY_MS later with the script idle (the rerun it asked for was lost).
 _JS = """
-const WAIT_MS = 3000, RETRY_MS = 5000;
+const WAIT_MS = 10000, RETRY_MS = 5000;
+const onScreen = () =>
+  !!document.querySelector("[data-testid=stApp][data-test-script-state=notRunning]")
+  && !document.querySelector("[data-testid=stSkeleton]");
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let box = parentElement.querySelector(".fap-box");
@@ -41,20 +45,20 @@ export default function (component) {
   box.style.height = data.height + "px";
   if (parentElement.__fapAsked) return;
   parentElement.__fapAsked = true;
-  const started = performance.now();
   let timer = null;
-  const send = () => {
+  const ask = (deadline) => {
     if (!parentElement.isConnected) return;
-    setTriggerValue("painted", true);
-    timer = setTimeout(send, RETRY_MS);
+    if (!onScreen() && performance.now() < deadline) {
+      return requestAnimationFrame(() => ask(deadline));
+    }
+    timer = setTimeout(() => {  // after this frame is painted
+      if (!parentElement.isConnected) return;
+      setTriggerValue("painted", true);
+      // Still here RETRY_MS later, with the script idle: the rerun was lost, ask again.
+      timer = setTimeout(() => ask(Infinity), RETRY_MS);
+    }, 0);
   };
-  const ask = () => {
-    if (!parentElement.isConnected) return;
-    const loading = document.querySelector("[data-testid=stSkeleton]");
-    if (loading && performance.now() - started < WAIT_MS) return requestAnimationFrame(ask);
-    timer = setTimeout(send, 0);  // after this frame is painted
-  };
-  requestAnimationFrame(ask);
+  requestAnimationFrame(() => ask(performance.now() + WAIT_MS));
   return () => { parentElement.__fapAsked = false; clearTimeout(timer); };
 }
 """
