@@ -14,7 +14,11 @@ machine shared with other work loads both alike) and times in Chromium:
 - a Runs filter change at 2,000 runs (type a search, press Enter);
 - a switch between two warm pages (sidebar link);
 - the first render of each page on a fresh server: one new server per page and checkout, from
-  navigation to the title and the page's first meaningful content (`--fresh` rounds, ABBA);
+  navigation to the title and the page's first meaningful content (`--fresh` rounds, ABBA;
+  PAGES names it: Runs' controls and runs table, What-if's result block, Monitoring's headline
+  "Decisions" metric, not a title or a sidebar text), and, for
+  the pages whose first view has Plotly figures, to those figures drawn ("figures shown": a
+  checkout that draws them after the first paint leaves boxes until its rerun has);
   and, on the same servers, from the start command to that content (the server's start until
   its health check answers, plus the navigation): a server that warms its imports before it
   serves (`python -m ui`) answers the first page faster but starts to listen later.
@@ -182,7 +186,22 @@ const pageShown = (arg) => {
   if (!idle()) return null;
   const h1 = document.querySelector('h1');
   if (!h1 || !h1.innerText.includes(arg[0])) return null;
-  return metric(arg[1]) !== null || document.body.innerText.includes(arg[1]) ? arg[0] : null;
+  if (arg[3] && !document.querySelector(arg[3])) return null;
+  if (metric(arg[1]) !== null) return arg[0];
+  return !arg[2] && document.body.innerText.includes(arg[1]) ? arg[0] : null;
+};
+"""
+)
+# A page's figures are shown: idle, a Plotly figure drawn, and no box still waiting for one
+# (a checkout that draws its figures after the first paint leaves data-figure-pending boxes
+# until its rerun has drawn them).
+FIGURES_DONE = (
+    HELPERS_JS
+    + """
+const figuresShown = (arg) => {
+  if (!idle() || document.querySelector('[data-figure-pending]')) return null;
+  const drawn = document.querySelectorAll('.js-plotly-plot .main-svg').length;
+  return drawn > 0 ? drawn : null;
 };
 """
 )
@@ -344,11 +363,20 @@ class Driver:
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
 
-    def open(self, url: str, title: str, marker: str) -> float:
+    def open(
+        self, url: str, title: str, marker: str, metric_only: bool = False, also: str | None = None
+    ) -> float:
         """Go to url; milliseconds from navigation start until the page is shown and idle."""
         self.page.goto(url, wait_until="commit")
         self.page.evaluate("() => { window.__bench.t0 = 0; }")
-        elapsed, _ = self.page.evaluate(_wait_js(PAGE_DONE, "pageShown"), [title, marker])
+        arg = [title, marker, metric_only, also]
+        elapsed, _ = self.page.evaluate(_wait_js(PAGE_DONE, "pageShown"), arg)
+        self._no_exception()
+        return float(elapsed)
+
+    def figures_shown(self) -> float:
+        """Milliseconds from navigation start until the page's figures are drawn (after open)."""
+        elapsed, _ = self.page.evaluate(_wait_js(FIGURES_DONE, "figuresShown"), None)
         self._no_exception()
         return float(elapsed)
 
@@ -498,13 +526,21 @@ def runs_filters(driver: Driver) -> Iterator[float]:
         yield elapsed
 
 
+# Per page: its title, the first meaningful content (a metric's label or a text), whether only
+# a metric of that label counts, and an element that must be drawn too (or None). Runs' content
+# is its controls and its runs table (the table's grid comes after the controls since the
+# first view has no figure); What-if's is its result block (the text "Decision" alone is met by
+# the sidebar's "Decision threshold"); Monitoring's is its headline metrics (the latest
+# period's decisions, approval rate, PSI, accuracy), its title alone being no content.
 PAGES = {
-    "runs": ("Runs", "Primary metric"),
-    "diagnostics": ("Model diagnostics", "Approval rate"),
-    "whatif": ("What-if scoring", "Decision"),
-    "promotion": ("Promotion", "Gates"),
-    "monitoring": ("Monitoring", "Monitoring"),
+    "runs": ("Runs", "Primary metric", False, "[data-testid=stDataFrame]"),
+    "diagnostics": ("Model diagnostics", "Approval rate", False, None),
+    "whatif": ("What-if scoring", "Decision", False, ".wi-metric .wi-metric-value"),
+    "promotion": ("Promotion", "Gates", False, None),
+    "monitoring": ("Monitoring", "Decisions", True, None),
 }
+# The pages whose first view has Plotly figures (timed until they are drawn too).
+FIGURE_PAGES = ("runs", "diagnostics", "monitoring")
 
 
 def page_switches(driver: Driver) -> Iterator[float]:
@@ -517,12 +553,14 @@ def page_switches(driver: Driver) -> Iterator[float]:
         yield elapsed
 
 
-def first_render(browser, url: str, path: str) -> float:
-    """The page opened in a fresh tab (on a fresh server): ms until shown and idle."""
+def first_render(browser, url: str, path: str) -> tuple[float, float | None]:
+    """The page opened in a fresh tab (on a fresh server): ms until shown and idle, and until
+    its figures are drawn too (None for a page without figures)."""
     driver = Driver(browser)
     shown = driver.open(f"{url}/{path}", *PAGES[path])
+    figures = driver.figures_shown() if path in FIGURE_PAGES else None
     driver.page.close()
-    return shown
+    return shown, figures
 
 
 def paired(sessions: dict[str, Iterator[float]], repeat: int) -> dict[str, list[float]]:
@@ -562,9 +600,11 @@ def measure(
             for label in labels if turn % 2 == 0 else labels[::-1]:
                 store = fixture.demo_store
                 with app_server(checkouts[label], store, DEMO_EXPERIMENT, fixture.data_root) as url:
-                    ms = first_render(browser, url, path)
+                    ms, figures = first_render(browser, url, path)
                     total = READY_SECONDS[url] * 1000 + ms
                 results[label].setdefault(f"first render: {path}", []).append(ms)
+                if figures is not None:
+                    results[label].setdefault(f"figures shown: {path}", []).append(figures)
                 results[label].setdefault(f"command to content: {path}", []).append(total)
             turn += 1
     if only & DEMO_INTERACTIONS:

@@ -9,6 +9,7 @@ from core.monitoring.periods import PERIODS
 from core.scoring.calibrator import scale_label
 from ui.monitoring import cache as cached
 from ui.monitoring import sections, source
+from ui.shared import figures_after_paint
 from ui.shared.context import get_context, require_runs, show_error
 
 context = get_context()
@@ -41,7 +42,16 @@ st.caption(f"Source: {report.source} · {decisions:,} decisions{source.engine_ca
 sections.notes(report)
 sections.alerts(report, picked.recent, source.no_labelled_rows(picked))
 sections.headline(report)
-sections.trends(report, scale_label(manifest.score_scale if manifest else None))
-sections.scores_and_bands(report)
-sections.drift(report, lambda run, feature: cached.distribution(picked, built.found, run, feature))
-sections.downloads(report)
+if figures_after_paint.painted():
+    sections.trends(report, scale_label(manifest.score_scale if manifest else None))
+    sections.scores_and_bands(report)
+    sections.drift(
+        report, lambda run, feature: cached.distribution(picked, built.found, run, feature)
+    )
+    sections.downloads(report)
+else:
+    # A fresh tab's first view ends with the alerts and headline numbers: the trends, drift
+    # and score sections below (figures and tables) come with the rerun this box asks for.
+    figures_after_paint.waiting_box(
+        "monitoring_details", sections.DETAILS_BOX_HEIGHT, sections.DETAILS_TEXT
+    )

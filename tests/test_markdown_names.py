@@ -17,7 +17,7 @@ from tests.helpers.markdown_store import (
     RUN_NAME,
     install_champion,
 )
-from ui.shared.markdown_text import literal, with_literal_names
+from ui.shared.markdown_text import code_span, literal, with_literal_names
 
 SHOWN_RUN = literal(RUN_NAME)
 
@@ -36,6 +36,36 @@ def test_literal_escapes_every_markdown_special() -> None:
     assert with_literal_names(sentence) == r"**\*a\*** beat `b`"
     assert with_literal_names("plain **core** text") == "plain **core** text"
     assert sentence == "***a*** beat `b`"
+
+
+def test_code_span_shows_any_text_as_written() -> None:
+    # given texts a code span could break: backticks inside or at an edge, a line break
+    # when each is made a code span / then its fence is longer than any backtick run inside
+    assert code_span("file:/tmp/mlruns") == "`file:/tmp/mlruns`"
+    assert code_span("a`b``c") == "```a`b``c```"
+    assert code_span("`x`") == "`` `x` ``"
+    assert code_span("one\ntwo") == "`one two`"
+
+
+def _sidebar_alone() -> None:
+    """The shared sidebar on the configured store (an AppTest script)."""
+    from core.settings import load_settings
+    from ui.shared.sidebar import draw_sidebar
+
+    draw_sidebar(load_settings())
+
+
+def test_the_sidebar_names_the_store_without_a_code_block(file_store, app_env) -> None:
+    # given a file store (the sidebar also shows its migration command)
+    app_env(file_store.uri)
+    # when the sidebar is drawn (AppTest keeps no sidebar of app.py, so it is drawn alone)
+    at = AppTest.from_function(_sidebar_alone, default_timeout=60).run()
+    # then the store and the command are code spans in markdown: a code block would load
+    # Streamlit's 1.5 MB syntax highlighter on every page's first view
+    sidebar = [m.value for m in at.sidebar.markdown]
+    assert code_span(load_settings().tracking_uri) in sidebar
+    assert any(text.startswith("`mlflow migrate-filestore ") for text in sidebar)
+    assert at.get("code") == []
 
 
 @pytest.fixture(name="open_on")

@@ -116,12 +116,18 @@ def _filter_shown(
     return _settled(page, names, names if focus is None else focus, ticked)
 
 
+def _new_page(chromium, height: int) -> tuple[object, list[str]]:
+    """A fresh 1500-pixel-wide tab and the page errors it collects."""
+    page = chromium.new_page(viewport={"width": 1500, "height": height})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return page, errors
+
+
 def test_a_filter_updates_caption_table_and_stability_tab_together(
     chromium, dashboard_url: str, tmp_path: Path
 ) -> None:
-    page = chromium.new_page(viewport={"width": 1500, "height": 2400})
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page, errors = _new_page(chromium, 2400)
     # given the Runs page with no run selected, the CV stability tab open (the default)
     page.goto(dashboard_url + "/runs")
     page.wait_for_selector(SCRIPT_DONE, timeout=90_000)
@@ -164,6 +170,47 @@ def test_a_filter_updates_caption_table_and_stability_tab_together(
     shown = _filter_shown(page, "governed_", {"governed_a", "governed_b"}, {first}, {first})
     assert shown["ticked"] == [first] and shown["summary"] == [first], shown
     assert other not in shown["picked"], shown
+    assert page.locator("[data-testid=stException]").count() == 0
+    assert errors == []
+    page.close()
+
+
+# Noted in the page from its first DOM change: when the runs table, the primary-metric control
+# and the first Plotly figure appeared (ms since navigation), and whether a box waited.
+FIRST_VIEW_JS = """
+() => {
+  window.__seen = {};
+  const note = (name, found) => {
+    if (found && !(name in window.__seen)) window.__seen[name] = performance.now();
+  };
+  new MutationObserver(() => {
+    note('table', document.querySelector('[data-testid=stDataFrame]'));
+    note('control', document.body && document.body.innerText.includes('Primary metric'));
+    note('box', document.querySelector('[data-figure-pending]'));
+    note('figure', document.querySelector('.js-plotly-plot .main-svg'));
+  }).observe(document, {subtree: true, childList: true, attributes: true});
+}
+"""
+
+
+def test_a_fresh_tab_shows_the_table_before_the_figure_which_comes_unasked(
+    chromium, dashboard_url: str, tmp_path: Path
+) -> None:
+    # given a fresh tab on the Runs page (its CV stability tab draws a Plotly figure), noting
+    # when each part appears
+    page, errors = _new_page(chromium, 1100)
+    page.add_init_script(f"({FIRST_VIEW_JS})()")
+    page.goto(dashboard_url + "/runs")
+    # when nothing is clicked / then the figure arrives, and no box is left waiting
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=90_000)
+    page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
+    assert page.locator("[data-figure-pending]").count() == 0
+    seen = page.evaluate("() => window.__seen")
+    # and the table and the controls were on screen before it, with a box in its place
+    assert {"table", "control", "box", "figure"} <= seen.keys(), seen
+    assert seen["table"] < seen["figure"] and seen["control"] < seen["figure"], seen
+    assert seen["box"] < seen["figure"], seen
+    page.screenshot(path=str(tmp_path / "runs_first_view.png"))
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []
     page.close()

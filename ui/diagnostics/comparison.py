@@ -27,7 +27,7 @@ from ui.diagnostics import cache as cached
 from ui.diagnostics.data import run_label
 from ui.diagnostics.leakage import overlap_of, say_overlap
 from ui.diagnostics.policy import THRESHOLD_MAX, THRESHOLD_MIN
-from ui.shared import cache_evaluation
+from ui.shared import cache_evaluation, figures_after_paint
 from ui.shared.context import StoreContext, show_error
 
 OWN_THRESHOLDS = "Each run's own threshold"
@@ -203,7 +203,8 @@ def comparison_tab(
     )
     curves = {"this run": evaluation, "challenger": challenger_eval}
     plot_left, plot_right = st.columns(2)
-    plot_left.plotly_chart(charts.roc_figure(curves, points), width="stretch")
-    plot_right.plotly_chart(charts.ks_figure(curves), width="stretch")
+    roc, ks = charts.roc_figure(curves, points), charts.ks_figure(curves)
+    figures_after_paint.plotly_chart(plot_left, roc, "challenger_roc", width="stretch")
+    figures_after_paint.plotly_chart(plot_right, ks, "challenger_ks", width="stretch")
     _auc_difference(f"{run['run_id']}:{challenger_id}:{data.fingerprint}", data, scores, overlaps)
     _swap_section(data, scores, (run_threshold, challenger_threshold), align)

@@ -17,6 +17,7 @@ from core.scoring.loaded_model import LoadedModel
 from core.settings import Settings
 from ui.diagnostics import cache as cached
 from ui.diagnostics.policy import threshold_section
+from ui.shared import figures_after_paint
 from ui.shared.context import StoreContext, show_error
 from ui.shared.markdown_text import literal
 from ui.shared.plain_tables import plain_table
@@ -80,9 +81,8 @@ def ranking_and_calibration(evaluation: ev.Evaluation, table: ScoreTable) -> Non
             icon=":material/warning:",
         )
     left, _ = st.columns(2)
-    left.plotly_chart(
-        charts.calibration_figure(ev.calibration(table), evaluation.brier), width="stretch"
-    )
+    figure = charts.calibration_figure(ev.calibration(table), evaluation.brier)
+    figures_after_paint.plotly_chart(left, figure, "calibration_figure", width="stretch")
 
 
 def bands_tab(table: ScoreTable, run_name: str) -> None:
@@ -118,8 +118,9 @@ def bands_tab(table: ScoreTable, run_name: str) -> None:
     )
     st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config)
     left, right = st.columns(2)
-    left.plotly_chart(charts.lift_figure(bands), width="stretch")
-    right.plotly_chart(charts.gains_figure(bands), width="stretch")
+    lift, gains = charts.lift_figure(bands), charts.gains_figure(bands)
+    figures_after_paint.plotly_chart(left, lift, "lift_figure", width="stretch")
+    figures_after_paint.plotly_chart(right, gains, "gains_figure", width="stretch")
     st.download_button(
         "Download score bands (CSV)",
         bands.to_csv(index=False).encode(),
@@ -135,8 +136,10 @@ def explain_tab(
     """Importance (gain or split), global SHAP on a sample, and SHAP dependence."""
     kind = st.radio("Importance", ["gain", "split"], horizontal=True, key="diag_importance_type")
     importance = feature_importance(model, kind)
-    st.plotly_chart(
+    figures_after_paint.plotly_chart(
+        st,
         explanations.bar_figure(importance, "importance", f"Feature importance ({kind})", kind),
+        "importance_figure",
         width="stretch",
     )
     sample_size = st.select_slider(
@@ -154,17 +157,19 @@ def explain_tab(
             "before any calibration)."
         )
     left, right = st.columns(2)
-    left.plotly_chart(
+    figures_after_paint.plotly_chart(
+        left,
         explanations.bar_figure(shap.mean_abs(), "mean_abs_shap", "Mean |SHAP|", "mean |SHAP|"),
+        "shap_bar_figure",
         width="stretch",
     )
-    right.plotly_chart(explanations.beeswarm_figure(beeswarm_frame(shap)), width="stretch")
+    beeswarm = explanations.beeswarm_figure(beeswarm_frame(shap))
+    figures_after_paint.plotly_chart(right, beeswarm, "beeswarm_figure", width="stretch")
     feature = st.selectbox(
         "Dependence for feature", shap.mean_abs()["feature"].tolist(), key="diag_dependence"
     )
-    st.plotly_chart(
-        explanations.dependence_figure(dependence(shap, feature), feature), width="stretch"
-    )
+    figure = explanations.dependence_figure(dependence(shap, feature), feature)
+    figures_after_paint.plotly_chart(st, figure, "dependence_figure", width="stretch")
 
 
 def monotonicity_tab(
@@ -220,4 +225,5 @@ def monotonicity_tab(
     plotted = check.curves["feature"].unique().tolist()
     if plotted:
         feature = st.selectbox("Partial dependence of", plotted, key="diag_pd_feature")
-        st.plotly_chart(explanations.monotonicity_figure(check.curves, feature), width="stretch")
+        figure = explanations.monotonicity_figure(check.curves, feature)
+        figures_after_paint.plotly_chart(st, figure, "monotonicity_figure", width="stretch")

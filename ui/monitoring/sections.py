@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from core.charts import monitoring as charts
@@ -16,6 +17,7 @@ from core.monitoring.drift import drift_status
 from core.monitoring.output import report_dict
 from core.monitoring.report import MonitoringReport
 from core.monitoring.sources import OUTCOME
+from ui.shared import figures_after_paint
 from ui.shared.context import show_error
 from ui.shared.markdown_text import literal, with_literal_names
 from ui.shared.plain_tables import plain_table
@@ -24,6 +26,14 @@ DIAGNOSTICS_PAGE = "pages/diagnostics.py"
 PROMOTION_PAGE = "pages/promotion.py"
 _SHOWN_CRITICAL = 5
 RATIO = "%.3f"
+# A fresh tab's first view waits for the sections below the headline numbers in this box.
+DETAILS_BOX_HEIGHT = 420
+DETAILS_TEXT = "Drawing the trends, the score distribution and the feature drift…"
+
+
+def _chart(target: object, figure: go.Figure, key: str) -> None:
+    """The figure across target, keyed key (drawn once the browser has painted a view)."""
+    figures_after_paint.plotly_chart(target, figure, f"{key}_pending", width="stretch", key=key)
 
 
 def notes(report: MonitoringReport) -> None:
@@ -134,11 +144,10 @@ def trends(report: MonitoringReport, score_name: str = "risk score") -> None:
     segments = report.segments[report.segments["decisions"] > 0]
     st.subheader(f"By {report.period}")
     left, right = st.columns(2)
-    left.plotly_chart(charts.period_chart(segments), width="stretch", key="period_chart")
-    right.plotly_chart(charts.psi_trend_chart(segments), width="stretch", key="psi_trend")
+    _chart(left, charts.period_chart(segments), "period_chart")
+    _chart(right, charts.psi_trend_chart(segments), "psi_trend")
     if report.has_outcomes:
-        figure = charts.calibration_chart(segments, score_name)
-        st.plotly_chart(figure, width="stretch", key="calibration")
+        _chart(st, charts.calibration_chart(segments, score_name), "calibration")
     shown, config = plain_table(
         _short_runs(report.segments),
         percent=("approval_rate", "expected_approval_rate", "bad_rate", "bad_rate_approved",
@@ -161,7 +170,7 @@ def drift(report: MonitoringReport, distribution: Callable[[str, str], pd.DataFr
     if report.features.empty:
         return
     st.subheader("Feature drift against the reference profile")
-    st.plotly_chart(charts.feature_psi_heatmap(report.features), width="stretch", key="heatmap")
+    _chart(st, charts.feature_psi_heatmap(report.features), "heatmap")
     latest = report.features[report.features["period"] == report.features["period"].iloc[-1]]
     shown, config = plain_table(
         _short_runs(latest.sort_values("psi", ascending=False)),
@@ -179,7 +188,7 @@ def drift(report: MonitoringReport, distribution: Callable[[str, str], pd.DataFr
     except GovernanceError as exc:
         show_error(exc)
         return
-    st.plotly_chart(charts.distribution_chart(table, feature), width="stretch", key="dist")
+    _chart(st, charts.distribution_chart(table, feature), "dist")
 
 
 def scores_and_bands(report: MonitoringReport) -> None:
@@ -202,10 +211,7 @@ def scores_and_bands(report: MonitoringReport) -> None:
         if worst is not None
         else "no PSI"
     )
-    st.plotly_chart(
-        charts.distribution_chart(chosen, f"score in {period} ({status})"),
-        width="stretch", key="score_dist",
-    )  # fmt: skip
+    _chart(st, charts.distribution_chart(chosen, f"score in {period} ({status})"), "score_dist")
     if not report.bands.empty:
         st.subheader("Score-band accuracy (all periods with outcomes)")
         shown, config = plain_table(

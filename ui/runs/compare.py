@@ -8,6 +8,7 @@ import streamlit as st
 from core.charts import runs as charts
 from core.runs import analysis as runs_analysis
 from core.runs.views import varying_params
+from ui.shared import figures_after_paint
 
 _LABEL = runs_analysis.metric_label
 
@@ -76,7 +77,8 @@ def compare_tab(
     else:
         axes = st.multiselect("Axes", varying, default=varying[:6], key="axes", format_func=_LABEL)
         if axes:
-            st.plotly_chart(charts.parallel_figure(plot_runs, axes, primary), width="stretch")
+            figure = charts.parallel_figure(plot_runs, axes, primary)
+            figures_after_paint.plotly_chart(st, figure, "parallel_figure", width="stretch")
     if not param_columns:
         return
     x_col, y_col = st.columns(2)
@@ -95,8 +97,10 @@ def compare_tab(
         key="y",
         format_func=_LABEL,
     )
-    st.plotly_chart(
+    figures_after_paint.plotly_chart(
+        st,
         charts.scatter_figure(ranked, x_param, y_metric, selected, label_of, champion),
+        "scatter_figure",
         width="stretch",
     )
 
@@ -112,7 +116,8 @@ def effects_tab(runs: pd.DataFrame, primary: str) -> None:
             f"(at least {param_effects.MIN_RUNS_FOR_EFFECTS}) to say which params matter."
         )
         return
-    st.plotly_chart(charts.effects_figure(effects, primary), width="stretch")
+    figure = charts.effects_figure(effects, primary)
+    figures_after_paint.plotly_chart(st, figure, "effects_figure", width="stretch")
     st.dataframe(
         effects,
         hide_index=True,

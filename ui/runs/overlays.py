@@ -15,7 +15,7 @@ from core.runs.overlays import (
     curve_overlay,
     not_drawn_sentence,
 )
-from ui.shared import cache_evaluation
+from ui.shared import cache_evaluation, figures_after_paint
 
 
 def _evaluation(tracking_uri: str, run_id: str) -> Evaluation:
@@ -64,13 +64,17 @@ def overlays_section(
         )
         return
     left, right = st.columns(2)
-    left.plotly_chart(
+    figures_after_paint.plotly_chart(
+        left,
         charts.roc_overlay_figure(overlay, label_of, champion),
+        "compare_roc_pending",
         width="stretch",
         key="compare_roc",
     )
-    right.plotly_chart(
+    figures_after_paint.plotly_chart(
+        right,
         charts.ks_overlay_figure(overlay, label_of, champion),
+        "compare_ks_pending",
         width="stretch",
         key="compare_ks",
     )

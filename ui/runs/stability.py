@@ -11,6 +11,7 @@ from core.runs import views
 from core.runs.stability import StabilityRule, stability_verdicts
 from core.store.access import RunsTable
 from ui.runs import cache as cached
+from ui.shared import figures_after_paint
 from ui.shared.markdown_text import literal
 
 MAX_DEFAULT_FOLD_RUNS = 5
@@ -93,8 +94,10 @@ def stability_tab(
         st.info("These runs lack at least two of train_auc, CV AUC and val_auc: no gap to show.")
     if folds.empty and not has_gaps:
         return
-    st.plotly_chart(
+    figures_after_paint.plotly_chart(
+        st,
         charts.stability_figure(folds, gaps if has_gaps else None, focus_labels),
+        "stability_figure",
         width="stretch",
         config=STATIC,
     )

@@ -30,8 +30,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ui.shared.warmup import WARM_MODULES
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 APP = ROOT / "app.py"
@@ -93,19 +97,29 @@ def page_scripts(root: Path = ROOT) -> list[str]:
     return sorted(pages, key=lambda page: page != "pages/runs.py")
 
 
+def _painted_session(app: Path, timeout: float) -> AppTest:
+    """A headless session of app that draws its figures at once (as after a browser's first
+    view), so the figures' data and Plotly's figure code are warm too."""
+    from streamlit.testing.v1 import AppTest
+
+    from ui.shared.figures_after_paint import PAINTED_KEY
+
+    at = AppTest.from_file(str(app), default_timeout=timeout)
+    at.session_state[PAINTED_KEY] = True
+    return at
+
+
 def draw_pages(app: Path = APP, timeout: float = PAGE_TIMEOUT_SECONDS) -> list[str]:
     """Draw the root URL and every page once headlessly (AppTest, in this process) so what a
     first view reads and computes is cached; the problems met, one line per page."""
-    from streamlit.testing.v1 import AppTest
-
     problems = []
-    at = AppTest.from_file(str(app), default_timeout=timeout)
+    at = _painted_session(app, timeout)
     for page in [None, *page_scripts(app.parent)[1:]]:
         try:
             (at.switch_page(page) if page else at).run()
         except Exception as exc:  # e.g. a timeout: the visitor's own view reports the real error
             problems.append(f"{page or 'root'}: {type(exc).__name__}: {exc}")
-            at = AppTest.from_file(str(app), default_timeout=timeout)
+            at = _painted_session(app, timeout)
             continue
         problems += [f"{page or 'root'}: {error.value}" for error in at.exception]
     return problems

@@ -32,3 +32,13 @@ def with_literal_names(text: str) -> str:
     """Core's text for markdown: the names a core Sentence keeps apart shown verbatim, core's
     own words (and their formatting) as written."""
     return render(text, literal)
+
+
+def code_span(text: object) -> str:
+    """text as a markdown code span, shown as written (backticks inside included); a code span
+    is drawn with the page's own markdown, without the syntax highlighter's 1.5 MB script."""
+    body = " ".join(str(text).splitlines())
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{fence}{pad}{body}{pad}{fence}"

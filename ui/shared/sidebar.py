@@ -9,7 +9,7 @@ from core.settings import DEFAULT_EXPERIMENT_NAME, Settings
 from core.store.client import ExperimentInfo, check_experiment_access
 from ui.shared import cache
 from ui.shared.context import StoreContext
-from ui.shared.markdown_text import literal
+from ui.shared.markdown_text import code_span, literal
 
 EXPERIMENT_KEY = "experiment_name"
 
@@ -47,12 +47,12 @@ def _pick_experiment(
 def draw_sidebar(settings: Settings) -> StoreContext:
     """Draw the store panel and experiment picker; return what the pages should open."""
     st.sidebar.markdown("### MLflow store")
-    st.sidebar.code(settings.tracking_uri, language=None, wrap_lines=True)
+    st.sidebar.markdown(code_span(settings.tracking_uri))
     if settings.store_kind == "file":
         st.sidebar.caption(
             "Legacy file store (maintenance mode in MLflow 3). Move it to SQLite with:"
         )
-        st.sidebar.code(settings.migrate_command or "", language="bash", wrap_lines=True)
+        st.sidebar.markdown(code_span(settings.migrate_command or ""))
     if st.sidebar.button("Reload runs", help="Forget cached runs and models, read the store again"):
         cache.clear_all()
     error = _store_error(settings)
