@@ -9,6 +9,7 @@ import itertools
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 import lightgbm as lgb
 import numpy as np
@@ -26,7 +27,11 @@ from core.serving.errors import RequestError
 from core.serving.explain_coalescer import ExplainCoalescer
 from core.serving.model_holder import ModelIdentity, ServedModel
 from core.serving.request_parsing import validate_rows
-from core.serving.scored_rows import SERVICE_GROUPING_MIN_ROWS, decided_columns
+from core.serving.scored_rows import (
+    SERVICE_GROUPING_MIN_ROWS,
+    decided_columns,
+    explained_together,
+)
 
 EXACT = 1e-9
 THRESHOLD = 0.3
@@ -175,3 +180,28 @@ def test_a_value_that_was_not_validated_is_refused_by_the_scorer(served) -> None
     # when they are scored, then the Scorer's preparation refuses them, naming the column
     with pytest.raises(GovernanceError, match="credit_score"):
         decided_columns(model.scorer, [columns], THRESHOLD)
+
+
+def test_numeric_rows_explained_from_the_matrix_equal_the_frame_path(served) -> None:
+    # given a numeric model's decided rows, with missing values in some of them
+    model, applicants = served
+    if any(f.is_categorical for f in model.scorer.spec.features):
+        pytest.skip("the matrix path is for models without categorical features")
+    frame = applicants.head(80).copy()
+    frame.iloc[::7, 0] = np.nan
+    frame.iloc[::5, 3] = np.nan
+    spec = model.scorer.spec
+    columns = validate_applicants(_records(frame), spec, "a").columns
+    decided = decided_columns(model.scorer, [columns], THRESHOLD)
+    assert isinstance(decided.source, np.ndarray)
+    at = np.arange(len(decided))
+    # when they are explained from the matrix, and from a frame of the same values
+    as_frame = replace(decided, source=pd.DataFrame(decided.source, columns=list(spec.names)))
+    (matrix,) = explained_together(model.scorer, [(decided, at)], model.book)
+    (framed,) = explained_together(model.scorer, [(as_frame, at)], model.book)
+    # then every number and text is the same
+    np.testing.assert_array_equal(matrix.contributions, framed.contributions)
+    assert matrix.base_value == framed.base_value
+    assert matrix.reason_features.tolist() == framed.reason_features.tolist()
+    assert matrix.reason_texts.tolist() == framed.reason_texts.tolist()
+    assert any(t for row in matrix.reason_texts.tolist() for t in row)

@@ -15,7 +15,7 @@ Protected features of the feature policy (core/config/feature_policy.toml) are n
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -142,16 +142,26 @@ def top_reason_features(
 
     Features in `withheld` (the policy's protected ones) are never picked.
     """
-    values = contributions.to_numpy(dtype="float64")
+    return top_reasons_of(
+        contributions.to_numpy(dtype="float64"), list(contributions.columns), n, withheld
+    )
+
+
+def top_reasons_of(
+    values: np.ndarray, names: Sequence[str], n: int = DEFAULT_REASON_COUNT,
+    withheld: Collection[str] = (),
+) -> np.ndarray:  # fmt: skip
+    """top_reason_features of a contributions matrix whose columns are `names`."""
+    values = np.asarray(values, dtype="float64")
+    labels = np.asarray(list(names), dtype=object)
     if withheld:
-        values = np.where(contributions.columns.isin(list(withheld)), -np.inf, values)
-    names = np.asarray(contributions.columns, dtype=object)
+        values = np.where(np.isin(labels, list(withheld)), -np.inf, values)
     if values.size == 0:
-        return np.empty((len(contributions), n), dtype=object)
+        return np.empty((len(values), n), dtype=object)
     width = min(n, values.shape[1])
     order = np.argsort(-values, axis=1, kind="stable")[:, :width]
     picked = np.take_along_axis(values, order, axis=1)
-    chosen = np.where(picked > 0, names[order], "")
+    chosen = np.where(picked > 0, labels[order], "")
     if width < n:
         chosen = np.hstack([chosen, np.full((len(values), n - width), "", dtype=object)])
     return chosen
@@ -166,18 +176,34 @@ def reason_table(
 ) -> pd.DataFrame:
     """reason_1..n texts for declined rows (empty for approved rows), indexed like the input."""
     chosen = top_reason_features(contributions, n, book.withheld)
+    texts = reason_texts(
+        chosen, features.isna().to_numpy(), declined, list(contributions.columns), book
+    )
+    columns = {f"reason_{k + 1}": texts[:, k].tolist() for k in range(chosen.shape[1])}
+    return pd.DataFrame(columns, index=contributions.index, dtype="str")
+
+
+def reason_texts(
+    chosen: np.ndarray,
+    missing: np.ndarray,
+    declined: np.ndarray,
+    names: Sequence[str],
+    book: ReasonCodeBook,
+) -> np.ndarray:
+    """The texts of chosen reason features (top_reasons_of) for declined rows, '' elsewhere;
+    `missing` (rows x names) says which inputs were missing, which picks the missing-value text."""
     declined = np.asarray(declined, dtype=bool)
-    missing = features.isna().to_numpy()
-    position = {name: j for j, name in enumerate(contributions.columns)}
+    position = {name: j for j, name in enumerate(names)}
     cache: dict[tuple[str, bool], str] = {}
-    columns: dict[str, list[str]] = {f"reason_{k + 1}": [] for k in range(n)}
+    texts = np.full(chosen.shape, "", dtype=object)
     for i, row in enumerate(chosen):
+        if not declined[i]:
+            continue
         for k, feature in enumerate(row):
-            if not declined[i] or not feature:
-                columns[f"reason_{k + 1}"].append("")
+            if not feature:
                 continue
             key = (feature, bool(missing[i, position[feature]]))
             if key not in cache:
                 cache[key] = book.text_for(*key)
-            columns[f"reason_{k + 1}"].append(cache[key])
-    return pd.DataFrame(columns, index=contributions.index, dtype="str")
+            texts[i, k] = cache[key]
+    return texts

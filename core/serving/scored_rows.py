@@ -20,9 +20,11 @@ from core.scoring.reason_codes import (
     DEFAULT_REASON_COUNT,
     ReasonCodeBook,
     reason_table,
+    reason_texts,
     top_reason_features,
+    top_reasons_of,
 )
-from core.scoring.scorer import DECLINE, Scorer, ScoringResult, decide
+from core.scoring.scorer import DECLINE, Scorer, ScoringResult, contributions_matrix, decide
 from core.serving.request_parsing import applicant_frame
 
 # For a model whose SHAP is not tabled (core.scoring.fast_shap), the service computes it through
@@ -133,6 +135,36 @@ def _empty(features: tuple[str, ...], at: np.ndarray) -> Explained:
     return Explained(features, at, np.empty((0, len(features))), float("nan"), none, none)
 
 
+def _explained_matrix(
+    scorer: Scorer, wanted: list[tuple[Decided, np.ndarray]], declined: np.ndarray,
+    book: ReasonCodeBook, grouping_min_rows: int,
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:  # fmt: skip
+    """SHAP, base value, reason features and texts of a numeric model's rows, from the matrix
+    itself (the frame path's numbers: its feature matrix is this matrix, its missing cells
+    the NaNs)."""
+    matrix = np.vstack([np.asarray(rows.source)[at] for rows, at in wanted])
+    names = list(wanted[0][0].features)
+    full = contributions_matrix(scorer.booster, matrix, grouping_min_rows)
+    values = np.ascontiguousarray(full[:, :-1])
+    chosen = top_reasons_of(values, names, DEFAULT_REASON_COUNT, book.withheld)
+    texts = reason_texts(chosen, np.isnan(matrix), declined, names, book)
+    return values, float(full[0, -1]), chosen, texts
+
+
+def _explained_frame(
+    scorer: Scorer, wanted: list[tuple[Decided, np.ndarray]], declined: np.ndarray,
+    book: ReasonCodeBook, grouping_min_rows: int,
+) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:  # fmt: skip
+    """The same from the prepared frames (models with categorical features)."""
+    frames = [rows.take(at) for rows, at in wanted]
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    contrib = scorer.contributions(frame, grouping_min_rows)
+    chosen = top_reason_features(contrib.values, DEFAULT_REASON_COUNT, book.withheld)
+    texts = reason_table(contrib.values, frame, declined, book, DEFAULT_REASON_COUNT)
+    values = contrib.values.to_numpy(dtype="float64")
+    return values, contrib.base_value, chosen, texts.to_numpy(dtype=object)
+
+
 def explained_together(
     scorer: Scorer,
     parts: Sequence[tuple[Decided, np.ndarray]],
@@ -145,14 +177,15 @@ def explained_together(
     wanted = [(rows, at) for rows, at in parts if len(at)]
     if not wanted:
         return [_empty(rows.features, at) for rows, at in parts]
-    frames = [rows.take(at) for rows, at in wanted]
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     declined = np.concatenate([rows.declined[at] for rows, at in wanted])
-    contrib = scorer.contributions(frame, grouping_min_rows)
-    chosen = top_reason_features(contrib.values, DEFAULT_REASON_COUNT, book.withheld)
-    texts = reason_table(contrib.values, frame, declined, book, DEFAULT_REASON_COUNT)
-    values = contrib.values.to_numpy(dtype="float64")
-    text_values = texts.to_numpy(dtype=object)
+    if all(isinstance(rows.source, np.ndarray) for rows, _ in wanted):
+        values, base, chosen, text_values = _explained_matrix(
+            scorer, wanted, declined, book, grouping_min_rows
+        )
+    else:
+        values, base, chosen, text_values = _explained_frame(
+            scorer, wanted, declined, book, grouping_min_rows
+        )
     out: list[Explained] = []
     start = 0
     for rows, at in parts:
@@ -162,7 +195,7 @@ def explained_together(
                 rows.features,
                 at,
                 values[start:stop],
-                contrib.base_value if len(at) else float("nan"),
+                base if len(at) else float("nan"),
                 chosen[start:stop],
                 text_values[start:stop],
             )
