@@ -106,6 +106,16 @@ def test_model_over_the_table_budget_keeps_lightgbm(monkeypatch: pytest.MonkeyPa
     _assert_lightgbm_values(booster, frame)
 
 
+def test_paths_on_too_many_features_keep_lightgbm(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model whose paths split on more features than the tables index keeps LightGBM."""
+    frame, target = _frame(seed=4)
+    booster = _booster(frame, target)
+    monkeypatch.setattr(fast_shap, "MAX_PATH_FEATURES", 1)
+    assert fast_shap.leaf_tables_for(booster) is None
+    assert "splits on more than 1 features" in fast_shap.fast_shap_status(booster)
+    _assert_lightgbm_values(booster, frame)
+
+
 def test_tables_that_disagree_with_lightgbm_are_never_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -31,7 +31,6 @@ PROBE_ROWS = 256
 PROBE_TOLERANCE = 1e-9
 # From this many rows a batch's repeated rows are found first (np.unique costs ~1% of the SHAP).
 DEDUPLICATE_FROM_ROWS = 64
-ZERO_EDGE = ZERO_THRESHOLD  # on the edge of what LightGBM reads as zero
 _LOG = logging.getLogger(__name__)
 _BUILT: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _STATUS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -157,13 +156,13 @@ def build_leaf_tables(booster: lgb.Booster) -> tuple[LeafTables | None, str]:
     if reason:
         return None, reason
     empty = _arrays(0, 0, 0, 0)
-    entries, steps, values = _tables_call(trees, False, empty)
+    entries, steps, values, most = _tables_call(trees, False, empty)
+    if most > MAX_PATH_FEATURES:
+        return None, f"a path splits on more than {MAX_PATH_FEATURES} features"
     if values > MAX_TABLE_VALUES:
         return None, f"its tables would hold {values:,} values (limit {MAX_TABLE_VALUES:,})"
     arrays = _arrays(len(trees.leaf_value), entries, steps, values)
     _tables_call(trees, True, arrays)
-    if len(arrays["leaf_d"]) and int(arrays["leaf_d"].max()) > MAX_PATH_FEATURES:
-        return None, f"a path splits on more than {MAX_PATH_FEATURES} features"
     mask, want = _entry_words(trees, arrays)
     nan_left, zero_left = node_missing_sides(trees)
     tables = LeafTables(
@@ -205,7 +204,8 @@ def probe_rows(trees: TreeArrays, rows: int = PROBE_ROWS, seed: int = 0) -> np.n
     for feature in range(trees.n_features):
         nodes = trees.node_feature == feature
         numeric = trees.node_threshold[nodes & ~trees.node_categorical]
-        candidates = [0.0, np.nan, 1e-40, -1e-40, ZERO_EDGE, -ZERO_EDGE, -1e300, 1e300, -1.0, 1.5]
+        edge = ZERO_THRESHOLD  # the largest value LightGBM reads as zero
+        candidates = [0.0, np.nan, 1e-40, -1e-40, edge, -edge, -1e300, 1e300, -1.0, 1.5]
         for t in numeric:
             candidates += [t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf)]
         if np.any(nodes & trees.node_categorical):

@@ -49,9 +49,11 @@ def _weights(d: int) -> np.ndarray:
 
 
 @_compiled()
-def _fill_table(table: np.ndarray, z: np.ndarray, d: int, i: int, value: float) -> None:
-    """v * sum over S subset of B of w(|S|) * prod of z over (P minus i minus S), for every B."""
-    weights = _weights(d)
+def _fill_table(
+    table: np.ndarray, z: np.ndarray, weights: np.ndarray, d: int, i: int, value: float
+) -> None:
+    """v * sum over S subset of B of w(|S|) * prod of z over (P minus i minus S), for every B
+    (weights: _weights(d))."""
     size = 1 << (d - 1)
     for s in range(size):
         product = 1.0
@@ -119,13 +121,15 @@ def build_tables(
     step_node: np.ndarray,
     step_left: np.ndarray,
     tables: np.ndarray,
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int]:
     """Walk every root-to-leaf path; count (fill=False) or fill the entries, steps and tables.
 
     An entry is one (leaf, unique path feature) pair, its bit in the leaf's pattern being its
-    order among the leaf's entries. Returns how many entries, steps and table values there are.
+    order among the leaf's entries. Returns how many entries, steps and table values there are,
+    and the most unique features on one path (the table count overflows past 63 of them: the
+    caller refuses such a model before filling).
     """
-    n_entries = n_steps = n_table = 0
+    n_entries = n_steps = n_table = most = 0
     size = 2 * len(left) + 2
     stack = np.empty((size, 4), dtype=np.int64)  # node, depth, parent, went left
     path_node = np.empty(len(left) + 1, dtype=np.int64)
@@ -153,13 +157,15 @@ def build_tables(
                 depth, path_node, path_left, feature, left, right, node_count, leaf_count,
                 unique, zeros,
             )  # fmt: skip
+            most = max(most, d)
+            weights = _weights(min(d, 63))
             if fill:
                 leaf_first[leaf], leaf_d[leaf] = n_entries, d
             for u in range(d):
                 if fill:
                     entry_feature[n_entries], entry_zero[n_entries] = unique[u], zeros[u]
                     entry_table[n_entries], entry_steps[n_entries] = n_table, n_steps
-                    _fill_table(tables[n_table:], zeros[:d], d, u, leaf_value[leaf])
+                    _fill_table(tables[n_table:], zeros[:d], weights, d, u, leaf_value[leaf])
                 for k in range(depth):
                     if feature[path_node[k]] == unique[u]:
                         if fill:
@@ -169,7 +175,7 @@ def build_tables(
                 n_entries += 1
     if fill:
         entry_steps[n_entries] = n_steps
-    return n_entries, n_steps, n_table
+    return n_entries, n_steps, n_table, most
 
 
 @_compiled()
