@@ -19,7 +19,6 @@ from core.scoring.grouped_shap import GROUPING_MIN_ROWS
 from core.scoring.reason_codes import (
     DEFAULT_REASON_COUNT,
     ReasonCodeBook,
-    reason_table,
     reason_texts,
     top_reason_features,
     top_reasons_of,
@@ -135,34 +134,26 @@ def _empty(features: tuple[str, ...], at: np.ndarray) -> Explained:
     return Explained(features, at, np.empty((0, len(features))), float("nan"), none, none)
 
 
-def _explained_matrix(
-    scorer: Scorer, wanted: list[tuple[Decided, np.ndarray]], declined: np.ndarray,
-    book: ReasonCodeBook, grouping_min_rows: int,
-) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:  # fmt: skip
-    """SHAP, base value, reason features and texts of a numeric model's rows, from the matrix
+def _shap_of_matrix(
+    scorer: Scorer, wanted: list[tuple[Decided, np.ndarray]], grouping_min_rows: int
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """SHAP, base value and missing cells of a numeric model's rows, from the decided matrix
     itself (the frame path's numbers: its feature matrix is this matrix, its missing cells
     the NaNs)."""
     matrix = np.vstack([np.asarray(rows.source)[at] for rows, at in wanted])
-    names = list(wanted[0][0].features)
     full = contributions_matrix(scorer.booster, matrix, grouping_min_rows)
-    values = np.ascontiguousarray(full[:, :-1])
-    chosen = top_reasons_of(values, names, DEFAULT_REASON_COUNT, book.withheld)
-    texts = reason_texts(chosen, np.isnan(matrix), declined, names, book)
-    return values, float(full[0, -1]), chosen, texts
+    return np.ascontiguousarray(full[:, :-1]), float(full[0, -1]), np.isnan(matrix)
 
 
-def _explained_frame(
-    scorer: Scorer, wanted: list[tuple[Decided, np.ndarray]], declined: np.ndarray,
-    book: ReasonCodeBook, grouping_min_rows: int,
-) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:  # fmt: skip
+def _shap_of_frames(
+    scorer: Scorer, wanted: list[tuple[Decided, np.ndarray]], grouping_min_rows: int
+) -> tuple[np.ndarray, float, np.ndarray]:
     """The same from the prepared frames (models with categorical features)."""
     frames = [rows.take(at) for rows, at in wanted]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     contrib = scorer.contributions(frame, grouping_min_rows)
-    chosen = top_reason_features(contrib.values, DEFAULT_REASON_COUNT, book.withheld)
-    texts = reason_table(contrib.values, frame, declined, book, DEFAULT_REASON_COUNT)
     values = contrib.values.to_numpy(dtype="float64")
-    return values, contrib.base_value, chosen, texts.to_numpy(dtype=object)
+    return values, contrib.base_value, frame.isna().to_numpy()
 
 
 def explained_together(
@@ -178,14 +169,12 @@ def explained_together(
     if not wanted:
         return [_empty(rows.features, at) for rows, at in parts]
     declined = np.concatenate([rows.declined[at] for rows, at in wanted])
-    if all(isinstance(rows.source, np.ndarray) for rows, _ in wanted):
-        values, base, chosen, text_values = _explained_matrix(
-            scorer, wanted, declined, book, grouping_min_rows
-        )
-    else:
-        values, base, chosen, text_values = _explained_frame(
-            scorer, wanted, declined, book, grouping_min_rows
-        )
+    numeric = all(isinstance(rows.source, np.ndarray) for rows, _ in wanted)
+    shap_of = _shap_of_matrix if numeric else _shap_of_frames
+    values, base, missing = shap_of(scorer, wanted, grouping_min_rows)
+    names = list(wanted[0][0].features)
+    chosen = top_reasons_of(values, names, DEFAULT_REASON_COUNT, book.withheld)
+    text_values = reason_texts(chosen, missing, declined, names, book)
     out: list[Explained] = []
     start = 0
     for rows, at in parts:
