@@ -12,6 +12,8 @@ PORT ?= 8501
 SERVE_PORT ?= 8000
 BUNDLE_DIR ?= dist/scoring-service
 ENGINE ?= local
+# Test processes (pytest-xdist); 1 runs the suite in this process, as plain `pytest` does.
+TEST_WORKERS ?= 2
 SCORE_BATCH_ARGS ?=
 export MLFLOW_TRACKING_URI ?= file:./mlruns
 
@@ -82,7 +84,7 @@ score-batch: $(VENV)/.runtime $(if $(filter spark,$(ENGINE)),$(VENV)/.spark)
 
 test: $(VENV)/.dev $(VENV)/.spark
 	$(BIN)/ruff check .
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter-out 1,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadgroup)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

@@ -34,8 +34,25 @@ pytest_plugins = (
     "tests.helpers.serving_fixtures",
     "tests.helpers.spark_fixtures",
 )
+# Under pytest-xdist (`make test` runs `-n 2 --dist loadgroup`), the tests that share one of
+# these costly session fixtures run on one worker, so each is started once, not once a worker.
+SHARED_FIXTURE_GROUPS = {
+    "spark": "spark",
+    "postgres_database": "postgres",
+    "server_store": "tracking-server",
+    "chromium": "browser",
+}
 os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put each test on the xdist group of the first costly session fixture it uses."""
+    for item in items:
+        used = getattr(item, "fixturenames", ())
+        group = next((g for f, g in SHARED_FIXTURE_GROUPS.items() if f in used), None)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @dataclass(frozen=True)
