@@ -528,12 +528,18 @@ def runs_filters(driver: Driver) -> Iterator[float]:
 
 # Per page: its title, the first meaningful content (a metric's label or a text), whether only
 # a metric of that label counts, and an element that must be drawn too (or None). Runs' content
-# is its controls and its runs table (the table's grid comes after the controls since the
-# first view has no figure); What-if's is its result block (the text "Decision" alone is met by
-# the sidebar's "Decision threshold"); Monitoring's is its headline metrics (the latest
-# period's decisions, approval rate, PSI, accuracy), its title alone being no content.
+# is its controls and its runs table (a fresh tab's first view shows it as plain HTML, the grid
+# after the first paint; "figures shown" waits for the grid too); What-if's is its result block
+# (the text "Decision" alone is met by the sidebar's "Decision threshold"); Monitoring's is its
+# headline metrics (the latest period's decisions, approval rate, PSI, accuracy), its title
+# alone being no content.
 PAGES = {
-    "runs": ("Runs", "Primary metric", False, "[data-testid=stDataFrame]"),
+    "runs": (
+        "Runs",
+        "Primary metric",
+        False,
+        "[data-testid=stDataFrame], [data-testid=staticTable]",
+    ),
     "diagnostics": ("Model diagnostics", "Approval rate", False, None),
     "whatif": ("What-if scoring", "Decision", False, ".wi-metric .wi-metric-value"),
     "promotion": ("Promotion", "Gates", False, None),

@@ -16,12 +16,14 @@ from tests.helpers.apptest_helpers import (
     texts,
 )
 from ui.monitoring import sections as monitoring
+from ui.runs import table as runs_table
 from ui.shared import figures_after_paint
+from ui.shared.static_table import NOTE_HEIGHT
 
 PAGES = ("pages/runs.py", "pages/diagnostics.py", "pages/monitoring.py")
 # What each page shows on its first view besides its figures (its headline content).
 HEADLINES = {
-    "pages/runs.py": ("Primary metric", "dataframe"),
+    "pages/runs.py": ("Primary metric", "html"),  # the runs table, as static HTML at first
     "pages/diagnostics.py": ("Threshold policy", "metric"),
     "pages/monitoring.py": ("Decisions", "metric"),
 }
@@ -50,11 +52,15 @@ def _headline_shown(at: AppTest, page: str) -> bool:
 
 def _expected_boxes(page: str, painted: list[dict]) -> list[tuple[int, str]]:
     """(height, text) of the boxes a fresh tab's first view shows: one per figure, of its
-    height; on Monitoring one for everything below the headline numbers."""
+    height; on Monitoring one for everything below the headline numbers; on Runs first the
+    note under the static runs table."""
     if page == "pages/monitoring.py":
         return [(monitoring.DETAILS_BOX_HEIGHT, monitoring.DETAILS_TEXT)]
     text = figures_after_paint.PENDING_TEXT
-    return [(figure["layout"].get("height", 450), text) for figure in painted]
+    figures = [(figure["layout"].get("height", 450), text) for figure in painted]
+    if page == "pages/runs.py":
+        return [(NOTE_HEIGHT, runs_table.TICKS_PENDING_TEXT), *figures]
+    return figures
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -87,5 +93,6 @@ def test_without_the_signal_the_figures_stay_waiting(file_store, app_env) -> Non
     at = open_page("pages/runs.py", painted=False)
     # when it reruns without the browser's signal (e.g. a filter typed at once)
     at.run()
-    # then its figure is still a box that asks for it (no figure with the session unpainted)
-    assert _figures(at) == [] and len(_boxes(at)) == 1
+    # then its figure is still a box that asks for it (no figure with the session unpainted),
+    # under the static table's note, which asks too
+    assert _figures(at) == [] and len(_boxes(at)) == 2

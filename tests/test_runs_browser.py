@@ -184,7 +184,8 @@ FIRST_VIEW_JS = """
     if (found && !(name in window.__seen)) window.__seen[name] = performance.now();
   };
   new MutationObserver(() => {
-    note('table', document.querySelector('[data-testid=stDataFrame]'));
+    note('table', document.querySelector('[data-testid=staticTable]'));
+    note('grid', document.querySelector('[data-testid=stDataFrame]'));
     note('control', document.body && document.body.innerText.includes('Primary metric'));
     note('box', document.querySelector('[data-figure-pending]'));
     note('figure', document.querySelector('.js-plotly-plot .main-svg'));
@@ -206,10 +207,13 @@ def test_a_fresh_tab_shows_the_table_before_the_figure_which_comes_unasked(
     page.wait_for_selector(SCRIPT_DONE, timeout=60_000)
     assert page.locator("[data-figure-pending]").count() == 0
     seen = page.evaluate("() => window.__seen")
-    # and the table and the controls were on screen before it, with a box in its place
-    assert {"table", "control", "box", "figure"} <= seen.keys(), seen
+    # and the table (as plain HTML) and the controls were on screen before it, with a box in
+    # its place, and the interactive grid replaced the plain table, unasked too
+    assert {"table", "grid", "control", "box", "figure"} <= seen.keys(), seen
     assert seen["table"] < seen["figure"] and seen["control"] < seen["figure"], seen
-    assert seen["box"] < seen["figure"], seen
+    assert seen["table"] < seen["grid"] and seen["box"] < seen["figure"], seen
+    assert page.locator("[data-testid=staticTable]").count() == 0
+    assert page.locator("[data-testid=stDataFrame]").first.is_visible()
     page.screenshot(path=str(tmp_path / "runs_first_view.png"))
     assert page.locator("[data-testid=stException]").count() == 0
     assert errors == []

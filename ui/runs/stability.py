@@ -13,6 +13,7 @@ from core.store.access import RunsTable
 from ui.runs import cache as cached
 from ui.shared import figures_after_paint
 from ui.shared.markdown_text import literal
+from ui.shared.static_table import dataframe_after_paint
 
 MAX_DEFAULT_FOLD_RUNS = 5
 STATIC = {"staticPlot": True}  # no hover layer: the summary above gives every number
@@ -69,9 +70,8 @@ def stability_tab(
         )
     chosen = runs_analysis.selected_in_order(table.runs, focus)
     verdicts = stability_verdicts(chosen, rule)
-    st.dataframe(
+    dataframe_after_paint(
         views.stability_summary(chosen, verdicts),
-        hide_index=True,
         width="stretch",
         placeholder="",
         column_config=_summary_config(rule),

@@ -12,6 +12,8 @@ from core.runs.stability import StabilityRule
 from core.runs.views import sync_selection, table_column_order
 from core.settings import DEFAULT_OVERFIT_GAP
 from core.store.access import RunsTable, run_inventory
+from ui.shared.figures_after_paint import painted
+from ui.shared.static_table import grid_waiting_box, static_table
 
 DIAGNOSTICS_PAGE, WHATIF_PAGE = "pages/diagnostics.py", "pages/whatif.py"
 LINK_PATHS = {"diagnostics": "/diagnostics", "whatif": "/whatif"}
@@ -21,6 +23,8 @@ PAGE_KEY = "runs_page"
 TABLE_PREVIOUS_KEY = "_runs_table_previous"
 TABLE_KEY = "runs_table"  # one key: the grid stays mounted across filters and pages
 TABLE_VIEW_KEY = "_runs_table_view"
+TABLE_PENDING_KEY = "runs_table_pending"
+TICKS_PENDING_TEXT = "Row ticks and column sorting come in a moment…"
 
 
 def _column_config(primary: str, rule: StabilityRule, extra_columns: list[str]) -> dict:
@@ -162,6 +166,13 @@ def runs_table(
     """
     view_ids = list(view["run_id"])
     selected_before = _selected_before(label_of)
+    order = table_column_order(primary, extra_columns, view.columns)
+    config = _column_config(primary, rule, extra_columns)
+    height = min(420, 38 + 35 * max(len(view), 1))
+    if not painted():  # a fresh tab: the rows at once, the grid once the page is on screen
+        static_table(view, order, config, height)
+        grid_waiting_box(TABLE_PENDING_KEY, TICKS_PENDING_TEXT)
+        return _selected_runs(selected_before, view_ids, label_of)
     wanted = set(selected_before) & set(view_ids)
     ticks_now = _ticks_shown(view_ids)
     previous_key, previous = st.session_state.get(TABLE_PREVIOUS_KEY, (None, None))
@@ -170,11 +181,11 @@ def runs_table(
     event = st.dataframe(
         view,
         hide_index=True,
-        column_order=table_column_order(primary, extra_columns, view.columns),
+        column_order=order,
         width="stretch",
-        height=min(420, 38 + 35 * max(len(view), 1)),
+        height=height,
         key=TABLE_KEY,
-        column_config=_column_config(primary, rule, extra_columns),
+        column_config=config,
         on_select="rerun",
         selection_mode="multi-row",
         placeholder="",
@@ -184,9 +195,17 @@ def runs_table(
     st.session_state["run"] = sync_selection(selected_before, view_ids, ticked, baseline)
     st.session_state[TABLE_PREVIOUS_KEY] = (TABLE_KEY, ticked)
     st.session_state[TABLE_VIEW_KEY] = _view_signature(view_ids)
+    return _selected_runs(st.session_state["run"], view_ids, label_of)
+
+
+def _selected_runs(
+    selection: list[str], view_ids: list[str], label_of: dict[str, str]
+) -> list[str]:
+    """The 'Selected runs' box over the selection and this page's runs, mirrored in the URL."""
+    st.session_state["run"] = selection
     selected = st.multiselect(
         "Selected runs (tick rows above, or pick from this page's runs)",
-        list(dict.fromkeys([*st.session_state["run"], *view_ids])),
+        list(dict.fromkeys([*selection, *view_ids])),
         key="run",
         format_func=lambda r: f"{label_of[r]} · {r[:8]}",
     )

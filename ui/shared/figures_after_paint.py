@@ -12,6 +12,7 @@ data of an earlier run: the figures are built by the rerun itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -28,10 +29,22 @@ PLOTLY_DEFAULT_HEIGHT = 450
 # code is still loading), or after WAIT_MS at most; sent again if the box is still there
 # RETRY_MS later with the script idle (the rerun it asked for was lost).
 _JS = """
-const WAIT_MS = 10000, RETRY_MS = 5000;
+const WAIT_MS = 10000, RETRY_MS = 5000, PRELOAD_MS = 5000;
 const onScreen = () =>
   !!document.querySelector("[data-testid=stApp][data-test-script-state=notRunning]")
   && !document.querySelector("[data-testid=stSkeleton]");
+// Streamlit's own lazily loaded scripts that some box of the page wants (named by the server,
+// beside its index script), loaded once per tab after the view is on screen and before any box
+// asks for the rerun; a failure or PRELOAD_MS without an answer does not hold the rerun back.
+const wanted = (window.__fapWanted ||= new Set());
+const preloaded = () => {
+  const index = document.querySelector("script[src*='/static/js/index.']");
+  const cache = (window.__fapPreloads ||= {});
+  const loads = (index ? [...wanted] : []).map((name) =>
+    (cache[name] ||= import(new URL(name, index.src).href).catch(() => null)));
+  const cap = new Promise((resolve) => setTimeout(resolve, PRELOAD_MS));
+  return Promise.race([Promise.allSettled(loads), cap]);
+};
 export default function (component) {
   const { data, parentElement, setTriggerValue } = component;
   let box = parentElement.querySelector(".fap-box");
@@ -43,6 +56,7 @@ export default function (component) {
   }
   box.textContent = data.text;
   box.style.height = data.height + "px";
+  (data.preload || []).forEach((name) => wanted.add(name));
   if (parentElement.__fapAsked) return;
   parentElement.__fapAsked = true;
   let timer = null;
@@ -51,12 +65,14 @@ export default function (component) {
     if (!onScreen() && performance.now() < deadline) {
       return requestAnimationFrame(() => ask(deadline));
     }
-    timer = setTimeout(() => {  // after this frame is painted
-      if (!parentElement.isConnected) return;
-      setTriggerValue("painted", true);
-      // Still here RETRY_MS later, with the script idle: the rerun was lost, ask again.
-      timer = setTimeout(() => ask(Infinity), RETRY_MS);
-    }, 0);
+    preloaded().then(() => {
+      timer = setTimeout(() => {  // after this frame is painted
+        if (!parentElement.isConnected) return;
+        setTriggerValue("painted", true);
+        // Still here RETRY_MS later, with the script idle: the rerun was lost, ask again.
+        timer = setTimeout(() => ask(Infinity), RETRY_MS);
+      }, 0);
+    });
   };
   requestAnimationFrame(() => ask(performance.now() + WAIT_MS));
   return () => { parentElement.__fapAsked = false; clearTimeout(timer); };
@@ -98,12 +114,16 @@ def plotly_chart(target: Any, figure: go.Figure, pending_key: str, **options: An
         waiting_box(pending_key, height)
 
 
-def waiting_box(key: str, height: int, text: str = PENDING_TEXT) -> None:
+def waiting_box(
+    key: str, height: int, text: str = PENDING_TEXT, preload: Sequence[str] = ()
+) -> None:
     """A box of height pixels saying text, which asks for the figures once the page is on
-    screen (a part of a page drawn only when painted() is true waits in such a box)."""
+    screen (a part of a page drawn only when painted() is true waits in such a box). Every box
+    first waits for the scripts any box of the page names in preload (files beside Streamlit's
+    index script), so what the rerun draws is not a skeleton while they load."""
     _mount(
         key=key,
-        data={"height": height, "text": text},
+        data={"height": height, "text": text, "preload": list(preload)},
         height=height,
         on_painted_change=mark_painted,
     )
