@@ -35,7 +35,7 @@ from core.decision_log.contract import (
     json_value,
     log_file_name,
     reasons_record,
-    record_line,
+    record_bytes,
     time_stamp,
 )
 from core.errors import GovernanceError
@@ -72,24 +72,22 @@ class DecisionBatch:
         """Decisions in the batch."""
         return len(self.probabilities)
 
-    def lines(self) -> list[str]:
-        """One JSON line per decision."""
+    def records(self) -> list[dict[str, object]]:
+        """One record per decision."""
         stamp = time_stamp(self.time)
         return [
-            record_line(
-                decision_record(
-                    time=stamp,
-                    request_id=self.request_id,
-                    run_id=self.run_id,
-                    threshold=self.threshold,
-                    applicant_id=self.applicant_ids[i],
-                    probability=probability,
-                    decision=self.decisions[i],
-                    reasons=self.reasons[i],
-                    warnings=self.warnings[i],
-                    features=self.features[i],
-                    client_id=self.client_id,
-                )
+            decision_record(
+                time=stamp,
+                request_id=self.request_id,
+                run_id=self.run_id,
+                threshold=self.threshold,
+                applicant_id=self.applicant_ids[i],
+                probability=probability,
+                decision=self.decisions[i],
+                reasons=self.reasons[i],
+                warnings=self.warnings[i],
+                features=self.features[i],
+                client_id=self.client_id,
             )
             for i, probability in enumerate(self.probabilities)
         ]
@@ -111,8 +109,8 @@ class ReasonsBatch:
         """Decisions whose reasons the batch holds."""
         return len(self.rows)
 
-    def lines(self) -> list[str]:
-        """One JSON line for the request."""
+    def records(self) -> list[dict[str, object]]:
+        """One record for the request."""
         record = reasons_record(
             time=time_stamp(self.time),
             request_id=self.request_id,
@@ -120,7 +118,7 @@ class ReasonsBatch:
             rows=self.rows,
             reasons=self.reasons,
         )
-        return [record_line(record)]
+        return [record]
 
 
 Batch = DecisionBatch | ReasonsBatch
@@ -206,7 +204,7 @@ class DecisionLog:
     def _encode(self, batch: Batch) -> bytes:
         """A batch's lines as UTF-8 (DecisionLogError naming why they cannot be)."""
         try:
-            return "".join(batch.lines()).encode("utf-8")
+            return b"".join(record_bytes(record) for record in batch.records())
         except (ValueError, TypeError) as exc:  # UnicodeEncodeError is a ValueError
             raise DecisionLogError(
                 f"The decisions cannot be written as JSON lines ({exc})."
@@ -286,14 +284,13 @@ class DecisionLog:
 def write_records(folder: Path, records: list[dict[str, object]]) -> dict[str, Path]:
     """Write whole contract records into their UTC days' files (replacing them); paths by day."""
     folder.mkdir(parents=True, exist_ok=True)
-    by_day: dict[str, list[str]] = {}
+    by_day: dict[str, list[bytes]] = {}
     for record in records:
-        by_day.setdefault(str(record["time"])[:10], []).append(record_line(record))
+        by_day.setdefault(str(record["time"])[:10], []).append(record_bytes(record))
     paths = {}
     for day, lines in by_day.items():
         path = folder / log_file_name(day)
-        with path.open("w", encoding="utf-8") as handle:
-            handle.writelines(lines)
+        path.write_bytes(b"".join(lines))
         paths[day] = path
     return paths
 

@@ -9,6 +9,7 @@ from core.scoring.model_spec import ModelSpec
 from core.serving import predictions
 from core.serving.column_checks import validate_applicants
 from core.serving.errors import request_error
+from core.serving.fast_json import FastJSONResponse
 from core.serving.openapi import APPLICANTS_BODY
 from core.serving.request_parsing import (
     ParsedApplicants,
@@ -73,7 +74,7 @@ async def _answer(request: Request, *, explain: bool) -> JSONResponse:
     }
     if body_warnings:
         content["warnings"] = body_warnings
-    return JSONResponse(content, headers={RUN_ID_HEADER: loaded.identity.run_id})
+    return FastJSONResponse(content, headers={RUN_ID_HEADER: loaded.identity.run_id})
 
 
 @router.post("/predict", openapi_extra=APPLICANTS_BODY, summary="Decide on applicants")
