@@ -94,6 +94,14 @@ def test_tabled_shap_equals_lightgbm_pred_contrib(name: str) -> None:
     # contributions add up to the raw score, as LightGBM's do
     raw = booster.predict(matrix, raw_score=True, num_threads=1)
     np.testing.assert_allclose(got.sum(axis=1), raw, rtol=1e-10, atol=1e-10)
+    # and the tree walk's raw scores are LightGBM's sums, bit for bit, as the Scorer uses them
+    tables = fast_shap.built_leaf_tables(booster)
+    assert tables is not None
+    np.testing.assert_array_equal(tables.raw_scores(matrix), raw)
+    spread = matrix[np.arange(len(matrix)) % 7 == 0]
+    np.testing.assert_array_equal(
+        tables.raw_scores(spread), booster.predict(spread, raw_score=True, num_threads=1)
+    )
 
 
 def test_model_over_the_table_budget_keeps_lightgbm(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -116,18 +124,22 @@ def test_paths_on_too_many_features_keep_lightgbm(monkeypatch: pytest.MonkeyPatc
     _assert_lightgbm_values(booster, frame)
 
 
-def test_tables_that_disagree_with_lightgbm_are_never_used(
-    monkeypatch: pytest.MonkeyPatch,
+@pytest.mark.parametrize(
+    ("method", "says"),
+    [("contributions", "tabled values differ"), ("raw_scores", "tree walk's raw scores differ")],
+)
+def test_tables_or_a_walk_that_disagree_with_lightgbm_are_never_used(
+    monkeypatch: pytest.MonkeyPatch, method: str, says: str
 ) -> None:
-    """The probe at build time refuses tables whose values drift from LightGBM's."""
+    """The probe at build time refuses tables whose SHAP, or whose tree walk's raw scores,
+    drift from LightGBM's: both then come from LightGBM."""
     frame, target = _frame(seed=5)
     booster = _booster(frame, target)
-    exact = fast_shap.LeafTables.contributions
-    monkeypatch.setattr(
-        fast_shap.LeafTables, "contributions", lambda self, m: exact(self, m) + 1e-7
-    )
+    exact = getattr(fast_shap.LeafTables, method)
+    monkeypatch.setattr(fast_shap.LeafTables, method, lambda self, m: exact(self, m) + 1e-7)
     assert fast_shap.leaf_tables_for(booster) is None
-    assert "differ from LightGBM's" in fast_shap.fast_shap_status(booster)
+    assert fast_shap.built_leaf_tables(booster) is None
+    assert says in fast_shap.fast_shap_status(booster)
     _assert_lightgbm_values(booster, frame)
 
 

@@ -83,6 +83,20 @@ class LeafTables:
         row_contributions(rows, out, self.bias, self.nodes, trees, entries)
         return out
 
+    def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
+        """LightGBM's raw scores (log-odds) of a float64 feature matrix, by walking the trees
+        (core.scoring.tree_walk)."""
+        rows = np.ascontiguousarray(matrix, dtype="float64")
+        out = np.empty(len(rows))
+        t = self.trees
+        divide = float(max(t.n_trees, 1)) if t.average_output else 1.0
+        from core.scoring.tree_walk import walk_raw_scores  # numba: imported when used
+
+        walk_raw_scores(
+            rows, out, self.nodes, t.tree_root, t.node_left, t.node_right, t.leaf_value, divide
+        )
+        return out
+
     @property
     def nodes(self) -> tuple:
         """What a node's decision reads (core.scoring.leaf_tables._decisions)."""
@@ -214,15 +228,26 @@ def probe_rows(trees: TreeArrays, rows: int = PROBE_ROWS, seed: int = 0) -> np.n
     return probe
 
 
-def _probe(booster: lgb.Booster, tables: LeafTables) -> str | None:
-    """None when the tables equal LightGBM's pred_contrib on probe rows, else the difference."""
-    rows = probe_rows(tables.trees)
-    expected = np.asarray(booster.predict(rows, pred_contrib=True, num_threads=1))
-    got = tables.contributions(rows)
+def _difference(got: np.ndarray, expected: np.ndarray) -> float:
+    """The largest difference relative to max(1, |expected|); inf where NaNs differ."""
+    if not np.array_equal(np.isnan(got), np.isnan(expected)):
+        return float("inf")
     difference = np.abs(got - expected) / np.maximum(1.0, np.abs(expected))
-    worst = float(np.nanmax(difference)) if difference.size else 0.0
-    if not np.array_equal(np.isnan(got), np.isnan(expected)) or worst > PROBE_TOLERANCE:
+    return float(np.nanmax(difference)) if difference.size else 0.0
+
+
+def _probe(booster: lgb.Booster, tables: LeafTables) -> str | None:
+    """None when the tables equal LightGBM's pred_contrib, and the tree walk its raw_score, on
+    probe rows; else the difference."""
+    rows = probe_rows(tables.trees)
+    shap = np.asarray(booster.predict(rows, pred_contrib=True, num_threads=1))
+    worst = _difference(tables.contributions(rows), shap)
+    if worst > PROBE_TOLERANCE:
         return f"its tabled values differ from LightGBM's by {worst:.3g} on probe rows"
+    raw = np.asarray(booster.predict(rows, raw_score=True, num_threads=1), dtype="float64")
+    worst = _difference(tables.raw_scores(rows), raw)
+    if worst > PROBE_TOLERANCE:
+        return f"its tree walk's raw scores differ from LightGBM's by {worst:.3g} on probe rows"
     return None
 
 
@@ -242,6 +267,12 @@ def leaf_tables_for(booster: lgb.Booster) -> LeafTables | None:
             _BUILT[booster] = tables
         _STATUS[booster] = status
         return tables
+
+
+def built_leaf_tables(booster: lgb.Booster) -> LeafTables | None:
+    """The booster's checked tables if some SHAP call has built them already, else None
+    (raw scoring never builds them: it must not pay for SHAP it was not asked for)."""
+    return _BUILT.get(booster)
 
 
 def fast_shap_status(booster: lgb.Booster) -> str:

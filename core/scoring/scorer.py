@@ -30,7 +30,7 @@ from core.scoring.calibrator import (
     scale_label,
     sigmoid,
 )
-from core.scoring.fast_shap import leaf_tables_for
+from core.scoring.fast_shap import built_leaf_tables, leaf_tables_for
 from core.scoring.grouped_shap import GROUPING_MIN_ROWS, grouped_contributions
 from core.scoring.loaded_model import LoadedModel
 from core.scoring.model_spec import ModelSpec, model_spec
@@ -169,6 +169,9 @@ class Scorer:
         """Log-odds of default of a feature matrix as LightGBM sees it (feature_matrix)."""
         if not len(matrix):
             return np.empty(0)
+        tables = built_leaf_tables(self.booster) if len(matrix) < TABLED_MAX_ROWS else None
+        if tables is not None:  # its tree walk: LightGBM's sums, checked on probe rows
+            return tables.raw_scores(matrix)
         raw = self.booster.predict(matrix, raw_score=True, num_threads=_threads(len(matrix)))
         return np.asarray(raw, dtype="float64")
 
