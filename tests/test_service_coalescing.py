@@ -19,10 +19,10 @@ import pytest
 from core.data.synthetic import demo_dataset
 from core.errors import GovernanceError
 from core.scoring.loaded_model import LoadedModel
-from core.scoring.model_spec import model_spec
+from core.scoring.model_spec import ModelSpec, model_spec
 from core.scoring.reason_codes import ReasonCodeBook
 from core.scoring.scorer import scorer_for
-from core.serving.column_checks import plain_columns, validate_applicants
+from core.serving.column_checks import plain_columns, split_columns, validate_applicants
 from core.serving.errors import RequestError
 from core.serving.explain_coalescer import ExplainCoalescer
 from core.serving.model_holder import ModelIdentity, ServedModel
@@ -113,17 +113,25 @@ def _same(left, right) -> bool:
     )
 
 
-def test_column_checks_equal_the_row_checks(served) -> None:
-    # given plainly valid batches: nulls, values outside the training range, unseen
-    # categories, ids on some applicants
+def _plainly_valid(served, count: int) -> tuple[ModelSpec, list[dict]]:
+    """The model's spec and count applicants that are plainly valid but warned about: a null,
+    a value outside the training range and (with a categorical feature) an unseen category and
+    a null category."""
     model, applicants = served
     spec = model_spec(model.model.classifier)
-    rows = _records(applicants.head(80))
+    rows = _records(applicants.head(count))
     rows[3]["credit_score"] = None
     rows[5]["annual_income"] = 10**9
     if "home_ownership" in rows[0]:
         rows[7]["home_ownership"] = "castle"
         rows[9]["home_ownership"] = None
+    return spec, rows
+
+
+def test_column_checks_equal_the_row_checks(served) -> None:
+    # given plainly valid batches: nulls, values outside the training range, unseen
+    # categories, ids on some applicants
+    spec, rows = _plainly_valid(served, 80)
     with_ids = [{"id": f"a-{i}", **row} if i % 3 else row for i, row in enumerate(rows)]
     for batch in (rows, with_ids):
         # when they are checked column by column
@@ -205,3 +213,28 @@ def test_numeric_rows_explained_from_the_matrix_equal_the_frame_path(served) -> 
     assert matrix.reason_features.tolist() == framed.reason_features.tolist()
     assert matrix.reason_texts.tolist() == framed.reason_texts.tolist()
     assert any(t for row in matrix.reason_texts.tolist() for t in row)
+
+
+def test_a_split_table_read_column_wise_equals_its_rows_checked(served) -> None:
+    # given a dataframe_split table of exactly the model's features, columns in another order,
+    # with a null, a value outside the training range and (if any) an unseen category
+    spec, rows = _plainly_valid(served, 40)
+    names = list(reversed(spec.names))
+    data = [[row[name] for name in names] for row in rows]
+    # when it is read column-wise
+    fast = split_columns(names, data, spec)
+    slow = validate_rows([dict(zip(names, r, strict=True)) for r in data], spec, "applicants")
+    # then values, ids, logged features (in the model's order) and warnings are the row check's
+    assert fast is not None
+    assert fast.ids == slow.ids and fast.features == slow.features
+    assert [list(f) for f in fast.features] == [list(f) for f in slow.features]
+    assert fast.warnings == slow.warnings and any(fast.warnings)
+    for name in spec.names:
+        assert _same(fast.columns[name], slow.columns[name]), name
+    # and a table with another column, a missing one, a short row or a refused value steps aside
+    assert split_columns([*names, "id"], [[*r, "x"] for r in data], spec) is None
+    assert split_columns(names[1:], [r[1:] for r in data], spec) is None
+    assert split_columns(names, [data[0][:-1], *data[1:]], spec) is None
+    refused = [list(r) for r in data]
+    refused[2][names.index("credit_score")] = "720"
+    assert split_columns(names, refused, spec) is None

@@ -71,6 +71,47 @@ def _plain(rows: Sequence[object], checks: _FeatureChecks) -> bool:
     return all(type(row) is dict and allowed.issuperset(row) for row in rows)
 
 
+def _checked_columns(
+    given: Sequence[list[object]], checks: _FeatureChecks, warnings: list[list[str]]
+) -> dict[str, list[object]] | None:
+    """Each feature's values (given in the model's order) checked column by column, their
+    warnings added per applicant; None when a value is not plainly valid."""
+    columns: dict[str, list[object]] = {}
+    for feature, values in zip(checks.spec.features, given, strict=True):
+        if feature.is_categorical:
+            column = _categorical_column(feature, values, checks, warnings)
+        else:
+            limits = checks.ranges.get(feature.name, (-np.inf, np.inf))
+            column = _numeric_column(feature.name, values, limits, warnings)  # type: ignore[assignment]
+        if column is None:
+            return None
+        columns[feature.name] = column  # type: ignore[assignment]
+    return columns
+
+
+def split_columns(
+    names: Sequence[str], data: Sequence[object], spec: ModelSpec
+) -> ParsedApplicants | None:
+    """plain_columns of a dataframe_split table whose columns are exactly the model's
+    features (in any order) and whose rows are lists of that width, read column-wise without
+    building row objects first (the same values, warnings and logged features); None for any
+    other table (then its rows take plain_columns / the row check)."""
+    checks = _FeatureChecks(spec)
+    model_names = checks.names
+    if len(names) != len(model_names) or set(names) != checks.known:
+        return None
+    if not all(type(row) is list and len(row) == len(names) for row in data):
+        return None
+    by_name = dict(zip(names, map(list, zip(*data, strict=True)), strict=True))
+    given = [by_name.get(name, []) for name in model_names]
+    warnings: list[list[str]] = [[] for _ in data]
+    columns = _checked_columns(given, checks, warnings)
+    if columns is None:
+        return None
+    features = [dict(zip(model_names, values, strict=True)) for values in zip(*given, strict=True)]
+    return ParsedApplicants(columns, [None] * len(data), features, warnings)
+
+
 def plain_columns(rows: Sequence[object], spec: ModelSpec) -> ParsedApplicants | None:
     """The validated applicants of a plainly valid batch, or None (then check row by row)."""
     checks = _FeatureChecks(spec)
@@ -82,16 +123,9 @@ def plain_columns(rows: Sequence[object], spec: ModelSpec) -> ParsedApplicants |
     except KeyError:  # a feature is missing: the row check names the applicants
         return None
     warnings: list[list[str]] = [[] for _ in rows]
-    columns: dict[str, list[object]] = {}
-    for feature, values in zip(spec.features, given, strict=True):
-        if feature.is_categorical:
-            column = _categorical_column(feature, values, checks, warnings)
-        else:
-            limits = checks.ranges.get(feature.name, (-np.inf, np.inf))
-            column = _numeric_column(feature.name, values, limits, warnings)  # type: ignore[assignment]
-        if column is None:
-            return None
-        columns[feature.name] = column  # type: ignore[assignment]
+    columns = _checked_columns(given, checks, warnings)
+    if columns is None:
+        return None
     ids: list[str | None] = [None] * len(rows)
     if any(len(row) != len(names) for row in rows):  # type: ignore[arg-type]
         problems = _Collector()

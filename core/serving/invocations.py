@@ -14,9 +14,11 @@ import numpy as np
 
 from core.data.tables import read_table_bytes, row_width_problem
 from core.errors import DataValidationError
+from core.scoring.model_spec import ModelSpec
 from core.scoring.prepare import model_feature_name
+from core.serving.column_checks import split_columns, validate_applicants
 from core.serving.errors import request_error
-from core.serving.request_parsing import check_count, decode_json
+from core.serving.request_parsing import ParsedApplicants, check_count, decode_json
 from core.serving.safe_json import MAX_COLUMNS
 
 CONTENT_TYPE_JSON = "application/json"
@@ -65,8 +67,8 @@ def media_type(content_type: str | None) -> str:
     return mime
 
 
-def _split_rows(value: object, max_applicants: int) -> list[object]:
-    """dataframe_split {columns, data[, index]} as row objects."""
+def _split_table(value: object, max_applicants: int) -> tuple[list[str], list[object]]:
+    """dataframe_split {columns, data[, index]} as column names and rows of their width."""
     if not isinstance(value, dict) or not isinstance(value.get("columns"), list):
         raise request_error(
             422,
@@ -86,7 +88,6 @@ def _split_rows(value: object, max_applicants: int) -> list[object]:
             "Send only the model's features (GET /version lists them).",
         )
     names = [str(c) for c in columns]
-    rows: list[object] = []
     for i, row in enumerate(data):
         if not isinstance(row, list) or len(row) != len(names):
             raise request_error(
@@ -95,8 +96,7 @@ def _split_rows(value: object, max_applicants: int) -> list[object]:
                 f"must be a list of {len(columns)} values, one per column.",
                 "Give each row one value per entry of 'columns' (null for an unknown value).",
             )
-        rows.append(dict(zip(names, row, strict=True)))
-    return rows
+    return names, data
 
 
 def _tensor_rows(value: object, key: str) -> list[object]:
@@ -125,8 +125,9 @@ def _tensor_rows(value: object, key: str) -> list[object]:
     raise request_error(422, key, "must be a list of row objects.", _FORMAT_FIX)
 
 
-def json_rows(body: bytes, max_applicants: int) -> tuple[list[object], str]:
-    """The rows of an MLflow JSON request and the format they came in."""
+def json_applicants(body: bytes, max_applicants: int, spec: ModelSpec) -> ParsedApplicants:
+    """The validated applicants of an MLflow JSON request (a dataframe_split table of exactly
+    the model's features is checked column-wise as it came: core.serving.column_checks)."""
     document = decode_json(body, max_applicants)
     if not isinstance(document, dict):
         kind = "a list" if isinstance(document, list) else "a JSON value"
@@ -142,7 +143,11 @@ def json_rows(body: bytes, max_applicants: int) -> tuple[list[object], str]:
     key = found[0]
     value = document[key]
     if key == DF_SPLIT:
-        rows = _split_rows(value, max_applicants)
+        names, data = _split_table(value, max_applicants)
+        parsed = split_columns(names, data, spec)
+        if parsed is not None:
+            return parsed
+        rows = [dict(zip(names, row, strict=True)) for row in data]  # type: ignore[arg-type]
     elif key == DF_RECORDS:
         if not isinstance(value, list):
             raise request_error(422, key, "must be a list of row objects.", _FORMAT_FIX)
@@ -150,7 +155,7 @@ def json_rows(body: bytes, max_applicants: int) -> tuple[list[object], str]:
     else:
         rows = _tensor_rows(value, key)
     check_count(len(rows), key, max_applicants)
-    return rows, key
+    return validate_applicants(rows, spec, key)
 
 
 def _csv_value(value: object, numeric: bool) -> object:

@@ -7,7 +7,8 @@ from fastapi.responses import JSONResponse
 
 from core.serving import predictions
 from core.serving.column_checks import validate_applicants
-from core.serving.invocations import CONTENT_TYPE_CSV, csv_rows, json_rows, media_type
+from core.serving.fast_json import FastJSONResponse
+from core.serving.invocations import CONTENT_TYPE_CSV, csv_rows, json_applicants, media_type
 from core.serving.model_holder import ServedModel
 from core.serving.openapi import INVOCATIONS_BODY
 from core.serving.request_parsing import ParsedApplicants, off_loop, read_body
@@ -21,10 +22,8 @@ def _parse(mime: str, body: bytes, max_applicants: int, loaded: ServedModel) -> 
     spec = loaded.scorer.spec
     if mime == CONTENT_TYPE_CSV:
         numeric = {f.name for f in spec.features if not f.is_categorical}
-        rows, label = csv_rows(body, max_applicants, numeric), "rows"
-    else:
-        rows, label = json_rows(body, max_applicants)
-    return validate_applicants(rows, spec, label)
+        return validate_applicants(csv_rows(body, max_applicants, numeric), spec, "rows")
+    return json_applicants(body, max_applicants, spec)
 
 
 @router.post("/invocations", openapi_extra=INVOCATIONS_BODY, summary="MLflow-compatible scoring")
@@ -47,6 +46,6 @@ async def invocations(request: Request) -> JSONResponse:
         if service.log_reasons is not None:
             service.log_reasons.submit(loaded, batch.time, request_id, scored.rows)
     probabilities = scored.rows.probability.tolist()
-    return JSONResponse(
+    return FastJSONResponse(
         {"predictions": probabilities}, headers={RUN_ID_HEADER: loaded.identity.run_id}
     )
