@@ -148,9 +148,9 @@ def _load(url: str, prefix: str, n: int) -> list[tuple[str, str, int]]:
 
 
 def _load_both(url: str, prefix: str, n: int = 16, seconds: float = 60.0) -> list:
-    """Rounds of _load until both workers have answered, or seconds have passed: the second
-    may still be loading its model, and the kernel hands a shared socket's connections to
-    whichever worker accepts first, so one round may reach only one."""
+    """Rounds of _load until both workers have answered, or seconds have passed: a worker may
+    still be loading its model, and the kernel spreads connections over the workers' sockets
+    by hash, so one round may reach only one."""
     answers: list[tuple[str, str, int]] = []
     deadline = time.monotonic() + seconds
     while True:

@@ -74,4 +74,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     app.state.service.close()  # verified here; each worker loads and logs on its own
     del app
-    return Supervisor(settings, bind(args.host, args.port), workers, reasons_for).run()
+    return Supervisor(settings, bind(args.host, args.port, workers), workers, reasons_for).run()

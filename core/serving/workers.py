@@ -1,12 +1,16 @@
 """Several service workers on one port: `python -m core serve --workers N`.
 
-The parent binds the socket and starts N worker processes (spawned, so none inherits LightGBM's
-threads). Each worker verifies and loads the promoted model itself, follows promotions with its
-own watcher (core.serving.model_holder) and writes its own decision-log files
-(decisions-YYYY-MM-DD.w<N>.jsonl, reasons-... likewise). The kernel spreads connections over the
-workers' accept calls. SIGTERM or SIGINT to the parent is passed to every worker, each of which
-drains its requests, its background reasons and its decision log before it exits; a worker
-that dies is started again. Workers ask the kernel for SIGTERM when the parent dies.
+The parent binds one listening socket per worker on the port (SO_REUSEPORT, after checking that
+no other process holds the port) and starts N worker processes (spawned, so none inherits
+LightGBM's threads). Each worker verifies and loads the promoted model itself, follows
+promotions with its own watcher (core.serving.model_holder) and writes its own decision-log
+files (decisions-YYYY-MM-DD.w<N>.jsonl, reasons-... likewise). The kernel spreads new
+connections evenly over the workers' sockets (with one shared socket, the worker whose loop was
+idle took a burst of keep-alive connections, and the others' cores sat idle). A restarted worker
+gets its predecessor's socket, with the connections waiting in it. SIGTERM or SIGINT to the
+parent is passed to every worker, each of which drains its requests, its background reasons
+and its decision log before it exits; a worker that dies is started again. Workers ask the
+kernel for SIGTERM when the parent dies.
 """
 
 from __future__ import annotations
@@ -41,15 +45,40 @@ def default_workers() -> int:
     return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """The listening socket every worker accepts on."""
+def _socket(host: str, port: int, share: bool) -> socket.socket:
+    """A TCP socket bound to host:port (SO_REUSEPORT when share)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)
-    sock.set_inheritable(True)
+    if share:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
     return sock
+
+
+def bind(host: str, port: int, count: int = 1) -> list[socket.socket]:
+    """count listening sockets on host:port, one per worker (OSError when another process
+    holds the port: a plain bind is tried first, as SO_REUSEPORT alone would share it)."""
+    if count == 1 or not hasattr(socket, "SO_REUSEPORT"):
+        sockets = [_socket(host, port, share=False)]
+    else:
+        _socket(host, port, share=False).close()
+        sockets = []
+        try:
+            for _ in range(count):
+                sockets.append(_socket(host, port, share=True))
+        except OSError:
+            for sock in sockets:
+                sock.close()
+            raise
+    for sock in sockets:
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    return sockets
 
 
 def _die_with_parent() -> None:
@@ -77,10 +106,12 @@ def serve_worker(settings: Settings, worker: int, sock: socket.socket, reasons_f
 class Supervisor:
     """Starts the workers, restarts one that dies, and stops them all on SIGTERM/SIGINT."""
 
-    def __init__(self, settings: Settings, sock: socket.socket, count: int, reasons_for: str):
-        """Workers 0..count-1 over sock."""
+    def __init__(
+        self, settings: Settings, sockets: list[socket.socket], count: int, reasons_for: str
+    ):
+        """Workers 0..count-1, worker i on sockets[i] (or all on the one socket given)."""
         self.settings = settings
-        self.sock = sock
+        self.sockets = sockets
         self.reasons_for = reasons_for
         self.context = multiprocessing.get_context("spawn")
         self.workers: list[BaseProcess | None] = [None] * count
@@ -90,7 +121,7 @@ class Supervisor:
         """Start worker index."""
         process = self.context.Process(
             target=serve_worker,
-            args=(self.settings, index, self.sock, self.reasons_for),
+            args=(self.settings, index, self.sockets[index % len(self.sockets)], self.reasons_for),
             name=f"scoring-worker-{index}",
         )
         process.start()
