@@ -169,8 +169,11 @@ class Scorer:
         """Log-odds of default of a feature matrix as LightGBM sees it (feature_matrix)."""
         if not len(matrix):
             return np.empty(0)
-        tables = built_leaf_tables(self.booster) if len(matrix) < TABLED_MAX_ROWS else None
-        if tables is not None:  # its tree walk: LightGBM's sums, checked on probe rows
+        # Where LightGBM would run on one thread, the tables' tree walk (one thread too, its
+        # sums checked on probe rows); larger batches keep LightGBM's threads.
+        small = len(matrix) <= SINGLE_THREAD_MAX_ROWS
+        tables = built_leaf_tables(self.booster) if small else None
+        if tables is not None:
             return tables.raw_scores(matrix)
         raw = self.booster.predict(matrix, raw_score=True, num_threads=_threads(len(matrix)))
         return np.asarray(raw, dtype="float64")
