@@ -60,6 +60,8 @@ def test_the_table_escapes_names_hides_none_columns_and_scrolls_at_its_height() 
     assert "secret" not in markup and ">Plain label</th>" in markup
     assert 'title="AUC &quot;on&quot; &lt;val&gt;"' in markup
     assert "max-height:110px" in markup and markup.count("<tr>") == 3
+    # and numbers are right-aligned, as the grid draws them, texts left
+    assert 'text-align:right">0.8308</td>' in markup and 'nowrap;height:34px">plain</td>' in markup
     # and an order naming columns the frame lacks shows only those it has
     assert table_html(_frame(), ["plain", "absent"], CONFIG, 100).count("</th>") == 1
 

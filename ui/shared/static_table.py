@@ -110,6 +110,12 @@ def cell_html(value: object, column: Mapping[str, Any] | None) -> str:
     return html.escape(str(value))
 
 
+def _align(column: Mapping[str, Any] | None) -> str:
+    """The cell style's alignment: numbers to the right, as the grid draws them."""
+    kind = ((column or {}).get("type_config") or {}).get("type")
+    return ";text-align:right" if kind == "number" else ""
+
+
 def _header(name: str, column: Mapping[str, Any] | None) -> str:
     """A column's header cell: its configured label (and help as a tooltip)."""
     label = (column or {}).get("label") or name
@@ -129,7 +135,7 @@ def table_html(
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td style="{_CELL_STYLE}">{cell_html(value, column)}</td>'
+            f'<td style="{_CELL_STYLE}{_align(column)}">{cell_html(value, column)}</td>'
             for (_, column), value in zip(shown, row, strict=True)
         )
         + "</tr>"
