@@ -85,21 +85,18 @@ class LeafTables:
 
     def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
         """LightGBM's raw scores (log-odds) of a float64 feature matrix, by walking the trees
-        (core.scoring.tree_walk)."""
+        (core.scoring.tree_walk; a tabled model sums its trees: averaging ones are refused)."""
         rows = np.ascontiguousarray(matrix, dtype="float64")
         out = np.empty(len(rows))
         t = self.trees
-        divide = float(max(t.n_trees, 1)) if t.average_output else 1.0
         from core.scoring.tree_walk import walk_raw_scores  # numba: imported when used
 
-        walk_raw_scores(
-            rows, out, self.nodes, t.tree_root, t.node_left, t.node_right, t.leaf_value, divide
-        )
+        walk_raw_scores(rows, out, self.nodes, t.tree_root, t.node_left, t.node_right, t.leaf_value)
         return out
 
     @property
     def nodes(self) -> tuple:
-        """What a node's decision reads (core.scoring.leaf_tables._decisions)."""
+        """What a node's decision reads (leaf_tables._decisions, tree_walk.walk_raw_scores)."""
         t = self.trees
         return (
             t.node_feature, t.node_threshold, t.node_categorical, self.nan_left,

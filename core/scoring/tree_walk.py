@@ -23,10 +23,9 @@ def walk_raw_scores(
     left: np.ndarray,
     right: np.ndarray,
     leaf_value: np.ndarray,
-    divide: float,
 ) -> None:
     """out[r] = the sum over trees, in order, of the leaf row r reaches (leaf_tables'
-    category_left / numeric_left at each node), over divide."""
+    category_left / numeric_left at each node)."""
     feature, threshold, categorical, nan_left, zero_left, words_start, words_end, words = nodes
     out[:] = 0.0
     for t in range(len(tree_root)):  # tree-major: one tree's nodes stay in cache for every row
@@ -40,5 +39,3 @@ def walk_raw_scores(
                     goes = numeric_left(value, threshold[node], nan_left[node], zero_left[node])
                 node = left[node] if goes else right[node]
             out[r] += leaf_value[-node - 1]
-    if divide != 1.0:
-        out /= divide

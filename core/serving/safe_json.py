@@ -207,7 +207,7 @@ def parse_json(body: bytes) -> object:
         raise _nesting_error() from None
     if _depth_exceeded(document):
         raise _nesting_error()
-    if any(escape in body for escape in _SURROGATE_ESCAPES):  # orjson refuses them: json's
+    if any(escape in body for escape in _SURROGATE_ESCAPES):  # only json's path lets them by
         where = _path_of_surrogate(document)
         if where is not None:
             raise request_error(
