@@ -13,7 +13,7 @@ from core.runs.views import sync_selection, table_column_order
 from core.settings import DEFAULT_OVERFIT_GAP
 from core.store.access import RunsTable, run_inventory
 from ui.shared.figures_after_paint import painted
-from ui.shared.static_table import grid_waiting_box, static_table
+from ui.shared.static_table import HEADER_HEIGHT, ROW_HEIGHT, grid_waiting_box, static_table
 
 DIAGNOSTICS_PAGE, WHATIF_PAGE = "pages/diagnostics.py", "pages/whatif.py"
 LINK_PATHS = {"diagnostics": "/diagnostics", "whatif": "/whatif"}
@@ -24,6 +24,7 @@ TABLE_PREVIOUS_KEY = "_runs_table_previous"
 TABLE_KEY = "runs_table"  # one key: the grid stays mounted across filters and pages
 TABLE_VIEW_KEY = "_runs_table_view"
 TABLE_PENDING_KEY = "runs_table_pending"
+MAX_TABLE_HEIGHT = 420  # pixels: about eleven rows, then the grid scrolls
 TICKS_PENDING_TEXT = "Row ticks and column sorting come in a moment…"
 
 
@@ -168,7 +169,7 @@ def runs_table(
     selected_before = _selected_before(label_of)
     order = table_column_order(primary, extra_columns, view.columns)
     config = _column_config(primary, rule, extra_columns)
-    height = min(420, 38 + 35 * max(len(view), 1))
+    height = min(MAX_TABLE_HEIGHT, HEADER_HEIGHT + ROW_HEIGHT * max(len(view), 1))
     if not painted():  # a fresh tab: the rows at once, the grid once the page is on screen
         static_table(view, order, config, height)
         grid_waiting_box(TABLE_PENDING_KEY, TICKS_PENDING_TEXT)
