@@ -62,6 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("--workers must be at least 1.", file=sys.stderr)
         return 2
     reasons_for = args.reasons or reasons_setting(os.environ)
+    sockets = bind(args.host, args.port, workers)  # a held port: one line, before any loading
     app = app_from_settings(settings, reasons_for=reasons_for)
     served = app.state.service.holder.model.identity
     print(
@@ -70,8 +71,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         flush=True,
     )
     if workers == 1:
-        uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        config = uvicorn.Config(app, log_level="warning", access_log=False)
+        uvicorn.Server(config).run(sockets=sockets)
         return 0
     app.state.service.close()  # verified here; each worker loads and logs on its own
     del app
-    return Supervisor(settings, bind(args.host, args.port, workers), workers, reasons_for).run()
+    return Supervisor(settings, sockets, workers, reasons_for).run()

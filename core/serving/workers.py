@@ -28,6 +28,7 @@ import time
 from multiprocessing.process import BaseProcess
 
 from core.errors import GovernanceError
+from core.serving.errors import ServiceStartError
 from core.settings import Settings
 
 MAX_DEFAULT_WORKERS = 8
@@ -61,8 +62,21 @@ def _socket(host: str, port: int, share: bool) -> socket.socket:
 
 
 def bind(host: str, port: int, count: int = 1) -> list[socket.socket]:
-    """count listening sockets on host:port, one per worker (OSError when another process
-    holds the port: a plain bind is tried first, as SO_REUSEPORT alone would share it)."""
+    """count listening sockets on host:port, one per worker; ServiceStartError naming the
+    address when it cannot be bound (another process holds the port: a plain bind is tried
+    first, as SO_REUSEPORT alone would share it; or the host is not this machine's)."""
+    try:
+        return _listening(host, port, count)
+    except OSError as exc:
+        raise ServiceStartError(
+            f"Cannot listen on {host}:{port} ({exc.strerror or exc}).",
+            fix="Stop the process that holds the port, or pass --port with a free one "
+            "(--host must be an address of this machine).",
+        ) from exc
+
+
+def _listening(host: str, port: int, count: int) -> list[socket.socket]:
+    """bind's sockets, or the OSError of the first that fails (none is left open)."""
     if count == 1 or not hasattr(socket, "SO_REUSEPORT"):
         sockets = [_socket(host, port, share=False)]
     else:
